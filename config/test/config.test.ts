@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig, envName } from '@tutti/config';
+
+test('defaults validate and give a loopback media listener on :3000', () => {
+  const c = loadConfig({}, {});
+  assert.equal(c.server.port, 3000);
+  assert.equal(c.media.listenIp, '127.0.0.1');
+  assert.equal(c.files.driver, 'local');
+  assert.equal(c.chat.ratePerSecond, 10);
+});
+
+test('environment overrides every leaf by its path name', () => {
+  assert.equal(envName(['media', 'listenIp']), 'TUTTI_MEDIA_LISTEN_IP');
+  const c = loadConfig(
+    {},
+    {
+      TUTTI_SERVER_PORT: '4100',
+      TUTTI_FILES_S3_FORCE_PATH_STYLE: 'false',
+      TUTTI_FILES_ALLOWED_TYPES: 'image/png, text/plain',
+    },
+  );
+  assert.equal(c.server.port, 4100);
+  assert.equal(c.files.s3.forcePathStyle, false);
+  assert.deepEqual(c.files.allowedTypes, ['image/png', 'text/plain']);
+});
+
+test('overrides from code merge with defaults', () => {
+  const c = loadConfig({ media: { numWorkers: 1 } }, {});
+  assert.equal(c.media.numWorkers, 1);
+  assert.equal(c.media.rtcMinPort, 40000);
+});
+
+test('a bad setting fails start-up with a readable message naming it', () => {
+  assert.throws(() => loadConfig({}, { TUTTI_SERVER_PORT: 'abc' }), /server\.port/);
+  assert.throws(() => loadConfig({}, { TUTTI_FILES_DRIVER: 'ftp' }), /files\.driver/);
+});

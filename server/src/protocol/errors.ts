@@ -1,0 +1,55 @@
+/**
+ * Stable error codes. protoo carries a numeric code and a reason string; the reason is
+ * always `${ErrorCode}: human text`, so clients (and tests) match on the code prefix.
+ */
+export const ERROR_CODES = {
+  INVALID_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  BAD_PASSWORD: 401,
+  FORBIDDEN: 403,
+  NOT_JOINED: 403,
+  ROOM_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  UNKNOWN_METHOD: 405,
+  ROOM_NAME_TAKEN: 409,
+  ROOM_FULL: 409,
+  ALREADY_JOINED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_TYPE: 415,
+  RATE_LIMITED: 429,
+  TOO_MANY_ATTEMPTS: 429,
+  INTERNAL: 500,
+  MEDIA_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Thrown by server code; the signaling layer turns it into a protoo reject / HTTP status. */
+export class TuttiError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'TuttiError';
+    this.code = code;
+  }
+  get status(): number {
+    return ERROR_CODES[this.code];
+  }
+  /** The protoo errorReason / HTTP error body text. */
+  get reason(): string {
+    return `${this.code}: ${this.message}`;
+  }
+}
+
+/** Reads the stable code back from an error a protoo request (or HTTP call) rejected with. */
+export function errorCodeOf(err: unknown): ErrorCode | undefined {
+  const text = err instanceof Error ? err.message : typeof err === 'string' ? err : '';
+  const m = /^([A-Z_]+):/.exec(text);
+  return m && m[1]! in ERROR_CODES ? (m[1] as ErrorCode) : undefined;
+}
+
+/** The human part of an error reason, without the code prefix. */
+export function errorText(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.replace(/^[A-Z_]+:\s*/, '');
+}

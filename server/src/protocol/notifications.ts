@@ -1,0 +1,38 @@
+import type { ChatMessage, MediaSource, PeerInfo, RoomSummary } from './common.ts';
+
+/** Server → client protoo notifications (fire and forget). */
+export interface NotificationMap {
+  /** Full list; sent on lobby.subscribe changes (debounced). */
+  'lobby.rooms': { rooms: RoomSummary[] };
+
+  'room.peerJoined': { peer: PeerInfo };
+  'room.peerLeft': { peerId: string; nickname: string };
+  /** mic/camera/screen state changed. */
+  'room.peerUpdated': { peer: PeerInfo };
+  'room.updated': { room: RoomSummary };
+  /** The room was deleted (or closed); the server disconnects members right after. */
+  'room.closed': { reason: 'deleted' | 'shutdown' };
+
+  'media.consumerClosed': { consumerId: string };
+  'media.consumerPaused': { consumerId: string };
+  'media.consumerResumed': { consumerId: string };
+  'media.consumerLayersChanged': {
+    consumerId: string;
+    spatialLayer: number | null;
+    temporalLayer: number | null;
+  };
+  'media.consumerScore': { consumerId: string; score: number; producerScore: number };
+  'media.producerScore': { producerId: string; score: number };
+  'media.activeSpeaker': { peerId: string | null };
+  'media.audioLevels': { levels: { peerId: string; volume: number }[] };
+  /**
+   * The room's media moved (its worker died): drop transports, producers and consumers,
+   * then redo getRouterRtpCapabilities → createTransport → ready → produce.
+   */
+  'media.restart': { reason: 'worker-died' };
+
+  'chat.message': { message: ChatMessage };
+}
+
+export type NotificationMethod = keyof NotificationMap;
+export type { MediaSource };
