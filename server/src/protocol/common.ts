@@ -44,6 +44,11 @@ export interface PeerInfo {
 
 export interface ChatMessage {
   id: string;
+  /**
+   * Server order: strictly increasing in the order messages were accepted. Clients merge
+   * join history and live `chat.message` notifications by `id` and sort by `seq`.
+   */
+  seq: number;
   roomId: string;
   from: { peerId: string; nickname: string };
   /** Set on private messages: only sender and this peer ever see them. */
@@ -56,8 +61,16 @@ export interface ChatMessage {
 
 export interface SharedFile {
   id: string;
+  /** Sanitised original name. */
   name: string;
   size: number;
+  /** MIME type detected from the content (not the name). */
   type: string;
+  /**
+   * Download link for *this* recipient: carries its access token, works from a plain
+   * `<a href>` while the recipient is in the room; served as an attachment.
+   */
   url: string;
+  /** Images only: same bytes served inline, for an `<img>` preview. */
+  previewUrl?: string;
 }

@@ -1,0 +1,28 @@
+import type { ChatMessage } from '../protocol/index.ts';
+
+/** A message as the store keeps it; `seq` orders messages and backs the id cursor. */
+export type NewChatMessage = Omit<ChatMessage, 'id' | 'seq'>;
+
+export interface HistoryPage {
+  /** Oldest first. */
+  messages: ChatMessage[];
+  hasMore: boolean;
+}
+
+/**
+ * Durable chat history. Small on purpose so a shared (cluster) implementation can sit
+ * beside the embedded SQLite one and pass the same tests.
+ */
+export interface ChatStore {
+  /** Stores a message and returns it with its id and seq assigned. */
+  append(message: NewChatMessage): ChatMessage;
+  /**
+   * The newest `limit` messages of a room that `viewerPeerId` may see (public ones plus
+   * private ones it sent or received), older than the `before` message id when given.
+   */
+  page(roomId: string, viewerPeerId: string, opts: { before?: string; limit: number }): HistoryPage;
+  /** The file message that announced a shared file, to serve its download. */
+  findFile(roomId: string, fileId: string): ChatMessage | undefined;
+  deleteRoom(roomId: string): void;
+  close(): void;
+}

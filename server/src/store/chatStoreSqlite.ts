@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { TuttiError, type ChatMessage } from '../protocol/index.ts';
+import type { ChatStore, HistoryPage, NewChatMessage } from './chatStore.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS chat_messages (
+  seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+  id        TEXT NOT NULL UNIQUE,
+  room_id   TEXT NOT NULL,
+  from_peer TEXT NOT NULL,
+  to_peer   TEXT,
+  file_id   TEXT,
+  body      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chat_messages_room_seq ON chat_messages (room_id, seq);
+CREATE INDEX IF NOT EXISTS chat_messages_room_file ON chat_messages (room_id, file_id)
+  WHERE file_id IS NOT NULL;
+`;
+
+interface Row {
+  seq: number;
+  id: string;
+  body: string;
+}
+
+/**
+ * ChatStore on node:sqlite. Synchronous on purpose: append + broadcast happen in one tick,
+ * so the order messages are stored in is the order every member receives them.
+ * AUTOINCREMENT keeps seq values from ever being reused after a room is deleted.
+ */
+export class SqliteChatStore implements ChatStore {
+  readonly #db: DatabaseSync;
+  readonly #ownsDb: boolean;
+  readonly #insert: StatementSync;
+  readonly #seqOf: StatementSync;
+  readonly #page: StatementSync;
+  readonly #file: StatementSync;
+  readonly #deleteRoom: StatementSync;
+
+  /** Opens (creating when needed) a database file of its own. */
+  static open(path: string): SqliteChatStore {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new DatabaseSync(path);
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    return new SqliteChatStore(db, true);
+  }
+
+  /** Shares an already open database (e.g. the room store's); the caller closes it. */
+  constructor(db: DatabaseSync, ownsDb = false) {
+    this.#db = db;
+    this.#ownsDb = ownsDb;
+    db.exec(SCHEMA);
+    this.#insert = db.prepare(
+      'INSERT INTO chat_messages (id, room_id, from_peer, to_peer, file_id, body) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq',
+    );
+    this.#seqOf = db.prepare('SELECT seq FROM chat_messages WHERE room_id = ? AND id = ?');
+    this.#page = db.prepare(
+      `SELECT seq, id, body FROM chat_messages
+       WHERE room_id = ? AND seq < ? AND (to_peer IS NULL OR from_peer = ? OR to_peer = ?)
+       ORDER BY seq DESC LIMIT ?`,
+    );
+    this.#file = db.prepare(
+      'SELECT seq, id, body FROM chat_messages WHERE room_id = ? AND file_id = ?',
+    );
+    this.#deleteRoom = db.prepare('DELETE FROM chat_messages WHERE room_id = ?');
+  }
+
+  append(message: NewChatMessage): ChatMessage {
+    const id = randomUUID();
+    const row = this.#insert.get(
+      id,
+      message.roomId,
+      message.from.peerId,
+      message.to?.peerId ?? null,
+      message.file?.id ?? null,
+      JSON.stringify(message),
+    ) as { seq: number };
+    return { ...message, id, seq: row.seq };
+  }
+
+  page(
+    roomId: string,
+    viewerPeerId: string,
+    opts: { before?: string; limit: number },
+  ): HistoryPage {
+    let before = Number.MAX_SAFE_INTEGER;
+    if (opts.before !== undefined) {
+      const cursor = this.#seqOf.get(roomId, opts.before) as { seq: number } | undefined;
+      if (!cursor) throw new TuttiError('NOT_FOUND', 'unknown message id for the history cursor');
+      before = cursor.seq;
+    }
+    // One extra row tells whether an older page exists.
+    const rows = this.#page.all(
+      roomId,
+      before,
+      viewerPeerId,
+      viewerPeerId,
+      opts.limit + 1,
+    ) as unknown as Row[];
+    const hasMore = rows.length > opts.limit;
+    const messages = rows.slice(0, opts.limit).reverse().map(toMessage);
+    return { messages, hasMore };
+  }
+
+  findFile(roomId: string, fileId: string): ChatMessage | undefined {
+    const row = this.#file.get(roomId, fileId) as Row | undefined;
+    return row && toMessage(row);
+  }
+
+  deleteRoom(roomId: string): void {
+    this.#deleteRoom.run(roomId);
+  }
+
+  close(): void {
+    if (this.#ownsDb && this.#db.isOpen) this.#db.close();
+  }
+}
+
+function toMessage(row: Row): ChatMessage {
+  return { ...(JSON.parse(row.body) as NewChatMessage), id: row.id, seq: row.seq };
+}
