@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { childPids } from '../load/cpu.ts';
+
+/**
+ * Runs a real Tutti server (`node server/src/main.ts`) in its own process on 127.0.0.1,
+ * so that its Node process and its mediasoup workers can be measured apart from the bots.
+ */
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface TuttiServer {
+  url: string;
+  wsUrl: string;
+  pid: number;
+  workerPids: number[];
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+export async function startTuttiServer(
+  opts: { numWorkers?: number; env?: Record<string, string> } = {},
+): Promise<TuttiServer> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tutti-bench-'));
+  const child: ChildProcess = spawn(process.execPath, [path.join(REPO, 'server/src/main.ts')], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      TUTTI_SERVER_HOST: '127.0.0.1',
+      TUTTI_SERVER_PORT: String(port),
+      TUTTI_SERVER_LOG_LEVEL: 'warn',
+      TUTTI_MEDIA_NUM_WORKERS: String(opts.numWorkers ?? 1),
+      TUTTI_MEDIA_LISTEN_IP: '127.0.0.1',
+      TUTTI_ROOMS_MAX_CAPACITY: '1000',
+      TUTTI_DATA_DIR: dataDir,
+      ...opts.env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  let workerPids: number[] = [];
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`Tutti server exited with ${child.exitCode}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('Tutti server did not become healthy within 30 s');
+    }
+    try {
+      const res = await fetch(`${url}/api/health`);
+      if (res.ok) {
+        const body = (await res.json()) as { workers?: { pid: number }[] };
+        workerPids = (body.workers ?? []).map((w) => w.pid);
+        break;
+      }
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (workerPids.length === 0) workerPids = childPids(child.pid ?? 0, 'mediasoup-worker');
+  return {
+    url,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    pid: child.pid ?? 0,
+    workerPids,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
