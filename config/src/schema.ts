@@ -101,6 +101,11 @@ export const configSchema = z.object({
           'application/vnd.oasis.opendocument.spreadsheet',
         ]),
       uploadTokenTtlSeconds: seconds.default(300),
+      /**
+       * Signs upload and download tokens. Unset: a random key per process (tokens die with
+       * it); a cluster must share one.
+       */
+      secret: z.string().min(16, 'at least 16 characters').optional(),
       s3: z
         .object({
           bucket: z.string().default('tutti'),
@@ -111,6 +116,10 @@ export const configSchema = z.object({
           secretAccessKey: z.string().optional(),
           /** Many S3-compatible servers reject aws-chunked CRC32 bodies: WHEN_REQUIRED avoids them. */
           checksum: z.enum(['WHEN_SUPPORTED', 'WHEN_REQUIRED']).default('WHEN_REQUIRED'),
+          /** Key prefix inside the bucket (e.g. "tutti/") when the bucket is shared. */
+          prefix: z.string().default(''),
+          /** Create the bucket at start-up when missing (single-box MinIO and the like). */
+          createBucket: bool.default(false),
         })
         .prefault({}),
     })

@@ -35,3 +35,22 @@ test('a bad setting fails start-up with a readable message naming it', () => {
   assert.throws(() => loadConfig({}, { TUTTI_SERVER_PORT: 'abc' }), /server\.port/);
   assert.throws(() => loadConfig({}, { TUTTI_FILES_DRIVER: 'ftp' }), /files\.driver/);
 });
+
+test('file-sharing settings: secret, S3 prefix and checksum mode', () => {
+  const d = loadConfig({}, {});
+  assert.equal(d.files.secret, undefined);
+  assert.equal(d.files.s3.prefix, '');
+  assert.equal(d.files.s3.checksum, 'WHEN_REQUIRED');
+  const c = loadConfig(
+    {},
+    {
+      TUTTI_FILES_SECRET: 'a-long-shared-secret',
+      TUTTI_FILES_S3_PREFIX: 'tutti/',
+      TUTTI_FILES_S3_CHECKSUM: 'WHEN_SUPPORTED',
+    },
+  );
+  assert.equal(c.files.secret, 'a-long-shared-secret');
+  assert.equal(c.files.s3.prefix, 'tutti/');
+  assert.equal(c.files.s3.checksum, 'WHEN_SUPPORTED');
+  assert.throws(() => loadConfig({}, { TUTTI_FILES_SECRET: 'short' }), /files\.secret/);
+});
