@@ -1,0 +1,107 @@
+import type { RoomSummary } from '@tutti/server/protocol';
+import { errorCodeOf, errorText } from '@tutti/server/protocol';
+import { RoomSession, type EndReason } from './room.svelte.ts';
+import { Signaling, type ConnectionState } from './signaling.ts';
+import { storage } from './storage.ts';
+
+/** Human text for a failed request, by stable error code. */
+export function explain(err: unknown): string {
+  switch (errorCodeOf(err)) {
+    case 'BAD_PASSWORD':
+      return `Wrong password: ${errorText(err)}`;
+    case 'ROOM_FULL':
+      return `The room is full: ${errorText(err)}`;
+    case 'ROOM_NOT_FOUND':
+      return `That room no longer exists.`;
+    case 'RATE_LIMITED':
+    case 'TOO_MANY_ATTEMPTS':
+      return `Too many attempts, wait a moment: ${errorText(err)}`;
+    default:
+      return errorText(err);
+  }
+}
+
+/** App-wide state: the signaling connection, the lobby's room list, the current room. */
+export class AppState {
+  readonly signaling: Signaling;
+  connection = $state<ConnectionState>('connecting');
+  rooms = $state<RoomSummary[]>([]);
+  session = $state<RoomSession | null>(null);
+  /** Shown in the lobby (e.g. "the room was deleted"). */
+  lobbyMessage = $state<string | null>(null);
+  joining = $state(false);
+
+  constructor(signaling = new Signaling()) {
+    this.signaling = signaling;
+    signaling.on('lobby.rooms', ({ rooms }) => {
+      this.rooms = sortRooms(rooms);
+    });
+    signaling.onState((state) => {
+      this.connection = state;
+      if (state === 'open') void this.subscribeLobby();
+    });
+  }
+
+  async subscribeLobby(): Promise<void> {
+    try {
+      const { rooms } = await this.signaling.request('lobby.subscribe', {});
+      this.rooms = sortRooms(rooms);
+    } catch (err) {
+      console.warn('lobby.subscribe failed', err);
+    }
+  }
+
+  async createRoom(input: {
+    name: string;
+    password?: string;
+    capacity?: number;
+    nickname: string;
+  }): Promise<void> {
+    const { room, ownerSecret } = await this.signaling.request('room.create', {
+      name: input.name,
+      ...(input.password ? { password: input.password } : {}),
+      ...(input.capacity ? { capacity: input.capacity } : {}),
+    });
+    storage.setOwnerSecret(room.id, ownerSecret);
+    await this.joinRoom(room.id, input.nickname, input.password);
+  }
+
+  async joinRoom(roomId: string, nickname: string, password?: string): Promise<void> {
+    this.joining = true;
+    this.lobbyMessage = null;
+    try {
+      storage.nickname = nickname;
+      const session = await RoomSession.join(this.signaling, roomId, nickname, password, (r, m) =>
+        this.#ended(r, m),
+      );
+      this.session = session;
+      history.replaceState(null, '', `#/room/${encodeURIComponent(roomId)}`);
+    } finally {
+      this.joining = false;
+    }
+  }
+
+  async deleteRoom(roomId: string): Promise<void> {
+    const secret = storage.ownerSecret(roomId);
+    if (!secret) return;
+    await this.signaling.request('room.delete', { roomId, ownerSecret: secret });
+    storage.setOwnerSecret(roomId, null);
+  }
+
+  #ended(reason: EndReason, message?: string): void {
+    this.session = null;
+    this.lobbyMessage = reason === 'left' ? null : (message ?? null);
+    history.replaceState(null, '', '#/');
+    void this.subscribeLobby();
+  }
+}
+
+function sortRooms(rooms: RoomSummary[]): RoomSummary[] {
+  return [...rooms].sort((a, b) => b.createdAt - a.createdAt);
+}
+
+/** The room id in the URL (#/room/<id>), if any. */
+export function roomIdFromHash(): string | null {
+  const m = /^#\/room\/([^/?#]+)/.exec(location.hash);
+  return m ? decodeURIComponent(m[1]!) : null;
+}

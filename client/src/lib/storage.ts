@@ -1,0 +1,44 @@
+/** Small typed wrappers around localStorage (which may be unavailable). */
+
+function read(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function write(key: string, value: string | null): void {
+  try {
+    if (value === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, value);
+  } catch {
+    // storage disabled: nothing to remember
+  }
+}
+
+export const storage = {
+  get nickname(): string {
+    return read('tutti.nickname') ?? '';
+  },
+  set nickname(v: string) {
+    write('tutti.nickname', v);
+  },
+  ownerSecret(roomId: string): string | null {
+    return read(`tutti.owner.${roomId}`);
+  },
+  setOwnerSecret(roomId: string, secret: string | null): void {
+    write(`tutti.owner.${roomId}`, secret);
+  },
+  device(kind: 'audioinput' | 'videoinput' | 'audiooutput'): string | null {
+    return read(`tutti.device.${kind}`);
+  },
+  setDevice(kind: 'audioinput' | 'videoinput' | 'audiooutput', id: string | null): void {
+    write(`tutti.device.${kind}`, id);
+  },
+  /** Max camera capture height (tests lower it to save CPU). */
+  get cameraHeight(): number {
+    const n = Number(read('tutti.cameraHeight'));
+    return Number.isFinite(n) && n >= 90 ? n : 540;
+  },
+};
