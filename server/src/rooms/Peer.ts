@@ -28,10 +28,14 @@ export class Peer {
     return this.#signal.closed;
   }
 
-  notify<M extends NotificationMethod>(method: M, data: NotificationMap[M]): void {
-    if (this.#signal.closed) return;
+  /**
+   * Fire and forget; the returned promise (never rejects) settles once the frame is
+   * handed to the socket, for the rare caller that must flush before closing.
+   */
+  notify<M extends NotificationMethod>(method: M, data: NotificationMap[M]): Promise<void> {
+    if (this.#signal.closed) return Promise.resolve();
     // notify() only fails when the socket is gone; a dead socket is cleaned up by 'close'.
-    this.#signal.notify(method, data).catch(() => {});
+    return this.#signal.notify(method, data).catch(() => {});
   }
 
   request<M extends ServerRequestMethod>(

@@ -1,0 +1,248 @@
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as mediasoup from 'mediasoup';
+import type { Router, RouterOptions, Worker, WorkerLogLevel } from 'mediasoup/types';
+
+export interface WorkerPoolOptions {
+  /** 0 = one per CPU core (os.availableParallelism()). */
+  numWorkers: number;
+  workerBin?: string | undefined;
+  logLevel?: WorkerLogLevel;
+  /** How often CPU load is sampled, ms. */
+  loadSampleMs?: number;
+  log?: PoolLogger;
+}
+
+export interface PoolLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface WorkerStatus {
+  pid: number;
+  alive: boolean;
+  /** CPU use over the last sample period, as a fraction of one core (0..1+). */
+  cpu?: number;
+  routers: number;
+}
+
+interface Slot {
+  index: number;
+  worker: Worker;
+  routers: number;
+  cpu: number | undefined;
+  lastCpuMs: number | undefined;
+  lastSampleAt: number;
+}
+
+export interface WorkerPoolEvents {
+  /** A worker died; a replacement has been started in its slot. */
+  workerReplaced: [info: { deadPid: number; newPid: number; index: number }];
+  workerDied: [info: { pid: number; index: number; error: Error }];
+}
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_WORKER_BIN = path.join(REPO_ROOT, 'media-workers/bin/mediasoup-worker');
+
+/** config.media.workerBin ?? MEDIASOUP_WORKER_BIN ?? <repo>/media-workers/bin/mediasoup-worker. */
+export function resolveWorkerBin(configured?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const bin = configured ?? env.MEDIASOUP_WORKER_BIN ?? DEFAULT_WORKER_BIN;
+  return path.resolve(bin);
+}
+
+/**
+ * N mediasoup workers. Routers go to the least-loaded worker (sampled CPU plus a small
+ * per-router weight). A dead worker is logged and replaced in its slot; never crashes the
+ * process. Rooms learn about it through their router's 'workerclose' and `waitForWorker()`.
+ */
+export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
+  readonly #opts: Required<Omit<WorkerPoolOptions, 'workerBin' | 'log'>> & { workerBin: string };
+  readonly #log: PoolLogger;
+  readonly #slots: Slot[] = [];
+  #closed = false;
+  #sampler: NodeJS.Timeout | undefined;
+  #waiters: (() => void)[] = [];
+
+  private constructor(opts: WorkerPoolOptions) {
+    super();
+    const workerBin = resolveWorkerBin(opts.workerBin);
+    this.#opts = {
+      numWorkers: opts.numWorkers > 0 ? opts.numWorkers : os.availableParallelism(),
+      workerBin,
+      logLevel: opts.logLevel ?? 'warn',
+      loadSampleMs: opts.loadSampleMs ?? 2000,
+    };
+    this.#log = opts.log ?? { info() {}, warn() {}, error() {} };
+  }
+
+  static async create(opts: WorkerPoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(opts);
+    const bin = pool.#opts.workerBin;
+    if (!existsSync(bin)) {
+      throw new Error(
+        `mediasoup worker binary not found at ${bin}. Run "npm run setup" (or set ` +
+          `media.workerBin / MEDIASOUP_WORKER_BIN).`,
+      );
+    }
+    try {
+      for (let i = 0; i < pool.#opts.numWorkers; i++) pool.#slots.push(await pool.#spawn(i));
+    } catch (err) {
+      pool.close();
+      throw err;
+    }
+    pool.#sampler = setInterval(() => void pool.#sample(), pool.#opts.loadSampleMs);
+    pool.#sampler.unref();
+    return pool;
+  }
+
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  get workerBin(): string {
+    return this.#opts.workerBin;
+  }
+
+  async #spawn(index: number): Promise<Slot> {
+    const worker = await mediasoup.createWorker({
+      workerBin: this.#opts.workerBin,
+      logLevel: this.#opts.logLevel,
+      appData: { index },
+    });
+    const slot: Slot = {
+      index,
+      worker,
+      routers: 0,
+      cpu: undefined,
+      lastCpuMs: undefined,
+      lastSampleAt: Date.now(),
+    };
+    worker.observer.on('newrouter', (router) => {
+      slot.routers++;
+      router.observer.once('close', () => {
+        if (slot.worker === worker) slot.routers = Math.max(0, slot.routers - 1);
+      });
+    });
+    worker.on('died', (error) => this.#onDied(slot, worker, error));
+    this.#log.info({ pid: worker.pid, index }, 'mediasoup worker started');
+    return slot;
+  }
+
+  #onDied(slot: Slot, worker: Worker, error: Error): void {
+    if (this.#closed || slot.worker !== worker) return;
+    this.#log.error({ pid: worker.pid, index: slot.index, err: error }, 'mediasoup worker died');
+    this.emit('workerDied', { pid: worker.pid, index: slot.index, error });
+    void this.#replace(slot, worker.pid, 0);
+  }
+
+  async #replace(slot: Slot, deadPid: number, attempt: number): Promise<void> {
+    if (this.#closed) return;
+    try {
+      const fresh = await this.#spawn(slot.index);
+      if (this.#closed) {
+        fresh.worker.close();
+        return;
+      }
+      Object.assign(slot, fresh);
+      this.#log.warn({ deadPid, newPid: fresh.worker.pid, index: slot.index }, 'worker replaced');
+      this.emit('workerReplaced', { deadPid, newPid: fresh.worker.pid, index: slot.index });
+      this.#wake();
+    } catch (err) {
+      // Keep trying with backoff; the rest of the pool keeps serving.
+      const delay = Math.min(10_000, 250 * 2 ** attempt);
+      this.#log.error({ err, index: slot.index, delay }, 'worker respawn failed, retrying');
+      setTimeout(() => void this.#replace(slot, deadPid, attempt + 1), delay).unref();
+    }
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  #alive(): Slot[] {
+    return this.#slots.filter((s) => !s.worker.closed && !s.worker.died);
+  }
+
+  /** Resolves with the least-loaded live worker, waiting (bounded) for a replacement. */
+  async pickWorker(timeoutMs = 15_000): Promise<Worker> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.#closed) throw new Error('worker pool closed');
+      const alive = this.#alive();
+      if (alive.length > 0) {
+        alive.sort((a, b) => score(a) - score(b) || a.index - b.index);
+        return alive[0]!.worker;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no live mediasoup worker');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 500));
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Creates a router on the least-loaded live worker. */
+  async createRouter(options: RouterOptions): Promise<Router> {
+    const worker = await this.pickWorker();
+    return worker.createRouter(options);
+  }
+
+  status(): WorkerStatus[] {
+    return this.#slots.map((s) => ({
+      pid: s.worker.pid,
+      alive: !s.worker.closed && !s.worker.died,
+      ...(s.cpu !== undefined ? { cpu: Math.round(s.cpu * 1000) / 1000 } : {}),
+      routers: s.routers,
+    }));
+  }
+
+  pids(): number[] {
+    return this.#slots.map((s) => s.worker.pid);
+  }
+
+  async #sample(): Promise<void> {
+    await Promise.all(
+      this.#alive().map(async (slot) => {
+        const worker = slot.worker;
+        try {
+          const ru = await worker.getResourceUsage();
+          if (slot.worker !== worker) return;
+          const now = Date.now();
+          const cpuMs = ru.ru_utime + ru.ru_stime;
+          if (slot.lastCpuMs !== undefined && now > slot.lastSampleAt) {
+            slot.cpu = Math.max(0, (cpuMs - slot.lastCpuMs) / (now - slot.lastSampleAt));
+          }
+          slot.lastCpuMs = cpuMs;
+          slot.lastSampleAt = now;
+        } catch {
+          // The worker may be dying; 'died' handles it.
+        }
+      }),
+    );
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#sampler) clearInterval(this.#sampler);
+    this.#wake();
+    for (const s of this.#slots) {
+      if (!s.worker.closed) s.worker.close();
+    }
+  }
+}
+
+/** Lower is better: CPU fraction plus a small weight per hosted router. */
+function score(s: Slot): number {
+  return (s.cpu ?? 0) + 0.05 * s.routers;
+}

@@ -1,0 +1,158 @@
+import type { DatabaseSync } from 'node:sqlite';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { Room as ProtooRoom } from 'protoo-server';
+import type { Config } from '@tutti/config';
+import { WorkerPool } from '@tutti/media-workers';
+import { TuttiError, type ChatMessage } from './protocol/index.ts';
+import { healthPlugin } from './http/health.ts';
+import { roomsHttpPlugin } from './http/rooms.ts';
+import { staticPlugin } from './http/static.ts';
+import { roomHandlers } from './rooms/handlers.ts';
+import type { Peer } from './rooms/Peer.ts';
+import { RoomRegistry, type PeerLeftHook, type RoomDeletedHook } from './rooms/RoomRegistry.ts';
+import type { HandlerTable } from './signaling/handlers.ts';
+import { signalingPlugin } from './signaling/plugin.ts';
+import { openDatabase, SqliteRoomStore, type RoomStore } from './store/RoomStore.ts';
+
+/**
+ * The services every plugin and handler table shares, reachable as `app.tutti`.
+ * Other concerns (chat, files) hook in through the callbacks below rather than by
+ * reaching into rooms.
+ */
+export interface TuttiServices {
+  config: Config;
+  /** The one SQLite database under config.data.dir; other stores may add their own tables. */
+  db: DatabaseSync;
+  roomStore: RoomStore;
+  workers: WorkerPool;
+  rooms: RoomRegistry;
+  /** Every signaling connection (protoo Room used as registry). Set by the signaling plugin. */
+  connections: ProtooRoom | undefined;
+  /** Runs after a room is deleted (owner or idle cleanup): delete its chat history, files… */
+  onRoomDeleted(hook: RoomDeletedHook): void;
+  /** Runs after a member left its room (leave, disconnect). */
+  onPeerLeft(hook: PeerLeftHook): void;
+  /** Supplies room.join's `history` (the chat concern sets it). */
+  setJoinHistory(fn: (roomId: string, peer: Peer) => Promise<ChatMessage[]> | ChatMessage[]): void;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    tutti: TuttiServices;
+  }
+}
+
+export interface BuildAppOptions {
+  /** Fastify logger option; defaults to pino at config.server.logLevel. */
+  logger?: boolean | { level: string };
+  /** Use an existing pool instead of spawning one (shared across app instances in tests). */
+  workerPool?: WorkerPool;
+}
+
+/**
+ * Builds the Fastify app: services first, then one plugin per concern. Call `listen()`
+ * yourself; `close()` tells room members, then closes sockets, workers and the database.
+ */
+export async function buildApp(config: Config, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? { level: config.server.logLevel },
+    trustProxy: config.server.trustProxy,
+    bodyLimit: 1024 * 1024,
+  });
+
+  const ownsPool = !opts.workerPool;
+  const workers =
+    opts.workerPool ??
+    (await WorkerPool.create({
+      numWorkers: config.media.numWorkers,
+      workerBin: config.media.workerBin,
+      logLevel: config.media.logLevel,
+      loadSampleMs: config.media.loadSampleMs,
+      log: app.log,
+    }));
+
+  let db: DatabaseSync;
+  try {
+    db = openDatabase(config.data.dir);
+  } catch (err) {
+    if (ownsPool) workers.close();
+    throw err;
+  }
+  const roomStore = new SqliteRoomStore(db);
+  const rooms = new RoomRegistry({ config, store: roomStore, pool: workers, log: app.log });
+  let joinHistory: (roomId: string, peer: Peer) => Promise<ChatMessage[]> | ChatMessage[] = () => [];
+
+  const services: TuttiServices = {
+    config,
+    db,
+    roomStore,
+    workers,
+    rooms,
+    connections: undefined,
+    onRoomDeleted: (hook) => rooms.onRoomDeleted(hook),
+    onPeerLeft: (hook) => rooms.onPeerLeft(hook),
+    setJoinHistory: (fn) => {
+      joinHistory = fn;
+    },
+  };
+  app.decorate('tutti', services);
+  app.setErrorHandler(httpErrorHandler);
+
+  // ── Concerns register here ────────────────────────────────────────────────────────
+  // Signaling: one HandlerTable per concern, merged by the signaling plugin (a method may
+  // appear in one table only). Chat/files add e.g. `chatHandlers(services)`,
+  // `fileHandlers(services)` to this array.
+  const handlerTables: HandlerTable[] = [
+    roomHandlers({ rooms, joinHistory: (roomId, peer) => joinHistory(roomId, peer) }),
+  ];
+  // HTTP: one Fastify plugin per concern (they reach services through `app.tutti`).
+  // Chat/files add e.g. `filesHttpPlugin` here.
+  const httpPlugins: FastifyPluginAsync[] = [roomsHttpPlugin, healthPlugin];
+  // ──────────────────────────────────────────────────────────────────────────────────
+
+  await app.register(signalingPlugin, { handlerTables });
+  for (const plugin of httpPlugins) await app.register(plugin);
+  await app.register(staticPlugin); // Last: owns the SPA fallback (not-found handler).
+
+  // preClose runs before the websocket plugin drops sockets: tell members first.
+  app.addHook('preClose', async () => {
+    await rooms.close();
+  });
+  app.addHook('onClose', async () => {
+    if (ownsPool) workers.close();
+    db.close();
+  });
+
+  rooms.startCleanup();
+  return app;
+}
+
+/** HTTP error body: `{ error: <stable code>, message }`. */
+export interface HttpErrorBody {
+  error: string;
+  message: string;
+}
+
+/** Root error handler: TuttiError → its status + `{ error: code, message }`. */
+export function httpErrorHandler(
+  err: FastifyError | Error,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  if (err instanceof TuttiError) {
+    void reply.status(err.status).send({ error: err.code, message: err.message } satisfies HttpErrorBody);
+    return;
+  }
+  const status = 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
+  if (status >= 500) req.log.error({ err }, 'request failed');
+  const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_TYPE' : status < 500 ? 'INVALID_REQUEST' : 'INTERNAL';
+  void reply
+    .status(status)
+    .send({ error: code, message: status < 500 ? err.message : 'internal error' } satisfies HttpErrorBody);
+}

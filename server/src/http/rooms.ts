@@ -1,0 +1,67 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { capacitySchema, idSchema, requestSchemas, roomNameSchema, roomPasswordSchema, TuttiError } from '../protocol/index.ts';
+
+/** Turns a zod parse failure into an INVALID_REQUEST TuttiError with a readable message. */
+export function invalid(err: z.ZodError): TuttiError {
+  const issue = err.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  return new TuttiError('INVALID_REQUEST', `${where}${issue?.message ?? 'invalid data'}`);
+}
+
+const patchSchema = z
+  .object({
+    name: roomNameSchema.optional(),
+    password: roomPasswordSchema.nullable().optional(),
+    capacity: capacitySchema.nullable().optional(),
+  })
+  .strict();
+
+const ownerSecretSchema = z.string().min(1).max(128);
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw invalid(r.error);
+  return r.data;
+}
+
+function ownerSecret(headers: Record<string, unknown>): string {
+  const r = ownerSecretSchema.safeParse(headers['x-owner-secret']);
+  if (!r.success) throw new TuttiError('FORBIDDEN', 'x-owner-secret header required');
+  return r.data;
+}
+
+/**
+ * REST for rooms (same rules as the protoo requests):
+ * GET /api/rooms · POST /api/rooms · PATCH /api/rooms/:id · DELETE /api/rooms/:id
+ */
+export const roomsHttpPlugin: FastifyPluginAsync = async (app) => {
+  const { rooms } = app.tutti;
+
+  app.get('/api/rooms', async () => ({ rooms: rooms.list() }));
+
+  app.get<{ Params: { id: string } }>('/api/rooms/:id', async (req) => {
+    const id = parse(idSchema, req.params.id);
+    return { room: rooms.require(id).summary() };
+  });
+
+  app.post('/api/rooms', async (req, reply) => {
+    const body = parse(requestSchemas['room.create'], req.body ?? {});
+    const result = await rooms.create(body);
+    return reply.status(201).send(result);
+  });
+
+  app.patch<{ Params: { id: string } }>('/api/rooms/:id', async (req) => {
+    const id = parse(idSchema, req.params.id);
+    const secret = ownerSecret(req.headers);
+    const body = parse(patchSchema, req.body ?? {});
+    return { room: await rooms.update(id, secret, req.ip, body) };
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/rooms/:id', async (req, reply) => {
+    const id = parse(idSchema, req.params.id);
+    const secret = ownerSecret(req.headers);
+    await rooms.delete(id, secret, req.ip);
+    return reply.status(204).send();
+  });
+};

@@ -1,0 +1,133 @@
+import { TuttiError } from '../protocol/index.ts';
+import type { HandlerTable, RequestContext } from '../signaling/handlers.ts';
+import type { Peer } from './Peer.ts';
+import type { Room } from './Room.ts';
+import type { RoomRegistry } from './RoomRegistry.ts';
+import type { ChatMessage } from '../protocol/index.ts';
+
+export interface RoomHandlerDeps {
+  rooms: RoomRegistry;
+  /** Chat history for room.join's `history` (the chat concern plugs in; default none). */
+  joinHistory: (roomId: string, peer: Peer) => Promise<ChatMessage[]> | ChatMessage[];
+}
+
+function joined(rooms: RoomRegistry, ctx: RequestContext): Room {
+  const roomId = ctx.peer.roomId;
+  const room = roomId ? rooms.get(roomId) : undefined;
+  if (!room || !room.hasPeer(ctx.peer.id)) throw new TuttiError('NOT_JOINED', 'join a room first');
+  return room;
+}
+
+/** Lobby, membership and media requests. */
+export function roomHandlers(deps: RoomHandlerDeps): HandlerTable {
+  const { rooms } = deps;
+  return {
+    'lobby.subscribe': (ctx) => ({ rooms: rooms.subscribeLobby(ctx.peer) }),
+
+    'room.create': (_ctx, data) => rooms.create(data),
+
+    'room.join': async (ctx, data) => {
+      const { room, self, routerRtpCapabilities } = await rooms.join(
+        ctx.peer,
+        data.roomId,
+        data.nickname,
+        data.password,
+      );
+      let history: ChatMessage[];
+      try {
+        history = await deps.joinHistory(room.id, ctx.peer);
+      } catch {
+        history = [];
+      }
+      return {
+        self,
+        peers: room.peers().filter((p) => p.id !== self.id),
+        room: room.summary(),
+        routerRtpCapabilities,
+        history,
+      };
+    },
+
+    'room.leave': (ctx) => {
+      rooms.leave(ctx.peer);
+      return {};
+    },
+
+    'room.delete': async (ctx, data) => {
+      await rooms.delete(data.roomId, data.ownerSecret, ctx.peer.ip);
+      return {};
+    },
+
+    'room.update': async (ctx, data) => ({
+      room: await rooms.update(data.roomId, data.ownerSecret, ctx.peer.ip, {
+        name: data.name,
+        password: data.password,
+        capacity: data.capacity,
+      }),
+    }),
+
+    'media.getRouterRtpCapabilities': async (ctx) => ({
+      rtpCapabilities: await joined(rooms, ctx).rtpCapabilities(ctx.peer.id),
+    }),
+
+    'media.createTransport': (ctx, data) =>
+      joined(rooms, ctx).createTransport(ctx.peer.id, data.direction, data.forceTcp ?? false),
+
+    'media.connectTransport': async (ctx, data) => {
+      await joined(rooms, ctx).connectTransport(ctx.peer.id, data.transportId, data.dtlsParameters);
+      return {};
+    },
+
+    'media.restartIce': async (ctx, data) => ({
+      iceParameters: await joined(rooms, ctx).restartIce(ctx.peer.id, data.transportId),
+    }),
+
+    'media.ready': async (ctx, data) => {
+      await joined(rooms, ctx).ready(ctx.peer.id, data.rtpCapabilities);
+      return {};
+    },
+
+    'media.produce': async (ctx, data) => ({
+      producerId: await joined(rooms, ctx).produce(ctx.peer.id, data),
+    }),
+
+    'media.closeProducer': (ctx, data) => {
+      joined(rooms, ctx).closeProducer(ctx.peer.id, data.producerId);
+      return {};
+    },
+
+    'media.pauseProducer': async (ctx, data) => {
+      await joined(rooms, ctx).pauseProducer(ctx.peer.id, data.producerId, true);
+      return {};
+    },
+
+    'media.resumeProducer': async (ctx, data) => {
+      await joined(rooms, ctx).pauseProducer(ctx.peer.id, data.producerId, false);
+      return {};
+    },
+
+    'media.pauseConsumer': async (ctx, data) => {
+      await joined(rooms, ctx).pauseConsumer(ctx.peer.id, data.consumerId, true);
+      return {};
+    },
+
+    'media.resumeConsumer': async (ctx, data) => {
+      await joined(rooms, ctx).pauseConsumer(ctx.peer.id, data.consumerId, false);
+      return {};
+    },
+
+    'media.setConsumerPreferredLayers': async (ctx, data) => {
+      await joined(rooms, ctx).setConsumerPreferredLayers(
+        ctx.peer.id,
+        data.consumerId,
+        data.spatialLayer,
+        data.temporalLayer,
+      );
+      return {};
+    },
+
+    'media.getStats': async (ctx, data) => ({
+      stats: await joined(rooms, ctx).getStats(ctx.peer.id, data.kind, data.id),
+    }),
+  };
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import websocket from '@fastify/websocket';
+import protoo from 'protoo-server';
+import { Peer } from '../rooms/Peer.ts';
+import { createDispatcher } from './dispatch.ts';
+import type { HandlerTable } from './handlers.ts';
+import { WsTransport, type WsLike } from './WsTransport.ts';
+
+export interface SignalingOptions {
+  handlerTables: HandlerTable[];
+  /** Largest accepted frame, bytes (bigger frames close the socket with 1009). */
+  maxPayload?: number;
+}
+
+/**
+ * GET /ws: protoo over @fastify/websocket. One protoo Room is the connection registry;
+ * peer ids are server-generated. Every request goes through the dispatcher (lookup →
+ * validation → handler → error mapping); nothing a client sends can throw out of here.
+ */
+export const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (
+  app: FastifyInstance,
+  opts,
+) => {
+  const { rooms } = app.tutti;
+  const dispatch = createDispatcher(opts.handlerTables, app.log);
+  const connections = new protoo.Room();
+  app.tutti.connections = connections;
+
+  await app.register(websocket, {
+    options: {
+      maxPayload: opts.maxPayload ?? 1024 * 1024,
+      // protoo-client asks for the "protoo" subprotocol; accept it (or none).
+      handleProtocols: (protocols: Set<string>) => (protocols.has('protoo') ? 'protoo' : false),
+    },
+  });
+
+  app.addHook('preClose', async () => {
+    // The rooms tell their members first (app.ts onClose); then drop every socket.
+    connections.close();
+  });
+
+  app.get('/ws', { websocket: true }, (socket, req) => {
+    const ws = socket as unknown as WsLike;
+    const label = `WS:[${req.ip}]:${req.socket.remotePort ?? '?'}`;
+    const transport = new WsTransport(ws, label, (err) =>
+      app.log.error({ err }, 'signaling listener error'),
+    );
+    let signal: protoo.Peer;
+    try {
+      signal = connections.createPeer(randomUUID(), transport);
+    } catch (err) {
+      app.log.error({ err }, 'could not create protoo peer');
+      transport.close();
+      return;
+    }
+    const peer = new Peer(signal, req.ip);
+    app.log.debug({ peerId: peer.id, ip: req.ip }, 'signaling connected');
+
+    signal.on('request', (request, accept, reject) => {
+      dispatch({ peer }, request.method, request.data)
+        .then((result) => {
+          if (result.ok) accept(result.data);
+          else reject(result.status, result.reason);
+        })
+        .catch((err: unknown) => {
+          app.log.error({ err }, 'dispatch failed');
+          reject(500, 'INTERNAL: internal error');
+        });
+    });
+    signal.on('notification', () => {
+      // Clients have nothing to notify the server of; ignore.
+    });
+    signal.on('close', () => {
+      app.log.debug({ peerId: peer.id }, 'signaling closed');
+      try {
+        rooms.peerClosed(peer);
+      } catch (err) {
+        app.log.error({ err, peerId: peer.id }, 'peer cleanup failed');
+      }
+    });
+  });
+};

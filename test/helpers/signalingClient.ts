@@ -1,0 +1,154 @@
+import protooClient from 'protoo-client';
+import type {
+  NotificationMap,
+  NotificationMethod,
+  RequestData,
+  RequestMethod,
+  ResponseMap,
+  ServerRequestMap,
+  ServerRequestMethod,
+} from '@tutti/server/protocol';
+
+export interface LoggedNotification {
+  method: string;
+  data: unknown;
+  at: number;
+}
+
+export type ServerRequestHandler = <M extends ServerRequestMethod>(
+  method: M,
+  data: ServerRequestMap[M]['request'],
+) => Promise<ServerRequestMap[M]['response']> | ServerRequestMap[M]['response'];
+
+export interface SignalingClient {
+  /** Typed protoo request; rejects with Error(`${CODE}: text`) (see errorCodeOf). */
+  request<M extends RequestMethod>(method: M, data?: RequestData<M>): Promise<ResponseMap[M]>;
+  /** Resolves with the next matching notification (already-logged ones after `since` count too). */
+  nextNotification<M extends NotificationMethod>(
+    method: M,
+    predicate?: (data: NotificationMap[M]) => boolean,
+    timeoutMs?: number,
+  ): Promise<NotificationMap[M]>;
+  /** Every notification received so far, in order. */
+  notifications: LoggedNotification[];
+  /** Drops the notification log (so nextNotification only sees newer ones). */
+  clearNotifications(): void;
+  /** Answers server requests (media.newConsumer). Default: accept with {}. */
+  onRequest(handler: ServerRequestHandler): void;
+  /** Server requests received, in order. */
+  serverRequests: { method: string; data: unknown }[];
+  readonly closed: boolean;
+  /** Resolves when the server closed the connection. */
+  closedPromise: Promise<void>;
+  close(): void;
+}
+
+/**
+ * A typed Node client over protoo-client (for tests and bots). Connects once (no
+ * reconnects) and resolves when the socket is open.
+ */
+export async function connectSignaling(wsUrl: string, timeoutMs = 10_000): Promise<SignalingClient> {
+  const transport = new protooClient.WebSocketTransport(wsUrl, {
+    retry: { retries: 0 },
+    clientConfig: { maxReceivedFrameSize: 16 * 1024 * 1024, maxReceivedMessageSize: 16 * 1024 * 1024 },
+  });
+  const peer = new protooClient.Peer(transport);
+  const notifications: LoggedNotification[] = [];
+  let cursor = 0; // notifications before `cursor` were cleared
+  const waiters = new Set<() => void>();
+  const serverRequests: { method: string; data: unknown }[] = [];
+  let handler: ServerRequestHandler = () => ({});
+  let closed = false;
+  let onClosed!: () => void;
+  const closedPromise = new Promise<void>((r) => (onClosed = r));
+
+  peer.on('notification', (n) => {
+    notifications.push({ method: n.method, data: n.data, at: Date.now() });
+    for (const w of [...waiters]) w();
+  });
+  peer.on('request', (req, accept, reject) => {
+    serverRequests.push({ method: req.method, data: req.data });
+    Promise.resolve()
+      .then(() => handler(req.method as ServerRequestMethod, req.data as never))
+      .then(
+        (data) => accept(data as never),
+        (err: unknown) => reject(500, err instanceof Error ? err.message : String(err)),
+      );
+  });
+  const markClosed = () => {
+    if (closed) return;
+    closed = true;
+    onClosed();
+    for (const w of [...waiters]) w();
+  };
+  peer.on('close', markClosed);
+  peer.on('disconnected', markClosed);
+
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`signaling connect timeout: ${wsUrl}`)), timeoutMs);
+    peer.on('open', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    peer.on('failed', () => {
+      clearTimeout(t);
+      peer.close();
+      reject(new Error(`signaling connect failed: ${wsUrl}`));
+    });
+  });
+
+  return {
+    request: (method, data) => peer.request(method, data ?? {}) as Promise<never>,
+    nextNotification(method, predicate, timeout = 5000) {
+      const start = cursor;
+      let scanned = start;
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          for (; scanned < notifications.length; scanned++) {
+            const n = notifications[scanned]!;
+            if (n.method !== method) continue;
+            const data = n.data as NotificationMap[typeof method];
+            if (!predicate || predicate(data)) {
+              cleanup();
+              scanned++;
+              // Later calls start after this one, so each call consumes one notification.
+              cursor = Math.max(cursor, scanned);
+              resolve(data);
+              return;
+            }
+          }
+          if (closed) {
+            cleanup();
+            reject(new Error(`connection closed while waiting for ${method}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timeout waiting for notification ${method}`));
+        }, timeout);
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    notifications,
+    clearNotifications() {
+      cursor = notifications.length;
+    },
+    onRequest(h) {
+      handler = h;
+    },
+    serverRequests,
+    get closed() {
+      return closed;
+    },
+    closedPromise,
+    close() {
+      peer.close();
+      markClosed();
+    },
+  };
+}
