@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { ChatBus } from '../../src/chat/ChatBus.ts';
+import { LocalChatBus } from '../../src/chat/LocalChatBus.ts';
+import { RedisChatBus } from '../../src/chat/RedisChatBus.ts';
+import type { ChatMessage } from '../../src/protocol/index.ts';
+
+const REDIS = process.env.TUTTI_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const message = (seq: number, roomId = 'r'): ChatMessage => ({
+  id: `m${seq}`,
+  seq,
+  roomId,
+  from: { peerId: 'p', nickname: 'P' },
+  text: `hello ${seq}`,
+  createdAt: seq,
+});
+
+/** Every node (bus instance) receives every publish once, in publish order. */
+async function fanOut(nodes: ChatBus[], publisher: ChatBus, count: number): Promise<void> {
+  const got = nodes.map(() => [] as number[]);
+  const all = Promise.all(
+    nodes.map(
+      (bus, i) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error(`node ${i} got ${got[i]!.length}/${count}`)),
+            10_000,
+          );
+          bus.subscribe((m) => {
+            got[i]!.push(m.seq);
+            if (got[i]!.length === count) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+        }),
+    ),
+  );
+  for (let s = 1; s <= count; s++) await publisher.publish(message(s));
+  await all;
+  for (const seqs of got)
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: count }, (_, i) => i + 1),
+    );
+}
+
+test('LocalChatBus delivers synchronously, in order, until unsubscribed', async () => {
+  const bus = new LocalChatBus();
+  const seen: string[] = [];
+  const off = bus.subscribe((m) => seen.push(m.id));
+  await bus.publish(message(1));
+  assert.deepEqual(seen, ['m1']);
+  await fanOut([bus], bus, 100);
+  off();
+  await bus.publish(message(2));
+  assert.equal(seen.length, 101);
+  await bus.close();
+});
+
+test('RedisChatBus fans out across nodes through a real Redis, in order', async () => {
+  const channel = `tutti:test:${randomUUID()}`;
+  const nodes = [0, 1, 2].map(() => new RedisChatBus(REDIS, { channel }));
+  try {
+    await Promise.all(nodes.map((n) => n.ready()));
+    await fanOut(nodes, nodes[0]!, 500);
+    const roundTrip = await new Promise<ChatMessage>((resolve) => {
+      nodes[2]!.subscribe(resolve);
+      void nodes[1]!.publish({ ...message(9, 'room-x'), to: { peerId: 'q', nickname: 'Q' } });
+    });
+    assert.deepEqual(roundTrip.to, { peerId: 'q', nickname: 'Q' });
+  } finally {
+    await Promise.all(nodes.map((n) => n.close()));
+  }
+});
