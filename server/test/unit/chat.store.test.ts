@@ -26,7 +26,7 @@ const msg = (roomId: string, from: string, text: string, to?: string): NewChatMe
 
 test('pages newest-last by id cursor, per room', async () => {
   const store = SqliteChatStore.open(await dbPath());
-  const ids = [];
+  const ids: string[] = [];
   for (let i = 0; i < 25; i++) ids.push(store.append(msg('r1', 'a', `m${i}`)).id);
   store.append(msg('r2', 'a', 'other room'));
   const first = store.page('r1', 'x', { limit: 10 });
