@@ -12,7 +12,13 @@ import type {
   ServerRequestMap,
   TransportOptions,
 } from '../../server/src/protocol/index.ts';
-import { RtpReceiveStats, RtpStream, isRtcp, type FixtureTrack } from './rtp.ts';
+import {
+  RtpReceiveStats,
+  RtpStream,
+  hasKeyframeRequest,
+  isRtcp,
+  type FixtureTrack,
+} from './rtp.ts';
 import { dtlsParametersFor, parseLocalSdp, remoteSdp, type RemoteMedia } from './sdp.ts';
 
 /**
@@ -168,6 +174,7 @@ export class PublisherBot {
   private readonly stops: (() => void)[] = [];
   readonly streams: RtpStream[] = [];
   producerIds: string[] = [];
+  keyframeRequests = 0;
   readonly sig: BotSignaling;
   private readonly opts: BotOptions;
   private readonly media: { video: FixtureTrack | undefined; audio: FixtureTrack | undefined };
@@ -251,6 +258,13 @@ export class PublisherBot {
     for (const p of plan) {
       const stream = new RtpStream(p.fixture, p.ssrc, p.pt);
       this.streams.push(stream);
+      // Key frame requests (PLI/FIR) from the SFU: answer as an encoder would.
+      p.track.onMessage((msg) => {
+        if (isRtcp(msg) && hasKeyframeRequest(msg)) {
+          this.keyframeRequests++;
+          stream.requestKeyframe();
+        }
+      });
       this.stops.push(pacer.add(stream, p.track));
     }
   }

@@ -17,6 +17,8 @@ export interface FixturePacket {
   /** RTP timestamp relative to the start of one loop. */
   ts: number;
   marker: boolean;
+  /** First packet of a VP8 key frame: a place a stream may jump to on PLI/FIR. */
+  keyframeStart: boolean;
   payload: Buffer;
 }
 
@@ -53,7 +55,14 @@ export function loadVp8Fixture(path = new URL('video-vp8.ivf', fixturesDir)): Fi
       const payload = Buffer.allocUnsafe(1 + chunk.length);
       payload[0] = pos === 0 ? 0x10 : 0x00; // S bit on the first packet, partition 0
       chunk.copy(payload, 1);
-      packets.push({ atMs, ts, marker: pos + MAX_VP8_PAYLOAD >= data.length, payload });
+      packets.push({
+        atMs,
+        ts,
+        marker: pos + MAX_VP8_PAYLOAD >= data.length,
+        // VP8 payload header: bit 0 of the first byte is 0 on key frames (RFC 6386 9.1).
+        keyframeStart: pos === 0 && (data[0]! & 0x01) === 0,
+        payload,
+      });
       bytes += payload.length;
     }
     frame++;
@@ -99,6 +108,7 @@ export function loadOpusFixture(path = new URL('audio-opus.ogg', fixturesDir)): 
     atMs: i * frameMs,
     ts: i * 960,
     marker: false,
+    keyframeStart: false,
     payload,
   }));
   return {
@@ -109,17 +119,26 @@ export function loadOpusFixture(path = new URL('audio-opus.ogg', fixturesDir)): 
   };
 }
 
-/** One outgoing RTP stream that loops a fixture track with continuous seq/timestamps. */
+/**
+ * One outgoing RTP stream that loops a fixture track with continuous seq/timestamps. On a
+ * key frame request it jumps to the next key frame of the fixture at the next frame
+ * boundary, as an encoder would send one, keeping timing and timestamps continuous.
+ */
 export class RtpStream {
   readonly track: FixtureTrack;
   readonly ssrc: number;
   readonly payloadType: number;
   private seq: number;
   private readonly tsBase: number;
-  private loop = 0;
+  /** Added to a fixture packet's atMs / ts to get stream time / timestamp. */
+  private offsetMs = 0;
+  private offsetTicks = 0;
   private index = 0;
+  private keyframeWanted = false;
+  private readonly keyframes: number[];
   sentPackets = 0;
   sentBytes = 0;
+  keyframeJumps = 0;
 
   constructor(track: FixtureTrack, ssrc: number, payloadType: number) {
     this.track = track;
@@ -127,19 +146,39 @@ export class RtpStream {
     this.payloadType = payloadType;
     this.seq = Math.floor(Math.random() * 0x10000);
     this.tsBase = Math.floor(Math.random() * 0x7fffffff);
+    this.keyframes = track.packets.flatMap((p, i) => (p.keyframeStart ? [i] : []));
+  }
+
+  /** PLI/FIR from the SFU: the next frame sent will be a key frame. */
+  requestKeyframe(): void {
+    if (this.keyframes.length > 0) this.keyframeWanted = true;
   }
 
   /** Calls send() for every packet due at elapsedMs since the stream started. */
   pump(elapsedMs: number, send: (packet: Buffer) => void): void {
     const { packets, loopMs, loopTicks } = this.track;
     for (;;) {
-      const p = packets[this.index]!;
-      if (this.loop * loopMs + p.atMs > elapsedMs) return;
+      let p = packets[this.index]!;
+      if (this.offsetMs + p.atMs > elapsedMs) return;
+      const frameStart = this.index === 0 || packets[this.index - 1]!.marker;
+      if (this.keyframeWanted && frameStart) {
+        this.keyframeWanted = false;
+        if (!p.keyframeStart) {
+          // Jump: the key frame takes this frame's slot in time and timestamp.
+          const k = this.keyframes.find((i) => i > this.index) ?? this.keyframes[0]!;
+          const kp = packets[k]!;
+          this.offsetMs += p.atMs - kp.atMs;
+          this.offsetTicks += p.ts - kp.ts;
+          this.index = k;
+          p = kp;
+          this.keyframeJumps++;
+        }
+      }
       const out = Buffer.allocUnsafe(12 + p.payload.length);
       out[0] = 0x80;
       out[1] = (p.marker ? 0x80 : 0) | this.payloadType;
       out.writeUInt16BE(this.seq, 2);
-      out.writeUInt32BE((this.tsBase + this.loop * loopTicks + p.ts) >>> 0, 4);
+      out.writeUInt32BE((this.tsBase + this.offsetTicks + p.ts) >>> 0, 4);
       out.writeUInt32BE(this.ssrc, 8);
       p.payload.copy(out, 12);
       this.seq = (this.seq + 1) & 0xffff;
@@ -149,10 +188,23 @@ export class RtpStream {
       this.index++;
       if (this.index === packets.length) {
         this.index = 0;
-        this.loop++;
+        this.offsetMs += loopMs;
+        this.offsetTicks += loopTicks;
       }
     }
   }
+}
+
+/** True if an RTCP compound packet holds a PLI or FIR (payload-specific feedback). */
+export function hasKeyframeRequest(packet: Buffer): boolean {
+  let off = 0;
+  while (off + 4 <= packet.length) {
+    const fmt = packet[off]! & 0x1f;
+    const pt = packet[off + 1]!;
+    if (pt === 206 && (fmt === 1 || fmt === 4)) return true;
+    off += (packet.readUInt16BE(off + 2) + 1) * 4;
+  }
+  return false;
 }
 
 /** True for RTCP (RFC 5761 demux: payload type byte 192..223). */

@@ -1,0 +1,123 @@
+import { parseArgs } from 'node:util';
+import { percentile } from '../load/controller.ts';
+import { CpuMeter, machineInfo, procRssBytes } from '../load/cpu.ts';
+import { ProtooPeer } from '../load/protoo.ts';
+import { ensureRoom } from '../load/signaling.ts';
+import { startTuttiServer } from './tutti-server.ts';
+
+/**
+ * npm run bench:chat — 200 signaling-only peers in one room, 200 chat messages per second
+ * in all (each peer sends one a second, staggered): fan-out latency from chat.send to
+ * every chat.message notification, p50/p99; and the server's memory per idle peer (RSS
+ * growth with the peers joined, before any message). The peers run in this process, the
+ * server in its own; the CPU of both is reported.
+ */
+
+const { values: args } = parseArgs({
+  options: {
+    peers: { type: 'string', default: '200' },
+    rate: { type: 'string', default: '200' },
+    duration: { type: 'string', default: '15' },
+  },
+});
+const PEERS = Math.min(1000, Math.max(2, Number(args.peers)));
+const RATE = Math.min(2000, Math.max(1, Number(args.rate)));
+const DURATION_S = Math.min(120, Math.max(2, Number(args.duration)));
+
+let interrupted = false;
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+});
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+console.log(`[bench:chat] machine: ${machineInfo()}`);
+console.log(`[bench:chat] ${PEERS} peers, ${RATE} msg/s for ${DURATION_S} s`);
+
+const server = await startTuttiServer({
+  numWorkers: 1,
+  // The per-peer limit (default 10/s) is not what is measured; keep it out of the way.
+  env: { TUTTI_CHAT_RATE_PER_SECOND: '50', TUTTI_CHAT_BURST: '100' },
+});
+const peers: ProtooPeer[] = [];
+let exitCode = 0;
+try {
+  const roomId = await ensureRoom(server.wsUrl, 'bench-chat');
+  // Warm the server up with one join/leave so lazily loaded code is not counted as per-peer.
+  const warm = await ProtooPeer.connect(server.wsUrl);
+  await warm.request('room.join', { roomId, nickname: 'warmup' });
+  warm.close();
+  await sleep(1500);
+  const rssBefore = procRssBytes(server.pid) ?? 0;
+
+  // Latency samples in ms, into a fixed buffer (bounded memory).
+  const samples = new Float64Array(PEERS * RATE * DURATION_S + 1000);
+  let nSamples = 0;
+  let received = 0;
+  const sentAt = new Map<string, number>();
+  for (let i = 0; i < PEERS && !interrupted; i++) {
+    const p = await ProtooPeer.connect(server.wsUrl);
+    p.on('chat.message', ({ message }) => {
+      const t = performance.now();
+      received++;
+      const s = sentAt.get(message.text);
+      if (s !== undefined && nSamples < samples.length) samples[nSamples++] = t - s;
+    });
+    await p.request('room.join', { roomId, nickname: `chat-${i}` });
+    peers.push(p);
+  }
+  await sleep(3000);
+  const rssIdle = procRssBytes(server.pid) ?? 0;
+  const perPeerKb = (rssIdle - rssBefore) / peers.length / 1024;
+  console.log(
+    `[bench:chat] server RSS ${(rssBefore / 2 ** 20).toFixed(1)} MiB → ${(rssIdle / 2 ** 20).toFixed(1)} MiB with ${peers.length} idle peers: ${perPeerKb.toFixed(1)} KB per idle peer`,
+  );
+
+  // Messages: RATE per second in all, round-robin over the peers, paced every 5 ms.
+  const meter = new CpuMeter([server.pid, process.pid, ...server.workerPids]);
+  const t0 = performance.now();
+  let sent = 0;
+  let errors = 0;
+  const total = RATE * DURATION_S;
+  while (sent < total && !interrupted) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * RATE));
+    while (sent < due) {
+      const p = peers[sent % peers.length]!;
+      const text = `m${sent}`;
+      sentAt.set(text, performance.now());
+      p.request('chat.send', { text }).catch(() => errors++);
+      sent++;
+    }
+    await sleep(5);
+  }
+  const sendSeconds = (performance.now() - t0) / 1000;
+  // Wait for the tail (bounded).
+  const expected = sent * peers.length;
+  const tailEnd = performance.now() + 5000;
+  while (received < expected && performance.now() < tailEnd) await sleep(50);
+  const [serverCpu, botCpu] = meter.sample();
+  const lat = Array.from(samples.subarray(0, nSamples));
+  const p50 = percentile(lat, 50);
+  const p99 = percentile(lat, 99);
+  console.log(
+    `[bench:chat] sent ${sent} in ${sendSeconds.toFixed(1)} s (${(sent / sendSeconds).toFixed(0)} msg/s), ` +
+      `${received}/${expected} deliveries, ${errors} send errors`,
+  );
+  console.log(
+    `[bench:chat] fan-out latency p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms`,
+  );
+  console.log(
+    `[bench:chat] CPU: server Node ${((serverCpu ?? 0) * 100).toFixed(0)}% of a core, peers (this process) ${((botCpu ?? 0) * 100).toFixed(0)}%`,
+  );
+  console.log(
+    `[bench:chat] goals: p99 < 25 ms: ${p99 < 25 ? 'met' : 'MISSED'}; < 150 KB per idle peer: ${perPeerKb < 150 ? 'met' : 'MISSED'}`,
+  );
+  if (received < expected * 0.99 || errors > 0) exitCode = 1;
+} catch (err) {
+  console.error(`[bench:chat] failed: ${err instanceof Error ? err.message : String(err)}`);
+  exitCode = 1;
+} finally {
+  for (const p of peers) p.close();
+  await server.stop();
+}
+process.exit(exitCode);
