@@ -10,6 +10,7 @@ import type { Room as ProtooRoom } from 'protoo-server';
 import type { Config } from '@tutti/config';
 import { WorkerPool } from '@tutti/media-workers';
 import { TuttiError, type ChatMessage } from './protocol/index.ts';
+import { setupSharing } from './chat/setupSharing.ts';
 import { healthPlugin } from './http/health.ts';
 import { roomsHttpPlugin } from './http/rooms.ts';
 import { staticPlugin } from './http/static.ts';
@@ -108,12 +109,14 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   // Signaling: one HandlerTable per concern, merged by the signaling plugin (a method may
   // appear in one table only). Chat/files add e.g. `chatHandlers(services)`,
   // `fileHandlers(services)` to this array.
+  const sharing = await setupSharing(services); // chat + files (issue #4)
   const handlerTables: HandlerTable[] = [
     roomHandlers({ rooms, joinHistory: (roomId, peer) => joinHistory(roomId, peer) }),
+    ...sharing.handlerTables,
   ];
   // HTTP: one Fastify plugin per concern (they reach services through `app.tutti`).
   // Chat/files add e.g. `filesHttpPlugin` here.
-  const httpPlugins: FastifyPluginAsync[] = [roomsHttpPlugin, healthPlugin];
+  const httpPlugins: FastifyPluginAsync[] = [roomsHttpPlugin, healthPlugin, sharing.httpPlugin];
   // ──────────────────────────────────────────────────────────────────────────────────
 
   await app.register(signalingPlugin, { handlerTables });
@@ -126,6 +129,7 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   });
   app.addHook('onClose', async () => {
     if (ownsPool) workers.close();
+    await sharing.close();
     db.close();
   });
 
