@@ -328,6 +328,20 @@ export class MediaClient {
     this.events.consumerRemoved(consumerId);
   }
 
+  /** Inbound bytes per sending peer for a kind (tests check one sender went quiet). */
+  async inboundBytesByPeer(kind: 'audio' | 'video'): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const consumer of this.consumers.values()) {
+      if (consumer.kind !== kind || consumer.closed) continue;
+      const peerId = String(consumer.appData['peerId']);
+      const report = await consumer.getStats();
+      report.forEach((s: { type?: string; bytesReceived?: number }) => {
+        if (s.type === 'inbound-rtp') out[peerId] = (out[peerId] ?? 0) + (s.bytesReceived ?? 0);
+      });
+    }
+    return out;
+  }
+
   /** Sum of inbound-rtp bytes for a kind (tests and the stats panel use it). */
   async inboundBytes(kind: 'audio' | 'video'): Promise<number> {
     const report = await this.recvTransport?.getStats();

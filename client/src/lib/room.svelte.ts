@@ -105,7 +105,7 @@ export class RoomSession {
     });
     const session = new RoomSession(signaling, joined, password, onEnd);
     exposeForTests(session);
-    void session.startMedia(joined.routerRtpCapabilities, true);
+    void session.startMedia(joined.routerRtpCapabilities, storage.autoMedia);
     return session;
   }
 
@@ -479,6 +479,8 @@ declare global {
     __tutti?: {
       session: RoomSession;
       inboundBytes(kind: 'audio' | 'video'): Promise<number>;
+      inboundBytesByPeer(kind: 'audio' | 'video'): Promise<Record<string, number>>;
+      selfId(): string;
       producerPaused(source: MediaSource): boolean | null;
       restarts(): number;
     };
@@ -490,6 +492,8 @@ function exposeForTests(session: RoomSession): void {
   window.__tutti = {
     session,
     inboundBytes: (kind) => session.media.inboundBytes(kind),
+    inboundBytesByPeer: (kind) => session.media.inboundBytesByPeer(kind),
+    selfId: () => session.self.id,
     producerPaused: (source) => {
       const p = session.media.producers.get(source);
       return p ? p.paused : null;

@@ -36,6 +36,10 @@ export const storage = {
   setDevice(kind: 'audioinput' | 'videoinput' | 'audiooutput', id: string | null): void {
     write(`tutti.device.${kind}`, id);
   },
+  /** Turn on mic and camera when joining (default yes; tests of chat turn it off). */
+  get autoMedia(): boolean {
+    return read('tutti.autoMedia') !== 'off';
+  },
   /** Max camera capture height (tests lower it to save CPU). */
   get cameraHeight(): number {
     const n = Number(read('tutti.cameraHeight'));

@@ -34,7 +34,6 @@ export function uploadFile(
       reject(err);
     };
     const form = new FormData();
-    form.append('token', token);
     form.append('file', file, file.name);
     xhr.send(form);
   });
@@ -54,6 +53,9 @@ function reasonOf(xhr: XMLHttpRequest): string {
     const body: unknown = JSON.parse(xhr.responseText);
     if (body && typeof body === 'object') {
       const rec = body as Record<string, unknown>;
+      if (typeof rec['error'] === 'string' && typeof rec['message'] === 'string') {
+        return `${rec['error']}: ${rec['message']}`;
+      }
       for (const key of ['reason', 'error', 'message']) {
         const v = rec[key];
         if (typeof v === 'string' && v) return v;
