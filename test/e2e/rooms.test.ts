@@ -133,25 +133,37 @@ describe('lobby and rooms in the browser', () => {
 
   test('rooms survive a server restart', async () => {
     const maker = await person('Keeper');
-    await maker.openLobby();
-    await maker.page.getByTestId('room-name').fill('Durable room');
-    await maker.page.getByTestId('create-room').click();
-    await maker.waitInRoom();
+    await maker.createRoom({ name: 'Durable room' });
     await maker.page.getByTestId('leave-room').click();
     await maker.page.getByTestId('room-item').filter({ hasText: 'Durable room' }).waitFor();
-    await closeAll();
+    // Someone stays in the room through the restart.
+    const stayer = await person('Stayer');
+    await stayer.joinRoom('Durable room');
+    await stayer.waitInRoom();
 
     await server.restart();
 
-    // A fresh page lists the room; the old tab reconnects by itself.
+    // A fresh page lists the room and can join it.
     const visitor = await person('Visitor');
     await visitor.openLobby();
     await visitor.page
       .getByTestId('room-item')
       .filter({ hasText: 'Durable room' })
       .waitFor({ timeout: 15_000 });
+    // The old lobby tab reconnects and lists it too.
+    await maker.page
+      .getByTestId('room-item')
+      .filter({ hasText: 'Durable room' })
+      .waitFor({ timeout: 20_000 });
+    // The member who stayed is back in the room by itself.
+    await stayer.page
+      .getByTestId('system-message')
+      .filter({ hasText: 'Reconnected' })
+      .waitFor({ timeout: 20_000 });
     await visitor.joinRoom('Durable room');
     await visitor.waitInRoom();
+    await visitor.waitParticipantCount(2);
+    await stayer.waitParticipantCount(2);
     await closeAll();
   });
 });

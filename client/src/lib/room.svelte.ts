@@ -67,6 +67,7 @@ export class RoomSession {
   #off: (() => void)[] = [];
   #password: string | undefined;
   #onEnd: (reason: EndReason, message?: string) => void;
+  #giveUp: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly signaling: Signaling,
@@ -169,7 +170,19 @@ export class RoomSession {
         if (room.id === this.room.id) this.room = room;
       }),
       s.on('room.closed', ({ reason }) => {
-        this.#end(reason, reason === 'deleted' ? 'The room was deleted by its owner.' : 'The server closed the room.');
+        if (reason === 'deleted') {
+          this.#end('deleted', 'The room was deleted by its owner.');
+          return;
+        }
+        // Server shutdown/restart: rooms persist, so stay and rejoin once it is back.
+        this.media.reset();
+        this.tracks = [];
+        this.mediaStatus = 'restarting';
+        this.#notice('The server is restarting, reconnecting…');
+        clearTimeout(this.#giveUp);
+        this.#giveUp = setTimeout(() => {
+          if (this.mediaStatus === 'restarting') this.#end('shutdown', 'The server closed the room.');
+        }, 60_000);
       }),
       s.on('media.consumerClosed', ({ consumerId }) => this.media.closeConsumer(consumerId)),
       s.on('media.consumerPaused', ({ consumerId }) => this.#patchTrack(consumerId, { producerPaused: true })),
@@ -303,6 +316,7 @@ export class RoomSession {
       this.#notice('Reconnected');
       await this.media.start(joined.routerRtpCapabilities);
       this.mediaStatus = 'ready';
+      clearTimeout(this.#giveUp);
     } catch (err) {
       this.#end('error', `Lost the room: ${errorText(err)}`);
     }
@@ -452,6 +466,7 @@ export class RoomSession {
   #end(reason: EndReason, message?: string): void {
     if (this.ended) return;
     this.ended = reason;
+    clearTimeout(this.#giveUp);
     for (const off of this.#off) off();
     this.#off = [];
     this.media.close();
