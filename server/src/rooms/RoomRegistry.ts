@@ -231,7 +231,6 @@ export class RoomRegistry {
       if (peer.roomId) throw new TuttiError('ALREADY_JOINED', 'already in a room; leave it first');
       if (room.closed || !this.#rooms.has(roomId)) throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
       const self = room.admit(peer, nickname);
-      this.unsubscribeLobby(peer);
       return { room, self, routerRtpCapabilities: router.rtpCapabilities };
     } finally {
       done();
