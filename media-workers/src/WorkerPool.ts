@@ -89,7 +89,12 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       );
     }
     try {
-      for (let i = 0; i < pool.#opts.numWorkers; i++) pool.#slots.push(await pool.#spawn(i));
+      for (let i = 0; i < pool.#opts.numWorkers; i++) {
+        const worker = await pool.#spawn(i);
+        const slot = { index: i } as Slot;
+        pool.#install(slot, worker);
+        pool.#slots.push(slot);
+      }
     } catch (err) {
       pool.close();
       throw err;
@@ -107,29 +112,27 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return this.#opts.workerBin;
   }
 
-  async #spawn(index: number): Promise<Slot> {
+  async #spawn(index: number): Promise<Worker> {
     const worker = await mediasoup.createWorker({
       workerBin: this.#opts.workerBin,
       logLevel: this.#opts.logLevel,
       appData: { index },
     });
-    const slot: Slot = {
-      index,
-      worker,
-      routers: 0,
-      cpu: undefined,
-      lastCpuMs: undefined,
-      lastSampleAt: Date.now(),
-    };
+    this.#log.info({ pid: worker.pid, index }, 'mediasoup worker started');
+    return worker;
+  }
+
+  /** Puts `worker` into `slot` (fresh or replacing a dead one) and tracks its routers. */
+  #install(slot: Slot, worker: Worker): void {
+    Object.assign(slot, { worker, routers: 0, cpu: undefined, lastCpuMs: undefined, lastSampleAt: Date.now() });
     worker.observer.on('newrouter', (router) => {
+      if (slot.worker !== worker) return;
       slot.routers++;
       router.observer.once('close', () => {
         if (slot.worker === worker) slot.routers = Math.max(0, slot.routers - 1);
       });
     });
     worker.on('died', (error) => this.#onDied(slot, worker, error));
-    this.#log.info({ pid: worker.pid, index }, 'mediasoup worker started');
-    return slot;
   }
 
   #onDied(slot: Slot, worker: Worker, error: Error): void {
@@ -144,12 +147,12 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     try {
       const fresh = await this.#spawn(slot.index);
       if (this.#closed) {
-        fresh.worker.close();
+        fresh.close();
         return;
       }
-      Object.assign(slot, fresh);
-      this.#log.warn({ deadPid, newPid: fresh.worker.pid, index: slot.index }, 'worker replaced');
-      this.emit('workerReplaced', { deadPid, newPid: fresh.worker.pid, index: slot.index });
+      this.#install(slot, fresh);
+      this.#log.warn({ deadPid, newPid: fresh.pid, index: slot.index }, 'worker replaced');
+      this.emit('workerReplaced', { deadPid, newPid: fresh.pid, index: slot.index });
       this.#wake();
     } catch (err) {
       // Keep trying with backoff; the rest of the pool keeps serving.

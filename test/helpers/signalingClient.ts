@@ -82,7 +82,11 @@ export async function connectSignaling(wsUrl: string, timeoutMs = 10_000): Promi
     for (const w of [...waiters]) w();
   };
   peer.on('close', markClosed);
-  peer.on('disconnected', markClosed);
+  // A drop that wasn't a server close (code 4000): tests don't want silent reconnects.
+  peer.on('disconnected', () => {
+    markClosed();
+    peer.close();
+  });
 
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`signaling connect timeout: ${wsUrl}`)), timeoutMs);
