@@ -9,6 +9,8 @@ import { TuttiError } from '../protocol/index.ts';
 
 /** Multipart framing around one file: headers, boundary, a few small fields. */
 const MULTIPART_OVERHEAD = 64 * 1024;
+/** After a refusal, at most this much of the rest of the body is read and discarded. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
 
 const downloadParams = z.object({ roomId: z.string().min(1).max(64), fileId: z.uuid() });
 const downloadQuery = z.object({
@@ -106,11 +108,13 @@ async function refuse(
   maxBytes: number,
 ): Promise<FastifyReply> {
   const error = asTuttiError(err, maxBytes);
+  if (error.status >= 500) req.log.error({ err }, 'upload failed');
   if (!req.raw.complete && !req.raw.destroyed) {
     reply.header('connection', 'close');
-    await drain(req, maxBytes + MULTIPART_OVERHEAD);
+    void reply.status(error.status).send({ error: error.code, message: error.message });
+    await drain(req, DRAIN_LIMIT);
+    return reply;
   }
-  if (error.status >= 500) req.log.error({ err }, 'upload failed');
   return reply.status(error.status).send({ error: error.code, message: error.message });
 }
 
