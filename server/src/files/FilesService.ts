@@ -89,7 +89,14 @@ export class FilesService {
       maxBytes: this.#settings.maxBytes,
     });
     try {
-      await Promise.all([pipeline(body, sniff), this.#storage.put(key, sniff)]);
+      // Both settle before we go on: the driver must have cleaned up its partial object
+      // before a refusal is answered.
+      const results = await Promise.allSettled([
+        pipeline(body, sniff),
+        this.#storage.put(key, sniff),
+      ]);
+      const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      if (failed.length > 0) throw failed.find((e) => e instanceof TuttiError) ?? failed[0];
       if (!sniff.type) throw new TuttiError('UNSUPPORTED_TYPE', 'could not tell the file type');
       // The uploader may have left while the bytes were streaming.
       if (!this.#rooms.member(uploader.roomId, uploader.peerId)) {

@@ -51,3 +51,12 @@ export async function until(
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Deletes a room the way an owner outside it would (HTTP), waiting for the 204. */
+export async function deleteRoom(server: TestServer, roomId: string, ownerSecret: string): Promise<void> {
+  const res = await fetch(`${server.url}/api/rooms/${roomId}`, {
+    method: 'DELETE',
+    headers: { 'x-owner-secret': ownerSecret },
+  });
+  if (res.status !== 204) throw new Error(`room delete: HTTP ${res.status} ${await res.text()}`);
+}

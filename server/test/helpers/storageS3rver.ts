@@ -14,6 +14,8 @@ type S3rverCtor = new (opts: Record<string, unknown>) => S3rverInstance;
 /** A real S3-speaking server on 127.0.0.1:<random port>, backed by a temp dir. */
 export async function startS3rver(): Promise<{
   endpoint: string;
+  /** Where s3rver keeps objects and multipart parts. */
+  dir: string;
   settings: (bucket: string) => S3Settings;
   stop(): Promise<void>;
 }> {
@@ -24,6 +26,7 @@ export async function startS3rver(): Promise<{
   const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,
+    dir,
     settings: (bucket) => ({
       bucket,
       region: 'us-east-1',

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { errorCodeOf } from '../../src/protocol/index.ts';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
-import { createRoom, joinRoom, received, until, type Member } from '../helpers/chatClients.ts';
+import { createRoom, deleteRoom, joinRoom, received, until, type Member } from '../helpers/chatClients.ts';
 
 describe('chat over the room socket', () => {
   let server: TestServer;
@@ -168,7 +168,7 @@ describe('chat over the room socket', () => {
     const { roomId, ownerSecret } = await createRoom(server, 'Doomed');
     const ann = await join(roomId, 'Ann');
     await ann.client.request('chat.send', { text: 'soon gone' });
-    await ann.client.request('room.delete', { roomId, ownerSecret });
+    await deleteRoom(server, roomId, ownerSecret);
     const rows = server.app.tutti.db
       .prepare('SELECT COUNT(*) AS n FROM chat_messages WHERE room_id = ?')
       .get(roomId) as { n: number };

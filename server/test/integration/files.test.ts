@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { SharedFile } from '../../src/protocol/index.ts';
 import { S3Storage } from '../../src/files/S3Storage.ts';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
-import { createRoom, joinRoom, type Member } from '../helpers/chatClients.ts';
+import { createRoom, deleteRoom, joinRoom, type Member } from '../helpers/chatClients.ts';
 import { startS3rver } from '../helpers/storageS3rver.ts';
 
 const MAX = 2 * 1024 * 1024;
@@ -211,7 +211,7 @@ for (const driver of ['local', 's3'] as const) {
         assert.equal((await upload(server, await tokenFor(ann), name, png(1000))).status, 201);
       }
       assert.equal((await stored(roomId)).length, 2);
-      await ann.client.request('room.delete', { roomId, ownerSecret });
+      await deleteRoom(server, roomId, ownerSecret);
       assert.deepEqual(await stored(roomId), []);
       if (driver === 'local') {
         assert.equal(
