@@ -53,7 +53,11 @@ export async function until(
 }
 
 /** Deletes a room the way an owner outside it would (HTTP), waiting for the 204. */
-export async function deleteRoom(server: TestServer, roomId: string, ownerSecret: string): Promise<void> {
+export async function deleteRoom(
+  server: TestServer,
+  roomId: string,
+  ownerSecret: string,
+): Promise<void> {
   const res = await fetch(`${server.url}/api/rooms/${roomId}`, {
     method: 'DELETE',
     headers: { 'x-owner-secret': ownerSecret },
