@@ -60,6 +60,16 @@ export function filesHttpPlugin(files: FilesService): FastifyPluginAsync {
       if (!params.success || !query.success) throw new TuttiError('NOT_FOUND', 'no such file');
       const { roomId, fileId } = params.data;
       const file = files.authorizeDownload(roomId, fileId, query.data.t);
+      const range = parseRange(req.headers.range, file.size);
+      if (range === 'unsatisfiable') {
+        return reply
+          .status(416)
+          .header('accept-ranges', 'bytes')
+          .header('content-range', `bytes */${file.size}`)
+          .send();
+      }
+      // Opened before any header is set, so a missing object still gets a JSON error.
+      const stream = await files.open(roomId, fileId, range);
       // Inline only for raster images (sniffed); everything else is a download.
       const inline = query.data.inline === '1' && file.type.startsWith('image/');
       reply
@@ -75,20 +85,15 @@ export function filesHttpPlugin(files: FilesService): FastifyPluginAsync {
         .header('content-security-policy', "default-src 'none'; sandbox")
         .header('cache-control', 'private, no-cache')
         .header('accept-ranges', 'bytes');
-      const range = parseRange(req.headers.range, file.size);
-      if (range === 'unsatisfiable') {
-        return reply.status(416).header('content-range', `bytes */${file.size}`).send();
-      }
       if (range) {
-        const stream = await files.open(roomId, fileId, range);
-        return reply
+        reply
           .status(206)
           .header('content-range', `bytes ${range.start}-${range.end}/${file.size}`)
-          .header('content-length', range.end - range.start + 1)
-          .send(stream);
+          .header('content-length', range.end - range.start + 1);
+      } else {
+        reply.header('content-length', file.size);
       }
-      const stream = await files.open(roomId, fileId);
-      return reply.header('content-length', file.size).send(stream);
+      return reply.send(stream);
     }
   };
 }
