@@ -133,10 +133,11 @@ const progress = (s: BotStats, phase: string): void => {
   const w = windowOf(prev, s);
   prev = s;
   const t = ((performance.now() - joinStart) / 1000).toFixed(0).padStart(4);
+  const tty = process.stdout.isTTY;
   process.stdout.write(
-    `\r${t}s ${phase.padEnd(7)} pubs ${s.publishers} subs ${s.subscribers} failed ${s.failed}` +
+    `${tty ? '\r' : ''}${t}s ${phase.padEnd(7)} pubs ${s.publishers} subs ${s.subscribers} failed ${s.failed}` +
       ` | streams ${s.streamsFlowing}/${s.streams} | rx ${w.rxMbps.toFixed(1)} Mbit/s` +
-      ` tx ${w.txMbps.toFixed(1)} Mbit/s | loss ${w.lossPct.toFixed(2)}% | bots CPU ${(w.botCpu * 100).toFixed(0)}%   `,
+      ` tx ${w.txMbps.toFixed(1)} Mbit/s | loss ${w.lossPct.toFixed(2)}% | bots CPU ${(w.botCpu * 100).toFixed(0)}%${tty ? '   ' : '\n'}`,
   );
 };
 
@@ -158,7 +159,7 @@ while (!interrupted && performance.now() < measureEnd) {
   progress(collect(await bots.stats()), 'running');
 }
 const endStats = collect(await bots.stats());
-process.stdout.write('\n');
+if (process.stdout.isTTY) process.stdout.write('\n');
 await bots.stop();
 sfu?.close();
 
