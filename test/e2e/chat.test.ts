@@ -70,8 +70,9 @@ describe('chat and files between browsers', () => {
   }
 
   before(async () => {
-    server = await startTestServer({ files: { maxBytes: MAX_BYTES } });
+    // Build the client (if stale) before the server starts serving client/dist.
     browser = await launchBrowser();
+    server = await startTestServer({ files: { maxBytes: MAX_BYTES } });
     alice = await newParticipant(browser, server.url, 'Alice', { media: false });
     bob = await newParticipant(browser, server.url, 'Bob', { media: false });
     await alice.createRoom({ name: ROOM });

@@ -19,8 +19,9 @@ describe('media between three browsers', () => {
   let carol: Participant;
 
   before(async () => {
-    server = await startTestServer();
+    // Build the client (if stale) before the server starts serving client/dist.
     browser = await launchBrowser();
+    server = await startTestServer();
     alice = await newParticipant(browser, server.url, 'Alice');
     bob = await newParticipant(browser, server.url, 'Bob');
     carol = await newParticipant(browser, server.url, 'Carol');
@@ -43,6 +44,12 @@ describe('media between three browsers', () => {
       assert.equal(gained.length, 2, `${p.nickname} sees two remote videos`);
     }
     for (const p of [alice, bob, carol]) await p.waitAudioFlowing(3000);
+    // The fake microphones beep: someone becomes the active speaker and gets highlighted.
+    await waitFor(
+      async () => (await bob.page.getByTestId('active-speaker').count()) === 1,
+      20_000,
+      'an active speaker tile',
+    );
     // Everyone is listed, self included.
     const names = await alice.page.getByTestId('participant').allTextContents();
     for (const n of ['Alice', 'Bob', 'Carol']) {

@@ -24,8 +24,9 @@ describe('lobby and rooms in the browser', () => {
   }
 
   before(async () => {
-    server = await startTestServer();
+    // Build the client (if stale) before the server starts serving client/dist.
     browser = await launchBrowser();
+    server = await startTestServer();
   });
 
   after(async () => {

@@ -19,8 +19,9 @@ describe('media survives a killed worker', () => {
   let bob: Participant;
 
   before(async () => {
-    server = await startTestServer();
+    // Build the client (if stale) before the server starts serving client/dist.
     browser = await launchBrowser();
+    server = await startTestServer();
     alice = await newParticipant(browser, server.url, 'Alice');
     bob = await newParticipant(browser, server.url, 'Bob');
     await alice.createRoom({ name: 'Resilient room' });
