@@ -38,6 +38,7 @@ export async function setupSharing(services: TuttiServices): Promise<Sharing> {
   if (bus instanceof RedisChatBus) await bus.ready();
   const storage = createStorage(services);
   if (storage instanceof S3Storage && config.files.s3.createBucket) await storage.ensureBucket();
+  if (storage instanceof LocalDiskStorage) await storage.sweepPartials();
 
   const chat = new ChatService({ store, bus, rooms, settings: config.chat });
   const files = new FilesService({ storage, chat, rooms, settings: config.files });

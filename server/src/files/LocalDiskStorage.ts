@@ -22,6 +22,14 @@ export class LocalDiskStorage implements Storage {
     this.#partial = join(root, '.partial');
   }
 
+  /**
+   * Drops partial uploads a previous process left behind (it crashed mid-upload). Call at
+   * start-up, before serving: one process owns a local files folder.
+   */
+  async sweepPartials(): Promise<void> {
+    await rm(this.#partial, { recursive: true, force: true });
+  }
+
   #path(key: string): string {
     assertSafeKey(key);
     return join(this.#root, ...key.split('/'));

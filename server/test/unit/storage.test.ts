@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
@@ -46,4 +46,18 @@ it('local disk: deleting a room removes its folder', async () => {
   assert.ok(existsSync(join(root, 'r1')));
   await s.deletePrefix(roomPrefix('r1'));
   assert.equal(existsSync(join(root, 'r1')), false);
+});
+
+it('local disk: partial uploads left by a crashed process are swept at start-up', async () => {
+  const root = join(dir, 'sweep');
+  const s = new LocalDiskStorage(root);
+  await s.put(fileKey('r1', 'kept'), Readable.from([Buffer.from('x')]));
+  await mkdir(join(root, '.partial'), { recursive: true });
+  await writeFile(join(root, '.partial', 'orphan'), 'half a file');
+  await s.sweepPartials();
+  assert.equal(existsSync(join(root, '.partial')), false);
+  assert.deepEqual(
+    (await s.list('')).map((o) => o.key),
+    ['r1/kept'],
+  );
 });
