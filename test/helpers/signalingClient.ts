@@ -23,7 +23,10 @@ export type ServerRequestHandler = <M extends ServerRequestMethod>(
 export interface SignalingClient {
   /** Typed protoo request; rejects with Error(`${CODE}: text`) (see errorCodeOf). */
   request<M extends RequestMethod>(method: M, data?: RequestData<M>): Promise<ResponseMap[M]>;
-  /** Resolves with the next matching notification (already-logged ones after `since` count too). */
+  /**
+   * Resolves with the oldest matching notification not yet returned by an earlier call
+   * (already-received ones count), or waits for one.
+   */
   nextNotification<M extends NotificationMethod>(
     method: M,
     predicate?: (data: NotificationMap[M]) => boolean,
@@ -55,6 +58,7 @@ export async function connectSignaling(wsUrl: string, timeoutMs = 10_000): Promi
   const peer = new protooClient.Peer(transport);
   const notifications: LoggedNotification[] = [];
   let cursor = 0; // notifications before `cursor` were cleared
+  const consumed = new Set<number>(); // indexes already returned by nextNotification
   const waiters = new Set<() => void>();
   const serverRequests: { method: string; data: unknown }[] = [];
   let handler: ServerRequestHandler = () => ({});
@@ -104,19 +108,16 @@ export async function connectSignaling(wsUrl: string, timeoutMs = 10_000): Promi
   return {
     request: (method, data) => peer.request(method, data ?? {}) as Promise<never>,
     nextNotification(method, predicate, timeout = 5000) {
-      const start = cursor;
-      let scanned = start;
       return new Promise((resolve, reject) => {
         const check = () => {
-          for (; scanned < notifications.length; scanned++) {
-            const n = notifications[scanned]!;
-            if (n.method !== method) continue;
+          for (let i = cursor; i < notifications.length; i++) {
+            const n = notifications[i]!;
+            if (n.method !== method || consumed.has(i)) continue;
             const data = n.data as NotificationMap[typeof method];
             if (!predicate || predicate(data)) {
+              // Each notification satisfies one call only, whatever order they're awaited in.
+              consumed.add(i);
               cleanup();
-              scanned++;
-              // Later calls start after this one, so each call consumes one notification.
-              cursor = Math.max(cursor, scanned);
               resolve(data);
               return;
             }

@@ -239,10 +239,10 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   /**
-   * Tells every member the room is gone, then disconnects them. Resolves once the
-   * notifications were flushed (bounded wait).
+   * Tells every member the room is gone, then disconnects them (except `keepSocketOf`).
+   * Resolves once the notifications were flushed (bounded wait).
    */
-  async close(reason: 'deleted' | 'shutdown'): Promise<void> {
+  async close(reason: 'deleted' | 'shutdown', keepSocketOf?: string): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     const members = [...this.#members.values()];
@@ -250,7 +250,8 @@ export class Room extends EventEmitter<RoomEvents> {
     await Promise.race([Promise.allSettled(sent), sleep(1000)]);
     for (const m of members) {
       this.remove(m.peer.id);
-      m.peer.close();
+      // The caller disconnects `keepSocketOf` itself, after answering its request.
+      if (m.peer.id !== keepSocketOf) m.peer.close();
     }
     this.#closeMedia();
     this.removeAllListeners();
@@ -638,6 +639,7 @@ export class Room extends EventEmitter<RoomEvents> {
       }),
     );
 
+    let announced = false;
     try {
       await peer.request('media.newConsumer', {
         id: consumer.id,
@@ -649,11 +651,18 @@ export class Room extends EventEmitter<RoomEvents> {
         type: consumer.type,
         producerPaused: consumer.producerPaused,
       });
+      announced = true;
       if (!consumer.closed) await consumer.resume();
     } catch (err) {
-      this.#deps.log.debug({ err, roomId: this.id, peerId: peer.id }, 'media.newConsumer not accepted');
+      // Either the client refused it, or the producer went away while we were waiting
+      // (resume then fails). In the latter case the client has it and must drop it.
+      this.#deps.log.debug({ err, roomId: this.id, peerId: peer.id }, 'consumer not started');
+      const wasOurs = media.consumers.has(consumer.id);
       if (!consumer.closed) consumer.close();
       gone(false);
+      if (announced && wasOurs && consumerMember.media === media) {
+        void peer.notify('media.consumerClosed', { consumerId: consumer.id });
+      }
     }
   }
 }

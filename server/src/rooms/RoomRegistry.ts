@@ -174,20 +174,23 @@ export class RoomRegistry {
     return summary;
   }
 
-  /** Owner deletion. */
-  async delete(id: string, ownerSecret: string, ip: string): Promise<void> {
+  /**
+   * Owner deletion. If `requester` is a member, it is told and removed like everyone else
+   * but its socket is left open: the caller closes it after answering.
+   */
+  async delete(id: string, ownerSecret: string, ip: string, requester?: Peer): Promise<void> {
     const room = this.require(id);
     this.checkOwner(room, ownerSecret, ip);
-    await this.#deleteRoom(room, 'deleted');
+    await this.#deleteRoom(room, 'deleted', requester?.id);
   }
 
-  async #deleteRoom(room: Room, reason: 'deleted' | 'idle'): Promise<void> {
+  async #deleteRoom(room: Room, reason: 'deleted' | 'idle', keepSocketOf?: string): Promise<void> {
     if (!this.#rooms.has(room.id)) return;
     this.#rooms.delete(room.id);
     this.#deps.store.delete(room.id);
     this.#lobbyChanged();
     this.#deps.log.info({ roomId: room.id, reason }, 'room deleted');
-    await room.close('deleted');
+    await room.close('deleted', keepSocketOf);
     for (const hook of this.#deletedHooks) {
       try {
         await hook(room.id);

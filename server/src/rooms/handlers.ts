@@ -54,7 +54,10 @@ export function roomHandlers(deps: RoomHandlerDeps): HandlerTable {
     },
 
     'room.delete': async (ctx, data) => {
-      await rooms.delete(data.roomId, data.ownerSecret, ctx.peer.ip);
+      const wasMember = ctx.peer.roomId === data.roomId;
+      await rooms.delete(data.roomId, data.ownerSecret, ctx.peer.ip, ctx.peer);
+      // A member deleting its own room is disconnected like the others, after this answer.
+      if (wasMember) setTimeout(() => ctx.peer.close(), 200).unref();
       return {};
     },
 

@@ -244,8 +244,11 @@ describe('persistence and idle cleanup', () => {
       assert.equal(await rejectCode(d.request('room.join', { roomId: room.id, nickname: 'y', password: 'no' })), 'BAD_PASSWORD');
       await d.request('room.join', { roomId: room.id, nickname: 'y', password: 'pw' });
       assert.equal(await rejectCode(d.request('room.create', { name: 'durable' })), 'ROOM_NAME_TAKEN');
-      // The owner secret still works after the restart.
-      await d.request('room.delete', { roomId: room.id, ownerSecret });
+      // The owner secret still works after the restart; a member deleting its own room
+      // gets the answer, room.closed, then is disconnected.
+      assert.deepEqual(await d.request('room.delete', { roomId: room.id, ownerSecret }), {});
+      assert.deepEqual(await d.nextNotification('room.closed'), { reason: 'deleted' });
+      await Promise.race([d.closedPromise, sleep(3000).then(() => assert.fail('socket not closed'))]);
     } finally {
       closeClients();
       await s.stop();
