@@ -142,7 +142,10 @@ export class SniffStream extends Transform {
 }
 
 export function tooLarge(maxBytes: number): TuttiError {
-  return new TuttiError('PAYLOAD_TOO_LARGE', `files are at most ${formatBytes(maxBytes)}`);
+  return new TuttiError(
+    'PAYLOAD_TOO_LARGE',
+    `file too large: the limit is ${formatBytes(maxBytes)}`,
+  );
 }
 
 export function formatBytes(n: number): string {

@@ -143,7 +143,7 @@ for (const driver of ['local', 's3'] as const) {
       const big = await upload(server, await tokenFor(ann), 'big.pdf', pdf(MAX + 10));
       assert.equal(big.status, 413);
       assert.equal(big.body.error, 'PAYLOAD_TOO_LARGE');
-      assert.match(String(big.body.message), /at most 2 MB/);
+      assert.match(String(big.body.message), /too large: the limit is 2 MB/);
       // Disguised executable: the name says PNG, the content says otherwise.
       const exe = Buffer.concat([
         Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]),

@@ -122,7 +122,8 @@ test('SniffStream refuses a forbidden type before passing any byte on', async ()
 test('SniffStream refuses oversize content and binary data later in a text file', async () => {
   await assert.rejects(
     run([Buffer.alloc(600, 0x61), Buffer.alloc(600, 0x61)], { maxBytes: 1000 }),
-    (err) => code('PAYLOAD_TOO_LARGE')(err) && /at most 1000 bytes/.test(String(err)),
+    (err) =>
+      code('PAYLOAD_TOO_LARGE')(err) && /too large: the limit is 1000 bytes/.test(String(err)),
   );
   await assert.rejects(
     run([Buffer.alloc(5000, 0x61), Buffer.from([0, 1, 2])]),
