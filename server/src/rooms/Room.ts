@@ -61,6 +61,8 @@ interface PeerMedia {
   transports: Map<string, WebRtcTransport<TransportAppData>>;
   producers: Map<string, Producer<ProducerAppData>>;
   consumers: Map<string, Consumer<ConsumerAppData>>;
+  /** Producer ids a consumer is being created for (dedups concurrent attempts). */
+  consuming: Set<string>;
 }
 
 interface Member {
@@ -94,6 +96,7 @@ const freshMedia = (): PeerMedia => ({
   transports: new Map(),
   producers: new Map(),
   consumers: new Map(),
+  consuming: new Set(),
 });
 
 /**
@@ -387,6 +390,9 @@ export class Room extends EventEmitter<RoomEvents> {
     });
     if (direction === 'send') {
       await transport.setMaxIncomingBitrate(config.media.maxIncomingBitrate).catch(() => {});
+    } else if (media.rtpCapabilities) {
+      // media.ready came first (or this replaces a recv transport): consume everything now.
+      setImmediate(() => this.#consumeAll(member));
     }
     return {
       id: transport.id,
@@ -421,6 +427,12 @@ export class Room extends EventEmitter<RoomEvents> {
     const member = this.#member(peerId);
     await this.ensureRouter();
     member.media.rtpCapabilities = rtpCapabilities;
+    this.#consumeAll(member);
+  }
+
+  /** Creates consumers for every producer of the other members (skips ones it already has). */
+  #consumeAll(member: Member): void {
+    if (!this.#members.has(member.peer.id)) return;
     for (const other of this.#members.values()) {
       if (other === member) continue;
       for (const producer of other.media.producers.values()) {
@@ -573,6 +585,21 @@ export class Room extends EventEmitter<RoomEvents> {
     producer: Producer<ProducerAppData>,
   ): Promise<void> {
     const media = consumerMember.media;
+    if (media.consuming.has(producer.id)) return;
+    media.consuming.add(producer.id);
+    try {
+      await this.#consume(consumerMember, media, producerMember, producer);
+    } finally {
+      media.consuming.delete(producer.id);
+    }
+  }
+
+  async #consume(
+    consumerMember: Member,
+    media: PeerMedia,
+    producerMember: Member,
+    producer: Producer<ProducerAppData>,
+  ): Promise<void> {
     const router = this.#media?.router;
     const caps = media.rtpCapabilities;
     if (!router || !caps || producer.closed) return;

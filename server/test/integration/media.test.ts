@@ -97,6 +97,25 @@ describe('media signaling (real worker)', () => {
     assert.equal(c.consumers.length, 3);
   });
 
+  test('media.ready before the recv transport exists: consumers arrive once it is created', async () => {
+    const id = await room('Ready first');
+    const a = await bot(id, 'a');
+    await a.setupMedia();
+    const mic = await a.produce('mic');
+    const b = await bot(id, 'b');
+    await b.client.request('media.ready', { rtpCapabilities: b.join.routerRtpCapabilities });
+    await sleep(100);
+    assert.equal(b.consumers.length, 0);
+    await b.client.request('media.createTransport', { direction: 'recv' });
+    const [got] = await b.waitConsumers(1);
+    assert.equal(got!.producerId, mic);
+    // Replacing the recv transport re-creates the consumers on the new one.
+    await b.client.request('media.createTransport', { direction: 'recv' });
+    const [, again] = await b.waitConsumers(2);
+    assert.equal(again!.producerId, mic);
+    assert.notEqual(again!.id, got!.id);
+  });
+
   test('mute = producer pause/resume, visible to all; close producer → consumerClosed', async () => {
     const id = await room('Mute');
     const a = await bot(id, 'a');

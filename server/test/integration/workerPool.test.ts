@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mediaCodecs, WorkerPool } from '@tutti/media-workers';
+
+// The pool itself, with real workers: placement, status, replacement of a killed worker.
+
+test('WorkerPool: spreads routers over the least-loaded workers and replaces a killed one', async () => {
+  const pool = await WorkerPool.create({ numWorkers: 2, loadSampleMs: 100 });
+  try {
+    assert.equal(pool.size, 2);
+    const r1 = await pool.createRouter({ mediaCodecs });
+    const r2 = await pool.createRouter({ mediaCodecs });
+    assert.notEqual(r1.appData, undefined);
+    const st = pool.status();
+    assert.deepEqual(st.map((w) => w.routers).sort(), [1, 1], 'one router on each worker');
+    assert.ok(st.every((w) => w.alive));
+    await new Promise((r) => setTimeout(r, 350));
+    assert.ok(pool.status().every((w) => typeof w.cpu === 'number'), 'CPU sampled');
+
+    const replaced = new Promise<{ deadPid: number; newPid: number }>((resolve) => pool.once('workerReplaced', resolve));
+    const victim = st[0]!.pid;
+    const routerClosed = new Promise<void>((resolve) => {
+      for (const r of [r1, r2]) r.on('workerclose', () => resolve());
+    });
+    process.kill(victim, 'SIGKILL');
+    await routerClosed;
+    const info = await replaced;
+    assert.equal(info.deadPid, victim);
+    const after = pool.status();
+    assert.equal(after.length, 2);
+    assert.ok(after.every((w) => w.alive));
+    assert.ok(!after.some((w) => w.pid === victim));
+    assert.equal(after.find((w) => w.pid === info.newPid)?.routers, 0);
+    // A new router goes to the fresh (empty) worker.
+    const r3 = await pool.createRouter({ mediaCodecs });
+    assert.equal(pool.status().find((w) => w.pid === info.newPid)?.routers, 1);
+    r3.close();
+    assert.equal(pool.status().find((w) => w.pid === info.newPid)?.routers, 0);
+  } finally {
+    pool.close();
+  }
+});
+
+test('WorkerPool: a missing binary fails start-up with a clear message', async () => {
+  await assert.rejects(
+    WorkerPool.create({ numWorkers: 1, workerBin: '/nonexistent/mediasoup-worker' }),
+    /not found at \/nonexistent\/mediasoup-worker.*npm run setup/,
+  );
+});
