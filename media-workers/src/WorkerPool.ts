@@ -99,6 +99,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       pool.close();
       throw err;
     }
+    void pool.#sample(); // Baseline, so the first interval already yields a CPU figure.
     pool.#sampler = setInterval(() => void pool.#sample(), pool.#opts.loadSampleMs);
     pool.#sampler.unref();
     return pool;
