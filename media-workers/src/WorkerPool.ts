@@ -49,7 +49,10 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 export const DEFAULT_WORKER_BIN = path.join(REPO_ROOT, 'media-workers/bin/mediasoup-worker');
 
 /** config.media.workerBin ?? MEDIASOUP_WORKER_BIN ?? <repo>/media-workers/bin/mediasoup-worker. */
-export function resolveWorkerBin(configured?: string, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveWorkerBin(
+  configured?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const bin = configured ?? env.MEDIASOUP_WORKER_BIN ?? DEFAULT_WORKER_BIN;
   return path.resolve(bin);
 }
@@ -125,7 +128,13 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   /** Puts `worker` into `slot` (fresh or replacing a dead one) and tracks its routers. */
   #install(slot: Slot, worker: Worker): void {
-    Object.assign(slot, { worker, routers: 0, cpu: undefined, lastCpuMs: undefined, lastSampleAt: Date.now() });
+    Object.assign(slot, {
+      worker,
+      routers: 0,
+      cpu: undefined,
+      lastCpuMs: undefined,
+      lastSampleAt: Date.now(),
+    });
     worker.observer.on('newrouter', (router) => {
       if (slot.worker !== worker) return;
       slot.routers++;

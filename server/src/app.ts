@@ -60,7 +60,10 @@ export interface BuildAppOptions {
  * Builds the Fastify app: services first, then one plugin per concern. Call `listen()`
  * yourself; `close()` tells room members, then closes sockets, workers and the database.
  */
-export async function buildApp(config: Config, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  config: Config,
+  opts: BuildAppOptions = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? { level: config.server.logLevel },
     trustProxy: config.server.trustProxy,
@@ -87,7 +90,10 @@ export async function buildApp(config: Config, opts: BuildAppOptions = {}): Prom
   }
   const roomStore = new SqliteRoomStore(db);
   const rooms = new RoomRegistry({ config, store: roomStore, pool: workers, log: app.log });
-  let joinHistory: (roomId: string, peer: Peer) => Promise<ChatMessage[]> | ChatMessage[] = () => [];
+  let joinHistory: (
+    roomId: string,
+    peer: Peer,
+  ) => Promise<ChatMessage[]> | ChatMessage[] = () => [];
 
   const services: TuttiServices = {
     config,
@@ -150,13 +156,25 @@ export function httpErrorHandler(
   reply: FastifyReply,
 ): void {
   if (err instanceof TuttiError) {
-    void reply.status(err.status).send({ error: err.code, message: err.message } satisfies HttpErrorBody);
+    void reply
+      .status(err.status)
+      .send({ error: err.code, message: err.message } satisfies HttpErrorBody);
     return;
   }
   const status = 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
   if (status >= 500) req.log.error({ err }, 'request failed');
-  const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_TYPE' : status < 500 ? 'INVALID_REQUEST' : 'INTERNAL';
+  const code =
+    status === 413
+      ? 'PAYLOAD_TOO_LARGE'
+      : status === 415
+        ? 'UNSUPPORTED_TYPE'
+        : status < 500
+          ? 'INVALID_REQUEST'
+          : 'INTERNAL';
   void reply
     .status(status)
-    .send({ error: code, message: status < 500 ? err.message : 'internal error' } satisfies HttpErrorBody);
+    .send({
+      error: code,
+      message: status < 500 ? err.message : 'internal error',
+    } satisfies HttpErrorBody);
 }

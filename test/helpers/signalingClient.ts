@@ -50,10 +50,16 @@ export interface SignalingClient {
  * A typed Node client over protoo-client (for tests and bots). Connects once (no
  * reconnects) and resolves when the socket is open.
  */
-export async function connectSignaling(wsUrl: string, timeoutMs = 10_000): Promise<SignalingClient> {
+export async function connectSignaling(
+  wsUrl: string,
+  timeoutMs = 10_000,
+): Promise<SignalingClient> {
   const transport = new protooClient.WebSocketTransport(wsUrl, {
     retry: { retries: 0 },
-    clientConfig: { maxReceivedFrameSize: 16 * 1024 * 1024, maxReceivedMessageSize: 16 * 1024 * 1024 },
+    clientConfig: {
+      maxReceivedFrameSize: 16 * 1024 * 1024,
+      maxReceivedMessageSize: 16 * 1024 * 1024,
+    },
   });
   const peer = new protooClient.Peer(transport);
   const notifications: LoggedNotification[] = [];

@@ -1,6 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { capacitySchema, idSchema, requestSchemas, roomNameSchema, roomPasswordSchema, TuttiError } from '../protocol/index.ts';
+import {
+  capacitySchema,
+  idSchema,
+  requestSchemas,
+  roomNameSchema,
+  roomPasswordSchema,
+  TuttiError,
+} from '../protocol/index.ts';
 
 /** Turns a zod parse failure into an INVALID_REQUEST TuttiError with a readable message. */
 export function invalid(err: z.ZodError): TuttiError {

@@ -14,7 +14,12 @@ export const staticPlugin: FastifyPluginAsync = async (app) => {
   const root = path.resolve(REPO_ROOT, app.tutti.config.server.publicDir);
   const hasClient = existsSync(path.join(root, 'index.html'));
   if (hasClient) {
-    await app.register(fastifyStatic, { root, prefix: '/', wildcard: false, index: ['index.html'] });
+    await app.register(fastifyStatic, {
+      root,
+      prefix: '/',
+      wildcard: false,
+      index: ['index.html'],
+    });
   } else {
     app.log.warn({ root }, 'client not built (npm run build); serving the API only');
   }

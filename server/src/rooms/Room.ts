@@ -139,7 +139,7 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   get routerWorkerPid(): number | undefined {
-    return this.#media ? this.#media.router.appData.workerPid as number | undefined : undefined;
+    return this.#media ? (this.#media.router.appData.workerPid as number | undefined) : undefined;
   }
 
   summary(): RoomSummary {
@@ -382,11 +382,17 @@ export class Room extends EventEmitter<RoomEvents> {
     transport.observer.once('close', () => media.transports.delete(transport.id));
     transport.on('dtlsstatechange', (state) => {
       if (state === 'failed' || state === 'closed') {
-        this.#deps.log.warn({ roomId: this.id, peerId, transportId: transport.id, state }, 'transport DTLS state');
+        this.#deps.log.warn(
+          { roomId: this.id, peerId, transportId: transport.id, state },
+          'transport DTLS state',
+        );
       }
     });
     transport.on('icestatechange', (state) => {
-      this.#deps.log.debug({ roomId: this.id, peerId, transportId: transport.id, state }, 'transport ICE state');
+      this.#deps.log.debug(
+        { roomId: this.id, peerId, transportId: transport.id, state },
+        'transport ICE state',
+      );
     });
     if (direction === 'send') {
       await transport.setMaxIncomingBitrate(config.media.maxIncomingBitrate).catch(() => {});
@@ -453,7 +459,10 @@ export class Room extends EventEmitter<RoomEvents> {
   ): Promise<string> {
     const member = this.#member(peerId);
     if (SOURCE_KIND[args.source] !== args.kind) {
-      throw new TuttiError('INVALID_REQUEST', `source "${args.source}" must be ${SOURCE_KIND[args.source]}`);
+      throw new TuttiError(
+        'INVALID_REQUEST',
+        `source "${args.source}" must be ${SOURCE_KIND[args.source]}`,
+      );
     }
     const transport = this.#transport(member, args.transportId);
     if (transport.appData.direction !== 'send') {
@@ -549,7 +558,11 @@ export class Room extends EventEmitter<RoomEvents> {
     );
   }
 
-  async getStats(peerId: string, kind: 'transport' | 'producer' | 'consumer', id: string): Promise<unknown[]> {
+  async getStats(
+    peerId: string,
+    kind: 'transport' | 'producer' | 'consumer',
+    id: string,
+  ): Promise<unknown[]> {
     const member = this.#member(peerId);
     switch (kind) {
       case 'transport':
@@ -649,21 +662,31 @@ export class Room extends EventEmitter<RoomEvents> {
     consumer.on('transportclose', () => gone(false));
     consumer.on('producerclose', () => gone(true));
     consumer.observer.once('close', () => gone(false));
-    consumer.on('producerpause', () => void peer.notify('media.consumerPaused', { consumerId: consumer.id }));
-    consumer.on('producerresume', () => void peer.notify('media.consumerResumed', { consumerId: consumer.id }));
-    consumer.on('score', (s) =>
-      void peer.notify('media.consumerScore', {
-        consumerId: consumer.id,
-        score: s.score,
-        producerScore: s.producerScore,
-      }),
+    consumer.on(
+      'producerpause',
+      () => void peer.notify('media.consumerPaused', { consumerId: consumer.id }),
     );
-    consumer.on('layerschange', (layers) =>
-      void peer.notify('media.consumerLayersChanged', {
-        consumerId: consumer.id,
-        spatialLayer: layers?.spatialLayer ?? null,
-        temporalLayer: layers?.temporalLayer ?? null,
-      }),
+    consumer.on(
+      'producerresume',
+      () => void peer.notify('media.consumerResumed', { consumerId: consumer.id }),
+    );
+    consumer.on(
+      'score',
+      (s) =>
+        void peer.notify('media.consumerScore', {
+          consumerId: consumer.id,
+          score: s.score,
+          producerScore: s.producerScore,
+        }),
+    );
+    consumer.on(
+      'layerschange',
+      (layers) =>
+        void peer.notify('media.consumerLayersChanged', {
+          consumerId: consumer.id,
+          spatialLayer: layers?.spatialLayer ?? null,
+          temporalLayer: layers?.temporalLayer ?? null,
+        }),
     );
 
     let announced = false;

@@ -146,7 +146,12 @@ export class RoomRegistry {
     return { room: room.summary(), ownerSecret };
   }
 
-  async update(id: string, ownerSecret: string, ip: string, changes: RoomChanges): Promise<RoomSummary> {
+  async update(
+    id: string,
+    ownerSecret: string,
+    ip: string,
+    changes: RoomChanges,
+  ): Promise<RoomSummary> {
     const room = this.require(id);
     this.checkOwner(room, ownerSecret, ip);
     this.#checkCapacity(changes.capacity ?? undefined);
@@ -160,7 +165,8 @@ export class RoomRegistry {
       next.passwordHash = changes.password === null ? null : await hashPassword(changes.password);
     }
     if (changes.capacity !== undefined) next.capacity = changes.capacity;
-    if (room.closed || !this.#rooms.has(id)) throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
+    if (room.closed || !this.#rooms.has(id))
+      throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
     try {
       this.#deps.store.update(next);
     } catch (err) {
@@ -222,17 +228,23 @@ export class RoomRegistry {
     try {
       if (room.record.passwordHash !== null) {
         this.#checkLimiter(peer.ip);
-        const ok = password !== undefined && (await verifyPassword(password, room.record.passwordHash));
+        const ok =
+          password !== undefined && (await verifyPassword(password, room.record.passwordHash));
         if (!ok) {
           this.#limiter.fail(peer.ip);
-          throw new TuttiError('BAD_PASSWORD', password === undefined ? 'this room needs a password' : 'wrong password');
+          throw new TuttiError(
+            'BAD_PASSWORD',
+            password === undefined ? 'this room needs a password' : 'wrong password',
+          );
         }
       }
-      if (room.size >= room.capacity) throw new TuttiError('ROOM_FULL', `room is full (${room.capacity} people)`);
+      if (room.size >= room.capacity)
+        throw new TuttiError('ROOM_FULL', `room is full (${room.capacity} people)`);
       const router = await room.ensureRouter();
       if (peer.closed) throw new TuttiError('NOT_JOINED', 'connection closed');
       if (peer.roomId) throw new TuttiError('ALREADY_JOINED', 'already in a room; leave it first');
-      if (room.closed || !this.#rooms.has(roomId)) throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
+      if (room.closed || !this.#rooms.has(roomId))
+        throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
       const self = room.admit(peer, nickname);
       return { room, self, routerRtpCapabilities: router.rtpCapabilities };
     } finally {
@@ -353,7 +365,10 @@ export class RoomRegistry {
   #checkLimiter(ip: string): void {
     const left = this.#limiter.lockedFor(ip);
     if (left > 0) {
-      throw new TuttiError('TOO_MANY_ATTEMPTS', `too many wrong attempts; try again in ${Math.ceil(left / 1000)} s`);
+      throw new TuttiError(
+        'TOO_MANY_ATTEMPTS',
+        `too many wrong attempts; try again in ${Math.ceil(left / 1000)} s`,
+      );
     }
   }
 }

@@ -2,8 +2,7 @@ import { isRequestMethod, requestSchemas, TuttiError } from '../protocol/index.t
 import type { HandlerTable, RequestContext } from './handlers.ts';
 
 export type DispatchResult =
-  | { ok: true; data: unknown }
-  | { ok: false; status: number; reason: string };
+  { ok: true; data: unknown } | { ok: false; status: number; reason: string };
 
 type LooseHandler = (ctx: RequestContext, data: unknown) => unknown;
 

@@ -84,12 +84,15 @@ export class SqliteRoomStore implements RoomStore {
   }
 
   list(): RoomRecord[] {
-    const rows = this.#db.prepare('SELECT * FROM rooms ORDER BY created_at, id').all() as unknown as Row[];
+    const rows = this.#db
+      .prepare('SELECT * FROM rooms ORDER BY created_at, id')
+      .all() as unknown as Row[];
     return rows.map(fromRow);
   }
 
   get(id: string): RoomRecord | undefined {
-    const row = this.#db.prepare('SELECT * FROM rooms WHERE id = ?').get(id) as unknown as Row | undefined;
+    const row = this.#db.prepare('SELECT * FROM rooms WHERE id = ?').get(id) as unknown as
+      Row | undefined;
     return row ? fromRow(row) : undefined;
   }
 
@@ -100,7 +103,16 @@ export class SqliteRoomStore implements RoomStore {
           `INSERT INTO rooms (id, name, name_key, password_hash, capacity, owner_secret_hash, created_at, empty_since)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(r.id, r.name, r.nameKey, r.passwordHash, r.capacity, r.ownerSecretHash, r.createdAt, r.emptySince),
+        .run(
+          r.id,
+          r.name,
+          r.nameKey,
+          r.passwordHash,
+          r.capacity,
+          r.ownerSecretHash,
+          r.createdAt,
+          r.emptySince,
+        ),
     );
   }
 

@@ -11,7 +11,9 @@ export const fakeDtls = {
   fingerprints: [
     {
       algorithm: 'sha-256' as const,
-      value: Array.from({ length: 32 }, (_, i) => (i * 7 + 16).toString(16).toUpperCase().padStart(2, '0')).join(':'),
+      value: Array.from({ length: 32 }, (_, i) =>
+        (i * 7 + 16).toString(16).toUpperCase().padStart(2, '0'),
+      ).join(':'),
     },
   ],
 };
@@ -101,7 +103,11 @@ export async function joinBot(
     }
     return {};
   });
-  const join = await client.request('room.join', { roomId, nickname, ...(password ? { password } : {}) });
+  const join = await client.request('room.join', {
+    roomId,
+    nickname,
+    ...(password ? { password } : {}),
+  });
   let caps: RtpCapabilities = join.routerRtpCapabilities;
   const bot: Bot = {
     client,
@@ -113,8 +119,14 @@ export async function joinBot(
       caps = (await client.request('media.getRouterRtpCapabilities', {})).rtpCapabilities;
       const send = await client.request('media.createTransport', { direction: 'send' });
       const recv = await client.request('media.createTransport', { direction: 'recv' });
-      await client.request('media.connectTransport', { transportId: send.id, dtlsParameters: fakeDtls });
-      await client.request('media.connectTransport', { transportId: recv.id, dtlsParameters: fakeDtls });
+      await client.request('media.connectTransport', {
+        transportId: send.id,
+        dtlsParameters: fakeDtls,
+      });
+      await client.request('media.connectTransport', {
+        transportId: recv.id,
+        dtlsParameters: fakeDtls,
+      });
       bot.sendTransportId = send.id;
       bot.recvTransportId = recv.id;
       await client.request('media.ready', { rtpCapabilities: caps });
@@ -122,7 +134,8 @@ export async function joinBot(
     async produce(source, paused) {
       const kind = source === 'mic' || source === 'screen-audio' ? 'audio' : 'video';
       const mid = { mic: '0', camera: '1', screen: '2', 'screen-audio': '3' }[source];
-      const rtpParameters = kind === 'audio' ? opusParams(mid) : vp8Params(mid, source === 'camera' ? 3 : 1);
+      const rtpParameters =
+        kind === 'audio' ? opusParams(mid) : vp8Params(mid, source === 'camera' ? 3 : 1);
       const { producerId } = await client.request('media.produce', {
         transportId: bot.sendTransportId,
         kind,

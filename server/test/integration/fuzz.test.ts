@@ -24,38 +24,80 @@ const methods = Object.keys(requestSchemas);
 function garbageValue(r: () => number, depth = 0): unknown {
   const k = Math.floor(r() * 12);
   switch (k) {
-    case 0: return null;
-    case 1: return Math.floor(r() * 1e9) * (r() < 0.5 ? -1 : 1);
-    case 2: return r() < 0.5;
-    case 3: return 'x'.repeat(Math.floor(r() * 200));
-    case 4: return '\u0000\uffff\ud800💥'.repeat(Math.floor(r() * 10));
-    case 5: return depth > 3 ? {} : { a: garbageValue(r, depth + 1), __proto__: { polluted: true } };
-    case 6: return depth > 3 ? [] : [garbageValue(r, depth + 1), garbageValue(r, depth + 1)];
-    case 7: return 1e308 * 10; // Infinity → null in JSON
-    case 8: return randomBytes(16).toString('hex');
-    case 9: return { roomId: 'x'.repeat(70), nickname: 5, password: [] };
-    case 10: return { transportId: {}, dtlsParameters: 'no', rtpParameters: { codecs: [{}] }, kind: 'video', source: 'mic' };
-    default: return Math.random();
+    case 0:
+      return null;
+    case 1:
+      return Math.floor(r() * 1e9) * (r() < 0.5 ? -1 : 1);
+    case 2:
+      return r() < 0.5;
+    case 3:
+      return 'x'.repeat(Math.floor(r() * 200));
+    case 4:
+      return '\u0000\uffff\ud800💥'.repeat(Math.floor(r() * 10));
+    case 5:
+      return depth > 3 ? {} : { a: garbageValue(r, depth + 1), __proto__: { polluted: true } };
+    case 6:
+      return depth > 3 ? [] : [garbageValue(r, depth + 1), garbageValue(r, depth + 1)];
+    case 7:
+      return 1e308 * 10; // Infinity → null in JSON
+    case 8:
+      return randomBytes(16).toString('hex');
+    case 9:
+      return { roomId: 'x'.repeat(70), nickname: 5, password: [] };
+    case 10:
+      return {
+        transportId: {},
+        dtlsParameters: 'no',
+        rtpParameters: { codecs: [{}] },
+        kind: 'video',
+        source: 'mic',
+      };
+    default:
+      return Math.random();
   }
 }
 
 function frame(r: () => number, i: number): string | Uint8Array<ArrayBuffer> {
   const method = r() < 0.7 ? methods[Math.floor(r() * methods.length)]! : `bogus.${i}`;
   switch (i % 14) {
-    case 0: return '{not json';
-    case 1: return JSON.stringify(garbageValue(r));
-    case 2: return JSON.stringify({ request: true, id: i, method, data: garbageValue(r) });
-    case 3: return JSON.stringify({ request: true, id: 'abc', method });
-    case 4: return JSON.stringify({ request: true, id: i, method: 12 });
-    case 5: return JSON.stringify({ response: true, id: i, ok: r() < 0.5, data: garbageValue(r) });
-    case 6: return JSON.stringify({ notification: true, method, data: garbageValue(r) });
-    case 7: return JSON.stringify({ request: true, id: i, method, data: 'x'.repeat(200_000) });
-    case 8: return new Uint8Array(randomBytes(64));
-    case 9: return JSON.stringify({ request: true, id: Number.MAX_SAFE_INTEGER + 10, method });
-    case 10: return JSON.stringify({ request: true, id: i, method: 'room.join', data: { roomId: 'nope', nickname: 'f'.repeat(40) } });
-    case 11: return JSON.stringify({ request: true, id: i, method: 'constructor', data: {} });
-    case 12: return JSON.stringify({ request: true, id: i, method: '__proto__', data: { toString: 1 } });
-    default: return JSON.stringify({ request: true, id: i, method: 'media.produce', data: garbageValue(r) });
+    case 0:
+      return '{not json';
+    case 1:
+      return JSON.stringify(garbageValue(r));
+    case 2:
+      return JSON.stringify({ request: true, id: i, method, data: garbageValue(r) });
+    case 3:
+      return JSON.stringify({ request: true, id: 'abc', method });
+    case 4:
+      return JSON.stringify({ request: true, id: i, method: 12 });
+    case 5:
+      return JSON.stringify({ response: true, id: i, ok: r() < 0.5, data: garbageValue(r) });
+    case 6:
+      return JSON.stringify({ notification: true, method, data: garbageValue(r) });
+    case 7:
+      return JSON.stringify({ request: true, id: i, method, data: 'x'.repeat(200_000) });
+    case 8:
+      return new Uint8Array(randomBytes(64));
+    case 9:
+      return JSON.stringify({ request: true, id: Number.MAX_SAFE_INTEGER + 10, method });
+    case 10:
+      return JSON.stringify({
+        request: true,
+        id: i,
+        method: 'room.join',
+        data: { roomId: 'nope', nickname: 'f'.repeat(40) },
+      });
+    case 11:
+      return JSON.stringify({ request: true, id: i, method: 'constructor', data: {} });
+    case 12:
+      return JSON.stringify({ request: true, id: i, method: '__proto__', data: { toString: 1 } });
+    default:
+      return JSON.stringify({
+        request: true,
+        id: i,
+        method: 'media.produce',
+        data: garbageValue(r),
+      });
   }
 }
 
@@ -74,7 +116,11 @@ test('1,000 malformed frames on one socket: others keep being served, process al
     let responses = 0;
     let errorResponses = 0;
     ws.onmessage = (ev) => {
-      const m = JSON.parse(String(ev.data)) as { response?: boolean; ok?: boolean; errorReason?: string };
+      const m = JSON.parse(String(ev.data)) as {
+        response?: boolean;
+        ok?: boolean;
+        errorReason?: string;
+      };
       if (m.response) {
         responses++;
         if (!m.ok) {
@@ -109,7 +155,11 @@ test('1,000 malformed frames on one socket: others keep being served, process al
     // Same socket still works as a proper protoo client.
     const reply = new Promise<{ ok: boolean; data: { rooms: unknown[] } }>((resolve) => {
       ws.onmessage = (ev) => {
-        const m = JSON.parse(String(ev.data)) as { id?: number; ok: boolean; data: { rooms: unknown[] } };
+        const m = JSON.parse(String(ev.data)) as {
+          id?: number;
+          ok: boolean;
+          data: { rooms: unknown[] };
+        };
         if (m.id === 999_999) resolve(m);
       };
     });

@@ -37,16 +37,31 @@ describe('media signaling (real worker)', () => {
     assert.ok(t.iceCandidates.length >= 2);
     assert.ok(t.iceCandidates.every((c) => c.address === '127.0.0.1'));
     assert.deepEqual([...new Set(t.iceCandidates.map((c) => c.protocol))].sort(), ['tcp', 'udp']);
-    assert.equal(t.iceCandidates.find((c) => c.protocol === 'udp')!.priority > t.iceCandidates.find((c) => c.protocol === 'tcp')!.priority, true);
-    const tcp = await a.client.request('media.createTransport', { direction: 'recv', forceTcp: true });
+    assert.equal(
+      t.iceCandidates.find((c) => c.protocol === 'udp')!.priority >
+        t.iceCandidates.find((c) => c.protocol === 'tcp')!.priority,
+      true,
+    );
+    const tcp = await a.client.request('media.createTransport', {
+      direction: 'recv',
+      forceTcp: true,
+    });
     assert.deepEqual([...new Set(tcp.iceCandidates.map((c) => c.protocol))], ['tcp']);
     const { iceParameters } = await a.client.request('media.restartIce', { transportId: t.id });
     assert.notEqual(iceParameters.usernameFragment, t.iceParameters.usernameFragment);
     // A second send transport replaces the first.
     await a.client.request('media.createTransport', { direction: 'send' });
-    assert.equal(await rejectCode(a.client.request('media.restartIce', { transportId: t.id })), 'NOT_FOUND');
     assert.equal(
-      await rejectCode(a.client.request('media.connectTransport', { transportId: tcp.id, dtlsParameters: { role: 'client', fingerprints: [] } })),
+      await rejectCode(a.client.request('media.restartIce', { transportId: t.id })),
+      'NOT_FOUND',
+    );
+    assert.equal(
+      await rejectCode(
+        a.client.request('media.connectTransport', {
+          transportId: tcp.id,
+          dtlsParameters: { role: 'client', fingerprints: [] },
+        }),
+      ),
       'INVALID_REQUEST',
     );
   });
@@ -75,18 +90,34 @@ describe('media signaling (real worker)', () => {
     assert.equal(aGot[0]!.producerId, bMic);
     const cGot = await c.waitConsumers(3);
     assert.deepEqual(cGot.map((x) => x.producerId).sort(), [aMic, aCam, bMic].sort());
-    assert.ok(a.consumers.every((x) => x.peerId !== a.join.self.id), 'nobody consumes themselves');
+    assert.ok(
+      a.consumers.every((x) => x.peerId !== a.join.self.id),
+      'nobody consumes themselves',
+    );
 
     // The server resumes consumers once answered; stats show them as not paused.
     await sleep(100);
     const camConsumer = cGot.find((x) => x.producerId === aCam)!;
-    const stats = await c.client.request('media.getStats', { kind: 'consumer', id: camConsumer.id });
+    const stats = await c.client.request('media.getStats', {
+      kind: 'consumer',
+      id: camConsumer.id,
+    });
     assert.ok(Array.isArray(stats.stats));
-    await c.client.request('media.setConsumerPreferredLayers', { consumerId: camConsumer.id, spatialLayer: 0, temporalLayer: 0 });
+    await c.client.request('media.setConsumerPreferredLayers', {
+      consumerId: camConsumer.id,
+      spatialLayer: 0,
+      temporalLayer: 0,
+    });
     await c.client.request('media.pauseConsumer', { consumerId: camConsumer.id });
     await c.client.request('media.resumeConsumer', { consumerId: camConsumer.id });
-    assert.equal(await rejectCode(c.client.request('media.pauseConsumer', { consumerId: 'not-mine' })), 'NOT_FOUND');
-    assert.equal(await rejectCode(b.client.request('media.pauseConsumer', { consumerId: camConsumer.id })), 'NOT_FOUND');
+    assert.equal(
+      await rejectCode(c.client.request('media.pauseConsumer', { consumerId: 'not-mine' })),
+      'NOT_FOUND',
+    );
+    assert.equal(
+      await rejectCode(b.client.request('media.pauseConsumer', { consumerId: camConsumer.id })),
+      'NOT_FOUND',
+    );
 
     // Peer states are visible to everyone.
     const upd = await c.client.request('lobby.subscribe', {});
@@ -123,18 +154,34 @@ describe('media signaling (real worker)', () => {
     await a.setupMedia();
     await b.setupMedia();
     const mic = await a.produce('mic');
-    const on = await b.client.nextNotification('room.peerUpdated', (d) => d.peer.id === a.join.self.id && d.peer.mic === 'on');
+    const on = await b.client.nextNotification(
+      'room.peerUpdated',
+      (d) => d.peer.id === a.join.self.id && d.peer.mic === 'on',
+    );
     assert.equal(on.peer.camera, 'none');
     const [consumer] = await b.waitConsumers(1);
 
     await a.client.request('media.pauseProducer', { producerId: mic });
-    await b.client.nextNotification('room.peerUpdated', (d) => d.peer.id === a.join.self.id && d.peer.mic === 'off');
-    await a.client.nextNotification('room.peerUpdated', (d) => d.peer.id === a.join.self.id && d.peer.mic === 'off');
-    assert.deepEqual(await b.client.nextNotification('media.consumerPaused'), { consumerId: consumer!.id });
+    await b.client.nextNotification(
+      'room.peerUpdated',
+      (d) => d.peer.id === a.join.self.id && d.peer.mic === 'off',
+    );
+    await a.client.nextNotification(
+      'room.peerUpdated',
+      (d) => d.peer.id === a.join.self.id && d.peer.mic === 'off',
+    );
+    assert.deepEqual(await b.client.nextNotification('media.consumerPaused'), {
+      consumerId: consumer!.id,
+    });
 
     await a.client.request('media.resumeProducer', { producerId: mic });
-    await b.client.nextNotification('room.peerUpdated', (d) => d.peer.id === a.join.self.id && d.peer.mic === 'on');
-    assert.deepEqual(await b.client.nextNotification('media.consumerResumed'), { consumerId: consumer!.id });
+    await b.client.nextNotification(
+      'room.peerUpdated',
+      (d) => d.peer.id === a.join.self.id && d.peer.mic === 'on',
+    );
+    assert.deepEqual(await b.client.nextNotification('media.consumerResumed'), {
+      consumerId: consumer!.id,
+    });
 
     // A producer created paused shows as 'off' and its consumer says producerPaused.
     const cam = await a.produce('camera', true);
@@ -143,13 +190,20 @@ describe('media signaling (real worker)', () => {
     assert.equal(camConsumer!.producerPaused, true);
 
     await a.client.request('media.closeProducer', { producerId: cam });
-    assert.deepEqual(await b.client.nextNotification('media.consumerClosed'), { consumerId: camConsumer!.id });
+    assert.deepEqual(await b.client.nextNotification('media.consumerClosed'), {
+      consumerId: camConsumer!.id,
+    });
     await b.client.nextNotification('room.peerUpdated', (d) => d.peer.camera === 'none');
-    assert.equal(await rejectCode(b.client.request('media.pauseProducer', { producerId: mic })), 'NOT_FOUND');
+    assert.equal(
+      await rejectCode(b.client.request('media.pauseProducer', { producerId: mic })),
+      'NOT_FOUND',
+    );
 
     // Leaving closes the leaver's producers for the others.
     a.client.close();
-    assert.deepEqual(await b.client.nextNotification('media.consumerClosed'), { consumerId: consumer!.id });
+    assert.deepEqual(await b.client.nextNotification('media.consumerClosed'), {
+      consumerId: consumer!.id,
+    });
     await b.client.nextNotification('room.peerLeft');
   });
 
@@ -162,8 +216,14 @@ describe('media signaling (real worker)', () => {
     await a.produce('screen');
     await a.produce('screen-audio');
     await b.produce('screen');
-    await c.client.nextNotification('room.peerUpdated', (d) => d.peer.id === a.join.self.id && d.peer.screen);
-    await c.client.nextNotification('room.peerUpdated', (d) => d.peer.id === b.join.self.id && d.peer.screen);
+    await c.client.nextNotification(
+      'room.peerUpdated',
+      (d) => d.peer.id === a.join.self.id && d.peer.screen,
+    );
+    await c.client.nextNotification(
+      'room.peerUpdated',
+      (d) => d.peer.id === b.join.self.id && d.peer.screen,
+    );
     const got = await c.waitConsumers(3);
     assert.deepEqual(got.map((x) => x.source).sort(), ['screen', 'screen', 'screen-audio']);
     const bad = a.client.request('media.produce', {
@@ -223,7 +283,11 @@ describe('worker crash (own server)', () => {
       assert.equal(after.workers.length, 1);
       assert.notEqual(after.workers[0]!.pid, deadPid);
       assert.equal(after.workers[0]!.alive, true);
-      assert.equal(after.workers[0]!.routers, 1, 'the room re-created its router on the new worker');
+      assert.equal(
+        after.workers[0]!.routers,
+        1,
+        'the room re-created its router on the new worker',
+      );
 
       // Nobody rejoins: both redo their transports and media flows through the new router.
       const consumersBefore = b.consumers.length;
@@ -232,7 +296,10 @@ describe('worker crash (own server)', () => {
       const mic = await a.produce('mic');
       const got = await b.waitConsumers(consumersBefore + 1, 5000);
       assert.equal(got[consumersBefore]!.producerId, mic);
-      await b.client.nextNotification('room.peerUpdated', (d) => d.peer.id === a.join.self.id && d.peer.mic === 'on');
+      await b.client.nextNotification(
+        'room.peerUpdated',
+        (d) => d.peer.id === a.join.self.id && d.peer.mic === 'on',
+      );
       // Still the same members.
       const list = await b.client.request('lobby.subscribe', {});
       assert.equal(list.rooms.find((r) => r.id === room.id)?.peers, 2);

@@ -38,17 +38,26 @@ describe('rooms over signaling (real worker)', () => {
     assert.equal(ja.room.peers, 1);
     assert.deepEqual(ja.history, []);
     assert.ok(ja.routerRtpCapabilities.codecs?.some((c) => c.mimeType === 'audio/opus'));
-    assert.deepEqual({ mic: ja.self.mic, camera: ja.self.camera, screen: ja.self.screen }, { mic: 'none', camera: 'none', screen: false });
+    assert.deepEqual(
+      { mic: ja.self.mic, camera: ja.self.camera, screen: ja.self.screen },
+      { mic: 'none', camera: 'none', screen: false },
+    );
 
     const b = await connect(s);
     const jb = await b.request('room.join', { roomId: room.id, nickname: 'Bob' });
-    assert.deepEqual(jb.peers.map((p) => p.nickname), ['Alice']);
+    assert.deepEqual(
+      jb.peers.map((p) => p.nickname),
+      ['Alice'],
+    );
     assert.equal(jb.room.peers, 2);
     const joined = await a.nextNotification('room.peerJoined');
     assert.equal(joined.peer.nickname, 'Bob');
     assert.equal(joined.peer.id, jb.self.id);
 
-    assert.equal(await rejectCode(a.request('room.join', { roomId: room.id, nickname: 'again' })), 'ALREADY_JOINED');
+    assert.equal(
+      await rejectCode(a.request('room.join', { roomId: room.id, nickname: 'again' })),
+      'ALREADY_JOINED',
+    );
 
     await b.request('room.leave', {});
     const left = await a.nextNotification('room.peerLeft');
@@ -65,25 +74,55 @@ describe('rooms over signaling (real worker)', () => {
 
   test('join errors: unknown room, wrong password, invalid data', async () => {
     const c = await connect(s);
-    assert.equal(await rejectCode(c.request('room.join', { roomId: 'nope', nickname: 'x' })), 'ROOM_NOT_FOUND');
+    assert.equal(
+      await rejectCode(c.request('room.join', { roomId: 'nope', nickname: 'x' })),
+      'ROOM_NOT_FOUND',
+    );
     const { room } = await c.request('room.create', { name: 'Locked', password: 'open sesame' });
     assert.equal(room.locked, true);
-    assert.equal(await rejectCode(c.request('room.join', { roomId: room.id, nickname: 'x' })), 'BAD_PASSWORD');
-    assert.equal(await rejectCode(c.request('room.join', { roomId: room.id, nickname: 'x', password: 'wrong' })), 'BAD_PASSWORD');
-    const ok = await c.request('room.join', { roomId: room.id, nickname: 'x', password: 'open sesame' });
+    assert.equal(
+      await rejectCode(c.request('room.join', { roomId: room.id, nickname: 'x' })),
+      'BAD_PASSWORD',
+    );
+    assert.equal(
+      await rejectCode(
+        c.request('room.join', { roomId: room.id, nickname: 'x', password: 'wrong' }),
+      ),
+      'BAD_PASSWORD',
+    );
+    const ok = await c.request('room.join', {
+      roomId: room.id,
+      nickname: 'x',
+      password: 'open sesame',
+    });
     assert.equal(ok.room.locked, true);
     const d = await connect(s);
-    assert.equal(await rejectCode(d.request('room.join', { roomId: room.id, nickname: '' })), 'INVALID_REQUEST');
-    assert.equal(await rejectCode(d.request('room.join', { roomId: room.id, nickname: 'x'.repeat(33) })), 'INVALID_REQUEST');
-    assert.equal(await rejectCode(d.request('room.create', { name: 'x'.repeat(65) })), 'INVALID_REQUEST');
+    assert.equal(
+      await rejectCode(d.request('room.join', { roomId: room.id, nickname: '' })),
+      'INVALID_REQUEST',
+    );
+    assert.equal(
+      await rejectCode(d.request('room.join', { roomId: room.id, nickname: 'x'.repeat(33) })),
+      'INVALID_REQUEST',
+    );
+    assert.equal(
+      await rejectCode(d.request('room.create', { name: 'x'.repeat(65) })),
+      'INVALID_REQUEST',
+    );
     assert.equal(await rejectCode(d.request('room.create', { name: '   ' })), 'INVALID_REQUEST');
-    assert.equal(await rejectCode(d.request('media.createTransport', { direction: 'send' })), 'NOT_JOINED');
+    assert.equal(
+      await rejectCode(d.request('media.createTransport', { direction: 'send' })),
+      'NOT_JOINED',
+    );
   });
 
   test('duplicate names are refused case-insensitively', async () => {
     const c = await connect(s);
     await c.request('room.create', { name: 'Design Review' });
-    assert.equal(await rejectCode(c.request('room.create', { name: 'design review ' })), 'ROOM_NAME_TAKEN');
+    assert.equal(
+      await rejectCode(c.request('room.create', { name: 'design review ' })),
+      'ROOM_NAME_TAKEN',
+    );
   });
 
   test('capacity 2 refuses the third with ROOM_FULL', async () => {
@@ -92,7 +131,10 @@ describe('rooms over signaling (real worker)', () => {
     await (await connect(s)).request('room.join', { roomId: room.id, nickname: 'one' });
     await (await connect(s)).request('room.join', { roomId: room.id, nickname: 'two' });
     const third = await connect(s);
-    assert.equal(await rejectCode(third.request('room.join', { roomId: room.id, nickname: 'three' })), 'ROOM_FULL');
+    assert.equal(
+      await rejectCode(third.request('room.join', { roomId: room.id, nickname: 'three' })),
+      'ROOM_FULL',
+    );
   });
 
   test('duplicate nickname gets random digits appended', async () => {
@@ -102,7 +144,10 @@ describe('rooms over signaling (real worker)', () => {
     const b = await (await connect(s)).request('room.join', { roomId: room.id, nickname: 'sam' });
     assert.equal(a.self.nickname, 'Sam');
     assert.match(b.self.nickname, /^sam\d{2,}$/);
-    assert.deepEqual(b.peers.map((p) => p.nickname), ['Sam']);
+    assert.deepEqual(
+      b.peers.map((p) => p.nickname),
+      ['Sam'],
+    );
   });
 
   test('lobby subscriber sees create, count changes, rename and delete', async () => {
@@ -110,17 +155,33 @@ describe('rooms over signaling (real worker)', () => {
     const initial = await lobby.request('lobby.subscribe', {});
     assert.ok(Array.isArray(initial.rooms));
     const owner = await connect(s);
-    const { room, ownerSecret } = await owner.request('room.create', { name: 'Lobby watch', capacity: 5 });
-    const created = await lobby.nextNotification('lobby.rooms', (d) => d.rooms.some((r) => r.id === room.id));
+    const { room, ownerSecret } = await owner.request('room.create', {
+      name: 'Lobby watch',
+      capacity: 5,
+    });
+    const created = await lobby.nextNotification('lobby.rooms', (d) =>
+      d.rooms.some((r) => r.id === room.id),
+    );
     assert.deepEqual(
       created.rooms.find((r) => r.id === room.id),
       { ...room },
     );
     const member = await connect(s);
     await member.request('room.join', { roomId: room.id, nickname: 'm' });
-    await lobby.nextNotification('lobby.rooms', (d) => d.rooms.find((r) => r.id === room.id)?.peers === 1);
-    await owner.request('room.update', { roomId: room.id, ownerSecret, password: 'pw', name: 'Lobby watch 2' });
-    const upd = await lobby.nextNotification('lobby.rooms', (d) => d.rooms.find((r) => r.id === room.id)?.locked === true);
+    await lobby.nextNotification(
+      'lobby.rooms',
+      (d) => d.rooms.find((r) => r.id === room.id)?.peers === 1,
+    );
+    await owner.request('room.update', {
+      roomId: room.id,
+      ownerSecret,
+      password: 'pw',
+      name: 'Lobby watch 2',
+    });
+    const upd = await lobby.nextNotification(
+      'lobby.rooms',
+      (d) => d.rooms.find((r) => r.id === room.id)?.locked === true,
+    );
     assert.equal(upd.rooms.find((r) => r.id === room.id)?.name, 'Lobby watch 2');
     const roomUpdated = await member.nextNotification('room.updated');
     assert.equal(roomUpdated.room.locked, true);
@@ -135,19 +196,32 @@ describe('rooms over signaling (real worker)', () => {
     const m2 = await connect(s);
     await m1.request('room.join', { roomId: room.id, nickname: 'm1' });
     await m2.request('room.join', { roomId: room.id, nickname: 'm2' });
-    assert.equal(await rejectCode(m1.request('room.delete', { roomId: room.id, ownerSecret: 'guess' })), 'FORBIDDEN');
+    assert.equal(
+      await rejectCode(m1.request('room.delete', { roomId: room.id, ownerSecret: 'guess' })),
+      'FORBIDDEN',
+    );
     await owner.request('room.delete', { roomId: room.id, ownerSecret });
     for (const m of [m1, m2]) {
       assert.deepEqual(await m.nextNotification('room.closed'), { reason: 'deleted' });
-      await Promise.race([m.closedPromise, sleep(3000).then(() => assert.fail('socket not closed'))]);
+      await Promise.race([
+        m.closedPromise,
+        sleep(3000).then(() => assert.fail('socket not closed')),
+      ]);
       assert.equal(m.closed, true);
     }
-    assert.equal(await rejectCode(owner.request('room.join', { roomId: room.id, nickname: 'x' })), 'ROOM_NOT_FOUND');
+    assert.equal(
+      await rejectCode(owner.request('room.join', { roomId: room.id, nickname: 'x' })),
+      'ROOM_NOT_FOUND',
+    );
   });
 
   test('HTTP: POST/GET/PATCH/DELETE /api/rooms with validation and owner header', async () => {
     const post = (body: unknown) =>
-      fetch(`${s.url}/api/rooms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${s.url}/api/rooms`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const bad = await post({ name: '' });
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { error: string }).error, 'INVALID_REQUEST');
@@ -155,7 +229,10 @@ describe('rooms over signaling (real worker)', () => {
     assert.equal((await post({ name: 'ok', extra: 1 })).status, 400);
     const res = await post({ name: 'Http room', password: 'pw', capacity: 10 });
     assert.equal(res.status, 201);
-    const { room, ownerSecret } = (await res.json()) as { room: { id: string; locked: boolean }; ownerSecret: string };
+    const { room, ownerSecret } = (await res.json()) as {
+      room: { id: string; locked: boolean };
+      ownerSecret: string;
+    };
     assert.equal(room.locked, true);
     assert.equal((await post({ name: 'HTTP ROOM' })).status, 409);
 
@@ -165,20 +242,33 @@ describe('rooms over signaling (real worker)', () => {
     assert.ok(!text.includes(ownerSecret) && !text.includes('scrypt'));
 
     const patch = (headers: Record<string, string>, body: unknown) =>
-      fetch(`${s.url}/api/rooms/${room.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      fetch(`${s.url}/api/rooms/${room.id}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
     assert.equal((await patch({}, { name: 'x' })).status, 403);
     assert.equal((await patch({ 'x-owner-secret': 'wrong' }, { name: 'x' })).status, 403);
-    const p = await patch({ 'x-owner-secret': ownerSecret }, { password: null, capacity: null, name: 'Http room 2' });
+    const p = await patch(
+      { 'x-owner-secret': ownerSecret },
+      { password: null, capacity: null, name: 'Http room 2' },
+    );
     assert.equal(p.status, 200);
     assert.deepEqual(
-      (((await p.json()) as { room: { locked: boolean; capacity: number | null; name: string } }).room),
-      { ...(((await (await fetch(`${s.url}/api/rooms/${room.id}`)).json()) as { room: object }).room) },
+      ((await p.json()) as { room: { locked: boolean; capacity: number | null; name: string } })
+        .room,
+      {
+        ...((await (await fetch(`${s.url}/api/rooms/${room.id}`)).json()) as { room: object }).room,
+      },
     );
     const member = await connect(s);
     await member.request('room.join', { roomId: room.id, nickname: 'web' }); // No password now.
 
     assert.equal((await fetch(`${s.url}/api/rooms/${room.id}`, { method: 'DELETE' })).status, 403);
-    const del = await fetch(`${s.url}/api/rooms/${room.id}`, { method: 'DELETE', headers: { 'x-owner-secret': ownerSecret } });
+    const del = await fetch(`${s.url}/api/rooms/${room.id}`, {
+      method: 'DELETE',
+      headers: { 'x-owner-secret': ownerSecret },
+    });
     assert.equal(del.status, 204);
     assert.deepEqual(await member.nextNotification('room.closed'), { reason: 'deleted' });
     assert.equal((await fetch(`${s.url}/api/rooms/${room.id}`)).status, 404);
@@ -207,10 +297,25 @@ describe('password limiter (own server: it locks 127.0.0.1)', () => {
       clients.push(c);
       const { room } = await c.request('room.create', { name: 'Vault', password: 'right' });
       for (let i = 0; i < 5; i++) {
-        assert.equal(await rejectCode(c.request('room.join', { roomId: room.id, nickname: 'x', password: `wrong${i}` })), 'BAD_PASSWORD');
+        assert.equal(
+          await rejectCode(
+            c.request('room.join', { roomId: room.id, nickname: 'x', password: `wrong${i}` }),
+          ),
+          'BAD_PASSWORD',
+        );
       }
-      assert.equal(await rejectCode(c.request('room.join', { roomId: room.id, nickname: 'x', password: 'wrong' })), 'TOO_MANY_ATTEMPTS');
-      assert.equal(await rejectCode(c.request('room.join', { roomId: room.id, nickname: 'x', password: 'right' })), 'TOO_MANY_ATTEMPTS');
+      assert.equal(
+        await rejectCode(
+          c.request('room.join', { roomId: room.id, nickname: 'x', password: 'wrong' }),
+        ),
+        'TOO_MANY_ATTEMPTS',
+      );
+      assert.equal(
+        await rejectCode(
+          c.request('room.join', { roomId: room.id, nickname: 'x', password: 'right' }),
+        ),
+        'TOO_MANY_ATTEMPTS',
+      );
       // Rooms without a password are unaffected.
       const { room: open } = await c.request('room.create', { name: 'Open' });
       await c.request('room.join', { roomId: open.id, nickname: 'x' });
@@ -226,7 +331,11 @@ describe('persistence and idle cleanup', () => {
     const s = await startTestServer();
     try {
       const c = await connectSignaling(s.wsUrl);
-      const { room, ownerSecret } = await c.request('room.create', { name: 'Durable', password: 'pw', capacity: 3 });
+      const { room, ownerSecret } = await c.request('room.create', {
+        name: 'Durable',
+        password: 'pw',
+        capacity: 3,
+      });
       await c.request('room.join', { roomId: room.id, nickname: 'x', password: 'pw' });
       const closed = c.nextNotification('room.closed', undefined, 10_000);
       await s.restart();
@@ -235,20 +344,39 @@ describe('persistence and idle cleanup', () => {
       clients.push(d);
       const { rooms } = await d.request('lobby.subscribe', {});
       const again = rooms.find((r) => r.id === room.id);
-      assert.deepEqual(again && { name: again.name, capacity: again.capacity, locked: again.locked, peers: again.peers }, {
-        name: 'Durable',
-        capacity: 3,
-        locked: true,
-        peers: 0,
-      });
-      assert.equal(await rejectCode(d.request('room.join', { roomId: room.id, nickname: 'y', password: 'no' })), 'BAD_PASSWORD');
+      assert.deepEqual(
+        again && {
+          name: again.name,
+          capacity: again.capacity,
+          locked: again.locked,
+          peers: again.peers,
+        },
+        {
+          name: 'Durable',
+          capacity: 3,
+          locked: true,
+          peers: 0,
+        },
+      );
+      assert.equal(
+        await rejectCode(
+          d.request('room.join', { roomId: room.id, nickname: 'y', password: 'no' }),
+        ),
+        'BAD_PASSWORD',
+      );
       await d.request('room.join', { roomId: room.id, nickname: 'y', password: 'pw' });
-      assert.equal(await rejectCode(d.request('room.create', { name: 'durable' })), 'ROOM_NAME_TAKEN');
+      assert.equal(
+        await rejectCode(d.request('room.create', { name: 'durable' })),
+        'ROOM_NAME_TAKEN',
+      );
       // The owner secret still works after the restart; a member deleting its own room
       // gets the answer, room.closed, then is disconnected.
       assert.deepEqual(await d.request('room.delete', { roomId: room.id, ownerSecret }), {});
       assert.deepEqual(await d.nextNotification('room.closed'), { reason: 'deleted' });
-      await Promise.race([d.closedPromise, sleep(3000).then(() => assert.fail('socket not closed'))]);
+      await Promise.race([
+        d.closedPromise,
+        sleep(3000).then(() => assert.fail('socket not closed')),
+      ]);
     } finally {
       closeClients();
       await s.stop();
@@ -266,10 +394,17 @@ describe('persistence and idle cleanup', () => {
       const lobby = await connectSignaling(s.wsUrl);
       clients.push(lobby);
       await lobby.request('lobby.subscribe', {});
-      await lobby.nextNotification('lobby.rooms', (d) => !d.rooms.some((r) => r.id === empty.id), 5000);
+      await lobby.nextNotification(
+        'lobby.rooms',
+        (d) => !d.rooms.some((r) => r.id === empty.id),
+        5000,
+      );
       await sleep(2200);
       const { rooms } = await lobby.request('lobby.subscribe', {});
-      assert.deepEqual(rooms.map((r) => r.id), [busy.id]);
+      assert.deepEqual(
+        rooms.map((r) => r.id),
+        [busy.id],
+      );
     } finally {
       closeClients();
       await s.stop();

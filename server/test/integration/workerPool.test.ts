@@ -17,9 +17,14 @@ test('WorkerPool: spreads routers over the least-loaded workers and replaces a k
     for (let i = 0; i < 50 && !pool.status().every((w) => typeof w.cpu === 'number'); i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.ok(pool.status().every((w) => typeof w.cpu === 'number' && w.cpu >= 0), 'CPU sampled');
+    assert.ok(
+      pool.status().every((w) => typeof w.cpu === 'number' && w.cpu >= 0),
+      'CPU sampled',
+    );
 
-    const replaced = new Promise<{ deadPid: number; newPid: number }>((resolve) => pool.once('workerReplaced', resolve));
+    const replaced = new Promise<{ deadPid: number; newPid: number }>((resolve) =>
+      pool.once('workerReplaced', resolve),
+    );
     const victim = st[0]!.pid;
     const routerClosed = new Promise<void>((resolve) => {
       for (const r of [r1, r2]) r.on('workerclose', () => resolve());

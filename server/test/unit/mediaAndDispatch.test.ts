@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '@tutti/config';
-import { listenInfosFromConfig, mediaCodecs, resolveWorkerBin, webRtcTransportOptions } from '@tutti/media-workers';
+import {
+  listenInfosFromConfig,
+  mediaCodecs,
+  resolveWorkerBin,
+  webRtcTransportOptions,
+} from '@tutti/media-workers';
 import type { WorkerPool } from '@tutti/media-workers';
 import type { Peer as ProtooPeer } from 'protoo-server';
 import { TuttiError } from '../../src/protocol/index.ts';
@@ -14,11 +19,26 @@ const media = (o: Record<string, unknown> = {}) => loadConfig({ media: o }, {}).
 
 test('listenInfos: UDP first then TCP, port range, announced address', () => {
   const infos = listenInfosFromConfig(
-    media({ listenIp: '0.0.0.0', announcedAddress: '203.0.113.7', rtcMinPort: 41000, rtcMaxPort: 41100 }),
+    media({
+      listenIp: '0.0.0.0',
+      announcedAddress: '203.0.113.7',
+      rtcMinPort: 41000,
+      rtcMaxPort: 41100,
+    }),
   );
   assert.deepEqual(infos, [
-    { protocol: 'udp', ip: '0.0.0.0', announcedAddress: '203.0.113.7', portRange: { min: 41000, max: 41100 } },
-    { protocol: 'tcp', ip: '0.0.0.0', announcedAddress: '203.0.113.7', portRange: { min: 41000, max: 41100 } },
+    {
+      protocol: 'udp',
+      ip: '0.0.0.0',
+      announcedAddress: '203.0.113.7',
+      portRange: { min: 41000, max: 41100 },
+    },
+    {
+      protocol: 'tcp',
+      ip: '0.0.0.0',
+      announcedAddress: '203.0.113.7',
+      portRange: { min: 41000, max: 41100 },
+    },
   ]);
 });
 
@@ -26,9 +46,18 @@ test('listenInfos: defaults are loopback without announced address; toggles and 
   const def = listenInfosFromConfig(media());
   assert.equal(def.length, 2);
   assert.ok(def.every((l) => l.ip === '127.0.0.1' && l.announcedAddress === undefined));
-  assert.deepEqual(listenInfosFromConfig(media({ enableTcp: false })).map((l) => l.protocol), ['udp']);
-  assert.deepEqual(listenInfosFromConfig(media({ enableUdp: false })).map((l) => l.protocol), ['tcp']);
-  assert.deepEqual(listenInfosFromConfig(media(), { forceTcp: true }).map((l) => l.protocol), ['tcp']);
+  assert.deepEqual(
+    listenInfosFromConfig(media({ enableTcp: false })).map((l) => l.protocol),
+    ['udp'],
+  );
+  assert.deepEqual(
+    listenInfosFromConfig(media({ enableUdp: false })).map((l) => l.protocol),
+    ['tcp'],
+  );
+  assert.deepEqual(
+    listenInfosFromConfig(media(), { forceTcp: true }).map((l) => l.protocol),
+    ['tcp'],
+  );
   assert.throws(() => listenInfosFromConfig(media({ enableUdp: false, enableTcp: false })));
   const opts = webRtcTransportOptions(media({ initialAvailableOutgoingBitrate: 600000 }));
   assert.equal(opts.preferUdp, true);
@@ -38,7 +67,11 @@ test('listenInfos: defaults are loopback without announced address; toggles and 
 });
 
 test('router codecs: opus stereo, VP8, VP9, H264 42e01f and 4d0032 with packetization-mode 1', () => {
-  assert.ok(mediaCodecs.some((c) => c.mimeType === 'audio/opus' && c.clockRate === 48000 && c.channels === 2));
+  assert.ok(
+    mediaCodecs.some(
+      (c) => c.mimeType === 'audio/opus' && c.clockRate === 48000 && c.channels === 2,
+    ),
+  );
   assert.ok(mediaCodecs.some((c) => c.mimeType === 'video/VP8'));
   assert.ok(mediaCodecs.some((c) => c.mimeType === 'video/VP9'));
   for (const plid of ['42e01f', '4d0032']) {
@@ -80,13 +113,24 @@ test('dispatcher: unknown method, validation, TuttiError and internal errors map
     'room.create': (_ctx, data) => {
       if (data.name === 'boom') throw new Error('secret detail');
       if (data.name === 'full') throw new TuttiError('ROOM_FULL', 'no room');
-      return { room: { id: 'r', name: data.name, peers: 0, capacity: null, locked: false, createdAt: 0 }, ownerSecret: 's' };
+      return {
+        room: { id: 'r', name: data.name, peers: 0, capacity: null, locked: false, createdAt: 0 },
+        ownerSecret: 's',
+      };
     },
   };
   const dispatch = createDispatcher([table], { error: (o) => errors.push(o) });
   const ctx = { peer: fakePeer('p') };
-  assert.deepEqual(await dispatch(ctx, 'nope', {}), { ok: false, status: 405, reason: 'UNKNOWN_METHOD: unknown method "nope"' });
-  assert.equal((await dispatch(ctx, 'room.join', { roomId: 'x', nickname: 'n' })).ok, false, 'known but unhandled');
+  assert.deepEqual(await dispatch(ctx, 'nope', {}), {
+    ok: false,
+    status: 405,
+    reason: 'UNKNOWN_METHOD: unknown method "nope"',
+  });
+  assert.equal(
+    (await dispatch(ctx, 'room.join', { roomId: 'x', nickname: 'n' })).ok,
+    false,
+    'known but unhandled',
+  );
   const bad = await dispatch(ctx, 'room.create', { name: 7 });
   assert.equal(bad.ok, false);
   assert.match(!bad.ok ? bad.reason : '', /^INVALID_REQUEST: name: /);
@@ -94,8 +138,16 @@ test('dispatcher: unknown method, validation, TuttiError and internal errors map
   assert.match(!extra.ok ? extra.reason : '', /^INVALID_REQUEST/);
   const ok = await dispatch(ctx, 'room.create', { name: '  trimmed  ' });
   assert.equal(ok.ok && (ok.data as { room: { name: string } }).room.name, 'trimmed');
-  assert.deepEqual(await dispatch(ctx, 'room.create', { name: 'full' }), { ok: false, status: 409, reason: 'ROOM_FULL: no room' });
-  assert.deepEqual(await dispatch(ctx, 'room.create', { name: 'boom' }), { ok: false, status: 500, reason: 'INTERNAL: internal error' });
+  assert.deepEqual(await dispatch(ctx, 'room.create', { name: 'full' }), {
+    ok: false,
+    status: 409,
+    reason: 'ROOM_FULL: no room',
+  });
+  assert.deepEqual(await dispatch(ctx, 'room.create', { name: 'boom' }), {
+    ok: false,
+    status: 500,
+    reason: 'INTERNAL: internal error',
+  });
   assert.equal(errors.length, 1);
   assert.throws(() => createDispatcher([table, table], { error() {} }), /two handlers/);
 });
@@ -103,7 +155,16 @@ test('dispatcher: unknown method, validation, TuttiError and internal errors map
 test('room: capacity is enforced on admit and nicknames are de-duplicated', () => {
   const config = loadConfig({}, {});
   const room = new Room(
-    { id: 'r1', name: 'R', nameKey: 'r', passwordHash: null, capacity: 2, ownerSecretHash: 'x', createdAt: 0, emptySince: 0 },
+    {
+      id: 'r1',
+      name: 'R',
+      nameKey: 'r',
+      passwordHash: null,
+      capacity: 2,
+      ownerSecretHash: 'x',
+      createdAt: 0,
+      emptySince: 0,
+    },
     { config, pool: {} as WorkerPool, log: { info() {}, warn() {}, error() {}, debug() {} } },
   );
   const a = room.admit(fakePeer('a'), 'Sam');
@@ -111,8 +172,14 @@ test('room: capacity is enforced on admit and nicknames are de-duplicated', () =
   assert.equal(a.nickname, 'Sam');
   assert.match(b.nickname, /^sam\d+$/);
   assert.equal(room.summary().peers, 2);
-  assert.throws(() => room.admit(fakePeer('c'), 'Cy'), (e) => e instanceof TuttiError && e.code === 'ROOM_FULL');
+  assert.throws(
+    () => room.admit(fakePeer('c'), 'Cy'),
+    (e) => e instanceof TuttiError && e.code === 'ROOM_FULL',
+  );
   assert.equal(room.remove('a'), true);
   assert.equal(room.admit(fakePeer('c'), 'Cy').nickname, 'Cy');
-  assert.deepEqual(room.peers().map((p) => p.mic), ['none', 'none']);
+  assert.deepEqual(
+    room.peers().map((p) => p.mic),
+    ['none', 'none'],
+  );
 });

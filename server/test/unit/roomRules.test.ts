@@ -79,7 +79,12 @@ test('room name key is case-insensitive and trimmed', () => {
 
 test('limiter: N failures within the window lock out for the lockout time', () => {
   let now = 1_000_000;
-  const l = new AttemptLimiter({ maxAttempts: 5, windowMs: 60_000, lockoutMs: 300_000, now: () => now });
+  const l = new AttemptLimiter({
+    maxAttempts: 5,
+    windowMs: 60_000,
+    lockoutMs: 300_000,
+    now: () => now,
+  });
   for (let i = 0; i < 4; i++) assert.equal(l.fail('1.2.3.4'), false);
   assert.equal(l.lockedFor('1.2.3.4'), 0);
   assert.equal(l.fail('1.2.3.4'), true);
@@ -99,14 +104,25 @@ function registry(overrides: Record<string, unknown> = {}, now?: () => number) {
   const config = loadConfig({ data: { dir }, ...overrides }, { TUTTI_CONFIG: undefined, NO: '1' });
   const db = openDatabase(dir);
   const store = new SqliteRoomStore(db);
-  const reg = new RoomRegistry({ config, store, pool: noPool, log: silent, ...(now ? { now } : {}) });
+  const reg = new RoomRegistry({
+    config,
+    store,
+    pool: noPool,
+    log: silent,
+    ...(now ? { now } : {}),
+  });
   return {
     reg,
     store,
     db,
     dir,
     reopen() {
-      return new RoomRegistry({ config, store: new SqliteRoomStore(db), pool: noPool, log: silent });
+      return new RoomRegistry({
+        config,
+        store: new SqliteRoomStore(db),
+        pool: noPool,
+        log: silent,
+      });
     },
     done() {
       void reg.close();
@@ -119,7 +135,11 @@ function registry(overrides: Record<string, unknown> = {}, now?: () => number) {
 test('registry: create returns an owner secret once; names unique case-insensitively', async () => {
   const r = registry();
   try {
-    const { room, ownerSecret } = await r.reg.create({ name: 'Standup', password: 'pw', capacity: 3 });
+    const { room, ownerSecret } = await r.reg.create({
+      name: 'Standup',
+      password: 'pw',
+      capacity: 3,
+    });
     assert.equal(room.name, 'Standup');
     assert.equal(room.locked, true);
     assert.equal(room.capacity, 3);
@@ -130,11 +150,16 @@ test('registry: create returns an owner secret once; names unique case-insensiti
     assert.notEqual(rec.ownerSecretHash, ownerSecret);
     assert.notEqual(rec.passwordHash, 'pw');
     assert.equal(await codeOf(() => r.reg.create({ name: 'STANDUP' })), 'ROOM_NAME_TAKEN');
-    assert.equal(await codeOf(() => r.reg.create({ name: 'x', capacity: 5000 })), 'INVALID_REQUEST');
+    assert.equal(
+      await codeOf(() => r.reg.create({ name: 'x', capacity: 5000 })),
+      'INVALID_REQUEST',
+    );
     // Rename onto an existing name is refused too.
     const other = await r.reg.create({ name: 'Other' });
     assert.equal(
-      await codeOf(() => r.reg.update(other.room.id, other.ownerSecret, '1.1.1.1', { name: 'standup' })),
+      await codeOf(() =>
+        r.reg.update(other.room.id, other.ownerSecret, '1.1.1.1', { name: 'standup' }),
+      ),
       'ROOM_NAME_TAKEN',
     );
   } finally {
@@ -146,14 +171,24 @@ test('registry: update/delete need the owner secret; wrong secrets count toward 
   const r = registry({ rooms: { passwordMaxAttempts: 3 } });
   try {
     const { room, ownerSecret } = await r.reg.create({ name: 'Room', password: 'pw' });
-    assert.equal(await codeOf(() => r.reg.update(room.id, 'nope', 'ip1', { name: 'X' })), 'FORBIDDEN');
-    const updated = await r.reg.update(room.id, ownerSecret, 'ip2', { password: null, capacity: 4, name: 'Renamed' });
+    assert.equal(
+      await codeOf(() => r.reg.update(room.id, 'nope', 'ip1', { name: 'X' })),
+      'FORBIDDEN',
+    );
+    const updated = await r.reg.update(room.id, ownerSecret, 'ip2', {
+      password: null,
+      capacity: 4,
+      name: 'Renamed',
+    });
     assert.equal(updated.locked, false);
     assert.equal(updated.capacity, 4);
     assert.equal(updated.name, 'Renamed');
     assert.equal(await codeOf(() => r.reg.delete(room.id, 'nope', 'ip1')), 'FORBIDDEN');
     assert.equal(await codeOf(() => r.reg.delete(room.id, 'nope', 'ip1')), 'FORBIDDEN');
-    assert.equal(await codeOf(() => r.reg.delete(room.id, ownerSecret, 'ip1')), 'TOO_MANY_ATTEMPTS');
+    assert.equal(
+      await codeOf(() => r.reg.delete(room.id, ownerSecret, 'ip1')),
+      'TOO_MANY_ATTEMPTS',
+    );
     const deleted: string[] = [];
     r.reg.onRoomDeleted((id) => void deleted.push(id));
     await r.reg.delete(room.id, ownerSecret, 'ip3');
@@ -194,7 +229,10 @@ test('registry: idle cleanup deletes rooms empty for longer than idleTtlSeconds'
     now += 30_000; // A: 60 s idle, B: 30 s
     assert.deepEqual(await r.reg.cleanup(), [a.room.id]);
     assert.deepEqual(hooks, [a.room.id]);
-    assert.deepEqual(r.reg.list().map((x) => x.id), [b.room.id]);
+    assert.deepEqual(
+      r.reg.list().map((x) => x.id),
+      [b.room.id],
+    );
     assert.equal(r.store.get(a.room.id), undefined);
   } finally {
     r.done();

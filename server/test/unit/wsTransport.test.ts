@@ -124,7 +124,12 @@ test('works as a protoo-server transport: requests reach the peer, responses go 
   peer.on('request', (req, accept) => accept({ echo: req.method }));
   ws.receive('{"request":true,"id":5,"method":"ping","data":{}}');
   await new Promise((r) => setImmediate(r));
-  assert.deepEqual(JSON.parse(ws.sent[0]!), { response: true, id: 5, ok: true, data: { echo: 'ping' } });
+  assert.deepEqual(JSON.parse(ws.sent[0]!), {
+    response: true,
+    id: 5,
+    ok: true,
+    data: { echo: 'ping' },
+  });
 
   // Server → client request answered by the client.
   const pending = peer.request('srv.ask', { q: 1 });
