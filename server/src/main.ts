@@ -28,6 +28,8 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Last-resort net: a stray rejection in a media callback must not take every room down.
+  process.on('unhandledRejection', (err) => app.log.error({ err }, 'unhandled rejection'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
