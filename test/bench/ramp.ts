@@ -1,5 +1,5 @@
 import { BotProcess, windowOf, type Window } from '../load/controller.ts';
-import { CpuMeter } from '../load/cpu.ts';
+import { CpuMeter, machineBusyMs, udpRcvbufErrors } from '../load/cpu.ts';
 import type { SpawnSpec } from '../load/ipc.ts';
 
 /**
@@ -37,6 +37,11 @@ export interface RampStep {
   win: Window;
   workerCpu: number[];
   serverCpu: number;
+  /** Publisher packets the bots failed to send, and kernel UDP receive-buffer drops, in the window. */
+  sendErrors: number;
+  udpDrops: number;
+  /** Cores busy with anything else on the machine (other work, the controller) during the window. */
+  otherCpu: number;
   ok: boolean;
 }
 
@@ -85,29 +90,16 @@ export async function ramp(
     });
     subs = target;
     await sleep(o.settleMs);
-    await bots.stats(); // resets the stall baseline
-    const meter = new CpuMeter([...workerPids, ...(serverPid ? [serverPid] : [])]);
-    const a = await bots.stats();
-    await sleep(o.windowMs);
-    const b = await bots.stats();
-    const cpu = meter.sample();
-    const workerCpu = cpu.slice(0, workerPids.length);
-    const serverCpu = serverPid ? (cpu[workerPids.length] ?? 0) : 0;
-    const win = windowOf(a, b);
-    const stalled = b.stalled;
-    const failed = b.failed;
-    const lossy = win.lossPct > o.maxLossPct || stalled > Math.max(0, 0.01 * b.streams);
-    const step: RampStep = {
-      subscribers: b.subscribers,
-      consumers: b.streams,
-      flowing: b.streamsFlowing,
-      stalled,
-      failed,
-      win,
-      workerCpu,
-      serverCpu,
-      ok: !lossy && r.failed === 0,
-    };
+    let step = await measure(bots, workerPids, serverPid, o, r.failed);
+    // A lossy window while something else loaded the machine is measured again (twice at
+    // most): other work on a 2-core box, not the SFU, starves the worker or the bots.
+    for (let retry = 0; retry < 2 && !step.ok && step.otherCpu > 0.25 && !o.shouldStop(); retry++) {
+      printStep(o.label, step);
+      console.log(`[${o.label}] other load on the machine during that window: measuring again`);
+      step = await measure(bots, workerPids, serverPid, o, r.failed);
+    }
+    const { win, stalled, workerCpu, serverCpu } = step;
+    const lossy = !step.ok && r.failed === 0;
     steps.push(step);
     printStep(o.label, step);
     if (r.failed > 0) {
@@ -115,7 +107,9 @@ export async function ramp(
       break;
     }
     if (lossy) {
-      limit = `loss ${win.lossPct.toFixed(2)}% / ${stalled} stalled streams`;
+      limit =
+        `loss ${win.lossPct.toFixed(2)}% / ${stalled} stalled streams` +
+        (step.otherCpu > 0.25 ? ` (other load on the machine: ${step.otherCpu.toFixed(2)} cores)` : '');
       break;
     }
     const maxWorker = Math.max(0, ...workerCpu);
@@ -133,13 +127,53 @@ export async function ramp(
   return { label: o.label, steps, best, limit };
 }
 
+async function measure(
+  bots: BotProcess,
+  workerPids: number[],
+  serverPid: number | undefined,
+  o: RampOptions,
+  joinFailures: number,
+): Promise<RampStep> {
+  await bots.stats(); // resets the stall baseline
+  const meter = new CpuMeter([...workerPids, ...(serverPid ? [serverPid] : [])]);
+  const drops0 = udpRcvbufErrors();
+  const busy0 = machineBusyMs();
+  const w0 = performance.now();
+  const a = await bots.stats();
+  await sleep(o.windowMs);
+  const b = await bots.stats();
+  const udpDrops = udpRcvbufErrors() - drops0;
+  const machineCpu = (machineBusyMs() - busy0) / (performance.now() - w0);
+  const cpu = meter.sample();
+  const workerCpu = cpu.slice(0, workerPids.length);
+  const serverCpu = serverPid ? (cpu[workerPids.length] ?? 0) : 0;
+  const win = windowOf(a, b);
+  const lossy = win.lossPct > o.maxLossPct || b.stalled > Math.max(0, 0.01 * b.streams);
+  return {
+    subscribers: b.subscribers,
+    consumers: b.streams,
+    flowing: b.streamsFlowing,
+    stalled: b.stalled,
+    failed: b.failed,
+    win,
+    workerCpu,
+    serverCpu,
+    sendErrors: b.sendErrors - a.sendErrors,
+    udpDrops,
+    otherCpu: Math.max(0, machineCpu - workerCpu.reduce((x, y) => x + y, 0) - serverCpu - win.botCpu),
+    ok: !lossy && joinFailures === 0,
+  };
+}
+
 export function printStep(label: string, s: RampStep): void {
   const w = s.workerCpu.map((c) => `${(c * 100).toFixed(0)}%`).join('+');
   console.log(
     `[${label}] subs ${String(s.subscribers).padStart(4)}  consumers ${String(s.consumers).padStart(4)}` +
       `  loss ${s.win.lossPct.toFixed(2).padStart(5)}%  stalled ${s.stalled}` +
       `  rx ${s.win.rxMbps.toFixed(1).padStart(6)} Mbit/s  worker ${w}  server ${(s.serverCpu * 100).toFixed(0)}%` +
-      `  bots ${(s.win.botCpu * 100).toFixed(0)}%${s.ok ? '' : '  FAIL'}`,
+      `  bots ${(s.win.botCpu * 100).toFixed(0)}%  other ${(s.otherCpu * 100).toFixed(0)}%` +
+      (s.udpDrops || s.sendErrors ? `  udp drops ${s.udpDrops} send errors ${s.sendErrors}` : '') +
+      (s.ok ? '' : '  FAIL'),
   );
 }
 

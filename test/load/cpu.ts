@@ -76,3 +76,28 @@ export function machineInfo(): string {
   const model = cpus[0]?.model.trim() ?? 'unknown CPU';
   return `${model}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
 }
+
+/** Machine-wide UDP receive-buffer drops (/proc/net/snmp): packets the kernel discarded. */
+export function udpRcvbufErrors(): number {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const names = lines[0]!.split(/\s+/);
+    const values = lines[1]!.split(/\s+/);
+    return Number(values[names.indexOf('RcvbufErrors')]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy CPU time of the whole machine (all cores, /proc/stat), in ms. */
+export function machineBusyMs(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal …: busy = all but idle and iowait.
+    const busy = v.reduce((a, b) => a + b, 0) - (v[3] ?? 0) - (v[4] ?? 0);
+    return (busy * 1000) / clkTck;
+  } catch {
+    return 0;
+  }
+}

@@ -119,6 +119,9 @@ export function loadOpusFixture(path = new URL('audio-opus.ogg', fixturesDir)): 
   };
 }
 
+/** libwebrtc's EncoderRtcpFeedback minimum interval between forced key frames. */
+export const MIN_KEYFRAME_INTERVAL_MS = 300;
+
 /**
  * One outgoing RTP stream that loops a fixture track with continuous seq/timestamps. On a
  * key frame request it jumps to the next key frame of the fixture at the next frame
@@ -135,6 +138,7 @@ export class RtpStream {
   private offsetTicks = 0;
   private index = 0;
   private keyframeWanted = false;
+  private lastForcedKeyframeAt = -Infinity;
   private readonly keyframes: number[];
   sentPackets = 0;
   sentBytes = 0;
@@ -149,9 +153,16 @@ export class RtpStream {
     this.keyframes = track.packets.flatMap((p, i) => (p.keyframeStart ? [i] : []));
   }
 
-  /** PLI/FIR from the SFU: the next frame sent will be a key frame. */
-  requestKeyframe(): void {
-    if (this.keyframes.length > 0) this.keyframeWanted = true;
+  /**
+   * PLI/FIR from the SFU: the next frame sent will be a key frame. Like libwebrtc's encoder
+   * feedback, at most one forced key frame per MIN_KEYFRAME_INTERVAL_MS: without that, loss
+   * → PLI → key frame bursts → more loss feeds on itself under load.
+   */
+  requestKeyframe(now = performance.now()): void {
+    if (this.keyframes.length === 0) return;
+    if (now - this.lastForcedKeyframeAt < MIN_KEYFRAME_INTERVAL_MS) return;
+    this.lastForcedKeyframeAt = now;
+    this.keyframeWanted = true;
   }
 
   /** Calls send() for every packet due at elapsedMs since the stream started. */
