@@ -351,6 +351,15 @@ export class Room extends EventEmitter<RoomEvents> {
     return m;
   }
 
+  /**
+   * Whether `member` is still in the room with the same media generation. Checked after
+   * every await: the peer may have left (and even re-joined under the same peer id, as a
+   * new Member) or the media may have restarted meanwhile.
+   */
+  #isCurrent(member: Member, media: PeerMedia): boolean {
+    return this.#members.get(member.peer.id) === member && member.media === media;
+  }
+
   async rtpCapabilities(peerId: string): Promise<RtpCapabilities> {
     this.#member(peerId);
     return (await this.ensureRouter()).rtpCapabilities;
@@ -373,10 +382,14 @@ export class Room extends EventEmitter<RoomEvents> {
       ...webRtcTransportOptions(config.media, { forceTcp }),
       appData: { direction, peerId },
     });
-    if (!this.#members.has(peerId) || member.media !== media) {
-      // Left, or the media restarted, while we were creating it.
+    if (!this.#isCurrent(member, media)) {
+      // Left (maybe re-joined), or the media restarted, while we were creating it.
       transport.close();
       throw new TuttiError('NOT_JOINED', 'no longer in the room');
+    }
+    // Concurrent requests for the same direction: the newest wins, the others close.
+    for (const t of media.transports.values()) {
+      if (t.appData.direction === direction) t.close();
     }
     media.transports.set(transport.id, transport);
     transport.observer.once('close', () => media.transports.delete(transport.id));
@@ -432,13 +445,16 @@ export class Room extends EventEmitter<RoomEvents> {
   async ready(peerId: string, rtpCapabilities: RtpCapabilities): Promise<void> {
     const member = this.#member(peerId);
     await this.ensureRouter();
+    if (this.#members.get(peerId) !== member) {
+      throw new TuttiError('NOT_JOINED', 'no longer in the room');
+    }
     member.media.rtpCapabilities = rtpCapabilities;
     this.#consumeAll(member);
   }
 
   /** Creates consumers for every producer of the other members (skips ones it already has). */
   #consumeAll(member: Member): void {
-    if (!this.#members.has(member.peer.id)) return;
+    if (this.#members.get(member.peer.id) !== member) return;
     for (const other of this.#members.values()) {
       if (other === member) continue;
       for (const producer of other.media.producers.values()) {
@@ -484,9 +500,16 @@ export class Room extends EventEmitter<RoomEvents> {
         appData: { source: args.source, peerId },
       }),
     );
-    if (member.media !== media || !this.#members.has(peerId)) {
+    if (!this.#isCurrent(member, media)) {
       producer.close();
       throw new TuttiError('NOT_JOINED', 'no longer in the room');
+    }
+    // Concurrent requests for the same source (a quick device switch): the newest wins.
+    for (const p of media.producers.values()) {
+      if (p.appData.source === args.source) {
+        p.close();
+        media.producers.delete(p.id);
+      }
     }
     media.producers.set(producer.id, producer);
     const onGone = () => {
@@ -576,7 +599,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** Recomputes a member's mic/camera/screen state from its producers and tells everyone. */
   #refreshState(member: Member): void {
-    if (!this.#members.has(member.peer.id)) return;
+    if (this.#members.get(member.peer.id) !== member) return;
     const bySource = new Map<MediaSource, Producer<ProducerAppData>>();
     for (const p of member.media.producers.values()) {
       if (!p.closed) bySource.set(p.appData.source, p);
@@ -647,7 +670,8 @@ export class Room extends EventEmitter<RoomEvents> {
       this.#deps.log.warn({ err, roomId: this.id }, 'consume failed');
       return;
     }
-    if (consumerMember.media !== media || !this.#members.has(consumerMember.peer.id)) {
+    if (!this.#isCurrent(consumerMember, media) || producer.closed) {
+      // The consumer left/re-joined, or the producer closed while we were consuming it.
       consumer.close();
       return;
     }

@@ -1,0 +1,121 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connectSignaling } from '../../../test/helpers/signalingClient.ts';
+import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
+import { trackMedia, type MediaTracker } from '../helpers/mediaTracker.ts';
+import { joinBot, opusParams, sleep, type Bot } from './bot.ts';
+
+// Requests racing each other on one connection (leave/join while media requests are in
+// flight, duplicate produce/createTransport, the producer closing while the client is
+// still creating its consumer). The mediasoup objects left open are counted through
+// mediasoup's observer API: nothing may outlive the request that lost the race.
+
+describe('races (real worker)', () => {
+  let s: TestServer;
+  let media: MediaTracker;
+  const bots: Bot[] = [];
+  before(async () => {
+    media = trackMedia();
+    s = await startTestServer();
+  });
+  after(async () => {
+    for (const b of bots.splice(0)) b.client.close();
+    await s.stop();
+    media.stop();
+  });
+
+  async function room(name: string) {
+    const c = await connectSignaling(s.wsUrl);
+    const r = await c.request('room.create', { name });
+    c.close();
+    return r.room.id;
+  }
+  async function bot(roomId: string, nick: string) {
+    const b = await joinBot(s.wsUrl, roomId, nick);
+    bots.push(b);
+    return b;
+  }
+
+  test('leave + rejoin while createTransport/produce are in flight: nothing leaks', async () => {
+    const id = await room('Rejoin race');
+    const stay = await bot(id, 'stay'); // keeps the router alive
+    await stay.setupMedia();
+    const a = await bot(id, 'a');
+    await a.setupMedia();
+    const self = a.join.self.id;
+
+    const transport = a.client.request('media.createTransport', { direction: 'recv' });
+    const produced = a.client.request('media.produce', {
+      transportId: a.sendTransportId,
+      kind: 'audio',
+      rtpParameters: opusParams('0'),
+      source: 'mic',
+    });
+    const left = a.client.request('room.leave', {});
+    const rejoined = a.client.request('room.join', { roomId: id, nickname: 'a' });
+    const results = await Promise.allSettled([transport, produced, left, rejoined]);
+    assert.equal(results[2]!.status, 'fulfilled');
+    assert.equal(results[3]!.status, 'fulfilled');
+    await sleep(200);
+
+    // The rejoined member starts with nothing: every object of the first membership is closed.
+    const open = media.ofPeer(self);
+    assert.deepEqual(
+      open.transports.map((t) => t.appData.direction),
+      [],
+      'transports of the previous membership were left open',
+    );
+    assert.equal(open.producers.length, 0, 'a producer of the previous membership was left open');
+    const info = (await a.client.request('lobby.subscribe', {})).rooms.find((r) => r.id === id);
+    assert.equal(info?.peers, 2);
+
+    // And media works normally for the new membership.
+    await a.setupMedia();
+    await a.produce('mic');
+    await stay.waitConsumers(1);
+    assert.equal(media.ofPeer(self).transports.length, 2);
+  });
+
+  test('two produce requests for the same source at once: one producer survives', async () => {
+    const id = await room('Double produce');
+    const a = await bot(id, 'a');
+    const b = await bot(id, 'b');
+    await a.setupMedia();
+    await b.setupMedia();
+    // A quick device switch: the second mic (another m-section) before the first is answered.
+    const mic = (mid: string) =>
+      a.client.request('media.produce', {
+        transportId: a.sendTransportId,
+        kind: 'audio',
+        rtpParameters: opusParams(mid),
+        source: 'mic',
+      });
+    const results = await Promise.allSettled([mic('0'), mic('4')]);
+    assert.ok(results.some((r) => r.status === 'fulfilled'));
+    await sleep(200);
+    const mics = media.ofPeer(a.join.self.id).producers.filter((p) => p.appData.source === 'mic');
+    assert.equal(mics.length, 1, 'two mic producers of one peer are open');
+    assert.equal(
+      b.consumers.length -
+        b.client.notifications.filter((n) => n.method === 'media.consumerClosed').length,
+      1,
+      'b must end up consuming exactly one mic of a',
+    );
+  });
+
+  test('two createTransport requests for the same direction at once: one transport survives', async () => {
+    const id = await room('Double transport');
+    const a = await bot(id, 'a');
+    await a.setupMedia();
+    await Promise.all([
+      a.client.request('media.createTransport', { direction: 'recv' }),
+      a.client.request('media.createTransport', { direction: 'recv' }),
+    ]);
+    await sleep(100);
+    const dirs = media
+      .ofPeer(a.join.self.id)
+      .transports.map((t) => t.appData.direction)
+      .sort();
+    assert.deepEqual(dirs, ['recv', 'send']);
+  });
+});
