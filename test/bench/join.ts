@@ -116,7 +116,7 @@ try {
         if (marks.joined !== null) joinedMs.push(marks.joined);
       }
       process.stdout.write(
-        `\r[bench:join] ${i === 0 ? 'warm-up' : `join ${i}/${JOINS}`}: room view ${marks.joined?.toFixed(0) ?? '?'} ms, first frame ${marks.frame.toFixed(0)} ms   `,
+        `${process.stdout.isTTY ? '\r' : ''}[bench:join] ${i === 0 ? 'warm-up' : `join ${i}/${JOINS}`}: room view ${marks.joined?.toFixed(0) ?? '?'} ms, first frame ${marks.frame.toFixed(0)} ms${process.stdout.isTTY ? '   ' : '\n'}`,
       );
     } catch (err) {
       failures++;
@@ -127,7 +127,7 @@ try {
     await new Promise((r) => setTimeout(r, 300));
   }
   const cpu = meter.sample();
-  process.stdout.write('\n');
+  if (process.stdout.isTTY) process.stdout.write('\n');
   const p50 = percentile(frameMs, 50);
   const p95 = percentile(frameMs, 95);
   console.log(

@@ -50,8 +50,15 @@ export async function startTuttiServer(
       TUTTI_DATA_DIR: dataDir,
       ...opts.env,
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Server logs go to our stderr, except the shutdown chatter once stop() was called.
+  let stopping = false;
+  const forward = (chunk: Buffer): void => {
+    if (!stopping) process.stderr.write(chunk);
+  };
+  child.stdout?.on('data', forward);
+  child.stderr?.on('data', forward);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
@@ -81,6 +88,7 @@ export async function startTuttiServer(
     pid: child.pid ?? 0,
     workerPids,
     async stop() {
+      stopping = true;
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
