@@ -677,23 +677,33 @@ export class Room extends EventEmitter<RoomEvents> {
     }
     media.consumers.set(consumer.id, consumer);
     const peer = consumerMember.peer;
-    const gone = (notify: boolean) => {
-      if (!media.consumers.delete(consumer.id)) return;
-      if (notify && consumerMember.media === media) {
+    /**
+     * Until the client answered media.newConsumer it has no consumer with this id (its
+     * recvTransport.consume() is still running) and would drop notifications about it:
+     * a close or a pause/resume of the producer in that window is told after the answer.
+     */
+    let answered = false;
+    let closedUnanswered = false;
+    const tellClosed = () => {
+      if (this.#isCurrent(consumerMember, media)) {
         void peer.notify('media.consumerClosed', { consumerId: consumer.id });
       }
+    };
+    const gone = (notify: boolean) => {
+      if (!media.consumers.delete(consumer.id)) return;
+      if (!notify) return;
+      if (answered) tellClosed();
+      else closedUnanswered = true;
     };
     consumer.on('transportclose', () => gone(false));
     consumer.on('producerclose', () => gone(true));
     consumer.observer.once('close', () => gone(false));
-    consumer.on(
-      'producerpause',
-      () => void peer.notify('media.consumerPaused', { consumerId: consumer.id }),
-    );
-    consumer.on(
-      'producerresume',
-      () => void peer.notify('media.consumerResumed', { consumerId: consumer.id }),
-    );
+    consumer.on('producerpause', () => {
+      if (answered) void peer.notify('media.consumerPaused', { consumerId: consumer.id });
+    });
+    consumer.on('producerresume', () => {
+      if (answered) void peer.notify('media.consumerResumed', { consumerId: consumer.id });
+    });
     consumer.on(
       'score',
       (s) =>
@@ -713,7 +723,7 @@ export class Room extends EventEmitter<RoomEvents> {
         }),
     );
 
-    let announced = false;
+    const announcedPaused = consumer.producerPaused;
     try {
       await peer.request('media.newConsumer', {
         id: consumer.id,
@@ -723,10 +733,21 @@ export class Room extends EventEmitter<RoomEvents> {
         source: producer.appData.source,
         rtpParameters: consumer.rtpParameters,
         type: consumer.type,
-        producerPaused: consumer.producerPaused,
+        producerPaused: announcedPaused,
       });
-      announced = true;
-      if (!consumer.closed) await consumer.resume();
+      answered = true;
+      if (closedUnanswered) {
+        tellClosed();
+        return;
+      }
+      if (consumer.closed) return;
+      if (consumer.producerPaused !== announcedPaused) {
+        void peer.notify(
+          consumer.producerPaused ? 'media.consumerPaused' : 'media.consumerResumed',
+          { consumerId: consumer.id },
+        );
+      }
+      await consumer.resume();
     } catch (err) {
       // Either the client refused it, or the producer went away while we were waiting
       // (resume then fails). In the latter case the client has it and must drop it.
@@ -734,9 +755,7 @@ export class Room extends EventEmitter<RoomEvents> {
       const wasOurs = media.consumers.has(consumer.id);
       if (!consumer.closed) consumer.close();
       gone(false);
-      if (announced && wasOurs && consumerMember.media === media) {
-        void peer.notify('media.consumerClosed', { consumerId: consumer.id });
-      }
+      if (answered && wasOurs) tellClosed();
     }
   }
 }
