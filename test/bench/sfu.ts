@@ -14,9 +14,9 @@ import { startTuttiServer } from './tutti-server.ts';
 
 const { values: args } = parseArgs({
   options: {
-    start: { type: 'string', default: '20' },
-    step: { type: 'string', default: '20' },
-    max: { type: 'string', default: '400' },
+    start: { type: 'string', default: '40' },
+    step: { type: 'string', default: '40' },
+    max: { type: 'string', default: '600' },
     settle: { type: 'string', default: '2500' },
     window: { type: 'string', default: '4000' },
     'header-ext': { type: 'string', default: 'none' },

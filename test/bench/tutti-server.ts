@@ -43,7 +43,7 @@ export async function startTuttiServer(
       ...process.env,
       TUTTI_SERVER_HOST: '127.0.0.1',
       TUTTI_SERVER_PORT: String(port),
-      TUTTI_SERVER_LOG_LEVEL: 'warn',
+      TUTTI_SERVER_LOG_LEVEL: 'error',
       TUTTI_MEDIA_NUM_WORKERS: String(opts.numWorkers ?? 1),
       TUTTI_MEDIA_LISTEN_IP: '127.0.0.1',
       TUTTI_ROOMS_MAX_CAPACITY: '1000',
