@@ -55,6 +55,16 @@ export const configSchema = z.object({
       passwordLockoutSeconds: seconds.default(300),
     })
     .prefault({}),
+  signaling: z
+    .object({
+      /** protoo requests per connection: sustained rate (token bucket); over it → RATE_LIMITED. */
+      requestsPerSecond: z.coerce.number().positive().default(50),
+      /** …and how many may come at once (a layout change pausing/resuming many tiles). */
+      requestBurst: z.coerce.number().int().positive().default(200),
+      /** room.create (protoo and POST /api/rooms) per client address per minute, burst included. */
+      roomCreatesPerMinute: z.coerce.number().int().positive().default(30),
+    })
+    .prefault({}),
   data: z
     .object({
       /** Root for the embedded database and local files. */

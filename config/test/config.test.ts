@@ -54,3 +54,26 @@ test('file-sharing settings: secret, S3 prefix and checksum mode', () => {
   assert.equal(c.files.s3.checksum, 'WHEN_SUPPORTED');
   assert.throws(() => loadConfig({}, { TUTTI_FILES_SECRET: 'short' }), /files\.secret/);
 });
+
+test('signaling limits: defaults and environment', () => {
+  const d = loadConfig({}, {});
+  assert.deepEqual(d.signaling, {
+    requestsPerSecond: 50,
+    requestBurst: 200,
+    roomCreatesPerMinute: 30,
+  });
+  assert.equal(
+    envName(['signaling', 'roomCreatesPerMinute']),
+    'TUTTI_SIGNALING_ROOM_CREATES_PER_MINUTE',
+  );
+  const c = loadConfig(
+    {},
+    { TUTTI_SIGNALING_REQUESTS_PER_SECOND: '2.5', TUTTI_SIGNALING_ROOM_CREATES_PER_MINUTE: '5' },
+  );
+  assert.equal(c.signaling.requestsPerSecond, 2.5);
+  assert.equal(c.signaling.roomCreatesPerMinute, 5);
+  assert.throws(
+    () => loadConfig({}, { TUTTI_SIGNALING_REQUEST_BURST: '0' }),
+    /signaling\.requestBurst/,
+  );
+});

@@ -125,7 +125,7 @@ export async function buildApp(
   const httpPlugins: FastifyPluginAsync[] = [roomsHttpPlugin, healthPlugin, sharing.httpPlugin];
   // ──────────────────────────────────────────────────────────────────────────────────
 
-  await app.register(signalingPlugin, { handlerTables });
+  await app.register(signalingPlugin, { handlerTables, rateLimit: config.signaling });
   for (const plugin of httpPlugins) await app.register(plugin);
   await app.register(staticPlugin); // Last: owns the SPA fallback (not-found handler).
 
@@ -171,10 +171,8 @@ export function httpErrorHandler(
         : status < 500
           ? 'INVALID_REQUEST'
           : 'INTERNAL';
-  void reply
-    .status(status)
-    .send({
-      error: code,
-      message: status < 500 ? err.message : 'internal error',
-    } satisfies HttpErrorBody);
+  void reply.status(status).send({
+    error: code,
+    message: status < 500 ? err.message : 'internal error',
+  } satisfies HttpErrorBody);
 }

@@ -54,7 +54,7 @@ export const roomsHttpPlugin: FastifyPluginAsync = async (app) => {
 
   app.post('/api/rooms', async (req, reply) => {
     const body = parse(requestSchemas['room.create'], req.body ?? {});
-    const result = await rooms.create(body);
+    const result = await rooms.create(body, req.ip);
     return reply.status(201).send(result);
   });
 

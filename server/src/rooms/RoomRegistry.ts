@@ -3,6 +3,7 @@ import type { Config } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
 import { TuttiError, type RoomSummary } from '../protocol/index.ts';
 import { NameTakenError, type RoomRecord, type RoomStore } from '../store/RoomStore.ts';
+import { KeyedRateLimiter } from '../signaling/rateLimit.ts';
 import type { Peer } from './Peer.ts';
 import { Room, type RoomLogger } from './Room.ts';
 import {
@@ -43,6 +44,8 @@ export class RoomRegistry {
   readonly #rooms = new Map<string, Room>();
   readonly #lobby = new Set<Peer>();
   readonly #limiter: AttemptLimiter;
+  /** room.create per client address (signaling.roomCreatesPerMinute). */
+  readonly #createLimiter: KeyedRateLimiter;
   readonly #deletedHooks: RoomDeletedHook[] = [];
   readonly #peerLeftHooks: PeerLeftHook[] = [];
   #lobbyTimer: NodeJS.Timeout | undefined;
@@ -59,6 +62,12 @@ export class RoomRegistry {
       maxAttempts: r.passwordMaxAttempts,
       windowMs: r.passwordWindowSeconds * 1000,
       lockoutMs: r.passwordLockoutSeconds * 1000,
+      now: this.#now,
+    });
+    const perMinute = deps.config.signaling.roomCreatesPerMinute;
+    this.#createLimiter = new KeyedRateLimiter({
+      ratePerSecond: perMinute / 60,
+      burst: perMinute,
       now: this.#now,
     });
     for (const record of deps.store.list()) {
@@ -108,11 +117,18 @@ export class RoomRegistry {
 
   // ── Create / update / delete ────────────────────────────────────────────────────────
 
-  async create(args: {
-    name: string;
-    password?: string | undefined;
-    capacity?: number | undefined;
-  }): Promise<{ room: RoomSummary; ownerSecret: string }> {
+  /** `ip`: the client address, capped at signaling.roomCreatesPerMinute (RATE_LIMITED). */
+  async create(
+    args: {
+      name: string;
+      password?: string | undefined;
+      capacity?: number | undefined;
+    },
+    ip: string,
+  ): Promise<{ room: RoomSummary; ownerSecret: string }> {
+    if (!this.#createLimiter.take(ip)) {
+      throw new TuttiError('RATE_LIMITED', 'too many rooms created from your address; try later');
+    }
     this.#checkCapacity(args.capacity);
     const nameKey = roomNameKey(args.name);
     this.#checkNameFree(nameKey);
@@ -313,6 +329,7 @@ export class RoomRegistry {
     );
     for (const room of expired) await this.#deleteRoom(room, 'idle');
     this.#limiter.prune();
+    this.#createLimiter.prune();
     return expired.map((r) => r.id);
   }
 

@@ -24,7 +24,7 @@ export function roomHandlers(deps: RoomHandlerDeps): HandlerTable {
   return {
     'lobby.subscribe': (ctx) => ({ rooms: rooms.subscribeLobby(ctx.peer) }),
 
-    'room.create': (_ctx, data) => rooms.create(data),
+    'room.create': (ctx, data) => rooms.create(data, ctx.peer.ip),
 
     'room.join': async (ctx, data) => {
       const { room, self, routerRtpCapabilities } = await rooms.join(

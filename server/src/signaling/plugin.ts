@@ -3,15 +3,21 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import websocket from '@fastify/websocket';
 import protoo from 'protoo-server';
 import { Peer } from '../rooms/Peer.ts';
+import { ERROR_CODES } from '../protocol/index.ts';
 import { createDispatcher } from './dispatch.ts';
 import type { HandlerTable } from './handlers.ts';
+import { TokenBucket } from './rateLimit.ts';
 import { WsTransport, type WsLike } from './WsTransport.ts';
 
 export interface SignalingOptions {
   handlerTables: HandlerTable[];
   /** Largest accepted frame, bytes (bigger frames close the socket with 1009). */
   maxPayload?: number;
+  /** Per-connection request rate (token bucket); requests over it get RATE_LIMITED. */
+  rateLimit: { requestsPerSecond: number; requestBurst: number };
 }
+
+const RATE_LIMITED_REASON = 'RATE_LIMITED: too many requests; slow down';
 
 /**
  * GET /ws: protoo over @fastify/websocket. One protoo Room is the connection registry;
@@ -56,8 +62,22 @@ export const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (
     }
     const peer = new Peer(signal, req.ip);
     app.log.debug({ peerId: peer.id, ip: req.ip }, 'signaling connected');
+    // Lives and dies with the connection: nothing to clean up.
+    const bucket = new TokenBucket({
+      ratePerSecond: opts.rateLimit.requestsPerSecond,
+      burst: opts.rateLimit.requestBurst,
+    });
+    let limitedLogged = false;
 
     signal.on('request', (request, accept, reject) => {
+      if (!bucket.take()) {
+        if (!limitedLogged) {
+          limitedLogged = true;
+          app.log.warn({ peerId: peer.id, ip: req.ip }, 'signaling rate limit hit');
+        }
+        reject(ERROR_CODES.RATE_LIMITED, RATE_LIMITED_REASON);
+        return;
+      }
       dispatch({ peer }, request.method, request.data)
         .then((result) => {
           if (result.ok) accept(result.data);

@@ -135,11 +135,14 @@ function registry(overrides: Record<string, unknown> = {}, now?: () => number) {
 test('registry: create returns an owner secret once; names unique case-insensitively', async () => {
   const r = registry();
   try {
-    const { room, ownerSecret } = await r.reg.create({
-      name: 'Standup',
-      password: 'pw',
-      capacity: 3,
-    });
+    const { room, ownerSecret } = await r.reg.create(
+      {
+        name: 'Standup',
+        password: 'pw',
+        capacity: 3,
+      },
+      '10.0.0.1',
+    );
     assert.equal(room.name, 'Standup');
     assert.equal(room.locked, true);
     assert.equal(room.capacity, 3);
@@ -149,13 +152,16 @@ test('registry: create returns an owner secret once; names unique case-insensiti
     const rec = r.store.get(room.id)!;
     assert.notEqual(rec.ownerSecretHash, ownerSecret);
     assert.notEqual(rec.passwordHash, 'pw');
-    assert.equal(await codeOf(() => r.reg.create({ name: 'STANDUP' })), 'ROOM_NAME_TAKEN');
     assert.equal(
-      await codeOf(() => r.reg.create({ name: 'x', capacity: 5000 })),
+      await codeOf(() => r.reg.create({ name: 'STANDUP' }, '10.0.0.1')),
+      'ROOM_NAME_TAKEN',
+    );
+    assert.equal(
+      await codeOf(() => r.reg.create({ name: 'x', capacity: 5000 }, '10.0.0.1')),
       'INVALID_REQUEST',
     );
     // Rename onto an existing name is refused too.
-    const other = await r.reg.create({ name: 'Other' });
+    const other = await r.reg.create({ name: 'Other' }, '10.0.0.1');
     assert.equal(
       await codeOf(() =>
         r.reg.update(other.room.id, other.ownerSecret, '1.1.1.1', { name: 'standup' }),
@@ -170,7 +176,7 @@ test('registry: create returns an owner secret once; names unique case-insensiti
 test('registry: update/delete need the owner secret; wrong secrets count toward the limiter', async () => {
   const r = registry({ rooms: { passwordMaxAttempts: 3 } });
   try {
-    const { room, ownerSecret } = await r.reg.create({ name: 'Room', password: 'pw' });
+    const { room, ownerSecret } = await r.reg.create({ name: 'Room', password: 'pw' }, '10.0.0.1');
     assert.equal(
       await codeOf(() => r.reg.update(room.id, 'nope', 'ip1', { name: 'X' })),
       'FORBIDDEN',
@@ -204,13 +210,16 @@ test('registry: update/delete need the owner secret; wrong secrets count toward 
 test('registry: rooms are reloaded from the store', async () => {
   const r = registry();
   try {
-    const { room } = await r.reg.create({ name: 'Persisted', capacity: 2 });
+    const { room } = await r.reg.create({ name: 'Persisted', capacity: 2 }, '10.0.0.1');
     const again = r.reopen();
     assert.deepEqual(
       again.list().map((x) => ({ id: x.id, name: x.name, capacity: x.capacity })),
       [{ id: room.id, name: 'Persisted', capacity: 2 }],
     );
-    assert.equal(await codeOf(() => again.create({ name: 'persisted' })), 'ROOM_NAME_TAKEN');
+    assert.equal(
+      await codeOf(() => again.create({ name: 'persisted' }, '10.0.0.1')),
+      'ROOM_NAME_TAKEN',
+    );
   } finally {
     r.done();
   }
@@ -220,9 +229,9 @@ test('registry: idle cleanup deletes rooms empty for longer than idleTtlSeconds'
   let now = 10_000_000;
   const r = registry({ rooms: { idleTtlSeconds: 60 } }, () => now);
   try {
-    const a = await r.reg.create({ name: 'A' });
+    const a = await r.reg.create({ name: 'A' }, '10.0.0.1');
     now += 30_000;
-    const b = await r.reg.create({ name: 'B' });
+    const b = await r.reg.create({ name: 'B' }, '10.0.0.1');
     const hooks: string[] = [];
     r.reg.onRoomDeleted((id) => void hooks.push(id));
     assert.deepEqual(await r.reg.cleanup(), []);
@@ -242,7 +251,7 @@ test('registry: idle cleanup deletes rooms empty for longer than idleTtlSeconds'
 test('registry: the scheduled cleanup runs on its own (short interval)', async () => {
   const r = registry({ rooms: { idleTtlSeconds: 1, cleanupIntervalSeconds: 1 } });
   try {
-    const { room } = await r.reg.create({ name: 'Soon gone' });
+    const { room } = await r.reg.create({ name: 'Soon gone' }, '10.0.0.1');
     const gone = new Promise<string>((resolve) => r.reg.onRoomDeleted(resolve));
     r.reg.startCleanup();
     assert.equal(await gone, room.id);
