@@ -117,7 +117,10 @@ describe('chat and files between browsers', () => {
     assert.ok((await msg.textContent())?.includes(evil));
     assert.equal(await bob.page.evaluate(() => 'xss' in window || '__xss' in window), false);
 
-    await send(alice, 'docs at https://example.org/guide. and a very ' + 'long'.repeat(80) + ' word');
+    await send(
+      alice,
+      'docs at https://example.org/guide. and a very ' + 'long'.repeat(80) + ' word',
+    );
     const link = messages(bob).locator('a[href="https://example.org/guide"]');
     await link.waitFor({ timeout: 10_000 });
     assert.equal(await link.getAttribute('target'), '_blank');
@@ -156,14 +159,22 @@ describe('chat and files between browsers', () => {
       null,
     );
     await sleep(500);
-    assert.equal(await messages(carol).filter({ hasText: 'psst' }).count(), 0, 'live: Carol never sees it');
+    assert.equal(
+      await messages(carol).filter({ hasText: 'psst' }).count(),
+      0,
+      'live: Carol never sees it',
+    );
 
     // Carol comes back (fresh join → history): still not there. Bob still has it after a reload.
     // Reloading a room URL rejoins it by itself (the nickname is remembered).
     await carol.page.reload();
     await carol.waitInRoom();
     await messages(carol).filter({ hasText: 'public again' }).waitFor({ timeout: 10_000 });
-    assert.equal(await messages(carol).filter({ hasText: 'psst' }).count(), 0, 'history: not for Carol');
+    assert.equal(
+      await messages(carol).filter({ hasText: 'psst' }).count(),
+      0,
+      'history: not for Carol',
+    );
     assert.equal(await carol.page.getByText('psst, only for Bob').count(), 0);
   });
 
@@ -181,12 +192,22 @@ describe('chat and files between browsers', () => {
       const saved = await download.path();
       assert.equal(sha256(await readFile(saved)), sha256(file.buffer), `${file.name} bytes match`);
       assert.equal(download.suggestedFilename(), file.name);
-      await waitFor(async () => (await alice.page.getByTestId('upload-progress').count()) === 0, 10_000, 'upload done');
+      await waitFor(
+        async () => (await alice.page.getByTestId('upload-progress').count()) === 0,
+        10_000,
+        'upload done',
+      );
     }
     // The image shows an inline preview that actually decoded.
-    const img = bob.page.getByTestId('file-message').filter({ hasText: 'pixel.png' }).locator('img');
+    const img = bob.page
+      .getByTestId('file-message')
+      .filter({ hasText: 'pixel.png' })
+      .locator('img');
     await waitFor(
-      () => img.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0),
+      () =>
+        img.evaluate(
+          (el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0,
+        ),
       10_000,
       'preview decoded',
     );
@@ -214,7 +235,13 @@ describe('chat and files between browsers', () => {
       'type refusal shown',
     );
     await sleep(300);
-    assert.equal(await bob.page.getByTestId('file-message').filter({ hasText: 'tool.exe' }).count(), 0);
-    assert.equal(await bob.page.getByTestId('file-message').filter({ hasText: 'huge.pdf' }).count(), 0);
+    assert.equal(
+      await bob.page.getByTestId('file-message').filter({ hasText: 'tool.exe' }).count(),
+      0,
+    );
+    assert.equal(
+      await bob.page.getByTestId('file-message').filter({ hasText: 'huge.pdf' }).count(),
+      0,
+    );
   });
 });

@@ -22,9 +22,11 @@ describe('media between three browsers', () => {
     // Build the client (if stale) before the server starts serving client/dist.
     browser = await launchBrowser();
     server = await startTestServer();
-    alice = await newParticipant(browser, server.url, 'Alice');
-    bob = await newParticipant(browser, server.url, 'Bob');
-    carol = await newParticipant(browser, server.url, 'Carol');
+    // 540p capture: Chrome then really sends three simulcast layers.
+    const opts = { cameraHeight: 540 };
+    alice = await newParticipant(browser, server.url, 'Alice', opts);
+    bob = await newParticipant(browser, server.url, 'Bob', opts);
+    carol = await newParticipant(browser, server.url, 'Carol', opts);
     await alice.createRoom({ name: ROOM });
     await bob.joinRoom(ROOM);
     await bob.waitInRoom();
@@ -53,7 +55,10 @@ describe('media between three browsers', () => {
     // Everyone is listed, self included.
     const names = await alice.page.getByTestId('participant').allTextContents();
     for (const n of ['Alice', 'Bob', 'Carol']) {
-      assert.ok(names.some((t) => t.includes(n)), `${n} listed: ${names.join(', ')}`);
+      assert.ok(
+        names.some((t) => t.includes(n)),
+        `${n} listed: ${names.join(', ')}`,
+      );
     }
   });
 
@@ -61,6 +66,33 @@ describe('media between three browsers', () => {
     // Let the fake cameras settle into the tiles before taking the picture.
     await sleep(1500);
     await bob.page.screenshot({ path: '/tmp/tutti-room-3.png' });
+  });
+
+  test('the stats panel shows live bitrates, loss and layers', async () => {
+    await bob.page.getByTestId('open-stats').click();
+    const panel = bob.page.getByTestId('stats-panel');
+    await panel.waitFor();
+    await waitFor(
+      async () => {
+        const rows = await panel.getByTestId('stats-row').allTextContents();
+        // send rows (mic, camera layers) + recv rows (2 people × audio/video)
+        return rows.length >= 5 && rows.some((r) => /camera video/.test(r));
+      },
+      15_000,
+      'stats rows',
+    );
+    await sleep(2200);
+    const kbps = await panel
+      .getByTestId('stats-row')
+      .evaluateAll((rows) => rows.map((r) => Number(r.children[3]?.textContent ?? '0')));
+    assert.ok(kbps.filter((k) => k > 0).length >= 4, `bitrates: ${kbps.join(',')}`);
+    // Camera simulcast: three layers (r0, r1, r2) are sent.
+    const rows = await panel.getByTestId('stats-row').allTextContents();
+    const layers = rows.filter((r) => /camera \(r\d\)/.test(r));
+    assert.equal(layers.length, 3, `simulcast layers: ${layers.join(' | ')}`);
+    await bob.page.screenshot({ path: '/tmp/tutti-stats.png' });
+    await bob.page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'detached' });
   });
 
   test('a screen share reaches both others and decodes', async () => {
@@ -134,6 +166,47 @@ describe('media between three browsers', () => {
       10_000,
       'Bob sees Alice unmuted',
     );
+  });
+
+  test('camera off shows the avatar to others, on again brings the video back', async () => {
+    const bobId = await bob.page.evaluate(() => window.__tutti?.selfId() ?? '');
+    const bobAtAlice = alice.page.locator(`[data-testid="participant"][data-peer-id="${bobId}"]`);
+    await bob.page.getByTestId('toggle-cam').click();
+    await waitFor(
+      async () => (await bobAtAlice.getAttribute('data-camera')) === 'off',
+      10_000,
+      'Alice sees Bob camera off',
+    );
+    await waitFor(
+      () =>
+        alice.page
+          .locator(`figure[data-peer-id="${bobId}"][data-source="camera"] video`)
+          .evaluate((v) => v.classList.contains('hidden')),
+      10_000,
+      'Bob tile shows the avatar',
+    );
+    await bob.page.getByTestId('toggle-cam').click();
+    await waitFor(
+      async () => (await bobAtAlice.getAttribute('data-camera')) === 'on',
+      10_000,
+      'Alice sees Bob camera on',
+    );
+    await alice.waitVideosDecoding(2, 10);
+  });
+
+  test('the device picker lists the fake devices', async () => {
+    await alice.page.getByTestId('open-settings').click();
+    const picker = alice.page.getByTestId('device-picker');
+    await picker.waitFor();
+    for (const id of ['select-mic', 'select-camera']) {
+      await waitFor(
+        async () => (await picker.getByTestId(id).locator('option').count()) >= 1,
+        5_000,
+        `${id} options`,
+      );
+    }
+    await alice.page.keyboard.press('Escape');
+    await picker.waitFor({ state: 'detached' });
   });
 
   test('leaving updates the count and shows a notice', async () => {

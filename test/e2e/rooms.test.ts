@@ -89,7 +89,8 @@ describe('lobby and rooms in the browser', () => {
     const item = watcher.page.getByTestId('room-item').filter({ hasText: 'Live room' });
     await item.waitFor({ timeout: 10_000 });
     await waitFor(
-      async () => ((await item.getByTestId('room-peers').textContent()) ?? '').trim().startsWith('1'),
+      async () =>
+        ((await item.getByTestId('room-peers').textContent()) ?? '').trim().startsWith('1'),
       10_000,
       'count 1',
     );
@@ -97,7 +98,8 @@ describe('lobby and rooms in the browser', () => {
     await joiner.joinRoom('Live room');
     await joiner.waitInRoom();
     await waitFor(
-      async () => ((await item.getByTestId('room-peers').textContent()) ?? '').trim().startsWith('2'),
+      async () =>
+        ((await item.getByTestId('room-peers').textContent()) ?? '').trim().startsWith('2'),
       10_000,
       'count 2 in the other lobby',
     );
@@ -119,7 +121,10 @@ describe('lobby and rooms in the browser', () => {
     await owner.page.getByTestId('delete-room').click();
     // The member is sent back to the lobby with a notice.
     await member.page.getByTestId('room-list').waitFor({ timeout: 10_000 });
-    await member.page.getByTestId('error').filter({ hasText: /deleted/i }).waitFor({ timeout: 10_000 });
+    await member.page
+      .getByTestId('error')
+      .filter({ hasText: /deleted/i })
+      .waitFor({ timeout: 10_000 });
     await owner.page.getByTestId('room-list').waitFor({ timeout: 10_000 });
     for (const p of [watcher, member, owner]) {
       await waitFor(

@@ -56,6 +56,9 @@ describe('media survives a killed worker', () => {
       await p.waitParticipantCount(2);
     }
     const after = (await (await fetch(`${server.url}/api/health`)).json()) as Health;
-    assert.ok(after.workers.some((w) => w.alive && !pids.includes(w.pid)), 'a new worker runs');
+    assert.ok(
+      after.workers.some((w) => w.alive && !pids.includes(w.pid)),
+      'a new worker runs',
+    );
   });
 });

@@ -227,8 +227,7 @@ export async function newParticipant(
       let last = start;
       while (Date.now() < deadline) {
         last = await p.frameCounts();
-        const rising =
-          last.length >= n && last.every((f, i) => f - (start[i] ?? 0) >= minFrames);
+        const rising = last.length >= n && last.every((f, i) => f - (start[i] ?? 0) >= minFrames);
         if (rising) return last.map((f, i) => f - (start[i] ?? 0));
         await sleep(500);
       }

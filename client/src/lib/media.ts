@@ -172,7 +172,9 @@ export class MediaClient {
         : {}),
     };
     const transport =
-      direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
+      direction === 'send'
+        ? device.createSendTransport(params)
+        : device.createRecvTransport(params);
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       this.signaling
         .request('media.connectTransport', { transportId: transport.id, dtlsParameters })

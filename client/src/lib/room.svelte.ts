@@ -120,6 +120,23 @@ export class RoomSession {
     this.messages = merged;
   }
 
+  /**
+   * Who to highlight: the server's dominant speaker; before the first such event reached
+   * us (it is only sent on changes), the loudest voice from the audio levels.
+   */
+  get speaker(): string | null {
+    if (this.activeSpeaker) return this.activeSpeaker;
+    let best: string | null = null;
+    let loudest = -Infinity;
+    for (const [peerId, volume] of Object.entries(this.levels)) {
+      if (volume > loudest) {
+        loudest = volume;
+        best = peerId;
+      }
+    }
+    return best;
+  }
+
   get everyone(): PeerInfo[] {
     return [this.self, ...this.peers];
   }
@@ -181,18 +198,23 @@ export class RoomSession {
         this.#notice('The server is restarting, reconnecting…');
         clearTimeout(this.#giveUp);
         this.#giveUp = setTimeout(() => {
-          if (this.mediaStatus === 'restarting') this.#end('shutdown', 'The server closed the room.');
+          if (this.mediaStatus === 'restarting')
+            this.#end('shutdown', 'The server closed the room.');
         }, 60_000);
       }),
       s.on('media.consumerClosed', ({ consumerId }) => this.media.closeConsumer(consumerId)),
-      s.on('media.consumerPaused', ({ consumerId }) => this.#patchTrack(consumerId, { producerPaused: true })),
+      s.on('media.consumerPaused', ({ consumerId }) =>
+        this.#patchTrack(consumerId, { producerPaused: true }),
+      ),
       s.on('media.consumerResumed', ({ consumerId }) =>
         this.#patchTrack(consumerId, { producerPaused: false }),
       ),
       s.on('media.consumerLayersChanged', ({ consumerId, spatialLayer, temporalLayer }) =>
         this.#patchTrack(consumerId, { spatialLayer, temporalLayer }),
       ),
-      s.on('media.consumerScore', ({ consumerId, score }) => this.#patchTrack(consumerId, { score })),
+      s.on('media.consumerScore', ({ consumerId, score }) =>
+        this.#patchTrack(consumerId, { score }),
+      ),
       s.on('media.producerScore', ({ producerId, score }) => {
         this.producerScores = { ...this.producerScores, [producerId]: score };
       }),
@@ -262,7 +284,8 @@ export class RoomSession {
   #addMessage(message: ChatMessage): void {
     if (this.messages.some((m) => m.id === message.id)) return;
     const next = [...this.messages, message];
-    if (next.length > 1 && next[next.length - 2]!.seq > message.seq) next.sort((a, b) => a.seq - b.seq);
+    if (next.length > 1 && next[next.length - 2]!.seq > message.seq)
+      next.sort((a, b) => a.seq - b.seq);
     this.messages = next;
     this.onMessage?.(message);
   }
@@ -396,7 +419,10 @@ export class RoomSession {
     }
   }
 
-  async switchDevice(kind: 'audioinput' | 'videoinput' | 'audiooutput', deviceId: string): Promise<void> {
+  async switchDevice(
+    kind: 'audioinput' | 'videoinput' | 'audiooutput',
+    deviceId: string,
+  ): Promise<void> {
     storage.setDevice(kind, deviceId);
     try {
       if (kind === 'audiooutput') {

@@ -121,10 +121,7 @@ export class Signaling {
     });
   }
 
-  async request<M extends RequestMethod>(
-    method: M,
-    data: RequestData<M>,
-  ): Promise<ResponseMap[M]> {
+  async request<M extends RequestMethod>(method: M, data: RequestData<M>): Promise<ResponseMap[M]> {
     await this.waitOpen();
     const peer = this.#peer;
     if (!peer) throw new Error('INTERNAL: not connected');
