@@ -82,6 +82,8 @@ export interface RoomEvents {
   changed: [];
   /** The last member left. */
   empty: [];
+  /** A member left (leave, disconnect, kick, room closing). */
+  peerLeft: [peer: Peer];
 }
 
 const SOURCE_KIND: Record<MediaSource, MediaKind> = {
@@ -233,6 +235,7 @@ export class Room extends EventEmitter<RoomEvents> {
     // (and the other members get media.consumerClosed).
     for (const t of member.media.transports.values()) t.close();
     this.broadcast('room.peerLeft', { peerId, nickname: member.info.nickname });
+    this.emit('peerLeft', member.peer);
     if (this.#members.size === 0) {
       if (this.#pendingJoins === 0) this.#closeMedia();
       this.emit('empty');

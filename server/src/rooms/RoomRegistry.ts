@@ -271,16 +271,8 @@ export class RoomRegistry {
   leave(peer: Peer): void {
     const roomId = peer.roomId;
     if (!roomId) return;
-    const room = this.#rooms.get(roomId);
-    if (room?.remove(peer.id)) {
-      for (const hook of this.#peerLeftHooks) {
-        try {
-          hook(peer, roomId);
-        } catch (err) {
-          this.#deps.log.error({ err, roomId }, 'onPeerLeft hook failed');
-        }
-      }
-    }
+    // The room's 'peerLeft' event runs the hooks (also when a deleted room drops everyone).
+    this.#rooms.get(roomId)?.remove(peer.id);
     peer.roomId = undefined;
     peer.nickname = undefined;
   }
@@ -356,6 +348,15 @@ export class RoomRegistry {
   #add(room: Room): void {
     this.#rooms.set(room.id, room);
     room.on('changed', () => this.#lobbyChanged());
+    room.on('peerLeft', (peer) => {
+      for (const hook of this.#peerLeftHooks) {
+        try {
+          hook(peer, room.id);
+        } catch (err) {
+          this.#deps.log.error({ err, roomId: room.id }, 'onPeerLeft hook failed');
+        }
+      }
+    });
     room.on('empty', () => {
       room.record.emptySince = this.#now();
       this.#deps.store.setEmptySince(room.id, room.record.emptySince);

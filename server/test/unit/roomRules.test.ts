@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadConfig } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
 import { errorCodeOf, TuttiError } from '../../src/protocol/index.ts';
+import type { Peer } from '../../src/rooms/Peer.ts';
 import { RoomRegistry } from '../../src/rooms/RoomRegistry.ts';
 import {
   AttemptLimiter,
@@ -256,6 +257,48 @@ test('registry: the scheduled cleanup runs on its own (short interval)', async (
     r.reg.startCleanup();
     assert.equal(await gone, room.id);
     assert.equal(r.reg.get(room.id), undefined);
+  } finally {
+    r.done();
+  }
+});
+
+/** A signaling peer without a socket (admit() needs no media). */
+function fakePeer(id: string): Peer {
+  let closed = false;
+  const peer = {
+    id,
+    ip: '10.0.0.2',
+    roomId: undefined,
+    nickname: undefined,
+    get closed() {
+      return closed;
+    },
+    notify: () => Promise.resolve(),
+    close: () => {
+      closed = true;
+    },
+  };
+  return peer as unknown as Peer;
+}
+
+test('registry: onPeerLeft runs for leave and for every member of a deleted room', async () => {
+  const r = registry();
+  try {
+    const { room, ownerSecret } = await r.reg.create({ name: 'Hooks' }, '10.0.0.1');
+    const left: string[] = [];
+    r.reg.onPeerLeft((peer, roomId) => {
+      assert.equal(roomId, room.id);
+      left.push(peer.id);
+    });
+    const live = r.reg.require(room.id);
+    const [a, b, c] = [fakePeer('a'), fakePeer('b'), fakePeer('c')];
+    for (const p of [a, b, c]) live.admit(p, p.id);
+    r.reg.leave(a);
+    r.reg.leave(a); // idempotent
+    assert.deepEqual(left, ['a']);
+    await r.reg.delete(room.id, ownerSecret, '10.0.0.1');
+    assert.deepEqual(left.sort(), ['a', 'b', 'c']);
+    assert.equal(b.closed && c.closed, true);
   } finally {
     r.done();
   }
