@@ -194,18 +194,27 @@ export class MediaClient {
       });
     }
     let restarting = false;
-    transport.on('connectionstatechange', (state) => {
-      if (state !== 'failed' || restarting || transport.closed) return;
+    let disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+    const restartIce = (): void => {
+      if (restarting || transport.closed) return;
       restarting = true;
       this.signaling
         .request('media.restartIce', { transportId: transport.id })
         .then(({ iceParameters }) =>
           transport.restartIce({ iceParameters: iceParameters as types.IceParameters }),
         )
-        .catch((err: unknown) => this.events.error(`ICE restart failed: ${describe(err)}`))
+        .catch((err: unknown) => {
+          if (!transport.closed) this.events.error(`ICE restart failed: ${describe(err)}`);
+        })
         .finally(() => {
           restarting = false;
         });
+    };
+    transport.on('connectionstatechange', (state) => {
+      clearTimeout(disconnectedTimer);
+      if (state === 'failed') restartIce();
+      // 'disconnected' often heals by itself; restart ICE if it lasts.
+      else if (state === 'disconnected') disconnectedTimer = setTimeout(restartIce, 5000);
     });
     return transport;
   }
