@@ -34,6 +34,8 @@ interface Slot {
   index: number;
   worker: Worker;
   routers: number;
+  /** Routers being created on it right now (counted for placement until they exist). */
+  pending: number;
   cpu: number | undefined;
   lastCpuMs: number | undefined;
   lastSampleAt: number;
@@ -131,6 +133,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     Object.assign(slot, {
       worker,
       routers: 0,
+      pending: 0,
       cpu: undefined,
       lastCpuMs: undefined,
       lastSampleAt: Date.now(),
@@ -184,30 +187,57 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   /** Resolves with the least-loaded live worker, waiting (bounded) for a replacement. */
   async pickWorker(timeoutMs = 15_000): Promise<Worker> {
+    return (await this.#pickSlot(timeoutMs, false)).worker;
+  }
+
+  /** `reserve`: count one pending router on the chosen slot in the same tick it is chosen. */
+  async #pickSlot(timeoutMs: number, reserve: boolean): Promise<Slot> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.#closed) throw new Error('worker pool closed');
       const alive = this.#alive();
       if (alive.length > 0) {
         alive.sort((a, b) => score(a) - score(b) || a.index - b.index);
-        return alive[0]!.worker;
+        if (reserve) alive[0]!.pending++;
+        return alive[0]!;
       }
       const left = deadline - Date.now();
       if (left <= 0) throw new Error('no live mediasoup worker');
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 500));
-        this.#waiters.push(() => {
+        const wake = () => {
           clearTimeout(t);
           resolve();
-        });
+        };
+        // On timeout, take the waiter back out (else every 500 ms loop leaves one behind).
+        const t = setTimeout(
+          () => {
+            this.#waiters = this.#waiters.filter((w) => w !== wake);
+            resolve();
+          },
+          Math.min(left, 500),
+        );
+        this.#waiters.push(wake);
       });
     }
   }
 
-  /** Creates a router on the least-loaded live worker. */
+  /**
+   * Creates a router on the least-loaded live worker; `appData.workerPid` says which.
+   * Use this rather than pickWorker() + createRouter(): routers still being created count
+   * towards their worker's load, so concurrent requests (a burst of first joins, every
+   * room of a dead worker moving at once) are spread instead of all picking one worker.
+   */
   async createRouter(options: RouterOptions): Promise<Router> {
-    const worker = await this.pickWorker();
-    return worker.createRouter(options);
+    const slot = await this.#pickSlot(15_000, true);
+    const worker = slot.worker;
+    try {
+      return await worker.createRouter({
+        ...options,
+        appData: { ...options.appData, workerPid: worker.pid },
+      });
+    } finally {
+      if (slot.worker === worker) slot.pending--;
+    }
   }
 
   status(): WorkerStatus[] {
@@ -255,7 +285,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   }
 }
 
-/** Lower is better: CPU fraction plus a small weight per hosted router. */
+/** Lower is better: CPU fraction plus a small weight per hosted (or incoming) router. */
 function score(s: Slot): number {
-  return (s.cpu ?? 0) + 0.05 * s.routers;
+  return (s.cpu ?? 0) + 0.05 * (s.routers + s.pending);
 }

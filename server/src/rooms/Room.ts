@@ -280,11 +280,11 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   async #createMedia(): Promise<MediaState> {
-    const worker = await this.#deps.pool.pickWorker();
-    const router = await worker.createRouter({
+    const router = await this.#deps.pool.createRouter({
       mediaCodecs,
-      appData: { roomId: this.id, workerPid: worker.pid },
+      appData: { roomId: this.id },
     });
+    const workerPid = router.appData.workerPid as number;
     const activeSpeaker = await router.createActiveSpeakerObserver({ interval: 300 });
     const audioLevels = await router.createAudioLevelObserver({
       maxEntries: 10,
@@ -314,7 +314,7 @@ export class Room extends EventEmitter<RoomEvents> {
       throw new Error('room closed while creating its router');
     }
     this.#media = state;
-    this.#deps.log.info({ roomId: this.id, workerPid: worker.pid }, 'router created');
+    this.#deps.log.info({ roomId: this.id, workerPid }, 'router created');
     return state;
   }
 

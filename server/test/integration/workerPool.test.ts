@@ -54,3 +54,23 @@ test('WorkerPool: a missing binary fails start-up with a clear message', async (
     /not found at \/nonexistent\/mediasoup-worker.*npm run setup/,
   );
 });
+
+test('WorkerPool: routers requested at the same time are spread, not piled on one worker', async () => {
+  const pool = await WorkerPool.create({ numWorkers: 2, loadSampleMs: 60_000 });
+  try {
+    // E.g. every room of a dead worker moving at once, or a burst of first joins.
+    const routers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => pool.createRouter({ mediaCodecs, appData: { i } })),
+    );
+    assert.deepEqual(
+      pool.status().map((w) => w.routers),
+      [5, 5],
+    );
+    // The router says where it lives (rooms log and expose it).
+    const pids = new Set(pool.pids());
+    assert.ok(routers.every((r) => pids.has(r.appData.workerPid as number)));
+    assert.equal(routers[3]!.appData.i, 3);
+  } finally {
+    pool.close();
+  }
+});

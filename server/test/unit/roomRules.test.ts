@@ -24,6 +24,7 @@ const silent = { info() {}, warn() {}, error() {}, debug() {} };
 /** Registry tests below never touch media; a pool that refuses makes that explicit. */
 const noPool = {
   pickWorker: () => Promise.reject(new Error('no media in unit tests')),
+  createRouter: () => Promise.reject(new Error('no media in unit tests')),
 } as unknown as WorkerPool;
 
 function codeOf(fn: () => unknown): Promise<string | undefined> {
