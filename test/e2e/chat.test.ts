@@ -211,6 +211,48 @@ describe('chat and files between browsers', () => {
       10_000,
       'preview decoded',
     );
+    await bob.page.screenshot({ path: '/tmp/tutti-chat.png' });
+  });
+
+  test('a slow upload shows progress and can be cancelled', async () => {
+    const cdp = await alice.context.newCDPSession(alice.page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 20,
+      downloadThroughput: -1,
+      uploadThroughput: 150 * 1024,
+    });
+    try {
+      await alice.page.getByTestId('file-input').setInputFiles({
+        name: 'slow.pdf',
+        mimeType: 'application/pdf',
+        buffer: Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(900 * 1024)]),
+      });
+      const progress = alice.page.getByTestId('upload-progress');
+      await progress.waitFor({ timeout: 10_000 });
+      await waitFor(
+        () => progress.evaluate((el) => (el as HTMLProgressElement).value > 0),
+        15_000,
+        'progress moves',
+      );
+      await alice.page.getByTestId('upload-cancel').click();
+      await progress.waitFor({ state: 'detached', timeout: 10_000 });
+      assert.equal(await alice.page.getByTestId('upload-error').count(), 0, 'cancel is no error');
+    } finally {
+      await cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: -1,
+      });
+      await cdp.detach();
+    }
+    await sleep(1000);
+    assert.equal(
+      await bob.page.getByTestId('file-message').filter({ hasText: 'slow.pdf' }).count(),
+      0,
+    );
   });
 
   test('an oversize file and a forbidden type are refused with readable errors', async () => {
