@@ -34,11 +34,15 @@ const mediaCodecs: ms.RouterRtpCodecCapability[] = [
 let worker: ms.Worker;
 let router: ms.Router;
 let workerDied: Error | undefined;
+let onWorkerDied: (err: Error) => void = () => {};
 const peers: RTCPeerConnection[] = [];
 
 before(async () => {
   worker = await mediasoup.createWorker({ workerBin: workerBin(), logLevel: 'warn' });
-  worker.on('died', (err) => (workerDied = err));
+  worker.on('died', (err) => {
+    workerDied = err;
+    onWorkerDied(err);
+  });
   router = await worker.createRouter({ mediaCodecs });
 });
 
@@ -119,6 +123,11 @@ function waitConnected(transport: ms.WebRtcTransport): Promise<void> {
   if (transport.dtlsState === 'connected') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('DTLS not connected after 15 s')), 15_000);
+    // A worker without the kTLS trampoline dies with SIGSEGV during the handshake.
+    onWorkerDied = (err) => {
+      clearTimeout(timer);
+      reject(new Error(`worker died during the DTLS handshake: ${err.message}`));
+    };
     transport.on('dtlsstatechange', (state) => {
       if (state === 'connected') {
         clearTimeout(timer);
