@@ -33,10 +33,17 @@ process.on('SIGINT', () => {
 
 console.log(`[bench:broadcast] machine: ${machineInfo()}`);
 const server = await startTuttiServer({ numWorkers: Number(args.workers) });
-console.log(`[bench:broadcast] Tutti with ${server.workerPids.length} worker(s): pids ${server.workerPids.join(', ')}`);
+console.log(
+  `[bench:broadcast] Tutti with ${server.workerPids.length} worker(s): pids ${server.workerPids.join(', ')}`,
+);
 let exitCode = 0;
 try {
-  const bots = await BotProcess.start({ mode: 'tutti', url: server.url, bindAddress: '127.0.0.1', headerExt: 'none' });
+  const bots = await BotProcess.start({
+    mode: 'tutti',
+    url: server.url,
+    bindAddress: '127.0.0.1',
+    headerExt: 'none',
+  });
   try {
     const r = await ramp(bots, server.workerPids, server.pid, {
       label: 'broadcast',

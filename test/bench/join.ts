@@ -89,9 +89,16 @@ try {
     bindAddress: '127.0.0.1',
     headerExt: 'none',
   });
-  const pub = await bots.spawn({ room: 'bench-join', publishers: PUBLISHERS, subscribers: 0, media: 'av' });
+  const pub = await bots.spawn({
+    room: 'bench-join',
+    publishers: PUBLISHERS,
+    subscribers: 0,
+    media: 'av',
+  });
   if (pub.ok !== PUBLISHERS) throw new Error(`publishers failed: ${pub.errors.join('; ')}`);
-  console.log(`[bench:join] room ${roomId} with ${PUBLISHERS} publishers; ${JOINS} joins (+1 warm-up)`);
+  console.log(
+    `[bench:join] room ${roomId} with ${PUBLISHERS} publishers; ${JOINS} joins (+1 warm-up)`,
+  );
 
   const frameMs: number[] = [];
   const joinedMs: number[] = [];
@@ -104,12 +111,16 @@ try {
     try {
       await page.goto(`${server.url}/#/room/${roomId}`, { waitUntil: 'commit' });
       await page.waitForFunction(
-        () => (window as unknown as { __benchMarks?: { frame: number | null } }).__benchMarks?.frame != null,
+        () =>
+          (window as unknown as { __benchMarks?: { frame: number | null } }).__benchMarks?.frame !=
+          null,
         undefined,
         { timeout: 15_000, polling: 20 },
       );
       const marks = await page.evaluate(
-        () => (window as unknown as { __benchMarks: { joined: number | null; frame: number } }).__benchMarks,
+        () =>
+          (window as unknown as { __benchMarks: { joined: number | null; frame: number } })
+            .__benchMarks,
       );
       if (i > 0) {
         frameMs.push(marks.frame);
@@ -120,7 +131,9 @@ try {
       );
     } catch (err) {
       failures++;
-      console.error(`\n[bench:join] join ${i} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      console.error(
+        `\n[bench:join] join ${i} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+      );
     } finally {
       await context.close();
     }
@@ -138,7 +151,12 @@ try {
   );
   const w = server.workerPids.length;
   console.log(
-    `[bench:join] CPU during the joins: worker ${cpu.slice(0, w).map((c) => `${(c * 100).toFixed(0)}%`).join('+')}, server Node ${((cpu[w] ?? 0) * 100).toFixed(0)}%, bots ${((cpu[w + 1] ?? 0) * 100).toFixed(0)}% (Chromium not counted)`,
+    `[bench:join] CPU during the joins: worker ${cpu
+      .slice(0, w)
+      .map((c) => `${(c * 100).toFixed(0)}%`)
+      .join(
+        '+',
+      )}, server Node ${((cpu[w] ?? 0) * 100).toFixed(0)}%, bots ${((cpu[w + 1] ?? 0) * 100).toFixed(0)}% (Chromium not counted)`,
   );
   console.log(`[bench:join] goal p50 < 300 ms: ${p50 < 300 ? 'met' : 'MISSED'}`);
   if (failures > 0 || frameMs.length === 0) exitCode = 1;

@@ -1,4 +1,4 @@
-import { BotProcess, windowOf, type Window } from '../load/controller.ts';
+import { windowOf, type BotProcess, type Window } from '../load/controller.ts';
 import { CpuMeter, machineBusyMs, udpRcvbufErrors } from '../load/cpu.ts';
 import type { SpawnSpec } from '../load/ipc.ts';
 
@@ -109,7 +109,9 @@ export async function ramp(
     if (lossy) {
       limit =
         `loss ${win.lossPct.toFixed(2)}% / ${stalled} stalled streams` +
-        (step.otherCpu > 0.25 ? ` (other load on the machine: ${step.otherCpu.toFixed(2)} cores)` : '');
+        (step.otherCpu > 0.25
+          ? ` (other load on the machine: ${step.otherCpu.toFixed(2)} cores)`
+          : '');
       break;
     }
     const maxWorker = Math.max(0, ...workerCpu);
@@ -160,7 +162,10 @@ async function measure(
     serverCpu,
     sendErrors: b.sendErrors - a.sendErrors,
     udpDrops,
-    otherCpu: Math.max(0, machineCpu - workerCpu.reduce((x, y) => x + y, 0) - serverCpu - win.botCpu),
+    otherCpu: Math.max(
+      0,
+      machineCpu - workerCpu.reduce((x, y) => x + y, 0) - serverCpu - win.botCpu,
+    ),
     ok: !lossy && joinFailures === 0,
   };
 }

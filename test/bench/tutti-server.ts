@@ -62,7 +62,7 @@ export async function startTuttiServer(
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
-  let workerPids: number[] = [];
+  let workerPids: number[];
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Tutti server exited with ${child.exitCode}`);
     if (Date.now() > deadline) {

@@ -67,7 +67,9 @@ export class BareSfu {
   private room(name: string): Promise<BareRoom> {
     let r = this.rooms.get(name);
     if (!r) {
-      r = this.worker.createRouter({ mediaCodecs }).then((router) => ({ router, peers: new Map() }));
+      r = this.worker
+        .createRouter({ mediaCodecs })
+        .then((router) => ({ router, peers: new Map() }));
       this.rooms.set(name, r);
     }
     return r;

@@ -227,7 +227,7 @@ export class PublisherBot {
       a.addSSRC(ssrc, cname, cname, `${cname}-audio`);
       plan.push({
         kind: 'audio',
-        mid: String(mid++),
+        mid: String(mid),
         fixture: this.media.audio,
         ssrc,
         pt: AUDIO_PT,
@@ -237,7 +237,10 @@ export class PublisherBot {
     pc.setLocalDescription('offer');
     const local = parseLocalSdp(localSdp(pc));
     // Our offer says actpass and the answer below says passive: we are the DTLS client.
-    await this.sig.connectTransport(transport.id, dtlsParametersFor({ ...local, setup: 'active' }, 'client'));
+    await this.sig.connectTransport(
+      transport.id,
+      dtlsParametersFor({ ...local, setup: 'active' }, 'client'),
+    );
     const media: RemoteMedia[] = plan.map((p) => ({
       mid: p.mid,
       kind: p.kind,

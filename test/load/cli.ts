@@ -58,7 +58,8 @@ if (a.help) {
 }
 const int = (name: string, v: string | undefined, min: number, max: number): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer in ${min}..${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    fail(`--${name} must be an integer in ${min}..${max}`);
   return n;
 };
 const rooms = int('rooms', a.rooms, 1, 100);
@@ -68,7 +69,8 @@ const duration = int('duration', a.duration, 1, 3600);
 if (rooms * (publishers + subscribers) > 1000) fail('at most 1000 bots in all');
 if (!['av', 'video', 'audio'].includes(a.media!)) fail('--media must be av, video or audio');
 if (!['camera', 'screen'].includes(a.source!)) fail('--source must be camera or screen');
-if (!['none', 'transport-cc'].includes(a['header-ext']!)) fail('--header-ext must be none or transport-cc');
+if (!['none', 'transport-cc'].includes(a['header-ext']!))
+  fail('--header-ext must be none or transport-cc');
 if (!a.bare && !a.url) fail('--url is required (or --bare)');
 const maxLoss = Number(a['max-loss']);
 
@@ -168,17 +170,38 @@ const neverFlowed = endStats.streams - endStats.streamsFlowing;
 const expectedStreams = rooms * subscribers * publishers * (a.media === 'av' ? 2 : 1);
 const rows: [string, string][] = [
   ['rooms × publishers × subscribers', `${rooms} × ${publishers} × ${subscribers}`],
-  ['bots joined / failed', `${endStats.publishers + endStats.subscribers - endStats.failed} / ${endStats.failed}`],
+  [
+    'bots joined / failed',
+    `${endStats.publishers + endStats.subscribers - endStats.failed} / ${endStats.failed}`,
+  ],
   ['join phase', `${joinSeconds.toFixed(1)} s`],
-  ['streams flowing / announced / expected', `${endStats.streamsFlowing} / ${endStats.streams} / ${expectedStreams}`],
+  [
+    'streams flowing / announced / expected',
+    `${endStats.streamsFlowing} / ${endStats.streams} / ${expectedStreams}`,
+  ],
   ['measured', `${w.seconds.toFixed(1)} s`],
-  ['sent (publishers)', `${w.txMbps.toFixed(2)} Mbit/s, ${endStats.sentPackets - startStats.sentPackets} packets`],
+  [
+    'sent (publishers)',
+    `${w.txMbps.toFixed(2)} Mbit/s, ${endStats.sentPackets - startStats.sentPackets} packets`,
+  ],
   ['received (subscribers)', `${w.rxMbps.toFixed(2)} Mbit/s, ${w.packets} packets`],
-  ['loss (sequence gaps)', `${w.lossPct.toFixed(3)} % (${Math.max(0, w.expected - w.packets)} of ${w.expected})`],
+  [
+    'loss (sequence gaps)',
+    `${w.lossPct.toFixed(3)} % (${Math.max(0, w.expected - w.packets)} of ${w.expected})`,
+  ],
   ['stalled streams (last window)', String(endStats.stalled)],
-  ['first video packet p50 / p95', `${ms(percentile(first.video, 50))} / ${ms(percentile(first.video, 95))}`],
-  ['first audio packet p50 / p95', `${ms(percentile(first.audio, 50))} / ${ms(percentile(first.audio, 95))}`],
-  ['bot process CPU', `${(w.botCpu * 100).toFixed(0)} % of a core, RSS ${(endStats.rssBytes / 2 ** 20).toFixed(0)} MiB`],
+  [
+    'first video packet p50 / p95',
+    `${ms(percentile(first.video, 50))} / ${ms(percentile(first.video, 95))}`,
+  ],
+  [
+    'first audio packet p50 / p95',
+    `${ms(percentile(first.audio, 50))} / ${ms(percentile(first.audio, 95))}`,
+  ],
+  [
+    'bot process CPU',
+    `${(w.botCpu * 100).toFixed(0)} % of a core, RSS ${(endStats.rssBytes / 2 ** 20).toFixed(0)} MiB`,
+  ],
 ];
 const width = Math.max(...rows.map(([k]) => k.length));
 console.log('\n' + rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n'));

@@ -11,7 +11,10 @@ export class BotProcess {
   readonly child: ChildProcess;
   private nextId = 1;
   private readonly waiting = new Map<number, (msg: FromBots) => void>();
-  private readonly askWaiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly askWaiting = new Map<
+    number,
+    { resolve: () => void; reject: (e: Error) => void }
+  >();
   private bare: BareSfu | undefined;
   private exited: Promise<void>;
 
@@ -115,13 +118,23 @@ export class BotProcess {
     }
   }
 
-  private async onSignal(peer: string, id: number, method: BareMethod, data: unknown): Promise<void> {
+  private async onSignal(
+    peer: string,
+    id: number,
+    method: BareMethod,
+    data: unknown,
+  ): Promise<void> {
     try {
       if (!this.bare) throw new Error('no bare SFU attached');
       const res = await this.bare.handle(peer, method, data as never);
       this.send({ t: 'sigres', id, ok: true, data: res });
     } catch (err) {
-      this.send({ t: 'sigres', id, ok: false, error: err instanceof Error ? err.message : String(err) });
+      this.send({
+        t: 'sigres',
+        id,
+        ok: false,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
   }
 }

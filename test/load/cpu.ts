@@ -80,7 +80,9 @@ export function machineInfo(): string {
 /** Machine-wide UDP receive-buffer drops (/proc/net/snmp): packets the kernel discarded. */
 export function udpRcvbufErrors(): number {
   try {
-    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const lines = readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('Udp:'));
     const names = lines[0]!.split(/\s+/);
     const values = lines[1]!.split(/\s+/);
     return Number(values[names.indexOf('RcvbufErrors')]);

@@ -16,7 +16,12 @@ export interface BareRequestMap {
     res: Record<string, never>;
   };
   produce: {
-    req: { transportId: string; kind: MediaKind; rtpParameters: RtpParameters; source: MediaSource };
+    req: {
+      transportId: string;
+      kind: MediaKind;
+      rtpParameters: RtpParameters;
+      source: MediaSource;
+    };
     res: { producerId: string };
   };
   ready: { req: { rtpCapabilities: RtpCapabilities }; res: Record<string, never> };

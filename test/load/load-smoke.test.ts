@@ -11,7 +11,9 @@ import { startTuttiServer } from '../bench/tutti-server.ts';
  */
 
 const workerBin = resolveWorkerBin();
-const skip = existsSync(workerBin) ? false : `no mediasoup worker at ${workerBin} (npm run worker:build)`;
+const skip = existsSync(workerBin)
+  ? false
+  : `no mediasoup worker at ${workerBin} (npm run worker:build)`;
 
 interface LoadResult {
   ok: boolean;
@@ -23,7 +25,9 @@ interface LoadResult {
   firstVideoP50: number;
 }
 
-function runLoad(args: string[]): Promise<{ code: number | null; out: string; result: LoadResult | undefined }> {
+function runLoad(
+  args: string[],
+): Promise<{ code: number | null; out: string; result: LoadResult | undefined }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,

@@ -99,8 +99,7 @@ export function loadOpusFixture(path = new URL('audio-opus.ogg', fixturesDir)): 
   }
   // Skip OpusHead and OpusTags.
   const audio = oggPackets.filter(
-    (p) =>
-      p.toString('latin1', 0, 8) !== 'OpusHead' && p.toString('latin1', 0, 8) !== 'OpusTags',
+    (p) => p.toString('latin1', 0, 8) !== 'OpusHead' && p.toString('latin1', 0, 8) !== 'OpusTags',
   );
   if (audio.length === 0) throw new Error(`${String(path)}: no Opus packets`);
   const frameMs = 20;

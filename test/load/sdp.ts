@@ -47,7 +47,8 @@ export function dtlsParametersFor(local: LocalTransportInfo, fallback: DtlsRole)
     role,
     fingerprints: [
       {
-        algorithm: local.fingerprint.algorithm as DtlsParameters['fingerprints'][number]['algorithm'],
+        algorithm: local.fingerprint
+          .algorithm as DtlsParameters['fingerprints'][number]['algorithm'],
         value: local.fingerprint.value,
       },
     ],
@@ -58,10 +59,7 @@ function candidateLines(candidates: IceCandidate[]): string[] {
   // libjuice speaks ICE over UDP only; TCP candidates are left out.
   return candidates
     .filter((c) => c.protocol === 'udp')
-    .map(
-      (c) =>
-        `a=candidate:${c.foundation} 1 udp ${c.priority} ${c.address} ${c.port} typ host`,
-    );
+    .map((c) => `a=candidate:${c.foundation} 1 udp ${c.priority} ${c.address} ${c.port} typ host`);
 }
 
 function fingerprintLines(t: TransportOptions): string[] {
@@ -117,7 +115,9 @@ export function remoteSdp(
       const channels = c.channels && c.channels > 1 ? `/${c.channels}` : '';
       lines.push(`a=rtpmap:${c.payloadType} ${name}/${c.clockRate}${channels}`);
       for (const fb of c.rtcpFeedback ?? []) {
-        lines.push(`a=rtcp-fb:${c.payloadType} ${fb.type}${fb.parameter ? ' ' + fb.parameter : ''}`);
+        lines.push(
+          `a=rtcp-fb:${c.payloadType} ${fb.type}${fb.parameter ? ' ' + fb.parameter : ''}`,
+        );
       }
       const params = Object.entries(c.parameters ?? {}).map(([k, v]) => `${k}=${String(v)}`);
       if (params.length > 0) lines.push(`a=fmtp:${c.payloadType} ${params.join(';')}`);
