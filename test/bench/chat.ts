@@ -38,6 +38,8 @@ const server = await startTuttiServer({
   numWorkers: 1,
   // The per-peer limit (default 10/s) is not what is measured; keep it out of the way.
   env: { TUTTI_CHAT_RATE_PER_SECOND: '50', TUTTI_CHAT_BURST: '100' },
+  // The V8 inspector (127.0.0.1 only) lets the bench force a GC and read the JS heap.
+  inspect: true,
 });
 const peers: ProtooPeer[] = [];
 let exitCode = 0;
@@ -48,6 +50,7 @@ try {
   await warm.request('room.join', { roomId, nickname: 'warmup' });
   warm.close();
   await sleep(1500);
+  const heapBefore = await server.gcHeapUsed();
   const rssBefore = procRssBytes(server.pid) ?? 0;
 
   // Latency samples in ms, into a fixed buffer (bounded memory).
@@ -69,10 +72,13 @@ try {
     peers.push(p);
   }
   await sleep(3000);
+  const heapIdle = await server.gcHeapUsed();
   const rssIdle = procRssBytes(server.pid) ?? 0;
   const perPeerKb = (rssIdle - rssBefore) / peers.length / 1024;
+  const heapPerPeerKb = (heapIdle - heapBefore) / peers.length / 1024;
   console.log(
-    `[bench:chat] server RSS ${(rssBefore / 2 ** 20).toFixed(1)} MiB → ${(rssIdle / 2 ** 20).toFixed(1)} MiB with ${peers.length} idle peers: ${perPeerKb.toFixed(1)} KB per idle peer`,
+    `[bench:chat] server RSS ${(rssBefore / 2 ** 20).toFixed(1)} MiB → ${(rssIdle / 2 ** 20).toFixed(1)} MiB with ${peers.length} idle peers: ${perPeerKb.toFixed(1)} KB RSS per idle peer; ` +
+      `JS heap after a full GC ${(heapBefore / 2 ** 20).toFixed(1)} → ${(heapIdle / 2 ** 20).toFixed(1)} MiB: ${heapPerPeerKb.toFixed(1)} KB per idle peer`,
   );
 
   // Messages: RATE per second in all, round-robin over the peers, paced every 5 ms.

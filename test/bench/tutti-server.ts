@@ -18,6 +18,8 @@ export interface TuttiServer {
   wsUrl: string;
   pid: number;
   workerPids: number[];
+  /** With `inspect: true`: full GC in the server, then its JS heap use (V8 inspector). */
+  gcHeapUsed(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -33,28 +35,41 @@ export function freePort(): Promise<number> {
 }
 
 export async function startTuttiServer(
-  opts: { numWorkers?: number; env?: Record<string, string> } = {},
+  opts: { numWorkers?: number; env?: Record<string, string>; inspect?: boolean } = {},
 ): Promise<TuttiServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tutti-bench-'));
-  const child: ChildProcess = spawn(process.execPath, [path.join(REPO, 'server/src/main.ts')], {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      TUTTI_SERVER_HOST: '127.0.0.1',
-      TUTTI_SERVER_PORT: String(port),
-      TUTTI_SERVER_LOG_LEVEL: 'error',
-      TUTTI_MEDIA_NUM_WORKERS: String(opts.numWorkers ?? 1),
-      TUTTI_MEDIA_LISTEN_IP: '127.0.0.1',
-      TUTTI_ROOMS_MAX_CAPACITY: '1000',
-      TUTTI_DATA_DIR: dataDir,
-      ...opts.env,
+  const nodeArgs = opts.inspect ? ['--inspect=127.0.0.1:0'] : [];
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, path.join(REPO, 'server/src/main.ts')],
+    {
+      cwd: REPO,
+      env: {
+        ...process.env,
+        TUTTI_SERVER_HOST: '127.0.0.1',
+        TUTTI_SERVER_PORT: String(port),
+        TUTTI_SERVER_LOG_LEVEL: 'error',
+        TUTTI_MEDIA_NUM_WORKERS: String(opts.numWorkers ?? 1),
+        TUTTI_MEDIA_LISTEN_IP: '127.0.0.1',
+        TUTTI_ROOMS_MAX_CAPACITY: '1000',
+        TUTTI_DATA_DIR: dataDir,
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   // Server logs go to our stderr, except the shutdown chatter once stop() was called.
   let stopping = false;
+  let inspectorUrl: string | undefined;
   const forward = (chunk: Buffer): void => {
+    const text = chunk.toString();
+    const m = /Debugger listening on (ws:\/\/\S+)/.exec(text);
+    if (m) {
+      inspectorUrl = m[1];
+      return;
+    }
+    if (/Debugger|inspector|nodejs\.org\/en\/docs\/inspector/.test(text)) return;
     if (!stopping) process.stderr.write(chunk);
   };
   child.stdout?.on('data', forward);
@@ -87,6 +102,10 @@ export async function startTuttiServer(
     wsUrl: `ws://127.0.0.1:${port}/ws`,
     pid: child.pid ?? 0,
     workerPids,
+    gcHeapUsed: () => {
+      if (!inspectorUrl) return Promise.reject(new Error('server not started with inspect: true'));
+      return inspectorHeapAfterGc(inspectorUrl);
+    },
     async stop() {
       stopping = true;
       if (child.exitCode === null) {
@@ -98,4 +117,31 @@ export async function startTuttiServer(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Over the V8 inspector protocol: HeapProfiler.collectGarbage, then Runtime.getHeapUsage. */
+function inspectorHeapAfterGc(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const timer = setTimeout(() => {
+      ws.close();
+      reject(new Error('inspector: no answer'));
+    }, 20_000);
+    ws.addEventListener('open', () => {
+      ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+    });
+    ws.addEventListener('message', (ev) => {
+      const msg = JSON.parse(String(ev.data)) as { id?: number; result?: { usedSize?: number } };
+      if (msg.id === 1) ws.send(JSON.stringify({ id: 2, method: 'Runtime.getHeapUsage' }));
+      else if (msg.id === 2) {
+        clearTimeout(timer);
+        ws.close();
+        resolve(msg.result?.usedSize ?? NaN);
+      }
+    });
+    ws.addEventListener('error', () => {
+      clearTimeout(timer);
+      reject(new Error('inspector: connection failed'));
+    });
+  });
 }
