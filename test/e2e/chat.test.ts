@@ -221,13 +221,15 @@ describe('chat and files between browsers', () => {
       offline: false,
       latency: 20,
       downloadThroughput: -1,
-      uploadThroughput: 150 * 1024,
+      uploadThroughput: 100 * 1024,
     });
     try {
       await alice.page.getByTestId('file-input').setInputFiles({
         name: 'slow.pdf',
         mimeType: 'application/pdf',
-        buffer: Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(900 * 1024)]),
+        // Large enough that loopback socket buffers cannot swallow the body before the
+        // throttle bites: the upload must still be running when cancel is clicked.
+        buffer: Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(8 * 1024 * 1024)]),
       });
       const progress = alice.page.getByTestId('upload-progress');
       await progress.waitFor({ timeout: 10_000 });
