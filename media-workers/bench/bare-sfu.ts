@@ -4,8 +4,11 @@
 // (sequence gaps per consumer SSRC) and worker CPU (/proc/<pid>/stat), and
 // reports consumers per worker core at <= 1% loss.
 //
-//   node media-workers/bench/bare-sfu.ts [--worker-bin PATH] [--start 50] [--factor 1.4]
-//        [--max 5000] [--measure 3] [--label NAME]
+//   node media-workers/bench/bare-sfu.ts [--worker-bin PATH] [--start 100] [--factor 1.25]
+//        [--max 5000] [--measure 3] [--sample 10] [--label NAME]
+// Only every --sample'th consumer sends to the counting sink; the others send to
+// a closed port on 127.0.0.1 (the kernel drops them) so that a Node sink does not
+// cap the measurement. The worker does the same work for both.
 // Worker binary: --worker-bin, else MEDIASOUP_WORKER_BIN, else media-workers/bin/mediasoup-worker.
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
@@ -21,11 +24,12 @@ import type { types as ms } from 'mediasoup';
 const { values: opt } = parseArgs({
   options: {
     'worker-bin': { type: 'string' },
-    start: { type: 'string', default: '50' },
-    factor: { type: 'string', default: '1.4' },
+    start: { type: 'string', default: '100' },
+    factor: { type: 'string', default: '1.25' },
     max: { type: 'string', default: '5000' },
     measure: { type: 'string', default: '3' },
     label: { type: 'string', default: '' },
+    sample: { type: 'string', default: '10' },
   },
 });
 
@@ -36,6 +40,7 @@ const workerBin = realpathSync(
     join(here, '..', 'bin', 'mediasoup-worker'),
 );
 const MEASURE_S = Number(opt.measure);
+const SAMPLE = Math.max(1, Number(opt.sample));
 const PACKET_INTERVAL_MS = 20; // 50 packets/s
 const PAYLOAD_BYTES = 1238; // + 12 byte header: 1250 B * 50/s = 500 kbps
 const PRODUCER_SSRC = 0x1234abcd;
@@ -104,8 +109,11 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]); // utime + stime
 }
 
+let generatorSent = (): number => 0;
+
 /** Synthetic VP8: one packet per frame, a key frame every second. */
 function startGenerator(port: number): () => void {
+  generatorSent = () => sent;
   const sock = createSocket('udp4');
   const packet = Buffer.alloc(12 + PAYLOAD_BYTES, 0xab);
   packet[0] = 0x80;
@@ -182,8 +190,20 @@ async function main(): Promise<void> {
   });
   const stopGenerator = startGenerator(ingress.tuple.localPort);
 
+  // A port nobody listens on: bind, note it, close.
+  const blackholePort = await new Promise<number>((resolve) => {
+    const s = createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
   const consumers: ms.Consumer[] = [];
+  const sampled: ms.Consumer[] = [];
+  let created = 0;
   async function addConsumer(): Promise<void> {
+    const counted = created++ % SAMPLE === 0;
     const t = await router.createPlainTransport({
       listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
       rtcpMux: true,
@@ -193,27 +213,32 @@ async function main(): Promise<void> {
     });
     await t.connect({
       ip: '127.0.0.1',
-      port: sink.port,
+      port: counted ? sink.port : blackholePort,
       srtpParameters: {
         cryptoSuite: 'AES_CM_128_HMAC_SHA1_80',
         keyBase64: randomBytes(30).toString('base64'),
       },
     });
-    consumers.push(await t.consume({ producerId: producer.id, rtpCapabilities: consumerCaps }));
+    const consumer = await t.consume({ producerId: producer.id, rtpCapabilities: consumerCaps });
+    consumers.push(consumer);
+    if (counted) sampled.push(consumer);
   }
 
   console.log(`worker ${workerBin} pid ${worker.pid}${opt.label ? ` [${opt.label}]` : ''}`);
   console.log('consumers  loss%   workerCPU%  Mbit/s out');
   const results: { n: number; loss: number; cpu: number }[] = [];
   let n = Number(opt.start);
-  while (n <= Number(opt.max)) {
-    while (consumers.length < n) await addConsumer();
-    await sleep(2000); // key frame + steady state for new consumers
-    const ssrcs = new Set(consumers.map((c) => c.rtpParameters.encodings![0]!.ssrc!));
+  async function measure(): Promise<{ loss: number; cpu: number; mbps: number }> {
+    const ssrcs = sampled.map((c) => c.rtpParameters.encodings![0]!.ssrc!);
+    // Sink windows trail generator windows by 100 ms (the forwarding latency).
+    const g0 = generatorSent();
+    await sleep(100);
     const s0 = await sink.snapshot();
     const c0 = cpuTicks(worker.pid);
     const t0 = performance.now();
-    await sleep(MEASURE_S * 1000);
+    await sleep(MEASURE_S * 1000 - 100);
+    const g1 = generatorSent();
+    await sleep(100);
     const s1 = await sink.snapshot();
     const c1 = cpuTicks(worker.pid);
     const dt = (performance.now() - t0) / 1000;
@@ -229,14 +254,38 @@ async function main(): Promise<void> {
       expected += b.maxExt - (a?.maxExt ?? b.maxExt - b.count);
       received += b.count - (a?.count ?? 0);
     }
-    const loss = expected > 0 ? Math.max(0, 1 - received / expected) * 100 : 100;
-    const cpu = ((c1 - c0) / CLK_TCK / dt) * 100;
-    const mbps = (received * (12 + PAYLOAD_BYTES + 10) * 8) / dt / 1e6;
-    results.push({ n, loss, cpu });
+    // Gaps catch drops; a worker falling behind shows first as a delivery
+    // deficit against what the generator sent (packets queue, then drop).
+    const gapLoss = expected > 0 ? Math.max(0, 1 - received / expected) : 1;
+    const deficit = Math.max(0, 1 - received / (ssrcs.length * (g1 - g0)));
+    return {
+      loss: Math.max(gapLoss, deficit) * 100,
+      cpu: ((c1 - c0) / CLK_TCK / dt) * 100,
+      mbps:
+        (received * (consumers.length / ssrcs.length) * (12 + PAYLOAD_BYTES + 10) * 8) / dt / 1e6,
+    };
+  }
+
+  while (n <= Number(opt.max)) {
+    while (consumers.length < n) {
+      const batch = Math.min(50, n - consumers.length);
+      await Promise.all(Array.from({ length: batch }, () => addConsumer()));
+    }
+    await sleep(2000); // key frame + steady state for new consumers
+    let m = await measure();
+    // On a shared host, loss while the worker is far from busy is the host
+    // (generator/sink starved), not the worker: measure that step again.
+    for (let retry = 0; retry < 2 && m.loss > 1 && m.cpu < 60; retry++) {
+      console.log(
+        `${String(n).padStart(9)}  ${m.loss.toFixed(2).padStart(5)}  (worker at ${m.cpu.toFixed(0)}%: host noise, again)`,
+      );
+      m = await measure();
+    }
+    results.push({ n, loss: m.loss, cpu: m.cpu });
     console.log(
-      `${String(n).padStart(9)}  ${loss.toFixed(2).padStart(5)}  ${cpu.toFixed(1).padStart(10)}  ${mbps.toFixed(1).padStart(10)}`,
+      `${String(n).padStart(9)}  ${m.loss.toFixed(2).padStart(5)}  ${m.cpu.toFixed(1).padStart(10)}  ${m.mbps.toFixed(1).padStart(10)}`,
     );
-    if (loss > 1 || cpu > 97) break;
+    if (m.loss > 1 || m.cpu > 92) break; // a saturated worker only adds queueing
     n = Math.max(n + 1, Math.round(n * Number(opt.factor)));
   }
 
