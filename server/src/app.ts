@@ -68,6 +68,10 @@ export async function buildApp(
     logger: opts.logger ?? { level: config.server.logLevel },
     trustProxy: config.server.trustProxy,
     bodyLimit: 1024 * 1024,
+    // close() must not wait for sockets browsers leave open: pre-connected ones that never
+    // send a request (Node drops them only at headersTimeout, ~60 s) and idle keep-alives.
+    // Members were told room.closed in preClose; WebSockets are handled by the signaling plugin.
+    forceCloseConnections: true,
   });
 
   const ownsPool = !opts.workerPool;

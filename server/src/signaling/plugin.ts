@@ -17,6 +17,11 @@ export interface SignalingOptions {
   rateLimit: { requestsPerSecond: number; requestBurst: number };
 }
 
+/** How long shutdown waits for WebSocket close handshakes before cutting the sockets. */
+const CLOSE_GRACE_MS = 500;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 const RATE_LIMITED_REASON = 'RATE_LIMITED: too many requests; slow down';
 
 /**
@@ -42,8 +47,15 @@ export const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (
   });
 
   app.addHook('preClose', async () => {
-    // The rooms tell their members first (app.ts onClose); then drop every socket.
+    // The rooms tell their members first (app.ts preClose); then drop every socket.
     connections.close();
+    // A client that never answers the close handshake would hold server.close() for ws's
+    // 30 s close timeout: give the handshakes a moment, then cut what is left.
+    const clients = app.websocketServer.clients;
+    if (clients.size === 0) return;
+    const deadline = Date.now() + CLOSE_GRACE_MS;
+    while (clients.size > 0 && Date.now() < deadline) await sleep(25);
+    for (const client of clients) client.terminate();
   });
 
   app.get('/ws', { websocket: true }, (socket, req) => {
