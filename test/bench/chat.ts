@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { percentile } from '../load/controller.ts';
 import { CpuMeter, machineBusyMs, machineInfo, procRssBytes } from '../load/cpu.ts';
@@ -84,6 +85,9 @@ try {
   // Messages: RATE per second in all, round-robin over the peers, paced every 5 ms.
   const meter = new CpuMeter([server.pid, process.pid, ...server.workerPids]);
   const busy0 = machineBusyMs();
+  // This process's own event-loop stalls: a tail that shows here is the peers', not the server's.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   const t0 = performance.now();
   let sent = 0;
   let errors = 0;
@@ -110,6 +114,7 @@ try {
   const tailEnd = performance.now() + 5000;
   while (received < expected && performance.now() < tailEnd) await sleep(50);
   const [serverCpu = 0, botCpu = 0] = meter.sample();
+  loopDelay.disable();
   const otherCpu = Math.max(
     0,
     (machineBusyMs() - busy0) / (performance.now() - t0) - serverCpu - botCpu,
@@ -127,6 +132,9 @@ try {
   console.log(
     `[bench:chat] latency p90 ${percentile(lat, 90).toFixed(1)} ms, p95 ${percentile(lat, 95).toFixed(1)} ms; ` +
       `chat.send acknowledged p50 ${percentile(acks, 50).toFixed(1)} ms, p99 ${percentile(acks, 99).toFixed(1)} ms`,
+  );
+  console.log(
+    `[bench:chat] peers' own event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,
   );
   console.log(
     `[bench:chat] CPU: server Node ${(serverCpu * 100).toFixed(0)}% of a core, peers (this process) ${(botCpu * 100).toFixed(0)}%, other work on the machine ${(otherCpu * 100).toFixed(0)}%`,

@@ -53,7 +53,8 @@ async function runBare(): Promise<RampResult> {
   const sfu = await BareSfu.start((peer, c) => bots.askNewConsumer(peer, c));
   bots.attachBare(sfu);
   try {
-    return await ramp(bots, [sfu.worker.pid], undefined, { ...base, label: 'bare' });
+    // The "server" of the baseline is this process: it hosts mediasoup's Node side.
+    return await ramp(bots, [sfu.worker.pid], process.pid, { ...base, label: 'bare' });
   } finally {
     await bots.stop();
     sfu.close();
