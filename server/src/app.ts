@@ -16,7 +16,12 @@ import { roomsHttpPlugin } from './http/rooms.ts';
 import { staticPlugin } from './http/static.ts';
 import { roomHandlers } from './rooms/handlers.ts';
 import type { Peer } from './rooms/Peer.ts';
-import { RoomRegistry, type PeerLeftHook, type RoomDeletedHook } from './rooms/RoomRegistry.ts';
+import {
+  RoomRegistry,
+  type PeerDisconnectedHook,
+  type PeerLeftHook,
+  type RoomDeletedHook,
+} from './rooms/RoomRegistry.ts';
 import type { HandlerTable } from './signaling/handlers.ts';
 import { signalingPlugin } from './signaling/plugin.ts';
 import { openDatabase, SqliteRoomStore, type RoomStore } from './store/RoomStore.ts';
@@ -39,6 +44,8 @@ export interface TuttiServices {
   onRoomDeleted(hook: RoomDeletedHook): void;
   /** Runs after a member left its room (leave, disconnect). */
   onPeerLeft(hook: PeerLeftHook): void;
+  /** Runs after a signaling connection closed: forget per-connection state (rate limits…). */
+  onPeerDisconnected(hook: PeerDisconnectedHook): void;
   /** Supplies room.join's `history` (the chat concern sets it). */
   setJoinHistory(fn: (roomId: string, peer: Peer) => Promise<ChatMessage[]> | ChatMessage[]): void;
 }
@@ -108,6 +115,7 @@ export async function buildApp(
     connections: undefined,
     onRoomDeleted: (hook) => rooms.onRoomDeleted(hook),
     onPeerLeft: (hook) => rooms.onPeerLeft(hook),
+    onPeerDisconnected: (hook) => rooms.onPeerDisconnected(hook),
     setJoinHistory: (fn) => {
       joinHistory = fn;
     },

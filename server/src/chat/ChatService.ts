@@ -125,7 +125,8 @@ export class ChatService {
     return this.#store.findFile(roomId, fileId)?.file;
   }
 
-  peerLeft(peerId: string): void {
+  /** The peer's socket closed: its rate bucket can go (a leave alone keeps it). */
+  peerDisconnected(peerId: string): void {
     this.#limiter.forget(peerId);
   }
 

@@ -35,7 +35,7 @@ export class RateLimiter {
     for (const [key, b] of this.#buckets) if (now - b.at >= full) this.#buckets.delete(key);
   }
 
-  /** Forget a key (peer left) so the map does not grow with every connection ever seen. */
+  /** Forget a key (its connection closed) so the map does not grow with every connection ever seen. */
   forget(key: string): void {
     this.#buckets.delete(key);
   }

@@ -46,7 +46,8 @@ export async function setupSharing(services: TuttiServices): Promise<Sharing> {
   // Read in the same tick the peer was admitted: earlier messages are in this page,
   // later ones reach the peer as chat.message.
   services.setJoinHistory((_roomId, peer) => chat.historyOnJoin(peer));
-  services.onPeerLeft((peer) => chat.peerLeft(peer.id));
+  // The chat rate is per connection: leaving and re-joining must not reset it.
+  services.onPeerDisconnected((peer) => chat.peerDisconnected(peer.id));
   services.onRoomDeleted(async (roomId) => {
     chat.deleteRoom(roomId);
     await files.deleteRoom(roomId);

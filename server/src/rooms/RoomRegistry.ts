@@ -18,6 +18,7 @@ import {
 
 export type RoomDeletedHook = (roomId: string) => void | Promise<void>;
 export type PeerLeftHook = (peer: Peer, roomId: string) => void;
+export type PeerDisconnectedHook = (peer: Peer) => void;
 
 export interface RoomChanges {
   name?: string | undefined;
@@ -48,6 +49,7 @@ export class RoomRegistry {
   readonly #createLimiter: KeyedRateLimiter;
   readonly #deletedHooks: RoomDeletedHook[] = [];
   readonly #peerLeftHooks: PeerLeftHook[] = [];
+  readonly #disconnectedHooks: PeerDisconnectedHook[] = [];
   #lobbyTimer: NodeJS.Timeout | undefined;
   #cleanupTimer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -90,6 +92,11 @@ export class RoomRegistry {
   /** Runs after a member left a room (leave, disconnect, room closing). */
   onPeerLeft(hook: PeerLeftHook): void {
     this.#peerLeftHooks.push(hook);
+  }
+
+  /** Runs after a signaling connection closed (after it left its room, if any). */
+  onPeerDisconnected(hook: PeerDisconnectedHook): void {
+    this.#disconnectedHooks.push(hook);
   }
 
   // ── Queries ─────────────────────────────────────────────────────────────────────────
@@ -281,6 +288,13 @@ export class RoomRegistry {
   peerClosed(peer: Peer): void {
     this.unsubscribeLobby(peer);
     this.leave(peer);
+    for (const hook of this.#disconnectedHooks) {
+      try {
+        hook(peer);
+      } catch (err) {
+        this.#deps.log.error({ err, peerId: peer.id }, 'onPeerDisconnected hook failed');
+      }
+    }
   }
 
   // ── Lobby ───────────────────────────────────────────────────────────────────────────

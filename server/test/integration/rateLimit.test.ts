@@ -64,3 +64,34 @@ test('room.create is capped per address, over protoo and HTTP alike', async () =
     await s.stop();
   }
 });
+
+test('chat rate limit survives leave + re-join on the same connection', async () => {
+  // Burst 3, refills one message every 10 s: nothing refills during the test.
+  const s = await startTestServer({ chat: { ratePerSecond: 0.1, burst: 3 } });
+  try {
+    const owner = await connectSignaling(s.wsUrl);
+    const { room } = await owner.request('room.create', { name: 'Chatty' });
+    owner.close();
+    const c = await connectSignaling(s.wsUrl);
+    await c.request('room.join', { roomId: room.id, nickname: 'talker' });
+    for (let i = 0; i < 3; i++) await c.request('chat.send', { text: `m${i}` });
+    assert.equal(await rejectCode(c.request('chat.send', { text: 'too many' })), 'RATE_LIMITED');
+    // Leaving and joining again (same socket) does not reset the bucket…
+    await c.request('room.leave', {});
+    await c.request('room.join', { roomId: room.id, nickname: 'talker' });
+    assert.equal(await rejectCode(c.request('chat.send', { text: 'again' })), 'RATE_LIMITED');
+    const history = await c.request('chat.history', {});
+    assert.deepEqual(
+      history.messages.map((m) => m.text),
+      ['m0', 'm1', 'm2'],
+    );
+    // …while a new connection has its own.
+    c.close();
+    const fresh = await connectSignaling(s.wsUrl);
+    await fresh.request('room.join', { roomId: room.id, nickname: 'talker' });
+    await fresh.request('chat.send', { text: 'new socket' });
+    fresh.close();
+  } finally {
+    await s.stop();
+  }
+});
