@@ -461,7 +461,7 @@ export class Room extends EventEmitter<RoomEvents> {
     for (const other of this.#members.values()) {
       if (other === member) continue;
       for (const producer of other.media.producers.values()) {
-        void this.#createConsumer(member, other, producer);
+        this.#startConsumer(member, other, producer);
       }
     }
   }
@@ -532,7 +532,7 @@ export class Room extends EventEmitter<RoomEvents> {
     }
     this.#refreshState(member);
     for (const other of this.#members.values()) {
-      if (other !== member) void this.#createConsumer(other, member, producer);
+      if (other !== member) this.#startConsumer(other, member, producer);
     }
     return producer.id;
   }
@@ -554,8 +554,7 @@ export class Room extends EventEmitter<RoomEvents> {
   async pauseProducer(peerId: string, producerId: string, pause: boolean): Promise<void> {
     const member = this.#member(peerId);
     const p = this.#producer(member, producerId);
-    if (pause) await p.pause();
-    else await p.resume();
+    await whileOpen(p, 'producer', () => (pause ? p.pause() : p.resume()));
     this.#refreshState(member);
   }
 
@@ -567,8 +566,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
   async pauseConsumer(peerId: string, consumerId: string, pause: boolean): Promise<void> {
     const c = this.#consumer(this.#member(peerId), consumerId);
-    if (pause) await c.pause();
-    else await c.resume();
+    await whileOpen(c, 'consumer', () => (pause ? c.pause() : c.resume()));
   }
 
   async setConsumerPreferredLayers(
@@ -579,8 +577,10 @@ export class Room extends EventEmitter<RoomEvents> {
   ): Promise<void> {
     const c = this.#consumer(this.#member(peerId), consumerId);
     if (c.type !== 'simulcast' && c.type !== 'svc') return; // Nothing to choose from.
-    await c.setPreferredLayers(
-      temporalLayer === undefined ? { spatialLayer } : { spatialLayer, temporalLayer },
+    await whileOpen(c, 'consumer', () =>
+      c.setPreferredLayers(
+        temporalLayer === undefined ? { spatialLayer } : { spatialLayer, temporalLayer },
+      ),
     );
   }
 
@@ -616,6 +616,20 @@ export class Room extends EventEmitter<RoomEvents> {
     if (info.mic === next.mic && info.camera === next.camera && info.screen === next.screen) return;
     Object.assign(info, next);
     this.broadcast('room.peerUpdated', { peer: { ...info } });
+  }
+
+  /** Fire-and-forget consumer creation: a failure is logged, never an unhandled rejection. */
+  #startConsumer(
+    consumerMember: Member,
+    producerMember: Member,
+    producer: Producer<ProducerAppData>,
+  ): void {
+    this.#createConsumer(consumerMember, producerMember, producer).catch((err: unknown) => {
+      this.#deps.log.error(
+        { err, roomId: this.id, peerId: consumerMember.peer.id, producerId: producer.id },
+        'could not create consumer',
+      );
+    });
   }
 
   async #createConsumer(
@@ -760,6 +774,28 @@ export class Room extends EventEmitter<RoomEvents> {
       gone(false);
       if (answered && wasOurs) tellClosed();
     }
+  }
+}
+
+/**
+ * Runs a worker call on a producer/consumer that may close while it runs (its producer
+ * closed, its transport was replaced, the member left, the worker died): the object is
+ * gone then — NOT_FOUND, like asking for an unknown id — rather than an internal error.
+ */
+async function whileOpen(
+  obj: { readonly closed: boolean },
+  what: 'producer' | 'consumer',
+  fn: () => Promise<void>,
+): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    // The worker may answer "not found" before its close notification reached us; a dead
+    // worker aborts pending requests. Both mean the object is gone.
+    const gone =
+      err instanceof Error && (err.name === 'NotFoundError' || err.name === 'WorkerClosedError');
+    if (obj.closed || gone) throw new TuttiError('NOT_FOUND', `${what} not found`);
+    throw err;
   }
 }
 

@@ -5,6 +5,17 @@ import { startTestServer, type TestServer } from '../../../test/helpers/startSer
 import { trackMedia, type MediaTracker } from '../helpers/mediaTracker.ts';
 import { joinBot, opusParams, sleep, type Bot } from './bot.ts';
 
+/** The stable code of a rejected Room call (TuttiError.code), or a description. */
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' ? code : `no code: ${String(err)}`;
+  }
+  return 'resolved';
+}
+
 // Requests racing each other on one connection (leave/join while media requests are in
 // flight, duplicate produce/createTransport, the producer closing while the client is
 // still creating its consumer). The mediasoup objects left open are counted through
@@ -165,5 +176,56 @@ describe('races (real worker)', () => {
     const paused = b.client.notifications.find((n) => n.method === 'media.consumerPaused')!;
     assert.ok(answeredAt > 0, 'consumerPaused arrived before the client answered newConsumer');
     assert.ok(paused.at >= answeredAt);
+  });
+
+  test('consumer closing mid-call: pause/resume/setConsumerPreferredLayers answer NOT_FOUND', async () => {
+    const id = await room('Closing consumer');
+    const a = await bot(id, 'a');
+    const b = await bot(id, 'b');
+    await a.setupMedia();
+    await b.setupMedia();
+    const r = s.app.tutti.rooms.get(id)!;
+    const calls = {
+      pause: (c: string) => r.pauseConsumer(b.join.self.id, c, true),
+      resume: (c: string) => r.pauseConsumer(b.join.self.id, c, false),
+      layers: (c: string) => r.setConsumerPreferredLayers(b.join.self.id, c, 0, undefined),
+    };
+    let n = 0;
+    for (const [name, call] of Object.entries(calls)) {
+      const cam = await a.produce('camera');
+      const [consumer] = (await b.waitConsumers(++n)).slice(-1);
+      assert.equal(consumer!.producerId, cam);
+      // The producer closes; the worker closes b's consumer, but the server learns that
+      // only from the worker's notification: the call below still reaches the worker.
+      r.closeProducer(a.join.self.id, cam);
+      assert.equal(await codeOf(call(consumer!.id)), 'NOT_FOUND', name);
+    }
+  });
+});
+
+describe('worker dying mid-call', () => {
+  test('pauseProducer/resumeProducer answer NOT_FOUND when the producer goes with its worker', async () => {
+    const s = await startTestServer();
+    const bots: Bot[] = [];
+    try {
+      const owner = await connectSignaling(s.wsUrl);
+      const { room } = await owner.request('room.create', { name: 'Dying worker' });
+      owner.close();
+      const a = await joinBot(s.wsUrl, room.id, 'a');
+      bots.push(a);
+      await a.setupMedia();
+      const mic = await a.produce('mic');
+      const r = s.app.tutti.rooms.get(room.id)!;
+      const pid = r.routerWorkerPid!;
+      // Freeze the worker so the request is surely pending, then kill it.
+      process.kill(pid, 'SIGSTOP');
+      const paused = r.pauseProducer(a.join.self.id, mic, true);
+      await sleep(50);
+      process.kill(pid, 'SIGKILL');
+      assert.equal(await codeOf(paused), 'NOT_FOUND');
+    } finally {
+      for (const b of bots) b.client.close();
+      await s.stop();
+    }
   });
 });
