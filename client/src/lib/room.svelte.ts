@@ -121,8 +121,8 @@ export class RoomSession {
   }
 
   /**
-   * Who to highlight: the server's dominant speaker; before the first such event reached
-   * us (it is only sent on changes), the loudest voice from the audio levels.
+   * Who to highlight: the server's dominant speaker (sent on changes and once after
+   * media.ready); while there is none, the loudest voice from the audio levels.
    */
   get speaker(): string | null {
     if (this.activeSpeaker) return this.activeSpeaker;

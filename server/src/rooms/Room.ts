@@ -116,6 +116,8 @@ export class Room extends EventEmitter<RoomEvents> {
   /** Joins between password check and admission; keeps the router from being closed under them. */
   #pendingJoins = 0;
   #closed = false;
+  /** The dominant speaker (ActiveSpeakerObserver) and the mic producer it was detected on. */
+  #speaker: { peerId: string; producerId: string } | undefined;
 
   constructor(record: RoomRecord, deps: RoomDeps) {
     super();
@@ -294,7 +296,10 @@ export class Room extends EventEmitter<RoomEvents> {
     const state: MediaState = { router, activeSpeaker, audioLevels };
 
     activeSpeaker.on('dominantspeaker', ({ producer }) => {
+      if (this.#media !== state || producer.closed) return;
       const peerId = (producer.appData as ProducerAppData).peerId;
+      if (!this.#members.has(peerId)) return;
+      this.#speaker = { peerId, producerId: producer.id };
       this.broadcast('media.activeSpeaker', { peerId });
     });
     audioLevels.on('volumes', (volumes) => {
@@ -321,12 +326,14 @@ export class Room extends EventEmitter<RoomEvents> {
   #closeMedia(): void {
     const media = this.#media;
     this.#media = undefined;
+    this.#speaker = undefined;
     if (media && !media.router.closed) media.router.close();
   }
 
   async #onWorkerClosed(router: Router): Promise<void> {
     if (this.#media?.router !== router) return;
     this.#media = undefined;
+    this.#speaker = undefined;
     this.#deps.log.warn({ roomId: this.id }, 'worker of this room died, moving its media');
     // Everything media died with the worker; start every member from scratch.
     for (const m of this.#members.values()) {
@@ -453,6 +460,9 @@ export class Room extends EventEmitter<RoomEvents> {
     }
     member.media.rtpCapabilities = rtpCapabilities;
     this.#consumeAll(member);
+    // media.activeSpeaker is sent on changes only: tell a newcomer who is speaking now.
+    if (this.#speaker)
+      void member.peer.notify('media.activeSpeaker', { peerId: this.#speaker.peerId });
   }
 
   /** Creates consumers for every producer of the other members (skips ones it already has). */
@@ -516,6 +526,11 @@ export class Room extends EventEmitter<RoomEvents> {
     }
     media.producers.set(producer.id, producer);
     const onGone = () => {
+      if (this.#speaker?.producerId === producer.id) {
+        // The dominant speaker's mic went away (closed, speaker left, worker died).
+        this.#speaker = undefined;
+        this.broadcast('media.activeSpeaker', { peerId: null });
+      }
       if (media.producers.delete(producer.id)) this.#refreshState(member);
     };
     producer.on('transportclose', onGone);
