@@ -233,5 +233,9 @@ if (a.json) {
     }),
   );
 }
+if (interrupted) {
+  console.log('load: interrupted (numbers above cover the time it ran)');
+  process.exit(130);
+}
 console.log(ok ? 'load: OK' : 'load: FAILED (see above)');
 process.exit(ok ? 0 : 1);

@@ -57,6 +57,20 @@ test('a key frame request makes the next frame a key frame, timing unchanged', (
   assert.equal((next.readUInt32BE(4) - lastTs) >>> 0, 3000);
 });
 
+test('forced key frames are at most one per 300 ms; a request in between waits', () => {
+  const v = loadVp8Fixture();
+  const s = new RtpStream(v, 7, 96);
+  const sink = (): void => undefined;
+  s.pump(100, sink);
+  s.requestKeyframe();
+  s.pump(200, sink);
+  assert.equal(s.keyframeJumps, 1);
+  s.requestKeyframe();
+  s.requestKeyframe();
+  s.pump(500, sink); // same wall-clock instant: still inside the 300 ms interval
+  assert.equal(s.keyframeJumps, 1);
+});
+
 test('receive stats count loss from sequence gaps across the 16-bit wrap', () => {
   const r = new RtpReceiveStats();
   const pkt = (seq: number): Buffer => {

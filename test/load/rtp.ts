@@ -136,7 +136,8 @@ export class RtpStream {
   private offsetMs = 0;
   private offsetTicks = 0;
   private index = 0;
-  private keyframeWanted = false;
+  /** performance.now() from which the next frame must be a key frame; undefined: none asked. */
+  private keyframeDueAt: number | undefined;
   private lastForcedKeyframeAt = -Infinity;
   private readonly keyframes: number[];
   sentPackets = 0;
@@ -154,14 +155,13 @@ export class RtpStream {
 
   /**
    * PLI/FIR from the SFU: the next frame sent will be a key frame. Like libwebrtc's encoder
-   * feedback, at most one forced key frame per MIN_KEYFRAME_INTERVAL_MS: without that, loss
-   * → PLI → key frame bursts → more loss feeds on itself under load.
+   * feedback, at most one forced key frame per MIN_KEYFRAME_INTERVAL_MS (without that, loss
+   * → PLI → key frame bursts → more loss feeds on itself under load); a request inside that
+   * interval is served when it ends, and requests waiting together share one key frame.
    */
   requestKeyframe(now = performance.now()): void {
-    if (this.keyframes.length === 0) return;
-    if (now - this.lastForcedKeyframeAt < MIN_KEYFRAME_INTERVAL_MS) return;
-    this.lastForcedKeyframeAt = now;
-    this.keyframeWanted = true;
+    if (this.keyframes.length === 0 || this.keyframeDueAt !== undefined) return;
+    this.keyframeDueAt = Math.max(now, this.lastForcedKeyframeAt + MIN_KEYFRAME_INTERVAL_MS);
   }
 
   /** Calls send() for every packet due at elapsedMs since the stream started. */
@@ -171,18 +171,23 @@ export class RtpStream {
       let p = packets[this.index]!;
       if (this.offsetMs + p.atMs > elapsedMs) return;
       const frameStart = this.index === 0 || packets[this.index - 1]!.marker;
-      if (this.keyframeWanted && frameStart) {
-        this.keyframeWanted = false;
-        if (!p.keyframeStart) {
-          // Jump: the key frame takes this frame's slot in time and timestamp.
-          const k = this.keyframes.find((i) => i > this.index) ?? this.keyframes[0]!;
-          const kp = packets[k]!;
-          this.offsetMs += p.atMs - kp.atMs;
-          this.offsetTicks += p.ts - kp.ts;
-          this.index = k;
-          p = kp;
-          this.keyframeJumps++;
-        }
+      if (p.keyframeStart) {
+        this.keyframeDueAt = undefined; // a natural key frame answers any request
+      } else if (
+        this.keyframeDueAt !== undefined &&
+        frameStart &&
+        performance.now() >= this.keyframeDueAt
+      ) {
+        this.keyframeDueAt = undefined;
+        this.lastForcedKeyframeAt = performance.now();
+        // Jump: the key frame takes this frame's slot in time and timestamp.
+        const k = this.keyframes.find((i) => i > this.index) ?? this.keyframes[0]!;
+        const kp = packets[k]!;
+        this.offsetMs += p.atMs - kp.atMs;
+        this.offsetTicks += p.ts - kp.ts;
+        this.index = k;
+        p = kp;
+        this.keyframeJumps++;
       }
       const out = Buffer.allocUnsafe(12 + p.payload.length);
       out[0] = 0x80;
