@@ -22,6 +22,8 @@ const { values: args } = parseArgs({
     joins: { type: 'string', default: '20' },
     publishers: { type: 'string', default: '2' },
     chromium: { type: 'string', default: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' },
+    /** Join without starting the local camera and microphone (the client's autoMedia off). */
+    'no-local-media': { type: 'boolean', default: false },
   },
 });
 const JOINS = Math.min(200, Math.max(1, Number(args.joins)));
@@ -44,8 +46,26 @@ const CHROMIUM_FLAGS = [
 const PAGE_HOOK = `
 (() => {
   try { localStorage.setItem('tutti.nickname', 'bench-joiner'); } catch {}
-  const marks = { joined: null, frame: null };
+  ${args['no-local-media'] ? "try { localStorage.setItem('tutti.autoMedia', 'off'); } catch {}" : ''}
+  const marks = { joined: null, frame: null, pc: null, connected: null, track: null };
   window.__benchMarks = marks;
+  // Timestamps from the page's own RTCPeerConnections: first created, first transport
+  // connected (ICE + DTLS done), first remote video track.
+  const Native = window.RTCPeerConnection;
+  if (Native) {
+    window.RTCPeerConnection = class extends Native {
+      constructor(...a) {
+        super(...a);
+        if (marks.pc === null) marks.pc = performance.now();
+        this.addEventListener('connectionstatechange', () => {
+          if (this.connectionState === 'connected' && marks.connected === null) marks.connected = performance.now();
+        });
+        this.addEventListener('track', (e) => {
+          if (e.track.kind === 'video' && marks.track === null) marks.track = performance.now();
+        });
+      }
+    };
+  }
   const seen = new WeakSet();
   const onFrame = () => { if (marks.frame === null) marks.frame = performance.now(); };
   const check = () => {
@@ -97,12 +117,16 @@ try {
   });
   if (pub.ok !== PUBLISHERS) throw new Error(`publishers failed: ${pub.errors.join('; ')}`);
   console.log(
-    `[bench:join] room ${roomId} with ${PUBLISHERS} publishers; ${JOINS} joins (+1 warm-up)`,
+    `[bench:join] room ${roomId} with ${PUBLISHERS} publishers; ${JOINS} joins (+1 warm-up)` +
+      (args['no-local-media'] ? '; joiners do not start their own camera/microphone' : ''),
   );
 
   const frameMs: number[] = [];
   const joinedMs: number[] = [];
   const dclMs: number[] = [];
+  const pcMs: number[] = [];
+  const connectedMs: number[] = [];
+  const trackMs: number[] = [];
   let failures = 0;
   const meter = new CpuMeter([...server.workerPids, server.pid, bots.pid]);
   for (let i = 0; i <= JOINS && !interrupted; i++) {
@@ -119,8 +143,17 @@ try {
         { timeout: 15_000, polling: 20 },
       );
       const marks = await page.evaluate(() => {
-        const m = (window as unknown as { __benchMarks: { joined: number | null; frame: number } })
-          .__benchMarks;
+        const m = (
+          window as unknown as {
+            __benchMarks: {
+              joined: number | null;
+              frame: number;
+              pc: number | null;
+              connected: number | null;
+              track: number | null;
+            };
+          }
+        ).__benchMarks;
         const nav = performance.getEntriesByType('navigation')[0] as
           PerformanceNavigationTiming | undefined;
         return { ...m, dcl: nav?.domContentLoadedEventEnd ?? NaN };
@@ -128,6 +161,9 @@ try {
       if (i > 0) {
         frameMs.push(marks.frame);
         dclMs.push(marks.dcl);
+        if (marks.pc !== null) pcMs.push(marks.pc);
+        if (marks.connected !== null) connectedMs.push(marks.connected);
+        if (marks.track !== null) trackMs.push(marks.track);
         if (marks.joined !== null) joinedMs.push(marks.joined);
       }
       process.stdout.write(
@@ -152,6 +188,12 @@ try {
   );
   console.log(
     `[bench:join] navigation → DOMContentLoaded p50 ${percentile(dclMs, 50).toFixed(0)} ms; navigation → room view shown p50 ${percentile(joinedMs, 50).toFixed(0)} ms, p95 ${percentile(joinedMs, 95).toFixed(0)} ms`,
+  );
+  console.log(
+    `[bench:join] p50 from navigation: first RTCPeerConnection ${percentile(pcMs, 50).toFixed(0)} ms, ` +
+      `first remote video track ${percentile(trackMs, 50).toFixed(0)} ms, ` +
+      `first transport connected (ICE + DTLS) ${percentile(connectedMs, 50).toFixed(0)} ms, ` +
+      `first frame ${percentile(frameMs, 50).toFixed(0)} ms`,
   );
   const w = server.workerPids.length;
   console.log(
