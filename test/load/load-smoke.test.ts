@@ -61,12 +61,15 @@ test('load tool smoke: 2 rooms × 1 publisher × 2 subscribers through Tutti', {
       '2',
       '--duration',
       '3',
+      // A smoke test checks that media flows, not capacity: tolerate a busy CI machine.
+      '--max-loss',
+      '5',
     ]);
     assert.ok(r.result, `no JSON result:\n${r.out}`);
     assert.equal(r.result.failed, 0, r.out);
     assert.equal(r.result.expectedStreams, 8);
     assert.equal(r.result.streamsFlowing, 8, r.out);
-    assert.ok(r.result.lossPct <= 1, r.out);
+    assert.ok(r.result.lossPct <= 5, r.out);
     assert.ok(r.result.firstVideoP50 > 0 && r.result.firstVideoP50 < 5000, r.out);
     assert.equal(r.code, 0, r.out);
   } finally {
@@ -75,7 +78,17 @@ test('load tool smoke: 2 rooms × 1 publisher × 2 subscribers through Tutti', {
 });
 
 test('load tool smoke: bare mediasoup baseline', { skip }, async () => {
-  const r = await runLoad(['--bare', '--publishers', '1', '--subscribers', '2', '--duration', '2']);
+  const r = await runLoad([
+    '--bare',
+    '--publishers',
+    '1',
+    '--subscribers',
+    '2',
+    '--duration',
+    '2',
+    '--max-loss',
+    '5',
+  ]);
   assert.ok(r.result, `no JSON result:\n${r.out}`);
   assert.equal(r.result.streamsFlowing, 4, r.out);
   assert.equal(r.code, 0, r.out);
