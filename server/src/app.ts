@@ -12,6 +12,7 @@ import { WorkerPool } from '@tutti/media-workers';
 import { TuttiError, type ChatMessage } from './protocol/index.ts';
 import { setupSharing } from './chat/setupSharing.ts';
 import { healthPlugin } from './http/health.ts';
+import { metricsPlugin } from './http/metrics.ts';
 import { roomsHttpPlugin } from './http/rooms.ts';
 import { staticPlugin } from './http/static.ts';
 import { roomHandlers } from './rooms/handlers.ts';
@@ -134,7 +135,12 @@ export async function buildApp(
   ];
   // HTTP: one Fastify plugin per concern (they reach services through `app.tutti`).
   // Chat/files add e.g. `filesHttpPlugin` here.
-  const httpPlugins: FastifyPluginAsync[] = [roomsHttpPlugin, healthPlugin, sharing.httpPlugin];
+  const httpPlugins: FastifyPluginAsync[] = [
+    roomsHttpPlugin,
+    healthPlugin,
+    metricsPlugin,
+    sharing.httpPlugin,
+  ];
   // ──────────────────────────────────────────────────────────────────────────────────
 
   await app.register(signalingPlugin, { handlerTables, rateLimit: config.signaling });
