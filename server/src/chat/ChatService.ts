@@ -1,6 +1,6 @@
 import type { ChatMessage, SharedFile } from '../protocol/index.ts';
 import { TuttiError } from '../protocol/index.ts';
-import type { Peer } from '../rooms/Peer.ts';
+import { prepareNotification, type Peer, type PreparedNotification } from '../rooms/Peer.ts';
 import type { ChatStore, HistoryPage } from '../store/chatStore.ts';
 import type { ChatBus } from './ChatBus.ts';
 import { RateLimiter } from './RateLimiter.ts';
@@ -13,7 +13,11 @@ export interface ChatRooms {
   member(roomId: string, peerId: string): { id: string; nickname: string } | undefined;
 }
 
-/** Rewrites a message for one recipient (file links carry the recipient's access token). */
+/**
+ * Rewrites a message for one recipient (file links carry the recipient's access token).
+ * Only file messages are personalised: a message without `file` reaches every recipient
+ * as is (its notification is serialized once for the whole room).
+ */
 export type Presenter = (message: ChatMessage, viewerPeerId: string) => ChatMessage;
 
 export interface ChatSettings {
@@ -139,9 +143,28 @@ export class ChatService {
   }
 
   #deliver(message: ChatMessage): void {
+    const to = message.to;
+    if (to) {
+      // Private: the sender and the recipient only.
+      for (const peer of this.#rooms.localMembers(message.roomId)) {
+        if (peer.id !== to.peerId && peer.id !== message.from.peerId) continue;
+        void peer.notify('chat.message', { message: this.#present(message, peer.id) });
+      }
+      return;
+    }
+    if (message.file) {
+      // File links carry each recipient's own access token.
+      for (const peer of this.#rooms.localMembers(message.roomId)) {
+        void peer.notify('chat.message', { message: this.#present(message, peer.id) });
+      }
+      return;
+    }
+    // The same bytes for everyone: serialize once (lazily: a room with no local member
+    // on this node costs nothing).
+    let prepared: PreparedNotification<'chat.message'> | undefined;
     for (const peer of this.#rooms.localMembers(message.roomId)) {
-      if (message.to && peer.id !== message.to.peerId && peer.id !== message.from.peerId) continue;
-      peer.notify('chat.message', { message: this.#present(message, peer.id) });
+      prepared ??= prepareNotification('chat.message', { message });
+      void peer.notifyPrepared(prepared);
     }
   }
 }

@@ -6,6 +6,31 @@ import type {
   ServerRequestMethod,
 } from '../protocol/index.ts';
 
+/** Sends a serialized protoo message as is (our WsTransport). */
+export interface RawSender {
+  sendRaw(text: string): Promise<void>;
+}
+
+/**
+ * A notification serialized once, for sending the same bytes to many peers
+ * (protoo's own notify() would JSON-stringify it again for every recipient).
+ */
+export interface PreparedNotification<M extends NotificationMethod = NotificationMethod> {
+  readonly method: M;
+  readonly data: NotificationMap[M];
+  /** protoo wire format: {"notification":true,"method":…,"data":…} */
+  readonly text: string;
+}
+
+export function prepareNotification<M extends NotificationMethod>(
+  method: M,
+  data: NotificationMap[M],
+): PreparedNotification<M> {
+  // Same shape as protoo's Message.createNotification.
+  const text = JSON.stringify({ notification: true, method, data });
+  return { method, data, text };
+}
+
 /**
  * One signaling connection (a browser tab or a bot). Thin on purpose: it only knows how
  * to talk to its client and which room it sits in; the Room owns everything media.
@@ -17,9 +42,12 @@ export class Peer {
   roomId: string | undefined;
   nickname: string | undefined;
   readonly #signal: ProtooPeer;
+  readonly #raw: RawSender | undefined;
 
-  constructor(signal: ProtooPeer, ip: string) {
+  /** `raw`: the peer's transport, for prepared notifications (else they go through protoo). */
+  constructor(signal: ProtooPeer, ip: string, raw?: RawSender) {
     this.#signal = signal;
+    this.#raw = raw;
     this.id = signal.id;
     this.ip = ip;
   }
@@ -36,6 +64,17 @@ export class Peer {
     if (this.#signal.closed) return Promise.resolve();
     // notify() only fails when the socket is gone; a dead socket is cleaned up by 'close'.
     return this.#signal.notify(method, data).catch(() => {});
+  }
+
+  /**
+   * Like notify(), with a notification serialized once for many recipients: its string
+   * goes to the socket as is. Keeps its order relative to notify() (both hand the frame
+   * to the socket synchronously).
+   */
+  notifyPrepared(prepared: PreparedNotification): Promise<void> {
+    if (this.#signal.closed) return Promise.resolve();
+    if (!this.#raw) return this.#signal.notify(prepared.method, prepared.data).catch(() => {});
+    return this.#raw.sendRaw(prepared.text).catch(() => {});
   }
 
   request<M extends ServerRequestMethod>(

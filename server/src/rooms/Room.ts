@@ -22,7 +22,7 @@ import {
   type TransportOptions,
 } from '../protocol/index.ts';
 import type { RoomRecord } from '../store/RoomStore.ts';
-import type { Peer } from './Peer.ts';
+import { prepareNotification, type Peer, type PreparedNotification } from './Peer.ts';
 import { dedupNickname } from './security.ts';
 
 export interface RoomLogger {
@@ -180,8 +180,12 @@ export class Room extends EventEmitter<RoomEvents> {
     data: NotificationMap[M],
     exceptPeerId?: string,
   ): void {
+    // Serialized once for every recipient.
+    let prepared: PreparedNotification<M> | undefined;
     for (const m of this.#members.values()) {
-      if (m.peer.id !== exceptPeerId) void m.peer.notify(method, data);
+      if (m.peer.id === exceptPeerId) continue;
+      prepared ??= prepareNotification(method, data);
+      void m.peer.notifyPrepared(prepared);
     }
   }
 

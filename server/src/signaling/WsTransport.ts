@@ -72,8 +72,21 @@ export class WsTransport extends EventEmitter {
 
   async send(message: unknown): Promise<void> {
     if (this.#closed || this.#ws.readyState !== WS_OPEN) throw new Error('transport closed');
-    const text = JSON.stringify(message);
-    await new Promise<void>((resolve, reject) => {
+    await this.#sendText(JSON.stringify(message));
+  }
+
+  /**
+   * Sends an already serialized protoo message as is (no JSON.stringify here): a broadcast
+   * serializes once and hands the same string to every socket. Same queue as send(), so
+   * calls keep their order.
+   */
+  async sendRaw(text: string): Promise<void> {
+    if (this.#closed || this.#ws.readyState !== WS_OPEN) throw new Error('transport closed');
+    await this.#sendText(text);
+  }
+
+  #sendText(text: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       try {
         this.#ws.send(text, (err) => (err ? reject(err) : resolve()));
       } catch (err) {

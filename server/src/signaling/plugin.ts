@@ -72,7 +72,7 @@ export const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (
       transport.close();
       return;
     }
-    const peer = new Peer(signal, req.ip);
+    const peer = new Peer(signal, req.ip, transport);
     app.log.debug({ peerId: peer.id, ip: req.ip }, 'signaling connected');
     // Lives and dies with the connection: nothing to clean up.
     const bucket = new TokenBucket({

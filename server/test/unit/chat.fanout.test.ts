@@ -1,0 +1,166 @@
+import { test, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from '@tutti/config';
+import type { WorkerPool } from '@tutti/media-workers';
+import type { Peer as ProtooPeer } from 'protoo-server';
+import { ChatService, type ChatRooms } from '../../src/chat/ChatService.ts';
+import { LocalChatBus } from '../../src/chat/LocalChatBus.ts';
+import type { ChatMessage } from '../../src/protocol/index.ts';
+import { Peer } from '../../src/rooms/Peer.ts';
+import { Room } from '../../src/rooms/Room.ts';
+import { WsTransport, type WsLike } from '../../src/signaling/WsTransport.ts';
+import type { ChatStore, NewChatMessage } from '../../src/store/chatStore.ts';
+
+/** A peer on a real WsTransport over a fake socket that records every frame it is given. */
+function socketPeer(id: string): { peer: Peer; frames: string[] } {
+  const frames: string[] = [];
+  const ws: WsLike = {
+    readyState: 1,
+    send(data, cb) {
+      frames.push(data);
+      cb?.();
+    },
+    close() {},
+    on() {
+      return undefined;
+    },
+  };
+  const transport = new WsTransport(ws, id);
+  // protoo's Peer.notify(): builds the envelope and hands it to transport.send (which stringifies).
+  const signal = {
+    id,
+    get closed() {
+      return transport.closed;
+    },
+    notify: (method: string, data: unknown) =>
+      transport.send({ notification: true, method, data: data ?? {} }),
+    request: () => Promise.resolve({}),
+    close: () => transport.close(),
+  } as unknown as ProtooPeer;
+  return { peer: new Peer(signal, '127.0.0.1', transport), frames };
+}
+
+class MemoryStore implements ChatStore {
+  seq = 0;
+  append(m: NewChatMessage): ChatMessage {
+    this.seq++;
+    return { ...m, id: `m${this.seq}`, seq: this.seq };
+  }
+  page() {
+    return { messages: [], hasMore: false };
+  }
+  findFile() {
+    return undefined;
+  }
+  deleteRoom() {}
+  close() {}
+}
+
+function setup(n: number) {
+  const members = Array.from({ length: n }, (_, i) => socketPeer(`p${i}`));
+  for (const { peer } of members) {
+    peer.roomId = 'r';
+    peer.nickname = peer.id.toUpperCase();
+  }
+  const rooms: ChatRooms = {
+    localMembers: () => members.map((m) => m.peer),
+    member: (_roomId, peerId) => {
+      const m = members.find((x) => x.peer.id === peerId);
+      return m && { id: m.peer.id, nickname: m.peer.nickname ?? '' };
+    },
+  };
+  const chat = new ChatService({
+    store: new MemoryStore(),
+    bus: new LocalChatBus(),
+    rooms,
+    settings: { ratePerSecond: 100, burst: 100, maxLength: 2000, historyPageSize: 100 },
+  });
+  return { members, chat };
+}
+
+test('chat: a room-wide message is serialized once and the same frame goes to every peer', async (t) => {
+  const { members, chat } = setup(50);
+  const stringify = t.mock.method(JSON, 'stringify');
+  const sent = await chat.send(members[3]!.peer, { text: 'hello all' });
+  assert.equal(stringify.mock.callCount(), 1, 'one JSON.stringify for 50 recipients');
+  stringify.mock.restore();
+
+  const first = members[0]!.frames[0];
+  assert.ok(first !== undefined);
+  for (const m of members) assert.deepEqual(m.frames, [first]);
+  assert.deepEqual(JSON.parse(first), {
+    notification: true,
+    method: 'chat.message',
+    data: { message: sent },
+  });
+  chat.close();
+});
+
+test('chat: private messages reach two peers; file messages are personalised per peer', async () => {
+  const { members, chat } = setup(5);
+  chat.setPresenter((m, viewer) =>
+    m.file ? { ...m, file: { ...m.file, url: `${m.file.url}?t=${viewer}` } } : m,
+  );
+  const [a, b] = [members[0]!, members[1]!];
+  await chat.send(a.peer, { text: 'psst', to: b.peer.id });
+  for (const m of members) {
+    assert.equal(m.frames.length, m === a || m === b ? 1 : 0, `${m.peer.id} private`);
+  }
+  await chat.postFile(
+    { peerId: a.peer.id, nickname: 'P0', roomId: 'r' },
+    { id: 'f1', name: 'x.txt', size: 1, type: 'text/plain', url: '/api/files/r/f1' },
+  );
+  const urls = members.map((m) => {
+    const last = JSON.parse(m.frames.at(-1)!) as { data: { message: ChatMessage } };
+    return last.data.message.file?.url;
+  });
+  assert.deepEqual(
+    urls,
+    members.map((m) => `/api/files/r/f1?t=${m.peer.id}`),
+  );
+  // Order is kept across prepared and per-peer frames.
+  await chat.send(b.peer, { text: 'after' });
+  for (const m of members) {
+    const seqs = m.frames.map((f) => (JSON.parse(f) as { data: { message: ChatMessage } }).data);
+    const ordered = seqs.map((d) => d.message.seq);
+    assert.deepEqual(
+      ordered,
+      [...ordered].sort((x, y) => x - y),
+    );
+  }
+  chat.close();
+});
+
+test('room: broadcast serializes once for all members', () => {
+  const config = loadConfig({}, {});
+  const room = new Room(
+    {
+      id: 'r1',
+      name: 'R',
+      nameKey: 'r',
+      passwordHash: null,
+      capacity: 50,
+      ownerSecretHash: 'x',
+      createdAt: 0,
+      emptySince: 0,
+    },
+    { config, pool: {} as WorkerPool, log: { info() {}, warn() {}, error() {}, debug() {} } },
+  );
+  const members = Array.from({ length: 20 }, (_, i) => socketPeer(`p${i}`));
+  for (const m of members) room.admit(m.peer, m.peer.id);
+  for (const m of members) m.frames.length = 0;
+  const stringify = mock.method(JSON, 'stringify');
+  room.broadcast('media.restart', { reason: 'worker-died' }, 'p0');
+  assert.equal(stringify.mock.callCount(), 1);
+  stringify.mock.restore();
+  assert.equal(members[0]!.frames.length, 0);
+  for (const m of members.slice(1)) {
+    assert.deepEqual(m.frames, [
+      JSON.stringify({
+        notification: true,
+        method: 'media.restart',
+        data: { reason: 'worker-died' },
+      }),
+    ]);
+  }
+});
