@@ -69,6 +69,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   readonly #log: PoolLogger;
   readonly #slots: Slot[] = [];
   #closed = false;
+  /** Shutdown has begun (beginClose/close): no respawns, no new routers. */
+  #closing = false;
   #sampler: NodeJS.Timeout | undefined;
   #waiters: (() => void)[] = [];
 
@@ -149,17 +151,17 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   }
 
   #onDied(slot: Slot, worker: Worker, error: Error): void {
-    if (this.#closed || slot.worker !== worker) return;
+    if (this.#closing || slot.worker !== worker) return;
     this.#log.error({ pid: worker.pid, index: slot.index, err: error }, 'mediasoup worker died');
     this.emit('workerDied', { pid: worker.pid, index: slot.index, error });
     void this.#replace(slot, worker.pid, 0);
   }
 
   async #replace(slot: Slot, deadPid: number, attempt: number): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closing) return;
     try {
       const fresh = await this.#spawn(slot.index);
-      if (this.#closed) {
+      if (this.#closing) {
         fresh.close();
         return;
       }
@@ -194,7 +196,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   async #pickSlot(timeoutMs: number, reserve: boolean): Promise<Slot> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.#closed) throw new Error('worker pool closed');
+      if (this.#closing) throw new Error('worker pool closed');
       const alive = this.#alive();
       if (alive.length > 0) {
         alive.sort((a, b) => score(a) - score(b) || a.index - b.index);
@@ -274,11 +276,27 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     );
   }
 
+  /** True once shutdown has begun (beginClose() or close()). */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Shutdown has begun (call it first thing on SIGTERM/SIGINT): from now on a worker that
+   * exits is not a death — no log, no respawn, no `workerDied` — and no router is placed;
+   * waiting placements fail. The workers keep running until close().
+   */
+  beginClose(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#sampler) clearInterval(this.#sampler);
+    this.#wake();
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#sampler) clearInterval(this.#sampler);
-    this.#wake();
+    this.beginClose();
     for (const s of this.#slots) {
       if (!s.worker.closed) s.worker.close();
     }

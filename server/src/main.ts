@@ -18,6 +18,13 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    // Synchronously, before mediasoup's own SIGINT/SIGTERM handlers close the workers (and
+    // before a worker that got the signal too — same process group — exits): close the
+    // rooms first (each is marked closed now; members get room.closed {reason:'shutdown'}),
+    // so none takes its worker's exit for a death and re-creates its router; and the pool
+    // stops respawning. app.close() then waits for the same rooms.close().
+    void app.tutti.rooms.close().catch(() => {});
+    app.tutti.workers.beginClose();
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     app.close().then(
@@ -30,8 +37,9 @@ async function main(): Promise<void> {
   };
   // Last-resort net: a stray rejection in a media callback must not take every room down.
   process.on('unhandledRejection', (err) => app.log.error({ err }, 'unhandled rejection'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // prepend: run before the listeners mediasoup registers for each worker it spawns.
+  process.prependListener('SIGINT', () => shutdown('SIGINT'));
+  process.prependListener('SIGTERM', () => shutdown('SIGTERM'));
 }
 
 void main();

@@ -280,7 +280,8 @@ export class Room extends EventEmitter<RoomEvents> {
     try {
       return (await this.#mediaPromise).router;
     } catch (err) {
-      this.#deps.log.error({ err, roomId: this.id }, 'could not create router');
+      // A room closed meanwhile (deleted, server shutting down) is not a failure.
+      if (!this.#closed) this.#deps.log.error({ err, roomId: this.id }, 'could not create router');
       throw new TuttiError('MEDIA_UNAVAILABLE', 'media server unavailable, try again shortly');
     }
   }
@@ -335,7 +336,8 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   async #onWorkerClosed(router: Router): Promise<void> {
-    if (this.#media?.router !== router) return;
+    // A closed room (shutdown closes rooms before the workers) has nothing to move.
+    if (this.#closed || this.#media?.router !== router) return;
     this.#media = undefined;
     this.#speaker = undefined;
     this.#deps.log.warn({ roomId: this.id }, 'worker of this room died, moving its media');

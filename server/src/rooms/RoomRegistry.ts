@@ -53,6 +53,7 @@ export class RoomRegistry {
   #lobbyTimer: NodeJS.Timeout | undefined;
   #cleanupTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
   /** Debounce for lobby.rooms pushes. */
   lobbyDebounceMs = 100;
 
@@ -347,9 +348,17 @@ export class RoomRegistry {
     this.#cleanupTimer.unref();
   }
 
-  /** Server shutdown: tell members, disconnect them. Rooms stay in the store. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Server shutdown: tell members, disconnect them. Rooms stay in the store. Every room is
+   * marked closed synchronously (before the first await), so a worker closing right after
+   * is ignored by the rooms; calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     if (this.#cleanupTimer) clearInterval(this.#cleanupTimer);
     if (this.#lobbyTimer) clearTimeout(this.#lobbyTimer);

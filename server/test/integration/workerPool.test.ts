@@ -74,3 +74,30 @@ test('WorkerPool: routers requested at the same time are spread, not piled on on
     pool.close();
   }
 });
+
+test('WorkerPool: once closing, a worker that exits is neither reported nor replaced', async () => {
+  const errors: string[] = [];
+  const pool = await WorkerPool.create({
+    numWorkers: 1,
+    log: { info() {}, warn() {}, error: (_o, msg) => errors.push(msg) },
+  });
+  try {
+    const router = await pool.createRouter({ mediaCodecs });
+    const [pid] = pool.pids();
+    let events = 0;
+    pool.on('workerDied', () => events++);
+    pool.on('workerReplaced', () => events++);
+    pool.beginClose();
+    assert.equal(pool.closing, true);
+    const routerClosed = new Promise<void>((resolve) => router.on('workerclose', resolve));
+    process.kill(pid!, 'SIGTERM'); // Like a process-group signal reaching the worker.
+    await routerClosed;
+    await new Promise((r) => setTimeout(r, 500)); // A respawn would have started by now.
+    assert.equal(events, 0);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(pool.pids(), [pid], 'no worker spawned');
+    await assert.rejects(pool.createRouter({ mediaCodecs }), /worker pool closed/);
+  } finally {
+    pool.close();
+  }
+});

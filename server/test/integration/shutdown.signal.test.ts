@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { connectSignaling } from '../../../test/helpers/signalingClient.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+/**
+ * SIGTERM on the real entry point (`npm start`) with a member in a room whose router
+ * exists. `group`: the signal reaches Node and its mediasoup worker together (Ctrl-C in
+ * a terminal, a process-group kill); `process`: Node only (docker stop, Kubernetes), where
+ * mediasoup's own signal handler closes the worker. Either way the shutdown must be
+ * quiet: rooms closed first (room.closed {reason:'shutdown'}), no error-level log line,
+ * no "worker died" handling and no worker spawned after start-up.
+ */
+for (const target of ['group', 'process'] as const) {
+  test(`SIGTERM (${target}): rooms close first, no error logs, no worker respawn`, async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tutti-shutdown-'));
+    const configFile = path.join(dir, 'config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        server: { host: '127.0.0.1', port: 0, logLevel: 'info' },
+        media: { numWorkers: 1, listenIp: '127.0.0.1' },
+        data: { dir },
+      }),
+    );
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, TUTTI_CONFIG: configFile };
+    if (process.env.MEDIASOUP_WORKER_BIN)
+      env.MEDIASOUP_WORKER_BIN = process.env.MEDIASOUP_WORKER_BIN;
+    const child = spawn(process.execPath, [MAIN], {
+      env,
+      detached: true, // its own process group, so `group` can signal it and its worker
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
+    const logs: LogLine[] = [];
+    const stderr: string[] = [];
+    child.stderr.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
+    let onLine: ((l: LogLine) => void) | undefined;
+    createInterface({ input: child.stdout }).on('line', (text) => {
+      try {
+        const line = JSON.parse(text) as LogLine;
+        logs.push(line);
+        onLine?.(line);
+      } catch {
+        logs.push({ level: 60, msg: `not JSON: ${text}` });
+      }
+    });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`server did not start: ${stderr.join('')}`)),
+          20_000,
+        );
+        const check = (l: LogLine) => {
+          const m = /listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(l.msg);
+          if (m) {
+            clearTimeout(timer);
+            resolve(Number(m[1]));
+          }
+        };
+        logs.forEach(check);
+        onLine = check;
+      });
+      const client = await connectSignaling(`ws://127.0.0.1:${port}/ws`);
+      const { room } = await client.request('room.create', { name: 'shutdown' });
+      await client.request('room.join', { roomId: room.id, nickname: 'stayer' });
+      assert.ok(
+        logs.some((l) => l.msg === 'router created'),
+        'the room has a router on the worker',
+      );
+      const closed = client.nextNotification('room.closed', undefined, 10_000);
+
+      process.kill(target === 'group' ? -child.pid! : child.pid!, 'SIGTERM');
+
+      assert.deepEqual(await closed, { reason: 'shutdown' });
+      assert.equal(await exited, 0, `exit code (stderr: ${stderr.join('')})`);
+      client.close();
+
+      const errors = logs.filter((l) => l.level >= 50);
+      assert.deepEqual(
+        errors.map((l) => l.msg),
+        [],
+        'no error-level log lines',
+      );
+      const noise = logs.filter((l) =>
+        /worker of this room died|could not create router|worker died|worker replaced/.test(l.msg),
+      );
+      assert.deepEqual(
+        noise.map((l) => l.msg),
+        [],
+      );
+      assert.equal(
+        logs.filter((l) => l.msg === 'mediasoup worker started').length,
+        1,
+        'no worker spawned after start-up',
+      );
+      assert.ok(logs.some((l) => l.msg === 'shutting down'));
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // Gone already.
+        }
+      }
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
