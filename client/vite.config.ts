@@ -1,12 +1,58 @@
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import type { HtmlTagDescriptor, Plugin } from 'vite';
+
+/**
+ * `<link rel=modulepreload>` for the lazily loaded room chunk and its imports: the browser
+ * fetches and compiles it alongside the entry, so a shared link (#/room/<id>) finds it ready.
+ */
+function preloadRoomChunk(): Plugin {
+  return {
+    name: 'tutti-preload-room-chunk',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, ctx) {
+        const bundle = ctx.bundle;
+        if (!bundle) return [];
+        const files = new Set<string>();
+        const styles = new Set<string>();
+        const visit = (fileName: string): void => {
+          const chunk = bundle[fileName];
+          if (!chunk || chunk.type !== 'chunk' || files.has(fileName)) return;
+          if (chunk.isEntry) return;
+          files.add(fileName);
+          for (const css of chunk.viteMetadata?.importedCss ?? []) styles.add(css);
+          for (const imported of chunk.imports) visit(imported);
+        };
+        for (const chunk of Object.values(bundle)) {
+          if (chunk.type === 'chunk' && chunk.facadeModuleId?.endsWith('/room-chunk.ts'))
+            visit(chunk.fileName);
+        }
+        const link = (attrs: Record<string, string | boolean>): HtmlTagDescriptor => ({
+          tag: 'link',
+          attrs,
+          injectTo: 'head',
+        });
+        return [
+          ...[...files].map((f) =>
+            link({ rel: 'modulepreload', crossorigin: true, href: `/${f}` }),
+          ),
+          ...[...styles].map((f) =>
+            link({ rel: 'preload', as: 'style', crossorigin: true, href: `/${f}` }),
+          ),
+        ];
+      },
+    },
+  };
+}
 
 // Dev server proxies signaling and the REST API to the Tutti server on :3000.
 const target = process.env.TUTTI_DEV_SERVER ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
   root: import.meta.dirname,
-  plugins: [svelte()],
+  plugins: [svelte(), preloadRoomChunk()],
   server: {
     proxy: {
       '/ws': { target, ws: true, changeOrigin: true },

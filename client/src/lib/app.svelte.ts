@@ -1,6 +1,7 @@
 import type { RoomSummary } from '@tutti/server/protocol';
-import { errorCodeOf, errorText } from '@tutti/server/protocol';
-import { RoomSession, type EndReason } from './room.svelte.ts';
+import { errorCodeOf, errorText } from '@tutti/server/protocol/errors';
+import type { Component } from 'svelte';
+import type { EndReason, RoomSession } from './room.svelte.ts';
 import { Signaling, type ConnectionState } from './signaling.ts';
 import { storage } from './storage.ts';
 
@@ -21,18 +22,42 @@ export function explain(err: unknown): string {
   }
 }
 
+type RoomChunk = typeof import('./room-chunk.ts');
+let roomChunk: Promise<RoomChunk> | null = null;
+
+/** Loads the room chunk (once; a failed load is retried next time). */
+export function loadRoomChunk(): Promise<RoomChunk> {
+  if (!roomChunk) {
+    roomChunk = import('./room-chunk.ts');
+    roomChunk.catch(() => {
+      roomChunk = null;
+    });
+  }
+  return roomChunk;
+}
+
 /** App-wide state: the signaling connection, the lobby's room list, the current room. */
 export class AppState {
   readonly signaling: Signaling;
   connection = $state<ConnectionState>('connecting');
   rooms = $state<RoomSummary[]>([]);
   session = $state<RoomSession | null>(null);
+  /** The room view component, once its chunk is loaded. */
+  roomView = $state.raw<Component<{ session: RoomSession }> | null>(null);
   /** Shown in the lobby (e.g. "the room was deleted"). */
   lobbyMessage = $state<string | null>(null);
   joining = $state(false);
 
   constructor(signaling = new Signaling()) {
     this.signaling = signaling;
+    // A shared link (#/room/<id>) joins right away: probe the browser's media capabilities
+    // while the socket connects.
+    if (roomIdFromHash()) {
+      loadRoomChunk().then(
+        (chunk) => chunk.prewarmMedia(),
+        () => undefined,
+      );
+    }
     signaling.on('lobby.rooms', ({ rooms }) => {
       this.rooms = sortRooms(rooms);
     });
@@ -71,8 +96,14 @@ export class AppState {
     this.lobbyMessage = null;
     try {
       storage.nickname = nickname;
-      const session = await RoomSession.join(this.signaling, roomId, nickname, password, (r, m) =>
-        this.#ended(r, m),
+      const chunk = await loadRoomChunk();
+      this.roomView = chunk.RoomView;
+      const session = await chunk.RoomSession.join(
+        this.signaling,
+        roomId,
+        nickname,
+        password,
+        (r, m) => this.#ended(r, m),
       );
       this.session = session;
       history.replaceState(null, '', `#/room/${encodeURIComponent(roomId)}`);

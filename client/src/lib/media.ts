@@ -57,6 +57,7 @@ export class MediaClient {
   #generation = 0;
   #preferredLayers = new Map<string, number>();
   #closed = false;
+  #recvWaiters: ((transport: Transport | null) => void)[] = [];
   restarts = 0;
 
   constructor(
@@ -64,9 +65,11 @@ export class MediaClient {
     private readonly events: MediaEvents,
   ) {
     signaling.handle('media.newConsumer', async (data) => {
-      const recv = this.recvTransport;
-      if (!recv) throw new Error('no receive transport');
       const generation = this.#generation;
+      // media.ready may be answered (and consumers sent) before our createTransport
+      // response is handled: wait for the recv transport of this generation.
+      const recv = await this.#recvTransportReady();
+      if (!recv || generation !== this.#generation) throw new Error('no receive transport');
       const consumer = await recv.consume({
         id: data.id,
         producerId: data.producerId,
@@ -99,21 +102,45 @@ export class MediaClient {
     return !!video && /vp8|h264/i.test(video.mimeType);
   }
 
-  /** Loads the device, creates both transports and announces readiness, then re-produces. */
-  async start(routerRtpCapabilities?: unknown): Promise<void> {
+  /**
+   * Loads the device, then creates the recv transport, announces `media.ready` and creates
+   * the send transport all at once (the server consumes as soon as the recv transport and
+   * the capabilities are both there), then re-produces local tracks (after a restart).
+   * `onDispatched` runs once those three requests are on the wire.
+   */
+  async start(routerRtpCapabilities?: unknown, onDispatched?: () => void): Promise<void> {
     const generation = ++this.#generation;
     const caps =
       routerRtpCapabilities ??
       (await this.signaling.request('media.getRouterRtpCapabilities', {})).rtpCapabilities;
     if (generation !== this.#generation) return;
-    const device = new Device();
+    const factory = handlerFactory();
+    const device = new Device(factory ? { handlerFactory: factory } : undefined);
     await device.load({ routerRtpCapabilities: caps as RtpCapabilities });
+    if (generation !== this.#generation) return;
     this.device = device;
     const send = device.canProduce('audio') || device.canProduce('video');
-    if (send) this.sendTransport = await this.#createTransport('send', generation);
-    this.recvTransport = await this.#createTransport('recv', generation);
+    const current = (transport: Transport): Transport => {
+      if (generation === this.#generation && !this.#closed) return transport;
+      transport.close();
+      throw new Error('media restarted');
+    };
+    const recv = this.#createTransport('recv', generation).then((transport) => {
+      this.#setRecvTransport(current(transport));
+    });
+    const ready = this.signaling.request('media.ready', {
+      rtpCapabilities: device.rtpCapabilities,
+    });
+    const sending = send
+      ? this.#createTransport('send', generation).then((transport) => {
+          this.sendTransport = current(transport);
+        })
+      : Promise.resolve();
+    onDispatched?.();
+    // Let every request settle before reporting the first failure.
+    const results = await Promise.allSettled([recv, ready, sending]);
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
     if (generation !== this.#generation) return;
-    await this.signaling.request('media.ready', { rtpCapabilities: device.rtpCapabilities });
     // Re-produce whatever we had before a restart.
     for (const [source, local] of [...this.local]) {
       if (local.track.readyState === 'live') {
@@ -124,6 +151,19 @@ export class MediaClient {
         this.local.delete(source);
       }
     }
+  }
+
+  #setRecvTransport(transport: Transport | null): void {
+    this.recvTransport = transport;
+    const waiters = this.#recvWaiters;
+    this.#recvWaiters = [];
+    for (const resolve of waiters) resolve(transport);
+  }
+
+  /** The recv transport, waiting for it while start() is creating it. */
+  #recvTransportReady(): Promise<Transport | null> {
+    if (this.recvTransport) return Promise.resolve(this.recvTransport);
+    return new Promise((resolve) => this.#recvWaiters.push(resolve));
   }
 
   /** Drops transports, producers and consumers (local tracks stay) — then start() again. */
@@ -138,7 +178,7 @@ export class MediaClient {
     this.sendTransport?.close();
     this.recvTransport?.close();
     this.sendTransport = null;
-    this.recvTransport = null;
+    this.#setRecvTransport(null);
     this.#preferredLayers.clear();
   }
 
@@ -161,7 +201,8 @@ export class MediaClient {
       direction,
     });
     const device = this.device;
-    if (!device || generation !== this.#generation) throw new Error('media restarted');
+    if (!device || generation !== this.#generation || this.#closed)
+      throw new Error('media restarted');
     const params = {
       id: options.id,
       iceParameters: options.iceParameters as types.IceParameters,
@@ -361,6 +402,51 @@ export class MediaClient {
       if (s.type === 'inbound-rtp' && s.kind === kind) total += s.bytesReceived ?? 0;
     });
     return total;
+  }
+}
+
+type HandlerFactory = NonNullable<
+  NonNullable<ConstructorParameters<typeof Device>[0]>['handlerFactory']
+>;
+let cachedFactory: HandlerFactory | null | undefined;
+
+/**
+ * The browser's mediasoup-client handler factory with its native RTP capabilities memoized:
+ * Device.load() probes them with two throw-away RTCPeerConnections, which
+ * `prewarmMedia()` does ahead of time (while the page connects and joins).
+ */
+function handlerFactory(): HandlerFactory | undefined {
+  if (cachedFactory !== undefined) return cachedFactory ?? undefined;
+  cachedFactory = null;
+  try {
+    const probe = new Device() as unknown as { _handlerFactory?: HandlerFactory };
+    const inner = probe._handlerFactory;
+    if (!inner || typeof inner.getNativeRtpCapabilities !== 'function') return undefined;
+    const native = new Map<string, Promise<RtpCapabilities>>();
+    cachedFactory = {
+      ...inner,
+      getNativeRtpCapabilities: (options) => {
+        let caps = native.get(options.direction);
+        if (!caps) {
+          caps = inner.getNativeRtpCapabilities(options);
+          native.set(options.direction, caps);
+          caps.catch(() => native.delete(options.direction));
+        }
+        return caps;
+      },
+    };
+  } catch {
+    // Unsupported browser: Device() throws again in start() with a readable error.
+  }
+  return cachedFactory ?? undefined;
+}
+
+/** Probes the browser's native RTP capabilities in the background (before room.join). */
+export function prewarmMedia(): void {
+  const factory = handlerFactory();
+  if (!factory) return;
+  for (const direction of ['recvonly', 'sendonly'] as const) {
+    factory.getNativeRtpCapabilities({ direction }).catch(() => undefined);
   }
 }
 

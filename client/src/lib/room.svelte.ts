@@ -5,8 +5,8 @@ import type {
   PeerInfo,
   RoomSummary,
 } from '@tutti/server/protocol';
-import { errorText } from '@tutti/server/protocol';
-import { MediaClient, describe, type ConsumerInfo } from './media.ts';
+import { errorText } from '@tutti/server/protocol/errors';
+import { MediaClient, describe, prewarmMedia, type ConsumerInfo } from './media.ts';
 import type { Signaling } from './signaling.ts';
 import { storage } from './storage.ts';
 
@@ -99,6 +99,7 @@ export class RoomSession {
     password: string | undefined,
     onEnd: (reason: EndReason, message?: string) => void,
   ): Promise<RoomSession> {
+    prewarmMedia();
     const joined = await signaling.request('room.join', {
       roomId,
       nickname,
@@ -106,7 +107,12 @@ export class RoomSession {
     });
     const session = new RoomSession(signaling, joined, password, onEnd);
     exposeForTests(session);
-    void session.startMedia(joined.routerRtpCapabilities, storage.autoMedia);
+    // Get the media requests on the wire before the room view renders (rendering it takes
+    // tens of milliseconds of main thread the server can use to set up our consumers).
+    let dispatched: () => void = () => undefined;
+    const onWire = new Promise<void>((resolve) => (dispatched = resolve));
+    const media = session.startMedia(joined.routerRtpCapabilities, storage.autoMedia, dispatched);
+    await Promise.race([onWire, media]);
     return session;
   }
 
@@ -295,19 +301,34 @@ export class RoomSession {
 
   // ---- media lifecycle ----
 
-  async startMedia(routerRtpCapabilities: unknown, acquire: boolean): Promise<void> {
+  /**
+   * Media start: the camera and microphone are captured while the device loads and the
+   * transports are created (not in front of them), and published once sending is possible.
+   */
+  async startMedia(
+    routerRtpCapabilities: unknown,
+    acquire: boolean,
+    onDispatched?: () => void,
+  ): Promise<void> {
     this.mediaStatus = 'starting';
+    const mic = acquire ? quiet(captureMic()) : null;
+    const camera = acquire ? quiet(getCameraTrack(storage.device('videoinput'))) : null;
     try {
-      await this.media.start(routerRtpCapabilities);
+      await this.media.start(routerRtpCapabilities, onDispatched);
       this.mediaStatus = 'ready';
     } catch (err) {
+      for (const capture of [mic, camera])
+        void capture?.then(
+          (t) => t.stop(),
+          () => undefined,
+        );
       if (this.ended) return;
       this.mediaStatus = 'failed';
       this.showError(`Media setup failed: ${describe(err)}`);
       return;
     }
-    if (acquire) {
-      await Promise.all([this.enableMic(), this.enableCamera()]);
+    if (mic && camera) {
+      await Promise.all([this.enableMic(mic), this.enableCamera(camera)]);
     }
   }
 
@@ -345,25 +366,42 @@ export class RoomSession {
     }
   }
 
-  async enableMic(): Promise<void> {
-    if (!this.media.device?.canProduce('audio')) return;
+  /** Turns the microphone on; `capture` is a capture already under way. */
+  async enableMic(capture?: Promise<MediaStreamTrack>): Promise<void> {
+    if (!this.media.device?.canProduce('audio')) {
+      void capture?.then(
+        (t) => t.stop(),
+        () => undefined,
+      );
+      return;
+    }
     try {
-      const deviceId = storage.device('audioinput');
-      const stream = await navigator.mediaDevices.getUserMedia({
-        audio: deviceId ? { deviceId: { ideal: deviceId } } : true,
-      });
-      const track = stream.getAudioTracks()[0];
-      if (!track) return;
+      const track = await (capture ?? captureMic());
+      if (this.ended) {
+        track.stop();
+        return;
+      }
       await this.media.publish('mic', track, false);
     } catch (err) {
       this.showError(`Microphone unavailable: ${describe(err)}`);
     }
   }
 
-  async enableCamera(): Promise<void> {
-    if (!this.media.device?.canProduce('video')) return;
+  /** Turns the camera on; `capture` is a capture already under way. */
+  async enableCamera(capture?: Promise<MediaStreamTrack>): Promise<void> {
+    if (!this.media.device?.canProduce('video')) {
+      void capture?.then(
+        (t) => t.stop(),
+        () => undefined,
+      );
+      return;
+    }
     try {
-      const track = await getCameraTrack(storage.device('videoinput'));
+      const track = await (capture ?? getCameraTrack(storage.device('videoinput')));
+      if (this.ended) {
+        track.stop();
+        return;
+      }
       await this.media.publish('camera', track, false);
     } catch (err) {
       this.showError(`Camera unavailable: ${describe(err)}`);
@@ -498,6 +536,22 @@ export class RoomSession {
     this.media.close();
     this.#onEnd(reason, message);
   }
+}
+
+/** Marks a promise as handled (it is awaited later) so an early rejection is not reported. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+async function captureMic(): Promise<MediaStreamTrack> {
+  const deviceId = storage.device('audioinput');
+  const stream = await navigator.mediaDevices.getUserMedia({
+    audio: deviceId ? { deviceId: { ideal: deviceId } } : true,
+  });
+  const track = stream.getAudioTracks()[0];
+  if (!track) throw new Error('no microphone track');
+  return track;
 }
 
 async function getCameraTrack(deviceId: string | null): Promise<MediaStreamTrack> {
