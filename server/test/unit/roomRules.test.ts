@@ -275,6 +275,7 @@ function fakePeer(id: string): Peer {
       return closed;
     },
     notify: () => Promise.resolve(),
+    notifyPrepared: () => Promise.resolve(),
     close: () => {
       closed = true;
     },
