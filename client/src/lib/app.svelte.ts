@@ -1,6 +1,7 @@
 import type { RoomSummary } from '@tutti/server/protocol';
 import { errorCodeOf, errorText } from '@tutti/server/protocol/errors';
 import type { Component } from 'svelte';
+import type * as RoomChunkModule from './room-chunk.ts';
 import type { EndReason, RoomSession } from './room.svelte.ts';
 import { Signaling, type ConnectionState } from './signaling.ts';
 import { storage } from './storage.ts';
@@ -22,7 +23,7 @@ export function explain(err: unknown): string {
   }
 }
 
-type RoomChunk = typeof import('./room-chunk.ts');
+type RoomChunk = typeof RoomChunkModule;
 let roomChunk: Promise<RoomChunk> | null = null;
 
 /** Loads the room chunk (once; a failed load is retried next time). */
