@@ -31,6 +31,13 @@ export interface Notice {
 
 export type LocalState = 'on' | 'off' | 'none';
 
+/** Owner changes to a room (`room.update`): `null` removes the password / the capacity. */
+export interface RoomPatch {
+  name?: string;
+  password?: string | null;
+  capacity?: number | null;
+}
+
 export type EndReason = 'left' | 'deleted' | 'shutdown' | 'error';
 
 let noticeSeq = 0;
@@ -511,6 +518,23 @@ export class RoomSession {
     if (this.ended) return;
     await this.signaling.request('room.leave', {}).catch(() => undefined);
     this.#end('left');
+  }
+
+  /** Owner only: rename the room, set/remove its password, change its capacity. */
+  async updateRoom(patch: RoomPatch): Promise<void> {
+    if (!this.ownerSecret) throw new Error('Only the owner can change the room.');
+    try {
+      const { room } = await this.signaling.request('room.update', {
+        roomId: this.room.id,
+        ownerSecret: this.ownerSecret,
+        ...patch,
+      });
+      if (room.id === this.room.id) this.room = room;
+      // Our own rejoin after a reconnect must use the new password.
+      if (patch.password !== undefined) this.#password = patch.password ?? undefined;
+    } catch (err) {
+      throw new Error(errorText(err), { cause: err });
+    }
   }
 
   async deleteRoom(): Promise<void> {
