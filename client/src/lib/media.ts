@@ -166,6 +166,25 @@ export class MediaClient {
     return new Promise((resolve) => this.#recvWaiters.push(resolve));
   }
 
+  /** Resolves once the recv transport is connected (or failed/closed), at most after timeoutMs. */
+  recvConnected(timeoutMs: number): Promise<void> {
+    const transport = this.recvTransport;
+    if (!transport || transport.closed || transport.connectionState === 'connected')
+      return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        transport.off('connectionstatechange', onState);
+        resolve();
+      };
+      const onState = (state: string): void => {
+        if (state === 'connected' || state === 'failed' || state === 'closed') done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      transport.on('connectionstatechange', onState);
+    });
+  }
+
   /** Drops transports, producers and consumers (local tracks stay) — then start() again. */
   reset(): void {
     this.#generation++;
@@ -208,6 +227,8 @@ export class MediaClient {
       iceParameters: options.iceParameters as types.IceParameters,
       iceCandidates: options.iceCandidates as types.IceCandidate[],
       dtlsParameters: options.dtlsParameters as types.DtlsParameters,
+      // Gather local candidates now: ICE can start as soon as the first m-line exists.
+      additionalSettings: { iceCandidatePoolSize: 1 },
       ...(options.sctpParameters
         ? { sctpParameters: options.sctpParameters as types.SctpParameters }
         : {}),

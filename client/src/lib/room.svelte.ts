@@ -335,6 +335,10 @@ export class RoomSession {
       return;
     }
     if (mic && camera) {
+      // Receive first: while the first remote streams connect and decode, encoding our own
+      // camera (3 simulcast layers) competes for the CPU. Capture is already under way.
+      if (this.peers.some((p) => p.camera !== 'none' || p.mic !== 'none' || p.screen))
+        await this.media.recvConnected(1000);
       await Promise.all([this.enableMic(mic), this.enableCamera(camera)]);
     }
   }
