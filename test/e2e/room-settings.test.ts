@@ -103,4 +103,36 @@ describe('owner room settings in the browser', () => {
       'the member sees the room unlocked',
     );
   });
+
+  test('a shared link joins an open room by itself and asks for a locked one’s password', async () => {
+    const owner = await person('Lina');
+    await owner.createRoom({ name: 'Linked room' });
+    const link = owner.page.url();
+    assert.match(link, /#\/room\//);
+
+    const guest = await person('Gus');
+    await guest.openLobby();
+    await guest.page.evaluate(() => localStorage.setItem('tutti.nickname', 'Gus'));
+    await guest.page.goto(link);
+    await guest.page.reload();
+    await guest.waitInRoom();
+    await guest.waitParticipantCount(2);
+
+    await owner.page.getByTestId('room-settings').click();
+    await owner.page.getByTestId('settings-password').fill('linked pass');
+    await owner.page.getByTestId('settings-save').click();
+    await owner.page.getByTestId('room-locked').waitFor({ timeout: 10_000 });
+
+    const late = await person('Liv');
+    await late.openLobby();
+    await late.page.evaluate(() => localStorage.setItem('tutti.nickname', 'Liv'));
+    await late.page.goto(link);
+    await late.page.reload();
+    await late.page.getByTestId('join-password').waitFor({ timeout: 10_000 });
+    assert.equal(await late.page.getByTestId('participant-list').count(), 0);
+    await late.page.getByTestId('join-password').fill('linked pass');
+    await late.page.getByTestId('join-submit').click();
+    await late.waitInRoom();
+    await late.waitParticipantCount(3);
+  });
 });

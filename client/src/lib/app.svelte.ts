@@ -48,6 +48,8 @@ export class AppState {
   /** Shown in the lobby (e.g. "the room was deleted"). */
   lobbyMessage = $state<string | null>(null);
   joining = $state(false);
+  /** A shared link's room (#/room/<id>): joined as soon as the lobby list shows it. */
+  linkRoom = $state<string | null>(roomIdFromHash());
 
   constructor(signaling = new Signaling()) {
     this.signaling = signaling;
@@ -61,6 +63,7 @@ export class AppState {
     }
     signaling.on('lobby.rooms', ({ rooms }) => {
       this.rooms = sortRooms(rooms);
+      this.#joinLinkRoom();
     });
     signaling.onState((state) => {
       this.connection = state;
@@ -72,9 +75,27 @@ export class AppState {
     try {
       const { rooms } = await this.signaling.request('lobby.subscribe', {});
       this.rooms = sortRooms(rooms);
+      this.#joinLinkRoom();
     } catch (err) {
       console.warn('lobby.subscribe failed', err);
     }
+  }
+
+  /**
+   * Opening a shared link joins right from the lobby list's arrival (not after the lobby
+   * rendered it). A locked room, or no remembered nickname, is left to the lobby, which
+   * selects the room and asks.
+   */
+  #joinLinkRoom(): void {
+    const id = this.linkRoom;
+    const room = id ? this.rooms.find((r) => r.id === id) : undefined;
+    if (!room || room.locked || this.session || this.joining) return;
+    const nickname = storage.nickname.trim();
+    if (!nickname || nickname.length > 32) return;
+    this.linkRoom = null;
+    this.joinRoom(room.id, nickname).catch((err: unknown) => {
+      this.lobbyMessage = explain(err);
+    });
   }
 
   async createRoom(input: {
