@@ -1,8 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectSignaling } from '../../../test/helpers/signalingClient.ts';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
-import { joinBot, sleep, type Bot } from './bot.ts';
+import { createRoom, sleep, trackBots, type Bot } from './bot.ts';
 
 // Bots send no RTP, but the worker's ActiveSpeakerObserver still elects a dominant speaker
 // among the mic producers it has: the first one added, and another one when the dominant
@@ -10,18 +9,17 @@ import { joinBot, sleep, type Bot } from './bot.ts';
 
 describe('media.activeSpeaker (real worker)', () => {
   let s: TestServer;
-  const bots: Bot[] = [];
+  const bots = trackBots(() => s.wsUrl);
   before(async () => {
     s = await startTestServer();
   });
   after(async () => {
-    for (const b of bots.splice(0)) b.client.close();
+    bots.closeAll();
     await s.stop();
   });
 
   async function bot(roomId: string, nick: string): Promise<Bot> {
-    const b = await joinBot(s.wsUrl, roomId, nick);
-    bots.push(b);
+    const b = await bots.bot(roomId, nick);
     await b.setupMedia();
     return b;
   }
@@ -33,16 +31,14 @@ describe('media.activeSpeaker (real worker)', () => {
       .map((n) => (n.data as { peerId: string | null }).peerId);
 
   test('newcomers learn the current speaker; null when its mic closes or it leaves', async () => {
-    const c0 = await connectSignaling(s.wsUrl);
-    const { room } = await c0.request('room.create', { name: 'Speakers' });
-    c0.close();
-    const a = await bot(room.id, 'a');
-    const b = await bot(room.id, 'b');
+    const roomId = await createRoom(s.wsUrl, 'Speakers');
+    const a = await bot(roomId, 'a');
+    const b = await bot(roomId, 'b');
     const aMic = await a.produce('mic');
     for (const x of [a, b]) assert.equal(await next(x), a.join.self.id);
 
     // c joins after the (only) change: it is told once it is ready to consume.
-    const c = await bot(room.id, 'c');
+    const c = await bot(roomId, 'c');
     assert.equal(await next(c), a.join.self.id);
 
     // The speaker's mic closes: null first, then the worker elects the remaining mic.
@@ -52,7 +48,7 @@ describe('media.activeSpeaker (real worker)', () => {
       assert.equal(await next(x), null, `${x.join.self.nickname}: null after the mic closed`);
       assert.equal(await next(x), b.join.self.id);
     }
-    const d = await bot(room.id, 'd');
+    const d = await bot(roomId, 'd');
     assert.equal(await next(d), b.join.self.id);
 
     // The speaker leaves (its socket closes): null, and no other mic is left to elect.
@@ -61,7 +57,7 @@ describe('media.activeSpeaker (real worker)', () => {
       assert.equal(await next(x), null, `${x.join.self.nickname}: null after the speaker left`);
       await x.client.nextNotification('room.peerLeft');
     }
-    const e = await bot(room.id, 'e');
+    const e = await bot(roomId, 'e');
     await sleep(500);
     assert.deepEqual(speakers(e), [], 'nobody speaking: a newcomer is told nothing');
     assert.deepEqual(speakers(a), [a.join.self.id, null, b.join.self.id, null]);

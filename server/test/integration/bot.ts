@@ -166,6 +166,36 @@ export async function joinBot(
   return bot;
 }
 
+/** Creates a room on a throwaway connection and resolves with its id. */
+export async function createRoom(wsUrl: string, name: string): Promise<string> {
+  const c = await connectSignaling(wsUrl);
+  const r = await c.request('room.create', { name });
+  c.close();
+  return r.room.id;
+}
+
+export interface BotTracker {
+  /** joinBot, remembering the bot for closeAll(). */
+  bot(roomId: string, nickname: string): Promise<Bot>;
+  /** Closes every bot joined so far (and forgets them). */
+  closeAll(): void;
+}
+
+/** `wsUrl` is read on each join, so the server may be started after this is called. */
+export function trackBots(wsUrl: () => string): BotTracker {
+  const bots: Bot[] = [];
+  return {
+    async bot(roomId, nickname) {
+      const b = await joinBot(wsUrl(), roomId, nickname);
+      bots.push(b);
+      return b;
+    },
+    closeAll() {
+      for (const b of bots.splice(0)) b.client.close();
+    },
+  };
+}
+
 /** Resolves with the protoo error code of a rejected promise (fails if it resolved). */
 export async function rejectCode(p: Promise<unknown>): Promise<string> {
   try {

@@ -1,8 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectSignaling } from '../../../test/helpers/signalingClient.ts';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
-import { joinBot, rejectCode, sleep, type Bot } from './bot.ts';
+import { createRoom, rejectCode, sleep, trackBots } from './bot.ts';
 
 // Signaling-level media tests against the real mediasoup worker: bots create WebRTC
 // transports and produce with hand-written RTP parameters; mediasoup builds real
@@ -10,26 +9,15 @@ import { joinBot, rejectCode, sleep, type Bot } from './bot.ts';
 
 describe('media signaling (real worker)', () => {
   let s: TestServer;
-  const bots: Bot[] = [];
+  const { bot, closeAll } = trackBots(() => s.wsUrl);
+  const room = (name: string) => createRoom(s.wsUrl, name);
   before(async () => {
     s = await startTestServer();
   });
   after(async () => {
-    for (const b of bots.splice(0)) b.client.close();
+    closeAll();
     await s.stop();
   });
-
-  async function room(name: string) {
-    const c = await connectSignaling(s.wsUrl);
-    const r = await c.request('room.create', { name });
-    c.close();
-    return r.room.id;
-  }
-  async function bot(roomId: string, nick: string) {
-    const b = await joinBot(s.wsUrl, roomId, nick);
-    bots.push(b);
-    return b;
-  }
 
   test('transports: loopback UDP+TCP candidates, ICE restart, one per direction', async () => {
     const a = await bot(await room('Transports'), 'a');
@@ -253,14 +241,11 @@ describe('media signaling (real worker)', () => {
 describe('worker crash (own server)', () => {
   test('kill -9 the worker: pool replaces it, peers get media.restart and re-establish media', async () => {
     const s = await startTestServer();
-    const bots: Bot[] = [];
+    const bots = trackBots(() => s.wsUrl);
     try {
-      const c = await connectSignaling(s.wsUrl);
-      const { room } = await c.request('room.create', { name: 'Crash' });
-      c.close();
-      const a = await joinBot(s.wsUrl, room.id, 'a');
-      const b = await joinBot(s.wsUrl, room.id, 'b');
-      bots.push(a, b);
+      const roomId = await createRoom(s.wsUrl, 'Crash');
+      const a = await bots.bot(roomId, 'a');
+      const b = await bots.bot(roomId, 'b');
       await a.setupMedia();
       await b.setupMedia();
       await a.produce('mic');
@@ -302,9 +287,9 @@ describe('worker crash (own server)', () => {
       );
       // Still the same members.
       const list = await b.client.request('lobby.subscribe', {});
-      assert.equal(list.rooms.find((r) => r.id === room.id)?.peers, 2);
+      assert.equal(list.rooms.find((r) => r.id === roomId)?.peers, 2);
     } finally {
-      for (const b of bots) b.client.close();
+      bots.closeAll();
       await s.stop();
     }
   });

@@ -1,9 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectSignaling } from '../../../test/helpers/signalingClient.ts';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
 import { trackMedia, type MediaTracker } from '../helpers/mediaTracker.ts';
-import { joinBot, opusParams, sleep, type Bot } from './bot.ts';
+import { createRoom, opusParams, sleep, trackBots } from './bot.ts';
 
 /** The stable code of a rejected Room call (TuttiError.code), or a description. */
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -24,28 +23,17 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 describe('races (real worker)', () => {
   let s: TestServer;
   let media: MediaTracker;
-  const bots: Bot[] = [];
+  const { bot, closeAll } = trackBots(() => s.wsUrl);
+  const room = (name: string) => createRoom(s.wsUrl, name);
   before(async () => {
     media = trackMedia();
     s = await startTestServer();
   });
   after(async () => {
-    for (const b of bots.splice(0)) b.client.close();
+    closeAll();
     await s.stop();
     media.stop();
   });
-
-  async function room(name: string) {
-    const c = await connectSignaling(s.wsUrl);
-    const r = await c.request('room.create', { name });
-    c.close();
-    return r.room.id;
-  }
-  async function bot(roomId: string, nick: string) {
-    const b = await joinBot(s.wsUrl, roomId, nick);
-    bots.push(b);
-    return b;
-  }
 
   test('leave + rejoin while createTransport/produce are in flight: nothing leaks', async () => {
     const id = await room('Rejoin race');
@@ -206,16 +194,13 @@ describe('races (real worker)', () => {
 describe('worker dying mid-call', () => {
   test('pauseProducer/resumeProducer answer NOT_FOUND when the producer goes with its worker', async () => {
     const s = await startTestServer();
-    const bots: Bot[] = [];
+    const bots = trackBots(() => s.wsUrl);
     try {
-      const owner = await connectSignaling(s.wsUrl);
-      const { room } = await owner.request('room.create', { name: 'Dying worker' });
-      owner.close();
-      const a = await joinBot(s.wsUrl, room.id, 'a');
-      bots.push(a);
+      const roomId = await createRoom(s.wsUrl, 'Dying worker');
+      const a = await bots.bot(roomId, 'a');
       await a.setupMedia();
       const mic = await a.produce('mic');
-      const r = s.app.tutti.rooms.get(room.id)!;
+      const r = s.app.tutti.rooms.get(roomId)!;
       const pid = r.routerWorkerPid!;
       // Freeze the worker so the request is surely pending, then kill it.
       process.kill(pid, 'SIGSTOP');
@@ -224,7 +209,7 @@ describe('worker dying mid-call', () => {
       process.kill(pid, 'SIGKILL');
       assert.equal(await codeOf(paused), 'NOT_FOUND');
     } finally {
-      for (const b of bots) b.client.close();
+      bots.closeAll();
       await s.stop();
     }
   });
