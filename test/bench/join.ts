@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_BASE_ARGS } from '../helpers/browser.ts';
 import { BotProcess, percentile } from '../load/controller.ts';
 import { CpuMeter, machineInfo } from '../load/cpu.ts';
 import { ensureRoom } from '../load/signaling.ts';
@@ -28,19 +29,6 @@ const { values: args } = parseArgs({
 });
 const JOINS = Math.min(200, Math.max(1, Number(args.joins)));
 const PUBLISHERS = Math.min(10, Math.max(1, Number(args.publishers)));
-
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-];
 
 /** Runs in the page before any of its scripts: records when the room view and the first frame appear. */
 const PAGE_HOOK = `
@@ -99,7 +87,7 @@ let exitCode = 0;
 const browser = await chromium.launch({
   executablePath: args.chromium,
   headless: true,
-  args: CHROMIUM_FLAGS,
+  args: CHROMIUM_BASE_ARGS,
 });
 try {
   const roomId = await ensureRoom(server.wsUrl, 'bench-join');

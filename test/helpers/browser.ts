@@ -11,7 +11,8 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const CLIENT = path.join(ROOT, 'client');
 const DIST_INDEX = path.join(CLIENT, 'dist', 'index.html');
 
-export const CHROMIUM_ARGS = [
+/** Headless Chromium with fake camera/mic/screen; also what test/bench/join.ts launches with. */
+export const CHROMIUM_BASE_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -22,6 +23,10 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
   '--use-fake-ui-for-media-stream',
   '--use-fake-device-for-media-stream',
+];
+
+export const CHROMIUM_ARGS = [
+  ...CHROMIUM_BASE_ARGS,
   '--autoplay-policy=no-user-gesture-required',
   // Several pages share two cores: don't let Chromium throttle the ones not in front.
   '--disable-background-timer-throttling',
