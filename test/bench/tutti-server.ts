@@ -75,6 +75,12 @@ export async function startTuttiServer(
   child.stdout?.on('data', forward);
   child.stderr?.on('data', forward);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // A bench that throws or exits early must not leave the server (and its workers) behind.
+  const killOnExit = (): void => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  void exited.then(() => process.off('exit', killOnExit));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   let workerPids: number[];
