@@ -118,32 +118,12 @@ describe('races (real worker)', () => {
     assert.deepEqual(dirs, ['recv', 'send']);
   });
 
-  test('producer closed while the client is still creating its consumer: consumerClosed comes after the answer', async () => {
-    const id = await room('Slow consumer');
-    const a = await bot(id, 'a');
-    const b = await bot(id, 'b');
-    await a.setupMedia();
-    await b.setupMedia();
-    let answeredAt = 0;
-    let asked!: () => void;
-    const askedP = new Promise<void>((r) => (asked = r));
-    b.client.onRequest(async () => {
-      asked();
-      await sleep(300); // mediasoup-client's recvTransport.consume() takes a while
-      answeredAt = Date.now();
-      return {};
-    });
-    const mic = await a.produce('mic');
-    await askedP;
-    await a.client.request('media.closeProducer', { producerId: mic });
-    await b.client.nextNotification('media.consumerClosed', undefined, 3000);
-    const closed = b.client.notifications.find((n) => n.method === 'media.consumerClosed')!;
-    assert.ok(answeredAt > 0, 'consumerClosed arrived before the client answered newConsumer');
-    assert.ok(closed.at >= answeredAt);
-  });
-
-  test('producer paused while the client is still creating its consumer: consumerPaused comes after the answer', async () => {
-    const id = await room('Slow consumer, mute');
+  /**
+   * Two peers with media; b answers `media.newConsumer` slowly (as mediasoup-client's
+   * recvTransport.consume() does), a produces a mic. Resolves once b has been asked.
+   */
+  async function slowConsumer(name: string) {
+    const id = await room(name);
     const a = await bot(id, 'a');
     const b = await bot(id, 'b');
     await a.setupMedia();
@@ -159,11 +139,25 @@ describe('races (real worker)', () => {
     });
     const mic = await a.produce('mic');
     await askedP;
+    return { a, b, mic, answeredAt: () => answeredAt };
+  }
+
+  test('producer closed while the client is still creating its consumer: consumerClosed comes after the answer', async () => {
+    const { a, b, mic, answeredAt } = await slowConsumer('Slow consumer');
+    await a.client.request('media.closeProducer', { producerId: mic });
+    await b.client.nextNotification('media.consumerClosed', undefined, 3000);
+    const closed = b.client.notifications.find((n) => n.method === 'media.consumerClosed')!;
+    assert.ok(answeredAt() > 0, 'consumerClosed arrived before the client answered newConsumer');
+    assert.ok(closed.at >= answeredAt());
+  });
+
+  test('producer paused while the client is still creating its consumer: consumerPaused comes after the answer', async () => {
+    const { a, b, mic, answeredAt } = await slowConsumer('Slow consumer, mute');
     await a.client.request('media.pauseProducer', { producerId: mic });
     await b.client.nextNotification('media.consumerPaused', undefined, 3000);
     const paused = b.client.notifications.find((n) => n.method === 'media.consumerPaused')!;
-    assert.ok(answeredAt > 0, 'consumerPaused arrived before the client answered newConsumer');
-    assert.ok(paused.at >= answeredAt);
+    assert.ok(answeredAt() > 0, 'consumerPaused arrived before the client answered newConsumer');
+    assert.ok(paused.at >= answeredAt());
   });
 
   test('consumer closing mid-call: pause/resume/setConsumerPreferredLayers answer NOT_FOUND', async () => {
