@@ -3,6 +3,7 @@ import { BotProcess } from '../load/controller.ts';
 import { machineInfo } from '../load/cpu.ts';
 import { consumersPerCore, cpuPerMbps, ramp } from './ramp.ts';
 import { startTuttiServer } from './tutti-server.ts';
+import { watchInterrupt } from '../load/interrupt.ts';
 
 /**
  * npm run bench:broadcast — one screen share (VP8 ~500 kbps, video only) to many viewers
@@ -24,12 +25,7 @@ const { values: args } = parseArgs({
   },
 });
 
-let interrupted = false;
-process.on('SIGINT', () => {
-  if (interrupted) process.exit(130);
-  interrupted = true;
-  console.log('\n[bench:broadcast] stopping (Ctrl-C again to force)…');
-});
+const interrupted = watchInterrupt('[bench:broadcast] stopping (Ctrl-C again to force)…');
 
 console.log(`[bench:broadcast] machine: ${machineInfo()}`);
 const server = await startTuttiServer({ numWorkers: Number(args.workers) });
@@ -58,7 +54,7 @@ try {
       maxMachineCpu: 1.9,
       publisher: { media: 'video', videoSource: 'screen' },
       budgetMs: Number(args.budget) * 1000,
-      shouldStop: () => interrupted,
+      shouldStop: interrupted,
     });
     const b = r.best;
     if (b) {

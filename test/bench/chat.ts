@@ -5,6 +5,7 @@ import { CpuMeter, machineBusyMs, machineInfo, procRssBytes } from '../load/cpu.
 import { ProtooPeer } from '../load/protoo.ts';
 import { ensureRoom } from '../load/signaling.ts';
 import { startTuttiServer } from './tutti-server.ts';
+import { watchInterrupt } from '../load/interrupt.ts';
 
 /**
  * npm run bench:chat — 200 signaling-only peers in one room, 200 chat messages per second
@@ -25,11 +26,7 @@ const PEERS = Math.min(1000, Math.max(2, Number(args.peers)));
 const RATE = Math.min(2000, Math.max(1, Number(args.rate)));
 const DURATION_S = Math.min(120, Math.max(2, Number(args.duration)));
 
-let interrupted = false;
-process.on('SIGINT', () => {
-  if (interrupted) process.exit(130);
-  interrupted = true;
-});
+const interrupted = watchInterrupt();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 console.log(`[bench:chat] machine: ${machineInfo()}`);
@@ -61,7 +58,7 @@ try {
   const sentAt = new Map<string, number>();
   /** chat.send request → response: the server's own handling, before any fan-out is read. */
   const acks: number[] = [];
-  for (let i = 0; i < PEERS && !interrupted; i++) {
+  for (let i = 0; i < PEERS && !interrupted(); i++) {
     const p = await ProtooPeer.connect(server.wsUrl);
     p.on('chat.message', ({ message }) => {
       const t = performance.now();
@@ -92,7 +89,7 @@ try {
   let sent = 0;
   let errors = 0;
   const total = RATE * DURATION_S;
-  while (sent < total && !interrupted) {
+  while (sent < total && !interrupted()) {
     const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * RATE));
     while (sent < due) {
       const p = peers[sent % peers.length]!;

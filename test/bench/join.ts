@@ -9,6 +9,7 @@ import { BotProcess, percentile } from '../load/controller.ts';
 import { CpuMeter, machineInfo } from '../load/cpu.ts';
 import { ensureRoom } from '../load/signaling.ts';
 import { startTuttiServer } from './tutti-server.ts';
+import { watchInterrupt } from '../load/interrupt.ts';
 
 /**
  * npm run bench:join — a real Chromium joins a room that already has 2 publishers (bots
@@ -69,11 +70,7 @@ const PAGE_HOOK = `
 })();
 `;
 
-let interrupted = false;
-process.on('SIGINT', () => {
-  if (interrupted) process.exit(130);
-  interrupted = true;
-});
+const interrupted = watchInterrupt();
 
 if (!existsSync(path.join(REPO, 'client/dist/index.html'))) {
   console.log('[bench:join] client/dist missing: building the client (npm run build)…');
@@ -117,7 +114,7 @@ try {
   const trackMs: number[] = [];
   let failures = 0;
   const meter = new CpuMeter([...server.workerPids, server.pid, bots.pid]);
-  for (let i = 0; i <= JOINS && !interrupted; i++) {
+  for (let i = 0; i <= JOINS && !interrupted(); i++) {
     const context = await browser.newContext();
     await context.addInitScript(PAGE_HOOK);
     const page = await context.newPage();

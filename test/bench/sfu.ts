@@ -5,6 +5,7 @@ import { machineInfo } from '../load/cpu.ts';
 import type { HeaderExtProfile } from '../load/bots.ts';
 import { consumersPerCore, cpuPerMbps, ramp, type RampOptions, type RampResult } from './ramp.ts';
 import { startTuttiServer } from './tutti-server.ts';
+import { watchInterrupt } from '../load/interrupt.ts';
 
 /**
  * npm run bench:sfu — forwarding capacity of one worker: one room, one publisher (VP8
@@ -25,12 +26,7 @@ const { values: args } = parseArgs({
   },
 });
 
-let interrupted = false;
-process.on('SIGINT', () => {
-  if (interrupted) process.exit(130);
-  interrupted = true;
-  console.log('\n[bench:sfu] stopping (Ctrl-C again to force)…');
-});
+const interrupted = watchInterrupt('[bench:sfu] stopping (Ctrl-C again to force)…');
 
 const headerExt = args['header-ext'] as HeaderExtProfile;
 const base: Omit<RampOptions, 'label'> = {
@@ -45,7 +41,7 @@ const base: Omit<RampOptions, 'label'> = {
   maxMachineCpu: 1.9,
   publisher: { media: 'av' },
   budgetMs: Number(args.budget) * 1000,
-  shouldStop: () => interrupted,
+  shouldStop: interrupted,
 };
 
 async function runBare(): Promise<RampResult> {
@@ -97,8 +93,8 @@ console.log(
   `[bench:sfu] header extensions: ${headerExt}; steps +${base.step} subs, ${base.windowMs} ms windows`,
 );
 const results: RampResult[] = [];
-if (args.only !== 'tutti' && !interrupted) results.push(await runBare());
-if (args.only !== 'bare' && !interrupted) results.push(await runTutti());
+if (args.only !== 'tutti' && !interrupted()) results.push(await runBare());
+if (args.only !== 'bare' && !interrupted()) results.push(await runTutti());
 console.log('\n[bench:sfu] results (best step at ≤ 1% loss):');
 for (const r of results) console.log('  ' + summary(r));
 const bareRun = results.find((r) => r.label === 'bare');

@@ -4,6 +4,7 @@ import type { HeaderExtProfile } from './bots.ts';
 import { BotProcess, percentile, windowOf } from './controller.ts';
 import { machineInfo } from './cpu.ts';
 import type { BotStats } from './ipc.ts';
+import { watchInterrupt } from './interrupt.ts';
 
 /**
  * npm run load -- --url http://127.0.0.1:3000 --rooms 2 --publishers 1 --subscribers 5 --duration 30
@@ -79,12 +80,7 @@ if (!bindAddress && (a.bare || /^(https?|wss?):\/\/(127\.|localhost|\[::1\])/.te
   bindAddress = '127.0.0.1';
 }
 
-let interrupted = false;
-process.on('SIGINT', () => {
-  if (interrupted) process.exit(130);
-  interrupted = true;
-  process.stdout.write('\nload: stopping (Ctrl-C again to force)…\n');
-});
+const interrupted = watchInterrupt('load: stopping (Ctrl-C again to force)…');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const ms = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : '-');
@@ -118,7 +114,7 @@ const collect = (s: BotStats): BotStats => {
 const joinStart = performance.now();
 let joinFailed = 0;
 const joining = (async () => {
-  for (let r = 1; r <= rooms && !interrupted; r++) {
+  for (let r = 1; r <= rooms && !interrupted(); r++) {
     const spec = {
       room: `${a['room-prefix']}-${r}`,
       media: a.media as 'av' | 'video' | 'audio',
@@ -147,7 +143,7 @@ const progress = (s: BotStats, phase: string): void => {
 const joinDeadline = joinStart + 10_000 + rooms * (publishers + subscribers) * 1000;
 let joined = false;
 void joining.then(() => (joined = true));
-while (!joined && !interrupted && performance.now() < joinDeadline) {
+while (!joined && !interrupted() && performance.now() < joinDeadline) {
   await sleep(1000);
   progress(collect(await bots.stats()), 'joining');
 }
@@ -156,7 +152,7 @@ await sleep(1500);
 const startStats = collect(await bots.stats());
 prev = startStats;
 const measureEnd = performance.now() + duration * 1000;
-while (!interrupted && performance.now() < measureEnd) {
+while (!interrupted() && performance.now() < measureEnd) {
   await sleep(Math.min(1000, Math.max(0, measureEnd - performance.now())));
   progress(collect(await bots.stats()), 'running');
 }
@@ -207,7 +203,7 @@ const width = Math.max(...rows.map(([k]) => k.length));
 console.log('\n' + rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n'));
 
 const ok =
-  !interrupted &&
+  !interrupted() &&
   joinFailed === 0 &&
   endStats.failed === 0 &&
   endStats.streams === expectedStreams &&
@@ -233,7 +229,7 @@ if (a.json) {
     }),
   );
 }
-if (interrupted) {
+if (interrupted()) {
   console.log('load: interrupted (numbers above cover the time it ran)');
   process.exit(130);
 }
