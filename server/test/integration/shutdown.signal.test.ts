@@ -79,6 +79,11 @@ for (const target of ['group', 'process'] as const) {
       const client = await connectSignaling(`ws://127.0.0.1:${port}/ws`);
       const { room } = await client.request('room.create', { name: 'shutdown' });
       await client.request('room.join', { roomId: room.id, nickname: 'stayer' });
+      // join answers only once the router exists, but its log line travels over the child's
+      // stdout pipe, which may be read after the WebSocket answer: give it a moment.
+      for (let i = 0; i < 50 && !logs.some((l) => l.msg === 'router created'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
       assert.ok(
         logs.some((l) => l.msg === 'router created'),
         'the room has a router on the worker',
