@@ -9,7 +9,7 @@ import Fastify, {
 import type { Room as ProtooRoom } from 'protoo-server';
 import type { Config } from '@tutti/config';
 import { WorkerPool } from '@tutti/media-workers';
-import { TuttiError, type ChatMessage } from './protocol/index.ts';
+import { TuttiError, type ChatMessage } from '@tutti/protocol';
 import { setupSharing } from './chat/setupSharing.ts';
 import { healthPlugin } from './http/health.ts';
 import { metricsPlugin } from './http/metrics.ts';

@@ -56,7 +56,7 @@ export function clientIsStale(): boolean {
     newestMtime(path.join(CLIENT, 'index.html')),
     newestMtime(path.join(CLIENT, 'vite.config.ts')),
     newestMtime(path.join(CLIENT, 'package.json')),
-    newestMtime(path.join(ROOT, 'server', 'src', 'protocol')),
+    newestMtime(path.join(ROOT, 'server', 'protocol', 'src')),
   );
   return sources > built;
 }

@@ -7,7 +7,7 @@ import type {
   ResponseMap,
   ServerRequestMap,
   ServerRequestMethod,
-} from '@tutti/server/protocol';
+} from '@tutti/protocol';
 
 export interface LoggedNotification {
   method: string;

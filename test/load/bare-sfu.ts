@@ -12,7 +12,7 @@ import {
   resolveWorkerBin,
   webRtcTransportOptions,
 } from '../../media-workers/src/index.ts';
-import type { TransportOptions } from '../../server/src/protocol/index.ts';
+import type { TransportOptions } from '@tutti/protocol';
 import type { NewConsumer } from './bots.ts';
 import type { BareMethod, BareRequestMap } from './ipc.ts';
 

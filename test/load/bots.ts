@@ -11,7 +11,7 @@ import type {
   MediaSource,
   ServerRequestMap,
   TransportOptions,
-} from '../../server/src/protocol/index.ts';
+} from '@tutti/protocol';
 import {
   RtpReceiveStats,
   RtpStream,

@@ -6,7 +6,7 @@ import type {
   ResponseMap,
   ServerRequestMap,
   ServerRequestMethod,
-} from '../../server/src/protocol/index.ts';
+} from '@tutti/protocol';
 
 /**
  * A minimal protoo peer over Node's built-in WebSocket (subprotocol "protoo"): requests with

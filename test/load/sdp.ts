@@ -5,7 +5,7 @@ import type {
   MediaKind,
   RtpParameters,
 } from 'mediasoup/types';
-import type { TransportOptions } from '../../server/src/protocol/index.ts';
+import type { TransportOptions } from '@tutti/protocol';
 
 /**
  * The SDP glue between a mediasoup WebRtcTransport (described by the server as ICE + DTLS

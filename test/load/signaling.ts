@@ -1,5 +1,5 @@
 import type { DtlsParameters, MediaKind, RtpCapabilities, RtpParameters } from 'mediasoup/types';
-import type { MediaSource, TransportOptions } from '../../server/src/protocol/index.ts';
+import type { MediaSource, TransportOptions } from '@tutti/protocol';
 import type { BotSignaling, NewConsumer } from './bots.ts';
 import type { BareMethod, BareRequestMap, FromBots } from './ipc.ts';
 import { ProtooPeer } from './protoo.ts';

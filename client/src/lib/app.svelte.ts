@@ -1,5 +1,5 @@
-import type { RoomSummary } from '@tutti/server/protocol';
-import { errorCodeOf, errorText } from '@tutti/server/protocol/errors';
+import type { RoomSummary } from '@tutti/protocol';
+import { errorCodeOf, errorText } from '@tutti/protocol/errors';
 import type { Component } from 'svelte';
 import type * as RoomChunkModule from './room-chunk.ts';
 import type { EndReason, RoomSession } from './room.svelte.ts';

@@ -1,5 +1,5 @@
 import { Device, type types } from 'mediasoup-client';
-import type { MediaSource, TransportOptions } from '@tutti/server/protocol';
+import type { MediaSource, TransportOptions } from '@tutti/protocol';
 import type { Signaling } from './signaling.ts';
 
 type Transport = types.Transport;

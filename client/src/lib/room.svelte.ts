@@ -4,8 +4,8 @@ import type {
   MediaSource,
   PeerInfo,
   RoomSummary,
-} from '@tutti/server/protocol';
-import { errorText } from '@tutti/server/protocol/errors';
+} from '@tutti/protocol';
+import { errorText } from '@tutti/protocol/errors';
 import { MediaClient, describe, prewarmMedia, type ConsumerInfo } from './media.ts';
 import type { Signaling } from './signaling.ts';
 import { storage } from './storage.ts';

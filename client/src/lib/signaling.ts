@@ -7,7 +7,7 @@ import type {
   ResponseMap,
   ServerRequestMap,
   ServerRequestMethod,
-} from '@tutti/server/protocol';
+} from '@tutti/protocol';
 
 export type ConnectionState = 'connecting' | 'open' | 'disconnected';
 

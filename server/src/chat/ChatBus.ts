@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../protocol/index.ts';
+import type { ChatMessage } from '@tutti/protocol';
 
 /**
  * Fan-out of stored messages to every node that has members of the room. The node that

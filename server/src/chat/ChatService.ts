@@ -1,5 +1,5 @@
-import type { ChatMessage, SharedFile } from '../protocol/index.ts';
-import { TuttiError } from '../protocol/index.ts';
+import type { ChatMessage, SharedFile } from '@tutti/protocol';
+import { TuttiError } from '@tutti/protocol';
 import { prepareNotification, type Peer, type PreparedNotification } from '../rooms/Peer.ts';
 import type { ChatStore, HistoryPage } from '../store/chatStore.ts';
 import type { ChatBus } from './ChatBus.ts';

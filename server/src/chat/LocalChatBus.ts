@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../protocol/index.ts';
+import type { ChatMessage } from '@tutti/protocol';
 import type { ChatBus } from './ChatBus.ts';
 
 /** In-process bus: delivers synchronously, so publish order is delivery order. */

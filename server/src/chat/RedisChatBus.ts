@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { ChatMessage } from '../protocol/index.ts';
+import type { ChatMessage } from '@tutti/protocol';
 import type { ChatBus } from './ChatBus.ts';
 
 /**

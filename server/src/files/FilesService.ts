@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ChatRooms, ChatService } from '../chat/ChatService.ts';
-import { TuttiError, type ChatMessage, type SharedFile } from '../protocol/index.ts';
+import { TuttiError, type ChatMessage, type SharedFile } from '@tutti/protocol';
 import type { Peer } from '../rooms/Peer.ts';
 import { sanitizeFilename } from './filename.ts';
 import { fileKey, roomPrefix } from './keys.ts';

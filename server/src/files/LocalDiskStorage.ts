@@ -4,7 +4,7 @@ import { mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TuttiError } from '../protocol/index.ts';
+import { TuttiError } from '@tutti/protocol';
 import { countBytes } from './countBytes.ts';
 import { assertSafeKey } from './keys.ts';
 import type { ByteRange, Storage, StoredObject } from './Storage.ts';

@@ -12,7 +12,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TuttiError } from '../protocol/index.ts';
+import { TuttiError } from '@tutti/protocol';
 import { countBytes } from './countBytes.ts';
 import { assertSafeKey } from './keys.ts';
 import type { ByteRange, Storage, StoredObject } from './Storage.ts';

@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { TuttiError } from '../protocol/index.ts';
+import { TuttiError } from '@tutti/protocol';
 
 /** How many leading bytes the magic-byte check looks at. */
 export const SNIFF_BYTES = 4096;

@@ -5,7 +5,7 @@ import { contentDisposition } from '../files/filename.ts';
 import { FILES_PATH, type FilesService } from '../files/FilesService.ts';
 import { parseRange } from '../files/range.ts';
 import { tooLarge } from '../files/sniff.ts';
-import { TuttiError } from '../protocol/index.ts';
+import { TuttiError } from '@tutti/protocol';
 
 /** Multipart framing around one file: headers, boundary, a few small fields. */
 const MULTIPART_OVERHEAD = 64 * 1024;

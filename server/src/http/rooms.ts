@@ -7,7 +7,7 @@ import {
   roomNameSchema,
   roomPasswordSchema,
   TuttiError,
-} from '../protocol/index.ts';
+} from '@tutti/protocol';
 
 /** Turns a zod parse failure into an INVALID_REQUEST TuttiError with a readable message. */
 export function invalid(err: z.ZodError): TuttiError {

@@ -4,7 +4,7 @@ import type {
   NotificationMethod,
   ServerRequestMap,
   ServerRequestMethod,
-} from '../protocol/index.ts';
+} from '@tutti/protocol';
 
 /** Sends a serialized protoo message as is (our WsTransport). */
 export interface RawSender {

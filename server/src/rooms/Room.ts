@@ -20,7 +20,7 @@ import {
   type PeerInfo,
   type RoomSummary,
   type TransportOptions,
-} from '../protocol/index.ts';
+} from '@tutti/protocol';
 import type { RoomRecord } from '../store/RoomStore.ts';
 import { prepareNotification, type Peer, type PreparedNotification } from './Peer.ts';
 import { dedupNickname } from './security.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
-import { TuttiError, type RoomSummary } from '../protocol/index.ts';
+import { TuttiError, type RoomSummary } from '@tutti/protocol';
 import { NameTakenError, type RoomRecord, type RoomStore } from '../store/RoomStore.ts';
 import { KeyedRateLimiter } from '../signaling/rateLimit.ts';
 import type { Peer } from './Peer.ts';

@@ -1,9 +1,9 @@
-import { TuttiError } from '../protocol/index.ts';
+import { TuttiError } from '@tutti/protocol';
 import type { HandlerTable, RequestContext } from '../signaling/handlers.ts';
 import type { Peer } from './Peer.ts';
 import type { Room } from './Room.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
-import type { ChatMessage } from '../protocol/index.ts';
+import type { ChatMessage } from '@tutti/protocol';
 
 export interface RoomHandlerDeps {
   rooms: RoomRegistry;

@@ -1,4 +1,4 @@
-import { isRequestMethod, requestSchemas, TuttiError } from '../protocol/index.ts';
+import { isRequestMethod, requestSchemas, TuttiError } from '@tutti/protocol';
 import type { HandlerTable, RequestContext } from './handlers.ts';
 
 export type DispatchResult =

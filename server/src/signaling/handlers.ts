@@ -1,4 +1,4 @@
-import type { RequestMethod, ResponseMap, ValidRequestData } from '../protocol/index.ts';
+import type { RequestMethod, ResponseMap, ValidRequestData } from '@tutti/protocol';
 import type { Peer } from '../rooms/Peer.ts';
 
 /**

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import websocket from '@fastify/websocket';
 import protoo from 'protoo-server';
 import { Peer } from '../rooms/Peer.ts';
-import { ERROR_CODES } from '../protocol/index.ts';
+import { ERROR_CODES } from '@tutti/protocol';
 import { createDispatcher } from './dispatch.ts';
 import type { HandlerTable } from './handlers.ts';
 import { TokenBucket } from './rateLimit.ts';

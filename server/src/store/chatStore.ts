@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../protocol/index.ts';
+import type { ChatMessage } from '@tutti/protocol';
 
 /** A message as the store keeps it; `seq` orders messages and backs the id cursor. */
 export type NewChatMessage = Omit<ChatMessage, 'id' | 'seq'>;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { TuttiError, type ChatMessage } from '../protocol/index.ts';
+import { TuttiError, type ChatMessage } from '@tutti/protocol';
 import type { ChatStore, HistoryPage, NewChatMessage } from './chatStore.ts';
 
 const SCHEMA = `

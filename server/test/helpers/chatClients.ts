@@ -1,6 +1,6 @@
 import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
 import type { TestServer } from '../../../test/helpers/startServer.ts';
-import type { ChatMessage, JoinResult } from '../../src/protocol/index.ts';
+import type { ChatMessage, JoinResult } from '@tutti/protocol';
 
 export interface Member {
   client: SignalingClient;

@@ -1,6 +1,6 @@
 import type { RtpCapabilities, RtpParameters } from 'mediasoup/types';
 import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
-import type { JoinResult, ServerRequestMap } from '@tutti/server/protocol';
+import type { JoinResult, ServerRequestMap } from '@tutti/protocol';
 
 // A signaling-level "bot": it creates transports and produces with hand-written RTP
 // parameters. No RTP actually flows (that's the browser tests' job); mediasoup still builds

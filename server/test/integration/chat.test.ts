@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errorCodeOf } from '../../src/protocol/index.ts';
+import { errorCodeOf } from '@tutti/protocol';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
 import {
   createRoom,

@@ -3,7 +3,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SharedFile } from '../../src/protocol/index.ts';
+import type { SharedFile } from '@tutti/protocol';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
 import { createRoom, joinRoom, until, type Member } from '../helpers/chatClients.ts';
 import { startS3rver } from '../helpers/storageS3rver.ts';

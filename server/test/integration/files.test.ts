@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SharedFile } from '../../src/protocol/index.ts';
+import type { SharedFile } from '@tutti/protocol';
 import { S3Storage } from '../../src/files/S3Storage.ts';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
 import { createRoom, deleteRoom, joinRoom, type Member } from '../helpers/chatClients.ts';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { ChatBus } from '../../src/chat/ChatBus.ts';
 import { LocalChatBus } from '../../src/chat/LocalChatBus.ts';
 import { RedisChatBus } from '../../src/chat/RedisChatBus.ts';
-import type { ChatMessage } from '../../src/protocol/index.ts';
+import type { ChatMessage } from '@tutti/protocol';
 
 const REDIS = process.env.TUTTI_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -5,7 +5,7 @@ import type { WorkerPool } from '@tutti/media-workers';
 import type { Peer as ProtooPeer } from 'protoo-server';
 import { ChatService, type ChatRooms } from '../../src/chat/ChatService.ts';
 import { LocalChatBus } from '../../src/chat/LocalChatBus.ts';
-import type { ChatMessage } from '../../src/protocol/index.ts';
+import type { ChatMessage } from '@tutti/protocol';
 import { Peer } from '../../src/rooms/Peer.ts';
 import { Room } from '../../src/rooms/Room.ts';
 import { WsTransport, type WsLike } from '../../src/signaling/WsTransport.ts';

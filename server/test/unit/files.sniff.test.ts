@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { detectType, SniffStream } from '../../src/files/sniff.ts';
-import { TuttiError, type ErrorCode } from '../../src/protocol/index.ts';
+import { TuttiError, type ErrorCode } from '@tutti/protocol';
 
 const code = (c: ErrorCode) => (err: unknown) => err instanceof TuttiError && err.code === c;
 

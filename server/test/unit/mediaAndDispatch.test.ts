@@ -9,7 +9,7 @@ import {
 } from '@tutti/media-workers';
 import type { WorkerPool } from '@tutti/media-workers';
 import type { Peer as ProtooPeer } from 'protoo-server';
-import { TuttiError } from '../../src/protocol/index.ts';
+import { TuttiError } from '@tutti/protocol';
 import { Peer } from '../../src/rooms/Peer.ts';
 import { Room } from '../../src/rooms/Room.ts';
 import { createDispatcher } from '../../src/signaling/dispatch.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
-import { errorCodeOf, TuttiError } from '../../src/protocol/index.ts';
+import { errorCodeOf, TuttiError } from '@tutti/protocol';
 import type { Peer } from '../../src/rooms/Peer.ts';
 import { RoomRegistry } from '../../src/rooms/RoomRegistry.ts';
 import {
