@@ -3,7 +3,7 @@ import type { Config } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
 import { TuttiError, type RoomSummary } from '@tutti/protocol';
 import { NameTakenError, type RoomRecord, type RoomStore } from '../store/RoomStore.ts';
-import { KeyedRateLimiter } from '../signaling/rateLimit.ts';
+import { KeyedRateLimiter } from '../kernel/rateLimit.ts';
 import type { Peer } from './Peer.ts';
 import { Room, type RoomLogger } from './Room.ts';
 import {

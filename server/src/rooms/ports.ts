@@ -1,4 +1,5 @@
 import type {
+  ChatMessage,
   NotificationMap,
   NotificationMethod,
   ServerRequestMap,
@@ -45,4 +46,48 @@ export interface MemberChannel {
     data: ServerRequestMap[M]['request'],
   ): Promise<ServerRequestMap[M]['response']>;
   close(): void;
+}
+
+/** A member as other concerns see it. */
+export interface MemberRef {
+  id: string;
+  nickname: string;
+}
+
+/** Where a connection sits: the room it has joined and its (de-duplicated) nickname there. */
+export interface Membership {
+  roomId: string;
+  nickname: string;
+}
+
+/**
+ * What other concerns (chat, files, later games, recording…) may ask of rooms. They import
+ * this port, never the registry or the Room class.
+ */
+export interface RoomDirectory {
+  /** The room this connection has joined, or undefined. */
+  membership(channelId: string): Membership | undefined;
+  /** Like membership(), throwing NOT_JOINED: the one "is this connection in a room" check. */
+  requireMembership(channelId: string): Membership;
+  member(roomId: string, peerId: string): MemberRef | undefined;
+  /** The members of a room connected to this node. */
+  members(roomId: string): Iterable<MemberChannel>;
+}
+
+/** Extra fields a concern adds to the room.join answer (chat: the history page). */
+export interface JoinExtras {
+  history?: ChatMessage[];
+}
+
+/**
+ * What a concern contributes to rooms, registered once at start-up (`rooms.use(ext)`), before
+ * the server listens. No setters later, no imports from rooms into the concern's code.
+ */
+export interface RoomExtension {
+  /** Runs in the same tick the member was admitted (so nothing falls between history and live). */
+  joinAnswer?(roomId: string, member: MemberChannel): JoinExtras | Promise<JoinExtras>;
+  /** After a room was deleted (owner or idle cleanup): drop its history, files… */
+  roomDeleted?(roomId: string): void | Promise<void>;
+  /** After a connection closed (and left its room, if any): forget per-connection state. */
+  connectionClosed?(member: MemberChannel): void;
 }

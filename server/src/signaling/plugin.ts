@@ -6,7 +6,7 @@ import { Peer } from '../rooms/Peer.ts';
 import { ERROR_CODES } from '@tutti/protocol';
 import { createDispatcher } from './dispatch.ts';
 import type { HandlerTable } from './handlers.ts';
-import { TokenBucket } from './rateLimit.ts';
+import { TokenBucket } from '../kernel/rateLimit.ts';
 import { WsTransport, type WsLike } from './WsTransport.ts';
 
 export interface SignalingOptions {

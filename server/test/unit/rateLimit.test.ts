@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KeyedRateLimiter, TokenBucket } from '../../src/signaling/rateLimit.ts';
+import { KeyedRateLimiter, TokenBucket } from '../../src/kernel/rateLimit.ts';
 
 test('token bucket: burst at once, then ratePerSecond', () => {
   let now = 0;
