@@ -1,61 +1,27 @@
-import type { DatabaseSync } from 'node:sqlite';
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyPluginAsync,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
-import type { Room as ProtooRoom } from 'protoo-server';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '@tutti/config';
 import { WorkerPool } from '@tutti/media-workers';
-import { TuttiError, type ChatMessage } from '@tutti/protocol';
-import { setupSharing } from './chat/setupSharing.ts';
+import { createChatModule } from './chat/module.ts';
+import type { Concern } from './concern.ts';
+import { FileLinks } from './files/links.ts';
+import { createFilesModule } from './files/module.ts';
+import { httpErrorHandler } from './http/errors.ts';
 import { healthPlugin } from './http/health.ts';
 import { metricsPlugin } from './http/metrics.ts';
 import { roomsHttpPlugin } from './http/rooms.ts';
 import { staticPlugin } from './http/static.ts';
+import type { Logger } from './kernel/log.ts';
 import { roomHandlers } from './rooms/handlers.ts';
-import type { Peer } from './rooms/Peer.ts';
-import {
-  RoomRegistry,
-  type PeerDisconnectedHook,
-  type PeerLeftHook,
-  type RoomDeletedHook,
-} from './rooms/RoomRegistry.ts';
-import type { HandlerTable } from './signaling/handlers.ts';
-import { signalingPlugin } from './signaling/plugin.ts';
-import { openDatabase, SqliteRoomStore, type RoomStore } from './store/RoomStore.ts';
+import { RoomRegistry } from './rooms/RoomRegistry.ts';
+import { servicesPlugin, type TuttiServices } from './services.ts';
+import { openDatabase } from './store/sqlite.ts';
+import { SqliteRoomStore } from './store/RoomStore.ts';
+import { ConnectionRegistry } from './transport/connections.ts';
+import { transportPlugin } from './transport/plugin.ts';
 
-/**
- * The services every plugin and handler table shares, reachable as `app.tutti`.
- * Other concerns (chat, files) hook in through the callbacks below rather than by
- * reaching into rooms.
- */
-export interface TuttiServices {
-  config: Config;
-  /** The one SQLite database under config.data.dir; other stores may add their own tables. */
-  db: DatabaseSync;
-  roomStore: RoomStore;
-  workers: WorkerPool;
-  rooms: RoomRegistry;
-  /** Every signaling connection (protoo Room used as registry). Set by the signaling plugin. */
-  connections: ProtooRoom | undefined;
-  /** Runs after a room is deleted (owner or idle cleanup): delete its chat history, files… */
-  onRoomDeleted(hook: RoomDeletedHook): void;
-  /** Runs after a member left its room (leave, disconnect). */
-  onPeerLeft(hook: PeerLeftHook): void;
-  /** Runs after a signaling connection closed: forget per-connection state (rate limits…). */
-  onPeerDisconnected(hook: PeerDisconnectedHook): void;
-  /** Supplies room.join's `history` (the chat concern sets it). */
-  setJoinHistory(fn: (roomId: string, peer: Peer) => Promise<ChatMessage[]> | ChatMessage[]): void;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    tutti: TuttiServices;
-  }
-}
+export type { HttpErrorBody } from './http/errors.ts';
+export { httpErrorHandler } from './http/errors.ts';
+export type { TuttiServices } from './services.ts';
 
 export interface BuildAppOptions {
   /** Fastify logger option; defaults to pino at config.server.logLevel. */
@@ -65,8 +31,10 @@ export interface BuildAppOptions {
 }
 
 /**
- * Builds the Fastify app: services first, then one plugin per concern. Call `listen()`
- * yourself; `close()` tells room members, then closes sockets, workers and the database.
+ * Wiring only. Services first (workers, database, rooms, connections), then each concern
+ * module in order (chat, files), then their contributions in one place: room extensions,
+ * protoo handler tables, HTTP route plugins. Call `listen()` yourself; `close()` tells room
+ * members, then closes sockets, workers and the database.
  */
 export async function buildApp(
   config: Config,
@@ -78,10 +46,12 @@ export async function buildApp(
     bodyLimit: 1024 * 1024,
     // close() must not wait for sockets browsers leave open: pre-connected ones that never
     // send a request (Node drops them only at headersTimeout, ~60 s) and idle keep-alives.
-    // Members were told room.closed in preClose; WebSockets are handled by the signaling plugin.
+    // Members were told room.closed in preClose; WebSockets are handled by the transport.
     forceCloseConnections: true,
   });
+  const log: Logger = app.log;
 
+  // ── Services ────────────────────────────────────────────────────────────────────────
   const ownsPool = !opts.workerPool;
   const workers =
     opts.workerPool ??
@@ -90,62 +60,44 @@ export async function buildApp(
       workerBin: config.media.workerBin,
       logLevel: config.media.logLevel,
       loadSampleMs: config.media.loadSampleMs,
-      log: app.log,
+      log,
     }));
-
-  let db: DatabaseSync;
+  let db: TuttiServices['db'];
   try {
     db = openDatabase(config.data.dir);
   } catch (err) {
     if (ownsPool) workers.close();
     throw err;
   }
-  const roomStore = new SqliteRoomStore(db);
-  const rooms = new RoomRegistry({ config, store: roomStore, pool: workers, log: app.log });
-  let joinHistory: (
-    roomId: string,
-    peer: Peer,
-  ) => Promise<ChatMessage[]> | ChatMessage[] = () => [];
+  const rooms = new RoomRegistry({ config, store: new SqliteRoomStore(db), pool: workers, log });
+  const connections = new ConnectionRegistry();
+  const services: TuttiServices = { config, db, workers, rooms, connections };
 
-  const services: TuttiServices = {
-    config,
-    db,
-    roomStore,
-    workers,
-    rooms,
-    connections: undefined,
-    onRoomDeleted: (hook) => rooms.onRoomDeleted(hook),
-    onPeerLeft: (hook) => rooms.onPeerLeft(hook),
-    onPeerDisconnected: (hook) => rooms.onPeerDisconnected(hook),
-    setJoinHistory: (fn) => {
-      joinHistory = fn;
-    },
-  };
-  app.decorate('tutti', services);
+  // ── Concern modules, in order: each takes what it needs, none reaches into another ──
+  const links = new FileLinks(config.files.secret);
+  const chat = await createChatModule({ config, db, rooms, present: links.present });
+  const files = await createFilesModule({ config, rooms, links, announcer: chat.service });
+  const concerns: Concern[] = [chat, files];
+
+  // ── Contributions, registered once before listening ─────────────────────────────────
+  for (const concern of concerns) if (concern.rooms) rooms.use(concern.rooms);
+  const handlerTables = [roomHandlers({ rooms }), ...concerns.flatMap((c) => c.handlers ?? [])];
+
+  await app.register(servicesPlugin, { services });
   app.setErrorHandler(httpErrorHandler);
-
-  // ── Concerns register here ────────────────────────────────────────────────────────
-  // Signaling: one HandlerTable per concern, merged by the signaling plugin (a method may
-  // appear in one table only). Chat/files add e.g. `chatHandlers(services)`,
-  // `fileHandlers(services)` to this array.
-  const sharing = await setupSharing(services); // chat + files (issue #4)
-  const handlerTables: HandlerTable[] = [
-    roomHandlers({ rooms, joinHistory: (roomId, peer) => joinHistory(roomId, peer) }),
-    ...sharing.handlerTables,
-  ];
-  // HTTP: one Fastify plugin per concern (they reach services through `app.tutti`).
-  // Chat/files add e.g. `filesHttpPlugin` here.
-  const httpPlugins: FastifyPluginAsync[] = [
-    roomsHttpPlugin,
-    healthPlugin,
-    metricsPlugin,
-    sharing.httpPlugin,
-  ];
-  // ──────────────────────────────────────────────────────────────────────────────────
-
-  await app.register(signalingPlugin, { handlerTables, rateLimit: config.signaling });
-  for (const plugin of httpPlugins) await app.register(plugin);
-  await app.register(staticPlugin); // Last: owns the SPA fallback (not-found handler).
+  await app.register(transportPlugin, {
+    connections,
+    handlerTables,
+    onClosed: (channel) => rooms.connectionClosed(channel),
+    log,
+    rateLimit: config.signaling,
+  });
+  await app.register(roomsHttpPlugin, { rooms });
+  await app.register(healthPlugin, { workers, rooms });
+  await app.register(metricsPlugin, { workers, rooms, connections });
+  for (const concern of concerns) await concern.http?.(app);
+  // Last: owns the SPA fallback (not-found handler).
+  await app.register(staticPlugin, { publicDir: config.server.publicDir });
 
   // preClose runs before the websocket plugin drops sockets: tell members first.
   app.addHook('preClose', async () => {
@@ -153,44 +105,10 @@ export async function buildApp(
   });
   app.addHook('onClose', async () => {
     if (ownsPool) workers.close();
-    await sharing.close();
+    for (const concern of concerns) await concern.close?.();
     db.close();
   });
 
   rooms.startCleanup();
   return app;
-}
-
-/** HTTP error body: `{ error: <stable code>, message }`. */
-export interface HttpErrorBody {
-  error: string;
-  message: string;
-}
-
-/** Root error handler: TuttiError → its status + `{ error: code, message }`. */
-export function httpErrorHandler(
-  err: FastifyError | Error,
-  req: FastifyRequest,
-  reply: FastifyReply,
-): void {
-  if (err instanceof TuttiError) {
-    void reply
-      .status(err.status)
-      .send({ error: err.code, message: err.message } satisfies HttpErrorBody);
-    return;
-  }
-  const status = 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
-  if (status >= 500) req.log.error({ err }, 'request failed');
-  const code =
-    status === 413
-      ? 'PAYLOAD_TOO_LARGE'
-      : status === 415
-        ? 'UNSUPPORTED_TYPE'
-        : status < 500
-          ? 'INVALID_REQUEST'
-          : 'INTERNAL';
-  void reply.status(status).send({
-    error: code,
-    message: status < 500 ? err.message : 'internal error',
-  } satisfies HttpErrorBody);
 }

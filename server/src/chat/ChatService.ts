@@ -1,17 +1,14 @@
 import type { ChatMessage, SharedFile } from '@tutti/protocol';
 import { TuttiError } from '@tutti/protocol';
-import { prepareNotification, type Peer, type PreparedNotification } from '../rooms/Peer.ts';
+import { KeyedRateLimiter } from '../kernel/rateLimit.ts';
+import {
+  prepareNotification,
+  type MemberChannel,
+  type PreparedNotification,
+  type RoomDirectory,
+} from '../rooms/ports.ts';
 import type { ChatStore, HistoryPage } from '../store/chatStore.ts';
 import type { ChatBus } from './ChatBus.ts';
-import { RateLimiter } from './RateLimiter.ts';
-
-/** What chat needs to know about rooms; the room registry is adapted to this. */
-export interface ChatRooms {
-  /** Members of the room whose sockets live on this node. */
-  localMembers(roomId: string): Iterable<Peer>;
-  /** A current member of the room (for private messages), else undefined. */
-  member(roomId: string, peerId: string): { id: string; nickname: string } | undefined;
-}
 
 /**
  * Rewrites a message for one recipient (file links carry the recipient's access token).
@@ -19,6 +16,9 @@ export interface ChatRooms {
  * as is (its notification is serialized once for the whole room).
  */
 export type Presenter = (message: ChatMessage, viewerPeerId: string) => ChatMessage;
+
+/** A connection as chat sees it: only its id (membership is asked of the rooms). */
+export type ChatPeer = Pick<MemberChannel, 'id'>;
 
 export interface ChatSettings {
   ratePerSecond: number;
@@ -34,28 +34,34 @@ export interface ChatSettings {
 export class ChatService {
   readonly #store: ChatStore;
   readonly #bus: ChatBus;
-  readonly #rooms: ChatRooms;
+  readonly #rooms: RoomDirectory;
   readonly #settings: ChatSettings;
-  readonly #limiter: RateLimiter;
+  readonly #limiter: KeyedRateLimiter;
   readonly #unsubscribe: () => void;
-  #present: Presenter = (m) => m;
+  readonly #present: Presenter;
 
-  constructor(opts: { store: ChatStore; bus: ChatBus; rooms: ChatRooms; settings: ChatSettings }) {
+  constructor(opts: {
+    store: ChatStore;
+    bus: ChatBus;
+    rooms: RoomDirectory;
+    settings: ChatSettings;
+    /** Personalises file messages (the files concern's links); default: as stored. */
+    present?: Presenter | undefined;
+  }) {
     this.#store = opts.store;
     this.#bus = opts.bus;
     this.#rooms = opts.rooms;
     this.#settings = opts.settings;
-    this.#limiter = new RateLimiter(opts.settings);
+    this.#present = opts.present ?? ((m) => m);
+    this.#limiter = new KeyedRateLimiter(opts.settings);
     this.#unsubscribe = this.#bus.subscribe((m) => this.#deliver(m));
   }
 
-  /** Set by the files feature so file links are personalised. */
-  setPresenter(present: Presenter): void {
-    this.#present = present;
-  }
-
-  async send(peer: Peer, data: { text: string; to?: string | undefined }): Promise<ChatMessage> {
-    const { roomId, nickname } = joined(peer);
+  async send(
+    peer: ChatPeer,
+    data: { text: string; to?: string | undefined },
+  ): Promise<ChatMessage> {
+    const { roomId, nickname } = this.#rooms.requireMembership(peer.id);
     if (!this.#limiter.take(peer.id)) {
       throw new TuttiError(
         'RATE_LIMITED',
@@ -106,10 +112,10 @@ export class ChatService {
   }
 
   history(
-    peer: Peer,
+    peer: ChatPeer,
     opts: { before?: string | undefined; limit?: number | undefined },
   ): HistoryPage {
-    const { roomId } = joined(peer);
+    const { roomId } = this.#rooms.requireMembership(peer.id);
     const page = this.#store.page(roomId, peer.id, {
       ...(opts.before !== undefined && { before: opts.before }),
       limit: opts.limit ?? this.#settings.historyPageSize,
@@ -121,7 +127,7 @@ export class ChatService {
    * The latest page for a peer that has just joined. Call it in the same tick the peer
    * becomes a member: earlier messages are here, later ones arrive as notifications.
    */
-  historyOnJoin(peer: Peer): ChatMessage[] {
+  historyOnJoin(peer: ChatPeer): ChatMessage[] {
     return this.history(peer, {}).messages;
   }
 
@@ -129,8 +135,8 @@ export class ChatService {
     return this.#store.findFile(roomId, fileId)?.file;
   }
 
-  /** The peer's socket closed: its rate bucket can go (a leave alone keeps it). */
-  peerDisconnected(peerId: string): void {
+  /** The connection closed: its rate bucket can go (a leave alone keeps it). */
+  connectionClosed(peerId: string): void {
     this.#limiter.forget(peerId);
   }
 
@@ -146,7 +152,7 @@ export class ChatService {
     const to = message.to;
     if (to) {
       // Private: the sender and the recipient only.
-      for (const peer of this.#rooms.localMembers(message.roomId)) {
+      for (const peer of this.#rooms.members(message.roomId)) {
         if (peer.id !== to.peerId && peer.id !== message.from.peerId) continue;
         void peer.notify('chat.message', { message: this.#present(message, peer.id) });
       }
@@ -154,7 +160,7 @@ export class ChatService {
     }
     if (message.file) {
       // File links carry each recipient's own access token.
-      for (const peer of this.#rooms.localMembers(message.roomId)) {
+      for (const peer of this.#rooms.members(message.roomId)) {
         void peer.notify('chat.message', { message: this.#present(message, peer.id) });
       }
       return;
@@ -162,16 +168,9 @@ export class ChatService {
     // The same bytes for everyone: serialize once (lazily: a room with no local member
     // on this node costs nothing).
     let prepared: PreparedNotification<'chat.message'> | undefined;
-    for (const peer of this.#rooms.localMembers(message.roomId)) {
+    for (const peer of this.#rooms.members(message.roomId)) {
       prepared ??= prepareNotification('chat.message', { message });
       void peer.notifyPrepared(prepared);
     }
   }
-}
-
-function joined(peer: Peer): { roomId: string; nickname: string } {
-  if (peer.roomId === undefined || peer.nickname === undefined) {
-    throw new TuttiError('NOT_JOINED', 'join a room first');
-  }
-  return { roomId: peer.roomId, nickname: peer.nickname };
 }

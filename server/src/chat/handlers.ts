@@ -1,4 +1,4 @@
-import type { HandlerTable } from '../signaling/handlers.ts';
+import type { HandlerTable } from '../rooms/ports.ts';
 import type { ChatService } from './ChatService.ts';
 
 /** protoo handlers for chat.*; data arrives validated against the protocol schemas. */

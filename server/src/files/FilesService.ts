@@ -1,25 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ChatRooms, ChatService } from '../chat/ChatService.ts';
 import { TuttiError, type ChatMessage, type SharedFile } from '@tutti/protocol';
-import type { Peer } from '../rooms/Peer.ts';
+import type { MemberChannel, RoomDirectory } from '../rooms/ports.ts';
 import { sanitizeFilename } from './filename.ts';
 import { fileKey, roomPrefix } from './keys.ts';
+import { FILES_PATH, type FileLinks } from './links.ts';
 import { SniffStream } from './sniff.ts';
 import type { ByteRange, Storage } from './Storage.ts';
-import { TokenSigner } from './tokens.ts';
 
 export interface FilesSettings {
   maxBytes: number;
   allowedTypes: readonly string[];
   uploadTokenTtlSeconds: number;
-  /** HMAC secret shared by all nodes; random per process when absent. */
-  secret?: string | undefined;
 }
 
-/** Where the HTTP routes live (http/files.ts); links in messages point here. */
-export const FILES_PATH = '/api/files';
+export interface Uploader {
+  peerId: string;
+  nickname: string;
+  roomId: string;
+}
+
+/** Where uploads are announced and found again (the chat history, wired in app.ts). */
+export interface FileAnnouncer {
+  /** Posts the announcement of an uploaded file into the room; returns the uploader's copy. */
+  postFile(uploader: Uploader, file: SharedFile): Promise<ChatMessage>;
+  /** The file as announced in the room, else undefined. */
+  findFile(roomId: string, fileId: string): SharedFile | undefined;
+}
 
 /**
  * File sharing: upload tokens over protoo, streamed uploads (sniffed, size-capped, stored,
@@ -27,44 +35,43 @@ export const FILES_PATH = '/api/files';
  */
 export class FilesService {
   readonly #storage: Storage;
-  readonly #chat: ChatService;
-  readonly #rooms: ChatRooms;
+  readonly #announcer: FileAnnouncer;
+  readonly #rooms: RoomDirectory;
   readonly #settings: FilesSettings;
-  readonly #tokens: TokenSigner;
+  readonly #links: FileLinks;
 
   constructor(opts: {
     storage: Storage;
-    chat: ChatService;
-    rooms: ChatRooms;
+    announcer: FileAnnouncer;
+    rooms: RoomDirectory;
+    links: FileLinks;
     settings: FilesSettings;
   }) {
     this.#storage = opts.storage;
-    this.#chat = opts.chat;
+    this.#announcer = opts.announcer;
     this.#rooms = opts.rooms;
+    this.#links = opts.links;
     this.#settings = opts.settings;
-    this.#tokens = new TokenSigner(opts.settings.secret);
-    this.#chat.setPresenter((m, viewer) => this.present(m, viewer));
   }
 
   get maxBytes(): number {
     return this.#settings.maxBytes;
   }
 
-  uploadToken(peer: Peer): { token: string; uploadUrl: string; expiresAt: number } {
-    if (peer.roomId === undefined) throw new TuttiError('NOT_JOINED', 'join a room first');
+  uploadToken(peer: Pick<MemberChannel, 'id'>): {
+    token: string;
+    uploadUrl: string;
+    expiresAt: number;
+  } {
+    const { roomId } = this.#rooms.requireMembership(peer.id);
     const expiresAt = Date.now() + this.#settings.uploadTokenTtlSeconds * 1000;
-    const token = this.#tokens.sign({
-      kind: 'u',
-      peerId: peer.id,
-      roomId: peer.roomId,
-      exp: expiresAt,
-    });
+    const token = this.#links.tokens.sign({ kind: 'u', peerId: peer.id, roomId, exp: expiresAt });
     return { token, uploadUrl: `${FILES_PATH}?token=${token}`, expiresAt };
   }
 
   /** The uploader behind a token, if it is genuine, unexpired and its peer still in the room. */
-  uploader(token: string | undefined): { peerId: string; nickname: string; roomId: string } {
-    const claims = token ? this.#tokens.verify(token, 'u') : undefined;
+  uploader(token: string | undefined): Uploader {
+    const claims = token ? this.#links.tokens.verify(token, 'u') : undefined;
     if (!claims) throw new TuttiError('UNAUTHORIZED', 'upload token missing, invalid or expired');
     const member = this.#rooms.member(claims.roomId, claims.peerId);
     if (!member) throw new TuttiError('NOT_JOINED', 'only members of the room can upload');
@@ -75,11 +82,7 @@ export class FilesService {
    * Streams one file to storage and announces it. On any refusal (type, size, a stream
    * error) the partial object is deleted before the error is rethrown.
    */
-  async upload(
-    uploader: { peerId: string; nickname: string; roomId: string },
-    rawName: string,
-    body: Readable,
-  ): Promise<ChatMessage> {
+  async upload(uploader: Uploader, rawName: string, body: Readable): Promise<ChatMessage> {
     const name = sanitizeFilename(rawName);
     const id = randomUUID();
     const key = fileKey(uploader.roomId, id);
@@ -111,7 +114,7 @@ export class FilesService {
         url: base,
         ...(sniff.type.startsWith('image/') && { previewUrl: base }),
       };
-      return await this.#chat.postFile(uploader, file);
+      return await this.#announcer.postFile(uploader, file);
     } catch (err) {
       sniff.destroy();
       await this.#storage.delete(key).catch(() => {});
@@ -119,26 +122,16 @@ export class FilesService {
     }
   }
 
-  /** Personalises file links for one recipient: its access token goes in the query. */
-  present(message: ChatMessage, viewerPeerId: string): ChatMessage {
-    if (!message.file) return message;
-    const t = this.#tokens.sign({ kind: 'a', peerId: viewerPeerId, roomId: message.roomId });
-    const base = message.file.url.split('?')[0];
-    const file: SharedFile = { ...message.file, url: `${base}?t=${t}` };
-    if (message.file.previewUrl) file.previewUrl = `${base}?t=${t}&inline=1`;
-    return { ...message, file };
-  }
-
   /**
    * Checks a download: genuine access token for this room whose peer is still a member,
    * and a file that was shared there. Returns the file's metadata.
    */
   authorizeDownload(roomId: string, fileId: string, token: string | undefined): SharedFile {
-    const claims = token ? this.#tokens.verify(token, 'a') : undefined;
+    const claims = token ? this.#links.tokens.verify(token, 'a') : undefined;
     if (!claims || claims.roomId !== roomId || !this.#rooms.member(roomId, claims.peerId)) {
       throw new TuttiError('FORBIDDEN', 'only members of the room can download its files');
     }
-    const file = this.#chat.findFile(roomId, fileId);
+    const file = this.#announcer.findFile(roomId, fileId);
     if (!file) throw new TuttiError('NOT_FOUND', 'no such file in this room');
     return file;
   }

@@ -1,12 +1,21 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { WorkerPool } from '@tutti/media-workers';
+import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import type { ConnectionRegistry } from '../transport/connections.ts';
+
+export interface MetricsOptions {
+  workers: WorkerPool;
+  rooms: RoomRegistry;
+  connections: ConnectionRegistry;
+}
 
 /**
  * GET /metrics in the Prometheus text format: what an operator scales media workers by
  * (worker CPU and routers, rooms, people, open sockets) plus the Node process itself.
  */
-export const metricsPlugin: FastifyPluginAsync = async (app) => {
+export const metricsPlugin: FastifyPluginAsync<MetricsOptions> = async (app, opts) => {
+  const { workers, rooms, connections } = opts;
   app.get('/metrics', async (_req, reply) => {
-    const { workers, rooms, connections } = app.tutti;
     const out = new MetricsText();
     const status = workers.status();
 
@@ -32,9 +41,7 @@ export const metricsPlugin: FastifyPluginAsync = async (app) => {
     out.gauge('tutti_lobby_subscribers', 'open lobbies receiving the live room list', [
       [{}, rooms.lobbySize],
     ]);
-    out.gauge('tutti_signaling_connections', 'open protoo connections', [
-      [{}, connections?.peers.length ?? 0],
-    ]);
+    out.gauge('tutti_signaling_connections', 'open protoo connections', [[{}, connections.count]]);
     const mem = process.memoryUsage();
     out.gauge('tutti_process_resident_bytes', 'resident memory of the Node process', [
       [{}, mem.rss],

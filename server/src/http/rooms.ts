@@ -8,13 +8,8 @@ import {
   roomPasswordSchema,
   TuttiError,
 } from '@tutti/protocol';
-
-/** Turns a zod parse failure into an INVALID_REQUEST TuttiError with a readable message. */
-export function invalid(err: z.ZodError): TuttiError {
-  const issue = err.issues[0];
-  const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  return new TuttiError('INVALID_REQUEST', `${where}${issue?.message ?? 'invalid data'}`);
-}
+import { parseOrThrow as parse } from '../kernel/validate.ts';
+import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 
 const patchSchema = z
   .object({
@@ -26,12 +21,6 @@ const patchSchema = z
 
 const ownerSecretSchema = z.string().min(1).max(128);
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw invalid(r.error);
-  return r.data;
-}
-
 function ownerSecret(headers: Record<string, unknown>): string {
   const r = ownerSecretSchema.safeParse(headers['x-owner-secret']);
   if (!r.success) throw new TuttiError('FORBIDDEN', 'x-owner-secret header required');
@@ -42,9 +31,10 @@ function ownerSecret(headers: Record<string, unknown>): string {
  * REST for rooms (same rules as the protoo requests):
  * GET /api/rooms · POST /api/rooms · PATCH /api/rooms/:id · DELETE /api/rooms/:id
  */
-export const roomsHttpPlugin: FastifyPluginAsync = async (app) => {
-  const { rooms } = app.tutti;
-
+export const roomsHttpPlugin: FastifyPluginAsync<{ rooms: RoomRegistry }> = async (
+  app,
+  { rooms },
+) => {
   app.get('/api/rooms', async () => ({ rooms: rooms.list() }));
 
   app.get<{ Params: { id: string } }>('/api/rooms/:id', async (req) => {

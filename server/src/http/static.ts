@@ -19,8 +19,8 @@ function looksLikeFile(url: string): boolean {
  * Files are looked up at request time (wildcard route), so a client built or rebuilt while
  * the server runs — new hashed asset names — is served without a restart.
  */
-export const staticPlugin: FastifyPluginAsync = async (app) => {
-  const root = path.resolve(REPO_ROOT, app.tutti.config.server.publicDir);
+export const staticPlugin: FastifyPluginAsync<{ publicDir: string }> = async (app, opts) => {
+  const root = path.resolve(REPO_ROOT, opts.publicDir);
   const indexFile = path.join(root, 'index.html');
   if (!existsSync(indexFile)) {
     app.log.warn({ root }, 'client not built (npm run build); serving the API until it is');

@@ -38,7 +38,11 @@ export class TokenBucket {
   }
 }
 
-/** One TokenBucket per key (a client address); full buckets are dropped by `prune()`. */
+/**
+ * One TokenBucket per key (a client address, a connection id); full buckets are dropped by
+ * `prune()` (they behave exactly like absent ones). In memory on purpose: a connection lives
+ * on one node, so its limit does too.
+ */
 export class KeyedRateLimiter {
   readonly #opts: { ratePerSecond: number; burst: number; now?: () => number };
   readonly #buckets = new Map<string, TokenBucket>();
@@ -55,6 +59,11 @@ export class KeyedRateLimiter {
       this.#buckets.set(key, bucket);
     }
     return bucket.take();
+  }
+
+  /** Forget a key (its connection closed) so the map does not grow with every one ever seen. */
+  forget(key: string): void {
+    this.#buckets.delete(key);
   }
 
   prune(): void {

@@ -22,7 +22,11 @@ import {
   type TransportOptions,
 } from '@tutti/protocol';
 import type { RoomRecord } from '../store/RoomStore.ts';
-import { prepareNotification, type Peer, type PreparedNotification } from './Peer.ts';
+import {
+  prepareNotification,
+  type MemberChannel as Peer,
+  type PreparedNotification,
+} from './ports.ts';
 import { dedupNickname } from './security.ts';
 
 export interface RoomLogger {
@@ -221,8 +225,6 @@ export class Room extends EventEmitter<RoomEvents> {
       joinedAt: Date.now(),
     };
     this.#members.set(peer.id, { peer, info, media: freshMedia() });
-    peer.roomId = this.id;
-    peer.nickname = name;
     this.broadcast('room.peerJoined', { peer: { ...info } }, peer.id);
     this.emit('changed');
     return { ...info };
@@ -233,10 +235,6 @@ export class Room extends EventEmitter<RoomEvents> {
     const member = this.#members.get(peerId);
     if (!member) return false;
     this.#members.delete(peerId);
-    if (member.peer.roomId === this.id) {
-      member.peer.roomId = undefined;
-      member.peer.nickname = undefined;
-    }
     // Closing transports closes the member's producers, whose consumers then close
     // (and the other members get media.consumerClosed).
     for (const t of member.media.transports.values()) t.close();

@@ -4,7 +4,14 @@ import type { WorkerPool } from '@tutti/media-workers';
 import { TuttiError, type RoomSummary } from '@tutti/protocol';
 import { NameTakenError, type RoomRecord, type RoomStore } from '../store/RoomStore.ts';
 import { KeyedRateLimiter } from '../kernel/rateLimit.ts';
-import type { Peer } from './Peer.ts';
+import type {
+  JoinExtras,
+  MemberChannel as Peer,
+  MemberRef,
+  Membership,
+  RoomDirectory,
+  RoomExtension,
+} from './ports.ts';
 import { Room, type RoomLogger } from './Room.ts';
 import {
   AttemptLimiter,
@@ -39,7 +46,7 @@ export interface RegistryDeps {
  * All rooms: create/find/update/delete, the lobby subscribers, the failed-attempt limiter,
  * and the idle cleanup. Room metadata lives in the RoomStore, so rooms survive a restart.
  */
-export class RoomRegistry {
+export class RoomRegistry implements RoomDirectory {
   readonly #deps: RegistryDeps;
   readonly #now: () => number;
   readonly #rooms = new Map<string, Room>();
@@ -50,6 +57,7 @@ export class RoomRegistry {
   readonly #deletedHooks: RoomDeletedHook[] = [];
   readonly #peerLeftHooks: PeerLeftHook[] = [];
   readonly #disconnectedHooks: PeerDisconnectedHook[] = [];
+  readonly #joinAnswers: NonNullable<RoomExtension['joinAnswer']>[] = [];
   #lobbyTimer: NodeJS.Timeout | undefined;
   #cleanupTimer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -98,6 +106,56 @@ export class RoomRegistry {
   /** Runs after a signaling connection closed (after it left its room, if any). */
   onPeerDisconnected(hook: PeerDisconnectedHook): void {
     this.#disconnectedHooks.push(hook);
+  }
+
+  /** Registers what a concern contributes (once, at start-up). */
+  use(ext: RoomExtension): void {
+    if (ext.joinAnswer) this.#joinAnswers.push(ext.joinAnswer.bind(ext));
+    if (ext.roomDeleted) this.onRoomDeleted(ext.roomDeleted.bind(ext));
+    if (ext.connectionClosed) this.onPeerDisconnected(ext.connectionClosed.bind(ext));
+  }
+
+  /** The extra room.join answer fields of every extension (a failing one adds nothing). */
+  async joinAnswer(roomId: string, member: Peer): Promise<JoinExtras> {
+    const extras: JoinExtras = {};
+    for (const contribute of this.#joinAnswers) {
+      try {
+        Object.assign(extras, await contribute(roomId, member));
+      } catch (err) {
+        this.#deps.log.error({ err, roomId }, 'join answer extension failed');
+      }
+    }
+    return extras;
+  }
+
+  // ── RoomDirectory ───────────────────────────────────────────────────────────────────
+
+  membership(channelId: string): Membership | undefined {
+    for (const room of this.#rooms.values()) {
+      const info = room.peerInfo(channelId);
+      if (info) return { roomId: room.id, nickname: info.nickname };
+    }
+    return undefined;
+  }
+
+  requireMembership(channelId: string): Membership {
+    const m = this.membership(channelId);
+    if (!m) throw new TuttiError('NOT_JOINED', 'join a room first');
+    return m;
+  }
+
+  member(roomId: string, peerId: string): MemberRef | undefined {
+    const info = this.#rooms.get(roomId)?.peerInfo(peerId);
+    return info && { id: info.id, nickname: info.nickname };
+  }
+
+  *members(roomId: string): Iterable<Peer> {
+    const room = this.#rooms.get(roomId);
+    if (!room) return;
+    for (const info of room.peers()) {
+      const peer = room.getPeer(info.id);
+      if (peer) yield peer;
+    }
   }
 
   // ── Queries ─────────────────────────────────────────────────────────────────────────
@@ -246,7 +304,9 @@ export class RoomRegistry {
    * then admits the peer (capacity, nickname de-dup). Returns the room and final PeerInfo.
    */
   async join(peer: Peer, roomId: string, nickname: string, password: string | undefined) {
-    if (peer.roomId) throw new TuttiError('ALREADY_JOINED', 'already in a room; leave it first');
+    if (this.membership(peer.id)) {
+      throw new TuttiError('ALREADY_JOINED', 'already in a room; leave it first');
+    }
     const room = this.require(roomId);
     const done = room.beginJoin();
     try {
@@ -266,7 +326,9 @@ export class RoomRegistry {
         throw new TuttiError('ROOM_FULL', `room is full (${room.capacity} people)`);
       const router = await room.ensureRouter();
       if (peer.closed) throw new TuttiError('NOT_JOINED', 'connection closed');
-      if (peer.roomId) throw new TuttiError('ALREADY_JOINED', 'already in a room; leave it first');
+      if (this.membership(peer.id)) {
+        throw new TuttiError('ALREADY_JOINED', 'already in a room; leave it first');
+      }
       if (room.closed || !this.#rooms.has(roomId))
         throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
       const self = room.admit(peer, nickname);
@@ -277,16 +339,14 @@ export class RoomRegistry {
   }
 
   leave(peer: Peer): void {
-    const roomId = peer.roomId;
+    const roomId = this.membership(peer.id)?.roomId;
     if (!roomId) return;
     // The room's 'peerLeft' event runs the hooks (also when a deleted room drops everyone).
     this.#rooms.get(roomId)?.remove(peer.id);
-    peer.roomId = undefined;
-    peer.nickname = undefined;
   }
 
-  /** The socket went away. */
-  peerClosed(peer: Peer): void {
+  /** The connection went away. */
+  connectionClosed(peer: Peer): void {
     this.unsubscribeLobby(peer);
     this.leave(peer);
     for (const hook of this.#disconnectedHooks) {

@@ -1,18 +1,14 @@
 import { TuttiError } from '@tutti/protocol';
-import type { HandlerTable, RequestContext } from '../signaling/handlers.ts';
-import type { Peer } from './Peer.ts';
+import type { HandlerTable, RequestContext } from './ports.ts';
 import type { Room } from './Room.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
-import type { ChatMessage } from '@tutti/protocol';
 
 export interface RoomHandlerDeps {
   rooms: RoomRegistry;
-  /** Chat history for room.join's `history` (the chat concern plugs in; default none). */
-  joinHistory: (roomId: string, peer: Peer) => Promise<ChatMessage[]> | ChatMessage[];
 }
 
 function joined(rooms: RoomRegistry, ctx: RequestContext): Room {
-  const roomId = ctx.peer.roomId;
+  const roomId = rooms.membership(ctx.peer.id)?.roomId;
   const room = roomId ? rooms.get(roomId) : undefined;
   if (!room || !room.hasPeer(ctx.peer.id)) throw new TuttiError('NOT_JOINED', 'join a room first');
   return room;
@@ -33,12 +29,7 @@ export function roomHandlers(deps: RoomHandlerDeps): HandlerTable {
         data.nickname,
         data.password,
       );
-      let history: ChatMessage[];
-      try {
-        history = await deps.joinHistory(room.id, ctx.peer);
-      } catch {
-        history = [];
-      }
+      const { history = [] } = await rooms.joinAnswer(room.id, ctx.peer);
       return {
         self,
         peers: room.peers().filter((p) => p.id !== self.id),
@@ -54,7 +45,7 @@ export function roomHandlers(deps: RoomHandlerDeps): HandlerTable {
     },
 
     'room.delete': async (ctx, data) => {
-      const wasMember = ctx.peer.roomId === data.roomId;
+      const wasMember = rooms.membership(ctx.peer.id)?.roomId === data.roomId;
       await rooms.delete(data.roomId, data.ownerSecret, ctx.peer.ip, ctx.peer);
       // A member deleting its own room is disconnected like the others, after this answer.
       if (wasMember) setTimeout(() => ctx.peer.close(), 200).unref();

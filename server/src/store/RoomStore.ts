@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 
 /** A room as persisted. Secrets are stored only as hashes. */
 export interface RoomRecord {
@@ -18,7 +16,6 @@ export interface RoomRecord {
 
 export interface RoomStore {
   list(): RoomRecord[];
-  get(id: string): RoomRecord | undefined;
   /** Throws NameTakenError if nameKey is already used. */
   insert(room: RoomRecord): void;
   /** Throws NameTakenError if the new nameKey is already used by another room. */
@@ -33,14 +30,6 @@ export class NameTakenError extends Error {
     super('room name taken');
     this.name = 'NameTakenError';
   }
-}
-
-/** Opens (creating dir and file as needed) the shared SQLite database under the data dir. */
-export function openDatabase(dataDir: string, file = 'tutti.db'): DatabaseSync {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new DatabaseSync(path.join(dataDir, file));
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
-  return db;
 }
 
 interface Row {
@@ -88,12 +77,6 @@ export class SqliteRoomStore implements RoomStore {
       .prepare('SELECT * FROM rooms ORDER BY created_at, id')
       .all() as unknown as Row[];
     return rows.map(fromRow);
-  }
-
-  get(id: string): RoomRecord | undefined {
-    const row = this.#db.prepare('SELECT * FROM rooms WHERE id = ?').get(id) as unknown as
-      Row | undefined;
-    return row ? fromRow(row) : undefined;
   }
 
   insert(r: RoomRecord): void {

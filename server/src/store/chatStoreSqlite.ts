@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { TuttiError, type ChatMessage } from '@tutti/protocol';
 import type { ChatStore, HistoryPage, NewChatMessage } from './chatStore.ts';
+import { openSqlite } from './sqlite.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS chat_messages (
@@ -42,10 +41,7 @@ export class SqliteChatStore implements ChatStore {
 
   /** Opens (creating when needed) a database file of its own. */
   static open(path: string): SqliteChatStore {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const db = new DatabaseSync(path);
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
-    return new SqliteChatStore(db, true);
+    return new SqliteChatStore(openSqlite(path), true);
   }
 
   /** Shares an already open database (e.g. the room store's); the caller closes it. */

@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
 import type { Peer as ProtooPeer } from 'protoo-server';
-import { ChatService, type ChatRooms } from '../../src/chat/ChatService.ts';
+import { ChatService, type Presenter } from '../../src/chat/ChatService.ts';
 import { LocalChatBus } from '../../src/chat/LocalChatBus.ts';
 import type { ChatMessage } from '@tutti/protocol';
-import { Peer } from '../../src/rooms/Peer.ts';
+import type { RoomDirectory } from '../../src/rooms/ports.ts';
+import { ProtooChannel as Peer } from '../../src/transport/ProtooChannel.ts';
 import { Room } from '../../src/rooms/Room.ts';
-import { WsTransport, type WsLike } from '../../src/signaling/WsTransport.ts';
+import { WsTransport, type WsLike } from '../../src/transport/WsTransport.ts';
 import type { ChatStore, NewChatMessage } from '../../src/store/chatStore.ts';
 
 /** A peer on a real WsTransport over a fake socket that records every frame it is given. */
@@ -56,17 +57,18 @@ class MemoryStore implements ChatStore {
   close() {}
 }
 
-function setup(n: number) {
+function setup(n: number, present?: Presenter) {
   const members = Array.from({ length: n }, (_, i) => socketPeer(`p${i}`));
-  for (const { peer } of members) {
-    peer.roomId = 'r';
-    peer.nickname = peer.id.toUpperCase();
-  }
-  const rooms: ChatRooms = {
-    localMembers: () => members.map((m) => m.peer),
+  // Every member sits in room 'r' under its id in capitals.
+  const membership = (id: string) =>
+    members.some((m) => m.peer.id === id) ? { roomId: 'r', nickname: id.toUpperCase() } : undefined;
+  const rooms: RoomDirectory = {
+    membership,
+    requireMembership: (id) => membership(id)!,
+    members: () => members.map((m) => m.peer),
     member: (_roomId, peerId) => {
-      const m = members.find((x) => x.peer.id === peerId);
-      return m && { id: m.peer.id, nickname: m.peer.nickname ?? '' };
+      const m = membership(peerId);
+      return m && { id: peerId, nickname: m.nickname };
     },
   };
   const chat = new ChatService({
@@ -74,6 +76,7 @@ function setup(n: number) {
     bus: new LocalChatBus(),
     rooms,
     settings: { ratePerSecond: 100, burst: 100, maxLength: 2000, historyPageSize: 100 },
+    present,
   });
   return { members, chat };
 }
@@ -97,8 +100,7 @@ test('chat: a room-wide message is serialized once and the same frame goes to ev
 });
 
 test('chat: private messages reach two peers; file messages are personalised per peer', async () => {
-  const { members, chat } = setup(5);
-  chat.setPresenter((m, viewer) =>
+  const { members, chat } = setup(5, (m, viewer) =>
     m.file ? { ...m, file: { ...m.file, url: `${m.file.url}?t=${viewer}` } } : m,
   );
   const [a, b] = [members[0]!, members[1]!];

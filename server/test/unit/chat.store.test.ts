@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteChatStore } from '../../src/store/chatStoreSqlite.ts';
 import type { NewChatMessage } from '../../src/store/chatStore.ts';
-import { RateLimiter } from '../../src/chat/RateLimiter.ts';
+import { KeyedRateLimiter as RateLimiter } from '../../src/kernel/rateLimit.ts';
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));

@@ -10,10 +10,11 @@ import {
 import type { WorkerPool } from '@tutti/media-workers';
 import type { Peer as ProtooPeer } from 'protoo-server';
 import { TuttiError } from '@tutti/protocol';
-import { Peer } from '../../src/rooms/Peer.ts';
+import { ProtooChannel as Peer } from '../../src/transport/ProtooChannel.ts';
 import { Room } from '../../src/rooms/Room.ts';
-import { createDispatcher } from '../../src/signaling/dispatch.ts';
-import type { HandlerTable } from '../../src/signaling/handlers.ts';
+import { createDispatcher } from '../../src/transport/dispatch.ts';
+import type { HandlerTable } from '../../src/rooms/ports.ts';
+import { silentLogger, type Logger } from '../../src/kernel/log.ts';
 
 const media = (o: Record<string, unknown> = {}) => loadConfig({ media: o }, {}).media;
 
@@ -119,7 +120,8 @@ test('dispatcher: unknown method, validation, TuttiError and internal errors map
       };
     },
   };
-  const dispatch = createDispatcher([table], { error: (o) => errors.push(o) });
+  const log: Logger = { ...silentLogger, error: (o) => void errors.push(o), child: () => log };
+  const dispatch = createDispatcher([table], log);
   const ctx = { peer: fakePeer('p') };
   assert.deepEqual(await dispatch(ctx, 'nope', {}), {
     ok: false,
@@ -149,7 +151,7 @@ test('dispatcher: unknown method, validation, TuttiError and internal errors map
     reason: 'INTERNAL: internal error',
   });
   assert.equal(errors.length, 1);
-  assert.throws(() => createDispatcher([table, table], { error() {} }), /two handlers/);
+  assert.throws(() => createDispatcher([table, table], silentLogger), /two handlers/);
 });
 
 test('room: capacity is enforced on admit and nicknames are de-duplicated', () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadConfig } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
 import { errorCodeOf, TuttiError } from '@tutti/protocol';
-import type { Peer } from '../../src/rooms/Peer.ts';
+import type { MemberChannel as Peer } from '../../src/rooms/ports.ts';
 import { RoomRegistry } from '../../src/rooms/RoomRegistry.ts';
 import {
   AttemptLimiter,
@@ -18,7 +18,8 @@ import {
   verifyOwnerSecret,
   verifyPassword,
 } from '../../src/rooms/security.ts';
-import { openDatabase, SqliteRoomStore } from '../../src/store/RoomStore.ts';
+import { SqliteRoomStore } from '../../src/store/RoomStore.ts';
+import { openDatabase } from '../../src/store/sqlite.ts';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 /** Registry tests below never touch media; a pool that refuses makes that explicit. */
@@ -151,7 +152,7 @@ test('registry: create returns an owner secret once; names unique case-insensiti
     assert.equal(room.peers, 0);
     assert.ok(ownerSecret);
     assert.ok(!JSON.stringify(room).includes(ownerSecret));
-    const rec = r.store.get(room.id)!;
+    const rec = r.store.list().find((x) => x.id === room.id)!;
     assert.notEqual(rec.ownerSecretHash, ownerSecret);
     assert.notEqual(rec.passwordHash, 'pw');
     assert.equal(
@@ -202,7 +203,10 @@ test('registry: update/delete need the owner secret; wrong secrets count toward 
     await r.reg.delete(room.id, ownerSecret, 'ip3');
     assert.deepEqual(deleted, [room.id]);
     assert.equal(r.reg.get(room.id), undefined);
-    assert.equal(r.store.get(room.id), undefined);
+    assert.equal(
+      r.store.list().find((x) => x.id === room.id),
+      undefined,
+    );
     assert.equal(await codeOf(() => r.reg.delete(room.id, ownerSecret, 'ip3')), 'ROOM_NOT_FOUND');
   } finally {
     r.done();
@@ -244,7 +248,10 @@ test('registry: idle cleanup deletes rooms empty for longer than idleTtlSeconds'
       r.reg.list().map((x) => x.id),
       [b.room.id],
     );
-    assert.equal(r.store.get(a.room.id), undefined);
+    assert.equal(
+      r.store.list().find((x) => x.id === a.room.id),
+      undefined,
+    );
   } finally {
     r.done();
   }

@@ -1,16 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import websocket from '@fastify/websocket';
-import protoo from 'protoo-server';
-import { Peer } from '../rooms/Peer.ts';
+import type { Peer as ProtooPeer } from 'protoo-server';
 import { ERROR_CODES } from '@tutti/protocol';
-import { createDispatcher } from './dispatch.ts';
-import type { HandlerTable } from './handlers.ts';
+import type { Logger } from '../kernel/log.ts';
 import { TokenBucket } from '../kernel/rateLimit.ts';
+import type { HandlerTable, MemberChannel } from '../rooms/ports.ts';
+import type { ConnectionRegistry } from './connections.ts';
+import { createDispatcher } from './dispatch.ts';
+import { ProtooChannel } from './ProtooChannel.ts';
 import { WsTransport, type WsLike } from './WsTransport.ts';
 
-export interface SignalingOptions {
-  handlerTables: HandlerTable[];
+export interface TransportOptions {
+  connections: ConnectionRegistry;
+  /** Every concern's protoo handlers (a method may appear in one table only). */
+  handlerTables: readonly HandlerTable[];
+  /** Runs once a connection closed: the rooms drop the member, concerns their state. */
+  onClosed: (channel: MemberChannel) => void;
+  log: Logger;
   /** Largest accepted frame, bytes (bigger frames close the socket with 1009). */
   maxPayload?: number;
   /** Per-connection request rate (token bucket); requests over it get RATE_LIMITED. */
@@ -25,18 +32,13 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const RATE_LIMITED_REASON = 'RATE_LIMITED: too many requests; slow down';
 
 /**
- * GET /ws: protoo over @fastify/websocket. One protoo Room is the connection registry;
- * peer ids are server-generated. Every request goes through the dispatcher (lookup →
- * validation → handler → error mapping); nothing a client sends can throw out of here.
+ * GET /ws: protoo over @fastify/websocket (an encapsulated route plugin). Connection ids are
+ * server-generated. Every request goes through the dispatcher (lookup → validation →
+ * handler → error mapping); nothing a client sends can throw out of here.
  */
-export const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (
-  app: FastifyInstance,
-  opts,
-) => {
-  const { rooms } = app.tutti;
-  const dispatch = createDispatcher(opts.handlerTables, app.log);
-  const connections = new protoo.Room();
-  app.tutti.connections = connections;
+export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app, opts) => {
+  const { connections } = opts;
+  const dispatch = createDispatcher(opts.handlerTables, opts.log);
 
   await app.register(websocket, {
     options: {
@@ -61,19 +63,21 @@ export const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (
   app.get('/ws', { websocket: true }, (socket, req) => {
     const ws = socket as unknown as WsLike;
     const label = `WS:[${req.ip}]:${req.socket.remotePort ?? '?'}`;
+    const id = randomUUID();
+    const log = opts.log.child({ peerId: id });
     const transport = new WsTransport(ws, label, (err) =>
-      app.log.error({ err }, 'signaling listener error'),
+      log.error({ err }, 'signaling listener error'),
     );
-    let signal: protoo.Peer;
+    let signal: ProtooPeer;
     try {
-      signal = connections.createPeer(randomUUID(), transport);
+      signal = connections.open(id, transport);
     } catch (err) {
-      app.log.error({ err }, 'could not create protoo peer');
+      log.error({ err }, 'could not create protoo peer');
       transport.close();
       return;
     }
-    const peer = new Peer(signal, req.ip, transport);
-    app.log.debug({ peerId: peer.id, ip: req.ip }, 'signaling connected');
+    const peer = new ProtooChannel(signal, req.ip, transport);
+    log.debug({ ip: req.ip }, 'signaling connected');
     // Lives and dies with the connection: nothing to clean up.
     const bucket = new TokenBucket({
       ratePerSecond: opts.rateLimit.requestsPerSecond,
@@ -85,18 +89,18 @@ export const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (
       if (!bucket.take()) {
         if (!limitedLogged) {
           limitedLogged = true;
-          app.log.warn({ peerId: peer.id, ip: req.ip }, 'signaling rate limit hit');
+          log.warn({ ip: req.ip }, 'signaling rate limit hit');
         }
         reject(ERROR_CODES.RATE_LIMITED, RATE_LIMITED_REASON);
         return;
       }
-      dispatch({ peer }, request.method, request.data)
+      dispatch({ peer }, request.method, request.data, log)
         .then((result) => {
           if (result.ok) accept(result.data);
           else reject(result.status, result.reason);
         })
         .catch((err: unknown) => {
-          app.log.error({ err }, 'dispatch failed');
+          log.error({ err }, 'dispatch failed');
           reject(500, 'INTERNAL: internal error');
         });
     });
@@ -104,11 +108,11 @@ export const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (
       // Clients have nothing to notify the server of; ignore.
     });
     signal.on('close', () => {
-      app.log.debug({ peerId: peer.id }, 'signaling closed');
+      log.debug({}, 'signaling closed');
       try {
-        rooms.peerClosed(peer);
+        opts.onClosed(peer);
       } catch (err) {
-        app.log.error({ err, peerId: peer.id }, 'peer cleanup failed');
+        log.error({ err }, 'peer cleanup failed');
       }
     });
   });

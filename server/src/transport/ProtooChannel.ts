@@ -5,6 +5,7 @@ import type {
   ServerRequestMap,
   ServerRequestMethod,
 } from '@tutti/protocol';
+import type { MemberChannel, PreparedNotification } from '../rooms/ports.ts';
 
 /** Sends a serialized protoo message as is (our WsTransport). */
 export interface RawSender {
@@ -12,39 +13,16 @@ export interface RawSender {
 }
 
 /**
- * A notification serialized once, for sending the same bytes to many peers
- * (protoo's own notify() would JSON-stringify it again for every recipient).
+ * One protoo connection (a browser tab or a bot) as a room member channel. Thin on purpose:
+ * it only knows how to talk to its client; which room it sits in is the rooms' business.
  */
-export interface PreparedNotification<M extends NotificationMethod = NotificationMethod> {
-  readonly method: M;
-  readonly data: NotificationMap[M];
-  /** protoo wire format: {"notification":true,"method":…,"data":…} */
-  readonly text: string;
-}
-
-export function prepareNotification<M extends NotificationMethod>(
-  method: M,
-  data: NotificationMap[M],
-): PreparedNotification<M> {
-  // Same shape as protoo's Message.createNotification.
-  const text = JSON.stringify({ notification: true, method, data });
-  return { method, data, text };
-}
-
-/**
- * One signaling connection (a browser tab or a bot). Thin on purpose: it only knows how
- * to talk to its client and which room it sits in; the Room owns everything media.
- */
-export class Peer {
+export class ProtooChannel implements MemberChannel {
   readonly id: string;
   readonly ip: string;
-  /** Set once joined; the Room clears it on leave. */
-  roomId: string | undefined;
-  nickname: string | undefined;
   readonly #signal: ProtooPeer;
   readonly #raw: RawSender | undefined;
 
-  /** `raw`: the peer's transport, for prepared notifications (else they go through protoo). */
+  /** `raw`: the connection's transport, for prepared notifications (else they go through protoo). */
   constructor(signal: ProtooPeer, ip: string, raw?: RawSender) {
     this.#signal = signal;
     this.#raw = raw;

@@ -1,24 +1,27 @@
 import { isRequestMethod, requestSchemas, TuttiError } from '@tutti/protocol';
-import type { HandlerTable, RequestContext } from './handlers.ts';
+import type { Logger } from '../kernel/log.ts';
+import { invalidRequest } from '../kernel/validate.ts';
+import type { HandlerTable, RequestContext } from '../rooms/ports.ts';
 
 export type DispatchResult =
   { ok: true; data: unknown } | { ok: false; status: number; reason: string };
 
 type LooseHandler = (ctx: RequestContext, data: unknown) => unknown;
 
-export interface DispatchLogger {
-  error(obj: object, msg: string): void;
-}
+export type Dispatch = (
+  ctx: RequestContext,
+  method: string,
+  data: unknown,
+  /** The connection's own logger (child of the one given to createDispatcher). */
+  log?: Logger,
+) => Promise<DispatchResult>;
 
 /**
  * Merges the concern tables (a method may be defined once only) and returns the one
  * function every protoo request goes through: method lookup → zod validation → handler →
  * TuttiError mapping. It never throws.
  */
-export function createDispatcher(
-  tables: readonly HandlerTable[],
-  log: DispatchLogger,
-): (ctx: RequestContext, method: string, data: unknown) => Promise<DispatchResult> {
+export function createDispatcher(tables: readonly HandlerTable[], log: Logger): Dispatch {
   const merged = new Map<string, LooseHandler>();
   for (const table of tables) {
     for (const [method, handler] of Object.entries(table)) {
@@ -29,23 +32,20 @@ export function createDispatcher(
     }
   }
 
-  return async (ctx, method, data) => {
+  return async (ctx, method, data, connectionLog) => {
     try {
       const handler = isRequestMethod(method) ? merged.get(method) : undefined;
       if (!handler || !isRequestMethod(method)) {
         throw new TuttiError('UNKNOWN_METHOD', `unknown method "${truncate(method, 64)}"`);
       }
       const parsed = requestSchemas[method].safeParse(data);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-        throw new TuttiError('INVALID_REQUEST', `${where}${issue?.message ?? 'invalid data'}`);
-      }
+      if (!parsed.success) throw invalidRequest(parsed.error);
       const result = await handler(ctx, parsed.data);
       return { ok: true, data: result ?? {} };
     } catch (err) {
       if (err instanceof TuttiError) return { ok: false, status: err.status, reason: err.reason };
-      log.error({ err, method: truncate(method, 64), peerId: ctx.peer.id }, 'request failed');
+      const where = connectionLog ?? log.child({ peerId: ctx.peer.id });
+      where.error({ err, method: truncate(method, 64) }, 'request failed');
       return { ok: false, status: 500, reason: 'INTERNAL: internal error' };
     }
   };

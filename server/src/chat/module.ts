@@ -1,0 +1,51 @@
+import type { DatabaseSync } from 'node:sqlite';
+import type { Config } from '@tutti/config';
+import type { Concern } from '../concern.ts';
+import type { RoomDirectory } from '../rooms/ports.ts';
+import { SqliteChatStore } from '../store/chatStoreSqlite.ts';
+import type { ChatBus } from './ChatBus.ts';
+import { ChatService, type Presenter } from './ChatService.ts';
+import { chatHandlers } from './handlers.ts';
+import { LocalChatBus } from './LocalChatBus.ts';
+import { RedisChatBus } from './RedisChatBus.ts';
+
+export interface ChatModuleOptions {
+  config: Config;
+  /** The shared SQLite database (the history table lives beside the rooms). */
+  db: DatabaseSync;
+  rooms: RoomDirectory;
+  /** Personalises file messages per recipient (the files concern's links). */
+  present?: Presenter;
+}
+
+/** Chat: the store, the configured bus, the service, its handlers and its room extension. */
+export async function createChatModule(
+  opts: ChatModuleOptions,
+): Promise<Concern & { service: ChatService }> {
+  const { config } = opts;
+  const bus: ChatBus = config.redis.url ? new RedisChatBus(config.redis.url) : new LocalChatBus();
+  if (bus instanceof RedisChatBus) await bus.ready();
+  const service = new ChatService({
+    store: new SqliteChatStore(opts.db),
+    bus,
+    rooms: opts.rooms,
+    settings: config.chat,
+    present: opts.present,
+  });
+  return {
+    service,
+    handlers: chatHandlers(service),
+    rooms: {
+      // Read in the same tick the member was admitted: earlier messages are in this page,
+      // later ones reach it as chat.message.
+      joinAnswer: (_roomId, member) => ({ history: service.historyOnJoin(member) }),
+      roomDeleted: (roomId) => service.deleteRoom(roomId),
+      // The chat rate is per connection: leaving and re-joining must not reset it.
+      connectionClosed: (member) => service.connectionClosed(member.id),
+    },
+    async close() {
+      service.close();
+      await bus.close();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { DatabaseSync } from 'node:sqlite';
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '@tutti/config';
+import type { WorkerPool } from '@tutti/media-workers';
+import type { RoomRegistry } from './rooms/RoomRegistry.ts';
+import type { ConnectionRegistry } from './transport/connections.ts';
+
+/**
+ * The services built before any plugin, reachable read-only as `app.tutti` (shutdown in
+ * main.ts, tests). Plugins get what they need as options instead of reading this.
+ */
+export interface TuttiServices {
+  readonly config: Config;
+  /** The one SQLite database under config.data.dir; each store adds its own tables. */
+  readonly db: DatabaseSync;
+  readonly workers: WorkerPool;
+  readonly rooms: RoomRegistry;
+  /** Every open signaling connection. */
+  readonly connections: ConnectionRegistry;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    readonly tutti: TuttiServices;
+  }
+}
+
+/** The (already built) services, frozen: nothing writes into them afterwards. */
+const decorate: FastifyPluginAsync<{ services: TuttiServices }> = async (app, { services }) => {
+  app.decorate('tutti', Object.freeze({ ...services }));
+};
+
+/** Decorates the root instance (fastify-plugin: the decoration is not encapsulated). */
+export const servicesPlugin = fp(decorate, { name: 'tutti-services' });
