@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '@tutti/config';
 import { WorkerPool } from '@tutti/media-workers';
 import { createChatModule } from './chat/module.ts';
-import type { Concern } from './concern.ts';
+import type { Concern } from './module/concern.ts';
 import { FileLinks } from './files/links.ts';
 import { createFilesModule } from './files/module.ts';
 import { httpErrorHandler } from './http/errors.ts';
@@ -81,7 +81,7 @@ export async function buildApp(
 
   // ── Contributions, registered once before listening ─────────────────────────────────
   for (const concern of concerns) if (concern.rooms) rooms.use(concern.rooms);
-  const handlerTables = [roomHandlers({ rooms }), ...concerns.flatMap((c) => c.handlers ?? [])];
+  const handlerTables = [roomHandlers(rooms), ...concerns.flatMap((c) => c.handlers ?? [])];
 
   await app.register(servicesPlugin, { services });
   app.setErrorHandler(httpErrorHandler);

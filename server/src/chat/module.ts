@@ -1,6 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { Config } from '@tutti/config';
-import type { Concern } from '../concern.ts';
+import type { Concern } from '../module/concern.ts';
 import type { RoomDirectory } from '../rooms/ports.ts';
 import { SqliteChatStore } from '../store/chatStoreSqlite.ts';
 import type { ChatBus } from './ChatBus.ts';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Config } from '@tutti/config';
-import type { Concern } from '../concern.ts';
+import type { Concern } from '../module/concern.ts';
 import { filesHttpPlugin } from './http.ts';
 import type { RoomDirectory } from '../rooms/ports.ts';
 import { FilesService, type FileAnnouncer } from './FilesService.ts';

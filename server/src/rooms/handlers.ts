@@ -3,10 +3,6 @@ import type { HandlerTable, RequestContext } from './ports.ts';
 import type { Room } from './Room.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
 
-export interface RoomHandlerDeps {
-  rooms: RoomRegistry;
-}
-
 function joined(rooms: RoomRegistry, ctx: RequestContext): Room {
   const roomId = rooms.membership(ctx.peer.id)?.roomId;
   const room = roomId ? rooms.get(roomId) : undefined;
@@ -15,8 +11,7 @@ function joined(rooms: RoomRegistry, ctx: RequestContext): Room {
 }
 
 /** Lobby, membership and media requests. */
-export function roomHandlers(deps: RoomHandlerDeps): HandlerTable {
-  const { rooms } = deps;
+export function roomHandlers(rooms: RoomRegistry): HandlerTable {
   return {
     'lobby.subscribe': (ctx) => ({ rooms: rooms.subscribeLobby(ctx.peer) }),
 

@@ -95,15 +95,16 @@ export interface RoomExtension {
   connectionClosed?(member: MemberChannel): void;
 }
 
-/**
- * Each concern (rooms + media, chat, files) exports a partial HandlerTable; the transport
- * merges them, validates every request against the protocol schema first, and maps thrown
- * TuttiErrors to protoo rejects. A handler never sees unvalidated data.
- */
+/** The context of one request: the connection it came from. */
 export interface RequestContext {
   peer: MemberChannel;
 }
 
+/**
+ * Each concern (rooms + media, chat, files) exports a partial HandlerTable; the signaling
+ * plugin merges them, validates every request against the protocol schema first, and maps
+ * thrown TuttiErrors to protoo rejects. A handler never sees unvalidated data.
+ */
 export type Handler<M extends RequestMethod> = (
   ctx: RequestContext,
   data: ValidRequestData<M>,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { HandlerTable, RoomExtension } from './rooms/ports.ts';
+import type { HandlerTable, RoomExtension } from '../rooms/ports.ts';
 
 /**
  * What a concern module (chat, files, later games, recording…) adds to the server. app.ts
