@@ -6,6 +6,7 @@ import { ChatStore } from '../state/chat.svelte.ts';
 import { LocalMediaStore } from '../state/local.svelte.ts';
 import { MembersStore } from '../state/members.svelte.ts';
 import { NoticesStore } from '../state/notices.svelte.ts';
+import type { RoomStores } from '../state/stores.ts';
 import { TracksStore } from '../state/tracks.svelte.ts';
 import { storage } from '../storage.ts';
 import { captureCamera, captureMic, discard, quiet } from './capture.ts';
@@ -29,22 +30,15 @@ const SHUTDOWN_GRACE_MS = 60_000;
  * view uses and orchestrates join, media start, `media.restart`, rejoin after a reconnect
  * or server restart, and the end (left, deleted, shut down).
  */
-export class RoomSession implements RoomContext {
-  readonly members: MembersStore;
-  readonly tracks = new TracksStore();
-  readonly chat = new ChatStore();
-  readonly local = new LocalMediaStore();
-  readonly notices = new NoticesStore();
-  readonly devices: DeviceActions;
-  readonly chatActions: ChatActions;
-  readonly files: FileActions;
-  readonly owner: RoomOwnerActions;
-  readonly stats: StatsActions;
-  readonly consumers: ConsumerActions;
+export class RoomSession {
+  /** What the room view and its components get (`provideRoom`). */
+  readonly context: RoomContext;
   ended = $state<EndReason | null>(null);
 
   readonly #signaling: Signaling;
   readonly #media: MediaClient;
+  readonly #stores: RoomStores;
+  readonly #devices: DeviceActions;
   #off: (() => void)[] = [];
   #password: string | undefined;
   #onEnd: (reason: EndReason, message?: string) => void;
@@ -59,11 +53,19 @@ export class RoomSession implements RoomContext {
     this.#signaling = signaling;
     this.#password = password;
     this.#onEnd = onEnd;
-    this.members = new MembersStore(joined.room, joined.self);
+    const stores: RoomStores = {
+      members: new MembersStore(joined.room, joined.self),
+      tracks: new TracksStore(),
+      chat: new ChatStore(),
+      local: new LocalMediaStore(),
+      notices: new NoticesStore(),
+    };
+    const { members, tracks, chat, local, notices } = stores;
+    this.#stores = stores;
     this.#applyJoin(joined);
     const media = new MediaClient(signaling, {
       consumerAdded: (info) =>
-        this.tracks.add({
+        tracks.add({
           consumerId: info.id,
           peerId: info.peerId,
           kind: info.kind,
@@ -71,27 +73,32 @@ export class RoomSession implements RoomContext {
           track: info.track,
           producerPaused: info.producerPaused,
         }),
-      consumerRemoved: (id) => this.tracks.remove(id),
-      producerChanged: (source, state) => this.devices.producerChanged(source, state),
-      error: (message) => this.notices.showError(message),
+      consumerRemoved: (id) => tracks.remove(id),
+      producerChanged: (source, state) => this.#devices.producerChanged(source, state),
+      error: (message) => notices.showError(message),
     });
     this.#media = media;
-    this.devices = new DeviceActions(media, this.local, this.notices, () => !!this.ended);
-    this.chatActions = new ChatActions(signaling, this.chat);
-    this.files = new FileActions(signaling);
-    this.owner = new RoomOwnerActions(signaling, this.members, this.notices, {
-      passwordChanged: (p) => (this.#password = p),
-      deleted: () => this.#end('deleted', 'You deleted the room.'),
-    });
-    this.stats = new StatsActions(media, this.tracks, this.members, this.local);
-    this.consumers = new ConsumerActions(media);
+    this.#devices = new DeviceActions(media, local, notices, () => !!this.ended);
+    this.context = {
+      ...stores,
+      devices: this.#devices,
+      chatActions: new ChatActions(signaling, chat),
+      files: new FileActions(signaling),
+      owner: new RoomOwnerActions(signaling, members, notices, {
+        passwordChanged: (p) => (this.#password = p),
+        deleted: () => this.#end('deleted', 'You deleted the room.'),
+      }),
+      stats: new StatsActions(media, tracks, members, local),
+      consumers: new ConsumerActions(media),
+      leave: () => this.leave(),
+    };
     this.#off = [
-      ...bindNotifications(signaling, media, this),
+      ...bindNotifications(signaling, media, stores),
       signaling.on('room.closed', ({ reason }) => this.#closed(reason)),
-      signaling.on('media.restart', () => void this.restartMedia()),
+      signaling.on('media.restart', () => void this.#restartMedia()),
       signaling.onState((state, reconnect) => {
         if (state === 'open' && reconnect && !this.ended) void this.#rejoin();
-        if (state === 'disconnected' && !this.ended) this.local.status = 'restarting';
+        if (state === 'disconnected' && !this.ended) local.status = 'restarting';
       }),
     ];
   }
@@ -110,7 +117,7 @@ export class RoomSession implements RoomContext {
       ...(password ? { password } : {}),
     });
     const session = new RoomSession(signaling, joined, password, onEnd);
-    exposeForTests(session.#media, session.members, session.tracks);
+    exposeForTests(session.#media, session.#stores.members, session.#stores.tracks);
     // Get the media requests on the wire before the room view renders (rendering it takes
     // tens of milliseconds of main thread the server can use to set up our consumers).
     let dispatched: () => void = () => undefined;
@@ -121,8 +128,8 @@ export class RoomSession implements RoomContext {
   }
 
   #applyJoin(joined: JoinResult): void {
-    this.members.reset(joined.room, joined.self, joined.peers);
-    this.chat.merge(joined.history);
+    this.#stores.members.reset(joined.room, joined.self, joined.peers);
+    this.#stores.chat.merge(joined.history);
   }
 
   /**
@@ -134,39 +141,39 @@ export class RoomSession implements RoomContext {
     acquire: boolean,
     onDispatched?: () => void,
   ): Promise<void> {
-    this.local.status = 'starting';
+    this.#stores.local.status = 'starting';
     const mic = acquire ? quiet(captureMic()) : null;
     const camera = acquire ? quiet(captureCamera()) : null;
     try {
       await this.#media.start(routerRtpCapabilities, onDispatched);
-      this.local.status = 'ready';
+      this.#stores.local.status = 'ready';
     } catch (err) {
       discard(mic);
       discard(camera);
       if (this.ended) return;
-      this.local.status = 'failed';
-      this.notices.showError(`Media setup failed: ${describe(err)}`);
+      this.#stores.local.status = 'failed';
+      this.#stores.notices.showError(`Media setup failed: ${describe(err)}`);
       return;
     }
     if (mic && camera) {
       // Receive first: while the first remote streams connect and decode, encoding our own
       // camera (3 simulcast layers) competes for the CPU. Capture is already under way.
-      if (this.members.anyoneSending) await this.#media.recvConnected(1000);
-      await Promise.all([this.devices.enableMic(mic), this.devices.enableCamera(camera)]);
+      if (this.#stores.members.anyoneSending) await this.#media.recvConnected(1000);
+      await Promise.all([this.#devices.enableMic(mic), this.#devices.enableCamera(camera)]);
     }
   }
 
   /** `media.restart`: the room's media moved to another worker; rebuild on the same tracks. */
-  async restartMedia(): Promise<void> {
+  async #restartMedia(): Promise<void> {
     if (this.ended) return;
-    this.local.status = 'restarting';
-    this.notices.add('Media connection moved, reconnecting…');
+    this.#stores.local.status = 'restarting';
+    this.#stores.notices.add('Media connection moved, reconnecting…');
     try {
       await this.#media.restart();
-      this.local.status = 'ready';
+      this.#stores.local.status = 'ready';
     } catch (err) {
-      this.local.status = 'failed';
-      this.notices.showError(`Could not restore media: ${describe(err)}`);
+      this.#stores.local.status = 'failed';
+      this.#stores.notices.showError(`Could not restore media: ${describe(err)}`);
     }
   }
 
@@ -177,12 +184,13 @@ export class RoomSession implements RoomContext {
     }
     // Server shutdown/restart: rooms persist, so stay and rejoin once it is back.
     this.#media.reset();
-    this.tracks.clear();
-    this.local.status = 'restarting';
-    this.notices.add('The server is restarting, reconnecting…');
+    this.#stores.tracks.clear();
+    this.#stores.local.status = 'restarting';
+    this.#stores.notices.add('The server is restarting, reconnecting…');
     clearTimeout(this.#giveUp);
     this.#giveUp = setTimeout(() => {
-      if (this.local.status === 'restarting') this.#end('shutdown', 'The server closed the room.');
+      if (this.#stores.local.status === 'restarting')
+        this.#end('shutdown', 'The server closed the room.');
     }, SHUTDOWN_GRACE_MS);
   }
 
@@ -190,17 +198,17 @@ export class RoomSession implements RoomContext {
     // The signaling connection was re-established (server restart or network drop): the
     // server no longer knows this tab, so join again and rebuild media on the same tracks.
     this.#media.reset();
-    this.tracks.clear();
+    this.#stores.tracks.clear();
     try {
       const joined = await this.#signaling.request('room.join', {
-        roomId: this.members.room.id,
-        nickname: this.members.self.nickname,
+        roomId: this.#stores.members.room.id,
+        nickname: this.#stores.members.self.nickname,
         ...(this.#password ? { password: this.#password } : {}),
       });
       this.#applyJoin(joined);
-      this.notices.add('Reconnected');
+      this.#stores.notices.add('Reconnected');
       await this.#media.start(joined.routerRtpCapabilities);
-      this.local.status = 'ready';
+      this.#stores.local.status = 'ready';
       clearTimeout(this.#giveUp);
     } catch (err) {
       this.#end('error', `Lost the room: ${errorText(err)}`);
@@ -220,7 +228,7 @@ export class RoomSession implements RoomContext {
     for (const off of this.#off) off();
     this.#off = [];
     this.#media.close();
-    this.notices.close();
+    this.#stores.notices.close();
     this.#onEnd(reason, message);
   }
 }

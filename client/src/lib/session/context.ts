@@ -1,9 +1,5 @@
 import { getContext, setContext } from 'svelte';
-import type { ChatStore } from '../state/chat.svelte.ts';
-import type { LocalMediaStore } from '../state/local.svelte.ts';
-import type { MembersStore } from '../state/members.svelte.ts';
-import type { NoticesStore } from '../state/notices.svelte.ts';
-import type { TracksStore } from '../state/tracks.svelte.ts';
+import type { RoomStores } from '../state/stores.ts';
 import type { ChatActions } from './chatActions.ts';
 import type { ConsumerActions } from './consumerActions.ts';
 import type { DeviceActions } from './devices.ts';
@@ -15,12 +11,7 @@ import type { StatsActions } from './stats.ts';
  * What the room view's components see: the stores and the action modules — never the
  * signaling connection or the MediaClient.
  */
-export interface RoomContext {
-  readonly members: MembersStore;
-  readonly tracks: TracksStore;
-  readonly chat: ChatStore;
-  readonly local: LocalMediaStore;
-  readonly notices: NoticesStore;
+export interface RoomContext extends RoomStores {
   readonly devices: DeviceActions;
   readonly chatActions: ChatActions;
   readonly files: FileActions;

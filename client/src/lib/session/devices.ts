@@ -37,26 +37,25 @@ export class DeviceActions {
   }
 
   /** Turns the microphone on; `capture` is a capture already under way. */
-  async enableMic(capture?: Promise<MediaStreamTrack>): Promise<void> {
-    if (!this.media.device?.canProduce('audio')) return discard(capture);
-    try {
-      const track = await (capture ?? captureMic());
-      if (this.ended()) return track.stop();
-      await this.media.publish('mic', track, false);
-    } catch (err) {
-      this.notices.showError(`Microphone unavailable: ${describe(err)}`);
-    }
+  enableMic(capture?: Promise<MediaStreamTrack>): Promise<void> {
+    return this.#enable('mic', capture);
   }
 
   /** Turns the camera on; `capture` is a capture already under way. */
-  async enableCamera(capture?: Promise<MediaStreamTrack>): Promise<void> {
-    if (!this.media.device?.canProduce('video')) return discard(capture);
+  enableCamera(capture?: Promise<MediaStreamTrack>): Promise<void> {
+    return this.#enable('camera', capture);
+  }
+
+  async #enable(source: 'mic' | 'camera', capture?: Promise<MediaStreamTrack>): Promise<void> {
+    const [kind, what] =
+      source === 'mic' ? (['audio', 'Microphone'] as const) : (['video', 'Camera'] as const);
+    if (!this.media.device?.canProduce(kind)) return discard(capture);
     try {
-      const track = await (capture ?? captureCamera());
+      const track = await (capture ?? (source === 'mic' ? captureMic() : captureCamera()));
       if (this.ended()) return track.stop();
-      await this.media.publish('camera', track, false);
+      await this.media.publish(source, track, false);
     } catch (err) {
-      this.notices.showError(`Camera unavailable: ${describe(err)}`);
+      this.notices.showError(`${what} unavailable: ${describe(err)}`);
     }
   }
 

@@ -1,18 +1,6 @@
 import type { MediaClient } from '../media.ts';
-import type { ChatStore } from '../state/chat.svelte.ts';
-import type { LocalMediaStore } from '../state/local.svelte.ts';
-import type { MembersStore } from '../state/members.svelte.ts';
-import type { NoticesStore } from '../state/notices.svelte.ts';
-import type { TracksStore } from '../state/tracks.svelte.ts';
+import type { RoomStores } from '../state/stores.ts';
 import type { Signaling } from '../signaling.ts';
-
-export interface RoomStores {
-  members: MembersStore;
-  tracks: TracksStore;
-  chat: ChatStore;
-  local: LocalMediaStore;
-  notices: NoticesStore;
-}
 
 /**
  * Feeds the server's room, media and chat notifications into the stores (the room's
