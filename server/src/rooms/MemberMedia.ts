@@ -107,6 +107,13 @@ export class MemberMedia {
     return !this.#closed && this.#gen === gen;
   }
 
+  /** Made for `gen`: if the member left (maybe re-joined) or lost its worker meanwhile, drop it. */
+  #keepIfCurrent(gen: Generation, made: { close(): void }): void {
+    if (this.#isCurrent(gen)) return;
+    made.close();
+    throw new TuttiError('NOT_JOINED', 'no longer in the room');
+  }
+
   async routerRtpCapabilities(): Promise<RtpCapabilities> {
     return (await this.#room.routerFor(this.#id)).rtpCapabilities;
   }
@@ -118,11 +125,7 @@ export class MemberMedia {
       ...webRtcTransportOptions(this.#config.media, { forceTcp }),
       appData: { direction, peerId: this.#id },
     });
-    if (!this.#isCurrent(gen)) {
-      // Left (maybe re-joined), or the media restarted, while we were creating it.
-      transport.close();
-      throw new TuttiError('NOT_JOINED', 'no longer in the room');
-    }
+    this.#keepIfCurrent(gen, transport);
     // One transport per direction: the newest (after media.restart, a client retry, or
     // concurrent requests) replaces the others.
     for (const t of gen.transports.values()) if (t.appData.direction === direction) t.close();
@@ -192,10 +195,7 @@ export class MemberMedia {
         appData: { source, peerId: this.#id },
       }),
     );
-    if (!this.#isCurrent(gen)) {
-      producer.close();
-      throw new TuttiError('NOT_JOINED', 'no longer in the room');
-    }
+    this.#keepIfCurrent(gen, producer);
     // One producer per source: the newest (re-sharing, a device switch, concurrent
     // requests) replaces the others.
     for (const p of gen.producers.values()) if (p.appData.source === source) p.close();
