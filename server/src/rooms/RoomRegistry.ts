@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
-import { TuttiError, type JoinResult, type RoomSummary } from '@tutti/protocol';
+import type { Router } from 'mediasoup/types';
+import { TuttiError, type JoinResult, type PeerInfo, type RoomSummary } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
 import { NameTakenError, type RoomRecord, type RoomStore } from '../store/RoomStore.ts';
 import { RoomAccess } from './access.ts';
@@ -231,23 +232,22 @@ export class RoomRegistry implements RoomDirectory {
     this.#checkNotJoined(channel);
     const room = this.require(roomId);
     const done = room.beginJoin();
-    let self;
-    let router;
-    let extras: Promise<JoinExtras>;
+    let admitted: { self: PeerInfo; router: Router; extras: Promise<JoinExtras> };
     try {
       await this.#access.checkPassword(room.record.passwordHash, password, channel.ip);
-      router = await room.media.routerFor(channel.id);
+      const router = await room.media.routerFor(channel.id);
       if (channel.closed) throw new TuttiError('NOT_JOINED', 'connection closed');
       this.#checkNotJoined(channel);
       if (room.closed || !this.#rooms.has(roomId)) {
         throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
       }
-      self = room.admit(channel, nickname);
-      extras = this.#joinExtras(room.id, channel);
+      const self = room.admit(channel, nickname);
+      admitted = { self, router, extras: this.#joinExtras(room.id, channel) };
     } finally {
       done();
     }
-    const { history } = await extras;
+    const { self, router } = admitted;
+    const { history } = await admitted.extras;
     return {
       self,
       peers: room.peers().filter((p) => p.id !== self.id),
