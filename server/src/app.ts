@@ -9,28 +9,21 @@ import Fastify, {
 import type { Room as ProtooRoom } from 'protoo-server';
 import type { Config } from '@tutti/config';
 import { WorkerPool } from '@tutti/media-workers';
-import { TuttiError, type ChatMessage } from '@tutti/protocol';
+import { TuttiError } from '@tutti/protocol';
 import { setupSharing } from './chat/setupSharing.ts';
 import { healthPlugin } from './http/health.ts';
 import { metricsPlugin } from './http/metrics.ts';
 import { roomsHttpPlugin } from './http/rooms.ts';
 import { staticPlugin } from './http/static.ts';
 import { roomHandlers } from './rooms/handlers.ts';
-import type { Peer } from './rooms/Peer.ts';
-import {
-  RoomRegistry,
-  type PeerDisconnectedHook,
-  type PeerLeftHook,
-  type RoomDeletedHook,
-} from './rooms/RoomRegistry.ts';
-import type { HandlerTable } from './signaling/handlers.ts';
+import type { HandlerTable } from './rooms/ports.ts';
+import { RoomRegistry } from './rooms/RoomRegistry.ts';
 import { signalingPlugin } from './signaling/plugin.ts';
 import { openDatabase, SqliteRoomStore, type RoomStore } from './store/RoomStore.ts';
 
 /**
  * The services every plugin and handler table shares, reachable as `app.tutti`.
- * Other concerns (chat, files) hook in through the callbacks below rather than by
- * reaching into rooms.
+ * Other concerns (chat, files) contribute to rooms with `rooms.use(ext)` at start-up.
  */
 export interface TuttiServices {
   config: Config;
@@ -41,14 +34,6 @@ export interface TuttiServices {
   rooms: RoomRegistry;
   /** Every signaling connection (protoo Room used as registry). Set by the signaling plugin. */
   connections: ProtooRoom | undefined;
-  /** Runs after a room is deleted (owner or idle cleanup): delete its chat history, files… */
-  onRoomDeleted(hook: RoomDeletedHook): void;
-  /** Runs after a member left its room (leave, disconnect). */
-  onPeerLeft(hook: PeerLeftHook): void;
-  /** Runs after a signaling connection closed: forget per-connection state (rate limits…). */
-  onPeerDisconnected(hook: PeerDisconnectedHook): void;
-  /** Supplies room.join's `history` (the chat concern sets it). */
-  setJoinHistory(fn: (roomId: string, peer: Peer) => Promise<ChatMessage[]> | ChatMessage[]): void;
 }
 
 declare module 'fastify' {
@@ -102,10 +87,6 @@ export async function buildApp(
   }
   const roomStore = new SqliteRoomStore(db);
   const rooms = new RoomRegistry({ config, store: roomStore, pool: workers, log: app.log });
-  let joinHistory: (
-    roomId: string,
-    peer: Peer,
-  ) => Promise<ChatMessage[]> | ChatMessage[] = () => [];
 
   const services: TuttiServices = {
     config,
@@ -114,12 +95,6 @@ export async function buildApp(
     workers,
     rooms,
     connections: undefined,
-    onRoomDeleted: (hook) => rooms.onRoomDeleted(hook),
-    onPeerLeft: (hook) => rooms.onPeerLeft(hook),
-    onPeerDisconnected: (hook) => rooms.onPeerDisconnected(hook),
-    setJoinHistory: (fn) => {
-      joinHistory = fn;
-    },
   };
   app.decorate('tutti', services);
   app.setErrorHandler(httpErrorHandler);
@@ -129,10 +104,7 @@ export async function buildApp(
   // appear in one table only). Chat/files add e.g. `chatHandlers(services)`,
   // `fileHandlers(services)` to this array.
   const sharing = await setupSharing(services); // chat + files (issue #4)
-  const handlerTables: HandlerTable[] = [
-    roomHandlers({ rooms, joinHistory: (roomId, peer) => joinHistory(roomId, peer) }),
-    ...sharing.handlerTables,
-  ];
+  const handlerTables: HandlerTable[] = [roomHandlers(rooms), ...sharing.handlerTables];
   // HTTP: one Fastify plugin per concern (they reach services through `app.tutti`).
   // Chat/files add e.g. `filesHttpPlugin` here.
   const httpPlugins: FastifyPluginAsync[] = [

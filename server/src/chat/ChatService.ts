@@ -1,6 +1,14 @@
 import type { ChatMessage, SharedFile } from '@tutti/protocol';
 import { TuttiError } from '@tutti/protocol';
-import { prepareNotification, type Peer, type PreparedNotification } from '../rooms/Peer.ts';
+import {
+  prepareNotification,
+  type MemberChannel,
+  type Membership,
+  type PreparedNotification,
+} from '../rooms/ports.ts';
+
+/** A connection; roomId/nickname as the protoo Peer still mirrors them from the rooms module. */
+type Peer = MemberChannel & Partial<Membership>;
 import type { ChatStore, HistoryPage } from '../store/chatStore.ts';
 import type { ChatBus } from './ChatBus.ts';
 import { RateLimiter } from './RateLimiter.ts';

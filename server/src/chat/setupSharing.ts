@@ -7,9 +7,7 @@ import { LocalDiskStorage } from '../files/LocalDiskStorage.ts';
 import { S3Storage } from '../files/S3Storage.ts';
 import type { Storage } from '../files/Storage.ts';
 import { filesHttpPlugin } from '../http/files.ts';
-import type { Peer } from '../rooms/Peer.ts';
-import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
-import type { HandlerTable } from '../signaling/handlers.ts';
+import type { HandlerTable, RoomDirectory } from '../rooms/ports.ts';
 import { SqliteChatStore } from '../store/chatStoreSqlite.ts';
 import type { ChatBus } from './ChatBus.ts';
 import { ChatService, type ChatRooms } from './ChatService.ts';
@@ -45,12 +43,14 @@ export async function setupSharing(services: TuttiServices): Promise<Sharing> {
 
   // Read in the same tick the peer was admitted: earlier messages are in this page,
   // later ones reach the peer as chat.message.
-  services.setJoinHistory((_roomId, peer) => chat.historyOnJoin(peer));
-  // The chat rate is per connection: leaving and re-joining must not reset it.
-  services.onPeerDisconnected((peer) => chat.peerDisconnected(peer.id));
-  services.onRoomDeleted(async (roomId) => {
-    chat.deleteRoom(roomId);
-    await files.deleteRoom(roomId);
+  services.rooms.use({
+    joinAnswer: (_roomId, member) => ({ history: chat.historyOnJoin(member) }),
+    // The chat rate is per connection: leaving and re-joining must not reset it.
+    connectionClosed: (member) => chat.peerDisconnected(member.id),
+    roomDeleted: async (roomId) => {
+      chat.deleteRoom(roomId);
+      await files.deleteRoom(roomId);
+    },
   });
 
   return {
@@ -72,20 +72,10 @@ function createStorage({ config }: TuttiServices): Storage {
   return new LocalDiskStorage(join(config.data.dir, 'files'));
 }
 
-/** The room registry seen through what chat and files need. */
-function roomsView(registry: RoomRegistry): ChatRooms {
+/** The room directory seen through what chat and files need. */
+function roomsView(directory: RoomDirectory): ChatRooms {
   return {
-    *localMembers(roomId: string): Iterable<Peer> {
-      const room = registry.get(roomId);
-      if (!room) return;
-      for (const info of room.peers()) {
-        const peer = room.getPeer(info.id);
-        if (peer) yield peer;
-      }
-    },
-    member(roomId: string, peerId: string) {
-      const info = registry.get(roomId)?.peerInfo(peerId);
-      return info && { id: info.id, nickname: info.nickname };
-    },
+    localMembers: (roomId) => directory.members(roomId),
+    member: (roomId, peerId) => directory.member(roomId, peerId),
   };
 }

@@ -3,12 +3,15 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ChatRooms, ChatService } from '../chat/ChatService.ts';
 import { TuttiError, type ChatMessage, type SharedFile } from '@tutti/protocol';
-import type { Peer } from '../rooms/Peer.ts';
+import type { MemberChannel, Membership } from '../rooms/ports.ts';
 import { sanitizeFilename } from './filename.ts';
 import { fileKey, roomPrefix } from './keys.ts';
 import { SniffStream } from './sniff.ts';
 import type { ByteRange, Storage } from './Storage.ts';
 import { TokenSigner } from './tokens.ts';
+
+/** A connection; roomId as the protoo Peer still mirrors it from the rooms module. */
+type Peer = MemberChannel & Partial<Membership>;
 
 export interface FilesSettings {
   maxBytes: number;

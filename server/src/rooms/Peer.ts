@@ -5,6 +5,9 @@ import type {
   ServerRequestMap,
   ServerRequestMethod,
 } from '@tutti/protocol';
+import type { MemberChannel, Membership, PreparedNotification } from './ports.ts';
+
+export { prepareNotification, type PreparedNotification } from './ports.ts';
 
 /** Sends a serialized protoo message as is (our WsTransport). */
 export interface RawSender {
@@ -12,44 +15,51 @@ export interface RawSender {
 }
 
 /**
- * A notification serialized once, for sending the same bytes to many peers
- * (protoo's own notify() would JSON-stringify it again for every recipient).
+ * One signaling connection (a browser tab or a bot): the protoo MemberChannel. Thin on
+ * purpose: it only knows how to talk to its client; the rooms module keeps who is where.
  */
-export interface PreparedNotification<M extends NotificationMethod = NotificationMethod> {
-  readonly method: M;
-  readonly data: NotificationMap[M];
-  /** protoo wire format: {"notification":true,"method":…,"data":…} */
-  readonly text: string;
-}
-
-export function prepareNotification<M extends NotificationMethod>(
-  method: M,
-  data: NotificationMap[M],
-): PreparedNotification<M> {
-  // Same shape as protoo's Message.createNotification.
-  const text = JSON.stringify({ notification: true, method, data });
-  return { method, data, text };
-}
-
-/**
- * One signaling connection (a browser tab or a bot). Thin on purpose: it only knows how
- * to talk to its client and which room it sits in; the Room owns everything media.
- */
-export class Peer {
+export class Peer implements MemberChannel {
   readonly id: string;
   readonly ip: string;
-  /** Set once joined; the Room clears it on leave. */
-  roomId: string | undefined;
-  nickname: string | undefined;
   readonly #signal: ProtooPeer;
   readonly #raw: RawSender | undefined;
+  readonly #membership: (() => Membership | undefined) | undefined;
+  #roomId: string | undefined;
+  #nickname: string | undefined;
 
-  /** `raw`: the peer's transport, for prepared notifications (else they go through protoo). */
-  constructor(signal: ProtooPeer, ip: string, raw?: RawSender) {
+  /**
+   * `raw`: the peer's transport, for prepared notifications (else they go through protoo).
+   * `membership`: where the rooms module says this connection sits (RoomDirectory).
+   */
+  constructor(
+    signal: ProtooPeer,
+    ip: string,
+    raw?: RawSender,
+    membership?: () => Membership | undefined,
+  ) {
     this.#signal = signal;
     this.#raw = raw;
+    this.#membership = membership;
     this.id = signal.id;
     this.ip = ip;
+  }
+
+  // Transitional, for chat and files until they ask RoomDirectory.membership() themselves:
+  // read from the rooms module; a value set here only serves unit tests without rooms.
+  get roomId(): string | undefined {
+    return this.#membership ? this.#membership()?.roomId : this.#roomId;
+  }
+
+  set roomId(value: string | undefined) {
+    this.#roomId = value;
+  }
+
+  get nickname(): string | undefined {
+    return this.#membership ? this.#membership()?.nickname : this.#nickname;
+  }
+
+  set nickname(value: string | undefined) {
+    this.#nickname = value;
   }
 
   get closed(): boolean {

@@ -2,8 +2,11 @@ import type {
   ChatMessage,
   NotificationMap,
   NotificationMethod,
+  RequestMethod,
+  ResponseMap,
   ServerRequestMap,
   ServerRequestMethod,
+  ValidRequestData,
 } from '@tutti/protocol';
 
 /**
@@ -91,3 +94,20 @@ export interface RoomExtension {
   /** After a connection closed (and left its room, if any): forget per-connection state. */
   connectionClosed?(member: MemberChannel): void;
 }
+
+/** The context of one request: the connection it came from. */
+export interface RequestContext {
+  peer: MemberChannel;
+}
+
+/**
+ * Each concern (rooms + media, chat, files) exports a partial HandlerTable; the signaling
+ * plugin merges them, validates every request against the protocol schema first, and maps
+ * thrown TuttiErrors to protoo rejects. A handler never sees unvalidated data.
+ */
+export type Handler<M extends RequestMethod> = (
+  ctx: RequestContext,
+  data: ValidRequestData<M>,
+) => Promise<ResponseMap[M]> | ResponseMap[M];
+
+export type HandlerTable = { [M in RequestMethod]?: Handler<M> };

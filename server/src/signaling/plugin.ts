@@ -72,7 +72,7 @@ export const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (
       transport.close();
       return;
     }
-    const peer = new Peer(signal, req.ip, transport);
+    const peer = new Peer(signal, req.ip, transport, () => rooms.membership(signal.id));
     app.log.debug({ peerId: peer.id, ip: req.ip }, 'signaling connected');
     // Lives and dies with the connection: nothing to clean up.
     const bucket = new TokenBucket({
@@ -106,7 +106,7 @@ export const signalingPlugin: FastifyPluginAsync<SignalingOptions> = async (
     signal.on('close', () => {
       app.log.debug({ peerId: peer.id }, 'signaling closed');
       try {
-        rooms.peerClosed(peer);
+        rooms.connectionClosed(peer);
       } catch (err) {
         app.log.error({ err, peerId: peer.id }, 'peer cleanup failed');
       }

@@ -8,6 +8,7 @@ import {
   webRtcTransportOptions,
 } from '@tutti/media-workers';
 import type { WorkerPool } from '@tutti/media-workers';
+import { silentLogger } from '../../src/kernel/log.ts';
 import type { Peer as ProtooPeer } from 'protoo-server';
 import { TuttiError } from '@tutti/protocol';
 import { Peer } from '../../src/rooms/Peer.ts';
@@ -165,7 +166,7 @@ test('room: capacity is enforced on admit and nicknames are de-duplicated', () =
       createdAt: 0,
       emptySince: 0,
     },
-    { config, pool: {} as WorkerPool, log: { info() {}, warn() {}, error() {}, debug() {} } },
+    { config, pool: {} as WorkerPool, log: silentLogger },
   );
   const a = room.admit(fakePeer('a'), 'Sam');
   const b = room.admit(fakePeer('b'), 'sam');
