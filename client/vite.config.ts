@@ -47,7 +47,8 @@ function preloadRoomChunk(): Plugin {
   };
 }
 
-// Dev server proxies signaling and the REST API to the Tutti server on :3000.
+// Dev server proxies signaling and the HTTP API (rooms, /api/files uploads and downloads)
+// to the Tutti server on :3000.
 const target = process.env.TUTTI_DEV_SERVER ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
@@ -57,7 +58,6 @@ export default defineConfig({
     proxy: {
       '/ws': { target, ws: true, changeOrigin: true },
       '/api': { target, changeOrigin: true },
-      '/files': { target, changeOrigin: true },
     },
   },
   build: {

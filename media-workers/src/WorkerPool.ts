@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,12 +40,6 @@ interface Slot {
   lastSampleAt: number;
 }
 
-export interface WorkerPoolEvents {
-  /** A worker died; a replacement has been started in its slot. */
-  workerReplaced: [info: { deadPid: number; newPid: number; index: number }];
-  workerDied: [info: { pid: number; index: number; error: Error }];
-}
-
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_WORKER_BIN = path.join(REPO_ROOT, 'media-workers/bin/mediasoup-worker');
 
@@ -62,9 +55,11 @@ export function resolveWorkerBin(
 /**
  * N mediasoup workers. Routers go to the least-loaded worker (sampled CPU plus a small
  * per-router weight). A dead worker is logged and replaced in its slot; never crashes the
- * process. Rooms learn about it through their router's 'workerclose' and `waitForWorker()`.
+ * process. Rooms learn about it through their router's 'workerclose'; a router asked for
+ * while no worker is alive waits (bounded) for a replacement. `status()` is what operators
+ * and tests see of the workers (pid, alive, CPU, routers).
  */
-export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
+export class WorkerPool {
   readonly #opts: Required<Omit<WorkerPoolOptions, 'workerBin' | 'log'>> & { workerBin: string };
   readonly #log: PoolLogger;
   readonly #slots: Slot[] = [];
@@ -75,7 +70,6 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   #waiters: (() => void)[] = [];
 
   private constructor(opts: WorkerPoolOptions) {
-    super();
     const workerBin = resolveWorkerBin(opts.workerBin);
     this.#opts = {
       numWorkers: opts.numWorkers > 0 ? opts.numWorkers : os.availableParallelism(),
@@ -153,7 +147,6 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   #onDied(slot: Slot, worker: Worker, error: Error): void {
     if (this.#closing || slot.worker !== worker) return;
     this.#log.error({ pid: worker.pid, index: slot.index, err: error }, 'mediasoup worker died');
-    this.emit('workerDied', { pid: worker.pid, index: slot.index, error });
     void this.#replace(slot, worker.pid, 0);
   }
 
@@ -167,7 +160,6 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       }
       this.#install(slot, fresh);
       this.#log.warn({ deadPid, newPid: fresh.pid, index: slot.index }, 'worker replaced');
-      this.emit('workerReplaced', { deadPid, newPid: fresh.pid, index: slot.index });
       this.#wake();
     } catch (err) {
       // Keep trying with backoff; the rest of the pool keeps serving.
@@ -187,20 +179,18 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return this.#slots.filter((s) => !s.worker.closed && !s.worker.died);
   }
 
-  /** Resolves with the least-loaded live worker, waiting (bounded) for a replacement. */
-  async pickWorker(timeoutMs = 15_000): Promise<Worker> {
-    return (await this.#pickSlot(timeoutMs, false)).worker;
-  }
-
-  /** `reserve`: count one pending router on the chosen slot in the same tick it is chosen. */
-  async #pickSlot(timeoutMs: number, reserve: boolean): Promise<Slot> {
+  /**
+   * The least-loaded live slot, waiting (bounded) for a replacement when none is alive. One
+   * pending router is counted on it in the same tick it is chosen.
+   */
+  async #reserveSlot(timeoutMs: number): Promise<Slot> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.#closing) throw new Error('worker pool closed');
       const alive = this.#alive();
       if (alive.length > 0) {
         alive.sort((a, b) => score(a) - score(b) || a.index - b.index);
-        if (reserve) alive[0]!.pending++;
+        alive[0]!.pending++;
         return alive[0]!;
       }
       const left = deadline - Date.now();
@@ -225,12 +215,12 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   /**
    * Creates a router on the least-loaded live worker; `appData.workerPid` says which.
-   * Use this rather than pickWorker() + createRouter(): routers still being created count
-   * towards their worker's load, so concurrent requests (a burst of first joins, every
-   * room of a dead worker moving at once) are spread instead of all picking one worker.
+   * Routers still being created count towards their worker's load, so concurrent requests
+   * (a burst of first joins, every room of a dead worker moving at once) are spread instead
+   * of all picking one worker.
    */
   async createRouter(options: RouterOptions): Promise<Router> {
-    const slot = await this.#pickSlot(15_000, true);
+    const slot = await this.#reserveSlot(15_000);
     const worker = slot.worker;
     try {
       return await worker.createRouter({
@@ -249,10 +239,6 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       ...(s.cpu !== undefined ? { cpu: Math.round(s.cpu * 1000) / 1000 } : {}),
       routers: s.routers,
     }));
-  }
-
-  pids(): number[] {
-    return this.#slots.map((s) => s.worker.pid);
   }
 
   async #sample(): Promise<void> {
@@ -283,7 +269,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   /**
    * Shutdown has begun (call it first thing on SIGTERM/SIGINT): from now on a worker that
-   * exits is not a death — no log, no respawn, no `workerDied` — and no router is placed;
+   * exits is not a death — no log, no respawn — and no router is placed;
    * waiting placements fail. The workers keep running until close().
    */
   beginClose(): void {

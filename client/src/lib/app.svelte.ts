@@ -2,7 +2,8 @@ import type { RoomSummary } from '@tutti/protocol';
 import { errorCodeOf, errorText } from '@tutti/protocol/errors';
 import type { Component } from 'svelte';
 import type * as RoomChunkModule from './room-chunk.ts';
-import type { EndReason, RoomSession } from './room.svelte.ts';
+import { deleteRoom } from './session/ownerActions.ts';
+import type { EndReason, RoomSession } from './session/RoomSession.svelte.ts';
 import { Signaling, type ConnectionState } from './signaling.ts';
 import { storage } from './storage.ts';
 
@@ -135,10 +136,7 @@ export class AppState {
   }
 
   async deleteRoom(roomId: string): Promise<void> {
-    const secret = storage.ownerSecret(roomId);
-    if (!secret) return;
-    await this.signaling.request('room.delete', { roomId, ownerSecret: secret });
-    storage.setOwnerSecret(roomId, null);
+    await deleteRoom(this.signaling, roomId);
   }
 
   #ended(reason: EndReason, message?: string): void {

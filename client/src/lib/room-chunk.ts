@@ -4,6 +4,6 @@
  * index.html carries a `<link rel=modulepreload>` for it (see vite.config.ts), and a shared
  * link (#/room/<id>) starts loading it right away.
  */
-export { RoomSession } from './room.svelte.ts';
+export { RoomSession } from './session/RoomSession.svelte.ts';
 export { prewarmMedia } from './media.ts';
 export { default as RoomView } from '../views/Room.svelte';

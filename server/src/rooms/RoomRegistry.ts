@@ -1,31 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
-import { TuttiError, type RoomSummary } from '@tutti/protocol';
+import type { Router } from 'mediasoup/types';
+import { TuttiError, type JoinResult, type PeerInfo, type RoomSummary } from '@tutti/protocol';
+import type { Logger } from '../kernel/log.ts';
 import { NameTakenError, type RoomRecord, type RoomStore } from '../store/RoomStore.ts';
-import { KeyedRateLimiter } from '../kernel/rateLimit.ts';
+import { RoomAccess } from './access.ts';
+import { IdleRooms } from './idle.ts';
+import { Lobby } from './Lobby.ts';
 import type {
   JoinExtras,
-  MemberChannel as Peer,
+  MemberChannel,
   MemberRef,
   Membership,
   RoomDirectory,
   RoomExtension,
 } from './ports.ts';
-import { Room, type RoomLogger } from './Room.ts';
-import {
-  AttemptLimiter,
-  hashOwnerSecret,
-  hashPassword,
-  newOwnerSecret,
-  roomNameKey,
-  verifyOwnerSecret,
-  verifyPassword,
-} from './security.ts';
-
-export type RoomDeletedHook = (roomId: string) => void | Promise<void>;
-export type PeerLeftHook = (peer: Peer, roomId: string) => void;
-export type PeerDisconnectedHook = (peer: Peer) => void;
+import { Room, type Member } from './Room.ts';
+import { hashOwnerSecret, hashPassword, newOwnerSecret, roomNameKey } from './security.ts';
 
 export interface RoomChanges {
   name?: string | undefined;
@@ -38,124 +30,43 @@ export interface RegistryDeps {
   config: Config;
   store: RoomStore;
   pool: WorkerPool;
-  log: RoomLogger;
+  log: Logger;
   now?: () => number;
 }
 
+/** Why a room is deleted; its members are told `room.closed { reason: 'deleted' }` either way. */
+type DeletionCause = 'owner' | 'idle';
+
 /**
- * All rooms: create/find/update/delete, the lobby subscribers, the failed-attempt limiter,
- * and the idle cleanup. Room metadata lives in the RoomStore, so rooms survive a restart.
+ * All rooms of this node, and who sits where: create/find/update/delete, join/leave, and the
+ * RoomDirectory other concerns ask. Access control, the lobby and the idle clock are pieces
+ * of their own; concerns contribute through use(). Room metadata lives in the RoomStore, so
+ * rooms survive a restart.
  */
 export class RoomRegistry implements RoomDirectory {
   readonly #deps: RegistryDeps;
   readonly #now: () => number;
   readonly #rooms = new Map<string, Room>();
-  readonly #lobby = new Set<Peer>();
-  readonly #limiter: AttemptLimiter;
-  /** room.create per client address (signaling.roomCreatesPerMinute). */
-  readonly #createLimiter: KeyedRateLimiter;
-  readonly #deletedHooks: RoomDeletedHook[] = [];
-  readonly #peerLeftHooks: PeerLeftHook[] = [];
-  readonly #disconnectedHooks: PeerDisconnectedHook[] = [];
-  readonly #joinAnswers: NonNullable<RoomExtension['joinAnswer']>[] = [];
-  #lobbyTimer: NodeJS.Timeout | undefined;
-  #cleanupTimer: NodeJS.Timeout | undefined;
-  #closed = false;
+  /** Connection id → the room it has joined. */
+  readonly #memberships = new Map<string, Room>();
+  readonly #extensions: RoomExtension[] = [];
+  readonly #access: RoomAccess;
+  readonly #lobby: Lobby;
+  readonly #idle: IdleRooms;
   #closing: Promise<void> | undefined;
-  /** Debounce for lobby.rooms pushes. */
-  lobbyDebounceMs = 100;
 
   constructor(deps: RegistryDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
-    const r = deps.config.rooms;
-    this.#limiter = new AttemptLimiter({
-      maxAttempts: r.passwordMaxAttempts,
-      windowMs: r.passwordWindowSeconds * 1000,
-      lockoutMs: r.passwordLockoutSeconds * 1000,
-      now: this.#now,
-    });
-    const perMinute = deps.config.signaling.roomCreatesPerMinute;
-    this.#createLimiter = new KeyedRateLimiter({
-      ratePerSecond: perMinute / 60,
-      burst: perMinute,
-      now: this.#now,
-    });
-    for (const record of deps.store.list()) {
-      if (record.emptySince === null) {
-        // Everybody was disconnected by the restart: the idle clock starts now.
-        record.emptySince = this.#now();
-        deps.store.setEmptySince(record.id, record.emptySince);
-      }
-      this.#add(new Room(record, { config: deps.config, pool: deps.pool, log: deps.log }));
-    }
+    this.#access = new RoomAccess(deps.config, this.#now);
+    this.#lobby = new Lobby(() => this.list());
+    this.#idle = new IdleRooms({ ...deps, now: this.#now });
+    for (const record of deps.store.list()) this.#idle.restarted(this.#add(record));
   }
 
-  // ── Hooks for other concerns ────────────────────────────────────────────────────────
-
-  /** Runs after a room is deleted (by its owner or the idle cleanup). */
-  onRoomDeleted(hook: RoomDeletedHook): void {
-    this.#deletedHooks.push(hook);
-  }
-
-  /** Runs after a member left a room (leave, disconnect, room closing). */
-  onPeerLeft(hook: PeerLeftHook): void {
-    this.#peerLeftHooks.push(hook);
-  }
-
-  /** Runs after a signaling connection closed (after it left its room, if any). */
-  onPeerDisconnected(hook: PeerDisconnectedHook): void {
-    this.#disconnectedHooks.push(hook);
-  }
-
-  /** Registers what a concern contributes (once, at start-up). */
+  /** Registers a concern's contribution (at start-up, before the server listens). */
   use(ext: RoomExtension): void {
-    if (ext.joinAnswer) this.#joinAnswers.push(ext.joinAnswer.bind(ext));
-    if (ext.roomDeleted) this.onRoomDeleted(ext.roomDeleted.bind(ext));
-    if (ext.connectionClosed) this.onPeerDisconnected(ext.connectionClosed.bind(ext));
-  }
-
-  /** The extra room.join answer fields of every extension (a failing one adds nothing). */
-  async joinAnswer(roomId: string, member: Peer): Promise<JoinExtras> {
-    const extras: JoinExtras = {};
-    for (const contribute of this.#joinAnswers) {
-      try {
-        Object.assign(extras, await contribute(roomId, member));
-      } catch (err) {
-        this.#deps.log.error({ err, roomId }, 'join answer extension failed');
-      }
-    }
-    return extras;
-  }
-
-  // ── RoomDirectory ───────────────────────────────────────────────────────────────────
-
-  membership(channelId: string): Membership | undefined {
-    for (const room of this.#rooms.values()) {
-      const info = room.peerInfo(channelId);
-      if (info) return { roomId: room.id, nickname: info.nickname };
-    }
-    return undefined;
-  }
-
-  requireMembership(channelId: string): Membership {
-    const m = this.membership(channelId);
-    if (!m) throw new TuttiError('NOT_JOINED', 'join a room first');
-    return m;
-  }
-
-  member(roomId: string, peerId: string): MemberRef | undefined {
-    const info = this.#rooms.get(roomId)?.peerInfo(peerId);
-    return info && { id: info.id, nickname: info.nickname };
-  }
-
-  *members(roomId: string): Iterable<Peer> {
-    const room = this.#rooms.get(roomId);
-    if (!room) return;
-    for (const info of room.peers()) {
-      const peer = room.getPeer(info.id);
-      if (peer) yield peer;
-    }
+    this.#extensions.push(ext);
   }
 
   // ── Queries ─────────────────────────────────────────────────────────────────────────
@@ -181,20 +92,46 @@ export class RoomRegistry implements RoomDirectory {
     return [...this.#rooms.values()];
   }
 
+  // ── RoomDirectory ───────────────────────────────────────────────────────────────────
+
+  membership(channelId: string): Membership | undefined {
+    const room = this.#memberships.get(channelId);
+    const member = room?.member(channelId);
+    return room && member && { roomId: room.id, nickname: member.info.nickname };
+  }
+
+  requireMembership(channelId: string): Membership {
+    const m = this.membership(channelId);
+    if (!m) throw new TuttiError('NOT_JOINED', 'join a room first');
+    return m;
+  }
+
+  member(roomId: string, peerId: string): MemberRef | undefined {
+    const info = this.#rooms.get(roomId)?.member(peerId)?.info;
+    return info && { id: info.id, nickname: info.nickname };
+  }
+
+  *members(roomId: string): Iterable<MemberChannel> {
+    const room = this.#rooms.get(roomId);
+    if (room) for (const m of room.members()) yield m.channel;
+  }
+
+  /** The room and member behind a connection; throws NOT_JOINED. */
+  requireMember(channel: MemberChannel): { room: Room; member: Member } {
+    const room = this.#memberships.get(channel.id);
+    const member = room?.member(channel.id);
+    if (!room || !member) throw new TuttiError('NOT_JOINED', 'join a room first');
+    return { room, member };
+  }
+
   // ── Create / update / delete ────────────────────────────────────────────────────────
 
   /** `ip`: the client address, capped at signaling.roomCreatesPerMinute (RATE_LIMITED). */
   async create(
-    args: {
-      name: string;
-      password?: string | undefined;
-      capacity?: number | undefined;
-    },
+    args: { name: string; password?: string | undefined; capacity?: number | undefined },
     ip: string,
   ): Promise<{ room: RoomSummary; ownerSecret: string }> {
-    if (!this.#createLimiter.take(ip)) {
-      throw new TuttiError('RATE_LIMITED', 'too many rooms created from your address; try later');
-    }
+    this.#access.takeCreate(ip);
     this.#checkCapacity(args.capacity);
     const nameKey = roomNameKey(args.name);
     this.#checkNameFree(nameKey);
@@ -211,19 +148,9 @@ export class RoomRegistry implements RoomDirectory {
       emptySince: this.#now(),
     };
     this.#checkNameFree(nameKey); // Again: the hash awaited.
-    try {
-      this.#deps.store.insert(record);
-    } catch (err) {
-      if (err instanceof NameTakenError) throw nameTaken();
-      throw err;
-    }
-    const room = new Room(record, {
-      config: this.#deps.config,
-      pool: this.#deps.pool,
-      log: this.#deps.log,
-    });
-    this.#add(room);
-    this.#lobbyChanged();
+    this.#persist(() => this.#deps.store.insert(record));
+    const room = this.#add(record);
+    this.#lobby.changed();
     this.#deps.log.info({ roomId: record.id }, 'room created');
     return { room: room.summary(), ownerSecret };
   }
@@ -235,7 +162,7 @@ export class RoomRegistry implements RoomDirectory {
     changes: RoomChanges,
   ): Promise<RoomSummary> {
     const room = this.require(id);
-    this.checkOwner(room, ownerSecret, ip);
+    this.#access.checkOwner(room.record.ownerSecretHash, ownerSecret, ip);
     this.#checkCapacity(changes.capacity ?? undefined);
     const next: RoomRecord = { ...room.record };
     if (changes.name !== undefined) {
@@ -247,18 +174,14 @@ export class RoomRegistry implements RoomDirectory {
       next.passwordHash = changes.password === null ? null : await hashPassword(changes.password);
     }
     if (changes.capacity !== undefined) next.capacity = changes.capacity;
-    if (room.closed || !this.#rooms.has(id))
+    if (room.closed || !this.#rooms.has(id)) {
       throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
-    try {
-      this.#deps.store.update(next);
-    } catch (err) {
-      if (err instanceof NameTakenError) throw nameTaken();
-      throw err;
     }
-    room.record = next;
+    this.#persist(() => this.#deps.store.update(next));
+    room.replaceRecord(next);
     const summary = room.summary();
     room.broadcast('room.updated', { room: summary });
-    this.#lobbyChanged();
+    this.#lobby.changed();
     return summary;
   }
 
@@ -266,146 +189,118 @@ export class RoomRegistry implements RoomDirectory {
    * Owner deletion. If `requester` is a member, it is told and removed like everyone else
    * but its socket is left open: the caller closes it after answering.
    */
-  async delete(id: string, ownerSecret: string, ip: string, requester?: Peer): Promise<void> {
+  async delete(
+    id: string,
+    ownerSecret: string,
+    ip: string,
+    requester?: MemberChannel,
+  ): Promise<void> {
     const room = this.require(id);
-    this.checkOwner(room, ownerSecret, ip);
-    await this.#deleteRoom(room, 'deleted', requester?.id);
+    this.#access.checkOwner(room.record.ownerSecretHash, ownerSecret, ip);
+    await this.#delete(room, 'owner', requester?.id);
   }
 
-  async #deleteRoom(room: Room, reason: 'deleted' | 'idle', keepSocketOf?: string): Promise<void> {
+  async #delete(room: Room, cause: DeletionCause, keepSocketOf?: string): Promise<void> {
     if (!this.#rooms.has(room.id)) return;
     this.#rooms.delete(room.id);
     this.#deps.store.delete(room.id);
-    this.#lobbyChanged();
-    this.#deps.log.info({ roomId: room.id, reason }, 'room deleted');
+    this.#lobby.changed();
+    this.#deps.log.info({ roomId: room.id, cause }, 'room deleted');
     await room.close('deleted', keepSocketOf);
-    for (const hook of this.#deletedHooks) {
+    for (const ext of this.#extensions) {
       try {
-        await hook(room.id);
+        await ext.roomDeleted?.(room.id);
       } catch (err) {
-        this.#deps.log.error({ err, roomId: room.id }, 'onRoomDeleted hook failed');
+        this.#deps.log.error({ err, roomId: room.id }, 'roomDeleted contribution failed');
       }
-    }
-  }
-
-  /** Throws FORBIDDEN for a wrong owner secret (counted by the limiter like passwords). */
-  checkOwner(room: Room, ownerSecret: string, ip: string): void {
-    this.#checkLimiter(ip);
-    if (!verifyOwnerSecret(ownerSecret, room.record.ownerSecretHash)) {
-      this.#limiter.fail(ip);
-      throw new TuttiError('FORBIDDEN', 'only the room owner may do that');
     }
   }
 
   // ── Join / leave ────────────────────────────────────────────────────────────────────
 
   /**
-   * Validates the password (limiter + constant-time check), makes sure the router exists,
-   * then admits the peer (capacity, nickname de-dup). Returns the room and final PeerInfo.
+   * Checks the password (limiter + constant-time check), makes sure the newcomer's router
+   * exists, then admits it (capacity, nickname de-dup) and asks the contributions for their
+   * part of the answer in that same tick.
    */
-  async join(peer: Peer, roomId: string, nickname: string, password: string | undefined) {
-    if (this.membership(peer.id)) {
-      throw new TuttiError('ALREADY_JOINED', 'already in a room; leave it first');
-    }
+  async join(
+    channel: MemberChannel,
+    roomId: string,
+    nickname: string,
+    password: string | undefined,
+  ): Promise<JoinResult> {
+    this.#checkNotJoined(channel);
     const room = this.require(roomId);
     const done = room.beginJoin();
+    let admitted: { self: PeerInfo; router: Router; extras: Promise<JoinExtras> };
     try {
-      if (room.record.passwordHash !== null) {
-        this.#checkLimiter(peer.ip);
-        const ok =
-          password !== undefined && (await verifyPassword(password, room.record.passwordHash));
-        if (!ok) {
-          this.#limiter.fail(peer.ip);
-          throw new TuttiError(
-            'BAD_PASSWORD',
-            password === undefined ? 'this room needs a password' : 'wrong password',
-          );
-        }
-      }
-      if (room.size >= room.capacity)
-        throw new TuttiError('ROOM_FULL', `room is full (${room.capacity} people)`);
-      const router = await room.ensureRouter();
-      if (peer.closed) throw new TuttiError('NOT_JOINED', 'connection closed');
-      if (this.membership(peer.id)) {
-        throw new TuttiError('ALREADY_JOINED', 'already in a room; leave it first');
-      }
-      if (room.closed || !this.#rooms.has(roomId))
+      await this.#access.checkPassword(room.record.passwordHash, password, channel.ip);
+      const router = await room.media.routerFor(channel.id);
+      if (channel.closed) throw new TuttiError('NOT_JOINED', 'connection closed');
+      this.#checkNotJoined(channel);
+      if (room.closed || !this.#rooms.has(roomId)) {
         throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
-      const self = room.admit(peer, nickname);
-      return { room, self, routerRtpCapabilities: router.rtpCapabilities };
+      }
+      const self = room.admit(channel, nickname);
+      admitted = { self, router, extras: this.#joinExtras(room.id, channel) };
     } finally {
       done();
     }
+    const { self, router } = admitted;
+    const { history } = await admitted.extras;
+    return {
+      self,
+      peers: room.peers().filter((p) => p.id !== self.id),
+      room: room.summary(),
+      routerRtpCapabilities: router.rtpCapabilities,
+      history: history ?? [],
+    };
   }
 
-  leave(peer: Peer): void {
-    const roomId = this.membership(peer.id)?.roomId;
-    if (!roomId) return;
-    // The room's 'peerLeft' event runs the hooks (also when a deleted room drops everyone).
-    this.#rooms.get(roomId)?.remove(peer.id);
+  leave(channel: MemberChannel): void {
+    this.#memberships.get(channel.id)?.remove(channel.id);
   }
 
-  /** The connection went away. */
-  connectionClosed(peer: Peer): void {
-    this.unsubscribeLobby(peer);
-    this.leave(peer);
-    for (const hook of this.#disconnectedHooks) {
+  /** The connection went away: out of the lobby and its room, then the contributions forget it. */
+  connectionClosed(channel: MemberChannel): void {
+    this.#lobby.unsubscribe(channel);
+    this.leave(channel);
+    for (const ext of this.#extensions) {
       try {
-        hook(peer);
+        ext.connectionClosed?.(channel);
       } catch (err) {
-        this.#deps.log.error({ err, peerId: peer.id }, 'onPeerDisconnected hook failed');
+        this.#deps.log.error({ err, peerId: channel.id }, 'connectionClosed contribution failed');
       }
     }
   }
 
   // ── Lobby ───────────────────────────────────────────────────────────────────────────
 
-  subscribeLobby(peer: Peer): RoomSummary[] {
-    if (!peer.closed) this.#lobby.add(peer);
+  subscribeLobby(channel: MemberChannel): RoomSummary[] {
+    this.#lobby.subscribe(channel);
     return this.list();
   }
 
-  unsubscribeLobby(peer: Peer): void {
-    this.#lobby.delete(peer);
+  unsubscribeLobby(channel: MemberChannel): void {
+    this.#lobby.unsubscribe(channel);
   }
 
   get lobbySize(): number {
     return this.#lobby.size;
   }
 
-  #lobbyChanged(): void {
-    if (this.#closed || this.#lobbyTimer) return;
-    this.#lobbyTimer = setTimeout(() => {
-      this.#lobbyTimer = undefined;
-      const rooms = this.list();
-      for (const peer of this.#lobby) {
-        if (peer.closed) this.#lobby.delete(peer);
-        else void peer.notify('lobby.rooms', { rooms });
-      }
-    }, this.lobbyDebounceMs);
-  }
-
-  // ── Idle cleanup ────────────────────────────────────────────────────────────────────
+  // ── Idle cleanup, shutdown ──────────────────────────────────────────────────────────
 
   /** Deletes rooms that have been empty for longer than rooms.idleTtlSeconds. Returns their ids. */
   async cleanup(): Promise<string[]> {
-    const ttl = this.#deps.config.rooms.idleTtlSeconds * 1000;
-    const now = this.#now();
-    const expired = [...this.#rooms.values()].filter(
-      (r) => r.size === 0 && r.record.emptySince !== null && now - r.record.emptySince >= ttl,
-    );
-    for (const room of expired) await this.#deleteRoom(room, 'idle');
-    this.#limiter.prune();
-    this.#createLimiter.prune();
+    const expired = this.#idle.expired(this.#rooms.values());
+    for (const room of expired) await this.#delete(room, 'idle');
+    this.#access.prune();
     return expired.map((r) => r.id);
   }
 
   startCleanup(): void {
-    const every = this.#deps.config.rooms.cleanupIntervalSeconds * 1000;
-    this.#cleanupTimer = setInterval(() => {
-      this.cleanup().catch((err: unknown) => this.#deps.log.error({ err }, 'room cleanup failed'));
-    }, every);
-    this.#cleanupTimer.unref();
+    this.#idle.start(() => this.cleanup());
   }
 
   /**
@@ -419,37 +314,47 @@ export class RoomRegistry implements RoomDirectory {
   }
 
   async #close(): Promise<void> {
-    this.#closed = true;
-    if (this.#cleanupTimer) clearInterval(this.#cleanupTimer);
-    if (this.#lobbyTimer) clearTimeout(this.#lobbyTimer);
+    this.#idle.stop();
+    this.#lobby.close();
     await Promise.all([...this.#rooms.values()].map((r) => r.close('shutdown')));
-    this.#lobby.clear();
   }
 
   // ── Internals ───────────────────────────────────────────────────────────────────────
 
-  #add(room: Room): void {
+  #add(record: RoomRecord): Room {
+    const { config, pool, log } = this.#deps;
+    const room = new Room(record, { config, pool, log });
     this.#rooms.set(room.id, room);
-    room.on('changed', () => this.#lobbyChanged());
-    room.on('peerLeft', (peer) => {
-      for (const hook of this.#peerLeftHooks) {
-        try {
-          hook(peer, room.id);
-        } catch (err) {
-          this.#deps.log.error({ err, roomId: room.id }, 'onPeerLeft hook failed');
-        }
+    room.on('joined', (member) => this.#memberships.set(member.id, room));
+    room.on('left', (member) => {
+      if (this.#memberships.get(member.id) === room) this.#memberships.delete(member.id);
+    });
+    room.on('changed', () => this.#lobby.changed());
+    this.#idle.watch(room);
+    return room;
+  }
+
+  /** Calls every contribution now (same tick as the admission), merges their answers. */
+  async #joinExtras(roomId: string, channel: MemberChannel): Promise<JoinExtras> {
+    const parts = this.#extensions.map((ext) => {
+      try {
+        return Promise.resolve(ext.joinAnswer?.(roomId, channel) ?? {});
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     });
-    room.on('empty', () => {
-      room.record.emptySince = this.#now();
-      this.#deps.store.setEmptySince(room.id, room.record.emptySince);
-    });
-    room.on('changed', () => {
-      if (room.size > 0 && room.record.emptySince !== null) {
-        room.record.emptySince = null;
-        this.#deps.store.setEmptySince(room.id, null);
-      }
-    });
+    const extras: JoinExtras = {};
+    for (const result of await Promise.allSettled(parts)) {
+      if (result.status === 'fulfilled') Object.assign(extras, result.value);
+      else this.#deps.log.warn({ err: result.reason, roomId }, 'joinAnswer contribution failed');
+    }
+    return extras;
+  }
+
+  #checkNotJoined(channel: MemberChannel): void {
+    if (this.#memberships.has(channel.id)) {
+      throw new TuttiError('ALREADY_JOINED', 'already in a room; leave it first');
+    }
   }
 
   #checkNameFree(nameKey: string): void {
@@ -463,13 +368,12 @@ export class RoomRegistry implements RoomDirectory {
     }
   }
 
-  #checkLimiter(ip: string): void {
-    const left = this.#limiter.lockedFor(ip);
-    if (left > 0) {
-      throw new TuttiError(
-        'TOO_MANY_ATTEMPTS',
-        `too many wrong attempts; try again in ${Math.ceil(left / 1000)} s`,
-      );
+  #persist(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      if (err instanceof NameTakenError) throw nameTaken();
+      throw err;
     }
   }
 }

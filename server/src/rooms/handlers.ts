@@ -1,38 +1,18 @@
-import { TuttiError } from '@tutti/protocol';
+import type { MemberMedia } from './MemberMedia.ts';
 import type { HandlerTable, RequestContext } from './ports.ts';
-import type { Room } from './Room.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
-
-function joined(rooms: RoomRegistry, ctx: RequestContext): Room {
-  const roomId = rooms.membership(ctx.peer.id)?.roomId;
-  const room = roomId ? rooms.get(roomId) : undefined;
-  if (!room || !room.hasPeer(ctx.peer.id)) throw new TuttiError('NOT_JOINED', 'join a room first');
-  return room;
-}
 
 /** Lobby, membership and media requests. */
 export function roomHandlers(rooms: RoomRegistry): HandlerTable {
+  /** The media of the member behind this request; NOT_JOINED outside a room. */
+  const media = (ctx: RequestContext): MemberMedia => rooms.requireMember(ctx.peer).member.media;
+
   return {
     'lobby.subscribe': (ctx) => ({ rooms: rooms.subscribeLobby(ctx.peer) }),
 
     'room.create': (ctx, data) => rooms.create(data, ctx.peer.ip),
 
-    'room.join': async (ctx, data) => {
-      const { room, self, routerRtpCapabilities } = await rooms.join(
-        ctx.peer,
-        data.roomId,
-        data.nickname,
-        data.password,
-      );
-      const { history = [] } = await rooms.joinAnswer(room.id, ctx.peer);
-      return {
-        self,
-        peers: room.peers().filter((p) => p.id !== self.id),
-        room: room.summary(),
-        routerRtpCapabilities,
-        history,
-      };
-    },
+    'room.join': (ctx, data) => rooms.join(ctx.peer, data.roomId, data.nickname, data.password),
 
     'room.leave': (ctx) => {
       rooms.leave(ctx.peer);
@@ -56,58 +36,55 @@ export function roomHandlers(rooms: RoomRegistry): HandlerTable {
     }),
 
     'media.getRouterRtpCapabilities': async (ctx) => ({
-      rtpCapabilities: await joined(rooms, ctx).rtpCapabilities(ctx.peer.id),
+      rtpCapabilities: await media(ctx).routerRtpCapabilities(),
     }),
 
     'media.createTransport': (ctx, data) =>
-      joined(rooms, ctx).createTransport(ctx.peer.id, data.direction, data.forceTcp ?? false),
+      media(ctx).createTransport(data.direction, data.forceTcp ?? false),
 
     'media.connectTransport': async (ctx, data) => {
-      await joined(rooms, ctx).connectTransport(ctx.peer.id, data.transportId, data.dtlsParameters);
+      await media(ctx).connectTransport(data.transportId, data.dtlsParameters);
       return {};
     },
 
     'media.restartIce': async (ctx, data) => ({
-      iceParameters: await joined(rooms, ctx).restartIce(ctx.peer.id, data.transportId),
+      iceParameters: await media(ctx).restartIce(data.transportId),
     }),
 
     'media.ready': async (ctx, data) => {
-      await joined(rooms, ctx).ready(ctx.peer.id, data.rtpCapabilities);
+      await media(ctx).ready(data.rtpCapabilities);
       return {};
     },
 
-    'media.produce': async (ctx, data) => ({
-      producerId: await joined(rooms, ctx).produce(ctx.peer.id, data),
-    }),
+    'media.produce': async (ctx, data) => ({ producerId: await media(ctx).produce(data) }),
 
     'media.closeProducer': (ctx, data) => {
-      joined(rooms, ctx).closeProducer(ctx.peer.id, data.producerId);
+      media(ctx).closeProducer(data.producerId);
       return {};
     },
 
     'media.pauseProducer': async (ctx, data) => {
-      await joined(rooms, ctx).pauseProducer(ctx.peer.id, data.producerId, true);
+      await media(ctx).pauseProducer(data.producerId);
       return {};
     },
 
     'media.resumeProducer': async (ctx, data) => {
-      await joined(rooms, ctx).pauseProducer(ctx.peer.id, data.producerId, false);
+      await media(ctx).resumeProducer(data.producerId);
       return {};
     },
 
     'media.pauseConsumer': async (ctx, data) => {
-      await joined(rooms, ctx).pauseConsumer(ctx.peer.id, data.consumerId, true);
+      await media(ctx).pauseConsumer(data.consumerId);
       return {};
     },
 
     'media.resumeConsumer': async (ctx, data) => {
-      await joined(rooms, ctx).pauseConsumer(ctx.peer.id, data.consumerId, false);
+      await media(ctx).resumeConsumer(data.consumerId);
       return {};
     },
 
     'media.setConsumerPreferredLayers': async (ctx, data) => {
-      await joined(rooms, ctx).setConsumerPreferredLayers(
-        ctx.peer.id,
+      await media(ctx).setConsumerPreferredLayers(
         data.consumerId,
         data.spatialLayer,
         data.temporalLayer,
@@ -116,7 +93,7 @@ export function roomHandlers(rooms: RoomRegistry): HandlerTable {
     },
 
     'media.getStats': async (ctx, data) => ({
-      stats: await joined(rooms, ctx).getStats(ctx.peer.id, data.kind, data.id),
+      stats: await media(ctx).getStats(data.kind, data.id),
     }),
   };
 }

@@ -167,10 +167,11 @@ describe('races (real worker)', () => {
     await a.setupMedia();
     await b.setupMedia();
     const r = s.app.tutti.rooms.get(id)!;
+    const bMedia = r.member(b.join.self.id)!.media;
     const calls = {
-      pause: (c: string) => r.pauseConsumer(b.join.self.id, c, true),
-      resume: (c: string) => r.pauseConsumer(b.join.self.id, c, false),
-      layers: (c: string) => r.setConsumerPreferredLayers(b.join.self.id, c, 0, undefined),
+      pause: (c: string) => bMedia.pauseConsumer(c),
+      resume: (c: string) => bMedia.resumeConsumer(c),
+      layers: (c: string) => bMedia.setConsumerPreferredLayers(c, 0, undefined),
     };
     let n = 0;
     for (const [name, call] of Object.entries(calls)) {
@@ -179,7 +180,7 @@ describe('races (real worker)', () => {
       assert.equal(consumer!.producerId, cam);
       // The producer closes; the worker closes b's consumer, but the server learns that
       // only from the worker's notification: the call below still reaches the worker.
-      r.closeProducer(a.join.self.id, cam);
+      r.member(a.join.self.id)!.media.closeProducer(cam);
       assert.equal(await codeOf(call(consumer!.id)), 'NOT_FOUND', name);
     }
   });
@@ -195,10 +196,10 @@ describe('worker dying mid-call', () => {
       await a.setupMedia();
       const mic = await a.produce('mic');
       const r = s.app.tutti.rooms.get(roomId)!;
-      const pid = r.routerWorkerPid!;
+      const pid = r.media.workerPid!;
       // Freeze the worker so the request is surely pending, then kill it.
       process.kill(pid, 'SIGSTOP');
-      const paused = r.pauseProducer(a.join.self.id, mic, true);
+      const paused = r.member(a.join.self.id)!.media.pauseProducer(mic);
       await sleep(50);
       process.kill(pid, 'SIGKILL');
       assert.equal(await codeOf(paused), 'NOT_FOUND');

@@ -2,6 +2,7 @@ import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
+import { silentLogger } from '../../src/kernel/log.ts';
 import type { Peer as ProtooPeer } from 'protoo-server';
 import { ChatService, type Presenter } from '../../src/chat/ChatService.ts';
 import { LocalChatBus } from '../../src/chat/LocalChatBus.ts';
@@ -146,7 +147,7 @@ test('room: broadcast serializes once for all members', () => {
       createdAt: 0,
       emptySince: 0,
     },
-    { config, pool: {} as WorkerPool, log: { info() {}, warn() {}, error() {}, debug() {} } },
+    { config, pool: {} as WorkerPool, log: silentLogger },
   );
   const members = Array.from({ length: 20 }, (_, i) => socketPeer(`p${i}`));
   for (const m of members) room.admit(m.peer, m.peer.id);

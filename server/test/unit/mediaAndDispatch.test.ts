@@ -167,7 +167,7 @@ test('room: capacity is enforced on admit and nicknames are de-duplicated', () =
       createdAt: 0,
       emptySince: 0,
     },
-    { config, pool: {} as WorkerPool, log: { info() {}, warn() {}, error() {}, debug() {} } },
+    { config, pool: {} as WorkerPool, log: silentLogger },
   );
   const a = room.admit(fakePeer('a'), 'Sam');
   const b = room.admit(fakePeer('b'), 'sam');

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadConfig } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
 import { errorCodeOf, TuttiError } from '@tutti/protocol';
+import { silentLogger } from '../../src/kernel/log.ts';
 import type { MemberChannel as Peer } from '../../src/rooms/ports.ts';
 import { RoomRegistry } from '../../src/rooms/RoomRegistry.ts';
 import {
@@ -21,10 +22,9 @@ import {
 import { SqliteRoomStore } from '../../src/store/RoomStore.ts';
 import { openDatabase } from '../../src/store/sqlite.ts';
 
-const silent = { info() {}, warn() {}, error() {}, debug() {} };
+const silent = silentLogger;
 /** Registry tests below never touch media; a pool that refuses makes that explicit. */
 const noPool = {
-  pickWorker: () => Promise.reject(new Error('no media in unit tests')),
   createRouter: () => Promise.reject(new Error('no media in unit tests')),
 } as unknown as WorkerPool;
 
@@ -199,7 +199,7 @@ test('registry: update/delete need the owner secret; wrong secrets count toward 
       'TOO_MANY_ATTEMPTS',
     );
     const deleted: string[] = [];
-    r.reg.onRoomDeleted((id) => void deleted.push(id));
+    r.reg.use({ roomDeleted: (id) => void deleted.push(id) });
     await r.reg.delete(room.id, ownerSecret, 'ip3');
     assert.deepEqual(deleted, [room.id]);
     assert.equal(r.reg.get(room.id), undefined);
@@ -239,7 +239,7 @@ test('registry: idle cleanup deletes rooms empty for longer than idleTtlSeconds'
     now += 30_000;
     const b = await r.reg.create({ name: 'B' }, '10.0.0.1');
     const hooks: string[] = [];
-    r.reg.onRoomDeleted((id) => void hooks.push(id));
+    r.reg.use({ roomDeleted: (id) => void hooks.push(id) });
     assert.deepEqual(await r.reg.cleanup(), []);
     now += 30_000; // A: 60 s idle, B: 30 s
     assert.deepEqual(await r.reg.cleanup(), [a.room.id]);
@@ -261,7 +261,7 @@ test('registry: the scheduled cleanup runs on its own (short interval)', async (
   const r = registry({ rooms: { idleTtlSeconds: 1, cleanupIntervalSeconds: 1 } });
   try {
     const { room } = await r.reg.create({ name: 'Soon gone' }, '10.0.0.1');
-    const gone = new Promise<string>((resolve) => r.reg.onRoomDeleted(resolve));
+    const gone = new Promise<string>((resolve) => r.reg.use({ roomDeleted: resolve }));
     r.reg.startCleanup();
     assert.equal(await gone, room.id);
     assert.equal(r.reg.get(room.id), undefined);
@@ -290,23 +290,23 @@ function fakePeer(id: string): Peer {
   return peer as unknown as Peer;
 }
 
-test('registry: onPeerLeft runs for leave and for every member of a deleted room', async () => {
+test('registry: membership ends on leave and for every member of a deleted room', async () => {
   const r = registry();
   try {
     const { room, ownerSecret } = await r.reg.create({ name: 'Hooks' }, '10.0.0.1');
-    const left: string[] = [];
-    r.reg.onPeerLeft((peer, roomId) => {
-      assert.equal(roomId, room.id);
-      left.push(peer.id);
-    });
     const live = r.reg.require(room.id);
     const [a, b, c] = [fakePeer('a'), fakePeer('b'), fakePeer('c')];
     for (const p of [a, b, c]) live.admit(p, p.id);
+    assert.deepEqual(r.reg.membership('a'), { roomId: room.id, nickname: 'a' });
     r.reg.leave(a);
     r.reg.leave(a); // idempotent
-    assert.deepEqual(left, ['a']);
+    assert.equal(r.reg.membership('a'), undefined);
+    assert.deepEqual(
+      [...r.reg.members(room.id)].map((m) => m.id),
+      ['b', 'c'],
+    );
     await r.reg.delete(room.id, ownerSecret, '10.0.0.1');
-    assert.deepEqual(left.sort(), ['a', 'b', 'c']);
+    assert.equal(r.reg.membership('b') ?? r.reg.membership('c'), undefined);
     assert.equal(b.closed && c.closed, true);
   } finally {
     r.done();

@@ -1,0 +1,234 @@
+import type { JoinResult } from '@tutti/protocol';
+import { errorText } from '@tutti/protocol/errors';
+import { MediaClient, describe, prewarmMedia } from '../media.ts';
+import type { Signaling } from '../signaling.ts';
+import { ChatStore } from '../state/chat.svelte.ts';
+import { LocalMediaStore } from '../state/local.svelte.ts';
+import { MembersStore } from '../state/members.svelte.ts';
+import { NoticesStore } from '../state/notices.svelte.ts';
+import type { RoomStores } from '../state/stores.ts';
+import { TracksStore } from '../state/tracks.svelte.ts';
+import { storage } from '../storage.ts';
+import { captureCamera, captureMic, discard, quiet } from './capture.ts';
+import { ChatActions } from './chatActions.ts';
+import { ConsumerActions } from './consumerActions.ts';
+import type { RoomContext } from './context.ts';
+import { DeviceActions } from './devices.ts';
+import { FileActions } from './fileActions.ts';
+import { bindNotifications } from './notifications.ts';
+import { RoomOwnerActions } from './roomOwner.ts';
+import { StatsActions } from './stats.ts';
+import { exposeForTests } from './testHooks.ts';
+
+export type EndReason = 'left' | 'deleted' | 'shutdown' | 'error';
+
+/** How long a room closed by a server shutdown waits for the server to come back. */
+const SHUTDOWN_GRACE_MS = 60_000;
+
+/**
+ * The room this tab is in, from join to leave: it builds the stores and action modules the
+ * view uses and orchestrates join, media start, `media.restart`, rejoin after a reconnect
+ * or server restart, and the end (left, deleted, shut down).
+ */
+export class RoomSession {
+  /** What the room view and its components get (`provideRoom`). */
+  readonly context: RoomContext;
+  ended = $state<EndReason | null>(null);
+
+  readonly #signaling: Signaling;
+  readonly #media: MediaClient;
+  readonly #stores: RoomStores;
+  readonly #devices: DeviceActions;
+  #off: (() => void)[] = [];
+  #password: string | undefined;
+  #onEnd: (reason: EndReason, message?: string) => void;
+  #giveUp: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    signaling: Signaling,
+    joined: JoinResult,
+    password: string | undefined,
+    onEnd: (reason: EndReason, message?: string) => void,
+  ) {
+    this.#signaling = signaling;
+    this.#password = password;
+    this.#onEnd = onEnd;
+    const stores: RoomStores = {
+      members: new MembersStore(joined.room, joined.self),
+      tracks: new TracksStore(),
+      chat: new ChatStore(),
+      local: new LocalMediaStore(),
+      notices: new NoticesStore(),
+    };
+    const { members, tracks, chat, local, notices } = stores;
+    this.#stores = stores;
+    this.#applyJoin(joined);
+    const media = new MediaClient(signaling, {
+      consumerAdded: (info) =>
+        tracks.add({
+          consumerId: info.id,
+          peerId: info.peerId,
+          kind: info.kind,
+          source: info.source,
+          track: info.track,
+          producerPaused: info.producerPaused,
+        }),
+      consumerRemoved: (id) => tracks.remove(id),
+      producerChanged: (source, state) => this.#devices.producerChanged(source, state),
+      error: (message) => notices.showError(message),
+    });
+    this.#media = media;
+    this.#devices = new DeviceActions(media, local, notices, () => !!this.ended);
+    this.context = {
+      ...stores,
+      devices: this.#devices,
+      chatActions: new ChatActions(signaling, chat),
+      files: new FileActions(signaling),
+      owner: new RoomOwnerActions(signaling, members, notices, {
+        passwordChanged: (p) => (this.#password = p),
+        deleted: () => this.#end('deleted', 'You deleted the room.'),
+      }),
+      stats: new StatsActions(media, tracks, members, local),
+      consumers: new ConsumerActions(media),
+      leave: () => this.leave(),
+    };
+    this.#off = [
+      ...bindNotifications(signaling, media, stores),
+      signaling.on('room.closed', ({ reason }) => this.#closed(reason)),
+      signaling.on('media.restart', () => void this.#restartMedia()),
+      signaling.onState((state, reconnect) => {
+        if (state === 'open' && reconnect && !this.ended) void this.#rejoin();
+        if (state === 'disconnected' && !this.ended) local.status = 'restarting';
+      }),
+    ];
+  }
+
+  static async join(
+    signaling: Signaling,
+    roomId: string,
+    nickname: string,
+    password: string | undefined,
+    onEnd: (reason: EndReason, message?: string) => void,
+  ): Promise<RoomSession> {
+    prewarmMedia();
+    const joined = await signaling.request('room.join', {
+      roomId,
+      nickname,
+      ...(password ? { password } : {}),
+    });
+    const session = new RoomSession(signaling, joined, password, onEnd);
+    exposeForTests(session.#media, session.#stores.members, session.#stores.tracks);
+    // Get the media requests on the wire before the room view renders (rendering it takes
+    // tens of milliseconds of main thread the server can use to set up our consumers).
+    let dispatched: () => void = () => undefined;
+    const onWire = new Promise<void>((resolve) => (dispatched = resolve));
+    const media = session.#startMedia(joined.routerRtpCapabilities, storage.autoMedia, dispatched);
+    await Promise.race([onWire, media]);
+    return session;
+  }
+
+  #applyJoin(joined: JoinResult): void {
+    this.#stores.members.reset(joined.room, joined.self, joined.peers);
+    this.#stores.chat.merge(joined.history);
+  }
+
+  /**
+   * Media start: the camera and microphone are captured while the device loads and the
+   * transports are created (not in front of them), and published once sending is possible.
+   */
+  async #startMedia(
+    routerRtpCapabilities: JoinResult['routerRtpCapabilities'],
+    acquire: boolean,
+    onDispatched?: () => void,
+  ): Promise<void> {
+    this.#stores.local.status = 'starting';
+    const mic = acquire ? quiet(captureMic()) : null;
+    const camera = acquire ? quiet(captureCamera()) : null;
+    try {
+      await this.#media.start(routerRtpCapabilities, onDispatched);
+      this.#stores.local.status = 'ready';
+    } catch (err) {
+      discard(mic);
+      discard(camera);
+      if (this.ended) return;
+      this.#stores.local.status = 'failed';
+      this.#stores.notices.showError(`Media setup failed: ${describe(err)}`);
+      return;
+    }
+    if (mic && camera) {
+      // Receive first: while the first remote streams connect and decode, encoding our own
+      // camera (3 simulcast layers) competes for the CPU. Capture is already under way.
+      if (this.#stores.members.anyoneSending) await this.#media.recvConnected(1000);
+      await Promise.all([this.#devices.enableMic(mic), this.#devices.enableCamera(camera)]);
+    }
+  }
+
+  /** `media.restart`: the room's media moved to another worker; rebuild on the same tracks. */
+  async #restartMedia(): Promise<void> {
+    if (this.ended) return;
+    this.#stores.local.status = 'restarting';
+    this.#stores.notices.add('Media connection moved, reconnecting…');
+    try {
+      await this.#media.restart();
+      this.#stores.local.status = 'ready';
+    } catch (err) {
+      this.#stores.local.status = 'failed';
+      this.#stores.notices.showError(`Could not restore media: ${describe(err)}`);
+    }
+  }
+
+  #closed(reason: string): void {
+    if (reason === 'deleted') {
+      this.#end('deleted', 'The room was deleted by its owner.');
+      return;
+    }
+    // Server shutdown/restart: rooms persist, so stay and rejoin once it is back.
+    this.#media.reset();
+    this.#stores.tracks.clear();
+    this.#stores.local.status = 'restarting';
+    this.#stores.notices.add('The server is restarting, reconnecting…');
+    clearTimeout(this.#giveUp);
+    this.#giveUp = setTimeout(() => {
+      if (this.#stores.local.status === 'restarting')
+        this.#end('shutdown', 'The server closed the room.');
+    }, SHUTDOWN_GRACE_MS);
+  }
+
+  async #rejoin(): Promise<void> {
+    // The signaling connection was re-established (server restart or network drop): the
+    // server no longer knows this tab, so join again and rebuild media on the same tracks.
+    this.#media.reset();
+    this.#stores.tracks.clear();
+    try {
+      const joined = await this.#signaling.request('room.join', {
+        roomId: this.#stores.members.room.id,
+        nickname: this.#stores.members.self.nickname,
+        ...(this.#password ? { password: this.#password } : {}),
+      });
+      this.#applyJoin(joined);
+      this.#stores.notices.add('Reconnected');
+      await this.#media.start(joined.routerRtpCapabilities);
+      this.#stores.local.status = 'ready';
+      clearTimeout(this.#giveUp);
+    } catch (err) {
+      this.#end('error', `Lost the room: ${errorText(err)}`);
+    }
+  }
+
+  async leave(): Promise<void> {
+    if (this.ended) return;
+    await this.#signaling.request('room.leave', {}).catch(() => undefined);
+    this.#end('left');
+  }
+
+  #end(reason: EndReason, message?: string): void {
+    if (this.ended) return;
+    this.ended = reason;
+    clearTimeout(this.#giveUp);
+    for (const off of this.#off) off();
+    this.#off = [];
+    this.#media.close();
+    this.#stores.notices.close();
+    this.#onEnd(reason, message);
+  }
+}

@@ -1,0 +1,41 @@
+import type { MediaSource } from '@tutti/protocol';
+import type { MediaClient } from '../media.ts';
+import type { MembersStore } from '../state/members.svelte.ts';
+import type { RemoteTrack, TracksStore } from '../state/tracks.svelte.ts';
+
+declare global {
+  interface Window {
+    __tutti?: {
+      /** The remote tracks (hidden-tiles looks up the consumer behind a tile). */
+      session: { readonly tracks: RemoteTrack[] };
+      inboundBytes(kind: 'audio' | 'video'): Promise<number>;
+      inboundBytesByPeer(kind: 'audio' | 'video'): Promise<Record<string, number>>;
+      selfId(): string;
+      producerPaused(source: MediaSource): boolean | null;
+      restarts(): number;
+    };
+  }
+}
+
+/** Test hooks: e2e tests read RTP statistics and producer state through these. */
+export function exposeForTests(
+  media: MediaClient,
+  members: MembersStore,
+  tracks: TracksStore,
+): void {
+  window.__tutti = {
+    session: {
+      get tracks() {
+        return tracks.all;
+      },
+    },
+    inboundBytes: (kind) => media.inboundBytes(kind),
+    inboundBytesByPeer: (kind) => media.inboundBytesByPeer(kind),
+    selfId: () => members.self.id,
+    producerPaused: (source) => {
+      const p = media.producers.get(source);
+      return p ? p.paused : null;
+    },
+    restarts: () => media.restarts,
+  };
+}

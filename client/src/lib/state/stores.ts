@@ -1,0 +1,14 @@
+import type { ChatStore } from './chat.svelte.ts';
+import type { LocalMediaStore } from './local.svelte.ts';
+import type { MembersStore } from './members.svelte.ts';
+import type { NoticesStore } from './notices.svelte.ts';
+import type { TracksStore } from './tracks.svelte.ts';
+
+/** One room's stores (docs/client.md has their shapes). */
+export interface RoomStores {
+  readonly members: MembersStore;
+  readonly tracks: TracksStore;
+  readonly chat: ChatStore;
+  readonly local: LocalMediaStore;
+  readonly notices: NoticesStore;
+}

@@ -1,0 +1,355 @@
+import type {
+  Consumer,
+  DtlsParameters,
+  IceParameters,
+  MediaKind,
+  Producer,
+  RtpCapabilities,
+  RtpParameters,
+  WebRtcTransport,
+} from 'mediasoup/types';
+import { webRtcTransportOptions } from '@tutti/media-workers';
+import type { Config } from '@tutti/config';
+import { TuttiError, type MediaSource, type TransportOptions } from '@tutti/protocol';
+import type { Logger } from '../kernel/log.ts';
+import { offerConsumer } from './consume.ts';
+import { mediasoupCall, whileOpen } from './mediaErrors.ts';
+import {
+  SOURCE_KIND,
+  type ConsumerAppData,
+  type Direction,
+  type MediaPresence,
+  type ProducerAppData,
+  type TransportAppData,
+} from './mediaTypes.ts';
+import type { MemberChannel } from './ports.ts';
+import type { RoomMedia } from './RoomMedia.ts';
+
+/** What one member's media asks of its room (the Room binds it to the member). */
+export interface MemberMediaHost {
+  /** Every producer of the other members (a member whose device got ready consumes them). */
+  othersProducers(): Iterable<Producer<ProducerAppData>>;
+  /** The other members start consuming a new producer of this member. */
+  share(producer: Producer<ProducerAppData>): void;
+  /** Mic/camera/screen as derived from the producers (may be unchanged). */
+  presenceChanged(presence: MediaPresence): void;
+}
+
+/** One media generation: replaced when the worker died (everything on it is gone). */
+interface Generation {
+  rtpCapabilities: RtpCapabilities | undefined;
+  transports: Map<string, WebRtcTransport<TransportAppData>>;
+  producers: Map<string, Producer<ProducerAppData>>;
+  consumers: Map<string, Consumer<ConsumerAppData>>;
+  /** Producer ids a consumer is being created for (dedups concurrent attempts). */
+  consuming: Set<string>;
+}
+
+const freshGeneration = (): Generation => ({
+  rtpCapabilities: undefined,
+  transports: new Map(),
+  producers: new Map(),
+  consumers: new Map(),
+  consuming: new Set(),
+});
+
+export interface MemberMediaOptions {
+  id: string;
+  channel: MemberChannel;
+  config: Config;
+  log: Logger;
+  room: RoomMedia;
+  host: MemberMediaHost;
+}
+
+/**
+ * One member's transports, producers and consumers (mediasoup-demo's Peer): every media
+ * request of that member lands here, already knowing whose it is. After each await it checks
+ * that the member is still inside with the same generation (it may have left, re-joined as
+ * a new member, or lost its worker meanwhile).
+ */
+export class MemberMedia {
+  readonly #id: string;
+  readonly #channel: MemberChannel;
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #room: RoomMedia;
+  readonly #host: MemberMediaHost;
+  #gen = freshGeneration();
+  #closed = false;
+
+  constructor(opts: MemberMediaOptions) {
+    this.#id = opts.id;
+    this.#channel = opts.channel;
+    this.#config = opts.config;
+    this.#log = opts.log;
+    this.#room = opts.room;
+    this.#host = opts.host;
+  }
+
+  /** The open producers (what the other members consume). */
+  producers(): Iterable<Producer<ProducerAppData>> {
+    return this.#gen.producers.values();
+  }
+
+  /** The member left: its transports close, and with them its producers and consumers. */
+  close(): void {
+    this.#closed = true;
+    for (const t of this.#gen.transports.values()) t.close();
+  }
+
+  /** The worker died: forget everything (it closed with the worker); the client starts over. */
+  reset(): void {
+    this.#gen = freshGeneration();
+  }
+
+  #isCurrent(gen: Generation): boolean {
+    return !this.#closed && this.#gen === gen;
+  }
+
+  /** Made for `gen`: if the member left (maybe re-joined) or lost its worker meanwhile, drop it. */
+  #keepIfCurrent(gen: Generation, made: { close(): void }): void {
+    if (this.#isCurrent(gen)) return;
+    made.close();
+    throw new TuttiError('NOT_JOINED', 'no longer in the room');
+  }
+
+  async routerRtpCapabilities(): Promise<RtpCapabilities> {
+    return (await this.#room.routerFor(this.#id)).rtpCapabilities;
+  }
+
+  async createTransport(direction: Direction, forceTcp = false): Promise<TransportOptions> {
+    const router = await this.#room.routerFor(this.#id);
+    const gen = this.#gen;
+    const transport = await router.createWebRtcTransport<TransportAppData>({
+      ...webRtcTransportOptions(this.#config.media, { forceTcp }),
+      appData: { direction, peerId: this.#id },
+    });
+    this.#keepIfCurrent(gen, transport);
+    // One transport per direction: the newest (after media.restart, a client retry, or
+    // concurrent requests) replaces the others.
+    for (const t of gen.transports.values()) if (t.appData.direction === direction) t.close();
+    gen.transports.set(transport.id, transport);
+    transport.observer.once('close', () => gen.transports.delete(transport.id));
+    const log = this.#log.child({ transportId: transport.id });
+    transport.on('dtlsstatechange', (state) => {
+      if (state === 'failed' || state === 'closed') log.warn({ state }, 'transport DTLS state');
+    });
+    transport.on('icestatechange', (state) => log.debug({ state }, 'transport ICE state'));
+    if (direction === 'send') {
+      await transport.setMaxIncomingBitrate(this.#config.media.maxIncomingBitrate).catch(() => {});
+    } else if (gen.rtpCapabilities) {
+      // media.ready came first (or this replaces a recv transport): consume everything now.
+      setImmediate(() => this.#consumeAll());
+    }
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
+  }
+
+  async connectTransport(transportId: string, dtlsParameters: DtlsParameters): Promise<void> {
+    const t = this.#assertAndGetTransport(transportId);
+    await mediasoupCall(() => t.connect({ dtlsParameters }));
+  }
+
+  async restartIce(transportId: string): Promise<IceParameters> {
+    const t = this.#assertAndGetTransport(transportId);
+    return mediasoupCall(() => t.restartIce());
+  }
+
+  /** The client's device is loaded: remember its capabilities and consume everything there is. */
+  async ready(rtpCapabilities: RtpCapabilities): Promise<void> {
+    await this.#room.routerFor(this.#id);
+    if (this.#closed) throw new TuttiError('NOT_JOINED', 'no longer in the room');
+    this.#gen.rtpCapabilities = rtpCapabilities;
+    this.#consumeAll();
+    const speaker = this.#room.speaker;
+    if (speaker !== undefined)
+      void this.#channel.notify('media.activeSpeaker', { peerId: speaker });
+  }
+
+  async produce(args: {
+    transportId: string;
+    kind: MediaKind;
+    rtpParameters: RtpParameters;
+    source: MediaSource;
+    paused?: boolean | undefined;
+  }): Promise<string> {
+    const { source } = args;
+    if (SOURCE_KIND[source] !== args.kind) {
+      throw new TuttiError('INVALID_REQUEST', `source "${source}" must be ${SOURCE_KIND[source]}`);
+    }
+    const transport = this.#assertAndGetTransport(args.transportId);
+    if (transport.appData.direction !== 'send') {
+      throw new TuttiError('INVALID_REQUEST', 'produce needs a send transport');
+    }
+    const gen = this.#gen;
+    const producer = await mediasoupCall(() =>
+      transport.produce<ProducerAppData>({
+        kind: args.kind,
+        rtpParameters: args.rtpParameters,
+        paused: args.paused ?? false,
+        appData: { source, peerId: this.#id },
+      }),
+    );
+    this.#keepIfCurrent(gen, producer);
+    // One producer per source: the newest (re-sharing, a device switch, concurrent
+    // requests) replaces the others.
+    for (const p of gen.producers.values()) if (p.appData.source === source) p.close();
+    gen.producers.set(producer.id, producer);
+    const onGone = () => {
+      // The dominant speaker's mic may have gone (closed, its member left, worker died).
+      this.#room.producerGone(producer.id);
+      if (gen.producers.delete(producer.id)) this.#refreshPresence();
+    };
+    producer.on('transportclose', onGone);
+    producer.observer.once('close', onGone);
+    producer.on('score', (scores) => {
+      const score = scores.reduce((max, s) => Math.max(max, s.score), 0);
+      void this.#channel.notify('media.producerScore', { producerId: producer.id, score });
+    });
+    if (source === 'mic') await this.#room.observeMic(producer);
+    this.#refreshPresence();
+    this.#host.share(producer);
+    return producer.id;
+  }
+
+  closeProducer(producerId: string): void {
+    this.#assertAndGetProducer(producerId).close();
+    this.#refreshPresence();
+  }
+
+  pauseProducer(producerId: string): Promise<void> {
+    const p = this.#assertAndGetProducer(producerId);
+    return this.#producerCall(p, () => p.pause());
+  }
+
+  resumeProducer(producerId: string): Promise<void> {
+    const p = this.#assertAndGetProducer(producerId);
+    return this.#producerCall(p, () => p.resume());
+  }
+
+  async #producerCall(p: Producer<ProducerAppData>, call: () => Promise<void>): Promise<void> {
+    await whileOpen(p, 'producer', call);
+    this.#refreshPresence();
+  }
+
+  pauseConsumer(consumerId: string): Promise<void> {
+    const c = this.#assertAndGetConsumer(consumerId);
+    return whileOpen(c, 'consumer', () => c.pause());
+  }
+
+  resumeConsumer(consumerId: string): Promise<void> {
+    const c = this.#assertAndGetConsumer(consumerId);
+    return whileOpen(c, 'consumer', () => c.resume());
+  }
+
+  async setConsumerPreferredLayers(
+    consumerId: string,
+    spatialLayer: number,
+    temporalLayer: number | undefined,
+  ): Promise<void> {
+    const c = this.#assertAndGetConsumer(consumerId);
+    if (c.type !== 'simulcast' && c.type !== 'svc') return; // Nothing to choose from.
+    await whileOpen(c, 'consumer', () =>
+      c.setPreferredLayers(
+        temporalLayer === undefined ? { spatialLayer } : { spatialLayer, temporalLayer },
+      ),
+    );
+  }
+
+  async getStats(kind: 'transport' | 'producer' | 'consumer', id: string): Promise<unknown[]> {
+    switch (kind) {
+      case 'transport':
+        return this.#assertAndGetTransport(id).getStats();
+      case 'producer':
+        return this.#assertAndGetProducer(id).getStats();
+      case 'consumer':
+        return this.#assertAndGetConsumer(id).getStats();
+    }
+  }
+
+  /** Fire-and-forget: consume `producer` of another member (a failure is logged). */
+  consume(producer: Producer<ProducerAppData>): void {
+    this.#consume(producer).catch((err: unknown) => {
+      this.#log.error({ err, producerId: producer.id }, 'could not create consumer');
+    });
+  }
+
+  /** Consumes every producer of the other members (skips the ones it already has). */
+  #consumeAll(): void {
+    if (this.#closed) return;
+    for (const producer of this.#host.othersProducers()) this.consume(producer);
+  }
+
+  async #consume(producer: Producer<ProducerAppData>): Promise<void> {
+    const gen = this.#gen;
+    if (gen.consuming.has(producer.id)) return;
+    gen.consuming.add(producer.id);
+    try {
+      const router = this.#room.currentRouterFor(this.#id);
+      const caps = gen.rtpCapabilities;
+      if (!router || !caps || producer.closed) return;
+      for (const c of gen.consumers.values()) if (c.producerId === producer.id) return;
+      let canConsume: boolean;
+      try {
+        canConsume = router.canConsume({ producerId: producer.id, rtpCapabilities: caps });
+      } catch {
+        canConsume = false;
+      }
+      if (!canConsume) return;
+      const transport = [...gen.transports.values()].find((t) => t.appData.direction === 'recv');
+      if (!transport) return;
+      await offerConsumer(
+        {
+          channel: this.#channel,
+          log: this.#log,
+          transport,
+          rtpCapabilities: caps,
+          consumers: gen.consumers,
+          isCurrent: () => this.#isCurrent(gen),
+        },
+        producer,
+      );
+    } finally {
+      gen.consuming.delete(producer.id);
+    }
+  }
+
+  /** Derives mic/camera/screen from the open producers and hands it to the room. */
+  #refreshPresence(): void {
+    if (this.#closed) return;
+    const bySource = new Map<MediaSource, Producer<ProducerAppData>>();
+    for (const p of this.#gen.producers.values()) if (!p.closed) bySource.set(p.appData.source, p);
+    const state = (s: MediaSource): 'on' | 'off' | 'none' => {
+      const p = bySource.get(s);
+      return p ? (p.paused ? 'off' : 'on') : 'none';
+    };
+    this.#host.presenceChanged({
+      mic: state('mic'),
+      camera: state('camera'),
+      screen: bySource.has('screen'),
+    });
+  }
+
+  #assertAndGetTransport(transportId: string): WebRtcTransport<TransportAppData> {
+    const t = this.#gen.transports.get(transportId);
+    if (!t) throw new TuttiError('NOT_FOUND', 'transport not found');
+    return t;
+  }
+
+  #assertAndGetProducer(producerId: string): Producer<ProducerAppData> {
+    const p = this.#gen.producers.get(producerId);
+    if (!p) throw new TuttiError('NOT_FOUND', 'producer not found');
+    return p;
+  }
+
+  #assertAndGetConsumer(consumerId: string): Consumer<ConsumerAppData> {
+    const c = this.#gen.consumers.get(consumerId);
+    if (!c) throw new TuttiError('NOT_FOUND', 'consumer not found');
+    return c;
+  }
+}
