@@ -75,7 +75,7 @@ export async function buildApp(
 
   // ── Concern modules, in order: each takes what it needs, none reaches into another ──
   const links = new FileLinks(config.files.secret);
-  const chat = await createChatModule({ config, db, rooms, present: links.present });
+  const chat = await createChatModule({ config, db, rooms, log, present: links.present });
   const files = await createFilesModule({ config, rooms, links, announcer: chat.service });
   const concerns: Concern[] = [chat, files];
 

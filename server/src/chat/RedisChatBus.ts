@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
 import type { ChatMessage } from '@tutti/protocol';
+import { silentLogger, type Logger } from '../kernel/log.ts';
+import { parseBusMessage } from './busMessage.ts';
 import type { ChatBus } from './ChatBus.ts';
 
 /**
@@ -14,13 +16,19 @@ export class RedisChatBus implements ChatBus {
   readonly #handlers = new Set<(message: ChatMessage) => void>();
   readonly #ready: Promise<unknown>;
 
-  constructor(url: string, opts: { channel?: string } = {}) {
+  constructor(url: string, opts: { channel?: string; log?: Logger } = {}) {
     this.#channel = opts.channel ?? 'tutti:chat';
+    const log = opts.log ?? silentLogger;
     this.#pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
     this.#sub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
     this.#sub.on('message', (channel: string, payload: string) => {
       if (channel !== this.#channel) return;
-      const message = JSON.parse(payload) as ChatMessage;
+      // Validated like any input: a bad payload is dropped, never thrown into ioredis.
+      const message = parseBusMessage(payload);
+      if (typeof message === 'string') {
+        log.warn({ reason: message, bytes: payload.length }, 'dropped a chat bus message');
+        return;
+      }
       for (const handler of this.#handlers) handler(message);
     });
     this.#ready = this.#sub.subscribe(this.#channel);

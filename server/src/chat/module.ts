@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { Config } from '@tutti/config';
+import type { Logger } from '../kernel/log.ts';
 import type { Concern } from '../module/concern.ts';
 import type { RoomDirectory } from '../rooms/ports.ts';
 import { SqliteChatStore } from '../store/chatStoreSqlite.ts';
@@ -14,6 +15,7 @@ export interface ChatModuleOptions {
   /** The shared SQLite database (the history table lives beside the rooms). */
   db: DatabaseSync;
   rooms: RoomDirectory;
+  log: Logger;
   /** Personalises file messages per recipient (the files concern's links). */
   present?: Presenter;
 }
@@ -23,7 +25,9 @@ export async function createChatModule(
   opts: ChatModuleOptions,
 ): Promise<Concern & { service: ChatService }> {
   const { config } = opts;
-  const bus: ChatBus = config.redis.url ? new RedisChatBus(config.redis.url) : new LocalChatBus();
+  const bus: ChatBus = config.redis.url
+    ? new RedisChatBus(config.redis.url, { log: opts.log.child({ module: 'chat-bus' }) })
+    : new LocalChatBus();
   if (bus instanceof RedisChatBus) await bus.ready();
   const service = new ChatService({
     store: new SqliteChatStore(opts.db),

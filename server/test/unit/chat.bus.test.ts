@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import type { ChatBus } from '../../src/chat/ChatBus.ts';
 import { LocalChatBus } from '../../src/chat/LocalChatBus.ts';
 import { RedisChatBus } from '../../src/chat/RedisChatBus.ts';
 import type { ChatMessage } from '@tutti/protocol';
+import { silentLogger, type Logger } from '../../src/kernel/log.ts';
 
 const REDIS = process.env.TUTTI_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -73,5 +75,25 @@ test('RedisChatBus fans out across nodes through a real Redis, in order', async 
     assert.deepEqual(roundTrip.to, { peerId: 'q', nickname: 'Q' });
   } finally {
     await Promise.all(nodes.map((n) => n.close()));
+  }
+});
+
+test('RedisChatBus drops malformed payloads on its channel and keeps delivering', async () => {
+  const channel = `tutti:test:${randomUUID()}`;
+  const dropped: unknown[] = [];
+  const log: Logger = { ...silentLogger, warn: (o) => void dropped.push(o), child: () => log };
+  const node = new RedisChatBus(REDIS, { channel, log });
+  const raw = new Redis(REDIS);
+  try {
+    await node.ready();
+    const got = new Promise<ChatMessage>((resolve) => node.subscribe(resolve));
+    await raw.publish(channel, 'not json');
+    await raw.publish(channel, JSON.stringify({ id: 'x', text: 7 }));
+    await node.publish(message(1));
+    assert.deepEqual(await got, message(1));
+    assert.equal(dropped.length, 2);
+  } finally {
+    raw.disconnect();
+    await node.close();
   }
 });
