@@ -19,8 +19,10 @@ export class RedisChatBus implements ChatBus {
   constructor(url: string, opts: { channel?: string; log?: Logger } = {}) {
     this.#channel = opts.channel ?? 'tutti:chat';
     const log = opts.log ?? silentLogger;
-    this.#pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
-    this.#sub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    // Bounded: a Redis that stops answering fails chat.send instead of hanging it.
+    const options = { lazyConnect: false, maxRetriesPerRequest: 3, connectTimeout: 5_000 };
+    this.#pub = new Redis(url, { ...options, commandTimeout: 5_000 });
+    this.#sub = new Redis(url, options);
     this.#sub.on('message', (channel: string, payload: string) => {
       if (channel !== this.#channel) return;
       // Validated like any input: a bad payload is dropped, never thrown into ioredis.

@@ -56,6 +56,9 @@ export class S3Storage implements Storage {
       // WHEN_REQUIRED: many S3-compatible servers reject aws-chunked CRC32 upload bodies.
       requestChecksumCalculation: settings.checksum,
       responseChecksumValidation: settings.checksum,
+      // A store that stops answering must not hold an upload or a download forever:
+      // connecting is bounded, and so is a socket that goes silent mid-request.
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
     });
   }
 
