@@ -19,10 +19,6 @@ import { SqliteRoomStore } from './store/RoomStore.ts';
 import { ConnectionRegistry } from './transport/connections.ts';
 import { transportPlugin } from './transport/plugin.ts';
 
-export type { HttpErrorBody } from './http/errors.ts';
-export { httpErrorHandler } from './http/errors.ts';
-export type { TuttiServices } from './services.ts';
-
 export interface BuildAppOptions {
   /** Fastify logger option; defaults to pino at config.server.logLevel. */
   logger?: boolean | { level: string };
@@ -75,9 +71,18 @@ export async function buildApp(
 
   // ── Concern modules, in order: each takes what it needs, none reaches into another ──
   const links = new FileLinks(config.files.secret);
-  const chat = await createChatModule({ config, db, rooms, log, present: links.present });
-  const files = await createFilesModule({ config, rooms, links, announcer: chat.service });
-  const concerns: Concern[] = [chat, files];
+  const concerns: Concern[] = [];
+  try {
+    const chat = await createChatModule({ config, db, rooms, log, present: links.present });
+    concerns.push(chat);
+    concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
+  } catch (err) {
+    // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.
+    for (const concern of concerns) await concern.close?.().catch(() => {});
+    db.close();
+    if (ownsPool) workers.close();
+    throw err;
+  }
 
   // ── Contributions, registered once before listening ─────────────────────────────────
   for (const concern of concerns) if (concern.rooms) rooms.use(concern.rooms);
