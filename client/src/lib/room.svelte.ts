@@ -1,11 +1,12 @@
-import type {
-  ChatMessage,
-  JoinResult,
-  MediaSource,
-  PeerInfo,
-  RoomSummary,
+import {
+  errorText,
+  type ChatMessage,
+  type JoinResult,
+  type MediaSource,
+  type PeerInfo,
+  type RoomSummary,
+  type RtpCapabilities,
 } from '@tutti/protocol';
-import { errorText } from '@tutti/protocol/errors';
 import { MediaClient, describe, prewarmMedia, type ConsumerInfo } from './media.ts';
 import type { Signaling } from './signaling.ts';
 import { storage } from './storage.ts';
@@ -313,7 +314,7 @@ export class RoomSession {
    * transports are created (not in front of them), and published once sending is possible.
    */
   async startMedia(
-    routerRtpCapabilities: unknown,
+    routerRtpCapabilities: RtpCapabilities,
     acquire: boolean,
     onDispatched?: () => void,
   ): Promise<void> {

@@ -1,20 +1,19 @@
 import { ProtocolClient, type ProtocolClientOptions } from './client.ts';
 
-/** The part of a protoo-client `Peer` the adapter uses (structural: no dependency on it). */
+/**
+ * The part of a protoo-client `Peer` the adapter uses, kept structural (no dependency on
+ * protoo-client). `on` is typed loosely because protoo-client's overloads cannot be matched
+ * one by one; the handlers below spell out what protoo passes for 'notification' and
+ * 'request'.
+ */
 export interface ProtooPeerLike {
   request(method: string, data?: unknown): Promise<unknown>;
-  on(
-    event: 'notification',
-    handler: (notification: { method: string; data?: unknown }) => void,
-  ): void;
-  on(
-    event: 'request',
-    handler: (
-      request: { method: string; data?: unknown },
-      accept: (data: object) => void,
-      reject: (errorCode: number, errorReason: string) => void,
-    ) => void,
-  ): void;
+  on(event: string, handler: (...args: never[]) => unknown): void;
+}
+
+interface IncomingMessage {
+  method: string;
+  data?: unknown;
 }
 
 /**
@@ -23,17 +22,22 @@ export interface ProtooPeerLike {
  * same ProtocolClient, so listeners and handlers survive the reconnect.
  */
 export function attachProtooPeer(peer: ProtooPeerLike, client: ProtocolClient): void {
-  peer.on('notification', (n) => client.receiveNotification(n.method, n.data));
-  peer.on('request', (request, accept, reject) => {
+  peer.on('notification', (n: IncomingMessage) => client.receiveNotification(n.method, n.data));
+  const onRequest = (
+    request: IncomingMessage,
+    accept: (data: object) => void,
+    reject: (errorCode: number, errorReason: string) => void,
+  ): void => {
     void client.receiveRequest(request.method, request.data).then((answer) => {
       if (answer.ok) accept(answer.data);
       else reject(answer.errorCode, answer.errorReason);
     });
-  });
+  };
+  peer.on('request', onRequest);
 }
 
 /** A ProtocolClient over one protoo peer (no reconnects: the peer is its whole life). */
-export function protooClient(
+export function protooPeerClient(
   peer: ProtooPeerLike,
   options?: ProtocolClientOptions,
 ): ProtocolClient {

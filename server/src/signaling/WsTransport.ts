@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { ProtooFrame } from '@tutti/protocol';
 
 /**
  * The subset of a `ws` WebSocket this adapter uses (kept structural so unit tests can
@@ -15,18 +16,8 @@ export interface WsLike {
 
 const WS_OPEN = 1;
 
-/** A protoo message after our own (defensive) parsing; same shape protoo's Message.parse makes. */
-export type ProtooMessage =
-  | { request: true; id: number; method: string; data: unknown }
-  | {
-      response: true;
-      id: number;
-      ok: boolean;
-      data?: unknown;
-      errorCode?: unknown;
-      errorReason?: unknown;
-    }
-  | { notification: true; method: string; data: unknown };
+/** A protoo message after our own (defensive) parsing: the protocol's frame types. */
+export type ProtooMessage = ProtooFrame;
 
 export interface WsTransportEvents {
   /** Frames that were dropped (bad JSON, not protoo-shaped, binary). For metrics/tests. */
