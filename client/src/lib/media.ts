@@ -1,11 +1,15 @@
 import { Device, type types } from 'mediasoup-client';
-import type { MediaSource, TransportOptions } from '@tutti/protocol';
+import type {
+  MediaSource,
+  RtpCapabilities,
+  RtpParameters,
+  TransportOptions,
+} from '@tutti/protocol';
 import type { Signaling } from './signaling.ts';
 
 type Transport = types.Transport;
 type Producer = types.Producer;
 type Consumer = types.Consumer;
-type RtpCapabilities = types.RtpCapabilities;
 
 export interface ConsumerInfo {
   id: string;
@@ -74,7 +78,7 @@ export class MediaClient {
         id: data.id,
         producerId: data.producerId,
         kind: data.kind,
-        rtpParameters: data.rtpParameters as types.RtpParameters,
+        rtpParameters: fromServer(data.rtpParameters),
         appData: { peerId: data.peerId, source: data.source },
       });
       if (generation !== this.#generation || this.#closed) {
@@ -108,7 +112,7 @@ export class MediaClient {
    * the capabilities are both there), then re-produces local tracks (after a restart).
    * `onDispatched` runs once those three requests are on the wire.
    */
-  async start(routerRtpCapabilities?: unknown, onDispatched?: () => void): Promise<void> {
+  async start(routerRtpCapabilities?: RtpCapabilities, onDispatched?: () => void): Promise<void> {
     const generation = ++this.#generation;
     const caps =
       routerRtpCapabilities ??
@@ -116,7 +120,7 @@ export class MediaClient {
     if (generation !== this.#generation) return;
     const factory = handlerFactory();
     const device = new Device(factory ? { handlerFactory: factory } : undefined);
-    await device.load({ routerRtpCapabilities: caps as RtpCapabilities });
+    await device.load({ routerRtpCapabilities: fromServer(caps) });
     if (generation !== this.#generation) return;
     this.device = device;
     const send = device.canProduce('audio') || device.canProduce('video');
@@ -222,16 +226,10 @@ export class MediaClient {
     const device = this.device;
     if (!device || generation !== this.#generation || this.#closed)
       throw new Error('media restarted');
-    const params = {
-      id: options.id,
-      iceParameters: options.iceParameters as types.IceParameters,
-      iceCandidates: options.iceCandidates as types.IceCandidate[],
-      dtlsParameters: options.dtlsParameters as types.DtlsParameters,
+    const params: types.TransportOptions = {
+      ...options,
       // Gather local candidates now: ICE can start as soon as the first m-line exists.
       additionalSettings: { iceCandidatePoolSize: 1 },
-      ...(options.sctpParameters
-        ? { sctpParameters: options.sctpParameters as types.SctpParameters }
-        : {}),
     };
     const transport =
       direction === 'send'
@@ -262,9 +260,7 @@ export class MediaClient {
       restarting = true;
       this.signaling
         .request('media.restartIce', { transportId: transport.id })
-        .then(({ iceParameters }) =>
-          transport.restartIce({ iceParameters: iceParameters as types.IceParameters }),
-        )
+        .then(({ iceParameters }) => transport.restartIce({ iceParameters }))
         .catch((err: unknown) => {
           if (!transport.closed) this.events.error(`ICE restart failed: ${describe(err)}`);
         })
@@ -426,6 +422,21 @@ export class MediaClient {
   }
 }
 
+/**
+ * The one conversion between the protocol's wire types and mediasoup-client's: the shapes
+ * are the same, except that the protocol lists one RTP header extension more than
+ * mediasoup-client's types do ('urn:ietf:params:rtp-hdrext:toffset', which mediasoup, the
+ * server, knows). mediasoup-client skips extensions the browser does not offer, so the
+ * value passes through as it is.
+ */
+function fromServer(value: RtpCapabilities): types.RtpCapabilities;
+function fromServer(value: RtpParameters): types.RtpParameters;
+function fromServer(
+  value: RtpCapabilities | RtpParameters,
+): types.RtpCapabilities | types.RtpParameters {
+  return value as types.RtpCapabilities | types.RtpParameters;
+}
+
 type HandlerFactory = NonNullable<
   NonNullable<ConstructorParameters<typeof Device>[0]>['handlerFactory']
 >;
@@ -443,7 +454,7 @@ function handlerFactory(): HandlerFactory | undefined {
     const probe = new Device() as unknown as { _handlerFactory?: HandlerFactory };
     const inner = probe._handlerFactory;
     if (!inner || typeof inner.getNativeRtpCapabilities !== 'function') return undefined;
-    const native = new Map<string, Promise<RtpCapabilities>>();
+    const native = new Map<string, Promise<types.RtpCapabilities>>();
     cachedFactory = {
       ...inner,
       getNativeRtpCapabilities: (options) => {

@@ -1,13 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { TuttiError } from '@tutti/protocol';
 import {
   capacitySchema,
   idSchema,
   requestSchemas,
   roomNameSchema,
   roomPasswordSchema,
-  TuttiError,
-} from '@tutti/protocol';
+} from '@tutti/protocol/schemas';
 
 /** Turns a zod parse failure into an INVALID_REQUEST TuttiError with a readable message. */
 export function invalid(err: z.ZodError): TuttiError {

@@ -1,4 +1,5 @@
-import { isRequestMethod, requestSchemas, TuttiError } from '@tutti/protocol';
+import { isRequestMethod, TuttiError } from '@tutti/protocol';
+import { requestSchemas } from '@tutti/protocol/schemas';
 import type { HandlerTable, RequestContext } from './handlers.ts';
 
 export type DispatchResult =

@@ -1,5 +1,5 @@
 import type { JoinResult } from '@tutti/protocol';
-import { errorText } from '@tutti/protocol/errors';
+import { errorText } from '@tutti/protocol';
 import { MediaClient, describe, prewarmMedia } from '../media.ts';
 import type { Signaling } from '../signaling.ts';
 import { ChatStore } from '../state/chat.svelte.ts';
