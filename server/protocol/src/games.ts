@@ -37,7 +37,10 @@ export const strokeSchema = z
     color: z.enum(STROKE_COLORS),
     width: z.literal(STROKE_WIDTHS),
     /** [x, y] pairs in canvas units; one point draws a dot. */
-    points: z.array(z.tuple([coordinate, coordinate])).min(1).max(MAX_STROKE_POINTS),
+    points: z
+      .array(z.tuple([coordinate, coordinate]))
+      .min(1)
+      .max(MAX_STROKE_POINTS),
   })
   .strict();
 export type Stroke = z.output<typeof strokeSchema>;

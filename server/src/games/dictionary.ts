@@ -120,7 +120,11 @@ function readFlagAliases(aff: Uint8Array): (Set<number> | undefined)[] {
     const next = bytes.indexOf('\n', end);
     end = next < 0 ? bytes.length : next + 1;
   }
-  const lines = bytes.subarray(start + 1, end).toString('latin1').trim().split('\n');
+  const lines = bytes
+    .subarray(start + 1, end)
+    .toString('latin1')
+    .trim()
+    .split('\n');
   const aliases: (Set<number> | undefined)[] = [undefined];
   for (const line of lines.slice(1)) aliases.push(new Set(line.slice(3).split(',').map(Number)));
   return aliases;

@@ -1,11 +1,5 @@
 import type { GameHost } from './host.ts';
-import type {
-  GameEndReason,
-  GameKind,
-  GamePlayer,
-  GameSnapshot,
-  ScoreEntry,
-} from './protocol.ts';
+import type { GameEndReason, GameKind, GamePlayer, GameSnapshot, ScoreEntry } from './protocol.ts';
 import { refuse, type MoveResult } from './refusal.ts';
 
 /**
@@ -123,4 +117,9 @@ export class Scoreboard {
 /** Guesses compare without spaces, composed: " 자동 차" answers 자동차. */
 export function normalizeGuess(text: string): string {
   return text.normalize('NFC').replace(/\s+/g, '');
+}
+
+/** Options left out (undefined) fall back to the defaults instead of overriding them. */
+export function stripUndefined<T extends object>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -33,7 +33,12 @@ export class WordChainGame extends Game {
     super(ctx);
     this.#words = opts.words;
     this.#turnMs = opts.turnMs ?? WORD_CHAIN_DEFAULT_TURN_MS;
-    this.#players = ctx.players.map((p) => ({ id: p.id, nickname: p.nickname, out: false, words: 0 }));
+    this.#players = ctx.players.map((p) => ({
+      id: p.id,
+      nickname: p.nickname,
+      out: false,
+      words: 0,
+    }));
   }
 
   start(): void {
@@ -49,7 +54,7 @@ export class WordChainGame extends Game {
     return this.over ? undefined : this.#players[this.#turn];
   }
 
-  submitWord(memberId: string, text: string): MoveResult {
+  override submitWord(memberId: string, text: string): MoveResult {
     const player = this.#players.find((p) => p.id === memberId);
     if (!player) return refuse('NOT_A_PLAYER', 'you are not playing this game');
     if (player.out) return refuse('NOT_A_PLAYER', 'you are out of this game');

@@ -1,5 +1,9 @@
 import type { GameHost } from '../../src/games/host.ts';
-import type { GameEvent, GameNotificationMethod } from '../../src/games/protocol.ts';
+import type {
+  GameEvent,
+  GameNotificationMap,
+  GameNotificationMethod,
+} from '../../src/games/protocol.ts';
 
 /**
  * A GameHost for unit tests: records every event (broadcasts and sends, in order, as they
@@ -61,15 +65,13 @@ export class RecordingHost implements GameHost {
   }
 
   /** Data of every event with this method, in order. */
-  events<M extends GameNotificationMethod>(
-    method: M,
-  ): Extract<GameEvent, { method: M }>['data'][] {
+  events<M extends GameNotificationMethod>(method: M): GameNotificationMap[M][] {
     return this.deliveries
       .filter((d) => d.event.method === method)
-      .map((d) => d.event.data as Extract<GameEvent, { method: M }>['data']);
+      .map((d) => d.event.data as GameNotificationMap[M]);
   }
 
-  last<M extends GameNotificationMethod>(method: M): Extract<GameEvent, { method: M }>['data'] {
+  last<M extends GameNotificationMethod>(method: M): GameNotificationMap[M] {
     const all = this.events(method);
     if (all.length === 0) throw new Error(`no ${method} event`);
     return all.at(-1)!;
