@@ -100,7 +100,8 @@ export type GameRefusalCode =
   | 'CANVAS_FULL'
   | 'RATE_LIMITED'
   | 'NOT_ALLOWED'
-  | 'BETWEEN_ROUNDS';
+  | 'BETWEEN_ROUNDS'
+  | 'NOT_RAISED';
 
 export interface GameRefusal {
   code: GameRefusalCode;

@@ -2,11 +2,12 @@ import { TuttiError, type ErrorCode } from '@tutti/protocol';
 import type { GameRefusal, GameRefusalCode } from './protocol.ts';
 
 /** What every engine call answers: done, or refused with a reason (and nothing changed). */
-export type MoveResult = { ok: true } | { ok: false; refusal: GameRefusal };
+export type MoveResult = { ok: true } | Refused;
+export type Refused = { ok: false; refusal: GameRefusal };
 
 export const accepted: MoveResult = { ok: true };
 
-export function refuse(code: GameRefusalCode, message: string): MoveResult {
+export function refuse(code: GameRefusalCode, message: string): Refused {
   return { ok: false, refusal: { code, message } };
 }
 
@@ -26,6 +27,7 @@ const ERROR_CODE_OF: Record<GameRefusalCode, ErrorCode> = {
   RATE_LIMITED: 'RATE_LIMITED',
   NOT_ALLOWED: 'FORBIDDEN',
   BETWEEN_ROUNDS: 'INVALID_REQUEST',
+  NOT_RAISED: 'NOT_FOUND',
 };
 
 /**
