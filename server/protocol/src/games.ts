@@ -84,6 +84,35 @@ export function isGameRequestMethod(method: string): method is GameRequestMethod
   return Object.hasOwn(gameRequestSchemas, method);
 }
 
+export type GameValidRequestData<M extends GameRequestMethod> = z.output<
+  (typeof gameRequestSchemas)[M]
+>;
+
+export interface HandQueueState {
+  /** Oldest first. */
+  queue: { peerId: string; raisedAt: number }[];
+}
+
+export interface GameResponseMap {
+  'game.start': { game: GameSnapshot };
+  'game.stop': Record<string, never>;
+  'game.state': { game: GameSnapshot | null };
+  'game.word': Record<string, never>;
+  /** Whether the guess solved the round. */
+  'game.guess': { correct: boolean };
+  'game.draw': Record<string, never>;
+  'game.clearCanvas': Record<string, never>;
+  'reaction.send': Record<string, never>;
+  'hand.raise': HandQueueState;
+  'hand.lower': HandQueueState;
+}
+
+/** What the room.join answer gains (the lead adds it to JoinExtras / JoinResult). */
+export interface RoomLifeJoinExtras {
+  game: GameSnapshot | null;
+  hands: HandQueueState;
+}
+
 /** Why a move was refused; the message is what the player reads. */
 export type GameRefusalCode =
   | 'NO_GAME'
@@ -189,7 +218,7 @@ export interface GameNotificationMap {
   'game.catchmind.revealed': { round: number; word: string; reason: 'timeout' | 'drawer-left' };
 
   'reaction.sent': { peerId: string; emoji: ReactionEmoji; at: number };
-  'hand.queue': { queue: { peerId: string; raisedAt: number }[] };
+  'hand.queue': HandQueueState;
 }
 
 export type GameNotificationMethod = keyof GameNotificationMap;

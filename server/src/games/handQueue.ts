@@ -1,4 +1,4 @@
-import type { GameNotificationMap } from './protocol.ts';
+import type { HandQueueState } from './protocol.ts';
 import { accepted, refuse, type MoveResult } from './refusal.ts';
 
 /**
@@ -6,8 +6,6 @@ import { accepted, refuse, type MoveResult } from './refusal.ts';
  * its owner or a moderator (the caller says who is one), or when its owner leaves. Every
  * change answers the queue to broadcast as `hand.queue`.
  */
-
-export type HandQueueState = GameNotificationMap['hand.queue'];
 
 export class HandQueue {
   readonly #raised = new Map<string, number>();
