@@ -5,6 +5,7 @@ import type { GameHost } from './host.ts';
 import { GameManager, type GameManagerOptions } from './manager.ts';
 import {
   gameRequestSchemas,
+  isGameRequestMethod,
   type GamePlayer,
   type GameRequestMethod,
   type GameResponseMap,
@@ -80,6 +81,7 @@ export class RoomLife {
     method: M,
     data: unknown,
   ): Promise<GameResponseMap[M]> {
+    if (!isGameRequestMethod(method)) throw new TuttiError('UNKNOWN_METHOD', `no method ${method}`);
     const parsed = gameRequestSchemas[method].safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

@@ -39,6 +39,20 @@ test('requests are validated before anything runs', async () => {
     ),
     /^INVALID_REQUEST: game.draw: stroke.width/,
   );
+  // A forged move naming another player: the schemas are strict, and the mover is always
+  // the caller's own member id, never a field of the data.
+  assert.match(
+    await reasonOf(life.handle({ memberId: 'b' }, 'game.word', { word: '사과', playerId: 'a' })),
+    /^INVALID_REQUEST: game.word: /,
+  );
+  assert.match(
+    await reasonOf(life.handle({ memberId: 'a' }, 'game.word', null)),
+    /^INVALID_REQUEST/,
+  );
+  assert.match(
+    await reasonOf(life.handle({ memberId: 'a' }, 'game.nope' as 'game.word', {})),
+    /^UNKNOWN_METHOD/,
+  );
   assert.equal(host.deliveries.length, 0);
 });
 
