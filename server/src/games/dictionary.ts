@@ -18,6 +18,8 @@ export interface WordList {
   has(word: string): boolean;
   /** How many words start with this syllable (a 끝말잇기 dead end when 0). */
   countStartingWith(syllable: string): number;
+  /** The words starting with this syllable (hints, bots). */
+  startingWith(syllable: string): readonly string[];
   /** A random word of `min`..`max` syllables that is not in `exclude`. */
   pick(opts: {
     min: number;
@@ -30,7 +32,7 @@ export interface WordList {
 export class KoreanDictionary implements WordList {
   readonly #words: Set<string>;
   readonly #bySyllables = new Map<number, string[]>();
-  readonly #byFirst = new Map<string, number>();
+  readonly #byFirst = new Map<string, string[]>();
 
   constructor(words: Iterable<string>) {
     this.#words = new Set(words);
@@ -40,7 +42,9 @@ export class KoreanDictionary implements WordList {
       if (!bucket) this.#bySyllables.set(n, (bucket = []));
       bucket.push(word);
       const first = firstSyllable(word);
-      this.#byFirst.set(first, (this.#byFirst.get(first) ?? 0) + 1);
+      let same = this.#byFirst.get(first);
+      if (!same) this.#byFirst.set(first, (same = []));
+      same.push(word);
     }
   }
 
@@ -53,7 +57,11 @@ export class KoreanDictionary implements WordList {
   }
 
   countStartingWith(syllable: string): number {
-    return this.#byFirst.get(syllable) ?? 0;
+    return this.startingWith(syllable).length;
+  }
+
+  startingWith(syllable: string): readonly string[] {
+    return this.#byFirst.get(syllable) ?? [];
   }
 
   pick(opts: {

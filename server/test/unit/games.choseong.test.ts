@@ -34,6 +34,7 @@ function setup(opts: { rounds?: number; words?: KoreanDictionary } = {}) {
     size: words.size,
     has: (w: string) => words.has(w),
     countStartingWith: (s: string) => words.countStartingWith(s),
+    startingWith: (s: string) => words.startingWith(s),
     pick: (o: Parameters<KoreanDictionary['pick']>[0]) => {
       const w = words.pick(o);
       picked.push(w);

@@ -1,6 +1,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadKoreanDictionary, type KoreanDictionary } from '../../src/games/dictionary.ts';
+import { allowedStarts } from '../../src/games/hangul.ts';
 import { WordChainGame } from '../../src/games/wordChain.ts';
 import type { GamePlayer } from '../../src/games/protocol.ts';
 import { RecordingHost } from '../helpers/gameHost.ts';
@@ -190,4 +191,32 @@ test('stop: ends at once with the words each played as scores', () => {
     ],
   );
   assert.equal(host.pendingTimers, 0);
+});
+
+test('bots play a long chain from the real dictionary: every legal word is accepted', () => {
+  const { host, game } = setup([A, B, C]);
+  const used = new Set<string>();
+  let moves = 0;
+  let dueumMoves = 0;
+  while (!game.over && moves < 300) {
+    const turn = host.last('game.wordchain.turn');
+    const starts = turn.startsWith ?? ['기'];
+    // Prefer the word that leaves the next player the most choice.
+    const candidates = starts.flatMap((s) => words.startingWith(s)).filter((w) => !used.has(w));
+    const choice = (w: string) =>
+      allowedStarts(w).reduce((n, s) => n + words.countStartingWith(s), 0);
+    const word = candidates.slice(0, 200).sort((x, y) => choice(y) - choice(x))[0];
+    if (!word) {
+      host.advance(10_000); // nothing left: the bot runs out of time
+      continue;
+    }
+    const result = game.submitWord(turn.playerId, word);
+    assert.deepEqual(result, { ok: true }, `${word} after ${starts.join('/')}`);
+    if (starts.length === 2 && word.startsWith(starts[0]!)) dueumMoves++;
+    used.add(word);
+    moves++;
+  }
+  assert.equal(moves, 300);
+  assert.equal(host.events('game.wordchain.word').length, 300);
+  assert.ok(dueumMoves > 0, 'some moves went through 두음법칙');
 });
