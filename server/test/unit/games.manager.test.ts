@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadKoreanDictionary, type WordList } from '../../src/games/dictionary.ts';
+import {
+  KoreanDictionary,
+  loadKoreanDictionary,
+  type WordList,
+} from '../../src/games/dictionary.ts';
 import { GameManager } from '../../src/games/manager.ts';
 import type { MoveResult } from '../../src/games/refusal.ts';
 import { RecordingHost } from '../helpers/gameHost.ts';
@@ -34,12 +38,15 @@ test('one game at a time; anyone in the room starts one; the starter plays first
 });
 
 test('two starts at once (dictionary still loading): the second is refused', async () => {
-  const { games } = setup();
-  const [first, second] = await Promise.all([
-    games.start('a', 'choseong'),
-    games.start('b', 'wordchain'),
-  ]);
-  assert.deepEqual([code(first), code(second)], ['ok', 'GAME_RUNNING']);
+  let release: (w: WordList) => void = () => {};
+  const pending = new Promise<WordList>((resolve) => (release = resolve));
+  const { games } = setup({ loadWords: () => pending });
+  const first = games.start('a', 'choseong');
+  const second = games.start('b', 'wordchain');
+  const third = games.start('c', 'catchmind');
+  release(new KoreanDictionary(['자동차', '무지개', '냉장고']));
+  assert.equal(code(await third), 'GAME_RUNNING', 'CatchMind needs no dictionary, still waits');
+  assert.deepEqual([code(await first), code(await second)], ['ok', 'GAME_RUNNING']);
   assert.equal(games.kind, 'choseong');
 });
 
@@ -139,4 +146,17 @@ test('the room emptying while the dictionary loads: the start gives up', async (
   assert.equal(code(await start), 'NO_GAME');
   assert.equal(games.kind, undefined);
   assert.equal(host.events('game.started').length, 0);
+});
+
+test('a quiz player reconnecting gets the initials, never the answer', async () => {
+  const words = new KoreanDictionary(['자동차']);
+  const { host, games } = setup({ loadWords: async () => words });
+  await games.start('a', 'choseong');
+  host.clear();
+  games.memberJoined({ id: 'b', nickname: 'b' });
+  const [snapshot] = host.deliveries;
+  assert.equal(snapshot?.event.method, 'game.snapshot');
+  assert.ok(snapshot?.wire.includes('ㅈㄷㅊ'));
+  assert.ok(!snapshot?.wire.includes('자동차'));
+  assert.equal(games.guess('b', '자동차'), 'correct');
 });
