@@ -55,6 +55,7 @@ export class WordChainGame extends Game {
   }
 
   override submitWord(memberId: string, text: string): MoveResult {
+    if (this.over) return refuse('NO_GAME', 'the game is over');
     const player = this.#players.find((p) => p.id === memberId);
     if (!player) return refuse('NOT_A_PLAYER', 'you are not playing this game');
     if (player.out) return refuse('NOT_A_PLAYER', 'you are out of this game');

@@ -147,7 +147,7 @@ test('last one in wins; the game ends, its timers cancelled', () => {
   assert.equal(ended(), 1);
   assert.equal(game.over, true);
   assert.equal(host.pendingTimers, 0);
-  assert.equal(game.submitWord('c', '사과').ok, false);
+  assert.deepEqual(refusal(game.submitWord('c', '사과')), ['NO_GAME', 'the game is over']);
 });
 
 test('a player leaving on their turn: the next player carries on; off turn: just removed', () => {
