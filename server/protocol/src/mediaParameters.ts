@@ -3,7 +3,7 @@
  * and answers. They spell out what mediasoup (server) and mediasoup-client (browser) send,
  * without depending on either: the server passes them to mediasoup and the client to
  * mediasoup-client as they are. Where the two libraries differ, a field is the union of
- * both (every library-produced value fits); see client/src/lib/media.ts for the one spot
+ * both (every library-produced value fits); see client/src/lib/media/wire.ts for the one spot
  * where mediasoup-client's narrower header-extension list needs a conversion.
  */
 
