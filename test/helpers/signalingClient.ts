@@ -1,12 +1,13 @@
 import protooClient from 'protoo-client';
-import type {
-  NotificationMap,
-  NotificationMethod,
-  RequestData,
-  RequestMethod,
-  ResponseMap,
-  ServerRequestMap,
-  ServerRequestMethod,
+import {
+  protooPeerClient,
+  type NotificationMap,
+  type NotificationMethod,
+  type RequestData,
+  type RequestMethod,
+  type ResponseMap,
+  type ServerRequestMap,
+  type ServerRequestMethod,
 } from '@tutti/protocol';
 
 export interface LoggedNotification {
@@ -46,9 +47,13 @@ export interface SignalingClient {
   close(): void;
 }
 
+/** Longer than the core's default: some tests keep hundreds of requests in flight. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 /**
- * A typed Node client over protoo-client (for tests and bots). Connects once (no
- * reconnects) and resolves when the socket is open.
+ * A typed Node client over protoo-client (for tests and bots), on the protocol's
+ * ProtocolClient core; this file adds the notification log and waiting helpers tests use.
+ * Connects once (no reconnects) and resolves when the socket is open.
  */
 export async function connectSignaling(
   wsUrl: string,
@@ -62,6 +67,7 @@ export async function connectSignaling(
     },
   });
   const peer = new protooClient.Peer(transport);
+  const client = protooPeerClient(peer, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
   const notifications: LoggedNotification[] = [];
   let cursor = 0; // notifications before `cursor` were cleared
   const consumed = new Set<number>(); // indexes already returned by nextNotification
@@ -72,18 +78,13 @@ export async function connectSignaling(
   let onClosed!: () => void;
   const closedPromise = new Promise<void>((r) => (onClosed = r));
 
-  peer.on('notification', (n) => {
+  client.onAny((n) => {
     notifications.push({ method: n.method, data: n.data, at: Date.now() });
     for (const w of [...waiters]) w();
   });
-  peer.on('request', (req, accept, reject) => {
+  client.handleOther((req) => {
     serverRequests.push({ method: req.method, data: req.data });
-    Promise.resolve()
-      .then(() => handler(req.method as ServerRequestMethod, req.data as never))
-      .then(
-        (data) => accept(data as never),
-        (err: unknown) => reject(500, err instanceof Error ? err.message : String(err)),
-      );
+    return handler(req.method, req.data);
   });
   const markClosed = () => {
     if (closed) return;
@@ -112,7 +113,8 @@ export async function connectSignaling(
   });
 
   return {
-    request: (method, data) => peer.request(method, data ?? {}) as Promise<never>,
+    // Tests may leave out `{}` for methods without data.
+    request: (method, data) => client.request(method, data ?? ({} as RequestData<typeof method>)),
     nextNotification(method, predicate, timeout = 5000) {
       return new Promise((resolve, reject) => {
         const check = () => {

@@ -3,12 +3,10 @@ import type { PeerConnection, Track } from 'node-datachannel';
 import type {
   DtlsParameters,
   MediaKind,
+  MediaSource,
   RtpCapabilities,
   RtpHeaderExtension,
   RtpParameters,
-} from 'mediasoup/types';
-import type {
-  MediaSource,
   ServerRequestMap,
   TransportOptions,
 } from '@tutti/protocol';

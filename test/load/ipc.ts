@@ -1,5 +1,11 @@
-import type { DtlsParameters, MediaKind, RtpCapabilities, RtpParameters } from 'mediasoup/types';
-import type { MediaSource, TransportOptions } from '@tutti/protocol';
+import type {
+  DtlsParameters,
+  MediaKind,
+  MediaSource,
+  RtpCapabilities,
+  RtpParameters,
+  TransportOptions,
+} from '@tutti/protocol';
 import type { HeaderExtProfile, NewConsumer } from './bots.ts';
 
 /**

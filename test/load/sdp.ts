@@ -4,8 +4,8 @@ import type {
   IceCandidate,
   MediaKind,
   RtpParameters,
-} from 'mediasoup/types';
-import type { TransportOptions } from '@tutti/protocol';
+  TransportOptions,
+} from '@tutti/protocol';
 
 /**
  * The SDP glue between a mediasoup WebRtcTransport (described by the server as ICE + DTLS

@@ -1,5 +1,11 @@
-import type { DtlsParameters, MediaKind, RtpCapabilities, RtpParameters } from 'mediasoup/types';
-import type { MediaSource, TransportOptions } from '@tutti/protocol';
+import type {
+  DtlsParameters,
+  MediaKind,
+  MediaSource,
+  RtpCapabilities,
+  RtpParameters,
+  TransportOptions,
+} from '@tutti/protocol';
 import type { BotSignaling, NewConsumer } from './bots.ts';
 import type { BareMethod, BareRequestMap, FromBots } from './ipc.ts';
 import { ProtooPeer } from './protoo.ts';

@@ -1,5 +1,4 @@
-import type { RoomSummary } from '@tutti/protocol';
-import { errorCodeOf, errorText } from '@tutti/protocol/errors';
+import { errorCodeOf, errorText, type RoomSummary } from '@tutti/protocol';
 import type { Component } from 'svelte';
 import type * as RoomChunkModule from './room-chunk.ts';
 import { deleteRoom } from './session/ownerActions.ts';

@@ -5,5 +5,5 @@
  * link (#/room/<id>) starts loading it right away.
  */
 export { RoomSession } from './session/RoomSession.svelte.ts';
-export { prewarmMedia } from './media.ts';
+export { prewarmMedia } from './media/device.ts';
 export { default as RoomView } from '../views/Room.svelte';

@@ -1,20 +1,17 @@
-import { Peer, WebSocketTransport, type ProtooResponse } from 'protoo-client';
-import type {
-  NotificationMap,
-  NotificationMethod,
-  RequestData,
-  RequestMethod,
-  ResponseMap,
-  ServerRequestMap,
-  ServerRequestMethod,
+import { Peer, WebSocketTransport } from 'protoo-client';
+import {
+  attachProtooPeer,
+  ProtocolClient,
+  type NotificationMap,
+  type NotificationMethod,
+  type RequestData,
+  type RequestMethod,
+  type ResponseMap,
+  type ServerRequestHandler,
+  type ServerRequestMethod,
 } from '@tutti/protocol';
 
 export type ConnectionState = 'connecting' | 'open' | 'disconnected';
-
-type Listener = (data: unknown) => void;
-type ServerRequestHandler<M extends ServerRequestMethod> = (
-  data: ServerRequestMap[M]['request'],
-) => Promise<ServerRequestMap[M]['response']>;
 
 /** Default signaling URL: same origin, path /ws. */
 export function defaultSignalingUrl(): string {
@@ -23,15 +20,24 @@ export function defaultSignalingUrl(): string {
 }
 
 /**
- * Typed wrapper around a protoo-client Peer. It survives server restarts: protoo retries a
- * dropped socket by itself, and when protoo gives up (or the server closed us with 4000)
- * a brand-new protoo Peer is created. Listeners registered here stay attached across
- * reconnects; `onOpen` listeners run on every (re)connection.
+ * The browser's signaling connection: the protocol's typed ProtocolClient over a
+ * protoo-client Peer. It survives server restarts: protoo retries a dropped socket by
+ * itself, and when protoo gives up (or the server closed us with 4000) a brand-new protoo
+ * Peer is created and attached to the same ProtocolClient, so listeners and handlers
+ * registered here stay attached across reconnects.
  */
 export class Signaling {
   #peer: Peer | null = null;
-  #notificationListeners = new Map<string, Set<Listener>>();
-  #requestHandlers = new Map<string, (data: unknown) => Promise<unknown>>();
+  readonly #client = new ProtocolClient(
+    (method, data) => {
+      const peer = this.#peer;
+      if (!peer) return Promise.reject(new Error('INTERNAL: not connected'));
+      return peer.request(method, data);
+    },
+    {
+      onError: (err, method) => console.error('signaling handler failed', method, err),
+    },
+  );
   #stateListeners = new Set<(state: ConnectionState, reconnect: boolean) => void>();
   #openWaiters: (() => void)[] = [];
   #closed = false;
@@ -73,31 +79,7 @@ export class Signaling {
       this.#setState('disconnected', false);
       setTimeout(() => this.#connect(), 800);
     });
-    peer.on('notification', (notification) => {
-      const listeners = this.#notificationListeners.get(notification.method);
-      if (!listeners) return;
-      for (const listener of [...listeners]) {
-        try {
-          listener(notification.data);
-        } catch (err) {
-          console.error('notification handler failed', notification.method, err);
-        }
-      }
-    });
-    peer.on('request', (request, accept, reject) => {
-      const handler = this.#requestHandlers.get(request.method);
-      if (!handler) {
-        reject(405, `UNKNOWN_METHOD: ${request.method}`);
-        return;
-      }
-      handler(request.data).then(
-        (response) => accept(response as ProtooResponse),
-        (err: unknown) => {
-          console.error('server request handler failed', request.method, err);
-          reject(500, `INTERNAL: ${err instanceof Error ? err.message : String(err)}`);
-        },
-      );
-    });
+    attachProtooPeer(peer, this.#client);
   }
 
   #setState(state: ConnectionState, reconnect: boolean): void {
@@ -123,31 +105,18 @@ export class Signaling {
 
   async request<M extends RequestMethod>(method: M, data: RequestData<M>): Promise<ResponseMap[M]> {
     await this.waitOpen();
-    const peer = this.#peer;
-    if (!peer) throw new Error('INTERNAL: not connected');
-    const result: ResponseMap[M] = await peer.request(method, data);
-    return result;
+    return this.#client.request(method, data);
   }
 
   on<M extends NotificationMethod>(
     method: M,
     listener: (data: NotificationMap[M]) => void,
   ): () => void {
-    let set = this.#notificationListeners.get(method);
-    if (!set) {
-      set = new Set();
-      this.#notificationListeners.set(method, set);
-    }
-    const l = listener as Listener;
-    set.add(l);
-    return () => set.delete(l);
+    return this.#client.on(method, listener);
   }
 
   handle<M extends ServerRequestMethod>(method: M, handler: ServerRequestHandler<M>): () => void {
-    this.#requestHandlers.set(method, handler as (data: unknown) => Promise<unknown>);
-    return () => {
-      if (this.#requestHandlers.get(method) === handler) this.#requestHandlers.delete(method);
-    };
+    return this.#client.handle(method, handler);
   }
 
   /** Called with every connection state change; `reconnect` is true on a re-open. */

@@ -1,22 +1,4 @@
-import { z } from 'zod';
-
 /** Shapes shared by requests, notifications and the HTTP API. */
-
-export const roomNameSchema = z
-  .string()
-  .trim()
-  .min(1, 'room name must not be empty')
-  .max(64, 'room name is at most 64 characters');
-
-export const nicknameSchema = z
-  .string()
-  .trim()
-  .min(1, 'nickname must not be empty')
-  .max(32, 'nickname is at most 32 characters');
-
-export const roomPasswordSchema = z.string().min(1).max(128);
-export const capacitySchema = z.number().int().min(2).max(1000);
-export const idSchema = z.string().min(1).max(64);
 
 /** What the lobby shows for a room. Never contains the password or owner secret. */
 export interface RoomSummary {
@@ -28,8 +10,8 @@ export interface RoomSummary {
   createdAt: number;
 }
 
-export type MediaSource = 'mic' | 'camera' | 'screen' | 'screen-audio';
-export const mediaSourceSchema = z.enum(['mic', 'camera', 'screen', 'screen-audio']);
+export const MEDIA_SOURCES = ['mic', 'camera', 'screen', 'screen-audio'] as const;
+export type MediaSource = (typeof MEDIA_SOURCES)[number];
 
 /** Per-person state everybody in the room sees. */
 export interface PeerInfo {

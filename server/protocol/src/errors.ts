@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   TOO_MANY_ATTEMPTS: 429,
   INTERNAL: 500,
   MEDIA_UNAVAILABLE: 503,
+  /** Client side: a request got no answer in time (ProtocolClient). */
+  TIMEOUT: 504,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

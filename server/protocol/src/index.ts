@@ -1,5 +1,14 @@
-/** The one protocol module: imported by the server and (types + schemas) by the client. */
+/**
+ * `@tutti/protocol`: Tutti's signaling protocol, with no runtime dependency (no zod, no
+ * mediasoup): the client bundles it. The zod schemas are `@tutti/protocol/schemas`.
+ */
 export * from './errors.ts';
 export * from './common.ts';
+export * from './text.ts';
+export * from './mediaParameters.ts';
 export * from './requests.ts';
 export * from './notifications.ts';
+export * from './frames.ts';
+export * from './client.ts';
+export * from './frameLink.ts';
+export * from './protooLink.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { ChatMessage, MediaSource, PeerInfo, RoomSummary } from './common.ts';
 import type {
   DtlsParameters,
   IceCandidate,
@@ -7,125 +7,84 @@ import type {
   RtpCapabilities,
   RtpParameters,
   SctpParameters,
-} from 'mediasoup/types';
-import {
-  capacitySchema,
-  idSchema,
-  mediaSourceSchema,
-  nicknameSchema,
-  roomNameSchema,
-  roomPasswordSchema,
-  type ChatMessage,
-  type MediaSource,
-  type PeerInfo,
-  type RoomSummary,
-} from './common.ts';
+} from './mediaParameters.ts';
 
 /**
- * Client → server protoo requests. Every method has a zod schema for its data (validated
- * before any handler runs) and a typed response. Deep media objects (RTP parameters, DTLS
- * parameters) are shape-checked here and fully validated by mediasoup itself.
+ * Client → server protoo requests: the data each method takes and the answer it gets.
+ * The server validates every request against `requestSchemas` (`@tutti/protocol/schemas`),
+ * which is checked at compile time to produce exactly these shapes.
  */
-
-const object = <T>() =>
-  z.custom<T>(
-    (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
-    'expected an object',
-  );
-
-export const requestSchemas = {
+export interface RequestMap {
   // Lobby
-  'lobby.subscribe': z.object({}).strict(),
-  'room.create': z
-    .object({
-      name: roomNameSchema,
-      password: roomPasswordSchema.optional(),
-      capacity: capacitySchema.optional(),
-    })
-    .strict(),
+  'lobby.subscribe': Empty;
+  'room.create': { name: string; password?: string; capacity?: number };
 
   // Membership
-  'room.join': z
-    .object({
-      roomId: idSchema,
-      nickname: nicknameSchema,
-      password: roomPasswordSchema.optional(),
-    })
-    .strict(),
-  'room.leave': z.object({}).strict(),
+  'room.join': { roomId: string; nickname: string; password?: string };
+  'room.leave': Empty;
   /** Owner only (owner secret from room.create / POST /api/rooms). */
-  'room.delete': z.object({ roomId: idSchema, ownerSecret: z.string().min(1).max(128) }).strict(),
-  'room.update': z
-    .object({
-      roomId: idSchema,
-      ownerSecret: z.string().min(1).max(128),
-      name: roomNameSchema.optional(),
-      /** null removes the password. */
-      password: roomPasswordSchema.nullable().optional(),
-      capacity: capacitySchema.nullable().optional(),
-    })
-    .strict(),
+  'room.delete': { roomId: string; ownerSecret: string };
+  'room.update': {
+    roomId: string;
+    ownerSecret: string;
+    name?: string;
+    /** null removes the password. */
+    password?: string | null;
+    capacity?: number | null;
+  };
 
   // Media
-  'media.getRouterRtpCapabilities': z.object({}).strict(),
-  'media.createTransport': z
-    .object({ direction: z.enum(['send', 'recv']), forceTcp: z.boolean().optional() })
-    .strict(),
-  'media.connectTransport': z
-    .object({ transportId: idSchema, dtlsParameters: object<DtlsParameters>() })
-    .strict(),
-  'media.restartIce': z.object({ transportId: idSchema }).strict(),
+  'media.getRouterRtpCapabilities': Empty;
+  'media.createTransport': { direction: 'send' | 'recv'; forceTcp?: boolean };
+  'media.connectTransport': { transportId: string; dtlsParameters: DtlsParameters };
+  'media.restartIce': { transportId: string };
   /** Announces the device's capabilities; the server then creates consumers for everything. */
-  'media.ready': z.object({ rtpCapabilities: object<RtpCapabilities>() }).strict(),
-  'media.produce': z
-    .object({
-      transportId: idSchema,
-      kind: z.enum(['audio', 'video']),
-      rtpParameters: object<RtpParameters>(),
-      source: mediaSourceSchema,
-      paused: z.boolean().optional(),
-    })
-    .strict(),
-  'media.closeProducer': z.object({ producerId: idSchema }).strict(),
-  'media.pauseProducer': z.object({ producerId: idSchema }).strict(),
-  'media.resumeProducer': z.object({ producerId: idSchema }).strict(),
-  'media.pauseConsumer': z.object({ consumerId: idSchema }).strict(),
-  'media.resumeConsumer': z.object({ consumerId: idSchema }).strict(),
-  'media.setConsumerPreferredLayers': z
-    .object({
-      consumerId: idSchema,
-      spatialLayer: z.number().int().min(0).max(3),
-      temporalLayer: z.number().int().min(0).max(3).optional(),
-    })
-    .strict(),
-  'media.getStats': z
-    .object({ kind: z.enum(['transport', 'producer', 'consumer']), id: idSchema })
-    .strict(),
+  'media.ready': { rtpCapabilities: RtpCapabilities };
+  'media.produce': {
+    transportId: string;
+    kind: MediaKind;
+    rtpParameters: RtpParameters;
+    source: MediaSource;
+    paused?: boolean;
+  };
+  'media.closeProducer': { producerId: string };
+  'media.pauseProducer': { producerId: string };
+  'media.resumeProducer': { producerId: string };
+  'media.pauseConsumer': { consumerId: string };
+  'media.resumeConsumer': { consumerId: string };
+  'media.setConsumerPreferredLayers': {
+    consumerId: string;
+    spatialLayer: number;
+    temporalLayer?: number;
+  };
+  'media.getStats': { kind: 'transport' | 'producer' | 'consumer'; id: string };
 
   // Chat
-  'chat.send': z
-    .object({
-      text: z.string().trim().min(1, 'message must not be empty'),
-      /** Peer id of the recipient of a private message. */
-      to: idSchema.optional(),
-    })
-    .strict(),
-  'chat.history': z
-    .object({
-      /** Cursor: return messages older than this message id. */
-      before: idSchema.optional(),
-      limit: z.number().int().min(1).max(500).optional(),
-    })
-    .strict(),
+  'chat.send': {
+    text: string;
+    /** Peer id of the recipient of a private message. */
+    to?: string;
+  };
+  'chat.history': {
+    /** Cursor: return messages older than this message id. */
+    before?: string;
+    limit?: number;
+  };
 
   // Files
-  'files.uploadToken': z.object({}).strict(),
-} as const;
+  'files.uploadToken': Empty;
+}
 
-export type RequestMethod = keyof typeof requestSchemas;
-export type RequestData<M extends RequestMethod> = z.input<(typeof requestSchemas)[M]>;
-/** Request data after validation/normalisation (trimmed strings, defaults). */
-export type ValidRequestData<M extends RequestMethod> = z.output<(typeof requestSchemas)[M]>;
+/** Data of a method that takes none (protoo sends `{}`). */
+export type Empty = Record<string, never>;
+
+export type RequestMethod = keyof RequestMap;
+export type RequestData<M extends RequestMethod> = RequestMap[M];
+/**
+ * Request data after validation and normalisation (strings trimmed, unsafe characters
+ * stripped): the same shape as what the client sends.
+ */
+export type ValidRequestData<M extends RequestMethod> = RequestMap[M];
 
 export interface TransportOptions {
   id: string;
@@ -148,46 +107,79 @@ export interface ResponseMap {
   'lobby.subscribe': { rooms: RoomSummary[] };
   'room.create': { room: RoomSummary; ownerSecret: string };
   'room.join': JoinResult;
-  'room.leave': Record<string, never>;
-  'room.delete': Record<string, never>;
+  'room.leave': Empty;
+  'room.delete': Empty;
   'room.update': { room: RoomSummary };
   'media.getRouterRtpCapabilities': { rtpCapabilities: RtpCapabilities };
   'media.createTransport': TransportOptions;
-  'media.connectTransport': Record<string, never>;
+  'media.connectTransport': Empty;
   'media.restartIce': { iceParameters: IceParameters };
-  'media.ready': Record<string, never>;
+  'media.ready': Empty;
   'media.produce': { producerId: string };
-  'media.closeProducer': Record<string, never>;
-  'media.pauseProducer': Record<string, never>;
-  'media.resumeProducer': Record<string, never>;
-  'media.pauseConsumer': Record<string, never>;
-  'media.resumeConsumer': Record<string, never>;
-  'media.setConsumerPreferredLayers': Record<string, never>;
+  'media.closeProducer': Empty;
+  'media.pauseProducer': Empty;
+  'media.resumeProducer': Empty;
+  'media.pauseConsumer': Empty;
+  'media.resumeConsumer': Empty;
+  'media.setConsumerPreferredLayers': Empty;
   'media.getStats': { stats: unknown[] };
   'chat.send': { message: ChatMessage };
   'chat.history': { messages: ChatMessage[]; hasMore: boolean };
   'files.uploadToken': { token: string; uploadUrl: string; expiresAt: number };
 }
 
+/** What `media.newConsumer` carries: everything recvTransport.consume() needs, plus who and what. */
+export interface NewConsumer {
+  id: string;
+  producerId: string;
+  peerId: string;
+  kind: MediaKind;
+  source: MediaSource;
+  rtpParameters: RtpParameters;
+  type: 'simple' | 'simulcast' | 'svc' | 'pipe';
+  producerPaused: boolean;
+}
+
 /** Server → client protoo *requests* (the client must answer before the server proceeds). */
 export interface ServerRequestMap {
   /** Create the consumer locally, then answer; the server resumes it once answered. */
-  'media.newConsumer': {
-    request: {
-      id: string;
-      producerId: string;
-      peerId: string;
-      kind: MediaKind;
-      source: MediaSource;
-      rtpParameters: RtpParameters;
-      type: 'simple' | 'simulcast' | 'svc' | 'pipe';
-      producerPaused: boolean;
-    };
-    response: Record<string, never>;
-  };
+  'media.newConsumer': { request: NewConsumer; response: Empty };
 }
 export type ServerRequestMethod = keyof ServerRequestMap;
 
+/** Every request method, for lookups at run time (the keys of RequestMap, checked below). */
+export const REQUEST_METHODS = [
+  'lobby.subscribe',
+  'room.create',
+  'room.join',
+  'room.leave',
+  'room.delete',
+  'room.update',
+  'media.getRouterRtpCapabilities',
+  'media.createTransport',
+  'media.connectTransport',
+  'media.restartIce',
+  'media.ready',
+  'media.produce',
+  'media.closeProducer',
+  'media.pauseProducer',
+  'media.resumeProducer',
+  'media.pauseConsumer',
+  'media.resumeConsumer',
+  'media.setConsumerPreferredLayers',
+  'media.getStats',
+  'chat.send',
+  'chat.history',
+  'files.uploadToken',
+] as const satisfies readonly RequestMethod[];
+
+// Compile time: the list names every method of RequestMap (a forgotten one fails here).
+type Unlisted = Exclude<RequestMethod, (typeof REQUEST_METHODS)[number]>;
+type _EveryMethodListed = Expect<[Unlisted] extends [never] ? true : false>;
+type Expect<T extends true> = T;
+
+const methodSet: ReadonlySet<string> = new Set(REQUEST_METHODS);
+
 export function isRequestMethod(method: string): method is RequestMethod {
-  return Object.hasOwn(requestSchemas, method);
+  return methodSet.has(method);
 }

@@ -1,13 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { TuttiError } from '@tutti/protocol';
 import {
   capacitySchema,
   idSchema,
   requestSchemas,
   roomNameSchema,
   roomPasswordSchema,
-  TuttiError,
-} from '@tutti/protocol';
+} from '@tutti/protocol/schemas';
 import { parseOrThrow as parse } from '../kernel/validate.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { parseFrame } from '@tutti/protocol';
 
 /**
  * The subset of a `ws` WebSocket this adapter uses (kept structural so unit tests can
@@ -14,19 +15,6 @@ export interface WsLike {
 }
 
 const WS_OPEN = 1;
-
-/** A protoo message after our own (defensive) parsing; same shape protoo's Message.parse makes. */
-export type ProtooMessage =
-  | { request: true; id: number; method: string; data: unknown }
-  | {
-      response: true;
-      id: number;
-      ok: boolean;
-      data?: unknown;
-      errorCode?: unknown;
-      errorReason?: unknown;
-    }
-  | { notification: true; method: string; data: unknown };
 
 export interface WsTransportEvents {
   /** Frames that were dropped (bad JSON, not protoo-shaped, binary). For metrics/tests. */
@@ -117,7 +105,7 @@ export class WsTransport extends EventEmitter {
     if (isBinary) return this.#drop('binary frame');
     const text = rawToString(data);
     if (text === undefined) return this.#drop('unreadable frame');
-    const message = parseProtooMessage(text);
+    const message = parseFrame(text);
     if (typeof message === 'string') return this.#drop(message);
     this.#safeEmit('message', message);
   }
@@ -144,44 +132,4 @@ function rawToString(data: unknown): string | undefined {
   }
   if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
   return undefined;
-}
-
-/**
- * Parses one frame into a protoo message, or returns why it was rejected. Stricter than
- * protoo's Message.parse (ids must be safe integers, methods bounded strings).
- */
-export function parseProtooMessage(text: string): ProtooMessage | string {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(text);
-  } catch {
-    return 'invalid JSON';
-  }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return 'not an object';
-  const o = obj as Record<string, unknown>;
-  const validId = typeof o.id === 'number' && Number.isSafeInteger(o.id);
-  const validMethod = typeof o.method === 'string' && o.method.length > 0 && o.method.length <= 128;
-  const data = o.data === undefined || o.data === null ? {} : o.data;
-  if (o.request === true) {
-    if (!validId) return 'request without a valid id';
-    if (!validMethod) return 'request without a valid method';
-    return { request: true, id: o.id as number, method: o.method as string, data };
-  }
-  if (o.response === true) {
-    if (!validId) return 'response without a valid id';
-    return o.ok === true
-      ? { response: true, id: o.id as number, ok: true, data }
-      : {
-          response: true,
-          id: o.id as number,
-          ok: false,
-          errorCode: o.errorCode,
-          errorReason: typeof o.errorReason === 'string' ? o.errorReason : 'error',
-        };
-  }
-  if (o.notification === true) {
-    if (!validMethod) return 'notification without a valid method';
-    return { notification: true, method: o.method as string, data };
-  }
-  return 'not a protoo message';
 }

@@ -1,4 +1,5 @@
-import { isRequestMethod, requestSchemas, TuttiError } from '@tutti/protocol';
+import { isRequestMethod, TuttiError } from '@tutti/protocol';
+import { requestSchemas } from '@tutti/protocol/schemas';
 import type { Logger } from '../kernel/log.ts';
 import { invalidRequest } from '../kernel/validate.ts';
 import type { HandlerTable, RequestContext } from '../rooms/ports.ts';

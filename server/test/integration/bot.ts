@@ -1,6 +1,5 @@
-import type { RtpCapabilities, RtpParameters } from 'mediasoup/types';
 import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
-import type { JoinResult, ServerRequestMap } from '@tutti/protocol';
+import type { JoinResult, RtpCapabilities, RtpParameters, ServerRequestMap } from '@tutti/protocol';
 
 // A signaling-level "bot": it creates transports and produces with hand-written RTP
 // parameters. No RTP actually flows (that's the browser tests' job); mediasoup still builds

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connectSignaling } from '../../../test/helpers/signalingClient.ts';
 import { startTestServer } from '../../../test/helpers/startServer.ts';
-import { requestSchemas } from '@tutti/protocol';
+import { requestSchemas } from '@tutti/protocol/schemas';
 import { sleep } from './bot.ts';
 
 // 1,000 random/malformed frames from one socket while a second client keeps getting

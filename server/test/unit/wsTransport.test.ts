@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import protoo from 'protoo-server';
-import { parseProtooMessage, WsTransport, type WsLike } from '../../src/transport/WsTransport.ts';
+import { parseFrame as parseProtooMessage } from '@tutti/protocol';
+import { WsTransport, type WsLike } from '../../src/transport/WsTransport.ts';
 
 class FakeWs extends EventEmitter implements WsLike {
   readyState = 1;

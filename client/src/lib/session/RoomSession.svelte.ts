@@ -1,6 +1,8 @@
 import type { JoinResult } from '@tutti/protocol';
-import { errorText } from '@tutti/protocol/errors';
-import { MediaClient, describe, prewarmMedia } from '../media.ts';
+import { errorText } from '@tutti/protocol';
+import { prewarmMedia } from '../media/device.ts';
+import { describe } from '../media/errors.ts';
+import { MediaClient } from '../media/MediaClient.ts';
 import type { Signaling } from '../signaling.ts';
 import { ChatStore } from '../state/chat.svelte.ts';
 import { LocalMediaStore } from '../state/local.svelte.ts';

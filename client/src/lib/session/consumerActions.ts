@@ -1,4 +1,4 @@
-import type { MediaClient } from '../media.ts';
+import type { MediaClient } from '../media/MediaClient.ts';
 
 /** What a remote tile asks of its consumer: pause while hidden, a layer that fits its size. */
 export class ConsumerActions {

@@ -1,5 +1,6 @@
 import type { MediaSource } from '@tutti/protocol';
-import { describe, type MediaClient } from '../media.ts';
+import { describe } from '../media/errors.ts';
+import type { MediaClient } from '../media/MediaClient.ts';
 import type { LocalMediaStore, LocalState } from '../state/local.svelte.ts';
 import type { NoticesStore } from '../state/notices.svelte.ts';
 import { storage } from '../storage.ts';

@@ -1,4 +1,4 @@
-import { errorCodeOf, errorText } from '@tutti/protocol/errors';
+import { errorCodeOf, errorText } from '@tutti/protocol';
 import type { Signaling } from '../signaling.ts';
 import { uploadFile, type UploadHandle } from '../upload.ts';
 

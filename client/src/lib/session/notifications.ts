@@ -1,4 +1,4 @@
-import type { MediaClient } from '../media.ts';
+import type { MediaClient } from '../media/MediaClient.ts';
 import type { RoomStores } from '../state/stores.ts';
 import type { Signaling } from '../signaling.ts';
 

@@ -1,5 +1,5 @@
 import type { RoomSummary } from '@tutti/protocol';
-import { errorText } from '@tutti/protocol/errors';
+import { errorText } from '@tutti/protocol';
 import type { MembersStore } from '../state/members.svelte.ts';
 import type { NoticesStore } from '../state/notices.svelte.ts';
 import type { Signaling } from '../signaling.ts';

@@ -1,4 +1,4 @@
-import type { MediaClient } from '../media.ts';
+import type { MediaClient } from '../media/MediaClient.ts';
 import type { LocalMediaStore } from '../state/local.svelte.ts';
 import type { MembersStore } from '../state/members.svelte.ts';
 import type { TracksStore } from '../state/tracks.svelte.ts';

@@ -1,5 +1,5 @@
 import type { MediaSource } from '@tutti/protocol';
-import type { MediaClient } from '../media.ts';
+import type { MediaClient } from '../media/MediaClient.ts';
 import type { MembersStore } from '../state/members.svelte.ts';
 import type { RemoteTrack, TracksStore } from '../state/tracks.svelte.ts';
 

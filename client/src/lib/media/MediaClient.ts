@@ -1,0 +1,187 @@
+import type { Device } from 'mediasoup-client';
+import type { MediaSource, RtpCapabilities } from '@tutti/protocol';
+import type { Signaling } from '../signaling.ts';
+import { Consumers } from './consumers.ts';
+import { loadDevice } from './device.ts';
+import { untilConnected } from './ice.ts';
+import { canSimulcast, Producers } from './producers.ts';
+import { openTransport } from './transports.ts';
+import type { Consumer, LocalSource, MediaEvents, Producer, Transport } from './types.ts';
+
+/**
+ * Owns the mediasoup-client Device, both transports, every producer and consumer.
+ * Local tracks are kept separately (producers are created with stopTracks:false), so a
+ * `media.restart` can rebuild all transports and re-produce the very same tracks.
+ * Sending is `Producers`' (producers.ts), receiving `Consumers`' (consumers.ts); this
+ * class runs the lifecycle: start, reset, restart, close.
+ */
+export class MediaClient {
+  device: Device | null = null;
+  sendTransport: Transport | null = null;
+  recvTransport: Transport | null = null;
+  readonly producers: Map<MediaSource, Producer>;
+  readonly consumers: Map<string, Consumer>;
+  /** Local tracks by source; survive transport rebuilds. */
+  readonly local: Map<MediaSource, LocalSource>;
+  readonly #producers: Producers;
+  readonly #consumers: Consumers;
+  #generation = 0;
+  #closed = false;
+  #recvWaiters: ((transport: Transport | null) => void)[] = [];
+  restarts = 0;
+
+  constructor(
+    private readonly signaling: Signaling,
+    private readonly events: MediaEvents,
+  ) {
+    this.#consumers = new Consumers(signaling, events, {
+      generation: () => this.#generation,
+      closed: () => this.#closed,
+      recvTransportReady: () => this.#recvTransportReady(),
+    });
+    this.#producers = new Producers(signaling, events, this);
+    this.producers = this.#producers.bySource;
+    this.consumers = this.#consumers.byId;
+    this.local = this.#producers.local;
+  }
+
+  get canSimulcast(): boolean {
+    return canSimulcast(this.device);
+  }
+
+  /**
+   * Loads the device, then creates the recv transport, announces `media.ready` and creates
+   * the send transport all at once (the server consumes as soon as the recv transport and
+   * the capabilities are both there), then re-produces local tracks (after a restart).
+   * `onDispatched` runs once those three requests are on the wire.
+   */
+  async start(routerRtpCapabilities?: RtpCapabilities, onDispatched?: () => void): Promise<void> {
+    const generation = ++this.#generation;
+    const caps =
+      routerRtpCapabilities ??
+      (await this.signaling.request('media.getRouterRtpCapabilities', {})).rtpCapabilities;
+    if (generation !== this.#generation) return;
+    const device = await loadDevice(caps);
+    if (generation !== this.#generation) return;
+    this.device = device;
+    const send = device.canProduce('audio') || device.canProduce('video');
+    const isCurrent = (): boolean => generation === this.#generation && !this.#closed;
+    const open = (direction: 'send' | 'recv'): Promise<Transport> =>
+      openTransport(this.signaling, device, direction, isCurrent, (message) =>
+        this.events.error(message),
+      );
+    const current = (transport: Transport): Transport => {
+      if (isCurrent()) return transport;
+      transport.close();
+      throw new Error('media restarted');
+    };
+    const recv = open('recv').then((transport) => {
+      this.#setRecvTransport(current(transport));
+    });
+    const ready = this.signaling.request('media.ready', {
+      rtpCapabilities: device.rtpCapabilities,
+    });
+    const sending = send
+      ? open('send').then((transport) => {
+          this.sendTransport = current(transport);
+        })
+      : Promise.resolve();
+    onDispatched?.();
+    // Let every request settle before reporting the first failure.
+    const results = await Promise.allSettled([recv, ready, sending]);
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+    if (generation !== this.#generation) return;
+    // Re-produce whatever we had before a restart.
+    await this.#producers.reproduce();
+  }
+
+  #setRecvTransport(transport: Transport | null): void {
+    this.recvTransport = transport;
+    const waiters = this.#recvWaiters;
+    this.#recvWaiters = [];
+    for (const resolve of waiters) resolve(transport);
+  }
+
+  /** The recv transport, waiting for it while start() is creating it. */
+  #recvTransportReady(): Promise<Transport | null> {
+    if (this.recvTransport) return Promise.resolve(this.recvTransport);
+    return new Promise((resolve) => this.#recvWaiters.push(resolve));
+  }
+
+  /** Resolves once the recv transport is connected (or failed/closed), at most after timeoutMs. */
+  recvConnected(timeoutMs: number): Promise<void> {
+    return untilConnected(this.recvTransport, timeoutMs);
+  }
+
+  /** Drops transports, producers and consumers (local tracks stay) — then start() again. */
+  reset(): void {
+    this.#generation++;
+    this.#consumers.dropAll();
+    this.#producers.closeAll();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.sendTransport = null;
+    this.#setRecvTransport(null);
+  }
+
+  async restart(): Promise<void> {
+    this.restarts++;
+    this.reset();
+    await this.start();
+  }
+
+  /** Leaves: closes everything and stops all local tracks. */
+  close(): void {
+    this.#closed = true;
+    this.reset();
+    this.#producers.stopLocal();
+  }
+
+  /** Starts sending a new local track for a source (replacing any previous one). */
+  publish(source: MediaSource, track: MediaStreamTrack, paused = false): Promise<void> {
+    return this.#producers.publish(source, track, paused);
+  }
+
+  /** Stops a source completely (track stopped, producer closed on both sides). */
+  stopSource(source: MediaSource): Promise<void> {
+    return this.#producers.stopSource(source);
+  }
+
+  /** Mute/unmute: pause the producer locally and on the server. */
+  setPaused(source: MediaSource, paused: boolean): Promise<void> {
+    return this.#producers.setPaused(source, paused);
+  }
+
+  /** Swaps the track of a source (device change) without renegotiation. */
+  replaceTrack(source: MediaSource, track: MediaStreamTrack): Promise<void> {
+    return this.#producers.replaceTrack(source, track);
+  }
+
+  pauseConsumer(consumerId: string, paused: boolean): Promise<void> {
+    return this.#consumers.pause(consumerId, paused);
+  }
+
+  setPreferredLayers(consumerId: string, spatialLayer: number): Promise<void> {
+    return this.#consumers.setPreferredLayers(consumerId, spatialLayer);
+  }
+
+  /** Called on `media.consumerClosed`. */
+  closeConsumer(consumerId: string): void {
+    this.#consumers.drop(consumerId);
+  }
+
+  /** Inbound bytes per sending peer for a kind (tests check one sender went quiet). */
+  inboundBytesByPeer(kind: 'audio' | 'video'): Promise<Record<string, number>> {
+    return this.#consumers.inboundBytesByPeer(kind);
+  }
+
+  /** Sum of inbound-rtp bytes for a kind (tests and the stats panel use it). */
+  async inboundBytes(kind: 'audio' | 'video'): Promise<number> {
+    const report = await this.recvTransport?.getStats();
+    let total = 0;
+    report?.forEach((s: { type?: string; kind?: string; bytesReceived?: number }) => {
+      if (s.type === 'inbound-rtp' && s.kind === kind) total += s.bytesReceived ?? 0;
+    });
+    return total;
+  }
+}

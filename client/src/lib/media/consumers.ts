@@ -1,0 +1,113 @@
+import type { NewConsumer } from '@tutti/protocol';
+import type { Signaling } from '../signaling.ts';
+import type { Consumer, MediaEvents, Transport } from './types.ts';
+import { fromServer } from './wire.ts';
+
+/** What the consumers need of the client's lifecycle. */
+export interface ReceiveSide {
+  /** Changes on every reset: a consumer begun in an older generation is dropped. */
+  generation(): number;
+  /** True once the client left. */
+  closed(): boolean;
+  /** The recv transport, waiting for it while start() creates it; null after a reset. */
+  recvTransportReady(): Promise<Transport | null>;
+}
+
+/**
+ * Remote media: answers `media.newConsumer` with a local consumer, pauses and resumes
+ * consumers, asks for simulcast layers, and drops consumers when they close.
+ */
+export class Consumers {
+  readonly byId = new Map<string, Consumer>();
+  #preferredLayers = new Map<string, number>();
+
+  constructor(
+    private readonly signaling: Signaling,
+    private readonly events: MediaEvents,
+    private readonly side: ReceiveSide,
+  ) {
+    signaling.handle('media.newConsumer', async (data) => {
+      await this.#consume(data);
+      return {};
+    });
+  }
+
+  async #consume(data: NewConsumer): Promise<void> {
+    const generation = this.side.generation();
+    // media.ready may be answered (and consumers sent) before our createTransport
+    // response is handled: wait for the recv transport of this generation.
+    const recv = await this.side.recvTransportReady();
+    if (!recv || generation !== this.side.generation()) throw new Error('no receive transport');
+    const consumer = await recv.consume({
+      id: data.id,
+      producerId: data.producerId,
+      kind: data.kind,
+      rtpParameters: fromServer(data.rtpParameters),
+      appData: { peerId: data.peerId, source: data.source },
+    });
+    if (generation !== this.side.generation() || this.side.closed()) {
+      consumer.close();
+      throw new Error('media restarted');
+    }
+    this.byId.set(consumer.id, consumer);
+    consumer.on('transportclose', () => this.drop(consumer.id));
+    consumer.on('trackended', () => this.drop(consumer.id));
+    this.events.consumerAdded({
+      id: consumer.id,
+      peerId: data.peerId,
+      kind: data.kind,
+      source: data.source,
+      track: consumer.track,
+      producerPaused: data.producerPaused,
+    });
+  }
+
+  async pause(consumerId: string, paused: boolean): Promise<void> {
+    const consumer = this.byId.get(consumerId);
+    if (!consumer || consumer.closed || consumer.paused === paused) return;
+    if (paused) consumer.pause();
+    else consumer.resume();
+    await this.signaling
+      .request(paused ? 'media.pauseConsumer' : 'media.resumeConsumer', { consumerId })
+      .catch(() => undefined);
+  }
+
+  async setPreferredLayers(consumerId: string, spatialLayer: number): Promise<void> {
+    if (this.#preferredLayers.get(consumerId) === spatialLayer) return;
+    const consumer = this.byId.get(consumerId);
+    if (!consumer || consumer.closed) return;
+    this.#preferredLayers.set(consumerId, spatialLayer);
+    await this.signaling
+      .request('media.setConsumerPreferredLayers', { consumerId, spatialLayer })
+      .catch(() => this.#preferredLayers.delete(consumerId));
+  }
+
+  /** Closes a consumer locally and tells the store it is gone. */
+  drop(consumerId: string): void {
+    const consumer = this.byId.get(consumerId);
+    if (!consumer) return;
+    this.byId.delete(consumerId);
+    this.#preferredLayers.delete(consumerId);
+    if (!consumer.closed) consumer.close();
+    this.events.consumerRemoved(consumerId);
+  }
+
+  dropAll(): void {
+    for (const id of [...this.byId.keys()]) this.drop(id);
+    this.#preferredLayers.clear();
+  }
+
+  /** Inbound bytes per sending peer for a kind (tests check one sender went quiet). */
+  async inboundBytesByPeer(kind: 'audio' | 'video'): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const consumer of this.byId.values()) {
+      if (consumer.kind !== kind || consumer.closed) continue;
+      const peerId = String(consumer.appData['peerId']);
+      const report = await consumer.getStats();
+      report.forEach((s: { type?: string; bytesReceived?: number }) => {
+        if (s.type === 'inbound-rtp') out[peerId] = (out[peerId] ?? 0) + (s.bytesReceived ?? 0);
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,53 @@
+import type { Signaling } from '../signaling.ts';
+import { describe } from './errors.ts';
+import type { Transport } from './types.ts';
+
+/**
+ * Restarts ICE (`media.restartIce`) when the transport fails, or stays disconnected for
+ * 5 s; one restart at a time.
+ */
+export function restartIceWhenStuck(
+  transport: Transport,
+  signaling: Signaling,
+  onError: (message: string) => void,
+): void {
+  let restarting = false;
+  let disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+  const restartIce = (): void => {
+    if (restarting || transport.closed) return;
+    restarting = true;
+    signaling
+      .request('media.restartIce', { transportId: transport.id })
+      .then(({ iceParameters }) => transport.restartIce({ iceParameters }))
+      .catch((err: unknown) => {
+        if (!transport.closed) onError(`ICE restart failed: ${describe(err)}`);
+      })
+      .finally(() => {
+        restarting = false;
+      });
+  };
+  transport.on('connectionstatechange', (state) => {
+    clearTimeout(disconnectedTimer);
+    if (state === 'failed') restartIce();
+    // 'disconnected' often heals by itself; restart ICE if it lasts.
+    else if (state === 'disconnected') disconnectedTimer = setTimeout(restartIce, 5000);
+  });
+}
+
+/** Resolves once the transport is connected (or failed/closed), at most after timeoutMs. */
+export function untilConnected(transport: Transport | null, timeoutMs: number): Promise<void> {
+  if (!transport || transport.closed || transport.connectionState === 'connected')
+    return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      transport.off('connectionstatechange', onState);
+      resolve();
+    };
+    const onState = (state: string): void => {
+      if (state === 'connected' || state === 'failed' || state === 'closed') done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    transport.on('connectionstatechange', onState);
+  });
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { MEDIA_SOURCES } from '../common.ts';
+import { stripUnsafeText } from '../text.ts';
+
+/** Field schemas shared by the protoo requests and the HTTP API. */
+
+/** Text other people see (room names, nicknames): unsafe characters stripped, then trimmed. */
+const displayText = () => z.string().overwrite(stripUnsafeText).trim();
+
+export const roomNameSchema = displayText()
+  .min(1, 'room name must not be empty')
+  .max(64, 'room name is at most 64 characters');
+
+export const nicknameSchema = displayText()
+  .min(1, 'nickname must not be empty')
+  .max(32, 'nickname is at most 32 characters');
+
+export const roomPasswordSchema = z.string().min(1).max(128);
+export const ownerSecretSchema = z.string().min(1).max(128);
+export const capacitySchema = z.number().int().min(2).max(1000);
+export const idSchema = z.string().min(1).max(64);
+export const mediaSourceSchema = z.enum(MEDIA_SOURCES);

@@ -1,0 +1,7 @@
+/**
+ * `@tutti/protocol/schemas`: the zod side of the protocol, for the server and the tests.
+ * The client never loads this entry (it would bundle zod).
+ */
+export * from './fields.ts';
+export * from './requests.ts';
+export * from './validate.ts';

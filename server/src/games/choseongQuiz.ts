@@ -1,0 +1,152 @@
+import type { WordList } from './dictionary.ts';
+import {
+  Game,
+  Scoreboard,
+  normalizeGuess,
+  stripUndefined,
+  type GameContext,
+  type GuessOutcome,
+} from './engine.ts';
+import { initialsOf } from './hangul.ts';
+import type { GamePlayer, GameSnapshot, ScoreEntry } from './protocol.ts';
+
+/**
+ * 초성 quiz. Each round the server picks a noun and shows only its initials (자동차 → ㅈㄷㅊ);
+ * the first chat message (or guess) equal to the word scores a point. The word lives only
+ * here until the round is solved or its time runs out: no event or snapshot carries it before.
+ */
+
+export const QUIZ_DEFAULTS = { rounds: 5, roundMs: 60_000, intermissionMs: 3_000 };
+
+export interface QuizOptions {
+  words: WordList;
+  random: () => number;
+  rounds?: number;
+  roundMs?: number;
+  intermissionMs?: number;
+  /** Syllables of the picked words (3–4 by default: 2-syllable initials fit too many words). */
+  minSyllables?: number;
+  maxSyllables?: number;
+}
+
+export class ChoseongQuizGame extends Game {
+  readonly kind = 'choseong' as const;
+  readonly #opts: Required<QuizOptions>;
+  readonly #board: Scoreboard;
+  readonly #asked = new Set<string>();
+  #round = 0;
+  /** The unsolved answer; undefined between rounds. */
+  #answer: string | undefined;
+  #initials: string | null = null;
+  #deadline: number | null = null;
+  #cancelTimer: (() => void) | undefined;
+
+  constructor(ctx: GameContext, opts: QuizOptions) {
+    super(ctx);
+    this.#opts = {
+      rounds: QUIZ_DEFAULTS.rounds,
+      roundMs: QUIZ_DEFAULTS.roundMs,
+      intermissionMs: QUIZ_DEFAULTS.intermissionMs,
+      minSyllables: 3,
+      maxSyllables: 4,
+      ...stripUndefined(opts),
+      words: opts.words,
+      random: opts.random,
+    };
+    this.#board = new Scoreboard(ctx.players);
+  }
+
+  start(): void {
+    this.host.broadcast({ method: 'game.started', data: { game: this.snapshot() } });
+    this.#startRound();
+  }
+
+  override guess(memberId: string, text: string): GuessOutcome {
+    if (this.over || this.#answer === undefined) return 'none';
+    if (normalizeGuess(text) !== this.#answer) return 'none';
+    const answer = this.#answer;
+    this.#closeRound();
+    this.#board.add(memberId, 1);
+    this.host.broadcast({
+      method: 'game.choseong.solved',
+      data: { round: this.#round, playerId: memberId, answer, scores: this.#board.entries() },
+    });
+    this.#afterRound();
+    return 'correct';
+  }
+
+  memberJoined(member: GamePlayer): void {
+    this.#board.join(member);
+  }
+
+  memberLeft(_memberId: string): void {
+    // Anyone in the room may answer; a leaver keeps their points on the board.
+  }
+
+  snapshot(): GameSnapshot {
+    return {
+      kind: 'choseong',
+      startedBy: this.startedBy,
+      round: this.#round,
+      rounds: this.#opts.rounds,
+      initials: this.#initials,
+      deadline: this.#deadline,
+      scores: this.#board.entries(),
+    };
+  }
+
+  protected scores(): ScoreEntry[] {
+    return this.#board.entries();
+  }
+
+  protected cancelTimers(): void {
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
+  }
+
+  #startRound(): void {
+    this.#round += 1;
+    const answer = this.#opts.words.pick({
+      min: this.#opts.minSyllables,
+      max: this.#opts.maxSyllables,
+      random: this.#opts.random,
+      exclude: this.#asked,
+    });
+    this.#asked.add(answer);
+    this.#answer = answer;
+    this.#initials = initialsOf(answer);
+    this.#deadline = this.host.now() + this.#opts.roundMs;
+    this.#cancelTimer = this.host.schedule(this.#opts.roundMs, () => this.#timeUp());
+    this.host.broadcast({
+      method: 'game.choseong.round',
+      data: {
+        round: this.#round,
+        rounds: this.#opts.rounds,
+        initials: this.#initials,
+        deadline: this.#deadline,
+      },
+    });
+  }
+
+  #timeUp(): void {
+    const answer = this.#answer!;
+    this.#closeRound();
+    this.host.broadcast({ method: 'game.choseong.timeout', data: { round: this.#round, answer } });
+    this.#afterRound();
+  }
+
+  #closeRound(): void {
+    this.cancelTimers();
+    this.#answer = undefined;
+    this.#initials = null;
+    this.#deadline = null;
+  }
+
+  #afterRound(): void {
+    if (this.#round >= this.#opts.rounds) {
+      this.end('finished', this.#board.leaders());
+      return;
+    }
+    this.#cancelTimer = this.host.schedule(this.#opts.intermissionMs, () => this.#startRound());
+  }
+}
