@@ -4,11 +4,11 @@ import { TuttiError } from '@tutti/protocol';
 import {
   capacitySchema,
   idSchema,
+  parseOrThrow as parse,
   requestSchemas,
   roomNameSchema,
   roomPasswordSchema,
 } from '@tutti/protocol/schemas';
-import { parseOrThrow as parse } from '../kernel/validate.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 
 const patchSchema = z

@@ -1,7 +1,6 @@
 import { isRequestMethod, TuttiError } from '@tutti/protocol';
-import { requestSchemas } from '@tutti/protocol/schemas';
+import { validateRequest } from '@tutti/protocol/schemas';
 import type { Logger } from '../kernel/log.ts';
-import { invalidRequest } from '../kernel/validate.ts';
 import type { HandlerTable, RequestContext } from '../rooms/ports.ts';
 
 export type DispatchResult =
@@ -39,9 +38,7 @@ export function createDispatcher(tables: readonly HandlerTable[], log: Logger): 
       if (!handler || !isRequestMethod(method)) {
         throw new TuttiError('UNKNOWN_METHOD', `unknown method "${truncate(method, 64)}"`);
       }
-      const parsed = requestSchemas[method].safeParse(data);
-      if (!parsed.success) throw invalidRequest(parsed.error);
-      const result = await handler(ctx, parsed.data);
+      const result = await handler(ctx, validateRequest(method, data));
       return { ok: true, data: result ?? {} };
     } catch (err) {
       if (err instanceof TuttiError) return { ok: false, status: err.status, reason: err.reason };
