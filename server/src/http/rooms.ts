@@ -4,6 +4,7 @@ import { TuttiError } from '@tutti/protocol';
 import {
   capacitySchema,
   idSchema,
+  ownerSecretSchema,
   parseOrThrow as parse,
   requestSchemas,
   roomNameSchema,
@@ -18,8 +19,6 @@ const patchSchema = z
     capacity: capacitySchema.nullable().optional(),
   })
   .strict();
-
-const ownerSecretSchema = z.string().min(1).max(128);
 
 function ownerSecret(headers: Record<string, unknown>): string {
   const r = ownerSecretSchema.safeParse(headers['x-owner-secret']);
