@@ -5,7 +5,7 @@ import type { Router } from 'mediasoup/types';
 import { TuttiError, type JoinResult, type PeerInfo, type RoomSummary } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
 import { NameTakenError, type RoomRecord, type RoomStore } from '../store/RoomStore.ts';
-import { RoomAccess, type AccessOptions } from './access.ts';
+import { RoomAccess } from './access.ts';
 import { IdleRooms } from './idle.ts';
 import { Lobby } from './Lobby.ts';
 import type {
@@ -32,8 +32,6 @@ export interface RegistryDeps {
   pool: WorkerPool;
   log: Logger;
   now?: () => number;
-  /** Access-control knobs for tests (an instrumented hash, gate sizes). */
-  access?: Omit<AccessOptions, 'now'>;
 }
 
 /** Why a room is deleted; its members are told `room.closed { reason: 'deleted' }` either way. */
@@ -60,7 +58,7 @@ export class RoomRegistry implements RoomDirectory {
   constructor(deps: RegistryDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
-    this.#access = new RoomAccess(deps.config, { now: this.#now, ...deps.access });
+    this.#access = new RoomAccess(deps.config, { now: this.#now });
     this.#lobby = new Lobby(() => this.list());
     this.#idle = new IdleRooms({ ...deps, now: this.#now });
     for (const record of deps.store.list()) this.#idle.restarted(this.#add(record));
