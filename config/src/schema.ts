@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 // One typed Config object, validated once at start-up (see load.ts). Defaults live here
@@ -10,6 +11,31 @@ const bool = z.union([
   z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
 ]);
 
+const proxyNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
+/** One proxy entry: an address, address/prefix, or a proxy-addr name. */
+function isProxyEntry(entry: string): boolean {
+  if (proxyNames.has(entry)) return true;
+  const [ip, prefix, extra] = entry.split('/');
+  const family = isIP(ip ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+const proxyList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)
+      .join(','),
+  )
+  .refine((v) => v !== '' && v.split(',').every(isProxyEntry), {
+    message:
+      'true, false, or comma-separated addresses/CIDRs (or loopback, linklocal, uniquelocal)',
+  });
+
 export const configSchema = z.object({
   server: z
     .object({
@@ -20,7 +46,12 @@ export const configSchema = z.object({
       logLevel: z
         .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default('info'),
-      trustProxy: bool.default(false),
+      /**
+       * Whose X-Forwarded-For to believe for the client address (the limiters key by it):
+       * false (nobody), true (every hop: only if the proxy overwrites the header), or the
+       * proxies' addresses/CIDRs, comma-separated (loopback, linklocal, uniquelocal allowed).
+       */
+      trustProxy: z.union([bool, proxyList]).default(false),
     })
     .prefault({}),
   media: z

@@ -77,3 +77,20 @@ test('signaling limits: defaults and environment', () => {
     /signaling\.requestBurst/,
   );
 });
+
+test('server.trustProxy: a boolean, or a list of proxy addresses/CIDRs checked at start-up', () => {
+  assert.equal(loadConfig({}, {}).server.trustProxy, false);
+  assert.equal(loadConfig({}, { TUTTI_SERVER_TRUST_PROXY: 'true' }).server.trustProxy, true);
+  assert.equal(
+    loadConfig({}, { TUTTI_SERVER_TRUST_PROXY: ' 10.0.0.0/8, loopback ,fd00::/8' }).server
+      .trustProxy,
+    '10.0.0.0/8,loopback,fd00::/8',
+  );
+  for (const bad of ['10.0.0.0/33', 'proxy.example', '1.2.3.4/8/1', ' , ']) {
+    assert.throws(
+      () => loadConfig({}, { TUTTI_SERVER_TRUST_PROXY: bad }),
+      /server\.trustProxy/,
+      bad,
+    );
+  }
+});
