@@ -73,7 +73,7 @@ export class AccountService {
     if (!this.#signups.take(address))
       throw new TuttiError('TOO_MANY_ATTEMPTS', 'too many sign-ups from this address');
     // The hash goes through the login limiter too: sign-ups must not buy parallel hashes.
-    const passwordHash = await this.#limiter.attempt(address, email, () =>
+    const passwordHash = await this.#limiter.attempt(address, `signup:${email}`, () =>
       hashPassword(input.password, this.#cost),
     );
     const user: UserRecord = {

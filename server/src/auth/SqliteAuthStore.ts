@@ -169,8 +169,7 @@ export class SqliteAuthStore implements AuthStore {
     const row = this.#db
       .prepare('SELECT * FROM auth_sessions WHERE token_hash = ? AND expires_at > ?')
       .get(tokenHash, now) as
-      | { token_hash: string; user_id: string; created_at: number; expires_at: number }
-      | undefined;
+      { token_hash: string; user_id: string; created_at: number; expires_at: number } | undefined;
     return row
       ? {
           tokenHash: row.token_hash,

@@ -33,12 +33,13 @@ export class LoginLimiter {
 
   /** Counts the attempt, then runs `check` (the hash) as this address's only one in flight. */
   async attempt<T>(address: string, account: string, check: () => Promise<T>): Promise<T> {
-    if (this.#inFlight.has(address))
-      throw new TuttiError('TOO_MANY_ATTEMPTS', 'another login from this address is running');
+    // Every attempt counts, even one refused below: a burst spends the buckets at once.
     const addressOk = this.#byAddress.take(address);
     const accountOk = this.#byAccount.take(account);
     if (!addressOk || !accountOk)
       throw new TuttiError('TOO_MANY_ATTEMPTS', 'too many login attempts; wait a minute');
+    if (this.#inFlight.has(address))
+      throw new TuttiError('TOO_MANY_ATTEMPTS', 'another login from this address is running');
     this.#inFlight.add(address);
     try {
       return await check();

@@ -49,7 +49,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (!m) return false;
   const cost = { memoryKiB: Number(m[1]), passes: Number(m[2]) };
   const expected = Buffer.from(m[5]!, 'base64');
-  const tag = await derive(password, Buffer.from(m[4]!, 'base64'), cost, Number(m[3]), expected.length);
+  const tag = await derive(
+    password,
+    Buffer.from(m[4]!, 'base64'),
+    cost,
+    Number(m[3]),
+    expected.length,
+  );
   return timingSafeEqual(tag, expected);
 }
 

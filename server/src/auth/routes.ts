@@ -20,9 +20,7 @@ export interface AuthRoutesOptions {
 const email = z.email().max(254);
 const password = z.string().min(8, 'at least 8 characters').max(256);
 const schemas = {
-  signup: z
-    .object({ email, password, name: z.string().trim().min(1).max(64).optional() })
-    .strict(),
+  signup: z.object({ email, password, name: z.string().trim().min(1).max(64).optional() }).strict(),
   login: z.object({ email: z.string().max(254), password: z.string().max(256) }).strict(),
   password: z
     .object({ currentPassword: z.string().max(256).optional(), newPassword: password })

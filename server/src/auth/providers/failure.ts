@@ -3,7 +3,8 @@ import { TuttiError } from '@tutti/protocol';
 /** Turns whatever a login step threw into LOGIN_FAILED with words a person can act on. */
 export function loginFailure(provider: string, err: unknown): TuttiError {
   if (err instanceof TuttiError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  // openid-client wraps the precise reason ("iss" mismatch…) in `cause`.
+  const message = messages(err).join(': ');
   const code =
     typeof err === 'object' && err !== null && 'error' in err ? String(err.error) : undefined;
   let reason: string;
@@ -18,4 +19,12 @@ export function loginFailure(provider: string, err: unknown): TuttiError {
     reason = `${provider} did not answer in time`;
   else reason = code ? `${code}: ${message}` : message;
   return new TuttiError('LOGIN_FAILED', `${provider} login refused: ${reason}`);
+}
+
+function messages(err: unknown, depth = 0): string[] {
+  if (!(err instanceof Error)) return [String(err)];
+  const own = [err.message];
+  return depth < 3 && err.cause instanceof Error
+    ? [...own, ...messages(err.cause, depth + 1)]
+    : own;
 }
