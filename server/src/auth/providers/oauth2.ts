@@ -8,6 +8,9 @@ import { PROVIDER_TIMEOUT_SECONDS, type FlowChecks, type ProviderClient } from '
 
 type OAuth2Config = Extract<AuthProviderConfig, { type: 'oauth2' }>;
 
+// GitHub's API refuses requests without a User-Agent.
+const HEADERS = { accept: 'application/json', 'user-agent': 'Tutti' };
+
 class OAuthError extends Error {
   readonly error: string;
   constructor(error: string, description: string | undefined) {
@@ -65,7 +68,7 @@ export class OAuth2Provider implements ProviderClient {
       if (!code) throw new TuttiError('LOGIN_FAILED', `${this.name} sent no code`);
       const accessToken = await this.#exchange(code, checks);
       const res = await fetch(this.#cfg.userinfoUrl, {
-        headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+        headers: { ...HEADERS, authorization: `Bearer ${accessToken}` },
         signal: AbortSignal.timeout(PROVIDER_TIMEOUT_SECONDS * 1000),
       });
       if (!res.ok) throw new Error(`profile request failed (HTTP ${res.status})`);
@@ -84,7 +87,7 @@ export class OAuth2Provider implements ProviderClient {
     });
     if (checks.codeVerifier) body.set('code_verifier', checks.codeVerifier);
     const headers: Record<string, string> = {
-      accept: 'application/json',
+      ...HEADERS,
       'content-type': 'application/x-www-form-urlencoded',
     };
     if (tokenAuth === 'basic' && clientSecret) {
