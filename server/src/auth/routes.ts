@@ -56,6 +56,9 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, opt
 
   const token = (req: FastifyRequest): string | undefined => readCookie(req, SESSION_COOKIE);
   const signIn = async (req: FastifyRequest, reply: FastifyReply, s: SignedIn) => {
+    // A login replaces the browser's previous session: end it rather than orphan it.
+    const previous = token(req);
+    if (previous && previous !== s.token) await accounts.logout(previous);
     setCookie(req, reply, SESSION_COOKIE, s.token, { maxAge: opts.sessionTtlSeconds });
     return { user: await accounts.publicUser(s.user) };
   };

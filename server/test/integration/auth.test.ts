@@ -334,3 +334,77 @@ describe('login rate limits', () => {
     }
   });
 });
+
+describe('behind a public URL', () => {
+  test('the callback is built on server.publicUrl, whose origin also passes the Origin check', async () => {
+    const t = await startAuthApp({
+      server: { publicUrl: 'https://meet.example.com' },
+      auth: {
+        providers: [
+          {
+            id: 'ex',
+            name: 'Example',
+            type: 'oauth2',
+            authorizationUrl: 'https://id.example.com/authorize',
+            tokenUrl: 'https://id.example.com/token',
+            userinfoUrl: 'https://id.example.com/me',
+            clientId: 'c',
+            pkce: false,
+            profile: { id: 'id' },
+          },
+        ],
+      },
+    });
+    try {
+      const start = await call(t.app, 'GET', '/api/auth/ex/login');
+      assert.equal(start.status, 302);
+      const location = new URL(String(start.res.headers.location));
+      assert.equal(location.origin, 'https://id.example.com');
+      assert.equal(
+        location.searchParams.get('redirect_uri'),
+        'https://meet.example.com/api/auth/ex/callback',
+      );
+      assert.equal(location.searchParams.get('code_challenge'), null); // pkce: false
+      assert.match(
+        String(start.res.headers['set-cookie']),
+        /tutti_login=.*Path=\/api\/auth.*HttpOnly.*SameSite=Lax/,
+      );
+      const signup = await call(t.app, 'POST', '/api/auth/signup', {
+        body: { email: uniqueEmail(), password: 'long enough' },
+        headers: { origin: 'https://meet.example.com' },
+      });
+      assert.equal(signup.status, 201);
+      // A second login in the same browser ends the first session.
+      const again = await call(t.app, 'POST', '/api/auth/login', {
+        body: { email: signup.json.user.email, password: 'long enough' },
+        cookie: signup.cookie,
+      });
+      assert.equal(again.status, 200);
+      assert.equal(
+        (await call(t.app, 'GET', '/api/auth/me', { cookie: signup.cookie })).json.user,
+        null,
+      );
+      assert.ok((await call(t.app, 'GET', '/api/auth/me', { cookie: again.cookie })).json.user);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('a provider over http:// is refused at start-up unless allowInsecureProviders (test only)', async () => {
+    const providers = [
+      {
+        id: 'x',
+        name: 'X',
+        type: 'oauth2',
+        authorizationUrl: 'http://x/a',
+        tokenUrl: 'http://x/t',
+        userinfoUrl: 'http://x/u',
+        clientId: 'c',
+        profile: { id: 'id' },
+      },
+    ];
+    await assert.rejects(startAuthApp({ auth: { providers } }), /not https/);
+    const t = await startAuthApp({ auth: { providers, allowInsecureProviders: true } });
+    await t.close();
+  });
+});
