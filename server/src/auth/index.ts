@@ -1,7 +1,8 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '@tutti/config';
 import { AccountService } from './AccountService.ts';
+import { readCookie, SESSION_COOKIE } from './cookies.ts';
 import { LoginLimiter } from './loginLimiter.ts';
 import { OAuth2Provider } from './providers/oauth2.ts';
 import { OidcProvider } from './providers/oidc.ts';
@@ -10,10 +11,12 @@ import { authRoutes } from './routes.ts';
 import { Sessions } from './sessions.ts';
 import { SocialLogin } from './SocialLogin.ts';
 import { SqliteAuthStore } from './SqliteAuthStore.ts';
-import type { AuthStore } from './store.ts';
+import type { AuthStore, UserRecord } from './store.ts';
 
 export type { AuthStore } from './store.ts';
 export type { AccountService, PublicUser } from './AccountService.ts';
+export type { UserRecord } from './store.ts';
+export { checkSameOrigin } from './origin.ts';
 
 export interface AuthDeps {
   config: Config;
@@ -27,6 +30,8 @@ export interface Auth {
   accounts: AccountService;
   social: SocialLogin;
   store: AuthStore;
+  /** Who the request's session cookie belongs to (for other concerns: rooms owned by accounts…). */
+  userOfRequest(req: FastifyRequest): Promise<UserRecord | undefined>;
 }
 
 /** Builds the account services from config (throws on a provider that is not https). */
@@ -51,7 +56,8 @@ export function createAuth(deps: AuthDeps): Auth {
       : new OAuth2Provider(p, auth.allowInsecureProviders),
   );
   const social = new SocialLogin({ providers, store, accounts });
-  return { accounts, social, store };
+  const userOfRequest = (req: FastifyRequest) => accounts.userOf(readCookie(req, SESSION_COOKIE));
+  return { accounts, social, store, userOfRequest };
 }
 
 /**

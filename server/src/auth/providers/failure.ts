@@ -17,6 +17,8 @@ export function loginFailure(provider: string, err: unknown): TuttiError {
   else if (/nonce/.test(message)) reason = 'the id token does not belong to this login (nonce)';
   else if (err instanceof Error && err.name === 'TimeoutError')
     reason = `${provider} did not answer in time`;
+  else if (/fetch failed/.test(message))
+    reason = `${provider} could not be reached (${message.replace(/^.*fetch failed:?\s*/, '') || 'network error'})`;
   else reason = code ? `${code}: ${message}` : message;
   return new TuttiError('LOGIN_FAILED', `${provider} login refused: ${reason}`);
 }
