@@ -10,6 +10,7 @@ import type { Room as ProtooRoom } from 'protoo-server';
 import type { Config } from '@tutti/config';
 import { WorkerPool } from '@tutti/media-workers';
 import { TuttiError } from '@tutti/protocol';
+import { registerAuth } from './auth/index.ts';
 import { setupSharing } from './chat/setupSharing.ts';
 import { healthPlugin } from './http/health.ts';
 import { metricsPlugin } from './http/metrics.ts';
@@ -115,6 +116,7 @@ export async function buildApp(
   ];
   // ──────────────────────────────────────────────────────────────────────────────────
 
+  await registerAuth(app, { config, db }); // accounts + social login (issue #11)
   await app.register(signalingPlugin, { handlerTables, rateLimit: config.signaling });
   for (const plugin of httpPlugins) await app.register(plugin);
   await app.register(staticPlugin); // Last: owns the SPA fallback (not-found handler).
