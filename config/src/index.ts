@@ -1,2 +1,2 @@
-export { configSchema, type Config, type ConfigInput } from './schema.ts';
+export { configSchema, type Config, type ConfigInput, type AuthProviderConfig } from './schema.ts';
 export { loadConfig, envName } from './load.ts';

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 // One typed Config object, validated once at start-up (see load.ts). Defaults live here
@@ -10,6 +11,91 @@ const bool = z.union([
   z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
 ]);
 
+const proxyNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
+/** One proxy entry: an address, address/prefix, or a proxy-addr name. */
+function isProxyEntry(entry: string): boolean {
+  if (proxyNames.has(entry)) return true;
+  const [ip, prefix, extra] = entry.split('/');
+  const family = isIP(ip ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+const proxyList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)
+      .join(','),
+  )
+  .refine((v) => v !== '' && v.split(',').every(isProxyEntry), {
+    message:
+      'true, false, or comma-separated addresses/CIDRs (or loopback, linklocal, uniquelocal)',
+  });
+
+/** A JSON string (from an environment variable) is parsed; anything else passes through. */
+const json = (v: unknown): unknown => {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v; // The schema then reports "expected array" with the setting's name.
+  }
+};
+
+/** A dotted path into a provider's profile JSON ("response.email"). */
+const fieldPath = z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, 'a dotted field path');
+
+const providerBase = {
+  /** In the routes (/api/auth/<id>/login) and data-testids (login-provider-<id>). */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and dashes'),
+  /** The button's label. */
+  name: z.string().min(1).max(64),
+  clientId: z.string().min(1),
+  clientSecret: z.string().optional(),
+  /** PKCE (S256); off only for providers that reject it (Naver). */
+  pkce: z.boolean().default(true),
+};
+
+const profileSchema = z.object({
+  id: fieldPath,
+  name: fieldPath.optional(),
+  email: fieldPath.optional(),
+  /** Where the provider says the email is verified; absent → never verified (no linking). */
+  emailVerified: fieldPath.optional(),
+});
+
+export const providerSchema = z.discriminatedUnion('type', [
+  z.object({
+    ...providerBase,
+    type: z.literal('oidc'),
+    /** Discovery: <issuer>/.well-known/openid-configuration; the id token's iss must match. */
+    issuer: z.url(),
+    scopes: z.array(z.string()).default(['openid', 'email', 'profile']),
+    /** Claims of the id token (merged with userinfo). */
+    profile: profileSchema.default({
+      id: 'sub',
+      name: 'name',
+      email: 'email',
+      emailVerified: 'email_verified',
+    }),
+  }),
+  z.object({
+    ...providerBase,
+    type: z.literal('oauth2'),
+    authorizationUrl: z.url(),
+    tokenUrl: z.url(),
+    userinfoUrl: z.url(),
+    scopes: z.array(z.string()).default([]),
+    profile: profileSchema,
+    /** How the client secret reaches the token endpoint. */
+    tokenAuth: z.enum(['post', 'basic']).default('post'),
+  }),
+]);
+
 export const configSchema = z.object({
   server: z
     .object({
@@ -20,7 +106,18 @@ export const configSchema = z.object({
       logLevel: z
         .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default('info'),
-      trustProxy: bool.default(false),
+      /**
+       * Whose X-Forwarded-For to believe for the client address (the limiters key by it):
+       * false (nobody), true (every hop: only if the proxy overwrites the header), or the
+       * proxies' addresses/CIDRs, comma-separated (loopback, linklocal, uniquelocal allowed).
+       */
+      trustProxy: z.union([bool, proxyList]).default(false),
+
+      /**
+       * The address browsers use (https://meet.example.com), when a proxy makes the request's
+       * own host unreliable: social login callbacks are built on it. Unset: the request's origin.
+       */
+      publicUrl: z.url({ protocol: /^https?$/ }).optional(),
     })
     .prefault({}),
   media: z
@@ -134,6 +231,32 @@ export const configSchema = z.object({
         .prefault({}),
     })
     .prefault({}),
+  auth: z
+    .object({
+      /** People without an account may use rooms. */
+      guests: bool.default(true),
+      /** Social login; env TUTTI_AUTH_PROVIDERS as a JSON array. See docs/accounts.md. */
+      providers: z
+        .preprocess(json, z.array(providerSchema))
+        .default([])
+        .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'duplicate id'),
+      sessionTtlDays: z.coerce.number().int().min(1).max(400).default(30),
+      /** Login and password checks per client address per minute (burst included). */
+      loginsPerMinutePerAddress: z.coerce.number().int().positive().default(10),
+      /** …and per account (email), from any address. */
+      loginsPerMinutePerAccount: z.coerce.number().int().positive().default(5),
+      /** Sign-ups per client address per hour. */
+      signupsPerHourPerAddress: z.coerce.number().int().positive().default(20),
+      /** argon2id cost: memory in KiB and passes (OWASP's minimum: 19456, 2). */
+      argon2MemoryKiB: z.coerce.number().int().min(1024).default(19456),
+      argon2Passes: z.coerce.number().int().min(1).default(2),
+      /**
+       * TEST ONLY: lets providers be reached over http:// (a local OpenID provider in the
+       * tests). Never set it in a deployment: tokens would travel in clear text.
+       */
+      allowInsecureProviders: bool.default(false),
+    })
+    .prefault({}),
   redis: z
     .object({
       /** When set, the cluster implementations (room directory, chat fan-out) use Redis. */
@@ -143,5 +266,6 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+export type AuthProviderConfig = z.infer<typeof providerSchema>;
 /** What callers may pass: any subset of sections and keys. */
 export type ConfigInput = z.input<typeof configSchema>;

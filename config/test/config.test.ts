@@ -77,3 +77,107 @@ test('signaling limits: defaults and environment', () => {
     /signaling\.requestBurst/,
   );
 });
+
+test('server.trustProxy: a boolean, or a list of proxy addresses/CIDRs checked at start-up', () => {
+  assert.equal(loadConfig({}, {}).server.trustProxy, false);
+  assert.equal(loadConfig({}, { TUTTI_SERVER_TRUST_PROXY: 'true' }).server.trustProxy, true);
+  assert.equal(
+    loadConfig({}, { TUTTI_SERVER_TRUST_PROXY: ' 10.0.0.0/8, loopback ,fd00::/8' }).server
+      .trustProxy,
+    '10.0.0.0/8,loopback,fd00::/8',
+  );
+  for (const bad of ['10.0.0.0/33', 'proxy.example', '1.2.3.4/8/1', ' , ']) {
+    assert.throws(
+      () => loadConfig({}, { TUTTI_SERVER_TRUST_PROXY: bad }),
+      /server\.trustProxy/,
+      bad,
+    );
+  }
+});
+
+test('accounts: guests on by default, no providers, no public URL', () => {
+  const d = loadConfig({}, {});
+  assert.equal(d.auth.guests, true);
+  assert.deepEqual(d.auth.providers, []);
+  assert.equal(d.auth.allowInsecureProviders, false);
+  assert.equal(d.server.publicUrl, undefined);
+});
+
+test('accounts: TUTTI_AUTH_PROVIDERS (JSON) and TUTTI_SERVER_PUBLIC_URL', () => {
+  assert.equal(envName(['auth', 'providers']), 'TUTTI_AUTH_PROVIDERS');
+  assert.equal(envName(['server', 'publicUrl']), 'TUTTI_SERVER_PUBLIC_URL');
+  const c = loadConfig(
+    {},
+    {
+      TUTTI_AUTH_GUESTS: 'false',
+      TUTTI_SERVER_PUBLIC_URL: 'https://meet.example.com',
+      TUTTI_AUTH_PROVIDERS: JSON.stringify([
+        {
+          id: 'kakao',
+          name: 'Kakao',
+          type: 'oidc',
+          issuer: 'https://kauth.kakao.com',
+          clientId: 'k',
+          clientSecret: 's',
+        },
+        {
+          id: 'naver',
+          name: 'Naver',
+          type: 'oauth2',
+          authorizationUrl: 'https://nid.naver.com/oauth2.0/authorize',
+          tokenUrl: 'https://nid.naver.com/oauth2.0/token',
+          userinfoUrl: 'https://openapi.naver.com/v1/nid/me',
+          clientId: 'n',
+          clientSecret: 's',
+          pkce: false,
+          profile: { id: 'response.id', name: 'response.name', email: 'response.email' },
+        },
+      ]),
+    },
+  );
+  assert.equal(c.auth.guests, false);
+  assert.equal(c.server.publicUrl, 'https://meet.example.com');
+  const [kakao, naver] = c.auth.providers;
+  assert.equal(kakao?.type, 'oidc');
+  assert.deepEqual(kakao?.scopes, ['openid', 'email', 'profile']);
+  assert.equal(kakao?.profile.emailVerified, 'email_verified');
+  assert.equal(naver?.type === 'oauth2' && naver.tokenAuth, 'post');
+  assert.equal(naver?.pkce, false);
+});
+
+test('accounts: bad provider lists fail with the setting named', () => {
+  assert.throws(() => loadConfig({}, { TUTTI_AUTH_PROVIDERS: 'not json' }), /auth\.providers/);
+  assert.throws(
+    () => loadConfig({}, { TUTTI_AUTH_PROVIDERS: '[{"id":"x","name":"X","type":"saml"}]' }),
+    /auth\.providers\.0\.type/,
+  );
+  assert.throws(
+    () =>
+      loadConfig(
+        {},
+        {
+          TUTTI_AUTH_PROVIDERS: JSON.stringify([
+            {
+              id: 'x',
+              name: 'X',
+              type: 'oauth2',
+              clientId: 'c',
+              authorizationUrl: 'https://a',
+              tokenUrl: 'https://t',
+              userinfoUrl: 'https://u',
+            },
+          ]),
+        },
+      ),
+    /auth\.providers\.0\.profile/,
+  );
+  const dup = {
+    id: 'g',
+    name: 'G',
+    type: 'oidc',
+    issuer: 'https://accounts.google.com',
+    clientId: 'c',
+  };
+  assert.throws(() => loadConfig({ auth: { providers: [dup, dup] } }, {}), /duplicate id/);
+  assert.throws(() => loadConfig({}, { TUTTI_SERVER_PUBLIC_URL: 'ftp://x' }), /server\.publicUrl/);
+});

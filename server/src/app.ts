@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '@tutti/config';
 import { WorkerPool } from '@tutti/media-workers';
+import { registerAuth } from './auth/index.ts';
 import { createChatModule } from './chat/module.ts';
 import type { Concern } from './module/concern.ts';
 import { FileLinks } from './files/links.ts';
@@ -90,6 +91,7 @@ export async function buildApp(
 
   await app.register(servicesPlugin, { services });
   app.setErrorHandler(httpErrorHandler);
+  await registerAuth(app, { config, db }); // accounts + social login (issue #11): /api/auth
   await app.register(transportPlugin, {
     connections,
     handlerTables,

@@ -4,8 +4,12 @@
  */
 export const ERROR_CODES = {
   INVALID_REQUEST: 400,
+  /** A social login refused: state mismatch, replayed code, wrong issuer, provider error. */
+  LOGIN_FAILED: 400,
   UNAUTHORIZED: 401,
   BAD_PASSWORD: 401,
+  /** Account login: unknown email or wrong password (never says which). */
+  INVALID_CREDENTIALS: 401,
   FORBIDDEN: 403,
   NOT_JOINED: 403,
   ROOM_NOT_FOUND: 404,
@@ -14,6 +18,7 @@ export const ERROR_CODES = {
   ROOM_NAME_TAKEN: 409,
   ROOM_FULL: 409,
   ALREADY_JOINED: 409,
+  EMAIL_TAKEN: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_TYPE: 415,
   RATE_LIMITED: 429,

@@ -17,7 +17,7 @@ import type {
   RoomExtension,
 } from './ports.ts';
 import { Room, type Member } from './Room.ts';
-import { hashOwnerSecret, hashPassword, newOwnerSecret, roomNameKey } from './security.ts';
+import { hashOwnerSecret, newOwnerSecret, roomNameKey } from './security.ts';
 
 export interface RoomChanges {
   name?: string | undefined;
@@ -58,7 +58,7 @@ export class RoomRegistry implements RoomDirectory {
   constructor(deps: RegistryDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
-    this.#access = new RoomAccess(deps.config, this.#now);
+    this.#access = new RoomAccess(deps.config, { now: this.#now });
     this.#lobby = new Lobby(() => this.list());
     this.#idle = new IdleRooms({ ...deps, now: this.#now });
     for (const record of deps.store.list()) this.#idle.restarted(this.#add(record));
@@ -135,7 +135,7 @@ export class RoomRegistry implements RoomDirectory {
     this.#checkCapacity(args.capacity);
     const nameKey = roomNameKey(args.name);
     this.#checkNameFree(nameKey);
-    const passwordHash = args.password ? await hashPassword(args.password) : null;
+    const passwordHash = args.password ? await this.#access.hashPassword(args.password, ip) : null;
     const ownerSecret = newOwnerSecret();
     const record: RoomRecord = {
       id: randomUUID(),
@@ -161,8 +161,7 @@ export class RoomRegistry implements RoomDirectory {
     ip: string,
     changes: RoomChanges,
   ): Promise<RoomSummary> {
-    const room = this.require(id);
-    this.#access.checkOwner(room.record.ownerSecretHash, ownerSecret, ip);
+    const room = this.#requireOwned(id, ownerSecret, ip);
     this.#checkCapacity(changes.capacity ?? undefined);
     const next: RoomRecord = { ...room.record };
     if (changes.name !== undefined) {
@@ -171,7 +170,8 @@ export class RoomRegistry implements RoomDirectory {
       if (next.nameKey !== room.record.nameKey) this.#checkNameFree(next.nameKey);
     }
     if (changes.password !== undefined) {
-      next.passwordHash = changes.password === null ? null : await hashPassword(changes.password);
+      next.passwordHash =
+        changes.password === null ? null : await this.#access.hashPassword(changes.password, ip);
     }
     if (changes.capacity !== undefined) next.capacity = changes.capacity;
     if (room.closed || !this.#rooms.has(id)) {
@@ -195,8 +195,7 @@ export class RoomRegistry implements RoomDirectory {
     ip: string,
     requester?: MemberChannel,
   ): Promise<void> {
-    const room = this.require(id);
-    this.#access.checkOwner(room.record.ownerSecretHash, ownerSecret, ip);
+    const room = this.#requireOwned(id, ownerSecret, ip);
     await this.#delete(room, 'owner', requester?.id);
   }
 
@@ -219,7 +218,8 @@ export class RoomRegistry implements RoomDirectory {
   // ── Join / leave ────────────────────────────────────────────────────────────────────
 
   /**
-   * Checks the password (limiter + constant-time check), makes sure the newcomer's router
+   * Checks the password (see RoomAccess: counted before the hash, per address and room, one
+   * scrypt per address at a time), makes sure the newcomer's router
    * exists, then admits it (capacity, nickname de-dup) and asks the contributions for their
    * part of the answer in that same tick.
    */
@@ -234,7 +234,7 @@ export class RoomRegistry implements RoomDirectory {
     const done = room.beginJoin();
     let admitted: { self: PeerInfo; router: Router; extras: Promise<JoinExtras> };
     try {
-      await this.#access.checkPassword(room.record.passwordHash, password, channel.ip);
+      await this.#access.checkPassword(room.id, room.record.passwordHash, password, channel.ip);
       const router = await room.media.routerFor(channel.id);
       if (channel.closed) throw new TuttiError('NOT_JOINED', 'connection closed');
       this.#checkNotJoined(channel);
@@ -349,6 +349,18 @@ export class RoomRegistry implements RoomDirectory {
       else this.#deps.log.warn({ err: result.reason, roomId }, 'joinAnswer contribution failed');
     }
     return extras;
+  }
+
+  /** The room, if `ownerSecret` is its owner's (ROOM_NOT_FOUND, FORBIDDEN; wrong ones are logged). */
+  #requireOwned(id: string, ownerSecret: string, ip: string): Room {
+    const room = this.require(id);
+    try {
+      this.#access.checkOwner(room.record.ownerSecretHash, ownerSecret);
+    } catch (err) {
+      this.#deps.log.warn({ roomId: id, ip }, 'wrong owner secret');
+      throw err;
+    }
+    return room;
   }
 
   #checkNotJoined(channel: MemberChannel): void {

@@ -1,28 +1,68 @@
 import type { Config } from '@tutti/config';
 import { TuttiError } from '@tutti/protocol';
 import { KeyedRateLimiter } from '../kernel/rateLimit.ts';
-import { AttemptLimiter, verifyOwnerSecret, verifyPassword } from './security.ts';
+import { AttemptLimiter, isRefusal } from './attempts.ts';
+import { GateFullError, HashGate } from './hashGate.ts';
+import { hashPassword, verifyOwnerSecret, verifyPassword } from './security.ts';
+
+export interface AccessOptions {
+  now: () => number;
+  /** The slow password check (scrypt); injectable so tests can watch how many run at once. */
+  verify?: (password: string, hash: string) => Promise<boolean>;
+  hash?: (password: string) => Promise<string>;
+  /** scrypt hashes running at once over all addresses; default half of libuv's threadpool. */
+  maxHashesRunning?: number;
+  /** Hashes of one address waiting behind its running one; beyond it, refused at once. */
+  maxQueuedPerAddress?: number;
+}
+
+/** libuv's threadpool (UV_THREADPOOL_SIZE, default 4): scrypt may take at most half of it. */
+function defaultMaxHashesRunning(): number {
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return Math.max(1, Math.floor(pool / 2));
+}
 
 /**
- * Who may do what to a room: room passwords and owner secrets, with one failed-attempt
- * limiter per client address for both (a guessed password and a guessed owner secret count
- * alike), and the cap on rooms created per address.
+ * Who may do what to a room, and the cap on rooms created per address.
+ *
+ * - Room passwords: one failed-attempt limiter per (client address, room), so guessing one
+ *   room's password never locks another room. Each guess is counted before it is hashed
+ *   (refunded if right), so concurrent guesses cannot outrun the limit.
+ * - Every scrypt (checking a password, hashing a new one) goes through one HashGate: one at a
+ *   time per address, at most half the threadpool overall; the rest wait in a short queue.
+ * - Owner secrets are 192 random bits checked in constant time (SHA-256, synchronous, no
+ *   threadpool). Guessing one is hopeless, so they have no lockout of their own (a shared
+ *   lockout would only let an attacker behind the same address lock the owner out) and never
+ *   touch the password limiter; only the generic request limits apply.
  */
 export class RoomAccess {
   readonly #attempts: AttemptLimiter;
+  readonly #gate: HashGate;
+  readonly #verify: (password: string, hash: string) => Promise<boolean>;
+  readonly #hash: (password: string) => Promise<string>;
   /** room.create per client address (signaling.roomCreatesPerMinute). */
   readonly #creates: KeyedRateLimiter;
 
-  constructor(config: Config, now: () => number) {
+  constructor(config: Config, opts: AccessOptions) {
     const r = config.rooms;
     this.#attempts = new AttemptLimiter({
       maxAttempts: r.passwordMaxAttempts,
       windowMs: r.passwordWindowSeconds * 1000,
       lockoutMs: r.passwordLockoutSeconds * 1000,
-      now,
+      now: opts.now,
     });
+    this.#gate = new HashGate({
+      maxRunning: opts.maxHashesRunning ?? defaultMaxHashesRunning(),
+      maxQueuedPerKey: opts.maxQueuedPerAddress ?? 2 * r.passwordMaxAttempts,
+    });
+    this.#verify = opts.verify ?? verifyPassword;
+    this.#hash = opts.hash ?? hashPassword;
     const perMinute = config.signaling.roomCreatesPerMinute;
-    this.#creates = new KeyedRateLimiter({ ratePerSecond: perMinute / 60, burst: perMinute, now });
+    this.#creates = new KeyedRateLimiter({
+      ratePerSecond: perMinute / 60,
+      burst: perMinute,
+      now: opts.now,
+    });
   }
 
   /** Throws RATE_LIMITED once `ip` created too many rooms. */
@@ -32,28 +72,51 @@ export class RoomAccess {
     }
   }
 
-  /** Throws TOO_MANY_ATTEMPTS (locked out) or BAD_PASSWORD; a room without one lets anyone in. */
+  /** A new room password's hash, made in `ip`'s turn at the gate (RATE_LIMITED if its queue is full). */
+  async hashPassword(password: string, ip: string): Promise<string> {
+    try {
+      return await this.#gate.run(ip, () => this.#hash(password));
+    } catch (err) {
+      if (err instanceof GateFullError) throw new TuttiError('RATE_LIMITED', err.message);
+      throw err;
+    }
+  }
+
+  /**
+   * Throws TOO_MANY_ATTEMPTS (locked out, or too many guesses in progress) or BAD_PASSWORD;
+   * a room without a password lets anyone in. A missing password is no guess: it is not
+   * counted (the client asks for one and tries again).
+   */
   async checkPassword(
+    roomId: string,
     passwordHash: string | null,
     password: string | undefined,
     ip: string,
   ): Promise<void> {
     if (passwordHash === null) return;
-    this.#checkLockout(ip);
-    const ok = password !== undefined && (await verifyPassword(password, passwordHash));
-    if (ok) return;
-    this.#attempts.fail(ip);
-    throw new TuttiError(
-      'BAD_PASSWORD',
-      password === undefined ? 'this room needs a password' : 'wrong password',
-    );
+    const key = `${ip} ${roomId}`;
+    if (password === undefined) {
+      this.#checkLockout(key);
+      throw new TuttiError('BAD_PASSWORD', 'this room needs a password');
+    }
+    const attempt = this.#attempts.reserve(key);
+    if (isRefusal(attempt)) throw tooManyAttempts(attempt.refused, attempt.retryInMs);
+    let ok: boolean;
+    try {
+      ok = await this.#gate.run(ip, () => this.#verify(password, passwordHash));
+    } catch (err) {
+      attempt.succeeded(); // Never evaluated: not a failure.
+      if (err instanceof GateFullError) throw tooManyAttempts('busy', 1000);
+      throw err;
+    }
+    if (ok) return attempt.succeeded();
+    attempt.failed();
+    throw new TuttiError('BAD_PASSWORD', 'wrong password');
   }
 
-  /** Throws TOO_MANY_ATTEMPTS (locked out) or FORBIDDEN for a wrong owner secret. */
-  checkOwner(ownerSecretHash: string, ownerSecret: string, ip: string): void {
-    this.#checkLockout(ip);
+  /** Throws FORBIDDEN for a wrong owner secret (constant time; no lockout, see above). */
+  checkOwner(ownerSecretHash: string, ownerSecret: string): void {
     if (!verifyOwnerSecret(ownerSecret, ownerSecretHash)) {
-      this.#attempts.fail(ip);
       throw new TuttiError('FORBIDDEN', 'only the room owner may do that');
     }
   }
@@ -64,13 +127,18 @@ export class RoomAccess {
     this.#creates.prune();
   }
 
-  #checkLockout(ip: string): void {
-    const left = this.#attempts.lockedFor(ip);
-    if (left > 0) {
-      throw new TuttiError(
-        'TOO_MANY_ATTEMPTS',
-        `too many wrong attempts; try again in ${Math.ceil(left / 1000)} s`,
-      );
-    }
+  #checkLockout(key: string): void {
+    const left = this.#attempts.lockedFor(key);
+    if (left > 0) throw tooManyAttempts('locked', left);
   }
+}
+
+function tooManyAttempts(why: 'locked' | 'busy', retryInMs: number): TuttiError {
+  const wait = `try again in ${Math.max(1, Math.ceil(retryInMs / 1000))} s`;
+  return new TuttiError(
+    'TOO_MANY_ATTEMPTS',
+    why === 'locked'
+      ? `too many wrong passwords for this room; ${wait}`
+      : `too many password attempts in progress; ${wait}`,
+  );
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
 
-// Room rules that don't need a room: password hashing, owner secrets, the failed-attempt
-// limiter, nickname de-duplication and the case-insensitive name key.
+// Room rules that don't need a room: password hashing, owner secrets, nickname
+// de-duplication and the case-insensitive name key (the attempt limiter is attempts.ts).
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
 
@@ -85,59 +85,5 @@ export function dedupNickname(
       const candidate = wish.slice(0, maxLength - suffix.length) + suffix;
       if (!used.has(candidate.toLocaleLowerCase('en-US'))) return candidate;
     }
-  }
-}
-
-export interface LimiterOptions {
-  maxAttempts: number;
-  windowMs: number;
-  lockoutMs: number;
-  now?: () => number;
-}
-
-/**
- * Failed-attempt limiter keyed by client address: `maxAttempts` failures within `windowMs`
- * lock the key out for `lockoutMs` (every attempt, right or wrong, is refused meanwhile).
- */
-export class AttemptLimiter {
-  readonly #opts: Required<LimiterOptions>;
-  readonly #failures = new Map<string, number[]>();
-  readonly #lockedUntil = new Map<string, number>();
-
-  constructor(opts: LimiterOptions) {
-    this.#opts = { now: Date.now, ...opts };
-  }
-
-  /** Milliseconds the key is still locked out for, 0 if it may try. */
-  lockedFor(key: string): number {
-    const until = this.#lockedUntil.get(key);
-    if (until === undefined) return 0;
-    const left = until - this.#opts.now();
-    if (left > 0) return left;
-    this.#lockedUntil.delete(key);
-    return 0;
-  }
-
-  /** Records a failure; returns true if the key is now locked out. */
-  fail(key: string): boolean {
-    const now = this.#opts.now();
-    const recent = (this.#failures.get(key) ?? []).filter((t) => now - t < this.#opts.windowMs);
-    recent.push(now);
-    if (recent.length >= this.#opts.maxAttempts) {
-      this.#failures.delete(key);
-      this.#lockedUntil.set(key, now + this.#opts.lockoutMs);
-      return true;
-    }
-    this.#failures.set(key, recent);
-    return false;
-  }
-
-  /** Drops stale entries (call from the periodic cleanup). */
-  prune(): void {
-    const now = this.#opts.now();
-    for (const [key, times] of this.#failures) {
-      if (times.every((t) => now - t >= this.#opts.windowMs)) this.#failures.delete(key);
-    }
-    for (const [key, until] of this.#lockedUntil) if (until <= now) this.#lockedUntil.delete(key);
   }
 }

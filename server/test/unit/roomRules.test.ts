@@ -9,8 +9,8 @@ import { errorCodeOf, TuttiError } from '@tutti/protocol';
 import { silentLogger } from '../../src/kernel/log.ts';
 import type { MemberChannel as Peer } from '../../src/rooms/ports.ts';
 import { RoomRegistry } from '../../src/rooms/RoomRegistry.ts';
+import { AttemptLimiter } from '../../src/rooms/attempts.ts';
 import {
-  AttemptLimiter,
   dedupNickname,
   hashOwnerSecret,
   hashPassword,
@@ -176,7 +176,7 @@ test('registry: create returns an owner secret once; names unique case-insensiti
   }
 });
 
-test('registry: update/delete need the owner secret; wrong secrets count toward the limiter', async () => {
+test('registry: update/delete need the owner secret; wrong secrets never lock the owner out', async () => {
   const r = registry({ rooms: { passwordMaxAttempts: 3 } });
   try {
     const { room, ownerSecret } = await r.reg.create({ name: 'Room', password: 'pw' }, '10.0.0.1');
@@ -192,15 +192,14 @@ test('registry: update/delete need the owner secret; wrong secrets count toward 
     assert.equal(updated.locked, false);
     assert.equal(updated.capacity, 4);
     assert.equal(updated.name, 'Renamed');
-    assert.equal(await codeOf(() => r.reg.delete(room.id, 'nope', 'ip1')), 'FORBIDDEN');
-    assert.equal(await codeOf(() => r.reg.delete(room.id, 'nope', 'ip1')), 'FORBIDDEN');
-    assert.equal(
-      await codeOf(() => r.reg.delete(room.id, ownerSecret, 'ip1')),
-      'TOO_MANY_ATTEMPTS',
-    );
+    // Issue 10 (defect 3): past passwordMaxAttempts wrong secrets from one address, the
+    // 192-bit secret is still just checked: no lockout, and the right one still works there.
+    for (let i = 0; i < 5; i++) {
+      assert.equal(await codeOf(() => r.reg.delete(room.id, 'nope', 'ip1')), 'FORBIDDEN');
+    }
     const deleted: string[] = [];
     r.reg.use({ roomDeleted: (id) => void deleted.push(id) });
-    await r.reg.delete(room.id, ownerSecret, 'ip3');
+    await r.reg.delete(room.id, ownerSecret, 'ip1');
     assert.deepEqual(deleted, [room.id]);
     assert.equal(r.reg.get(room.id), undefined);
     assert.equal(
