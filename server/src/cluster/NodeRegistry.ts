@@ -44,7 +44,8 @@ type Events = {
  * The live nodes of the cluster. Each node writes its own entry every heartbeat and reads
  * everyone's; a node whose entry is older than `expiryMs` is declared gone (nodeLeft, then
  * its entry is removed). Redis unreachable: the last view is kept and nobody is declared
- * gone on this node's say-so; the next successful scan catches up.
+ * gone on this node's say-so, nor for one expiry window after it comes back (the others may
+ * not have beaten again yet); then the scans catch up.
  */
 export class NodeRegistry {
   readonly nodeId: string;
@@ -63,6 +64,8 @@ export class NodeRegistry {
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   #healthy = true;
+  /** When the store last became reachable (or we started): no one is declared gone before +expiryMs. */
+  #healthySince = Date.now();
   #beaten = false;
 
   constructor(store: RegistryStore, opts: NodeRegistryOptions) {
@@ -131,14 +134,19 @@ export class NodeRegistry {
       this.#healthy = false;
       return;
     }
-    if (!this.#healthy) this.#opts.log.info({}, 'cluster: node registry reachable again');
+    if (!this.#healthy) {
+      this.#opts.log.info({}, 'cluster: node registry reachable again');
+      this.#healthySince = Date.now();
+    }
     this.#healthy = true;
+    // Just back from an outage (or just started), the others may not have beaten yet.
+    const judging = Date.now() - this.#healthySince >= this.#opts.expiryMs;
     if (!existed && this.#beaten) await this.#runAll('selfReinstated', []);
     this.#beaten = true;
     const seen = new Set<string>();
     for (const entry of entries) {
       if (entry.ageMs > this.#opts.expiryMs && entry.nodeId !== this.nodeId) {
-        await this.#declareGone(entry.nodeId, true);
+        if (judging) await this.#declareGone(entry.nodeId, true);
         continue;
       }
       const info = this.#parse(entry);
@@ -151,7 +159,8 @@ export class NodeRegistry {
     }
     // Removed by another node (it reaped or stopped) since our last scan.
     for (const nodeId of [...this.#nodes.keys()]) {
-      if (!seen.has(nodeId) && nodeId !== this.nodeId) await this.#declareGone(nodeId, false);
+      if (!seen.has(nodeId) && nodeId !== this.nodeId && judging)
+        await this.#declareGone(nodeId, false);
     }
   }
 
