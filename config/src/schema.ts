@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
@@ -11,6 +12,29 @@ const bool = z.union([
   z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
 ]);
 
+/** An address, a CIDR range or one of proxy-addr's names (loopback, linklocal, uniquelocal). */
+const proxyAddress = z.string().refine((a) => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(a)) return true;
+  const [ip, bits, extra] = a.split('/');
+  if (extra !== undefined || !isIP(ip ?? '')) return false;
+  return (
+    bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(ip!) === 4 ? 32 : 128))
+  );
+}, 'an IP address, a CIDR range, loopback, linklocal or uniquelocal');
+
+/**
+ * Which peers may set X-Forwarded-For: false (none), true (any: only when nothing but the
+ * proxy can reach the server), or a comma-separated list of addresses/CIDRs (the proxy's).
+ */
+const trustProxy = z.union([
+  bool,
+  z.array(proxyAddress).min(1),
+  z
+    .string()
+    .transform((s) => s.split(',').map((a) => a.trim()))
+    .pipe(z.array(proxyAddress).min(1)),
+]);
+
 export const configSchema = z.object({
   server: z
     .object({
@@ -21,7 +45,7 @@ export const configSchema = z.object({
       logLevel: z
         .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
         .default('info'),
-      trustProxy: bool.default(false),
+      trustProxy: trustProxy.default(false),
       /** SIGTERM: stop taking peers, ask them to reconnect elsewhere, exit when gone or after this. */
       drainGraceSeconds: seconds.default(60),
     })

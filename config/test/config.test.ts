@@ -134,3 +134,19 @@ test('cluster settings are checked: bad node ids, URLs and timings fail start-up
     /cluster\.advertisedUrl/,
   );
 });
+
+test('trustProxy: off by default, a boolean, or the proxy addresses behind a Service/Ingress', () => {
+  assert.equal(loadConfig({}, {}).server.trustProxy, false);
+  assert.equal(loadConfig({}, { TUTTI_SERVER_TRUST_PROXY: 'true' }).server.trustProxy, true);
+  assert.deepEqual(
+    loadConfig({}, { TUTTI_SERVER_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,fd00::/8,loopback' }).server
+      .trustProxy,
+    ['10.0.0.0/8', '127.0.0.1', 'fd00::/8', 'loopback'],
+  );
+  for (const bad of ['10.0.0.0/33', 'example.com', '10.0.0.0/8,', '1.2.3.4/8/9'])
+    assert.throws(
+      () => loadConfig({}, { TUTTI_SERVER_TRUST_PROXY: bad }),
+      /server\.trustProxy/,
+      bad,
+    );
+});
