@@ -118,6 +118,13 @@ export class ClusterRpc<M extends RpcMethods> {
     });
   }
 
+  /** Fails the requests in flight to a node declared gone, rather than at their timeout. */
+  failPendingTo(nodeId: string): void {
+    for (const [id, pending] of [...this.#pending])
+      if (pending.to === nodeId)
+        this.#settle(id, new ClusterError('UNAVAILABLE', `${nodeId} left`));
+  }
+
   /** Rejects what is in flight; later requests fail at once. */
   async close(): Promise<void> {
     this.#closed = true;

@@ -72,6 +72,7 @@ export function createCluster<M extends RpcMethods>(opts: ClusterOptions<M>): Cl
   });
   const placement = parts.placement;
   registry.on('nodeLeft', async (nodeId) => {
+    rpc.failPendingTo(nodeId);
     const released = await placement.releaseNode(nodeId);
     if (released > 0) log.info({ nodeId, released }, 'cluster: released a gone node’s seats');
   });

@@ -161,6 +161,12 @@ export function clusterSuite(name: string, makeEnv: () => Promise<ClusterEnv>): 
       });
       await crashed.tick();
       await until('a sees the crashed node', () => joined.includes(`dead-${id}`));
+      // A request in flight to it (it listens but never answers) fails when it is declared
+      // gone, long before its timeout.
+      await env.listenRaw(`dead-${id}`, () => {});
+      const inFlight = a.rpc
+        .request(`dead-${id}`, 'echo', { text: 'x' }, { timeoutMs: 10_000 })
+        .catch((err: unknown) => err);
       const room = `room-${id}`;
       assert.equal((await a.placement.reserve(room, 'm1', `dead-${id}`, 5)).ok, true);
       assert.equal((await a.placement.reserve(room, 'm2', a.nodeId, 5)).ok, true);
@@ -170,6 +176,7 @@ export function clusterSuite(name: string, makeEnv: () => Promise<ClusterEnv>): 
       await until('its seats released', async () => (await b.placement.spread(room)).count === 1);
       assert.deepEqual((await b.placement.spread(room)).nodes, { [a.nodeId]: 1 });
       assert.equal(b.registry.get(`dead-${id}`), undefined);
+      assert.equal(((await inFlight) as ClusterError).failure, 'UNAVAILABLE');
     });
 
     it('forged or malformed registry entries are dropped, not listed', async () => {
