@@ -81,8 +81,11 @@ export function createCluster<M extends RpcMethods>(opts: ClusterOptions<M>): Cl
     registry,
     rpc,
     placement,
+    /** Resolves even with Redis down (the parts retry; `registry.healthy` says so meanwhile). */
     async start() {
-      await rpc.start();
+      await rpc.start().catch((err: unknown) => {
+        log.warn({ err }, 'cluster: not subscribed yet (Redis down?); retrying in the background');
+      });
       await registry.start();
     },
     async stop() {
