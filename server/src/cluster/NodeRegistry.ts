@@ -11,8 +11,8 @@ export interface RegistryEntry {
 
 /** Where heartbeats live: an in-process hub (one node) or Redis (a cluster). */
 export interface RegistryStore {
-  /** Writes this node's entry; resolves whether it was still there (not reaped meanwhile). */
-  beat(info: NodeInfo): Promise<boolean>;
+  /** Writes this node's entry; resolves the raw entry it replaced (null: none, e.g. reaped). */
+  beat(info: NodeInfo): Promise<string | null>;
   scan(): Promise<RegistryEntry[]>;
   /** Removes an entry; resolves true only for the caller that actually removed it. */
   remove(nodeId: string): Promise<boolean>;
@@ -31,6 +31,11 @@ export interface NodeRegistryOptions {
 type Events = {
   nodeJoined: (info: NodeInfo) => void;
   nodeUpdated: (info: NodeInfo) => void;
+  /**
+   * Same node id, new process (it crashed and came back within expiryMs): its old peers and
+   * pipes are gone, as after nodeLeft, but its seats are its own to clear (it does at start).
+   */
+  nodeRestarted: (info: NodeInfo, previous: NodeInfo) => void;
   /** Awaited before a dead node's entry is removed, so its seats are released first. */
   nodeLeft: (nodeId: string, last: NodeInfo | undefined) => void | Promise<void>;
   /**
@@ -55,6 +60,7 @@ export class NodeRegistry {
   readonly #listeners: { [K in keyof Events]: Set<Events[K]> } = {
     nodeJoined: new Set(),
     nodeUpdated: new Set(),
+    nodeRestarted: new Set(),
     nodeLeft: new Set(),
     selfReinstated: new Set(),
   };
@@ -67,6 +73,7 @@ export class NodeRegistry {
   /** When the store last became reachable (or we started): no one is declared gone before +expiryMs. */
   #healthySince = Date.now();
   #beaten = false;
+  #duplicateWarnedAt = 0;
 
   constructor(store: RegistryStore, opts: NodeRegistryOptions) {
     this.#store = store;
@@ -125,9 +132,9 @@ export class NodeRegistry {
 
   async #tick(): Promise<void> {
     let entries: RegistryEntry[];
-    let existed: boolean;
+    let replaced: string | null;
     try {
-      existed = await this.#store.beat(this.#selfInfo());
+      replaced = await this.#store.beat(this.#selfInfo());
       entries = await this.#store.scan();
     } catch (err) {
       if (this.#healthy) this.#opts.log.warn({ err }, 'cluster: node registry unreachable');
@@ -141,7 +148,8 @@ export class NodeRegistry {
     this.#healthy = true;
     // Just back from an outage (or just started), the others may not have beaten yet.
     const judging = Date.now() - this.#healthySince >= this.#opts.expiryMs;
-    if (!existed && this.#beaten) await this.#runAll('selfReinstated', []);
+    if (replaced === null && this.#beaten) await this.#runAll('selfReinstated', []);
+    if (replaced !== null && this.#beaten) this.#checkUnique(replaced);
     this.#beaten = true;
     const seen = new Set<string>();
     for (const entry of entries) {
@@ -154,8 +162,10 @@ export class NodeRegistry {
       seen.add(info.nodeId);
       const known = this.#nodes.get(info.nodeId);
       this.#nodes.set(info.nodeId, { info, raw: entry.raw });
-      if (!known) this.#emit('nodeJoined', info);
-      else if (known.raw !== entry.raw) this.#emit('nodeUpdated', info);
+      if (!known) this.#emit('nodeJoined', [info]);
+      else if (known.info.startedAt !== info.startedAt)
+        this.#emit('nodeRestarted', [info, known.info]);
+      else if (known.raw !== entry.raw) this.#emit('nodeUpdated', [info]);
     }
     // Removed by another node (it reaped or stopped) since our last scan.
     for (const nodeId of [...this.#nodes.keys()]) {
@@ -206,10 +216,29 @@ export class NodeRegistry {
     return ok;
   }
 
-  #emit(event: 'nodeJoined' | 'nodeUpdated', info: NodeInfo): void {
+  /** Between two of our beats someone else wrote our entry: two processes share this id. */
+  #checkUnique(replaced: string): void {
+    let startedAt: unknown;
+    try {
+      startedAt = (JSON.parse(replaced) as { startedAt?: unknown }).startedAt;
+    } catch {
+      startedAt = undefined;
+    }
+    if (startedAt === this.#startedAt || Date.now() - this.#duplicateWarnedAt < 60_000) return;
+    this.#duplicateWarnedAt = Date.now();
+    this.#opts.log.error(
+      { nodeId: this.nodeId },
+      'cluster: another process uses this node id (set a unique TUTTI_CLUSTER_NODE_ID)',
+    );
+  }
+
+  #emit<K extends 'nodeJoined' | 'nodeUpdated' | 'nodeRestarted'>(
+    event: K,
+    args: Parameters<Events[K]>,
+  ): void {
     for (const listener of this.#listeners[event]) {
       try {
-        listener(info);
+        (listener as (...a: Parameters<Events[K]>) => void)(...args);
       } catch (err) {
         this.#opts.log.error({ err, event }, 'cluster: a registry listener failed');
       }

@@ -8,11 +8,10 @@ import { luaScript } from './redisConnection.ts';
 const BEAT = luaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local existed = redis.call('ZSCORE', KEYS[1], ARGV[1])
+local replaced = redis.call('HGET', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-if existed then return 1 end
-return 0`);
+return replaced`);
 
 const SCAN = luaScript(`
 local t = redis.call('TIME')
@@ -41,9 +40,9 @@ export class RedisRegistryStore implements RegistryStore {
     this.#keys = [`${prefix}nodes:seen`, `${prefix}nodes:info`];
   }
 
-  async beat(info: { nodeId: string }): Promise<boolean> {
-    const existed = await BEAT(this.#redis, this.#keys, [info.nodeId, JSON.stringify(info)]);
-    return existed === 1;
+  async beat(info: { nodeId: string }): Promise<string | null> {
+    const replaced = await BEAT(this.#redis, this.#keys, [info.nodeId, JSON.stringify(info)]);
+    return typeof replaced === 'string' ? replaced : null;
   }
 
   async scan(): Promise<RegistryEntry[]> {

@@ -3,7 +3,7 @@ import type { Logger } from '../kernel/log.ts';
 import { LocalClusterHub } from './local.ts';
 import { NodeRegistry } from './NodeRegistry.ts';
 import type { RoomPlacement } from './Placement.ts';
-import { connectRedis, type RedisSettings } from './redisConnection.ts';
+import { connectRedis, whenReady, type RedisSettings } from './redisConnection.ts';
 import { RedisPlacement } from './RedisPlacement.ts';
 import { RedisRegistryStore } from './RedisRegistryStore.ts';
 import { RedisTransport } from './RedisTransport.ts';
@@ -83,8 +83,19 @@ export function createCluster<M extends RpcMethods>(opts: ClusterOptions<M>): Cl
     placement,
     /** Resolves even with Redis down (the parts retry; `registry.healthy` says so meanwhile). */
     async start() {
-      await rpc.start().catch((err: unknown) => {
-        log.warn({ err }, 'cluster: not subscribed yet (Redis down?); retrying in the background');
+      // Both bounded by the connect timeout: with Redis down the node starts anyway.
+      await Promise.all([
+        redis && whenReady(redis, (opts.redis?.connectTimeoutMs ?? 2000) + 1000),
+        rpc.start().catch((err: unknown) => {
+          log.warn(
+            { err },
+            'cluster: not subscribed yet (Redis down?); retrying in the background',
+          );
+        }),
+      ]);
+      // Seats under this id now belong to a previous process that crashed: nobody is here yet.
+      await placement.releaseNode(opts.nodeId).catch((err: unknown) => {
+        log.warn({ err }, 'cluster: could not clear this node’s old seats');
       });
       await registry.start();
     },

@@ -18,9 +18,9 @@ export class LocalClusterHub {
   registryStore(): RegistryStore {
     return {
       beat: async (info: NodeInfo) => {
-        const existed = this.#entries.has(info.nodeId);
+        const replaced = this.#entries.get(info.nodeId)?.raw ?? null;
         this.#entries.set(info.nodeId, { raw: JSON.stringify(info), seenAt: Date.now() });
-        return existed;
+        return replaced;
       },
       scan: async (): Promise<RegistryEntry[]> => {
         const now = Date.now();

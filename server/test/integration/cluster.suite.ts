@@ -179,6 +179,42 @@ export function clusterSuite(name: string, makeEnv: () => Promise<ClusterEnv>): 
       assert.equal(((await inFlight) as ClusterError).failure, 'UNAVAILABLE');
     });
 
+    it('a node back under the same id: others see it restart, its old seats are cleared', async () => {
+      const { env, a, id } = await setup();
+      const nodeId = `phoenix-${id}`;
+      const old = new NodeRegistry(env.store(), {
+        self: selfInfo(nodeId),
+        load: () => ({ cpu: 0, routers: 0, consumers: 0, peers: 0 }),
+        log: captureLog(),
+        ...TIMING,
+      });
+      await old.tick(); // beats once, then "crashes"
+      await until('a sees it', () => a.registry.get(nodeId) !== undefined);
+      const room = `phoenix-room-${id}`;
+      await a.placement.reserve(room, 'ghost', nodeId, 5);
+      const restarted: number[] = [];
+      a.registry.on('nodeRestarted', (info, previous) => {
+        assert.ok(info.startedAt > previous.startedAt);
+        restarted.push(info.startedAt);
+      });
+      await sleep(5);
+      const log = captureLog();
+      const reborn = env.node(nodeId, log);
+      nodes.push(reborn);
+      await reborn.start();
+      assert.equal((await a.placement.spread(room)).count, 0, 'the crashed process’s seats');
+      await until('a sees the restart', () => restarted.length === 1);
+
+      // A second live process with the same id is reported (it keeps overwriting the entry).
+      await old.tick();
+      await reborn.registry.tick();
+      assert.ok(
+        log.lines.some(
+          (l) => l.level === 'error' && /another process uses this node id/.test(l.msg ?? ''),
+        ),
+      );
+    });
+
     it('forged or malformed registry entries are dropped, not listed', async () => {
       const log = captureLog();
       const { env, a, b, id } = await setup({ a: log });
