@@ -109,8 +109,8 @@ function makeNode(name: string): TestCluster {
       load: () => ({ cpu: 0, routers: 0, consumers: 0, peers: 0 }),
       methods: testMethods,
       log: silentLogger,
-      heartbeatMs: 100,
-      expiryMs: 400,
+      heartbeatMs: 200,
+      expiryMs: 1000,
       redis: { url: `redis://127.0.0.1:${port}`, prefix, commandTimeoutMs: 300 },
     }),
   );
@@ -132,7 +132,7 @@ it('Redis frozen: requests fail within their timeout; thawed: everything works a
     await failsWithin(a.rpc.request(b.nodeId, 'echo', { text: 'x' }, { timeoutMs: 1500 }), 1700);
     await failsWithin(a.placement.reserve('room', 'm2', a.nodeId, 2), 800);
     await failsWithin(b.placement.rooms(), 800);
-    await sleep(1000); // well past expiryMs: nobody may be declared gone for Redis's silence
+    await sleep(1500); // well past expiryMs: nobody may be declared gone for Redis's silence
     await a.registry.tick();
     assert.equal(a.registry.healthy, false);
   } finally {
@@ -144,7 +144,7 @@ it('Redis frozen: requests fail within their timeout; thawed: everything works a
   );
   assert.equal((await a.placement.reserve('room', 'm2', b.nodeId, 2)).ok, true);
   assert.equal((await b.placement.reserve('room', 'm3', b.nodeId, 2)).ok, false, 'capacity held');
-  await sleep(600);
+  await sleep(1200);
   assert.equal(a.registry.healthy, true);
   assert.deepEqual(events, [], 'a Redis outage is not a node failure');
 });
@@ -182,7 +182,7 @@ it('Redis killed and restarted empty: fail fast, then subscriptions and entries 
       'b reinstated',
     ]),
   );
-  await sleep(600);
+  await sleep(1200);
   assert.ok(a.registry.get(b.nodeId) && b.registry.get(a.nodeId));
   assert.deepEqual(
     events.filter((e) => e.includes('leave')),

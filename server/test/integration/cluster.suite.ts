@@ -8,6 +8,7 @@ import type { ClusterError } from '../../src/cluster/index.ts';
 import {
   NodeRegistry,
   type Cluster,
+  type ClusterOptions,
   type NodeInfo,
   type RegistryStore,
 } from '../../src/cluster/index.ts';
@@ -27,7 +28,11 @@ export type TestCluster = Cluster<typeof testMethods>;
 /** What each implementation provides to the one suite. */
 export interface ClusterEnv {
   /** A node with its own connections, sharing this env's cluster (not started). */
-  node(nodeId: string, log?: Logger): TestCluster;
+  node(
+    nodeId: string,
+    log?: Logger,
+    extra?: Pick<ClusterOptions<typeof testMethods>, 'acceptFrom'>,
+  ): TestCluster;
   /** A bare registry store (for a "node" that beats once and then crashes). */
   store(): RegistryStore;
   /** Puts a raw message on a node's RPC channel, bypassing every sender check. */
@@ -39,7 +44,7 @@ export interface ClusterEnv {
   close(): Promise<void>;
 }
 
-export const TIMING = { heartbeatMs: 100, expiryMs: 400 };
+export const TIMING = { heartbeatMs: 150, expiryMs: 1000 };
 
 export interface CapturedLog extends Logger {
   lines: { level: string; obj: Record<string, unknown>; msg: string | undefined }[];
@@ -175,7 +180,7 @@ export function clusterSuite(name: string, makeEnv: () => Promise<ClusterEnv>): 
       assert.ok(Date.now() - declaredAt < TIMING.expiryMs + 4 * TIMING.heartbeatMs + 500);
       await until('its seats released', async () => (await b.placement.spread(room)).count === 1);
       assert.deepEqual((await b.placement.spread(room)).nodes, { [a.nodeId]: 1 });
-      assert.equal(b.registry.get(`dead-${id}`), undefined);
+      await until('b sees it gone too', () => b.registry.get(`dead-${id}`) === undefined, 1000);
       assert.equal(((await inFlight) as ClusterError).failure, 'UNAVAILABLE');
     });
 
@@ -335,6 +340,29 @@ export function clusterSuite(name: string, makeEnv: () => Promise<ClusterEnv>): 
       await env.inject(a.nodeId, answer(`mallory-${id}`, 'forged'));
       await env.inject(a.nodeId, answer(spy, 'real'));
       assert.equal((await pending).text, 'real');
+    });
+
+    it('RPC: a flood of garbage costs a few log lines, and acceptFrom refuses strangers', async () => {
+      const log = captureLog();
+      const { env, a, id } = await setup();
+      const guarded = withHandlers(
+        env.node(`guarded-${id}`, log, { acceptFrom: (from) => from === a.nodeId }),
+      );
+      nodes.push(guarded);
+      await guarded.start();
+      await Promise.all(
+        Array.from({ length: 2000 }, (_, i) => env.inject(guarded.nodeId, `{not json ${i}`)),
+      );
+      const stranger = env.node(`stranger-${id}`);
+      nodes.push(stranger);
+      await stranger.start();
+      const refused = await rejection(
+        stranger.rpc.request(guarded.nodeId, 'echo', { text: 'x' }, { timeoutMs: 300 }),
+      );
+      assert.equal((refused as ClusterError).failure, 'TIMEOUT', 'dropped, not answered');
+      assert.equal((await a.rpc.request(guarded.nodeId, 'echo', { text: 'ok' })).text, 'ok');
+      const drops = log.lines.filter((l) => l.msg === 'cluster: dropped a bus message');
+      assert.ok(drops.length >= 1 && drops.length <= 5, `${drops.length} log lines`);
     });
 
     it('seats: 50 concurrent reserves from two nodes for capacity 10 admit exactly 10', async () => {

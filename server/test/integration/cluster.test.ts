@@ -41,7 +41,7 @@ function makeNode(
 clusterSuite('in process', async (): Promise<ClusterEnv> => {
   const hub = new LocalClusterHub();
   return {
-    node: (nodeId, log) => makeNode(nodeId, log, { hub }),
+    node: (nodeId, log, extra) => makeNode(nodeId, log, { ...extra, hub }),
     store: () => hub.registryStore(),
     inject: async (nodeId, raw) => void hub.inject(nodeId, raw),
     listenRaw: (nodeId, fn) => hub.transport().listen(nodeId, fn),
@@ -66,7 +66,8 @@ clusterSuite('Redis', async (): Promise<ClusterEnv> => {
   const settings = { url: REDIS, commandTimeoutMs: 1000 };
   const raw = new RedisTransport(admin, settings, prefix, silentLogger);
   return {
-    node: (nodeId, log) => makeNode(nodeId, log, { redis: { ...settings, prefix } }),
+    node: (nodeId, log, extra) =>
+      makeNode(nodeId, log, { ...extra, redis: { ...settings, prefix } }),
     store: () => new RedisRegistryStore(admin, prefix),
     inject: async (nodeId, message) => void (await admin.publish(raw.channel(nodeId), message)),
     listenRaw: (nodeId, fn) => raw.listen(nodeId, fn),
