@@ -69,7 +69,8 @@ export class NodeRegistry {
   #draining = false;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
-  #healthy = true;
+  /** Unknown until the first heartbeat. */
+  #healthy: boolean | undefined;
   /** When the store last became reachable (or we started): no one is declared gone before +expiryMs. */
   #healthySince = Date.now();
   #beaten = false;
@@ -119,9 +120,9 @@ export class NodeRegistry {
     return this.#nodes.get(nodeId)?.info;
   }
 
-  /** False while the store is unreachable (readiness may want to say so). */
+  /** True once a heartbeat went through, false while the store is unreachable (readiness). */
   get healthy(): boolean {
-    return this.#healthy;
+    return this.#healthy === true;
   }
 
   /** One heartbeat + scan; runs are serialized (a slow store never stacks them up). */
@@ -137,11 +138,12 @@ export class NodeRegistry {
       replaced = await this.#store.beat(this.#selfInfo());
       entries = await this.#store.scan();
     } catch (err) {
-      if (this.#healthy) this.#opts.log.warn({ err }, 'cluster: node registry unreachable');
+      if (this.#healthy !== false)
+        this.#opts.log.warn({ err }, 'cluster: node registry unreachable');
       this.#healthy = false;
       return;
     }
-    if (!this.#healthy) {
+    if (this.#healthy === false) {
       this.#opts.log.info({}, 'cluster: node registry reachable again');
       this.#healthySince = Date.now();
     }

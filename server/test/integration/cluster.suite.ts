@@ -135,6 +135,7 @@ export function clusterSuite(name: string, makeEnv: () => Promise<ClusterEnv>): 
     it('nodes see each other join, update and leave (graceful and by expiry)', async () => {
       const { env, a, b, id, make } = await setup();
       await until('a sees b', () => a.registry.get(b.nodeId) !== undefined);
+      assert.equal(a.registry.healthy, true);
       assert.deepEqual(a.registry.get(b.nodeId)?.load, {
         cpu: 0.25,
         routers: 1,
