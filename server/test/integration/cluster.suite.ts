@@ -298,7 +298,7 @@ export function clusterSuite(name: string, makeEnv: () => Promise<ClusterEnv>): 
       ])
         await env.inject(b.nodeId, raw);
 
-      // A forged answer to a real pending request, from a node that was not asked.
+      // While a real request is in flight: answers that match it in nothing (id, sender).
       const pending = a.rpc.request(b.nodeId, 'slow', { ms: 300 }, { timeoutMs: 2000 });
       await sleep(50);
       const forged = (from: string, id: string) =>
