@@ -102,6 +102,14 @@ export const configSchema = z.object({
     .object({
       host: z.string().default('0.0.0.0'),
       port: port.default(3000),
+      /**
+       * Also serve the app over HTTPS here (browsers allow cameras only in a secure context
+       * off localhost); 0 = off. Only `npm start` opens it.
+       */
+      httpsPort: port.default(3443),
+      /** PEM certificate and key for HTTPS; unset: a self-signed pair under data.dir/tls. */
+      tlsCertFile: z.string().optional(),
+      tlsKeyFile: z.string().optional(),
       /** Built Svelte client served at "/". */
       publicDir: z.string().default('client/dist'),
       logLevel: z

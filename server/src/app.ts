@@ -16,6 +16,8 @@ import { healthPlugin } from './http/health.ts';
 import { metricsPlugin } from './http/metrics.ts';
 import { roomsHttpPlugin } from './http/rooms.ts';
 import { staticPlugin } from './http/static.ts';
+import { withLogRedaction } from './ops/logRedaction.ts';
+import { registerSecurityHeaders } from './ops/securityHeaders.ts';
 import { roomHandlers } from './rooms/handlers.ts';
 import type { HandlerTable } from './rooms/ports.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
@@ -59,7 +61,7 @@ export async function buildApp(
   opts: BuildAppOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? { level: config.server.logLevel },
+    logger: withLogRedaction(opts.logger ?? { level: config.server.logLevel }),
     trustProxy: config.server.trustProxy,
     bodyLimit: 1024 * 1024,
     // close() must not wait for sockets browsers leave open: pre-connected ones that never
@@ -116,6 +118,7 @@ export async function buildApp(
   ];
   // ──────────────────────────────────────────────────────────────────────────────────
 
+  await registerSecurityHeaders(app); // First: its headers cover every route.
   await registerAuth(app, { config, db }); // accounts + social login (issue #11)
   await app.register(signalingPlugin, { handlerTables, rateLimit: config.signaling });
   for (const plugin of httpPlugins) await app.register(plugin);
