@@ -1,8 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-// The one import of the protocol's tables (they may move to @tutti/protocol/schemas).
-import { ERROR_CODES, requestSchemas } from '@tutti/protocol';
+// The one import of the protocol's tables.
+import { ERROR_CODES } from '@tutti/protocol';
+import { requestSchemas } from '@tutti/protocol/schemas';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
 
 // Issue #10 "Soak and fuzz": property-based fuzzing of every protoo request schema against
