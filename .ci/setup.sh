@@ -46,6 +46,8 @@ for pkg in "${want[@]}"; do
   name="${pkg%%/*}"; name="${name%%=*}"
   dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# kubectl renders k8s/ in the deploy test; Debian packages it as kubernetes-client.
+command -v kubectl >/dev/null || missing+=(kubernetes-client)
 if [ "${#missing[@]}" -gt 0 ] || [ "$need_update" -eq 1 ]; then
   log "apt-get install ${missing[*]:-(sources only)}"
   $SUDO apt-get update -qq || $SUDO apt-get update

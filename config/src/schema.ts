@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 // One typed Config object, validated once at start-up (see load.ts). Defaults live here
@@ -101,6 +102,14 @@ export const configSchema = z.object({
     .object({
       host: z.string().default('0.0.0.0'),
       port: port.default(3000),
+      /**
+       * Also serve the app over HTTPS here (browsers allow cameras only in a secure context
+       * off localhost); 0 = off. Only `npm start` opens it.
+       */
+      httpsPort: port.default(3443),
+      /** PEM certificate and key for HTTPS; unset: a self-signed pair under data.dir/tls. */
+      tlsCertFile: z.string().optional(),
+      tlsKeyFile: z.string().optional(),
       /** Built Svelte client served at "/". */
       publicDir: z.string().default('client/dist'),
       logLevel: z
@@ -118,6 +127,8 @@ export const configSchema = z.object({
        * own host unreliable: social login callbacks are built on it. Unset: the request's origin.
        */
       publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+      /** SIGTERM: stop taking peers, ask them to reconnect elsewhere, exit when gone or after this. */
+      drainGraceSeconds: seconds.default(60),
     })
     .prefault({}),
   media: z
@@ -261,8 +272,41 @@ export const configSchema = z.object({
     .object({
       /** When set, the cluster implementations (room directory, chat fan-out) use Redis. */
       url: z.string().optional(),
+      /** Every Redis command settles within this; Redis frozen means an error, not a hang. */
+      commandTimeoutMs: z.coerce.number().int().min(50).max(60_000).default(1000),
     })
     .prefault({}),
+  database: z
+    .object({
+      /** A postgres:// URL: rooms, chat history and file records in PostgreSQL (else SQLite). */
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\/\S+$/, 'a postgres:// or postgresql:// URL')
+        .optional(),
+    })
+    .prefault({}),
+  cluster: z
+    .object({
+      /** This node's name in the cluster (registry, RPC channel, room placement). */
+      nodeId: z
+        .string()
+        .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits, ".", "_", ":" and "-", at most 128')
+        .default(() => hostname()),
+      /**
+       * How other nodes reach this one's HTTP API (file fetches, drain hand-off). Unset: built
+       * from media.announcedAddress (or server.host) and server.port.
+       */
+      advertisedUrl: z.url().optional(),
+      heartbeatMs: z.coerce.number().int().min(100).max(60_000).default(2000),
+      /** A node silent for longer than this is gone: its members leave, its seats free up. */
+      nodeTimeoutMs: z.coerce.number().int().min(300).max(300_000).default(6000),
+      rpcTimeoutMs: z.coerce.number().int().min(50).max(60_000).default(2000),
+    })
+    .prefault({})
+    .refine((c) => c.nodeTimeoutMs >= 2 * c.heartbeatMs, {
+      message: 'nodeTimeoutMs must be at least twice heartbeatMs',
+      path: ['nodeTimeoutMs'],
+    }),
 });
 
 export type Config = z.infer<typeof configSchema>;

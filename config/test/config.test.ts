@@ -181,3 +181,60 @@ test('accounts: bad provider lists fail with the setting named', () => {
   assert.throws(() => loadConfig({ auth: { providers: [dup, dup] } }, {}), /duplicate id/);
   assert.throws(() => loadConfig({}, { TUTTI_SERVER_PUBLIC_URL: 'ftp://x' }), /server\.publicUrl/);
 });
+
+test('cluster settings: the env names the cluster issue lists, with their defaults', async () => {
+  const { hostname } = await import('node:os');
+  const d = loadConfig({}, {});
+  assert.equal(d.cluster.nodeId, hostname(), 'the node id defaults to the host name');
+  assert.equal(d.cluster.heartbeatMs, 2000);
+  assert.equal(d.cluster.nodeTimeoutMs, 6000);
+  assert.equal(d.database.url, undefined);
+  assert.equal(d.redis.commandTimeoutMs, 1000);
+  assert.equal(d.server.drainGraceSeconds, 60);
+  const c = loadConfig(
+    {},
+    {
+      TUTTI_SERVER_HOST: '10.0.0.5',
+      PORT: '3100',
+      TUTTI_MEDIA_LISTEN_IP: '0.0.0.0',
+      TUTTI_MEDIA_ANNOUNCED_ADDRESS: '203.0.113.7',
+      TUTTI_MEDIA_RTC_MIN_PORT: '41000',
+      TUTTI_MEDIA_RTC_MAX_PORT: '41999',
+      TUTTI_REDIS_URL: 'redis://:pw@redis:6379',
+      TUTTI_DATABASE_URL: 'postgres://tutti:pw@db:5432/tutti',
+      TUTTI_FILES_SECRET: 'a-long-shared-secret',
+      TUTTI_CLUSTER_NODE_ID: 'media-1',
+      TUTTI_CLUSTER_ADVERTISED_URL: 'http://10.0.0.5:3100',
+    },
+  );
+  assert.equal(c.server.host, '10.0.0.5');
+  assert.equal(c.server.port, 3100);
+  assert.equal(c.media.listenIp, '0.0.0.0');
+  assert.equal(c.media.announcedAddress, '203.0.113.7');
+  assert.deepEqual([c.media.rtcMinPort, c.media.rtcMaxPort], [41000, 41999]);
+  assert.equal(c.redis.url, 'redis://:pw@redis:6379');
+  assert.equal(c.database.url, 'postgres://tutti:pw@db:5432/tutti');
+  assert.equal(c.files.secret, 'a-long-shared-secret');
+  assert.equal(c.cluster.nodeId, 'media-1');
+  assert.equal(c.cluster.advertisedUrl, 'http://10.0.0.5:3100');
+  assert.equal(envName(['cluster', 'nodeId']), 'TUTTI_CLUSTER_NODE_ID');
+  assert.equal(envName(['database', 'url']), 'TUTTI_DATABASE_URL');
+});
+
+test('cluster settings are checked: bad node ids, URLs and timings fail start-up', () => {
+  assert.throws(() => loadConfig({}, { TUTTI_CLUSTER_NODE_ID: 'a b/c' }), /cluster\.nodeId/);
+  assert.throws(() => loadConfig({}, { TUTTI_DATABASE_URL: 'mysql://x' }), /database\.url/);
+  assert.equal(
+    loadConfig({}, { TUTTI_DATABASE_URL: 'postgresql://db/tutti' }).database.url,
+    'postgresql://db/tutti',
+  );
+  assert.throws(
+    () =>
+      loadConfig({}, { TUTTI_CLUSTER_HEARTBEAT_MS: '5000', TUTTI_CLUSTER_NODE_TIMEOUT_MS: '6000' }),
+    /cluster\.nodeTimeoutMs/,
+  );
+  assert.throws(
+    () => loadConfig({}, { TUTTI_CLUSTER_ADVERTISED_URL: 'nope' }),
+    /cluster\.advertisedUrl/,
+  );
+});

@@ -12,6 +12,8 @@ import { metricsPlugin } from './http/metrics.ts';
 import { roomsHttpPlugin } from './http/rooms.ts';
 import { staticPlugin } from './http/static.ts';
 import type { Logger } from './kernel/log.ts';
+import { withLogRedaction } from './ops/logRedaction.ts';
+import { registerSecurityHeaders } from './ops/securityHeaders.ts';
 import { roomHandlers } from './rooms/handlers.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
 import { servicesPlugin, type TuttiServices } from './services.ts';
@@ -38,7 +40,7 @@ export async function buildApp(
   opts: BuildAppOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? { level: config.server.logLevel },
+    logger: withLogRedaction(opts.logger ?? { level: config.server.logLevel }),
     trustProxy: config.server.trustProxy,
     bodyLimit: 1024 * 1024,
     // close() must not wait for sockets browsers leave open: pre-connected ones that never
@@ -91,6 +93,7 @@ export async function buildApp(
 
   await app.register(servicesPlugin, { services });
   app.setErrorHandler(httpErrorHandler);
+  await registerSecurityHeaders(app); // First of the routes' plugins: its headers cover them all.
   await registerAuth(app, { config, db }); // accounts + social login (issue #11): /api/auth
   await app.register(transportPlugin, {
     connections,

@@ -1,17 +1,22 @@
 import { loadConfig } from '@tutti/config';
 import { buildApp } from './app.ts';
+import { prepareHttps, type HttpsEndpoint } from './ops/https.ts';
 
 /** `npm start`: config from file/env, serve client/dist and the API on config.server.port. */
 async function main(): Promise<void> {
   const config = loadConfig();
   let app: Awaited<ReturnType<typeof buildApp>>;
+  let https: HttpsEndpoint | undefined;
   try {
     app = await buildApp(config);
+    https = await prepareHttps(app, config);
   } catch (err) {
     console.error(`Tutti failed to start: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   }
   await app.listen({ host: config.server.host, port: config.server.port });
+  // HTTPS is an extra: a busy port is reported, plain HTTP keeps serving.
+  await https?.listen().catch((err: unknown) => app.log.warn({ err }, 'HTTPS not served'));
 
   let closing = false;
   const shutdown = (signal: string) => {

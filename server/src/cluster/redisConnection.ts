@@ -1,0 +1,67 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '../kernel/log.ts';
+
+export interface RedisSettings {
+  url: string;
+  /** Every command settles within this (ioredis `commandTimeout`): a frozen Redis cannot hang us. */
+  commandTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+/**
+ * An ioredis connection that fails fast instead of waiting: no offline queue (a command while
+ * disconnected rejects at once), no retries of a command cut off mid-flight, a timeout on every
+ * command, and reconnection for ever with a capped back-off so the node recovers by itself.
+ */
+export function connectRedis(settings: RedisSettings, log: Logger, role: string): Redis {
+  const redis = new Redis(settings.url, {
+    commandTimeout: settings.commandTimeoutMs ?? 1000,
+    connectTimeout: settings.connectTimeoutMs ?? 2000,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    // Subscriptions are renewed on every 'ready' by their owner (see RedisTransport).
+    autoResubscribe: false,
+    retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
+  });
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (!down) log.warn({ err: err.message, role }, 'cluster: redis connection error');
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) log.info({ role }, 'cluster: redis connection back');
+    down = false;
+  });
+  return redis;
+}
+
+/** A Lua script run by EVALSHA, loaded again after a Redis restart (NOSCRIPT). */
+export function luaScript(
+  lua: string,
+): (redis: Redis, keys: string[], args: (string | number)[]) => Promise<unknown> {
+  let sha: string | undefined;
+  return async (redis, keys, args) => {
+    sha ??= (await redis.script('LOAD', lua)) as string;
+    try {
+      return await redis.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(lua, keys.length, ...keys, ...args);
+    }
+  };
+}
+
+/** Waits for a connection to be usable, at most `ms`; resolves whether it is. */
+export function whenReady(redis: Redis, ms: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ok);
+    };
+    const onReady = (): void => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    redis.once('ready', onReady);
+  });
+}
