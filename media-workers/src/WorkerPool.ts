@@ -183,11 +183,13 @@ export class WorkerPool {
    * The least-loaded live slot, waiting (bounded) for a replacement when none is alive. One
    * pending router is counted on it in the same tick it is chosen.
    */
-  async #reserveSlot(timeoutMs: number): Promise<Slot> {
+  async #reserveSlot(timeoutMs: number, avoidPids: readonly number[]): Promise<Slot> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.#closing) throw new Error('worker pool closed');
-      const alive = this.#alive();
+      const all = this.#alive();
+      const preferred = all.filter((s) => !avoidPids.includes(s.worker.pid));
+      const alive = preferred.length > 0 ? preferred : all;
       if (alive.length > 0) {
         alive.sort((a, b) => score(a) - score(b) || a.index - b.index);
         alive[0]!.pending++;
@@ -217,10 +219,14 @@ export class WorkerPool {
    * Creates a router on the least-loaded live worker; `appData.workerPid` says which.
    * Routers still being created count towards their worker's load, so concurrent requests
    * (a burst of first joins, every room of a dead worker moving at once) are spread instead
-   * of all picking one worker.
+   * of all picking one worker. `placement.avoidPids`: workers to skip while another one is
+   * alive (a room growing onto a worker it is not on yet).
    */
-  async createRouter(options: RouterOptions): Promise<Router> {
-    const slot = await this.#reserveSlot(15_000);
+  async createRouter(
+    options: RouterOptions,
+    placement: { avoidPids?: readonly number[] } = {},
+  ): Promise<Router> {
+    const slot = await this.#reserveSlot(15_000, placement.avoidPids ?? []);
     const worker = slot.worker;
     try {
       return await worker.createRouter({

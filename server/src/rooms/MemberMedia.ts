@@ -294,26 +294,40 @@ export class MemberMedia {
       const caps = gen.rtpCapabilities;
       if (!router || !caps || producer.closed) return;
       for (const c of gen.consumers.values()) if (c.producerId === producer.id) return;
-      let canConsume: boolean;
-      try {
-        canConsume = router.canConsume({ producerId: producer.id, rtpCapabilities: caps });
-      } catch {
-        canConsume = false;
-      }
-      if (!canConsume) return;
       const transport = [...gen.transports.values()].find((t) => t.appData.direction === 'recv');
       if (!transport) return;
-      await offerConsumer(
-        {
-          channel: this.#channel,
-          log: this.#log,
-          transport,
-          rtpCapabilities: caps,
-          consumers: gen.consumers,
-          isCurrent: () => this.#isCurrent(gen),
-        },
-        producer,
-      );
+      // A producer of another router of the room is piped to ours first (held until our
+      // consumer exists; the consumer then keeps the pipe open).
+      let release: () => void;
+      try {
+        release = await this.#room.reach(producer, router);
+      } catch (err) {
+        this.#log.debug({ err, producerId: producer.id }, 'producer not reachable');
+        return;
+      }
+      try {
+        if (!this.#isCurrent(gen) || producer.closed || router.closed) return;
+        let canConsume: boolean;
+        try {
+          canConsume = router.canConsume({ producerId: producer.id, rtpCapabilities: caps });
+        } catch {
+          canConsume = false;
+        }
+        if (!canConsume) return;
+        await offerConsumer(
+          {
+            channel: this.#channel,
+            log: this.#log,
+            transport,
+            rtpCapabilities: caps,
+            consumers: gen.consumers,
+            isCurrent: () => this.#isCurrent(gen),
+          },
+          producer,
+        );
+      } finally {
+        release();
+      }
     } finally {
       gen.consuming.delete(producer.id);
     }

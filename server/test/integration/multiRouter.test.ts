@@ -1,0 +1,281 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as mediasoup from 'mediasoup';
+import type { Producer, Router, Worker } from 'mediasoup/types';
+import ndc from 'node-datachannel';
+import type { NotificationMap, NotificationMethod } from '@tutti/protocol';
+import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
+import { PublisherBot, SubscriberBot, type NewConsumer } from '../../../test/load/bots.ts';
+import { loadOpusFixture, loadVp8Fixture } from '../../../test/load/rtp.ts';
+import { ensureRoom, TuttiSignaling } from '../../../test/load/signaling.ts';
+import { trackMedia, type MediaTracker } from '../helpers/mediaTracker.ts';
+import type { Room } from '../../src/rooms/Room.ts';
+
+// One room over two workers (maxConsumersPerRouter: 2), with real WebRTC bots
+// (node-datachannel) publishing the RTP fixture and counting packets per stream.
+
+const BIND = { bindAddress: '127.0.0.1' };
+const video = loadVp8Fixture();
+const audio = loadOpusFixture();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, cond: () => boolean, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+interface Bot {
+  name: string;
+  sig: TuttiSignaling;
+  /** What the server offered, by producer id. */
+  offers: Map<string, NewConsumer>;
+  notes: { method: NotificationMethod; data: unknown }[];
+  close(): void;
+}
+
+interface Sub extends Bot {
+  packets(producerId: string): number;
+}
+
+interface Pub extends Bot {
+  bot: PublisherBot;
+  video: string;
+  audio: string | undefined;
+}
+
+const WATCHED: NotificationMethod[] = [
+  'media.restart',
+  'media.consumerPaused',
+  'media.consumerResumed',
+  'media.consumerClosed',
+];
+
+/** Which producers each RTP observer (speaker, levels) listens to, and on which router. */
+function trackObservers(): { seen: { router: Router; producers: Set<Producer> }[]; stop(): void } {
+  const seen: { router: Router; producers: Set<Producer> }[] = [];
+  const onWorker = (worker: Worker) =>
+    worker.observer.on('newrouter', (router) =>
+      router.observer.on('newrtpobserver', (o) => {
+        const entry = { router, producers: new Set<Producer>() };
+        seen.push(entry);
+        o.observer.on('addproducer', (p) => entry.producers.add(p));
+        o.observer.on('removeproducer', (p) => entry.producers.delete(p));
+      }),
+    );
+  mediasoup.observer.on('newworker', onWorker);
+  return { seen, stop: () => mediasoup.observer.off('newworker', onWorker) };
+}
+
+async function connect(wsUrl: string, roomId: string, name: string): Promise<Bot> {
+  const sig = await TuttiSignaling.join(wsUrl, roomId, name);
+  const offers = new Map<string, NewConsumer>();
+  const onNewConsumer = sig.onNewConsumer.bind(sig);
+  sig.onNewConsumer = (handler) =>
+    onNewConsumer(async (c) => {
+      offers.set(c.producerId, c);
+      await handler(c);
+    });
+  const notes: Bot['notes'] = [];
+  for (const method of WATCHED) {
+    sig.peer.on(method, (data: NotificationMap[typeof method]) => notes.push({ method, data }));
+  }
+  return { name, sig, offers, notes, close: () => sig.close() };
+}
+
+describe('one room on several routers (2 workers, real RTP)', () => {
+  let s: TestServer;
+  let tracker: MediaTracker;
+  let observers: ReturnType<typeof trackObservers>;
+  let roomId: string;
+  let room: Room;
+  const bots: Bot[] = [];
+
+  async function subscriber(name: string): Promise<Sub> {
+    const b = await connect(s.wsUrl, roomId, name);
+    const bot = new SubscriberBot(b.sig, { name, ...BIND }, 'none');
+    await bot.start();
+    const sub: Sub = {
+      ...b,
+      packets: (producerId) => {
+        const mid = b.offers.get(producerId)?.rtpParameters.mid;
+        return mid === undefined ? 0 : (bot.streams.get(mid)?.stats.packets ?? 0);
+      },
+      close: () => bot.close(),
+    };
+    bots.push(sub);
+    return sub;
+  }
+
+  async function publisher(name: string, withAudio: boolean): Promise<Pub> {
+    const b = await connect(s.wsUrl, roomId, name);
+    const bot = new PublisherBot(
+      b.sig,
+      { video, audio: withAudio ? audio : undefined },
+      {
+        name,
+        ...BIND,
+      },
+    );
+    await bot.start();
+    const pub: Pub = {
+      ...b,
+      bot,
+      video: bot.producerIds[0]!,
+      audio: bot.producerIds[1],
+      close: () => bot.close(),
+    };
+    bots.push(pub);
+    return pub;
+  }
+
+  const idOf = (name: string): string =>
+    [...room.members()].find((m) => m.info.nickname === name)!.id;
+  const pidOf = (b: Bot): number => room.media.workerPidOf(idOf(b.name))!;
+  const flowing = (sub: Sub, producerId: string, min = 20) =>
+    until(`${sub.name} receiving ${producerId}`, () => sub.packets(producerId) >= min);
+  /** Packets of `producerId` that `sub` receives over `ms`. */
+  const delta = async (sub: Sub, producerId: string, ms: number): Promise<number> => {
+    const before = sub.packets(producerId);
+    await sleep(ms);
+    return sub.packets(producerId) - before;
+  };
+  const copies = (producerId: string) =>
+    [...tracker.producers].filter((p) => p.id === producerId).length;
+  const pipeTransports = () => [...tracker.transports].filter((t) => t.type === 'pipe').length;
+  const count = (b: Bot, method: NotificationMethod) =>
+    b.notes.filter((n) => n.method === method).length;
+
+  let p1: Pub;
+  let p2: Pub;
+  let s1: Sub;
+  let s2: Sub;
+
+  before(async () => {
+    tracker = trackMedia();
+    observers = trackObservers();
+    s = await startTestServer({ media: { numWorkers: 2, maxConsumersPerRouter: 2 } });
+    roomId = await ensureRoom(s.wsUrl, 'Spread');
+    room = s.app.tutti.rooms.get(roomId)!;
+  });
+  after(async () => {
+    for (const b of bots) b.close();
+    await sleep(300); // DTLS close alerts, then libdatachannel's threads go.
+    ndc.cleanup();
+    await s.stop();
+    tracker.stop();
+    observers.stop();
+  });
+
+  test('a full router sends newcomers to a router on the other worker; RTP crosses both ways', async () => {
+    p1 = await publisher('p1', true);
+    s1 = await subscriber('s1');
+    await flowing(s1, p1.video);
+    await flowing(s1, p1.audio!);
+    assert.equal(room.media.routers().length, 1, 'two consumers fit on the first router');
+
+    // The first router carries 2 consumers now: the next member goes to the other worker.
+    p2 = await publisher('p2', true);
+    const routers = room.media.routers();
+    assert.equal(routers.length, 2);
+    assert.notEqual(routers[0]!.workerPid, routers[1]!.workerPid, 'on two different workers');
+    assert.notEqual(pidOf(p2), pidOf(p1));
+    const pool = s.app.tutti.workers.status();
+    assert.deepEqual(
+      pool.map((w) => w.routers),
+      [1, 1],
+      'WorkerPool.status(): one router on each worker',
+    );
+    assert.ok(routers.every((r) => pool.some((w) => w.pid === r.workerPid)));
+
+    s2 = await subscriber('s2');
+    assert.equal(pidOf(s2), pidOf(p2), 's2 joins the emptier router');
+    assert.equal(pidOf(s1), pidOf(p1));
+    // Every subscriber receives both publishers, one of them through a pipe.
+    for (const sub of [s1, s2]) {
+      for (const pid of [p1.video, p1.audio!, p2.video, p2.audio!]) await flowing(sub, pid);
+    }
+    assert.equal(copies(p1.video), 2, 'p1 video piped to the second router');
+    assert.equal(copies(p2.video), 2, 'p2 video piped to the first router');
+  });
+
+  test('speaker and levels stay room-wide: every mic is seen by one pair of observers', async () => {
+    // (The bots send no audio-level header extension, so the observers stay silent: what is
+    // checked is that both mics, on two routers, reach the same two observers.)
+    const live = observers.seen.filter((o) => !o.router.closed);
+    assert.equal(live.length, 2, 'one ActiveSpeakerObserver + one AudioLevelObserver');
+    assert.equal(live[0]!.router, live[1]!.router);
+    const ids = (o: (typeof live)[number]) => [...o.producers].map((p) => p.id).sort();
+    for (const o of live) assert.deepEqual(ids(o), [p1.audio!, p2.audio!].sort());
+    assert.equal(room.media.routers().filter((r) => r.observers).length, 1);
+    assert.equal(copies(p2.audio!), 2, "p2's mic is piped to the observers' router");
+  });
+
+  test('pause/resume of the producer crosses the pipe; key frame requests come back', async () => {
+    await p1.sig.peer.request('media.pauseProducer', { producerId: p1.video });
+    await until('s2 told of the pause', () => count(s2, 'media.consumerPaused') === 1);
+    await sleep(300); // in flight
+    assert.equal(await delta(s2, p1.video, 700), 0, 'no video through the pipe while paused');
+    assert.ok((await delta(s2, p1.audio!, 300)) > 0, 'audio keeps flowing');
+    await p1.sig.peer.request('media.resumeProducer', { producerId: p1.video });
+    await until('s2 told of the resume', () => count(s2, 'media.consumerResumed') === 1);
+    assert.ok((await delta(s2, p1.video, 700)) > 0, 'video flows again through the pipe');
+
+    // s2's consumer (on the second router) asks for a key frame when it resumes: the
+    // request crosses the pipe back to p1 on the first router.
+    const consumerId = s2.offers.get(p1.video)!.id;
+    await s2.sig.peer.request('media.pauseConsumer', { consumerId });
+    await sleep(400);
+    const before = p1.bot.keyframeRequests;
+    await s2.sig.peer.request('media.resumeConsumer', { consumerId });
+    await until('a key frame request at p1', () => p1.bot.keyframeRequests > before, 3000);
+  });
+
+  test('nobody on a router consumes a piped producer any more: it is unpiped', async () => {
+    const transportsBefore = pipeTransports();
+    assert.ok(transportsBefore >= 2);
+    s2.close();
+    await until('p1 unpiped from the second router', () => copies(p1.video) === 1);
+    await until('p1 audio unpiped', () => copies(p1.audio!) === 1);
+    // p2's producers still go to s1 on the first router.
+    assert.equal(copies(p2.video), 2);
+    s1.close();
+    await until('p2 video unpiped', () => copies(p2.video) === 1);
+    // p2's mic stays piped to the speaker observers' router…
+    assert.equal(copies(p2.audio!), 2, 'p2 mic still piped to the observers');
+    assert.equal(pipeTransports(), transportsBefore);
+    // …until it closes: then nothing is piped and the pipe transports close.
+    await p2.sig.peer.request('media.closeProducer', { producerId: p2.audio! });
+    await until('pipe transports closed', () => pipeTransports() === 0);
+    assert.equal(copies(p2.audio!), 0);
+    assert.equal(room.media.pipes, 0);
+    assert.equal(room.media.routers().length, 2, 'both routers still host a publisher');
+  });
+
+  test('a worker dies: only its router’s members restart, the others keep receiving', async () => {
+    const s3 = await subscriber('s3');
+    await flowing(s3, p1.video);
+    await flowing(s3, p2.video);
+    const s4 = await subscriber('s4');
+    await flowing(s4, p1.video);
+    await flowing(s4, p2.video);
+    assert.equal(pidOf(s3), pidOf(p1));
+    assert.equal(pidOf(s4), pidOf(p2));
+    const victim = pidOf(p2);
+    process.kill(victim, 'SIGKILL');
+    await until('s4 and p2 told to restart', () =>
+      [s4, p2].every((b) => count(b, 'media.restart') === 1),
+    );
+    await until('s3 told p2 video is gone', () => count(s3, 'media.consumerClosed') >= 1);
+    await sleep(300);
+    assert.equal(count(s3, 'media.restart'), 0, 's3 keeps its media');
+    assert.equal(count(p1, 'media.restart'), 0, 'p1 keeps its media');
+    assert.ok((await delta(s3, p1.video, 700)) > 0, 's3 still receives p1');
+    assert.ok((await delta(s3, p1.audio!, 300)) > 0);
+    const left = room.media.routers();
+    assert.ok(left.every((r) => r.workerPid !== victim));
+    assert.ok(left.some((r) => r.members.includes(idOf('p1')) && r.observers));
+  });
+});
