@@ -27,12 +27,15 @@ export interface WorkerStatus {
   /** CPU use over the last sample period, as a fraction of one core (0..1+). */
   cpu?: number;
   routers: number;
+  /** Consumers on its WebRTC transports (what the peers receive; pipes not counted). */
+  consumers: number;
 }
 
 interface Slot {
   index: number;
   worker: Worker;
   routers: number;
+  consumers: number;
   /** Routers being created on it right now (counted for placement until they exist). */
   pending: number;
   cpu: number | undefined;
@@ -129,6 +132,7 @@ export class WorkerPool {
     Object.assign(slot, {
       worker,
       routers: 0,
+      consumers: 0,
       pending: 0,
       cpu: undefined,
       lastCpuMs: undefined,
@@ -139,6 +143,16 @@ export class WorkerPool {
       slot.routers++;
       router.observer.once('close', () => {
         if (slot.worker === worker) slot.routers = Math.max(0, slot.routers - 1);
+      });
+      router.observer.on('newtransport', (transport) => {
+        if (transport.type !== 'webrtc') return;
+        transport.observer.on('newconsumer', (consumer) => {
+          if (slot.worker !== worker) return;
+          slot.consumers++;
+          consumer.observer.once('close', () => {
+            if (slot.worker === worker) slot.consumers = Math.max(0, slot.consumers - 1);
+          });
+        });
       });
     });
     worker.on('died', (error) => this.#onDied(slot, worker, error));
@@ -244,6 +258,7 @@ export class WorkerPool {
       alive: !s.worker.closed && !s.worker.died,
       ...(s.cpu !== undefined ? { cpu: Math.round(s.cpu * 1000) / 1000 } : {}),
       routers: s.routers,
+      consumers: s.consumers,
     }));
   }
 
