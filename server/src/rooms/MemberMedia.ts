@@ -293,14 +293,14 @@ export class MemberMedia {
       const router = this.#room.currentRouterFor(this.#id);
       const caps = gen.rtpCapabilities;
       if (!router || !caps || producer.closed) return;
-      for (const c of gen.consumers.values()) if (c.producerId === producer.id) return;
+      for (const c of gen.consumers.values()) if (c.appData.producerId === producer.id) return;
       const transport = [...gen.transports.values()].find((t) => t.appData.direction === 'recv');
       if (!transport) return;
       // A producer of another router of the room is piped to ours first (held until our
       // consumer exists; the consumer then keeps the pipe open).
-      let release: () => void;
+      let reached: { producerId: string; release(): void };
       try {
-        release = await this.#room.reach(producer, router);
+        reached = await this.#room.reach(producer, router);
       } catch (err) {
         this.#log.debug({ err, producerId: producer.id }, 'producer not reachable');
         return;
@@ -309,7 +309,10 @@ export class MemberMedia {
         if (!this.#isCurrent(gen) || producer.closed || router.closed) return;
         let canConsume: boolean;
         try {
-          canConsume = router.canConsume({ producerId: producer.id, rtpCapabilities: caps });
+          canConsume = router.canConsume({
+            producerId: reached.producerId,
+            rtpCapabilities: caps,
+          });
         } catch {
           canConsume = false;
         }
@@ -324,9 +327,10 @@ export class MemberMedia {
             isCurrent: () => this.#isCurrent(gen),
           },
           producer,
+          reached.producerId,
         );
       } finally {
-        release();
+        reached.release();
       }
     } finally {
       gen.consuming.delete(producer.id);

@@ -3,7 +3,7 @@ import { mediaCodecs, type WorkerPool } from '@tutti/media-workers';
 import { TuttiError, type NotificationMap, type NotificationMethod } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
 import type { ProducerAppData } from './mediaTypes.ts';
-import { ProducerPipes } from './pipes.ts';
+import { ProducerPipes, type Reached } from './pipes.ts';
 import { SpeakerObservers } from './speaker.ts';
 
 /** What the room's media needs to know of the room (the Room implements it). */
@@ -135,7 +135,9 @@ export class RoomMedia {
     // Concurrent calls for one member: the first placement wins.
     const again = this.#placement.get(memberId);
     if (again && !again.router.closed) return again.router;
-    this.#placement.set(memberId, slot);
+    // A late call of a member that left meanwhile must not hold a router open.
+    const wanted = this.#host.hasMember(memberId) || this.#host.pendingJoins > 0;
+    if (wanted) this.#placement.set(memberId, slot);
     return slot.router;
   }
 
@@ -146,10 +148,10 @@ export class RoomMedia {
   }
 
   /**
-   * Makes `producer` consumable on `router` (piping it there if it lives elsewhere). Call
-   * the returned release once the consumer exists or could not be made.
+   * Makes `producer` consumable on `router` (piping it there if it lives elsewhere): the id
+   * to consume there, and a release to call once the consumer exists or could not be made.
    */
-  async reach(producer: Producer<ProducerAppData>, router: Router): Promise<() => void> {
+  async reach(producer: Producer<ProducerAppData>, router: Router): Promise<Reached> {
     const origin = this.#origin.get(producer.id);
     if (!origin) throw new Error('producer has no router in this room');
     return this.#pipes.reach(producer, origin.router, router);

@@ -18,17 +18,20 @@ export interface ConsumeTarget {
 /**
  * Creates a paused consumer of `producer`, offers it to the client (media.newConsumer) and
  * resumes it once the client answered, so its first RTP packet finds a consumer there
- * (mediasoup-demo's Peer.consume()). Never throws: a refusal or a race is logged.
+ * (mediasoup-demo's Peer.consume()). The client always hears of the origin producer's id.
+ * Never throws: a refusal or a race is logged.
  */
 export async function offerConsumer(
   target: ConsumeTarget,
   producer: Producer<ProducerAppData>,
+  /** The id to consume on the target's router: a pipe producer's may differ (same worker). */
+  localProducerId = producer.id,
 ): Promise<void> {
   const { channel, consumers, log } = target;
   let consumer: Consumer<ConsumerAppData>;
   try {
     consumer = await target.transport.consume<ConsumerAppData>({
-      producerId: producer.id,
+      producerId: localProducerId,
       rtpCapabilities: target.rtpCapabilities,
       paused: true,
       enableRtx: true,

@@ -14,6 +14,12 @@ interface Pipe {
   pipeProducer?: Producer;
 }
 
+/** A producer made consumable on a router: the id to consume there, and the caller's hold. */
+export interface Reached {
+  producerId: string;
+  release(): void;
+}
+
 const pipeKey = (producerId: string, target: Router): string => `${producerId}>${target.id}`;
 const pairKey = (a: Router, b: Router): string =>
   a.id < b.id ? `${a.id}|${b.id}` : `${b.id}|${a.id}`;
@@ -30,6 +36,8 @@ const pairKey = (a: Router, b: Router): string =>
  */
 export class ProducerPipes {
   readonly #pipes = new Map<string, Pipe>();
+  /** The same pipes by the pipe producer's id on the target (what its consumers consume). */
+  readonly #byPipeProducer = new Map<string, Pipe>();
   /** Open pipes (and pipes being made) between two routers, by unordered router pair. */
   readonly #pairUse = new Map<string, number>();
   readonly #pipeTransports = new Map<Router, Set<PipeTransport>>();
@@ -47,7 +55,7 @@ export class ProducerPipes {
         return;
       }
       transport.observer.on('newconsumer', (consumer) => {
-        const pipe = this.#pipes.get(pipeKey(consumer.producerId, router));
+        const pipe = this.#byPipeProducer.get(pipeKey(consumer.producerId, router));
         if (!pipe || pipe.closed) return;
         pipe.users++;
         consumer.observer.once('close', () => this.#release(pipe));
@@ -62,12 +70,13 @@ export class ProducerPipes {
 
   /**
    * Makes `producer` (living on `origin`) consumable on `target`: resolves once the pipe
-   * producer (same id) exists there. The caller holds the pipe until it calls the returned
-   * release, which it must call once its consumer exists (or could not be made). Throws if
-   * the pipe could not be made (the producer or a router closed meanwhile).
+   * producer exists there (same id across workers, a new one inside a worker) with its id.
+   * The caller holds the pipe until it calls `release`, which it must do once its consumer
+   * exists (or could not be made). Throws if the pipe could not be made (the producer or a
+   * router closed meanwhile).
    */
-  async reach(producer: Producer, origin: Router, target: Router): Promise<() => void> {
-    if (origin === target) return () => {};
+  async reach(producer: Producer, origin: Router, target: Router): Promise<Reached> {
+    if (origin === target) return { producerId: producer.id, release: () => {} };
     const key = pipeKey(producer.id, target);
     let pipe = this.#pipes.get(key);
     if (!pipe) pipe = this.#open(key, producer, origin, target);
@@ -84,11 +93,11 @@ export class ProducerPipes {
       release();
       throw err;
     }
-    if (pipe.closed) {
+    if (pipe.closed || !pipe.pipeProducer) {
       release();
       throw new Error('pipe closed while it was made');
     }
-    return release;
+    return { producerId: pipe.pipeProducer.id, release };
   }
 
   #open(key: string, producer: Producer, origin: Router, target: Router): Pipe {
@@ -96,8 +105,10 @@ export class ProducerPipes {
     this.#pipes.set(key, pipe);
     const pair = pairKey(origin, target);
     this.#pairUse.set(pair, (this.#pairUse.get(pair) ?? 0) + 1);
+    // One worker cannot hold two producers with one id: a pipe inside a worker gets a new one.
+    const keepId = origin.appData.workerPid !== target.appData.workerPid;
     pipe.ready = origin
-      .pipeToRouter({ producerId: producer.id, router: target })
+      .pipeToRouter({ producerId: producer.id, router: target, keepId })
       .then(({ pipeConsumer, pipeProducer }) => {
         if (!pipeConsumer || !pipeProducer) throw new Error('pipeToRouter gave no pipe producer');
         if (pipe.closed) {
@@ -108,6 +119,7 @@ export class ProducerPipes {
         }
         pipe.pipeConsumer = pipeConsumer;
         pipe.pipeProducer = pipeProducer;
+        this.#byPipeProducer.set(pipeKey(pipeProducer.id, target), pipe);
         // The origin producer closed, or a router (its worker) went away: the pipe is gone.
         pipeProducer.observer.once('close', () => this.#forget(pipe));
         pipeConsumer.observer.once('close', () => this.#forget(pipe));
@@ -129,6 +141,8 @@ export class ProducerPipes {
     if (pipe.closed) return;
     pipe.closed = true;
     if (this.#pipes.get(pipe.key) === pipe) this.#pipes.delete(pipe.key);
+    const byId = pipe.pipeProducer && pipeKey(pipe.pipeProducer.id, pipe.target);
+    if (byId && this.#byPipeProducer.get(byId) === pipe) this.#byPipeProducer.delete(byId);
     const pair = pairKey(pipe.origin, pipe.target);
     const left = (this.#pairUse.get(pair) ?? 1) - 1;
     if (left > 0) this.#pairUse.set(pair, left);

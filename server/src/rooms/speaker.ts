@@ -1,6 +1,6 @@
 import type { ActiveSpeakerObserver, AudioLevelObserver, Producer, Router } from 'mediasoup/types';
 import type { ProducerAppData } from './mediaTypes.ts';
-import type { ProducerPipes } from './pipes.ts';
+import type { ProducerPipes, Reached } from './pipes.ts';
 
 export interface SpeakerEvents {
   dominant(producer: Producer<ProducerAppData>): void;
@@ -17,6 +17,8 @@ export class SpeakerObservers {
   readonly #activeSpeaker: ActiveSpeakerObserver;
   readonly #audioLevels: AudioLevelObserver;
   readonly #pipes: ProducerPipes;
+  /** Mics by the id observed here (a pipe producer's id may differ from the mic's). */
+  readonly #mics = new Map<string, Producer<ProducerAppData>>();
   #closed = false;
 
   private constructor(
@@ -44,7 +46,8 @@ export class SpeakerObservers {
     });
     const self = new SpeakerObservers(router, activeSpeaker, audioLevels, pipes);
     activeSpeaker.on('dominantspeaker', ({ producer }) => {
-      if (!self.#closed && !producer.closed) events.dominant(producer as Producer<ProducerAppData>);
+      const mic = self.#mics.get(producer.id);
+      if (!self.#closed && mic && !mic.closed) events.dominant(mic);
     });
     audioLevels.on('volumes', (volumes) => {
       if (self.#closed) return;
@@ -67,19 +70,24 @@ export class SpeakerObservers {
    */
   async observe(mic: Producer<ProducerAppData>, origin: Router): Promise<void> {
     if (this.#closed || mic.closed) return;
-    let release: () => void;
+    let reached: Reached;
     try {
-      release = await this.#pipes.reach(mic, origin, this.router);
+      reached = await this.#pipes.reach(mic, origin, this.router);
     } catch {
       return; // The mic or a router went away meanwhile.
     }
     if (mic.closed || this.#closed) {
-      release();
+      reached.release();
       return;
     }
-    mic.observer.once('close', release);
-    await this.#activeSpeaker.addProducer({ producerId: mic.id }).catch(() => {});
-    await this.#audioLevels.addProducer({ producerId: mic.id }).catch(() => {});
+    const { producerId } = reached;
+    this.#mics.set(producerId, mic);
+    mic.observer.once('close', () => {
+      this.#mics.delete(producerId);
+      reached.release();
+    });
+    await this.#activeSpeaker.addProducer({ producerId }).catch(() => {});
+    await this.#audioLevels.addProducer({ producerId }).catch(() => {});
   }
 
   /** Its router closed or is closing (the observers close with it). */

@@ -10,6 +10,7 @@ import { loadOpusFixture, loadVp8Fixture } from '../../../test/load/rtp.ts';
 import { ensureRoom, TuttiSignaling } from '../../../test/load/signaling.ts';
 import { trackMedia, type MediaTracker } from '../helpers/mediaTracker.ts';
 import type { Room } from '../../src/rooms/Room.ts';
+import { createRoom, trackBots } from './bot.ts';
 
 // One room over two workers (maxConsumersPerRouter: 2), with real WebRTC bots
 // (node-datachannel) publishing the RTP fixture and counting packets per stream.
@@ -277,5 +278,52 @@ describe('one room on several routers (2 workers, real RTP)', () => {
     const left = room.media.routers();
     assert.ok(left.every((r) => r.workerPid !== victim));
     assert.ok(left.some((r) => r.members.includes(idOf('p1')) && r.observers));
+  });
+});
+
+describe('one room on several routers of a single worker (signaling bots)', () => {
+  let s: TestServer;
+  let tracker: MediaTracker;
+  const { bot, closeAll } = trackBots(() => s.wsUrl);
+  before(async () => {
+    tracker = trackMedia();
+    s = await startTestServer({ media: { numWorkers: 1, maxConsumersPerRouter: 1 } });
+  });
+  after(async () => {
+    closeAll();
+    await s.stop();
+    tracker.stop();
+  });
+
+  test('a second router on the same worker; simulcast layers across the pipe; it closes when empty', async () => {
+    const roomId = await createRoom(s.wsUrl, 'One worker');
+    const room = s.app.tutti.rooms.get(roomId)!;
+    const a = await bot(roomId, 'a');
+    await a.setupMedia();
+    const cam = await a.produce('camera');
+    const b = await bot(roomId, 'b');
+    await b.setupMedia();
+    await b.waitConsumers(1);
+    const c = await bot(roomId, 'c');
+    await c.setupMedia();
+    const [fromA] = await c.waitConsumers(1);
+    const routers = room.media.routers();
+    assert.equal(routers.length, 2, 'the full router sent c to a second one');
+    assert.equal(routers[0]!.workerPid, routers[1]!.workerPid, 'the only worker hosts both');
+    assert.ok(routers[1]!.members.includes(c.join.self.id));
+    assert.equal(fromA!.producerId, cam);
+    assert.equal(fromA!.type, 'simulcast', 'the pipe keeps the simulcast layers');
+    await c.client.request('media.setConsumerPreferredLayers', {
+      consumerId: fromA!.id,
+      spatialLayer: 0,
+      temporalLayer: 0,
+    });
+    assert.equal(room.media.pipes, 1);
+    c.client.close();
+    await until('c’s router closed', () => room.media.routers().length === 1);
+    await until('pipe transports closed', () =>
+      [...tracker.transports].every((t) => t.type !== 'pipe'),
+    );
+    assert.equal(room.media.pipes, 0);
   });
 });
