@@ -327,3 +327,56 @@ describe('one room on several routers of a single worker (signaling bots)', () =
     assert.equal(room.media.pipes, 0);
   });
 });
+
+describe('the speaker observers’ router dies (2 workers, signaling bots)', () => {
+  let s: TestServer;
+  let observers: ReturnType<typeof trackObservers>;
+  const { bot, closeAll } = trackBots(() => s.wsUrl);
+  before(async () => {
+    observers = trackObservers();
+    s = await startTestServer({ media: { numWorkers: 2, maxConsumersPerRouter: 1 } });
+  });
+  after(async () => {
+    closeAll();
+    await s.stop();
+    observers.stop();
+  });
+
+  test('the observers move to the surviving router and hear its mics; only the dead router’s members restart', async () => {
+    const roomId = await createRoom(s.wsUrl, 'Observers move');
+    const room = s.app.tutti.rooms.get(roomId)!;
+    const a = await bot(roomId, 'a');
+    await a.setupMedia();
+    const aMic = await a.produce('mic');
+    const b = await bot(roomId, 'b');
+    await b.setupMedia();
+    await b.waitConsumers(1);
+    const c = await bot(roomId, 'c'); // The first router is full: c goes to the other worker.
+    await c.setupMedia();
+    const cMic = await c.produce('mic');
+    await a.waitConsumers(1);
+    const [first, second] = room.media.routers();
+    assert.ok(first!.observers && !second!.observers);
+    assert.ok(second!.members.includes(c.join.self.id));
+    const heard = () =>
+      observers.seen
+        .filter((o) => !o.router.closed)
+        .map((o) => ({ router: o.router.id, mics: [...o.producers].map((p) => p.id).sort() }));
+    await until('both mics observed on the first router', () =>
+      heard().every((o) => o.router === first!.routerId && o.mics.length === 2),
+    );
+    assert.deepEqual(heard()[0]!.mics, [aMic, cMic].sort());
+
+    const restarted = (x: typeof a) =>
+      x.client.notifications.some((n) => n.method === 'media.restart');
+    process.kill(first!.workerPid, 'SIGKILL');
+    await until('a and b told to restart', () => restarted(a) && restarted(b));
+    await until('observers again, on the surviving router, with c’s mic', () => {
+      const h = heard();
+      return h.length === 2 && h.every((o) => o.router === second!.routerId && o.mics[0] === cMic);
+    });
+    await sleep(200);
+    assert.equal(restarted(c), false, 'c keeps its media');
+    assert.ok(room.media.routers().some((r) => r.observers && r.routerId === second!.routerId));
+  });
+});
