@@ -1,7 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as mediasoup from 'mediasoup';
-import type { Producer, Router, Worker } from 'mediasoup/types';
 import ndc from 'node-datachannel';
 import type { NotificationMap, NotificationMethod } from '@tutti/protocol';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
@@ -9,6 +7,7 @@ import { PublisherBot, SubscriberBot, type NewConsumer } from '../../../test/loa
 import { loadOpusFixture, loadVp8Fixture } from '../../../test/load/rtp.ts';
 import { ensureRoom, TuttiSignaling } from '../../../test/load/signaling.ts';
 import { trackMedia, type MediaTracker } from '../helpers/mediaTracker.ts';
+import { trackObservers, type ObserverTracker } from '../helpers/observerTracker.ts';
 import type { Room } from '../../src/rooms/Room.ts';
 import { createRoom, trackBots } from './bot.ts';
 
@@ -52,23 +51,8 @@ const WATCHED: NotificationMethod[] = [
   'media.consumerPaused',
   'media.consumerResumed',
   'media.consumerClosed',
+  'media.consumerScore',
 ];
-
-/** Which producers each RTP observer (speaker, levels) listens to, and on which router. */
-function trackObservers(): { seen: { router: Router; producers: Set<Producer> }[]; stop(): void } {
-  const seen: { router: Router; producers: Set<Producer> }[] = [];
-  const onWorker = (worker: Worker) =>
-    worker.observer.on('newrouter', (router) =>
-      router.observer.on('newrtpobserver', (o) => {
-        const entry = { router, producers: new Set<Producer>() };
-        seen.push(entry);
-        o.observer.on('addproducer', (p) => entry.producers.add(p));
-        o.observer.on('removeproducer', (p) => entry.producers.delete(p));
-      }),
-    );
-  mediasoup.observer.on('newworker', onWorker);
-  return { seen, stop: () => mediasoup.observer.off('newworker', onWorker) };
-}
 
 async function connect(wsUrl: string, roomId: string, name: string): Promise<Bot> {
   const sig = await TuttiSignaling.join(wsUrl, roomId, name);
@@ -89,7 +73,7 @@ async function connect(wsUrl: string, roomId: string, name: string): Promise<Bot
 describe('one room on several routers (2 workers, real RTP)', () => {
   let s: TestServer;
   let tracker: MediaTracker;
-  let observers: ReturnType<typeof trackObservers>;
+  let observers: ObserverTracker;
   let roomId: string;
   let room: Room;
   const bots: Bot[] = [];
@@ -214,6 +198,18 @@ describe('one room on several routers (2 workers, real RTP)', () => {
     assert.equal(copies(p2.audio!), 2, "p2's mic is piped to the observers' router");
   });
 
+  test('scores cross the pipe: a consumer of a piped producer reports its producer score', async () => {
+    const consumerId = s2.offers.get(p1.video)!.id;
+    await until('a score for s2’s consumer of p1', () =>
+      s2.notes.some(
+        (n) =>
+          n.method === 'media.consumerScore' &&
+          (n.data as NotificationMap['media.consumerScore']).consumerId === consumerId &&
+          (n.data as NotificationMap['media.consumerScore']).producerScore > 0,
+      ),
+    );
+  });
+
   test('pause/resume of the producer crosses the pipe; key frame requests come back', async () => {
     await p1.sig.peer.request('media.pauseProducer', { producerId: p1.video });
     await until('s2 told of the pause', () => count(s2, 'media.consumerPaused') === 1);
@@ -242,15 +238,22 @@ describe('one room on several routers (2 workers, real RTP)', () => {
     await until('p1 audio unpiped', () => copies(p1.audio!) === 1);
     // p2's producers still go to s1 on the first router.
     assert.equal(copies(p2.video), 2);
+    // Closing a producer reaches its consumers on the other router through the pipe.
+    const micConsumer = s1.offers.get(p2.audio!)!.id;
+    await p2.sig.peer.request('media.closeProducer', { producerId: p2.audio! });
+    await until('s1 told p2’s mic is gone', () =>
+      s1.notes.some(
+        (n) =>
+          n.method === 'media.consumerClosed' &&
+          (n.data as { consumerId: string }).consumerId === micConsumer,
+      ),
+    );
+    assert.equal(copies(p2.audio!), 0, 'mic and its pipe producer closed');
+    assert.equal(pipeTransports(), transportsBefore, 'p2 video still piped');
     s1.close();
     await until('p2 video unpiped', () => copies(p2.video) === 1);
-    // p2's mic stays piped to the speaker observers' router…
-    assert.equal(copies(p2.audio!), 2, 'p2 mic still piped to the observers');
-    assert.equal(pipeTransports(), transportsBefore);
-    // …until it closes: then nothing is piped and the pipe transports close.
-    await p2.sig.peer.request('media.closeProducer', { producerId: p2.audio! });
+    // Nothing is piped between the two routers any more: their pipe transports close.
     await until('pipe transports closed', () => pipeTransports() === 0);
-    assert.equal(copies(p2.audio!), 0);
     assert.equal(room.media.pipes, 0);
     assert.equal(room.media.routers().length, 2, 'both routers still host a publisher');
   });
@@ -330,7 +333,7 @@ describe('one room on several routers of a single worker (signaling bots)', () =
 
 describe('the speaker observers’ router dies (2 workers, signaling bots)', () => {
   let s: TestServer;
-  let observers: ReturnType<typeof trackObservers>;
+  let observers: ObserverTracker;
   const { bot, closeAll } = trackBots(() => s.wsUrl);
   before(async () => {
     observers = trackObservers();
