@@ -22,6 +22,7 @@ import {
   type ProducerAppData,
   type TransportAppData,
 } from './mediaTypes.ts';
+import type { Reached } from './pipes.ts';
 import type { MemberChannel } from './ports.ts';
 import type { RoomMedia } from './RoomMedia.ts';
 
@@ -298,7 +299,7 @@ export class MemberMedia {
       if (!transport) return;
       // A producer of another router of the room is piped to ours first (held until our
       // consumer exists; the consumer then keeps the pipe open).
-      let reached: { producerId: string; release(): void };
+      let reached: Reached;
       try {
         reached = await this.#room.reach(producer, router);
       } catch (err) {
