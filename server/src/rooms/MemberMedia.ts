@@ -42,7 +42,7 @@ interface Generation {
   transports: Map<string, WebRtcTransport<TransportAppData>>;
   producers: Map<string, Producer<ProducerAppData>>;
   consumers: Map<string, Consumer<ConsumerAppData>>;
-  /** Producer ids a consumer is being created for (dedups concurrent attempts). */
+  /** `transportId:producerId` of consumers being created (dedups concurrent attempts). */
   consuming: Set<string>;
 }
 
@@ -288,15 +288,17 @@ export class MemberMedia {
 
   async #consume(producer: Producer<ProducerAppData>): Promise<void> {
     const gen = this.#gen;
-    if (gen.consuming.has(producer.id)) return;
-    gen.consuming.add(producer.id);
+    const transport = [...gen.transports.values()].find((t) => t.appData.direction === 'recv');
+    if (!transport) return;
+    // Per recv transport: one that replaced another must not wait on the old one's attempt.
+    const attempt = `${transport.id}:${producer.id}`;
+    if (gen.consuming.has(attempt)) return;
+    gen.consuming.add(attempt);
     try {
       const router = this.#room.currentRouterFor(this.#id);
       const caps = gen.rtpCapabilities;
       if (!router || !caps || producer.closed) return;
       for (const c of gen.consumers.values()) if (c.appData.producerId === producer.id) return;
-      const transport = [...gen.transports.values()].find((t) => t.appData.direction === 'recv');
-      if (!transport) return;
       // A producer of another router of the room is piped to ours first (held until our
       // consumer exists; the consumer then keeps the pipe open).
       let reached: Reached;
@@ -334,7 +336,7 @@ export class MemberMedia {
         reached.release();
       }
     } finally {
-      gen.consuming.delete(producer.id);
+      gen.consuming.delete(attempt);
     }
   }
 

@@ -46,8 +46,9 @@ export async function offerConsumer(
     log.warn({ err }, 'consume failed');
     return;
   }
-  if (!target.isCurrent() || producer.closed) {
-    // The consumer left/re-joined, or the producer closed while we were consuming it.
+  if (!target.isCurrent() || producer.closed || target.transport.closed) {
+    // The consumer left/re-joined, the producer closed or the recv transport was replaced
+    // while we were consuming it.
     consumer.close();
     return;
   }
