@@ -49,6 +49,8 @@ export interface RouterInfo {
   routerId: string;
   workerPid: number;
   consumers: number;
+  /** What placement compares with maxConsumersPerRouter (see #load). */
+  load: number;
   members: string[];
   observers: boolean;
 }
@@ -56,9 +58,10 @@ export interface RouterInfo {
 /**
  * The media side of one room: its routers, the speaker and level observers, and moving the
  * members of a router whose worker died. Routers exist only while someone is inside. The room
- * starts on one router; when every router carries `maxConsumersPerRouter` consumers, newcomers
- * go to a new router on a worker the room is not on yet (least loaded; on the same worker
- * only if the pool has a single worker), else to the router with the fewest consumers.
+ * starts on one router; when every router carries `maxConsumersPerRouter` consumers (counting
+ * the ones its members will have: see #load), newcomers go to a new router on a worker the
+ * room is not on yet (least loaded; on the same worker only if the pool has a single worker),
+ * else to the least loaded router.
  * Producers reach other routers through ProducerPipes, on demand. Members reach a router only
  * through routerFor() / currentRouterFor(); a member stays on its router until it leaves or
  * that router's worker dies.
@@ -74,6 +77,8 @@ export class RoomMedia {
   readonly #placement = new Map<string, Slot>();
   /** The router each producer of a member was made on. */
   readonly #origin = new Map<string, Slot>();
+  /** Open producers per member (what a member on a router is expected to consume is the rest). */
+  readonly #producersOf = new Map<string, number>();
   #creating: Promise<Slot> | undefined;
   #observers: SpeakerObservers | undefined;
   #observersStarting: Promise<void> | undefined;
@@ -105,6 +110,7 @@ export class RoomMedia {
       routerId: s.router.id,
       workerPid: s.workerPid,
       consumers: s.consumers,
+      load: this.#load(s),
       members: [...this.#placement].filter(([, p]) => p === s).map(([id]) => id),
       observers: this.#observers?.router === s.router,
     }));
@@ -159,19 +165,34 @@ export class RoomMedia {
 
   async #place(): Promise<Slot> {
     for (;;) {
-      const open = this.#slots.filter((s) => !s.router.closed);
-      const roomy = open.filter((s) => s.consumers < this.#maxConsumers);
-      if (roomy.length > 0) return leastConsumers(roomy);
+      const open = this.#slots
+        .filter((s) => !s.router.closed)
+        .map((slot) => ({ slot, load: this.#load(slot) }));
+      const roomy = open.filter((o) => o.load < this.#maxConsumers);
+      if (roomy.length > 0) return leastLoaded(roomy);
       if (this.#creating) {
         await this.#creating;
         continue;
       }
-      if (open.length > 0 && !this.#canGrow(open)) return leastConsumers(open);
+      if (open.length > 0 && !this.#canGrow(open.map((o) => o.slot))) return leastLoaded(open);
       this.#creating = this.#newSlot().finally(() => {
         this.#creating = undefined;
       });
       return await this.#creating;
     }
+  }
+
+  /**
+   * The consumers a router carries, or will once its members consume every producer of the
+   * others (members placed in a burst of joins have no consumers yet: they count too).
+   */
+  #load(slot: Slot): number {
+    const producers = this.#origin.size;
+    let expected = 0;
+    for (const [id, s] of this.#placement) {
+      if (s === slot) expected += producers - (this.#producersOf.get(id) ?? 0);
+    }
+    return Math.max(slot.consumers, expected);
   }
 
   /** A new router may go on a worker this room is not on (or the pool has one worker only). */
@@ -211,9 +232,14 @@ export class RoomMedia {
         consumer.observer.once('close', () => slot.consumers--);
       });
       transport.observer.on('newproducer', (producer) => {
+        const peerId = (producer.appData as ProducerAppData).peerId;
         this.#origin.set(producer.id, slot);
+        this.#producersOf.set(peerId, (this.#producersOf.get(peerId) ?? 0) + 1);
         producer.observer.once('close', () => {
           if (this.#origin.get(producer.id) === slot) this.#origin.delete(producer.id);
+          const left = (this.#producersOf.get(peerId) ?? 1) - 1;
+          if (left > 0) this.#producersOf.set(peerId, left);
+          else this.#producersOf.delete(peerId);
         });
       });
     });
@@ -328,6 +354,6 @@ export class RoomMedia {
   }
 }
 
-function leastConsumers(slots: Slot[]): Slot {
-  return slots.reduce((best, s) => (s.consumers < best.consumers ? s : best));
+function leastLoaded(slots: { slot: Slot; load: number }[]): Slot {
+  return slots.reduce((best, s) => (s.load < best.load ? s : best)).slot;
 }

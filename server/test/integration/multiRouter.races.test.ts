@@ -70,4 +70,30 @@ describe('multi-router races (2 workers, signaling bots)', () => {
     assert.equal(room.media.routers().length, 0);
     assert.equal(pipes(), 0);
   });
+
+  test('a burst of viewers joining at once is spread by the consumers they will have', async () => {
+    const roomId = await createRoom(s.wsUrl, 'Burst');
+    const room = s.app.tutti.rooms.get(roomId)!;
+    const presenter = await joinBot(s.wsUrl, roomId, 'presenter');
+    await presenter.setupMedia();
+    await presenter.produce('screen');
+    // Eight joins in flight together: none has a consumer yet when the next one is placed.
+    const viewers = await Promise.all(
+      [0, 1, 2, 3, 4, 5, 6, 7].map((i) => joinBot(s.wsUrl, roomId, `v${i}`)),
+    );
+    const routers = room.media.routers();
+    assert.equal(routers.length, 2);
+    assert.deepEqual(
+      routers.map((r) => r.members.length),
+      [5, 4],
+      'presenter + 4 viewers (4 expected consumers), then 4 viewers on the other worker',
+    );
+    await Promise.all(viewers.map((v) => v.setupMedia()));
+    await Promise.all(viewers.map((v) => v.waitConsumers(1)));
+    await until('4 consumers on each router', () =>
+      room.media.routers().every((r) => r.consumers === 4),
+    );
+    for (const b of [presenter, ...viewers]) b.client.close();
+    await until('every router closed', () => media.routers.size === 0);
+  });
 });
