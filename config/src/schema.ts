@@ -150,6 +150,12 @@ export const configSchema = z.object({
       maxIncomingBitrate: z.coerce.number().int().positive().default(3_000_000),
       /** How often worker load (CPU) is sampled for placement. */
       loadSampleMs: z.coerce.number().int().min(100).default(2000),
+      /**
+       * Consumers one router of a room carries before newcomers go to a router on another
+       * worker (piped together). ~0.55 of a worker core for the measured 1780 consumers per
+       * core (docs/benchmarks.md), ~0.75 with browsers' transport-cc: headroom for the rest.
+       */
+      maxConsumersPerRouter: z.coerce.number().int().min(1).default(1000),
     })
     .prefault({}),
   rooms: z

@@ -238,3 +238,14 @@ test('cluster settings are checked: bad node ids, URLs and timings fail start-up
     /cluster\.advertisedUrl/,
   );
 });
+
+test('media.maxConsumersPerRouter: 1000 by default, TUTTI_MEDIA_MAX_CONSUMERS_PER_ROUTER, ≥ 1', () => {
+  assert.equal(loadConfig({}, {}).media.maxConsumersPerRouter, 1000);
+  assert.equal(envName(['media', 'maxConsumersPerRouter']), 'TUTTI_MEDIA_MAX_CONSUMERS_PER_ROUTER');
+  const c = loadConfig({}, { TUTTI_MEDIA_MAX_CONSUMERS_PER_ROUTER: '50' });
+  assert.equal(c.media.maxConsumersPerRouter, 50);
+  assert.throws(
+    () => loadConfig({}, { TUTTI_MEDIA_MAX_CONSUMERS_PER_ROUTER: '0' }),
+    /media\.maxConsumersPerRouter/,
+  );
+});

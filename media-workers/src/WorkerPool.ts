@@ -27,12 +27,15 @@ export interface WorkerStatus {
   /** CPU use over the last sample period, as a fraction of one core (0..1+). */
   cpu?: number;
   routers: number;
+  /** Consumers on its WebRTC transports (what the peers receive; pipes not counted). */
+  consumers: number;
 }
 
 interface Slot {
   index: number;
   worker: Worker;
   routers: number;
+  consumers: number;
   /** Routers being created on it right now (counted for placement until they exist). */
   pending: number;
   cpu: number | undefined;
@@ -129,6 +132,7 @@ export class WorkerPool {
     Object.assign(slot, {
       worker,
       routers: 0,
+      consumers: 0,
       pending: 0,
       cpu: undefined,
       lastCpuMs: undefined,
@@ -139,6 +143,16 @@ export class WorkerPool {
       slot.routers++;
       router.observer.once('close', () => {
         if (slot.worker === worker) slot.routers = Math.max(0, slot.routers - 1);
+      });
+      router.observer.on('newtransport', (transport) => {
+        if (transport.type !== 'webrtc') return;
+        transport.observer.on('newconsumer', (consumer) => {
+          if (slot.worker !== worker) return;
+          slot.consumers++;
+          consumer.observer.once('close', () => {
+            if (slot.worker === worker) slot.consumers = Math.max(0, slot.consumers - 1);
+          });
+        });
       });
     });
     worker.on('died', (error) => this.#onDied(slot, worker, error));
@@ -183,11 +197,13 @@ export class WorkerPool {
    * The least-loaded live slot, waiting (bounded) for a replacement when none is alive. One
    * pending router is counted on it in the same tick it is chosen.
    */
-  async #reserveSlot(timeoutMs: number): Promise<Slot> {
+  async #reserveSlot(timeoutMs: number, avoidPids: readonly number[]): Promise<Slot> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.#closing) throw new Error('worker pool closed');
-      const alive = this.#alive();
+      const all = this.#alive();
+      const preferred = all.filter((s) => !avoidPids.includes(s.worker.pid));
+      const alive = preferred.length > 0 ? preferred : all;
       if (alive.length > 0) {
         alive.sort((a, b) => score(a) - score(b) || a.index - b.index);
         alive[0]!.pending++;
@@ -217,10 +233,14 @@ export class WorkerPool {
    * Creates a router on the least-loaded live worker; `appData.workerPid` says which.
    * Routers still being created count towards their worker's load, so concurrent requests
    * (a burst of first joins, every room of a dead worker moving at once) are spread instead
-   * of all picking one worker.
+   * of all picking one worker. `placement.avoidPids`: workers to skip while another one is
+   * alive (a room growing onto a worker it is not on yet).
    */
-  async createRouter(options: RouterOptions): Promise<Router> {
-    const slot = await this.#reserveSlot(15_000);
+  async createRouter(
+    options: RouterOptions,
+    placement: { avoidPids?: readonly number[] } = {},
+  ): Promise<Router> {
+    const slot = await this.#reserveSlot(15_000, placement.avoidPids ?? []);
     const worker = slot.worker;
     try {
       return await worker.createRouter({
@@ -238,6 +258,7 @@ export class WorkerPool {
       alive: !s.worker.closed && !s.worker.died,
       ...(s.cpu !== undefined ? { cpu: Math.round(s.cpu * 1000) / 1000 } : {}),
       routers: s.routers,
+      consumers: s.consumers,
     }));
   }
 

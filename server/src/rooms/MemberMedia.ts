@@ -22,6 +22,7 @@ import {
   type ProducerAppData,
   type TransportAppData,
 } from './mediaTypes.ts';
+import type { Reached } from './pipes.ts';
 import type { MemberChannel } from './ports.ts';
 import type { RoomMedia } from './RoomMedia.ts';
 
@@ -41,7 +42,7 @@ interface Generation {
   transports: Map<string, WebRtcTransport<TransportAppData>>;
   producers: Map<string, Producer<ProducerAppData>>;
   consumers: Map<string, Consumer<ConsumerAppData>>;
-  /** Producer ids a consumer is being created for (dedups concurrent attempts). */
+  /** `transportId:producerId` of consumers being created (dedups concurrent attempts). */
   consuming: Set<string>;
 }
 
@@ -287,35 +288,55 @@ export class MemberMedia {
 
   async #consume(producer: Producer<ProducerAppData>): Promise<void> {
     const gen = this.#gen;
-    if (gen.consuming.has(producer.id)) return;
-    gen.consuming.add(producer.id);
+    const transport = [...gen.transports.values()].find((t) => t.appData.direction === 'recv');
+    if (!transport) return;
+    // Per recv transport: one that replaced another must not wait on the old one's attempt.
+    const attempt = `${transport.id}:${producer.id}`;
+    if (gen.consuming.has(attempt)) return;
+    gen.consuming.add(attempt);
     try {
       const router = this.#room.currentRouterFor(this.#id);
       const caps = gen.rtpCapabilities;
       if (!router || !caps || producer.closed) return;
-      for (const c of gen.consumers.values()) if (c.producerId === producer.id) return;
-      let canConsume: boolean;
+      for (const c of gen.consumers.values()) if (c.appData.producerId === producer.id) return;
+      // A producer of another router of the room is piped to ours first (held until our
+      // consumer exists; the consumer then keeps the pipe open).
+      let reached: Reached;
       try {
-        canConsume = router.canConsume({ producerId: producer.id, rtpCapabilities: caps });
-      } catch {
-        canConsume = false;
+        reached = await this.#room.reach(producer, router);
+      } catch (err) {
+        this.#log.debug({ err, producerId: producer.id }, 'producer not reachable');
+        return;
       }
-      if (!canConsume) return;
-      const transport = [...gen.transports.values()].find((t) => t.appData.direction === 'recv');
-      if (!transport) return;
-      await offerConsumer(
-        {
-          channel: this.#channel,
-          log: this.#log,
-          transport,
-          rtpCapabilities: caps,
-          consumers: gen.consumers,
-          isCurrent: () => this.#isCurrent(gen),
-        },
-        producer,
-      );
+      try {
+        if (!this.#isCurrent(gen) || producer.closed || router.closed) return;
+        let canConsume: boolean;
+        try {
+          canConsume = router.canConsume({
+            producerId: reached.producerId,
+            rtpCapabilities: caps,
+          });
+        } catch {
+          canConsume = false;
+        }
+        if (!canConsume) return;
+        await offerConsumer(
+          {
+            channel: this.#channel,
+            log: this.#log,
+            transport,
+            rtpCapabilities: caps,
+            consumers: gen.consumers,
+            isCurrent: () => this.#isCurrent(gen),
+          },
+          producer,
+          reached.producerId,
+        );
+      } finally {
+        reached.release();
+      }
     } finally {
-      gen.consuming.delete(producer.id);
+      gen.consuming.delete(attempt);
     }
   }
 

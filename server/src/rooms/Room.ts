@@ -63,7 +63,13 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
     this.#record = record;
     this.#config = deps.config;
     this.#log = deps.log.child({ roomId: record.id });
-    this.media = new RoomMedia({ host: this, pool: deps.pool, roomId: record.id, log: this.#log });
+    this.media = new RoomMedia({
+      host: this,
+      pool: deps.pool,
+      roomId: record.id,
+      log: this.#log,
+      maxConsumersPerRouter: deps.config.media.maxConsumersPerRouter,
+    });
   }
 
   // ── The persisted row ───────────────────────────────────────────────────────────────
@@ -156,7 +162,9 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
       if (done) return;
       done = true;
       this.#pendingJoins--;
-      if (this.#members.size === 0 && this.#pendingJoins === 0) this.media.close();
+      if (this.#pendingJoins > 0) return;
+      if (this.#members.size === 0) this.media.close();
+      else this.media.forgetStrangers(); // Joins that failed after being placed on a router.
     };
   }
 
@@ -214,11 +222,35 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
     this.broadcast('room.peerUpdated', { peer: { ...info } });
   }
 
-  /** RoomMediaHost: the worker died; every member starts its media from scratch. */
-  mediaLost(): void {
-    for (const m of this.#members.values()) {
+  /** RoomMediaHost: these members' router died with its worker; their media starts from scratch. */
+  mediaLost(memberIds: readonly string[]): void {
+    for (const id of memberIds) {
+      const m = this.#members.get(id);
+      if (!m) continue;
       m.media.reset();
       this.#setPresence(m.info, NO_MEDIA);
+    }
+  }
+
+  /** RoomMediaHost: notifies some members (serialized once). */
+  tell<M extends NotificationMethod>(
+    memberIds: readonly string[],
+    method: M,
+    data: NotificationMap[M],
+  ): void {
+    let prepared: PreparedNotification<M> | undefined;
+    for (const id of memberIds) {
+      const m = this.#members.get(id);
+      if (!m) continue;
+      prepared ??= prepareNotification(method, data);
+      void m.channel.notifyPrepared(prepared);
+    }
+  }
+
+  /** RoomMediaHost: every open mic of the members. */
+  *mics(): Iterable<Producer<ProducerAppData>> {
+    for (const m of this.#members.values()) {
+      for (const p of m.media.producers()) if (p.appData.source === 'mic' && !p.closed) yield p;
     }
   }
 
@@ -230,6 +262,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
     // Closing transports closes the member's producers, whose consumers then close
     // (and the other members get media.consumerClosed).
     member.media.close();
+    this.media.memberLeft(memberId);
     this.broadcast('room.peerLeft', { peerId: memberId, nickname: member.info.nickname });
     this.emit('left', member);
     if (this.#members.size === 0) {

@@ -18,17 +18,20 @@ export interface ConsumeTarget {
 /**
  * Creates a paused consumer of `producer`, offers it to the client (media.newConsumer) and
  * resumes it once the client answered, so its first RTP packet finds a consumer there
- * (mediasoup-demo's Peer.consume()). Never throws: a refusal or a race is logged.
+ * (mediasoup-demo's Peer.consume()). The client always hears of the origin producer's id.
+ * Never throws: a refusal or a race is logged.
  */
 export async function offerConsumer(
   target: ConsumeTarget,
   producer: Producer<ProducerAppData>,
+  /** The id to consume on the target's router: a pipe producer's may differ (same worker). */
+  localProducerId = producer.id,
 ): Promise<void> {
   const { channel, consumers, log } = target;
   let consumer: Consumer<ConsumerAppData>;
   try {
     consumer = await target.transport.consume<ConsumerAppData>({
-      producerId: producer.id,
+      producerId: localProducerId,
       rtpCapabilities: target.rtpCapabilities,
       paused: true,
       enableRtx: true,
@@ -43,8 +46,9 @@ export async function offerConsumer(
     log.warn({ err }, 'consume failed');
     return;
   }
-  if (!target.isCurrent() || producer.closed) {
-    // The consumer left/re-joined, or the producer closed while we were consuming it.
+  if (!target.isCurrent() || producer.closed || target.transport.closed) {
+    // The consumer left/re-joined, the producer closed or the recv transport was replaced
+    // while we were consuming it.
     consumer.close();
     return;
   }
