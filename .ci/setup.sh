@@ -33,8 +33,8 @@ SRC
 fi
 
 # Runtime + test tools (chromium for browser tests, ffmpeg for RTP fixtures, redis for the
-# cluster implementations) plus whatever the worker build lists.
-want=(chromium ffmpeg redis-server fonts-liberation)
+# cluster implementations, coturn for the TURN test) plus whatever the worker build lists.
+want=(chromium ffmpeg redis-server fonts-liberation coturn)
 if [ -f media-workers/build/apt-packages.txt ]; then
   while read -r pkg; do
     pkg="${pkg%%#*}"; pkg="$(echo "$pkg" | xargs)"

@@ -47,6 +47,37 @@ const json = (v: unknown): unknown => {
   }
 };
 
+/** A list from code/JSON, or a comma-separated string (from an environment variable). */
+const stringList = (item: z.ZodString) =>
+  z.union([
+    z.array(item),
+    z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(item)),
+  ]);
+
+const iceUrl = z
+  .string()
+  .regex(/^(stun|stuns|turn|turns):\S+$/, 'a stun:, stuns:, turn: or turns: URL');
+const turnUrl = z.string().regex(/^turns?:\S+$/, 'a turn: or turns: URL');
+
+/** One RTCIceServer as browsers take it (static credentials; see `turn` for expiring ones). */
+const iceServerSchema = z
+  .object({
+    urls: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(iceUrl).min(1)),
+    username: z.string().optional(),
+    credential: z.string().optional(),
+  })
+  .refine((s) => !s.urls.some((u) => u.startsWith('turn')) || (s.username && s.credential), {
+    message: 'a TURN entry needs username and credential (browsers reject it without)',
+  });
+
 /** A dotted path into a provider's profile JSON ("response.email"). */
 const fieldPath = z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, 'a dotted field path');
 
@@ -156,8 +187,29 @@ export const configSchema = z.object({
        * core (docs/benchmarks.md), ~0.75 with browsers' transport-cc: headroom for the rest.
        */
       maxConsumersPerRouter: z.coerce.number().int().min(1).default(1000),
+      /**
+       * STUN/TURN servers handed to browsers as they are (env: a JSON array); TURN servers
+       * with expiring credentials are `turn` below.
+       */
+      iceServers: z.preprocess(json, z.array(iceServerSchema)).default([]),
+      /** 'relay': browsers use TURN only (tests, networks that must hide peers' addresses). */
+      iceTransportPolicy: z.enum(['all', 'relay']).default('all'),
     })
     .prefault({}),
+  turn: z
+    .object({
+      /** TURN URLs (turn:host:3478?transport=udp, turns:host:5349); joiners get credentials. */
+      urls: stringList(turnUrl).default([]),
+      /** coturn's static-auth-secret (use-auth-secret): credentials are an HMAC of it. */
+      secret: z.string().min(1).optional(),
+      /** How long a joiner's TURN credentials stay valid (a later join gets fresh ones). */
+      ttlSeconds: seconds.default(86400),
+    })
+    .prefault({})
+    .refine((t) => t.urls.length === 0 || t.secret !== undefined, {
+      message: 'turn.urls needs turn.secret (coturn static-auth-secret)',
+      path: ['secret'],
+    }),
   rooms: z
     .object({
       /** An empty room is deleted after this long without anyone in it. */

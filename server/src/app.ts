@@ -14,6 +14,7 @@ import { staticPlugin } from './http/static.ts';
 import type { Logger } from './kernel/log.ts';
 import { withLogRedaction } from './ops/logRedaction.ts';
 import { registerSecurityHeaders } from './ops/securityHeaders.ts';
+import { iceSettingsFrom } from './ops/turn.ts';
 import { roomHandlers } from './rooms/handlers.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
 import { servicesPlugin, type TuttiServices } from './services.ts';
@@ -89,7 +90,10 @@ export async function buildApp(
 
   // ── Contributions, registered once before listening ─────────────────────────────────
   for (const concern of concerns) if (concern.rooms) rooms.use(concern.rooms);
-  const handlerTables = [roomHandlers(rooms), ...concerns.flatMap((c) => c.handlers ?? [])];
+  const handlerTables = [
+    roomHandlers(rooms, iceSettingsFrom(config)),
+    ...concerns.flatMap((c) => c.handlers ?? []),
+  ];
 
   await app.register(servicesPlugin, { services });
   app.setErrorHandler(httpErrorHandler);

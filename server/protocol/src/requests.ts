@@ -94,7 +94,21 @@ export interface TransportOptions {
   sctpParameters?: SctpParameters;
 }
 
-export interface JoinResult {
+/** An RTCIceServer: STUN, or TURN with credentials (TURN REST ones expire: see docs). */
+export interface IceServer {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
+
+/** How the browser's transports reach the media server (RTCConfiguration's ICE part). */
+export interface IceSettings {
+  iceServers: IceServer[];
+  /** 'relay': TURN only. */
+  iceTransportPolicy: 'all' | 'relay';
+}
+
+export interface JoinResult extends IceSettings {
   self: PeerInfo;
   peers: PeerInfo[];
   room: RoomSummary;

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
 import type { Router } from 'mediasoup/types';
-import { TuttiError, type JoinResult, type PeerInfo, type RoomSummary } from '@tutti/protocol';
+import {
+  TuttiError,
+  type IceSettings,
+  type JoinResult,
+  type PeerInfo,
+  type RoomSummary,
+} from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
 import { NameTakenError, type RoomRecord, type RoomStore } from '../store/RoomStore.ts';
 import { RoomAccess } from './access.ts';
@@ -228,7 +234,7 @@ export class RoomRegistry implements RoomDirectory {
     roomId: string,
     nickname: string,
     password: string | undefined,
-  ): Promise<JoinResult> {
+  ): Promise<Omit<JoinResult, keyof IceSettings>> {
     this.#checkNotJoined(channel);
     const room = this.require(roomId);
     const done = room.beginJoin();

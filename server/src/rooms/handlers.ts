@@ -1,9 +1,16 @@
+import type { IceSettings } from '@tutti/protocol';
 import type { MemberMedia } from './MemberMedia.ts';
 import type { HandlerTable, RequestContext } from './ports.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
 
-/** Lobby, membership and media requests. */
-export function roomHandlers(rooms: RoomRegistry): HandlerTable {
+/**
+ * Lobby, membership and media requests. `iceFor` gives a joiner its ICE servers (TURN
+ * credentials minted for that peer) and transport policy.
+ */
+export function roomHandlers(
+  rooms: RoomRegistry,
+  iceFor: (peerId: string) => IceSettings,
+): HandlerTable {
   /** The media of the member behind this request; NOT_JOINED outside a room. */
   const media = (ctx: RequestContext): MemberMedia => rooms.requireMember(ctx.peer).member.media;
 
@@ -12,7 +19,10 @@ export function roomHandlers(rooms: RoomRegistry): HandlerTable {
 
     'room.create': (ctx, data) => rooms.create(data, ctx.peer.ip),
 
-    'room.join': (ctx, data) => rooms.join(ctx.peer, data.roomId, data.nickname, data.password),
+    'room.join': async (ctx, data) => {
+      const joined = await rooms.join(ctx.peer, data.roomId, data.nickname, data.password);
+      return { ...joined, ...iceFor(joined.self.id) };
+    },
 
     'room.leave': (ctx) => {
       rooms.leave(ctx.peer);

@@ -1,5 +1,5 @@
 import type { Device } from 'mediasoup-client';
-import type { MediaSource, RtpCapabilities } from '@tutti/protocol';
+import type { IceSettings, MediaSource, RtpCapabilities } from '@tutti/protocol';
 import type { Signaling } from '../signaling.ts';
 import { Consumers } from './consumers.ts';
 import { loadDevice } from './device.ts';
@@ -29,6 +29,8 @@ export class MediaClient {
   #closed = false;
   #recvWaiters: ((transport: Transport | null) => void)[] = [];
   restarts = 0;
+  /** ICE servers and policy for new transports: from the latest room.join answer. */
+  ice: IceSettings = { iceServers: [], iceTransportPolicy: 'all' };
 
   constructor(
     private readonly signaling: Signaling,
@@ -67,7 +69,7 @@ export class MediaClient {
     const send = device.canProduce('audio') || device.canProduce('video');
     const isCurrent = (): boolean => generation === this.#generation && !this.#closed;
     const open = (direction: 'send' | 'recv'): Promise<Transport> =>
-      openTransport(this.signaling, device, direction, isCurrent, (message) =>
+      openTransport(this.signaling, device, direction, this.ice, isCurrent, (message) =>
         this.events.error(message),
       );
     const current = (transport: Transport): Transport => {

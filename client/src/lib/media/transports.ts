@@ -1,18 +1,20 @@
 import type { Device, types } from 'mediasoup-client';
-import type { MediaSource, TransportOptions } from '@tutti/protocol';
+import type { IceSettings, MediaSource, TransportOptions } from '@tutti/protocol';
 import type { Signaling } from '../signaling.ts';
 import { restartIceWhenStuck } from './ice.ts';
 import type { Transport } from './types.ts';
 
 /**
  * Asks the server for a transport (`media.createTransport`) and builds it on the device,
- * wired to `media.connectTransport`, `media.produce` (send) and ICE restarts. Throws
+ * wired to `media.connectTransport`, `media.produce` (send) and ICE restarts. `ice` (from
+ * the join answer) adds STUN/TURN servers and the relay-only policy. Throws
  * 'media restarted' when `isCurrent()` says a reset came while the request was out.
  */
 export async function openTransport(
   signaling: Signaling,
   device: Device,
   direction: 'send' | 'recv',
+  ice: IceSettings,
   isCurrent: () => boolean,
   onError: (message: string) => void,
 ): Promise<Transport> {
@@ -22,6 +24,8 @@ export async function openTransport(
   if (!isCurrent()) throw new Error('media restarted');
   const params: types.TransportOptions = {
     ...options,
+    iceServers: ice.iceServers,
+    iceTransportPolicy: ice.iceTransportPolicy,
     // Gather local candidates now: ICE can start as soon as the first m-line exists.
     additionalSettings: { iceCandidatePoolSize: 1 },
   };

@@ -1,4 +1,4 @@
-import type { JoinResult } from '@tutti/protocol';
+import type { IceSettings, JoinResult } from '@tutti/protocol';
 import { errorText } from '@tutti/protocol';
 import { prewarmMedia } from '../media/device.ts';
 import { describe } from '../media/errors.ts';
@@ -80,6 +80,7 @@ export class RoomSession {
       error: (message) => notices.showError(message),
     });
     this.#media = media;
+    media.ice = iceOf(joined);
     this.#devices = new DeviceActions(media, local, notices, () => !!this.ended);
     this.context = {
       ...stores,
@@ -208,6 +209,7 @@ export class RoomSession {
         ...(this.#password ? { password: this.#password } : {}),
       });
       this.#applyJoin(joined);
+      this.#media.ice = iceOf(joined); // Fresh TURN credentials.
       this.#stores.notices.add('Reconnected');
       await this.#media.start(joined.routerRtpCapabilities);
       this.#stores.local.status = 'ready';
@@ -233,4 +235,9 @@ export class RoomSession {
     this.#stores.notices.close();
     this.#onEnd(reason, message);
   }
+}
+
+/** The join answer's ICE part (TURN credentials were minted for this join). */
+function iceOf(joined: JoinResult): IceSettings {
+  return { iceServers: joined.iceServers, iceTransportPolicy: joined.iceTransportPolicy };
 }
