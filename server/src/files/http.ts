@@ -113,7 +113,8 @@ async function refuse(
   const error = asTuttiError(err, maxBytes);
   if (error.status >= 500) req.log.error({ err }, 'upload failed');
   if (!req.raw.complete && !req.raw.destroyed) {
-    reply.header('connection', 'close');
+    // No `connection: close`: Node would destroy the socket as soon as the refusal is
+    // written, cutting the drain short; the client's next write then meets a reset.
     void reply.status(error.status).send({ error: error.code, message: error.message });
     await drain(req, DRAIN_LIMIT);
     return reply;
@@ -161,6 +162,10 @@ function drain(req: FastifyRequest, limit: number): Promise<void> {
     raw.once('end', done);
     raw.once('close', done);
     raw.resume();
-    const timer = setTimeout(done, 10_000);
+    // Past the time bound the connection is dropped (a half-read body cannot be reused).
+    const timer = setTimeout(() => {
+      raw.destroy();
+      done();
+    }, 10_000);
   });
 }

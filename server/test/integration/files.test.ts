@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join as joinPath } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import type { SharedFile } from '@tutti/protocol';
 import { S3Storage } from '../../src/files/S3Storage.ts';
@@ -46,6 +48,50 @@ async function tokenFor(m: Member): Promise<string> {
   assert.ok(uploadUrl.startsWith('/api/files?token='));
   assert.ok(expiresAt > Date.now());
   return token;
+}
+
+/**
+ * Starts a POST declaring `declared` bytes and sends them slowly, like a throttled uplink.
+ * Resolves once the answer's status line arrived and `writesAfter` more chunks were sent:
+ * the status, and whether the server dropped the connection while the client still sent.
+ */
+async function slowOversizeUpload(
+  server: TestServer,
+  token: string,
+  declared: number,
+  writesAfter: number,
+): Promise<{ status: number; dropped: boolean }> {
+  const { hostname, port } = new URL(server.url);
+  const socket = connect(Number(port), hostname);
+  let dropped = false;
+  socket.on('error', () => (dropped = true));
+  socket.on('close', () => (dropped = true));
+  let head = '';
+  const answered = new Promise<number>((resolve) => {
+    socket.on('data', (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(head);
+      if (m) resolve(Number(m[1]));
+    });
+  });
+  socket.write(
+    `POST /api/files?token=${encodeURIComponent(token)} HTTP/1.1\r\nhost: ${hostname}\r\n` +
+      `content-type: multipart/form-data; boundary=x\r\ncontent-length: ${declared}\r\n\r\n`,
+  );
+  const chunk = randomBytes(16 * 1024);
+  let sending = true;
+  const sender = (async () => {
+    while (sending && !dropped) {
+      socket.write(chunk);
+      await sleep(20);
+    }
+  })();
+  const status = await answered;
+  for (let i = 0; i < writesAfter && !dropped; i++) await sleep(20);
+  sending = false;
+  await sender;
+  socket.destroy();
+  return { status, dropped };
 }
 
 /** One suite, both storage drivers: the file bytes must not care where they live. */
@@ -160,6 +206,17 @@ for (const driver of ['local', 's3'] as const) {
       }
       const history = await ann.client.request('chat.history', {});
       assert.equal(history.messages.length, 0, 'no file message for refused uploads');
+    });
+
+    test('an oversize upload from a slow uplink gets its 413 and the body is drained, not reset', async () => {
+      const { roomId } = await createRoom(server, `Slow refusal ${driver}`);
+      const ann = await join(roomId, 'Ann');
+      // The browser reads an early answer only once its upload fails: a reset would end a
+      // slow upload (and its progress and cancel button) a few hundred ms in.
+      const res = await slowOversizeUpload(server, await tokenFor(ann), 8 * MAX, 25);
+      assert.equal(res.status, 413);
+      assert.equal(res.dropped, false, 'the server keeps reading the refused body');
+      assert.deepEqual(await stored(roomId), []);
     });
 
     test('uploads and downloads are for members of the room only', async () => {
