@@ -78,7 +78,7 @@ export async function buildApp(
   const concerns: Concern[] = [];
   try {
     // Room life (games, reactions, hands) first: chat hands its text to the games' screen.
-    const games = createGamesModule({ rooms, log });
+    const games = createGamesModule({ rooms });
     concerns.push(games);
     const screen = games.screenChat;
     const chat = await createChatModule({ config, db, rooms, log, present: links.present, screen });

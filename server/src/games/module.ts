@@ -1,5 +1,4 @@
 import { GAME_REQUEST_METHODS, TuttiError, type GameRequestMethod } from '@tutti/protocol';
-import type { Logger } from '../kernel/log.ts';
 import type { Concern } from '../module/concern.ts';
 import {
   prepareNotification,
@@ -15,7 +14,6 @@ import { RoomLife } from './roomLife.ts';
 
 export interface GamesModuleOptions {
   rooms: RoomDirectory;
-  log: Logger;
   /** Engine settings (word lists, randomness, pauses); tests shorten them. */
   engine?: Omit<GameManagerOptions, 'host'>;
 }
