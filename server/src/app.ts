@@ -6,6 +6,7 @@ import { createChatModule } from './chat/module.ts';
 import type { Concern } from './module/concern.ts';
 import { FileLinks } from './files/links.ts';
 import { createFilesModule } from './files/module.ts';
+import { createGamesModule } from './games/module.ts';
 import { httpErrorHandler } from './http/errors.ts';
 import { healthPlugin } from './http/health.ts';
 import { metricsPlugin } from './http/metrics.ts';
@@ -77,7 +78,11 @@ export async function buildApp(
   const links = new FileLinks(config.files.secret);
   const concerns: Concern[] = [];
   try {
-    const chat = await createChatModule({ config, db, rooms, log, present: links.present });
+    // Room life (games, reactions, hands) first: chat hands its text to the games' screen.
+    const games = createGamesModule({ rooms });
+    concerns.push(games);
+    const screen = games.screenChat;
+    const chat = await createChatModule({ config, db, rooms, log, present: links.present, screen });
     concerns.push(chat);
     concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
   } catch (err) {

@@ -1,15 +1,13 @@
-import { z } from 'zod';
-
 /**
  * Room life over the signaling socket: chat games (끝말잇기, 초성 quiz, CatchMind), emoji
- * reactions and the raised-hand queue. Requests are validated with these schemas before any
- * handler runs; the engines re-check what matters (turns, strokes) because they are the
- * authority. Not yet exported from the package index (the lead wires it).
+ * reactions and the raised-hand queue. Types and constants only (the client bundles them);
+ * the zod schemas are `gameRequestSchemas` in `@tutti/protocol/schemas`. The server
+ * validates every request with them before any handler runs, and the engines re-check what
+ * matters (turns, strokes) because they are the authority.
  */
 
 export const GAME_KINDS = ['wordchain', 'choseong', 'catchmind'] as const;
 export type GameKind = (typeof GAME_KINDS)[number];
-export const gameKindSchema = z.enum(GAME_KINDS);
 
 /** Emoji a reaction may carry; anything else is refused. */
 export const REACTION_EMOJI = ['👍', '👏', '😂', '😮', '❤️', '🎉', '🤔', '👋'] as const;
@@ -28,65 +26,76 @@ export const STROKE_COLORS = [
   '#8e24aa',
   '#6d4c41',
 ] as const;
+export type StrokeColor = (typeof STROKE_COLORS)[number];
 export const STROKE_WIDTHS = [2, 4, 8, 16, 32] as const;
+export type StrokeWidth = (typeof STROKE_WIDTHS)[number];
 export const MAX_STROKE_POINTS = 256;
 
-const coordinate = z.number().int().min(0).max(CANVAS_SIZE);
-export const strokeSchema = z
-  .object({
-    color: z.enum(STROKE_COLORS),
-    width: z.literal(STROKE_WIDTHS),
-    /** [x, y] pairs in canvas units; one point draws a dot. */
-    points: z
-      .array(z.tuple([coordinate, coordinate]))
-      .min(1)
-      .max(MAX_STROKE_POINTS),
-  })
-  .strict();
-export type Stroke = z.output<typeof strokeSchema>;
-
-export const gameOptionsSchema = z
-  .object({
-    /** Quiz and CatchMind: how many rounds. */
-    rounds: z.number().int().min(1).max(20).optional(),
-    /** 끝말잇기: seconds per turn; quiz and CatchMind: seconds per round. */
-    seconds: z.number().int().min(5).max(300).optional(),
-  })
-  .strict();
-export type GameOptions = z.output<typeof gameOptionsSchema>;
-
-const gameText = z.string().trim().min(1, 'must not be empty').max(32, 'at most 32 characters');
-
-export const gameRequestSchemas = {
-  'game.start': z.object({ kind: gameKindSchema, options: gameOptionsSchema.optional() }).strict(),
-  /** The starter or a moderator ends the game early. */
-  'game.stop': z.object({}).strict(),
-  /** The current game as this member may see it (after a reconnect). */
-  'game.state': z.object({}).strict(),
-  /** 끝말잇기: play a word on one's turn. */
-  'game.word': z.object({ word: gameText }).strict(),
-  /** Quiz / CatchMind: a guess (chat messages are fed to the game too). */
-  'game.guess': z.object({ text: gameText }).strict(),
-  /** CatchMind, drawer only. */
-  'game.draw': z.object({ stroke: strokeSchema }).strict(),
-  'game.clearCanvas': z.object({}).strict(),
-
-  'reaction.send': z.object({ emoji: z.enum(REACTION_EMOJI) }).strict(),
-  'hand.raise': z.object({}).strict(),
-  /** Lower one's own hand, or (moderators) someone else's. */
-  'hand.lower': z.object({ peerId: z.string().min(1).max(64).optional() }).strict(),
-} as const;
-
-export type GameRequestMethod = keyof typeof gameRequestSchemas;
-export type GameRequestData<M extends GameRequestMethod> = z.input<(typeof gameRequestSchemas)[M]>;
-
-export function isGameRequestMethod(method: string): method is GameRequestMethod {
-  return Object.hasOwn(gameRequestSchemas, method);
+/** One CatchMind stroke: integer [x, y] points in 0…CANVAS_SIZE (1–256; one point is a dot). */
+export interface Stroke {
+  color: StrokeColor;
+  width: StrokeWidth;
+  points: [number, number][];
 }
 
-export type GameValidRequestData<M extends GameRequestMethod> = z.output<
-  (typeof gameRequestSchemas)[M]
->;
+export interface GameOptions {
+  /** Quiz and CatchMind: how many rounds (1–20). */
+  rounds?: number;
+  /** 끝말잇기: seconds per turn; quiz and CatchMind: seconds per round (5–300). */
+  seconds?: number;
+}
+
+type NoData = Record<string, never>;
+
+/** Client → server room-life requests (merged into RequestMap). */
+export interface GameRequestMap {
+  'game.start': { kind: GameKind; options?: GameOptions };
+  /** The starter or a moderator ends the game early. */
+  'game.stop': NoData;
+  /** The current game as this member may see it (after a reconnect). */
+  'game.state': NoData;
+  /** 끝말잇기: play a word on one's turn (1–32 characters, trimmed). */
+  'game.word': { word: string };
+  /** Quiz / CatchMind: a guess (chat messages are fed to the game too). */
+  'game.guess': { text: string };
+  /** CatchMind, drawer only. */
+  'game.draw': { stroke: Stroke };
+  'game.clearCanvas': NoData;
+
+  'reaction.send': { emoji: ReactionEmoji };
+  'hand.raise': NoData;
+  /** Lower one's own hand, or (moderators) someone else's. */
+  'hand.lower': { peerId?: string };
+}
+
+export const GAME_REQUEST_METHODS = [
+  'game.start',
+  'game.stop',
+  'game.state',
+  'game.word',
+  'game.guess',
+  'game.draw',
+  'game.clearCanvas',
+  'reaction.send',
+  'hand.raise',
+  'hand.lower',
+] as const satisfies readonly (keyof GameRequestMap)[];
+
+export type GameRequestMethod = keyof GameRequestMap;
+export type GameRequestData<M extends GameRequestMethod> = GameRequestMap[M];
+/** After validation: the same shape (text trimmed). */
+export type GameValidRequestData<M extends GameRequestMethod> = GameRequestMap[M];
+
+// Compile time: the list names every method of GameRequestMap.
+type UnlistedGameMethod = Exclude<GameRequestMethod, (typeof GAME_REQUEST_METHODS)[number]>;
+type _EveryGameMethodListed = ExpectTrue<[UnlistedGameMethod] extends [never] ? true : false>;
+type ExpectTrue<T extends true> = T;
+
+const gameMethodSet: ReadonlySet<string> = new Set(GAME_REQUEST_METHODS);
+
+export function isGameRequestMethod(method: string): method is GameRequestMethod {
+  return gameMethodSet.has(method);
+}
 
 export interface HandQueueState {
   /** Oldest first. */
@@ -107,7 +116,7 @@ export interface GameResponseMap {
   'hand.lower': HandQueueState;
 }
 
-/** What the room.join answer gains (the lead adds it to JoinExtras / JoinResult). */
+/** What the room.join answer gains (JoinResult: `game`, `hands`). */
 export interface RoomLifeJoinExtras {
   game: GameSnapshot | null;
   hands: HandQueueState;

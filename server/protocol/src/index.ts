@@ -8,6 +8,7 @@ export * from './text.ts';
 export * from './mediaParameters.ts';
 export * from './requests.ts';
 export * from './notifications.ts';
+export * from './games.ts';
 export * from './frames.ts';
 export * from './client.ts';
 export * from './frameLink.ts';

@@ -1,7 +1,9 @@
 import type { ChatMessage, MediaSource, PeerInfo, RoomSummary } from './common.ts';
+import type { GameNotificationMap } from './games.ts';
 
 /** Server → client protoo notifications (fire and forget). */
-export interface NotificationMap {
+/** Room life (games, reactions, hands) is in GameNotificationMap (games.ts). */
+export interface NotificationMap extends GameNotificationMap {
   /** Full list; sent on lobby.subscribe changes (debounced). */
   'lobby.rooms': { rooms: RoomSummary[] };
 

@@ -8,13 +8,19 @@ import type {
   RtpParameters,
   SctpParameters,
 } from './mediaParameters.ts';
+import {
+  GAME_REQUEST_METHODS,
+  type GameRequestMap,
+  type GameResponseMap,
+  type RoomLifeJoinExtras,
+} from './games.ts';
 
 /**
  * Client → server protoo requests: the data each method takes and the answer it gets.
  * The server validates every request against `requestSchemas` (`@tutti/protocol/schemas`),
  * which is checked at compile time to produce exactly these shapes.
  */
-export interface RequestMap {
+export interface RequestMap extends GameRequestMap {
   // Lobby
   'lobby.subscribe': Empty;
   'room.create': { name: string; password?: string; capacity?: number };
@@ -108,7 +114,8 @@ export interface IceSettings {
   iceTransportPolicy: 'all' | 'relay';
 }
 
-export interface JoinResult extends IceSettings {
+/** `game` and `hands` (room life) are there when the games module runs. */
+export interface JoinResult extends IceSettings, Partial<RoomLifeJoinExtras> {
   self: PeerInfo;
   peers: PeerInfo[];
   room: RoomSummary;
@@ -117,7 +124,7 @@ export interface JoinResult extends IceSettings {
   history: ChatMessage[];
 }
 
-export interface ResponseMap {
+export interface ResponseMap extends GameResponseMap {
   'lobby.subscribe': { rooms: RoomSummary[] };
   'room.create': { room: RoomSummary; ownerSecret: string };
   'room.join': JoinResult;
@@ -185,6 +192,8 @@ export const REQUEST_METHODS = [
   'chat.send',
   'chat.history',
   'files.uploadToken',
+  // Room life: games, reactions, raised hands (games.ts)
+  ...GAME_REQUEST_METHODS,
 ] as const satisfies readonly RequestMethod[];
 
 // Compile time: the list names every method of RequestMap (a forgotten one fails here).

@@ -17,6 +17,12 @@ import type { ChatBus } from './ChatBus.ts';
  */
 export type Presenter = (message: ChatMessage, viewerPeerId: string) => ChatMessage;
 
+/**
+ * Sees each accepted message before it is stored (the games module: a guess may score).
+ * Throwing a TuttiError refuses it: nothing is stored or relayed, the sender gets the error.
+ */
+export type ChatScreen = (roomId: string, senderId: string, text: string) => void;
+
 /** A connection as chat sees it: only its id (membership is asked of the rooms). */
 export type ChatPeer = Pick<MemberChannel, 'id'>;
 
@@ -39,6 +45,7 @@ export class ChatService {
   readonly #limiter: KeyedRateLimiter;
   readonly #unsubscribe: () => void;
   readonly #present: Presenter;
+  readonly #screen: ChatScreen | undefined;
 
   constructor(opts: {
     store: ChatStore;
@@ -47,12 +54,15 @@ export class ChatService {
     settings: ChatSettings;
     /** Personalises file messages (the files concern's links); default: as stored. */
     present?: Presenter | undefined;
+    /** The games module's hook on chat text (guesses; the drawer's word is refused). */
+    screen?: ChatScreen | undefined;
   }) {
     this.#store = opts.store;
     this.#bus = opts.bus;
     this.#rooms = opts.rooms;
     this.#settings = opts.settings;
     this.#present = opts.present ?? ((m) => m);
+    this.#screen = opts.screen;
     this.#limiter = new KeyedRateLimiter(opts.settings);
     this.#unsubscribe = this.#bus.subscribe((m) => this.#deliver(m));
   }
@@ -84,6 +94,7 @@ export class ChatService {
       if (!member) throw new TuttiError('NOT_FOUND', 'the recipient is not in this room');
       to = { peerId: member.id, nickname: member.nickname };
     }
+    this.#screen?.(roomId, peer.id, text);
     const message = this.#store.append({
       roomId,
       from: { peerId: peer.id, nickname },

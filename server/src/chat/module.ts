@@ -5,7 +5,7 @@ import type { Concern } from '../module/concern.ts';
 import type { RoomDirectory } from '../rooms/ports.ts';
 import { SqliteChatStore } from '../store/chatStoreSqlite.ts';
 import type { ChatBus } from './ChatBus.ts';
-import { ChatService, type Presenter } from './ChatService.ts';
+import { ChatService, type ChatScreen, type Presenter } from './ChatService.ts';
 import { chatHandlers } from './handlers.ts';
 import { LocalChatBus } from './LocalChatBus.ts';
 import { RedisChatBus } from './RedisChatBus.ts';
@@ -18,6 +18,8 @@ export interface ChatModuleOptions {
   log: Logger;
   /** Personalises file messages per recipient (the files concern's links). */
   present?: Presenter;
+  /** Sees chat text before it is stored (the games module's guesses). */
+  screen?: ChatScreen;
 }
 
 /** Chat: the store, the configured bus, the service, its handlers and its room extension. */
@@ -35,6 +37,7 @@ export async function createChatModule(
     rooms: opts.rooms,
     settings: config.chat,
     present: opts.present,
+    screen: opts.screen,
   });
   return {
     service,

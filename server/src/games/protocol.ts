@@ -1,5 +1,3 @@
-/**
- * The game wire types, from their new protocol module. One re-export so that, once the lead
- * exports server/protocol/src/games.ts from @tutti/protocol, only this line changes.
- */
-export * from '../../protocol/src/games.ts';
+/** The game wire types (@tutti/protocol) and request schemas (@tutti/protocol/schemas). */
+export * from '@tutti/protocol';
+export { gameRequestSchemas, gameOptionsSchema, strokeSchema } from '@tutti/protocol/schemas';

@@ -253,13 +253,13 @@ export class RoomRegistry implements RoomDirectory {
       done();
     }
     const { self, router } = admitted;
-    const { history } = await admitted.extras;
     return {
       self,
       peers: room.peers().filter((p) => p.id !== self.id),
       room: room.summary(),
       routerRtpCapabilities: router.rtpCapabilities,
-      history: history ?? [],
+      history: [], // the chat's page replaces it (extras: history, game, hands)
+      ...(await admitted.extras),
     };
   }
 
@@ -271,13 +271,7 @@ export class RoomRegistry implements RoomDirectory {
   connectionClosed(channel: MemberChannel): void {
     this.#lobby.unsubscribe(channel);
     this.leave(channel);
-    for (const ext of this.#extensions) {
-      try {
-        ext.connectionClosed?.(channel);
-      } catch (err) {
-        this.#deps.log.error({ err, peerId: channel.id }, 'connectionClosed contribution failed');
-      }
-    }
+    this.#tellAll('connectionClosed', (ext) => ext.connectionClosed?.(channel));
   }
 
   // ── Lobby ───────────────────────────────────────────────────────────────────────────
@@ -334,10 +328,21 @@ export class RoomRegistry implements RoomDirectory {
     room.on('joined', (member) => this.#memberships.set(member.id, room));
     room.on('left', (member) => {
       if (this.#memberships.get(member.id) === room) this.#memberships.delete(member.id);
+      this.#tellAll('memberLeft', (ext) => ext.memberLeft?.(room.id, member.id, room.size === 0));
     });
     room.on('changed', () => this.#lobby.changed());
     this.#idle.watch(room);
     return room;
+  }
+
+  #tellAll(hook: string, call: (ext: RoomExtension) => void): void {
+    for (const ext of this.#extensions) {
+      try {
+        call(ext);
+      } catch (err) {
+        this.#deps.log.error({ err }, `${hook} contribution failed`);
+      }
+    }
   }
 
   /** Calls every contribution now (same tick as the admission), merges their answers. */

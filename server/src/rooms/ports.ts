@@ -1,5 +1,7 @@
 import type {
   ChatMessage,
+  GameSnapshot,
+  HandQueueState,
   NotificationMap,
   NotificationMethod,
   RequestMethod,
@@ -80,6 +82,9 @@ export interface RoomDirectory {
 /** Extra fields a concern adds to the room.join answer (chat: the history page). */
 export interface JoinExtras {
   history?: ChatMessage[];
+  /** Room life (games module): the running game as this member sees it, the hand queue. */
+  game?: GameSnapshot | null;
+  hands?: HandQueueState;
 }
 
 /**
@@ -91,6 +96,8 @@ export interface RoomExtension {
   joinAnswer?(roomId: string, member: MemberChannel): JoinExtras | Promise<JoinExtras>;
   /** After a room was deleted (owner or idle cleanup): drop its history, files… */
   roomDeleted?(roomId: string): void | Promise<void>;
+  /** A member left its room (leave, disconnect, room closed); `roomEmpty` when none is left. */
+  memberLeft?(roomId: string, memberId: string, roomEmpty: boolean): void;
   /** After a connection closed (and left its room, if any): forget per-connection state. */
   connectionClosed?(member: MemberChannel): void;
 }

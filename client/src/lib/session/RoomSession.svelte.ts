@@ -5,6 +5,7 @@ import { describe } from '../media/errors.ts';
 import { MediaClient } from '../media/MediaClient.ts';
 import type { Signaling } from '../signaling.ts';
 import { ChatStore } from '../state/chat.svelte.ts';
+import { RoomLifeStore } from '../state/roomLife.svelte.ts';
 import { LocalMediaStore } from '../state/local.svelte.ts';
 import { MembersStore } from '../state/members.svelte.ts';
 import { NoticesStore } from '../state/notices.svelte.ts';
@@ -18,6 +19,7 @@ import type { RoomContext } from './context.ts';
 import { DeviceActions } from './devices.ts';
 import { FileActions } from './fileActions.ts';
 import { bindNotifications } from './notifications.ts';
+import { bindRoomLife, RoomLifeActions } from './roomLife.ts';
 import { RoomOwnerActions } from './roomOwner.ts';
 import { StatsActions } from './stats.ts';
 import { exposeForTests } from './testHooks.ts';
@@ -61,6 +63,7 @@ export class RoomSession {
       chat: new ChatStore(),
       local: new LocalMediaStore(),
       notices: new NoticesStore(),
+      life: new RoomLifeStore(),
     };
     const { members, tracks, chat, local, notices } = stores;
     this.#stores = stores;
@@ -93,10 +96,12 @@ export class RoomSession {
       }),
       stats: new StatsActions(media, tracks, members, local),
       consumers: new ConsumerActions(media),
+      lifeActions: new RoomLifeActions(signaling, stores.life),
       leave: () => this.leave(),
     };
     this.#off = [
       ...bindNotifications(signaling, media, stores),
+      ...bindRoomLife(signaling, stores.life),
       signaling.on('room.closed', ({ reason }) => this.#closed(reason)),
       signaling.on('media.restart', () => void this.#restartMedia()),
       signaling.onState((state, reconnect) => {
@@ -133,6 +138,7 @@ export class RoomSession {
   #applyJoin(joined: JoinResult): void {
     this.#stores.members.reset(joined.room, joined.self, joined.peers);
     this.#stores.chat.merge(joined.history);
+    this.#stores.life.reset(joined.game ?? null, joined.hands?.queue ?? []);
   }
 
   /**

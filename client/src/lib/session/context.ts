@@ -4,6 +4,7 @@ import type { ChatActions } from './chatActions.ts';
 import type { ConsumerActions } from './consumerActions.ts';
 import type { DeviceActions } from './devices.ts';
 import type { FileActions } from './fileActions.ts';
+import type { RoomLifeActions } from './roomLife.ts';
 import type { RoomOwnerActions } from './roomOwner.ts';
 import type { StatsActions } from './stats.ts';
 
@@ -18,6 +19,8 @@ export interface RoomContext extends RoomStores {
   readonly owner: RoomOwnerActions;
   readonly stats: StatsActions;
   readonly consumers: ConsumerActions;
+  /** Games, reactions, raised hands. */
+  readonly lifeActions: RoomLifeActions;
   leave(): Promise<void>;
 }
 

@@ -2,6 +2,7 @@ import type { ChatStore } from './chat.svelte.ts';
 import type { LocalMediaStore } from './local.svelte.ts';
 import type { MembersStore } from './members.svelte.ts';
 import type { NoticesStore } from './notices.svelte.ts';
+import type { RoomLifeStore } from './roomLife.svelte.ts';
 import type { TracksStore } from './tracks.svelte.ts';
 
 /** One room's stores (docs/client.md has their shapes). */
@@ -11,4 +12,6 @@ export interface RoomStores {
   readonly chat: ChatStore;
   readonly local: LocalMediaStore;
   readonly notices: NoticesStore;
+  /** Games, raised hands, reactions. */
+  readonly life: RoomLifeStore;
 }

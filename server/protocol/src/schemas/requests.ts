@@ -10,6 +10,7 @@ import {
   roomNameSchema,
   roomPasswordSchema,
 } from './fields.ts';
+import { gameRequestSchemas } from './games.ts';
 
 /**
  * The zod schema of every request's data, validated before any handler runs. Deep media
@@ -106,6 +107,9 @@ export const requestSchemas = {
 
   // Files
   'files.uploadToken': empty(),
+
+  // Room life: games, reactions, raised hands
+  ...gameRequestSchemas,
 } as const satisfies Record<RequestMethod, z.ZodType>;
 
 // Compile time: each schema takes and produces exactly the RequestMap shape of its method.
