@@ -15,8 +15,9 @@ export interface SignalOptions {
  *
  * Both listeners are prepended: they run before the ones mediasoup adds for every worker.
  * mediasoup's SIGTERM listener closes its worker at once, which would end every call on the
- * spot, so SIGTERM is kept for the drain: those listeners are removed, now and whenever a
- * (re)spawned worker adds one; the workers close with the app when the drain is over.
+ * spot, so SIGTERM is kept for the drain: those listeners (and only those) are removed, now
+ * and whenever a (re)spawned worker adds one; the workers close with the app when the drain
+ * is over. Their SIGINT listeners stay.
  * (A signal sent to the whole process group still reaches the worker processes themselves.)
  */
 export function handleSignals({ drain, stopNow, log }: SignalOptions): void {
@@ -35,8 +36,10 @@ export function handleSignals({ drain, stopNow, log }: SignalOptions): void {
   process.prependListener('SIGTERM', onSigterm);
 
   const keepSigtermForDrain = (): void => {
+    const onSigint = process.listeners('SIGINT');
     for (const listener of process.listeners('SIGTERM')) {
-      if (listener !== onSigterm) process.removeListener('SIGTERM', listener);
+      if (isMediasoupWorkerListener(listener, onSigint))
+        process.removeListener('SIGTERM', listener);
     }
   };
   keepSigtermForDrain();
@@ -44,4 +47,12 @@ export function handleSignals({ drain, stopNow, log }: SignalOptions): void {
     // Emitted before the listener is added: remove it right after.
     if (event === 'SIGTERM') queueMicrotask(keepSigtermForDrain);
   });
+}
+
+/** mediasoup's Worker listens to SIGINT and SIGTERM with one `onSignal` that closes it. */
+function isMediasoupWorkerListener(
+  listener: NodeJS.SignalsListener,
+  sigintListeners: readonly NodeJS.SignalsListener[],
+): boolean {
+  return listener.name === 'onSignal' && sigintListeners.includes(listener);
 }

@@ -186,7 +186,16 @@ test('SIGTERM drains: ready 503, joins refused, members told; exits once they ha
     assert.equal(await refusal(bystander.request('room.create', { name: 'new' })), 'DRAINING');
     assert.equal(await upgradeStatus(node.url), 503, 'no new signaling sockets while draining');
     await assert.rejects(connectSignaling(node.wsUrl, 3000));
-    // The members' calls go on meanwhile.
+    // The members' calls go on meanwhile: the worker and the room's router are still there.
+    const [, detail] = (await status(`${node.url}/api/health/detail`)) as [
+      number,
+      { draining: boolean; workers: { alive: boolean; routers: number }[] },
+    ];
+    assert.equal(detail.draining, true);
+    assert.deepEqual(
+      detail.workers.map((w) => [w.alive, w.routers]),
+      [[true, 1]],
+    );
     assert.equal(
       (await members[0]!.request('chat.send', { text: 'still here' })).message.text,
       'still here',
