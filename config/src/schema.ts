@@ -23,6 +23,13 @@ function isProxyEntry(entry: string): boolean {
   const bits = Number(prefix);
   return /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
 }
+/** Comma-separated (or an array of) addresses or address/prefix CIDRs; may be empty. */
+const cidrList = z
+  .union([z.array(z.string()), z.string().transform((v) => v.split(','))])
+  .transform((list) => list.map((e) => e.trim()).filter(Boolean))
+  .refine((list) => list.every((e) => !proxyNames.has(e) && isProxyEntry(e)), {
+    message: 'comma-separated addresses or CIDRs (127.0.0.1, 10.0.0.0/8, ::1/128)',
+  });
 const proxyList = z
   .string()
   .transform((v) =>
@@ -158,8 +165,22 @@ export const configSchema = z.object({
        * own host unreliable: social login callbacks are built on it. Unset: the request's origin.
        */
       publicUrl: z.url({ protocol: /^https?$/ }).optional(),
-      /** SIGTERM: stop taking peers, ask them to reconnect elsewhere, exit when gone or after this. */
-      drainGraceSeconds: seconds.default(60),
+      /**
+       * SIGTERM: stop taking peers, ask them to reconnect elsewhere, exit when gone or after
+       * this. 0: no drain, SIGTERM stops at once (as SIGINT always does).
+       */
+      drainGraceSeconds: z.coerce.number().int().min(0).default(60),
+    })
+    .prefault({}),
+  metrics: z
+    .object({
+      /**
+       * GET /metrics and GET /api/health/detail (worker pids, CPU, rooms) answer requests
+       * carrying `Authorization: Bearer <token>`, or from `allowIps`; everyone else gets 403.
+       */
+      token: z.string().min(16).optional(),
+      /** Client addresses (after trustProxy) allowed without the token. Default: loopback. */
+      allowIps: cidrList.default(['127.0.0.0/8', '::1/128']),
     })
     .prefault({}),
   media: z

@@ -249,3 +249,29 @@ test('media.maxConsumersPerRouter: 1000 by default, TUTTI_MEDIA_MAX_CONSUMERS_PE
     /media\.maxConsumersPerRouter/,
   );
 });
+
+test('metrics access and the drain grace: defaults, env, bad values', () => {
+  const d = loadConfig({}, {});
+  assert.deepEqual(d.metrics.allowIps, ['127.0.0.0/8', '::1/128'], 'loopback only');
+  assert.equal(d.metrics.token, undefined);
+  const c = loadConfig(
+    {},
+    {
+      TUTTI_METRICS_TOKEN: 'a-long-enough-token',
+      TUTTI_METRICS_ALLOW_IPS: '10.244.0.0/16, 192.0.2.7,fd00::/8',
+      TUTTI_SERVER_DRAIN_GRACE_SECONDS: '0',
+    },
+  );
+  assert.equal(c.metrics.token, 'a-long-enough-token');
+  assert.deepEqual(c.metrics.allowIps, ['10.244.0.0/16', '192.0.2.7', 'fd00::/8']);
+  assert.equal(c.server.drainGraceSeconds, 0, '0: SIGTERM stops at once');
+  assert.deepEqual(
+    loadConfig({ metrics: { allowIps: '' } }, {}).metrics.allowIps,
+    [],
+    'token only',
+  );
+  assert.throws(() => loadConfig({}, { TUTTI_METRICS_ALLOW_IPS: '10.0.0.0/33' }), /allowIps/);
+  assert.throws(() => loadConfig({}, { TUTTI_METRICS_ALLOW_IPS: 'loopback' }), /allowIps/);
+  assert.throws(() => loadConfig({}, { TUTTI_METRICS_TOKEN: 'short' }), /metrics\.token/);
+  assert.throws(() => loadConfig({}, { TUTTI_SERVER_DRAIN_GRACE_SECONDS: '-1' }), /drainGrace/);
+});

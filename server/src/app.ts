@@ -10,9 +10,12 @@ import { createGamesModule } from './games/module.ts';
 import { httpErrorHandler } from './http/errors.ts';
 import { healthPlugin } from './http/health.ts';
 import { metricsPlugin } from './http/metrics.ts';
+import { opsAccessGuard } from './http/opsAccess.ts';
 import { roomsHttpPlugin } from './http/rooms.ts';
 import { staticPlugin } from './http/static.ts';
 import type { Logger } from './kernel/log.ts';
+import { Drain } from './ops/drain.ts';
+import { gateJoins, refuseSocketsWhileDraining } from './ops/drainGate.ts';
 import { withLogRedaction } from './ops/logRedaction.ts';
 import { registerSecurityHeaders } from './ops/securityHeaders.ts';
 import { iceSettingsFrom } from './ops/turn.ts';
@@ -72,7 +75,8 @@ export async function buildApp(
   }
   const rooms = new RoomRegistry({ config, store: new SqliteRoomStore(db), pool: workers, log });
   const connections = new ConnectionRegistry();
-  const services: TuttiServices = { config, db, workers, rooms, connections };
+  const drain = new Drain({ rooms, graceMs: config.server.drainGraceSeconds * 1000, log });
+  const services: TuttiServices = { config, db, workers, rooms, connections, drain };
 
   // ── Concern modules, in order: each takes what it needs, none reaches into another ──
   const links = new FileLinks(config.files.secret);
@@ -95,15 +99,17 @@ export async function buildApp(
 
   // ── Contributions, registered once before listening ─────────────────────────────────
   for (const concern of concerns) if (concern.rooms) rooms.use(concern.rooms);
-  const handlerTables = [
-    roomHandlers(rooms, iceSettingsFrom(config)),
-    ...concerns.flatMap((c) => c.handlers ?? []),
-  ];
+  const handlerTables = gateJoins(
+    [roomHandlers(rooms, iceSettingsFrom(config)), ...concerns.flatMap((c) => c.handlers ?? [])],
+    drain,
+  );
+  const opsGuard = opsAccessGuard(config.metrics);
 
   await app.register(servicesPlugin, { services });
   app.setErrorHandler(httpErrorHandler);
   await registerSecurityHeaders(app); // First of the routes' plugins: its headers cover them all.
   await registerAuth(app, { config, db }); // accounts + social login (issue #11): /api/auth
+  refuseSocketsWhileDraining(app, drain); // Before the transport: its /ws inherits the hook.
   await app.register(transportPlugin, {
     connections,
     handlerTables,
@@ -112,8 +118,8 @@ export async function buildApp(
     rateLimit: config.signaling,
   });
   await app.register(roomsHttpPlugin, { rooms });
-  await app.register(healthPlugin, { workers, rooms });
-  await app.register(metricsPlugin, { workers, rooms, connections });
+  await app.register(healthPlugin, { workers, rooms, drain, guard: opsGuard });
+  await app.register(metricsPlugin, { workers, rooms, connections, guard: opsGuard });
   for (const concern of concerns) await concern.http?.(app);
   // Last: owns the SPA fallback (not-found handler).
   await app.register(staticPlugin, { publicDir: config.server.publicDir });
@@ -123,6 +129,7 @@ export async function buildApp(
     await rooms.close();
   });
   app.addHook('onClose', async () => {
+    drain.close();
     if (ownsPool) workers.close();
     for (const concern of concerns) await concern.close?.();
     db.close();

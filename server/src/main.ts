@@ -1,8 +1,12 @@
 import { loadConfig } from '@tutti/config';
 import { buildApp } from './app.ts';
 import { prepareHttps, type HttpsEndpoint } from './ops/https.ts';
+import { handleSignals } from './ops/signals.ts';
 
-/** `npm start`: config from file/env, serve client/dist and the API on config.server.port. */
+/**
+ * `npm start`: config from file/env, serve client/dist and the API on config.server.port.
+ * SIGTERM drains (ops/signals.ts), then stops as SIGINT does.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
   let app: Awaited<ReturnType<typeof buildApp>>;
@@ -19,6 +23,7 @@ async function main(): Promise<void> {
   await https?.listen().catch((err: unknown) => app.log.warn({ err }, 'HTTPS not served'));
 
   let closing = false;
+  /** Stops now: the end of a drain, SIGINT, or a second SIGTERM. */
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
@@ -42,9 +47,8 @@ async function main(): Promise<void> {
   };
   // Last-resort net: a stray rejection in a media callback must not take every room down.
   process.on('unhandledRejection', (err) => app.log.error({ err }, 'unhandled rejection'));
-  // prepend: run before the listeners mediasoup registers for each worker it spawns.
-  process.prependListener('SIGINT', () => shutdown('SIGINT'));
-  process.prependListener('SIGTERM', () => shutdown('SIGTERM'));
+  // SIGTERM drains first (server.drainGraceSeconds); SIGINT or a second SIGTERM stop at once.
+  handleSignals({ drain: app.tutti.drain, stopNow: shutdown, log: app.log });
 }
 
 void main();

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
+import type { Drain } from './ops/drain.ts';
 import type { RoomRegistry } from './rooms/RoomRegistry.ts';
 import type { ConnectionRegistry } from './transport/connections.ts';
 
@@ -18,6 +19,8 @@ export interface TuttiServices {
   readonly rooms: RoomRegistry;
   /** Every open signaling connection. */
   readonly connections: ConnectionRegistry;
+  /** The SIGTERM drain (main.ts begins it; readiness and the join gate read it). */
+  readonly drain: Drain;
 }
 
 declare module 'fastify' {

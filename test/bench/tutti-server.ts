@@ -91,7 +91,7 @@ export async function startTuttiServer(
       throw new Error('Tutti server did not become healthy within 30 s');
     }
     try {
-      const res = await fetch(`${url}/api/health`);
+      const res = await fetch(`${url}/api/health/detail`);
       if (res.ok) {
         const body = (await res.json()) as { workers?: { pid: number }[] };
         workerPids = (body.workers ?? []).map((w) => w.pid);

@@ -36,7 +36,7 @@ describe('media survives a killed worker', () => {
 
   test('after SIGKILL of the worker, video and audio flow again without rejoining', async () => {
     for (const p of [alice, bob]) await p.waitVideosDecoding(1, 10);
-    const health = (await (await fetch(`${server.url}/api/health`)).json()) as Health;
+    const health = (await (await fetch(`${server.url}/api/health/detail`)).json()) as Health;
     const pids = health.workers.filter((w) => w.alive).map((w) => w.pid);
     assert.ok(pids.length > 0, 'health lists worker pids');
     for (const pid of pids) process.kill(pid, 'SIGKILL');
@@ -55,7 +55,7 @@ describe('media survives a killed worker', () => {
       // Still in the same room, nobody rejoined by hand.
       await p.waitParticipantCount(2);
     }
-    const after = (await (await fetch(`${server.url}/api/health`)).json()) as Health;
+    const after = (await (await fetch(`${server.url}/api/health/detail`)).json()) as Health;
     assert.ok(
       after.workers.some((w) => w.alive && !pids.includes(w.pid)),
       'a new worker runs',

@@ -125,6 +125,16 @@ export class Signaling {
     return () => this.#stateListeners.delete(listener);
   }
 
+  /**
+   * Drops the socket and connects again after `delayMs` (the server asked: it is draining).
+   * Listeners see 'disconnected', then 'open' with `reconnect` true, as after a network drop.
+   */
+  reconnect(delayMs = 0): void {
+    setTimeout(() => {
+      if (!this.#closed) this.#peer?.close();
+    }, delayMs);
+  }
+
   close(): void {
     this.#closed = true;
     this.#peer?.close();

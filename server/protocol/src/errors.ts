@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   TOO_MANY_ATTEMPTS: 429,
   INTERNAL: 500,
   MEDIA_UNAVAILABLE: 503,
+  /** The node is draining (SIGTERM): it takes no new peers; connect again (another node). */
+  DRAINING: 503,
   /** Client side: a request got no answer in time (ProtocolClient). */
   TIMEOUT: 504,
 } as const;

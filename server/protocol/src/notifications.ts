@@ -34,6 +34,13 @@ export interface NotificationMap extends GameNotificationMap {
   'media.restart': { reason: 'worker-died' };
 
   'chat.message': { message: ChatMessage };
+
+  /**
+   * This node is shutting down (SIGTERM drain) and takes no new peers: close the socket and
+   * connect again at a random moment within `reconnectAfterMs` (spreading the load), then
+   * join the room again. Behind a load balancer the new socket lands on another node.
+   */
+  'server.draining': { reconnectAfterMs: number };
 }
 
 export type NotificationMethod = keyof NotificationMap;

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WorkerPool } from '@tutti/media-workers';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { ConnectionRegistry } from '../transport/connections.ts';
@@ -7,15 +7,18 @@ export interface MetricsOptions {
   workers: WorkerPool;
   rooms: RoomRegistry;
   connections: ConnectionRegistry;
+  /** The metrics token or allow list (http/opsAccess.ts): others get 403. */
+  guard: (req: FastifyRequest) => Promise<void>;
 }
 
 /**
  * GET /metrics in the Prometheus text format: what an operator scales media workers by
  * (worker CPU and routers, rooms, people, open sockets) plus the Node process itself.
+ * Only for the metrics token or an allowed address: the labels name worker pids.
  */
 export const metricsPlugin: FastifyPluginAsync<MetricsOptions> = async (app, opts) => {
   const { workers, rooms, connections } = opts;
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', { onRequest: opts.guard }, async (_req, reply) => {
     const out = new MetricsText();
     const status = workers.status();
 

@@ -252,7 +252,7 @@ describe('worker crash (own server)', () => {
       await b.waitConsumers(1);
 
       const health = async () =>
-        (await (await fetch(`${s.url}/api/health`)).json()) as {
+        (await (await fetch(`${s.url}/api/health/detail`)).json()) as {
           status: string;
           workers: { pid: number; alive: boolean; routers: number }[];
         };

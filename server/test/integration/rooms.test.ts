@@ -275,7 +275,7 @@ describe('rooms over signaling (real worker)', () => {
   });
 
   test('health lists the live worker; unknown API routes are JSON 404', async () => {
-    const h = (await (await fetch(`${s.url}/api/health`)).json()) as {
+    const h = (await (await fetch(`${s.url}/api/health/detail`)).json()) as {
       status: string;
       workers: { pid: number; alive: boolean; routers: number }[];
     };

@@ -31,7 +31,15 @@ for (const target of ['group', 'process'] as const) {
     writeFileSync(
       configFile,
       JSON.stringify({
-        server: { host: '127.0.0.1', port: 0, logLevel: 'info' },
+        // process: SIGTERM drains 1 s (the member stays), then the same quiet shutdown.
+        // group: the workers get the SIGTERM too and stop at once, so no drain (0) there
+        // (see docs/deploy.md); drain.signal.test.ts covers the drain itself.
+        server: {
+          host: '127.0.0.1',
+          port: 0,
+          logLevel: 'info',
+          drainGraceSeconds: target === 'group' ? 0 : 1,
+        },
         media: { numWorkers: 1, listenIp: '127.0.0.1' },
         data: { dir },
       }),

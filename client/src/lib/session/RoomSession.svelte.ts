@@ -1,5 +1,5 @@
 import type { IceSettings, JoinResult } from '@tutti/protocol';
-import { errorText } from '@tutti/protocol';
+import { errorCodeOf, errorText } from '@tutti/protocol';
 import { prewarmMedia } from '../media/device.ts';
 import { describe } from '../media/errors.ts';
 import { MediaClient } from '../media/MediaClient.ts';
@@ -104,6 +104,7 @@ export class RoomSession {
       ...bindRoomLife(signaling, stores.life),
       signaling.on('room.closed', ({ reason }) => this.#closed(reason)),
       signaling.on('media.restart', () => void this.#restartMedia()),
+      signaling.on('server.draining', ({ reconnectAfterMs }) => this.#draining(reconnectAfterMs)),
       signaling.onState((state, reconnect) => {
         if (state === 'open' && reconnect && !this.ended) void this.#rejoin();
         if (state === 'disconnected' && !this.ended) local.status = 'restarting';
@@ -196,6 +197,22 @@ export class RoomSession {
     this.#stores.tracks.clear();
     this.#stores.local.status = 'restarting';
     this.#stores.notices.add('The server is restarting, reconnecting…');
+    this.#waitForServer();
+  }
+
+  /**
+   * `server.draining`: this node is going away. Reconnect at a random moment within the
+   * window (not all members at once) and rejoin: the socket-reconnect path below does it.
+   */
+  #draining(reconnectAfterMs: number): void {
+    if (this.ended) return;
+    this.#stores.notices.add('The server is restarting, moving you…');
+    this.#signaling.reconnect(Math.random() * Math.max(0, reconnectAfterMs));
+    this.#waitForServer();
+  }
+
+  /** Ends the session if the server does not take us back within SHUTDOWN_GRACE_MS. */
+  #waitForServer(): void {
     clearTimeout(this.#giveUp);
     this.#giveUp = setTimeout(() => {
       if (this.#stores.local.status === 'restarting')
@@ -220,7 +237,16 @@ export class RoomSession {
       await this.#media.start(joined.routerRtpCapabilities);
       this.#stores.local.status = 'ready';
       clearTimeout(this.#giveUp);
+      this.#giveUp = undefined;
     } catch (err) {
+      // A node that began draining while we reconnected: try again (another node, or this
+      // one restarted) while the shutdown grace lasts.
+      if (errorCodeOf(err) === 'DRAINING' && !this.ended) {
+        this.#stores.local.status = 'restarting';
+        if (this.#giveUp === undefined) this.#waitForServer();
+        this.#signaling.reconnect(1000);
+        return;
+      }
       this.#end('error', `Lost the room: ${errorText(err)}`);
     }
   }
