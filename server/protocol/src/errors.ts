@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   TOO_MANY_ATTEMPTS: 429,
   INTERNAL: 500,
   MEDIA_UNAVAILABLE: 503,
+  /** A backing service (Redis, S3) failed or did not answer in time: try again shortly. */
+  UNAVAILABLE: 503,
   /** Client side: a request got no answer in time (ProtocolClient). */
   TIMEOUT: 504,
 } as const;
