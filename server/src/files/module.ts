@@ -40,6 +40,7 @@ export async function createFilesModule(
       roomDeleted: async (roomId) => {
         await service.deleteRoom(roomId);
       },
+      connectionClosed: (member) => service.connectionClosed(member.id),
     },
     async http(app) {
       await app.register(filesHttpPlugin, { files: service });
