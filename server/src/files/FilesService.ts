@@ -124,12 +124,13 @@ export class FilesService {
       allowedTypes: this.#settings.allowedTypes,
       maxBytes: this.#settings.maxBytes,
     });
+    let stored = false;
     try {
       // Both settle before we go on: the driver must have cleaned up its partial object
       // before a refusal is answered.
       const results = await Promise.allSettled([
         pipeline(body, slot.meter(), sniff),
-        this.#storage.put(key, sniff),
+        this.#storage.put(key, sniff).then(() => void (stored = true)),
       ]);
       const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
       if (failed.length > 0) throw failed.find((e) => e instanceof TuttiError) ?? failed[0];
@@ -152,7 +153,8 @@ export class FilesService {
       return message;
     } catch (err) {
       sniff.destroy();
-      await this.#storage.delete(key).catch(() => {});
+      // A failed put leaves nothing (the driver's contract): only a stored file is deleted.
+      if (stored) await this.#storage.delete(key).catch(() => {});
       throw err;
     } finally {
       slot.release();
