@@ -298,6 +298,25 @@ export const configSchema = z.object({
           'application/vnd.oasis.opendocument.spreadsheet',
         ]),
       uploadTokenTtlSeconds: seconds.default(300),
+      /** Bytes one member may have stored (its uploads, in flight included). */
+      maxBytesPerPeer: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(200 * 1024 * 1024),
+      /** Bytes a room may have stored. */
+      maxBytesPerRoom: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024 * 1024),
+      /** Uploads one member may have streaming at once. */
+      maxConcurrentUploadsPerPeer: z.coerce.number().int().min(1).max(16).default(2),
+      /**
+       * An upload or download whose bytes stop flowing for this long is cut (storage
+       * frozen, or a client that stalls): an error, never a hang; nothing left behind.
+       */
+      stallTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(30_000),
       /**
        * Signs upload and download tokens. Unset: a random key per process (tokens die with
        * it); a cluster must share one.
@@ -317,6 +336,10 @@ export const configSchema = z.object({
           prefix: z.string().default(''),
           /** Create the bucket at start-up when missing (single-box MinIO and the like). */
           createBucket: bool.default(false),
+          /** Connecting to the store is bounded by this. */
+          connectTimeoutMs: z.coerce.number().int().min(50).max(60_000).default(5000),
+          /** A request (or its socket) silent for this long fails. */
+          requestTimeoutMs: z.coerce.number().int().min(50).max(600_000).default(30_000),
         })
         .prefault({}),
     })

@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   MEDIA_UNAVAILABLE: 503,
   /** The node is draining (SIGTERM): it takes no new peers; connect again (another node). */
   DRAINING: 503,
+  /** A backing service (Redis, S3) failed or did not answer in time: try again shortly. */
+  UNAVAILABLE: 503,
   /** Client side: a request got no answer in time (ProtocolClient). */
   TIMEOUT: 504,
 } as const;

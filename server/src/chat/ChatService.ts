@@ -146,6 +146,19 @@ export class ChatService {
     return this.#store.findFile(roomId, fileId)?.file;
   }
 
+  /**
+   * An upload is announced as a chat message: it costs one from the sender's chat budget
+   * (taken when the upload starts, so a flood of uploads is refused before any byte).
+   */
+  chargeUpload(peerId: string): void {
+    if (!this.#limiter.take(peerId)) {
+      throw new TuttiError(
+        'RATE_LIMITED',
+        `too many messages and uploads: at most ${this.#settings.ratePerSecond} per second`,
+      );
+    }
+  }
+
   /** The connection closed: its rate bucket can go (a leave alone keeps it). */
   connectionClosed(peerId: string): void {
     this.#limiter.forget(peerId);

@@ -1,8 +1,23 @@
-import { Redis } from 'ioredis';
-import type { ChatMessage } from '@tutti/protocol';
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import { TuttiError, type ChatMessage } from '@tutti/protocol';
 import { silentLogger, type Logger } from '../kernel/log.ts';
-import { parseBusMessage } from './busMessage.ts';
+import { busKey, openBusMessage, sealBusMessage } from './busMessage.ts';
 import type { ChatBus } from './ChatBus.ts';
+
+export interface RedisChatBusOptions {
+  channel?: string;
+  log?: Logger;
+  /**
+   * The cluster secret every node shares (files.secret): messages are signed with it and
+   * unsigned or badly signed ones are dropped. Absent: a random key, so this node accepts
+   * only its own messages (a single node; a cluster must share one).
+   */
+  secret?: string | undefined;
+  /** Every command settles within this (redis.commandTimeoutMs). */
+  commandTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
 
 /**
  * Redis pub/sub bus for a cluster. One channel for all rooms keeps ordering simple: Redis
@@ -13,27 +28,62 @@ export class RedisChatBus implements ChatBus {
   readonly #pub: Redis;
   readonly #sub: Redis;
   readonly #channel: string;
+  readonly #key: Buffer;
+  readonly #timeoutMs: number;
   readonly #handlers = new Set<(message: ChatMessage) => void>();
   readonly #ready: Promise<unknown>;
 
-  constructor(url: string, opts: { channel?: string; log?: Logger } = {}) {
+  constructor(url: string, opts: RedisChatBusOptions = {}) {
     this.#channel = opts.channel ?? 'tutti:chat';
+    this.#key = busKey(opts.secret ?? randomBytes(32));
+    this.#timeoutMs = opts.commandTimeoutMs ?? 1000;
     const log = opts.log ?? silentLogger;
-    // Bounded: a Redis that stops answering fails chat.send instead of hanging it.
-    const options = { lazyConnect: false, maxRetriesPerRequest: 3, connectTimeout: 5_000 };
-    this.#pub = new Redis(url, { ...options, commandTimeout: 5_000 });
+    // Nothing can hang: every command times out, none is retried after a cut, and the
+    // publisher has no offline queue (while Redis is away, publish fails at once).
+    const options: RedisOptions = {
+      commandTimeout: this.#timeoutMs,
+      connectTimeout: opts.connectTimeoutMs ?? 2000,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
+    };
+    this.#pub = new Redis(url, { ...options, enableOfflineQueue: false });
+    // The subscriber queues its SUBSCRIBE until connected (bounded by the timeout) and
+    // renews it after every reconnection.
     this.#sub = new Redis(url, options);
+    for (const [role, client] of [
+      ['publisher', this.#pub],
+      ['subscriber', this.#sub],
+    ] as const) {
+      let down = false;
+      client.on('error', (err: Error) => {
+        if (!down) log.warn({ err: err.message, role }, 'chat bus: redis connection error');
+        down = true;
+      });
+      client.on('ready', () => {
+        if (down) log.info({ role }, 'chat bus: redis connection back');
+        down = false;
+      });
+    }
     this.#sub.on('message', (channel: string, payload: string) => {
       if (channel !== this.#channel) return;
-      // Validated like any input: a bad payload is dropped, never thrown into ioredis.
-      const message = parseBusMessage(payload);
+      // Validated like any input, and signed: anyone who reaches Redis can publish, only a
+      // node with the cluster secret can sign. A bad payload is dropped, never thrown.
+      const message = openBusMessage(payload, this.#key);
       if (typeof message === 'string') {
         log.warn({ reason: message, bytes: payload.length }, 'dropped a chat bus message');
         return;
       }
       for (const handler of this.#handlers) handler(message);
     });
-    this.#ready = this.#sub.subscribe(this.#channel);
+    this.#ready = Promise.all([
+      this.#sub.subscribe(this.#channel),
+      new Promise<void>((resolve) => {
+        if (this.#pub.status === 'ready') resolve();
+        else this.#pub.once('ready', () => resolve());
+      }),
+    ]);
+    // A start-up failure is reported by ready(); never as an unhandled rejection.
+    this.#ready.catch(() => {});
   }
 
   /** Resolves once this node receives the channel; publishes before that could be missed. */
@@ -42,7 +92,14 @@ export class RedisChatBus implements ChatBus {
   }
 
   async publish(message: ChatMessage): Promise<void> {
-    await this.#pub.publish(this.#channel, JSON.stringify(message));
+    try {
+      await this.#pub.publish(this.#channel, sealBusMessage(message, this.#key));
+    } catch (err) {
+      throw new TuttiError(
+        'UNAVAILABLE',
+        `chat fan-out is unavailable (Redis: ${(err as Error).message}); try again shortly`,
+      );
+    }
   }
 
   subscribe(handler: (message: ChatMessage) => void): () => void {
@@ -52,6 +109,12 @@ export class RedisChatBus implements ChatBus {
 
   async close(): Promise<void> {
     this.#handlers.clear();
-    await Promise.allSettled([this.#sub.quit(), this.#pub.quit()]);
+    // quit() waits for Redis; a frozen one must not hold the shutdown.
+    const quit = (client: Redis): Promise<unknown> =>
+      Promise.race([
+        client.quit(),
+        new Promise((resolve) => setTimeout(resolve, this.#timeoutMs).unref()),
+      ]).finally(() => client.disconnect());
+    await Promise.allSettled([quit(this.#sub), quit(this.#pub)]);
   }
 }

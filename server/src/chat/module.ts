@@ -28,8 +28,19 @@ export async function createChatModule(
 ): Promise<Concern & { service: ChatService }> {
   const { config } = opts;
   const bus: ChatBus = config.redis.url
-    ? new RedisChatBus(config.redis.url, { log: opts.log.child({ module: 'chat-bus' }) })
+    ? new RedisChatBus(config.redis.url, {
+        log: opts.log.child({ module: 'chat-bus' }),
+        // The cluster secret signs bus messages: a forged publish on Redis is dropped.
+        secret: config.files.secret,
+        commandTimeoutMs: config.redis.commandTimeoutMs,
+      })
     : new LocalChatBus();
+  if (config.redis.url && !config.files.secret) {
+    opts.log.warn(
+      {},
+      'redis.url without files.secret: chat from other nodes is dropped (set TUTTI_FILES_SECRET on every node)',
+    );
+  }
   if (bus instanceof RedisChatBus) await bus.ready();
   const service = new ChatService({
     store: new SqliteChatStore(opts.db),

@@ -8,8 +8,9 @@ import { fileKey, roomPrefix } from './keys.ts';
 import { FILES_PATH, type FileLinks } from './links.ts';
 import { SniffStream } from './sniff.ts';
 import type { ByteRange, Storage } from './Storage.ts';
+import { UploadQuota, type QuotaSettings, type UploadSlot } from './UploadQuota.ts';
 
-export interface FilesSettings {
+export interface FilesSettings extends QuotaSettings {
   maxBytes: number;
   allowedTypes: readonly string[];
   uploadTokenTtlSeconds: number;
@@ -27,6 +28,11 @@ export interface FileAnnouncer {
   postFile(uploader: Uploader, file: SharedFile): Promise<ChatMessage>;
   /** The file as announced in the room, else undefined. */
   findFile(roomId: string, fileId: string): SharedFile | undefined;
+  /**
+   * An upload is a chat message: it costs one from the sender's chat budget. Throws
+   * RATE_LIMITED when that budget is spent.
+   */
+  chargeUpload(peerId: string): void;
 }
 
 /**
@@ -39,6 +45,7 @@ export class FilesService {
   readonly #rooms: RoomDirectory;
   readonly #settings: FilesSettings;
   readonly #links: FileLinks;
+  readonly #quota: UploadQuota;
 
   constructor(opts: {
     storage: Storage;
@@ -52,6 +59,10 @@ export class FilesService {
     this.#rooms = opts.rooms;
     this.#links = opts.links;
     this.#settings = opts.settings;
+    this.#quota = new UploadQuota(opts.settings, async (roomId) => {
+      const stored = await this.#storage.list(roomPrefix(roomId));
+      return stored.reduce((sum, o) => sum + o.size, 0);
+    });
   }
 
   get maxBytes(): number {
@@ -79,10 +90,32 @@ export class FilesService {
   }
 
   /**
-   * Streams one file to storage and announces it. On any refusal (type, size, a stream
-   * error) the partial object is deleted before the error is rethrown.
+   * Lets an upload start, before its body is read: an upload slot (at most a few per
+   * member at once), one message of the chat budget, and room in the byte quotas for at
+   * least `minBytes`. The slot goes to upload(); release it if upload() is never called.
    */
-  async upload(uploader: Uploader, rawName: string, body: Readable): Promise<ChatMessage> {
+  async admit(uploader: Uploader, minBytes: number): Promise<UploadSlot> {
+    const slot = this.#quota.reserve(uploader.peerId, uploader.roomId);
+    try {
+      this.#announcer.chargeUpload(uploader.peerId);
+      await slot.check(minBytes);
+      return slot;
+    } catch (err) {
+      slot.release();
+      throw err;
+    }
+  }
+
+  /**
+   * Streams one file to storage and announces it. On any refusal (type, size, quota, a
+   * stream error) the partial object is deleted before the error is rethrown.
+   */
+  async upload(
+    uploader: Uploader,
+    slot: UploadSlot,
+    rawName: string,
+    body: Readable,
+  ): Promise<ChatMessage> {
     const name = sanitizeFilename(rawName);
     const id = randomUUID();
     const key = fileKey(uploader.roomId, id);
@@ -91,12 +124,13 @@ export class FilesService {
       allowedTypes: this.#settings.allowedTypes,
       maxBytes: this.#settings.maxBytes,
     });
+    let stored = false;
     try {
       // Both settle before we go on: the driver must have cleaned up its partial object
       // before a refusal is answered.
       const results = await Promise.allSettled([
-        pipeline(body, sniff),
-        this.#storage.put(key, sniff),
+        pipeline(body, slot.meter(), sniff),
+        this.#storage.put(key, sniff).then(() => void (stored = true)),
       ]);
       const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
       if (failed.length > 0) throw failed.find((e) => e instanceof TuttiError) ?? failed[0];
@@ -114,11 +148,16 @@ export class FilesService {
         url: base,
         ...(sniff.type.startsWith('image/') && { previewUrl: base }),
       };
-      return await this.#announcer.postFile(uploader, file);
+      const message = await this.#announcer.postFile(uploader, file);
+      slot.commit();
+      return message;
     } catch (err) {
       sniff.destroy();
-      await this.#storage.delete(key).catch(() => {});
+      // A failed put leaves nothing (the driver's contract): only a stored file is deleted.
+      if (stored) await this.#storage.delete(key).catch(() => {});
       throw err;
+    } finally {
+      slot.release();
     }
   }
 
@@ -142,6 +181,12 @@ export class FilesService {
 
   /** Room deleted: every stored file of the room goes. */
   async deleteRoom(roomId: string): Promise<number> {
+    this.#quota.forgetRoom(roomId);
     return this.#storage.deletePrefix(roomPrefix(roomId));
+  }
+
+  /** The connection closed: its quota counters go. */
+  connectionClosed(peerId: string): void {
+    this.#quota.forgetPeer(peerId);
   }
 }

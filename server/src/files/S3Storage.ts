@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TuttiError } from '@tutti/protocol';
 import { countBytes } from './countBytes.ts';
+import { stallGuard } from './stall.ts';
 import { assertSafeKey } from './keys.ts';
 import type { ByteRange, Storage, StoredObject } from './Storage.ts';
 
@@ -28,7 +29,16 @@ export interface S3Settings {
   checksum: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
   /** Key prefix inside the bucket, e.g. "tutti/"; empty by default. */
   prefix?: string;
+  /** Connecting is bounded by this (default 5 s). */
+  connectTimeoutMs?: number;
+  /** A request without response headers, or a socket silent, this long fails (default 30 s). */
+  requestTimeoutMs?: number;
+  /** A download whose body stops this long ends with an error (default 30 s). */
+  stallTimeoutMs?: number;
 }
+
+/** After giving up on a write, how long a late copy of it may still land in the store. */
+const LATE_WRITE_GRACE_MS = 5_000;
 
 /**
  * Objects in an S3(-compatible) bucket. Uploads stream through lib-storage's Upload
@@ -38,10 +48,16 @@ export class S3Storage implements Storage {
   readonly #client: S3Client;
   readonly #bucket: string;
   readonly #prefix: string;
+  readonly #stallMs: number;
+  readonly #timeoutMs: number;
+  /** Background deletes of objects a failed upload may have left (storage was away). */
+  readonly #cleanups = new Set<NodeJS.Timeout>();
 
   constructor(settings: S3Settings) {
     this.#bucket = settings.bucket;
     this.#prefix = settings.prefix ?? '';
+    this.#timeoutMs = settings.requestTimeoutMs ?? 30_000;
+    this.#stallMs = settings.stallTimeoutMs ?? 30_000;
     this.#client = new S3Client({
       region: settings.region,
       forcePathStyle: settings.forcePathStyle,
@@ -57,8 +73,15 @@ export class S3Storage implements Storage {
       requestChecksumCalculation: settings.checksum,
       responseChecksumValidation: settings.checksum,
       // A store that stops answering must not hold an upload or a download forever:
-      // connecting is bounded, and so is a socket that goes silent mid-request.
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+      // connecting is bounded, so is the wait for an answer (an error, not the SDK's
+      // default warning), and so is a socket that goes silent mid-request or mid-body.
+      requestHandler: {
+        connectionTimeout: settings.connectTimeoutMs ?? 5_000,
+        requestTimeout: this.#timeoutMs,
+        throwOnRequestTimeout: true,
+        socketTimeout: this.#timeoutMs,
+      },
+      maxAttempts: 2,
     });
   }
 
@@ -87,14 +110,24 @@ export class S3Storage implements Storage {
       // Abort the multipart upload on failure: no orphaned parts left in the bucket.
       leavePartsOnError: false,
     });
+    // An error of the body is the caller's (the client went away); any other is the store's.
+    let bodyError: unknown;
+    body.once('error', (err) => (bodyError = err));
     const feeding = pipeline(body, counter);
     try {
       await Promise.all([upload.done(), feeding]);
     } catch (err) {
       await upload.abort().catch(() => {});
       counter.destroy();
-      await this.delete(key).catch(() => {});
-      throw err;
+      const failure = bodyError ?? storageError(err);
+      // The store was away: a write we gave up on may still land later, and a delete now
+      // would only wait for it too. Delete in the background until that has passed.
+      if (failure instanceof TuttiError && failure.code === 'UNAVAILABLE') {
+        this.#cleanUpLater(key);
+      } else {
+        await this.delete(key).catch(() => this.#cleanUpLater(key));
+      }
+      throw failure;
     }
     return { size: counter.bytes };
   }
@@ -108,11 +141,15 @@ export class S3Storage implements Storage {
           ...(range && { Range: `bytes=${range.start}-${range.end}` }),
         }),
       );
-      // In Node the SDK's body is an http.IncomingMessage (a Readable).
-      return res.Body as Readable;
+      // In Node the SDK's body is an http.IncomingMessage (a Readable). A body that stops
+      // mid-way ends with an error instead of holding the download open.
+      const source = res.Body as Readable;
+      const guard = stallGuard(this.#stallMs, 'file storage stalled');
+      pipeline(source, guard).catch(() => {});
+      return guard;
     } catch (err) {
       if (isNotFound(err)) throw new TuttiError('NOT_FOUND', 'no such file');
-      throw err;
+      throw storageError(err);
     }
   }
 
@@ -124,12 +161,40 @@ export class S3Storage implements Storage {
       return { key, size: res.ContentLength ?? 0 };
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw err;
+      throw storageError(err);
     }
   }
 
   async delete(key: string): Promise<void> {
-    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }));
+    try {
+      await this.#client.send(
+        new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }),
+      );
+    } catch (err) {
+      throw storageError(err);
+    }
+  }
+
+  /**
+   * Deletes `key` until it works (back-off up to 30 s, for up to an hour), then once more
+   * after the grace in which a write we gave up on could still land.
+   */
+  #cleanUpLater(key: string, attempt = 0, confirmed = false): void {
+    if (attempt > 200) return;
+    const delay = confirmed
+      ? Math.max(LATE_WRITE_GRACE_MS, 2 * this.#timeoutMs)
+      : Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+    const timer = setTimeout(() => {
+      this.#cleanups.delete(timer);
+      this.delete(key).then(
+        () => {
+          if (!confirmed) this.#cleanUpLater(key, attempt + 1, true);
+        },
+        () => this.#cleanUpLater(key, attempt + 1, confirmed),
+      );
+    }, delay);
+    timer.unref();
+    this.#cleanups.add(timer);
   }
 
   async deletePrefix(prefix: string): Promise<number> {
@@ -138,12 +203,14 @@ export class S3Storage implements Storage {
     for (;;) {
       const batch = await this.#listPage(prefix);
       if (batch.length === 0) return deleted;
-      const res = await this.#client.send(
-        new DeleteObjectsCommand({
-          Bucket: this.#bucket,
-          Delete: { Objects: batch.map((o) => ({ Key: this.#prefix + o.key })), Quiet: true },
-        }),
-      );
+      const res = await this.#client
+        .send(
+          new DeleteObjectsCommand({
+            Bucket: this.#bucket,
+            Delete: { Objects: batch.map((o) => ({ Key: this.#prefix + o.key })), Quiet: true },
+          }),
+        )
+        .catch(rethrowStorageError);
       if (res.Errors && res.Errors.length > 0) {
         const first = res.Errors[0];
         throw new Error(`S3 delete failed for ${first?.Key}: ${first?.Code} ${first?.Message}`);
@@ -156,13 +223,15 @@ export class S3Storage implements Storage {
     const out: StoredObject[] = [];
     let token: string | undefined;
     do {
-      const res = await this.#client.send(
-        new ListObjectsV2Command({
-          Bucket: this.#bucket,
-          Prefix: this.#prefix + prefix,
-          ...(token && { ContinuationToken: token }),
-        }),
-      );
+      const res = await this.#client
+        .send(
+          new ListObjectsV2Command({
+            Bucket: this.#bucket,
+            Prefix: this.#prefix + prefix,
+            ...(token && { ContinuationToken: token }),
+          }),
+        )
+        .catch(rethrowStorageError);
       for (const o of res.Contents ?? []) {
         if (o.Key) out.push({ key: o.Key.slice(this.#prefix.length), size: o.Size ?? 0 });
       }
@@ -172,21 +241,39 @@ export class S3Storage implements Storage {
   }
 
   async #listPage(prefix: string): Promise<StoredObject[]> {
-    const res = await this.#client.send(
-      new ListObjectsV2Command({
-        Bucket: this.#bucket,
-        Prefix: this.#prefix + prefix,
-        MaxKeys: 1000,
-      }),
-    );
+    const res = await this.#client
+      .send(
+        new ListObjectsV2Command({
+          Bucket: this.#bucket,
+          Prefix: this.#prefix + prefix,
+          MaxKeys: 1000,
+        }),
+      )
+      .catch(rethrowStorageError);
     return (res.Contents ?? []).flatMap((o) =>
       o.Key ? [{ key: o.Key.slice(this.#prefix.length), size: o.Size ?? 0 }] : [],
     );
   }
 
   async close(): Promise<void> {
+    for (const timer of this.#cleanups) clearTimeout(timer);
+    this.#cleanups.clear();
     this.#client.destroy();
   }
+}
+
+/**
+ * What a failed call means to a caller: the store unreachable, timing out or failing on
+ * its side is UNAVAILABLE (try again); an answer the store gave stays as it is.
+ */
+function storageError(err: unknown): unknown {
+  if (err instanceof TuttiError) return err;
+  if (err instanceof S3ServiceException && (err.$metadata.httpStatusCode ?? 500) < 500) return err;
+  return new TuttiError('UNAVAILABLE', 'file storage is unavailable, try again shortly');
+}
+
+function rethrowStorageError(err: unknown): never {
+  throw storageError(err);
 }
 
 function isNotFound(err: unknown): boolean {

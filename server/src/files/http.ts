@@ -6,6 +6,7 @@ import type { FilesService } from './FilesService.ts';
 import { FILES_PATH } from './links.ts';
 import { parseRange } from './range.ts';
 import { tooLarge } from './sniff.ts';
+import type { UploadSlot } from './UploadQuota.ts';
 import { TuttiError } from '@tutti/protocol';
 
 /** Multipart framing around one file: headers, boundary, a few small fields. */
@@ -37,6 +38,7 @@ export const filesHttpPlugin: FastifyPluginAsync<{ files: FilesService }> = asyn
   app.post(FILES_PATH, async (req, reply) => {
     const query = req.query as { token?: unknown };
     const token = typeof query.token === 'string' ? query.token : bearer(req.headers.authorization);
+    let slot: UploadSlot | undefined;
     try {
       const uploader = files.uploader(token);
       const declared = Number(req.headers['content-length']);
@@ -44,12 +46,17 @@ export const filesHttpPlugin: FastifyPluginAsync<{ files: FilesService }> = asyn
       if (!req.isMultipart()) {
         throw new TuttiError('INVALID_REQUEST', 'send the file as multipart/form-data');
       }
+      // Before the body is read: concurrency, chat budget, quotas (for the declared size).
+      const minBytes = Number.isFinite(declared) ? Math.max(0, declared - MULTIPART_OVERHEAD) : 0;
+      slot = await files.admit(uploader, minBytes);
       const part = await req.file();
       if (!part) throw new TuttiError('INVALID_REQUEST', 'no file in the request');
-      const message = await files.upload(uploader, part.filename, part.file);
+      const message = await files.upload(uploader, slot, part.filename, part.file);
       return await reply.status(201).send({ message });
     } catch (err) {
       return refuse(req, reply, err, files.maxBytes);
+    } finally {
+      slot?.release();
     }
   });
 

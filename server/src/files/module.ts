@@ -40,6 +40,7 @@ export async function createFilesModule(
       roomDeleted: async (roomId) => {
         await service.deleteRoom(roomId);
       },
+      connectionClosed: (member) => service.connectionClosed(member.id),
     },
     async http(app) {
       await app.register(filesHttpPlugin, { files: service });
@@ -51,6 +52,8 @@ export async function createFilesModule(
 }
 
 function createStorage(config: Config): Storage {
-  if (config.files.driver === 's3') return new S3Storage(config.files.s3);
+  if (config.files.driver === 's3') {
+    return new S3Storage({ ...config.files.s3, stallTimeoutMs: config.files.stallTimeoutMs });
+  }
   return new LocalDiskStorage(join(config.data.dir, 'files'));
 }

@@ -9,6 +9,8 @@ import type { ChatMessage } from '@tutti/protocol';
 import { silentLogger, type Logger } from '../../src/kernel/log.ts';
 
 const REDIS = process.env.TUTTI_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The cluster secret every node of a test cluster shares (files.secret). */
+const secret = 'test cluster secret, shared';
 
 const message = (seq: number, roomId = 'r'): ChatMessage => ({
   id: `m${seq}`,
@@ -64,7 +66,7 @@ test('LocalChatBus delivers synchronously, in order, until unsubscribed', async 
 
 test('RedisChatBus fans out across nodes through a real Redis, in order', async () => {
   const channel = `tutti:test:${randomUUID()}`;
-  const nodes = [0, 1, 2].map(() => new RedisChatBus(REDIS, { channel }));
+  const nodes = [0, 1, 2].map(() => new RedisChatBus(REDIS, { channel, secret }));
   try {
     await Promise.all(nodes.map((n) => n.ready()));
     await fanOut(nodes, nodes[0]!, 500);
@@ -82,7 +84,7 @@ test('RedisChatBus drops malformed payloads on its channel and keeps delivering'
   const channel = `tutti:test:${randomUUID()}`;
   const dropped: unknown[] = [];
   const log: Logger = { ...silentLogger, warn: (o) => void dropped.push(o), child: () => log };
-  const node = new RedisChatBus(REDIS, { channel, log });
+  const node = new RedisChatBus(REDIS, { channel, log, secret });
   const raw = new Redis(REDIS);
   try {
     await node.ready();
