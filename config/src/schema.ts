@@ -198,8 +198,11 @@ export const configSchema = z.object({
         .default(1024 * 1024),
       /** The server pings every socket this often; one that missed the last pong is cut. */
       pingIntervalSeconds: seconds.default(25),
-      /** Open sockets per client address (as trustProxy computes it); over it → 429. */
-      maxConnectionsPerAddress: z.coerce.number().int().positive().default(50),
+      /**
+       * Open sockets per client address (as trustProxy computes it); over it → 429. Room for
+       * an office behind one NAT address, a tab each.
+       */
+      maxConnectionsPerAddress: z.coerce.number().int().positive().default(100),
     })
     .prefault({}),
   data: z
