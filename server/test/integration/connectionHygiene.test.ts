@@ -36,6 +36,8 @@ function tryOpen(url: string, options: WebSocket.ClientOptions = {}): Promise<Ou
 /** Milliseconds until the server closes `socket` (rejects after `limitMs`). */
 function closedWithin(socket: Socket, limitMs: number): Promise<number> {
   const start = Date.now();
+  // Read (and drop) what the server says, or 'end' and so 'close' never come.
+  socket.resume();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`still open after ${limitMs} ms`)), limitMs);
     socket.once('close', () => {
@@ -139,5 +141,14 @@ describe('connection hygiene', () => {
       clearInterval(timer);
       socket.destroy();
     }
+  });
+
+  test('a socket that never sends anything is dropped', async () => {
+    const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('connect', resolve));
+    // headersTimeout (2 s) catches it with a 408, else connectionTimeout (3 s).
+    const ms = await closedWithin(socket, 6000);
+    assert.ok(ms >= 1500, `cut after ${ms} ms`);
   });
 });
