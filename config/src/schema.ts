@@ -170,6 +170,16 @@ export const configSchema = z.object({
        * this. 0: no drain, SIGTERM stops at once (as SIGINT always does).
        */
       drainGraceSeconds: z.coerce.number().int().min(0).default(60),
+      /**
+       * Slow clients (issue #10): a request must arrive in full within requestTimeoutSeconds
+       * (uploads included) and its headers within headersTimeoutSeconds; a socket silent for
+       * connectionTimeoutSeconds is dropped. Node enforces the first two on a timer that runs
+       * every timeoutCheckIntervalSeconds. WebSockets are not affected (they have a ping).
+       */
+      requestTimeoutSeconds: seconds.default(300),
+      headersTimeoutSeconds: seconds.default(30),
+      connectionTimeoutSeconds: seconds.default(120),
+      timeoutCheckIntervalSeconds: seconds.default(5),
     })
     .prefault({}),
   metrics: z
@@ -250,6 +260,28 @@ export const configSchema = z.object({
       requestBurst: z.coerce.number().int().positive().default(200),
       /** room.create (protoo and POST /api/rooms) per client address per minute, burst included. */
       roomCreatesPerMinute: z.coerce.number().int().positive().default(30),
+      /**
+       * A socket whose unsent data passes this many bytes (a client that stopped reading) is
+       * cut: what is queued for it is dropped instead of piling up in server memory.
+       */
+      maxBufferedBytes: z.coerce
+        .number()
+        .int()
+        .min(64 * 1024)
+        .default(4 * 1024 * 1024),
+      /** An answer bigger than this is replaced by PAYLOAD_TOO_LARGE (ask for less). */
+      maxResponseBytes: z.coerce
+        .number()
+        .int()
+        .min(16 * 1024)
+        .default(1024 * 1024),
+      /** The server pings every socket this often; one that missed the last pong is cut. */
+      pingIntervalSeconds: seconds.default(25),
+      /**
+       * Open sockets per client address (as trustProxy computes it); over it → 429. Room for
+       * an office behind one NAT address, a tab each.
+       */
+      maxConnectionsPerAddress: z.coerce.number().int().positive().default(100),
     })
     .prefault({}),
   data: z
@@ -264,6 +296,12 @@ export const configSchema = z.object({
       burst: z.coerce.number().int().positive().default(20),
       maxLength: z.coerce.number().int().positive().default(2000),
       historyPageSize: z.coerce.number().int().min(1).max(500).default(100),
+      /** A history page (chat.history, the join answer) is trimmed to this many bytes. */
+      historyMaxBytes: z.coerce
+        .number()
+        .int()
+        .min(16 * 1024)
+        .default(256 * 1024),
     })
     .prefault({}),
   files: z

@@ -61,6 +61,10 @@ test('signaling limits: defaults and environment', () => {
     requestsPerSecond: 50,
     requestBurst: 200,
     roomCreatesPerMinute: 30,
+    maxBufferedBytes: 4 * 1024 * 1024,
+    maxResponseBytes: 1024 * 1024,
+    pingIntervalSeconds: 25,
+    maxConnectionsPerAddress: 100,
   });
   assert.equal(
     envName(['signaling', 'roomCreatesPerMinute']),

@@ -25,6 +25,7 @@ import { servicesPlugin, type TuttiServices } from './services.ts';
 import { openDatabase } from './store/sqlite.ts';
 import { SqliteRoomStore } from './store/RoomStore.ts';
 import { ConnectionRegistry } from './transport/connections.ts';
+import { httpTimeouts } from './transport/httpTimeouts.ts';
 import { transportPlugin } from './transport/plugin.ts';
 
 export interface BuildAppOptions {
@@ -52,6 +53,7 @@ export async function buildApp(
     // send a request (Node drops them only at headersTimeout, ~60 s) and idle keep-alives.
     // Members were told room.closed in preClose; WebSockets are handled by the transport.
     forceCloseConnections: true,
+    ...httpTimeouts(config),
   });
   const log: Logger = app.log;
 
@@ -116,6 +118,7 @@ export async function buildApp(
     onClosed: (channel) => rooms.connectionClosed(channel),
     log,
     rateLimit: config.signaling,
+    limits: config.signaling,
   });
   await app.register(roomsHttpPlugin, { rooms });
   await app.register(healthPlugin, { workers, rooms, drain, guard: opsGuard });

@@ -9,6 +9,7 @@ import {
 } from '../rooms/ports.ts';
 import type { ChatStore, HistoryPage } from '../store/chatStore.ts';
 import type { ChatBus } from './ChatBus.ts';
+import { fitHistoryPage } from './historyBudget.ts';
 
 /**
  * Rewrites a message for one recipient (file links carry the recipient's access token).
@@ -31,7 +32,11 @@ export interface ChatSettings {
   burst: number;
   maxLength: number;
   historyPageSize: number;
+  /** A history page is trimmed to this many bytes (its newest messages; hasMore: true). */
+  historyMaxBytes?: number;
 }
+
+const DEFAULT_HISTORY_BYTES = 256 * 1024;
 
 /**
  * Chat: validate → rate-limit → store → publish on the bus; the bus subscription delivers
@@ -131,7 +136,8 @@ export class ChatService {
       ...(opts.before !== undefined && { before: opts.before }),
       limit: opts.limit ?? this.#settings.historyPageSize,
     });
-    return { ...page, messages: page.messages.map((m) => this.#present(m, peer.id)) };
+    const presented = { ...page, messages: page.messages.map((m) => this.#present(m, peer.id)) };
+    return fitHistoryPage(presented, this.#settings.historyMaxBytes ?? DEFAULT_HISTORY_BYTES);
   }
 
   /**

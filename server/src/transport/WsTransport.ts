@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { parseFrame } from '@tutti/protocol';
+import { ERROR_CODES, parseFrame } from '@tutti/protocol';
 
 /**
  * The subset of a `ws` WebSocket this adapter uses (kept structural so unit tests can
@@ -7,8 +7,12 @@ import { parseFrame } from '@tutti/protocol';
  */
 export interface WsLike {
   readonly readyState: number;
+  /** Bytes handed to send() that have not reached the kernel yet (`ws` has it). */
+  readonly bufferedAmount?: number;
   send(data: string, cb?: (err?: Error) => void): void;
   close(code?: number, reason?: string): void;
+  /** Destroys the socket at once: whatever is still queued for it is dropped (`ws` has it). */
+  terminate?(): void;
   on(event: 'message', listener: (data: unknown, isBinary: boolean) => void): unknown;
   on(event: 'close', listener: (code: number, reason: unknown) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
@@ -16,9 +20,26 @@ export interface WsLike {
 
 const WS_OPEN = 1;
 
+/** What one socket may cost in server memory (issue #10: a client that stops reading). */
+export interface SendLimits {
+  /** Queued and not yet sent beyond this: the socket is cut and its queue dropped. */
+  maxBufferedBytes: number;
+  /** A success response bigger than this goes out as PAYLOAD_TOO_LARGE instead. */
+  maxResponseBytes: number;
+}
+
+const DEFAULT_LIMITS: SendLimits = {
+  maxBufferedBytes: 4 * 1024 * 1024,
+  maxResponseBytes: 1024 * 1024,
+};
+
 export interface WsTransportEvents {
   /** Frames that were dropped (bad JSON, not protoo-shaped, binary). For metrics/tests. */
   invalid: [reason: string];
+  /** The socket was cut because its send queue passed maxBufferedBytes (then 'close'). */
+  overflow: [bufferedBytes: number];
+  /** A response over maxResponseBytes was replaced by PAYLOAD_TOO_LARGE. */
+  oversized: [bytes: number];
 }
 
 /**
@@ -28,7 +49,8 @@ export interface WsTransportEvents {
  * WebSocketTransport expects a WebSocket-Node connection, hence this class.
  *
  * Everything coming off the wire is untrusted: parsing never throws, and listener errors
- * are caught so a bad frame can never take the process down.
+ * are caught so a bad frame can never take the process down. Nothing going out may pile
+ * up either: see SendLimits.
  */
 export class WsTransport extends EventEmitter {
   readonly #ws: WsLike;
@@ -37,12 +59,19 @@ export class WsTransport extends EventEmitter {
   /** Counts dropped frames (exposed for tests / debugging). */
   invalidFrames = 0;
   readonly #onError: (err: unknown) => void;
+  readonly #limits: SendLimits;
 
-  constructor(ws: WsLike, label = 'WS', onError: (err: unknown) => void = () => {}) {
+  constructor(
+    ws: WsLike,
+    label = 'WS',
+    onError: (err: unknown) => void = () => {},
+    limits: SendLimits = DEFAULT_LIMITS,
+  ) {
     super();
     this.#ws = ws;
     this.#label = label;
     this.#onError = onError;
+    this.#limits = limits;
 
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     ws.on('close', () => this.#markClosed());
@@ -60,7 +89,8 @@ export class WsTransport extends EventEmitter {
 
   async send(message: unknown): Promise<void> {
     if (this.#closed || this.#ws.readyState !== WS_OPEN) throw new Error('transport closed');
-    await this.#sendText(JSON.stringify(message));
+    const text = JSON.stringify(message);
+    await this.#sendText(this.#capResponse(message, text));
   }
 
   /**
@@ -73,7 +103,32 @@ export class WsTransport extends EventEmitter {
     await this.#sendText(text);
   }
 
+  /**
+   * The bytes of one answer are bounded whatever the handler returned: an answer over the
+   * limit becomes an error the client can act on (ask for a smaller page).
+   */
+  #capResponse(message: unknown, text: string): string {
+    const max = this.#limits.maxResponseBytes;
+    // A UTF-16 unit is at most 3 UTF-8 bytes: short strings need no counting.
+    if (text.length * 3 <= max || !isSuccessResponse(message)) return text;
+    const bytes = Buffer.byteLength(text);
+    if (bytes <= max) return text;
+    this.#safeEmit('oversized', bytes);
+    return JSON.stringify({
+      response: true,
+      id: message.id,
+      ok: false,
+      errorCode: ERROR_CODES.PAYLOAD_TOO_LARGE,
+      errorReason: `PAYLOAD_TOO_LARGE: the answer would be ${bytes} bytes (at most ${max}); ask for less`,
+    });
+  }
+
   #sendText(text: string): Promise<void> {
+    const queued = this.#ws.bufferedAmount ?? 0;
+    if (queued > this.#limits.maxBufferedBytes) {
+      this.#cut(queued);
+      return Promise.reject(new Error('transport closed: send buffer full'));
+    }
     return new Promise<void>((resolve, reject) => {
       try {
         this.#ws.send(text, (err) => (err ? reject(err) : resolve()));
@@ -91,6 +146,23 @@ export class WsTransport extends EventEmitter {
       this.#ws.close(4000, 'closed by server');
     } catch {
       // Already closing/closed.
+    }
+  }
+
+  /**
+   * The client stopped reading (or reads far slower than it asks). A close frame would
+   * queue behind the very bytes it does not read, so destroy the socket: its queue is
+   * freed now, and 'close' runs the usual clean-up.
+   */
+  #cut(queued: number): void {
+    if (this.#closed) return;
+    this.#safeEmit('overflow', queued);
+    this.#markClosed();
+    try {
+      if (this.#ws.terminate) this.#ws.terminate();
+      else this.#ws.close(1008, 'send buffer full');
+    } catch {
+      // Already gone.
     }
   }
 
@@ -122,6 +194,12 @@ export class WsTransport extends EventEmitter {
       this.#onError(err);
     }
   }
+}
+
+function isSuccessResponse(message: unknown): message is { id: number } {
+  if (typeof message !== 'object' || message === null) return false;
+  const m = message as { response?: unknown; ok?: unknown; id?: unknown };
+  return m.response === true && m.ok === true && typeof m.id === 'number';
 }
 
 function rawToString(data: unknown): string | undefined {

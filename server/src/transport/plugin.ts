@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Peer as ProtooPeer } from 'protoo-server';
 import { ERROR_CODES } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
 import { TokenBucket } from '../kernel/rateLimit.ts';
 import type { HandlerTable, MemberChannel } from '../rooms/ports.ts';
+import { ConnectionsPerAddress } from './addressLimit.ts';
 import type { ConnectionRegistry } from './connections.ts';
 import { createDispatcher } from './dispatch.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { ProtooChannel } from './ProtooChannel.ts';
-import { WsTransport, type WsLike } from './WsTransport.ts';
+import { WsTransport, type SendLimits, type WsLike } from './WsTransport.ts';
 
 export interface TransportOptions {
   connections: ConnectionRegistry;
@@ -22,6 +24,8 @@ export interface TransportOptions {
   maxPayload?: number;
   /** Per-connection request rate (token bucket); requests over it get RATE_LIMITED. */
   rateLimit: { requestsPerSecond: number; requestBurst: number };
+  /** What one client may cost: send queue, answer size, liveness, sockets per address. */
+  limits: SendLimits & { pingIntervalSeconds: number; maxConnectionsPerAddress: number };
 }
 
 /** How long shutdown waits for WebSocket close handshakes before cutting the sockets. */
@@ -30,6 +34,9 @@ const CLOSE_GRACE_MS = 500;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 const RATE_LIMITED_REASON = 'RATE_LIMITED: too many requests; slow down';
+const TOO_MANY_SOCKETS = 'too many connections from this address';
+/** Policy violation: the client can tell this close from a network drop. */
+const CLOSE_POLICY = 1008;
 
 /**
  * GET /ws: protoo over @fastify/websocket (an encapsulated route plugin). Connection ids are
@@ -39,6 +46,11 @@ const RATE_LIMITED_REASON = 'RATE_LIMITED: too many requests; slow down';
 export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app, opts) => {
   const { connections } = opts;
   const dispatch = createDispatcher(opts.handlerTables, opts.log);
+  const { limits } = opts;
+  const perAddress = new ConnectionsPerAddress(limits.maxConnectionsPerAddress);
+  const heartbeat = new Heartbeat(limits.pingIntervalSeconds * 1000, () =>
+    opts.log.info({}, 'signaling socket missed a pong: terminated'),
+  );
 
   await app.register(websocket, {
     options: {
@@ -49,6 +61,7 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
   });
 
   app.addHook('preClose', async () => {
+    heartbeat.stop();
     // The rooms tell their members first (app.ts preClose); then drop every socket.
     connections.close();
     // A client that never answers the close handshake would hold server.close() for ws's
@@ -60,13 +73,36 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
     for (const client of clients) client.terminate();
   });
 
-  app.get('/ws', { websocket: true }, (socket, req) => {
+  // Refused before the upgrade while an address is at its cap; the handler below counts
+  // exactly (upgrades that raced past this check are closed there).
+  const refuseFullAddress = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!perAddress.isFull(req.ip)) return;
+    opts.log.warn({ ip: req.ip }, 'signaling connection refused: per-address cap');
+    await reply.code(429).send({ error: 'RATE_LIMITED', message: TOO_MANY_SOCKETS });
+  };
+
+  app.get('/ws', { websocket: true, onRequest: refuseFullAddress }, (socket, req) => {
+    if (!perAddress.tryOpen(req.ip)) {
+      socket.close(CLOSE_POLICY, `RATE_LIMITED: ${TOO_MANY_SOCKETS}`);
+      return;
+    }
+    socket.on('close', () => perAddress.release(req.ip));
+    heartbeat.watch(socket);
     const ws = socket as unknown as WsLike;
     const label = `WS:[${req.ip}]:${req.socket.remotePort ?? '?'}`;
     const id = randomUUID();
     const log = opts.log.child({ peerId: id });
-    const transport = new WsTransport(ws, label, (err) =>
-      log.error({ err }, 'signaling listener error'),
+    const transport = new WsTransport(
+      ws,
+      label,
+      (err) => log.error({ err }, 'signaling listener error'),
+      limits,
+    );
+    transport.on('overflow', (bytes: number) =>
+      log.warn({ ip: req.ip, bufferedBytes: bytes }, 'signaling client not reading: socket cut'),
+    );
+    transport.on('oversized', (bytes: number) =>
+      log.warn({ bytes }, 'signaling answer over maxResponseBytes: sent PAYLOAD_TOO_LARGE'),
     );
     let signal: ProtooPeer;
     try {
