@@ -25,6 +25,10 @@ export const ERROR_CODES = {
   TOO_MANY_ATTEMPTS: 429,
   INTERNAL: 500,
   MEDIA_UNAVAILABLE: 503,
+  /** The database (PostgreSQL) did not answer in time or is down; nothing was changed. */
+  STORE_UNAVAILABLE: 503,
+  /** A chat message could not reach the room (the bus failed); it was withdrawn, send it again. */
+  NOT_DELIVERED: 503,
   /** Client side: a request got no answer in time (ProtocolClient). */
   TIMEOUT: 504,
 } as const;
