@@ -70,7 +70,11 @@ export async function buildApp(
     stores = await createStore({
       databaseUrl: config.database.url,
       dataDir: config.data.dir,
-      postgres: { onError: (err) => log.warn({ err }, 'database connection lost') },
+      postgres: {
+        connectTimeoutMs: config.database.connectTimeoutMs,
+        statementTimeoutMs: config.database.statementTimeoutMs,
+        onError: (err) => log.warn({ err }, 'database connection lost'),
+      },
     });
   } catch (err) {
     if (ownsPool) workers.close();
