@@ -155,8 +155,7 @@ export class RoomRegistry implements RoomDirectory {
       emptySince: this.#now(),
     };
     this.#checkNameFree(nameKey); // Again: the hash awaited.
-    await this.#persist(() => this.#deps.store.insert(record));
-    this.#checkNameFree(nameKey); // And again: the store awaited (its own check is per store).
+    await this.#persist(() => this.#deps.store.insert(record)); // Unique there too: NAME_TAKEN.
     const room = this.#add(record);
     this.#lobby.changed();
     this.#deps.log.info({ roomId: record.id }, 'room created');

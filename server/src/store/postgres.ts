@@ -70,7 +70,7 @@ export class Postgres implements Queryable {
     }
   }
 
-  /** Runs `work` in one transaction (BEGIN … COMMIT, ROLLBACK on a throw). */
+  /** Runs `work` in one transaction (BEGIN … COMMIT; a throw aborts it). */
   async transaction<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
@@ -87,17 +87,24 @@ export class Postgres implements Queryable {
         }
       },
     };
-    let broken = false;
+    let failed = false;
+    // A connection that breaks while checked out emits 'error': without a listener it would
+    // crash the process. The statement in flight fails on its own.
+    const broke = () => (failed = true);
+    client.on('error', broke);
     try {
       await q.query('BEGIN');
       const value = await work(q);
       await q.query('COMMIT');
       return value;
     } catch (err) {
-      await q.query('ROLLBACK').catch(() => (broken = true));
+      failed = true;
       throw err;
     } finally {
-      client.release(broken);
+      // After a failure the connection is dropped, not reused: PostgreSQL rolls back, and a
+      // connection stuck on a timed-out statement never serves another query.
+      client.off('error', broke);
+      client.release(failed);
     }
   }
 
