@@ -127,3 +127,37 @@ test('PostgreSQL down: requests answer STORE_UNAVAILABLE fast, nothing is publis
     ['before', 'after'],
   );
 });
+
+test('joining while messages flow (history from PostgreSQL): nothing missed, nothing twice', async () => {
+  const { roomId } = await createRoom(server, 'Busy on Postgres');
+  const senders = await Promise.all(['S1', 'S2', 'S3'].map((n) => join(roomId, n)));
+  const sent: Promise<string>[] = [];
+  const joiners: Promise<Member>[] = [];
+  for (let tick = 0; tick < 12; tick++) {
+    for (const s of senders) {
+      sent.push(s.client.request('chat.send', { text: `t${tick}` }).then((r) => r.message.id));
+    }
+    if (tick % 2 === 1) joiners.push(join(roomId, `J${tick}`));
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  const all = await Promise.all(sent);
+  const joined = await Promise.all(joiners);
+  const seen = (j: Member) => [...j.join.history, ...received(j.client)].map((m) => m.id);
+  await until(() => joined.every((j) => seen(j).includes(all.at(-1)!)));
+  for (const j of joined) {
+    const history = j.join.history.map((m) => m.id);
+    const live = received(j.client).map((m) => m.id);
+    assert.equal(new Set(live).size, live.length, 'a live message arrived twice');
+    assert.deepEqual(
+      history.filter((id) => live.includes(id)),
+      [],
+      'history and live never overlap',
+    );
+    const from = all.indexOf(history[0] ?? live[0]!);
+    assert.deepEqual(
+      [...history, ...live].sort((a, b) => all.indexOf(a) - all.indexOf(b)),
+      all.slice(from),
+      'no gap',
+    );
+  }
+});
