@@ -27,6 +27,11 @@ export interface ChatSettings {
   historyPageSize: number;
   /** How long the bus may take to accept a message before the send fails (default 5 s). */
   publishTimeoutMs?: number;
+  /**
+   * A store task that waited longer than this in its room's queue (the store is hanging) is
+   * refused with STORE_UNAVAILABLE instead of queueing behind another timeout (default 5 s).
+   */
+  queueWaitMs?: number;
 }
 
 /** How many withdrawn message ids this node remembers (so a late bus echo is not delivered). */
@@ -51,6 +56,7 @@ export class ChatService {
   readonly #unsubscribe: () => void;
   readonly #present: Presenter;
   readonly #publishTimeoutMs: number;
+  readonly #queueWaitMs: number;
   /** Per room: the tail of its queue of appends and join-history reads. */
   readonly #queues = new Map<string, Promise<void>>();
   /** Peers whose join-history page is being read → ids delivered to them live meanwhile. */
@@ -73,6 +79,7 @@ export class ChatService {
     this.#present = opts.present ?? ((m) => m);
     this.#limiter = new KeyedRateLimiter(opts.settings);
     this.#publishTimeoutMs = opts.settings.publishTimeoutMs ?? 5000;
+    this.#queueWaitMs = opts.settings.queueWaitMs ?? 5000;
     this.#unsubscribe = this.#bus.subscribe((m) => this.#deliver(m));
   }
 
@@ -232,9 +239,22 @@ export class ChatService {
     });
   }
 
-  /** Runs `task` after the room's queued tasks (never in parallel with them). */
+  /**
+   * Runs `task` after the room's queued tasks (never in parallel with them). A task whose
+   * turn comes after queueWaitMs is refused without touching the store: with the store hung,
+   * every queued send answers within about one statement timeout, not one per message ahead.
+   */
   #inOrder<T>(roomId: string, task: () => Promise<T>): Promise<T> {
-    const result = (this.#queues.get(roomId) ?? Promise.resolve()).then(task);
+    const queuedAt = Date.now();
+    const result = (this.#queues.get(roomId) ?? Promise.resolve()).then(() => {
+      if (Date.now() - queuedAt > this.#queueWaitMs) {
+        throw new TuttiError(
+          'STORE_UNAVAILABLE',
+          'the database is not answering; try again shortly',
+        );
+      }
+      return task();
+    });
     const tail = result.then(
       () => undefined,
       () => undefined,

@@ -36,7 +36,8 @@ export async function createChatModule(
     store: opts.store,
     bus,
     rooms: opts.rooms,
-    settings: config.chat,
+    // Waiting in a room's queue longer than a statement may take means the store hangs.
+    settings: { ...config.chat, queueWaitMs: config.database.statementTimeoutMs },
     present: opts.present,
   });
   return {

@@ -161,3 +161,36 @@ test('joining while messages flow (history from PostgreSQL): nothing missed, not
     );
   }
 });
+
+test('PostgreSQL frozen: every queued chat.send answers STORE_UNAVAILABLE within about one timeout', async () => {
+  const { roomId } = await createRoom(server, 'Frozen');
+  const ann = await join(roomId, 'Ann');
+  const ben = await join(roomId, 'Ben');
+  proxy.freeze(); // connections stay open, nothing answers
+  const started = Date.now();
+  const answers = await Promise.all(
+    Array.from({ length: 5 }, (_, i) =>
+      ann.client.request('chat.send', { text: `frozen ${i}` }).then(
+        () => 'ok',
+        (e: unknown) => errorCodeOf(e),
+      ),
+    ),
+  );
+  const took = Date.now() - started;
+  assert.deepEqual(answers, Array(5).fill('STORE_UNAVAILABLE'));
+  // statementTimeoutMs is 1 s (the client gives up at 2 s): not one timeout per queued message.
+  assert.ok(took < 4000, `answered in ${took} ms`);
+  await proxy.stop();
+  await proxy.start();
+  let sent = await ann.client.request('chat.send', { text: 'thawed' }).catch(() => undefined);
+  for (let i = 0; !sent && i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    sent = await ann.client.request('chat.send', { text: 'thawed' }).catch(() => undefined);
+  }
+  assert.ok(sent, 'chat works again');
+  await until(() => received(ben.client).some((m) => m.text === 'thawed'), 5000, 'the thawed one');
+  assert.deepEqual(
+    received(ben.client).map((m) => m.text),
+    ['thawed'],
+  );
+});
