@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { errorCodeOf, type RoomSummary } from '@tutti/protocol';
@@ -44,7 +45,7 @@ const listRooms = async (): Promise<RoomSummary[]> => {
   return ((await res.json()) as { rooms: RoomSummary[] }).rooms;
 };
 
-test('rooms, chat history and accounts are in PostgreSQL and survive a restart', async () => {
+test('rooms, chat history, file records and accounts are in PostgreSQL and survive a restart', async () => {
   assert.equal(server.app.tutti.stores.kind, 'postgres');
   const { roomId } = await createRoom(server, 'Kept in Postgres');
   const ann = await join(roomId, 'Ann');
@@ -58,6 +59,19 @@ test('rooms, chat history and accounts are in PostgreSQL and survive a restart',
     body: JSON.stringify({ email: 'pg@example.test', password: 'long enough pw 1', name: 'Pg' }),
   });
   assert.equal(signup.status < 300, true, `signup: HTTP ${signup.status} ${await signup.text()}`);
+  // A shared file: its record is the chat's file message, so it is in PostgreSQL too.
+  const bytes = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    randomBytes(2000),
+  ]);
+  const { token } = await ann.client.request('files.uploadToken', {});
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(bytes)]), 'kept.png');
+  const up = await fetch(`${server.url}/api/files?token=${encodeURIComponent(token)}`, {
+    method: 'POST',
+    body: form,
+  });
+  assert.equal(up.status < 300, true, `upload: HTTP ${up.status}`);
 
   await server.restart();
 
@@ -72,8 +86,13 @@ test('rooms, chat history and accounts are in PostgreSQL and survive a restart',
     [
       [one.message.id, 'first'],
       [two.message.id, 'second'],
+      [back.join.history[2]!.id, 'kept.png'],
     ],
   );
+  const file = back.join.history[2]!.file!;
+  const download = await fetch(server.url + file.url);
+  assert.equal(download.status, 200);
+  assert.deepEqual(Buffer.from(await download.arrayBuffer()), bytes);
   const user = await server.app.tutti.stores.auth.userByEmail('pg@example.test');
   assert.equal(user?.name, 'Pg');
 });
