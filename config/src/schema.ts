@@ -423,6 +423,10 @@ export const configSchema = z.object({
         .string()
         .regex(/^postgres(ql)?:\/\/\S+$/, 'a postgres:// or postgresql:// URL')
         .optional(),
+      /** Getting a connection may take this long; then the request fails (STORE_UNAVAILABLE). */
+      connectTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(3000),
+      /** One statement may take this long (cancelled by PostgreSQL, then given up on by us). */
+      statementTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(5000),
     })
     .prefault({}),
   cluster: z

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '@tutti/config';
 import { WorkerPool } from '@tutti/media-workers';
 import { registerAuth } from './auth/index.ts';
+import type { ChatBus } from './chat/ChatBus.ts';
 import { createChatModule } from './chat/module.ts';
 import type { Concern } from './module/concern.ts';
 import { FileLinks } from './files/links.ts';
@@ -22,8 +23,7 @@ import { iceSettingsFrom } from './ops/turn.ts';
 import { roomHandlers } from './rooms/handlers.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
 import { servicesPlugin, type TuttiServices } from './services.ts';
-import { openDatabase } from './store/sqlite.ts';
-import { SqliteRoomStore } from './store/RoomStore.ts';
+import { createStore, type Stores } from './store/createStore.ts';
 import { ConnectionRegistry } from './transport/connections.ts';
 import { httpTimeouts } from './transport/httpTimeouts.ts';
 import { transportPlugin } from './transport/plugin.ts';
@@ -33,6 +33,8 @@ export interface BuildAppOptions {
   logger?: boolean | { level: string };
   /** Use an existing pool instead of spawning one (shared across app instances in tests). */
   workerPool?: WorkerPool;
+  /** Another chat bus (tests: one that fails); default from config (local or Redis). */
+  chatBus?: ChatBus;
 }
 
 /**
@@ -68,17 +70,41 @@ export async function buildApp(
       loadSampleMs: config.media.loadSampleMs,
       log,
     }));
-  let db: TuttiServices['db'];
+  let stores: Stores;
+  let rooms: RoomRegistry;
   try {
-    db = openDatabase(config.data.dir);
+    // PostgreSQL when database.url is set, else SQLite under data.dir (store/createStore.ts).
+    stores = await createStore({
+      databaseUrl: config.database.url,
+      dataDir: config.data.dir,
+      postgres: {
+        connectTimeoutMs: config.database.connectTimeoutMs,
+        statementTimeoutMs: config.database.statementTimeoutMs,
+        onError: (err) => log.warn({ err }, 'database connection lost'),
+      },
+    });
   } catch (err) {
     if (ownsPool) workers.close();
     throw err;
   }
-  const rooms = new RoomRegistry({ config, store: new SqliteRoomStore(db), pool: workers, log });
+  try {
+    rooms = await RoomRegistry.create({ config, store: stores.rooms, pool: workers, log });
+  } catch (err) {
+    await stores.close();
+    if (ownsPool) workers.close();
+    throw err;
+  }
   const connections = new ConnectionRegistry();
   const drain = new Drain({ rooms, graceMs: config.server.drainGraceSeconds * 1000, log });
-  const services: TuttiServices = { config, db, workers, rooms, connections, drain };
+  const services: TuttiServices = {
+    config,
+    stores,
+    db: stores.sqlite,
+    workers,
+    rooms,
+    connections,
+    drain,
+  };
 
   // ── Concern modules, in order: each takes what it needs, none reaches into another ──
   const links = new FileLinks(config.files.secret);
@@ -88,13 +114,21 @@ export async function buildApp(
     const games = createGamesModule({ rooms });
     concerns.push(games);
     const screen = games.screenChat;
-    const chat = await createChatModule({ config, db, rooms, log, present: links.present, screen });
+    const chat = await createChatModule({
+      config,
+      store: stores.chat,
+      rooms,
+      log,
+      present: links.present,
+      screen,
+      ...(opts.chatBus && { bus: opts.chatBus }),
+    });
     concerns.push(chat);
     concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.
     for (const concern of concerns) await concern.close?.().catch(() => {});
-    db.close();
+    await stores.close();
     if (ownsPool) workers.close();
     throw err;
   }
@@ -110,7 +144,7 @@ export async function buildApp(
   await app.register(servicesPlugin, { services });
   app.setErrorHandler(httpErrorHandler);
   await registerSecurityHeaders(app); // First of the routes' plugins: its headers cover them all.
-  await registerAuth(app, { config, db }); // accounts + social login (issue #11): /api/auth
+  await registerAuth(app, { config, store: stores.auth }); // accounts + social login (issue #11): /api/auth
   refuseSocketsWhileDraining(app, drain); // Before the transport: its /ws inherits the hook.
   await app.register(transportPlugin, {
     connections,
@@ -135,7 +169,7 @@ export async function buildApp(
     drain.close();
     if (ownsPool) workers.close();
     for (const concern of concerns) await concern.close?.();
-    db.close();
+    await stores.close();
   });
 
   rooms.startCleanup();

@@ -5,6 +5,7 @@ import type { Config } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
 import type { Drain } from './ops/drain.ts';
 import type { RoomRegistry } from './rooms/RoomRegistry.ts';
+import type { Stores } from './store/createStore.ts';
 import type { ConnectionRegistry } from './transport/connections.ts';
 
 /**
@@ -13,8 +14,10 @@ import type { ConnectionRegistry } from './transport/connections.ts';
  */
 export interface TuttiServices {
   readonly config: Config;
-  /** The one SQLite database under config.data.dir; each store adds its own tables. */
-  readonly db: DatabaseSync;
+  /** Rooms, chat history, accounts: SQLite or PostgreSQL (store/createStore.ts). */
+  readonly stores: Stores;
+  /** The SQLite database under config.data.dir, when the stores are SQLite (tests look in). */
+  readonly db: DatabaseSync | undefined;
   readonly workers: WorkerPool;
   readonly rooms: RoomRegistry;
   /** Every open signaling connection. */

@@ -29,6 +29,10 @@ export const ERROR_CODES = {
   DRAINING: 503,
   /** A backing service (Redis, S3) failed or did not answer in time: try again shortly. */
   UNAVAILABLE: 503,
+  /** The database (PostgreSQL) did not answer in time or is down; nothing was changed. */
+  STORE_UNAVAILABLE: 503,
+  /** A chat message could not reach the room (the bus failed); it was withdrawn, send it again. */
+  NOT_DELIVERED: 503,
   /** Client side: a request got no answer in time (ProtocolClient). */
   TIMEOUT: 504,
 } as const;

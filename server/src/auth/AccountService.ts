@@ -4,7 +4,7 @@ import { KeyedRateLimiter } from '../kernel/rateLimit.ts';
 import type { LoginLimiter } from './loginLimiter.ts';
 import { hashPassword, needsRehash, verifyPassword, type Argon2Cost } from './passwords.ts';
 import type { Sessions } from './sessions.ts';
-import { EmailTakenError, type AuthStore, type UserRecord } from './store.ts';
+import { EmailTakenError, type AuthStore, type UserRecord } from '../store/authStore.ts';
 
 /** What the client sees of an account. */
 export interface PublicUser {

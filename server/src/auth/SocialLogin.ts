@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import { TuttiError } from '@tutti/protocol';
 import type { AccountService, SignedIn } from './AccountService.ts';
 import type { ProviderClient } from './providers/types.ts';
-import type { AuthStore } from './store.ts';
+import type { AuthStore } from '../store/authStore.ts';
 
 const FLOW_TTL_MS = 10 * 60_000;
 

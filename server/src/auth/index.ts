@@ -10,20 +10,20 @@ import type { ProviderClient } from './providers/types.ts';
 import { authRoutes } from './routes.ts';
 import { Sessions } from './sessions.ts';
 import { SocialLogin } from './SocialLogin.ts';
-import { SqliteAuthStore } from './SqliteAuthStore.ts';
-import type { AuthStore, UserRecord } from './store.ts';
+import { SqliteAuthStore } from '../store/authStoreSqlite.ts';
+import type { AuthStore, UserRecord } from '../store/authStore.ts';
 
-export type { AuthStore } from './store.ts';
+export type { AuthStore } from '../store/authStore.ts';
 export type { AccountService, PublicUser } from './AccountService.ts';
-export type { UserRecord } from './store.ts';
+export type { UserRecord } from '../store/authStore.ts';
 export { checkSameOrigin } from './origin.ts';
 
 export interface AuthDeps {
   config: Config;
-  /** The app's shared SQLite database (auth keeps its auth_* tables there). */
-  db: DatabaseSync;
-  /** Another store (PostgreSQL, with the cluster); default: SqliteAuthStore on `db`. */
+  /** The store the app picked (store/createStore.ts: SQLite or PostgreSQL)… */
   store?: AuthStore;
+  /** …or a SQLite database to keep the auth_* tables in (SqliteAuthStore). */
+  db?: DatabaseSync;
 }
 
 export interface Auth {
@@ -37,7 +37,8 @@ export interface Auth {
 /** Builds the account services from config (throws on a provider that is not https). */
 export function createAuth(deps: AuthDeps): Auth {
   const { auth } = deps.config;
-  const store = deps.store ?? new SqliteAuthStore(deps.db);
+  const store = deps.store ?? (deps.db && new SqliteAuthStore(deps.db));
+  if (!store) throw new Error('createAuth: a store or a SQLite database is needed');
   const sessions = new Sessions(store, auth.sessionTtlDays * 86_400_000);
   const limiter = new LoginLimiter({
     perAddressPerMinute: auth.loginsPerMinutePerAddress,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { AuthStore, SessionRecord } from './store.ts';
+import type { AuthStore, SessionRecord } from '../store/authStore.ts';
 
 /** The cookie carries the token; the store only its sha256. */
 export const hashToken = (token: string): string =>

@@ -7,7 +7,7 @@ import {
   type PreparedNotification,
   type RoomDirectory,
 } from '../rooms/ports.ts';
-import type { ChatStore, HistoryPage } from '../store/chatStore.ts';
+import type { ChatStore, HistoryPage, NewChatMessage } from '../store/chatStore.ts';
 import type { ChatBus } from './ChatBus.ts';
 import { fitHistoryPage } from './historyBudget.ts';
 
@@ -34,13 +34,29 @@ export interface ChatSettings {
   historyPageSize: number;
   /** A history page is trimmed to this many bytes (its newest messages; hasMore: true). */
   historyMaxBytes?: number;
+  /** How long the bus may take to accept a message before the send fails (default 5 s). */
+  publishTimeoutMs?: number;
+  /**
+   * A store task that waited longer than this in its room's queue (the store is hanging) is
+   * refused with STORE_UNAVAILABLE instead of queueing behind another timeout (default 5 s).
+   */
+  queueWaitMs?: number;
 }
 
 const DEFAULT_HISTORY_BYTES = 256 * 1024;
 
+/** How many withdrawn message ids this node remembers (so a late bus echo is not delivered). */
+const WITHDRAWN_REMEMBERED = 1000;
+
 /**
  * Chat: validate → rate-limit → store → publish on the bus; the bus subscription delivers
  * to this node's members, applying private-message visibility per recipient.
+ *
+ * Store-then-publish, and the sender's answer says what happened: stored and published →
+ * the message; the store failed → its error, nothing published; the bus failed or timed out
+ * → NOT_DELIVERED, and the message is withdrawn (deleted from the history, never delivered
+ * here later). Per room, appends and join-history reads run one after another and each
+ * publish starts in that order, so this node delivers messages in the order it stored them.
  */
 export class ChatService {
   readonly #store: ChatStore;
@@ -51,6 +67,14 @@ export class ChatService {
   readonly #unsubscribe: () => void;
   readonly #present: Presenter;
   readonly #screen: ChatScreen | undefined;
+  readonly #publishTimeoutMs: number;
+  readonly #queueWaitMs: number;
+  /** Per room: the tail of its queue of appends and join-history reads. */
+  readonly #queues = new Map<string, Promise<void>>();
+  /** Peers whose join-history page is being read → ids delivered to them live meanwhile. */
+  readonly #joining = new Map<string, Set<string>>();
+  /** Messages whose publish failed (insertion order, oldest first). */
+  readonly #withdrawn = new Set<string>();
 
   constructor(opts: {
     store: ChatStore;
@@ -69,6 +93,8 @@ export class ChatService {
     this.#present = opts.present ?? ((m) => m);
     this.#screen = opts.screen;
     this.#limiter = new KeyedRateLimiter(opts.settings);
+    this.#publishTimeoutMs = opts.settings.publishTimeoutMs ?? 5000;
+    this.#queueWaitMs = opts.settings.queueWaitMs ?? 5000;
     this.#unsubscribe = this.#bus.subscribe((m) => this.#deliver(m));
   }
 
@@ -100,15 +126,16 @@ export class ChatService {
       to = { peerId: member.id, nickname: member.nickname };
     }
     this.#screen?.(roomId, peer.id, text);
-    const message = this.#store.append({
-      roomId,
-      from: { peerId: peer.id, nickname },
-      ...(to && { to }),
-      text,
-      createdAt: Date.now(),
-    });
-    await this.#bus.publish(message);
-    return this.#present(message, peer.id);
+    return this.#storeAndPublish(
+      {
+        roomId,
+        from: { peerId: peer.id, nickname },
+        ...(to && { to }),
+        text,
+        createdAt: Date.now(),
+      },
+      peer.id,
+    );
   }
 
   /** Posts the server's announcement of an uploaded file into the room. */
@@ -116,23 +143,22 @@ export class ChatService {
     uploader: { peerId: string; nickname: string; roomId: string },
     file: SharedFile,
   ): Promise<ChatMessage> {
-    const message = this.#store.append({
+    const message: NewChatMessage = {
       roomId: uploader.roomId,
       from: { peerId: uploader.peerId, nickname: uploader.nickname },
       text: file.name,
       createdAt: Date.now(),
       file,
-    });
-    await this.#bus.publish(message);
-    return this.#present(message, uploader.peerId);
+    };
+    return this.#storeAndPublish(message, uploader.peerId);
   }
 
-  history(
+  async history(
     peer: ChatPeer,
     opts: { before?: string | undefined; limit?: number | undefined },
-  ): HistoryPage {
+  ): Promise<HistoryPage> {
     const { roomId } = this.#rooms.requireMembership(peer.id);
-    const page = this.#store.page(roomId, peer.id, {
+    const page = await this.#store.page(roomId, peer.id, {
       ...(opts.before !== undefined && { before: opts.before }),
       limit: opts.limit ?? this.#settings.historyPageSize,
     });
@@ -142,14 +168,34 @@ export class ChatService {
 
   /**
    * The latest page for a peer that has just joined. Call it in the same tick the peer
-   * becomes a member: earlier messages are here, later ones arrive as notifications.
+   * becomes a member: the read queues behind the room's pending appends, so everything
+   * stored before it is in the page or (already delivered to the new member) live; messages
+   * stored after it arrive as notifications only. What reached the peer live while the page
+   * was read is left out of the page, so the two never overlap on this node.
    */
-  historyOnJoin(peer: ChatPeer): ChatMessage[] {
-    return this.history(peer, {}).messages;
+  async historyOnJoin(peer: ChatPeer): Promise<ChatMessage[]> {
+    const { roomId } = this.#rooms.requireMembership(peer.id);
+    const live = new Set<string>();
+    this.#joining.set(peer.id, live);
+    try {
+      const page = await this.#inOrder(roomId, () =>
+        this.#store.page(roomId, peer.id, { limit: this.#settings.historyPageSize }),
+      );
+      const messages = page.messages
+        .filter((m) => !live.has(m.id))
+        .map((m) => this.#present(m, peer.id));
+      // The join answer carries the same byte budget as a history page (its newest messages).
+      return fitHistoryPage(
+        { ...page, messages },
+        this.#settings.historyMaxBytes ?? DEFAULT_HISTORY_BYTES,
+      ).messages;
+    } finally {
+      if (this.#joining.get(peer.id) === live) this.#joining.delete(peer.id);
+    }
   }
 
-  findFile(roomId: string, fileId: string): SharedFile | undefined {
-    return this.#store.findFile(roomId, fileId)?.file;
+  async findFile(roomId: string, fileId: string): Promise<SharedFile | undefined> {
+    return (await this.#store.findFile(roomId, fileId))?.file;
   }
 
   /**
@@ -170,20 +216,101 @@ export class ChatService {
     this.#limiter.forget(peerId);
   }
 
-  deleteRoom(roomId: string): void {
-    this.#store.deleteRoom(roomId);
+  deleteRoom(roomId: string): Promise<void> {
+    return this.#store.deleteRoom(roomId);
   }
 
   close(): void {
     this.#unsubscribe();
   }
 
+  /**
+   * Appends in the room's queue and starts the publish before the next queued task runs;
+   * resolves with the sender's copy once the bus took it (see the class comment).
+   */
+  async #storeAndPublish(message: NewChatMessage, senderId: string): Promise<ChatMessage> {
+    const published = await this.#inOrder(message.roomId, async () => {
+      const stored = await this.#store.append(message); // Rejects: nothing was published.
+      const done = this.#publish(stored);
+      done.catch(() => {}); // Handled below, once the queue hands it back.
+      return { stored, done };
+    });
+    try {
+      await published.done;
+    } catch {
+      this.#withdraw(published.stored);
+      throw new TuttiError(
+        'NOT_DELIVERED',
+        'the message could not be delivered to the room and was not kept; send it again',
+      );
+    }
+    return this.#present(published.stored, senderId);
+  }
+
+  /** The bus's publish, bounded by publishTimeoutMs. */
+  #publish(message: ChatMessage): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error('chat bus publish timed out')),
+        this.#publishTimeoutMs,
+      );
+    });
+    let publish: Promise<void>;
+    try {
+      publish = this.#bus.publish(message);
+    } catch (err) {
+      publish = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return Promise.race([publish, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** A message the bus did not take: out of the history, and never delivered by this node. */
+  #withdraw(message: ChatMessage): void {
+    this.#withdrawn.add(message.id);
+    if (this.#withdrawn.size > WITHDRAWN_REMEMBERED) {
+      this.#withdrawn.delete(this.#withdrawn.values().next().value!);
+    }
+    this.#store.delete(message.roomId, message.id).catch(() => {
+      // The store is down too: the row stays; it is only ever read back as history.
+    });
+  }
+
+  /**
+   * Runs `task` after the room's queued tasks (never in parallel with them). A task whose
+   * turn comes after queueWaitMs is refused without touching the store: with the store hung,
+   * every queued send answers within about one statement timeout, not one per message ahead.
+   */
+  #inOrder<T>(roomId: string, task: () => Promise<T>): Promise<T> {
+    const queuedAt = Date.now();
+    const result = (this.#queues.get(roomId) ?? Promise.resolve()).then(() => {
+      if (Date.now() - queuedAt > this.#queueWaitMs) {
+        throw new TuttiError(
+          'STORE_UNAVAILABLE',
+          'the database is not answering; try again shortly',
+        );
+      }
+      return task();
+    });
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#queues.set(roomId, tail);
+    void tail.then(() => {
+      if (this.#queues.get(roomId) === tail) this.#queues.delete(roomId);
+    });
+    return result;
+  }
+
   #deliver(message: ChatMessage): void {
+    if (this.#withdrawn.has(message.id)) return;
     const to = message.to;
     if (to) {
       // Private: the sender and the recipient only.
       for (const peer of this.#rooms.members(message.roomId)) {
         if (peer.id !== to.peerId && peer.id !== message.from.peerId) continue;
+        this.#joining.get(peer.id)?.add(message.id);
         void peer.notify('chat.message', { message: this.#present(message, peer.id) });
       }
       return;
@@ -191,6 +318,7 @@ export class ChatService {
     if (message.file) {
       // File links carry each recipient's own access token.
       for (const peer of this.#rooms.members(message.roomId)) {
+        this.#joining.get(peer.id)?.add(message.id);
         void peer.notify('chat.message', { message: this.#present(message, peer.id) });
       }
       return;
@@ -200,6 +328,7 @@ export class ChatService {
     let prepared: PreparedNotification<'chat.message'> | undefined;
     for (const peer of this.#rooms.members(message.roomId)) {
       prepared ??= prepareNotification('chat.message', { message });
+      this.#joining.get(peer.id)?.add(message.id);
       void peer.notifyPrepared(prepared);
     }
   }

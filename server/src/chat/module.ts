@@ -1,9 +1,8 @@
-import type { DatabaseSync } from 'node:sqlite';
 import type { Config } from '@tutti/config';
 import type { Logger } from '../kernel/log.ts';
 import type { Concern } from '../module/concern.ts';
 import type { RoomDirectory } from '../rooms/ports.ts';
-import { SqliteChatStore } from '../store/chatStoreSqlite.ts';
+import type { ChatStore } from '../store/chatStore.ts';
 import type { ChatBus } from './ChatBus.ts';
 import { ChatService, type ChatScreen, type Presenter } from './ChatService.ts';
 import { chatHandlers } from './handlers.ts';
@@ -12,8 +11,10 @@ import { RedisChatBus } from './RedisChatBus.ts';
 
 export interface ChatModuleOptions {
   config: Config;
-  /** The shared SQLite database (the history table lives beside the rooms). */
-  db: DatabaseSync;
+  /** The history (SQLite or PostgreSQL, picked by store/createStore.ts). */
+  store: ChatStore;
+  /** Another bus (tests); default: LocalChatBus, or RedisChatBus when redis.url is set. */
+  bus?: ChatBus;
   rooms: RoomDirectory;
   log: Logger;
   /** Personalises file messages per recipient (the files concern's links). */
@@ -27,14 +28,16 @@ export async function createChatModule(
   opts: ChatModuleOptions,
 ): Promise<Concern & { service: ChatService }> {
   const { config } = opts;
-  const bus: ChatBus = config.redis.url
-    ? new RedisChatBus(config.redis.url, {
-        log: opts.log.child({ module: 'chat-bus' }),
-        // The cluster secret signs bus messages: a forged publish on Redis is dropped.
-        secret: config.files.secret,
-        commandTimeoutMs: config.redis.commandTimeoutMs,
-      })
-    : new LocalChatBus();
+  const bus: ChatBus =
+    opts.bus ??
+    (config.redis.url
+      ? new RedisChatBus(config.redis.url, {
+          log: opts.log.child({ module: 'chat-bus' }),
+          // The cluster secret signs bus messages: a forged publish on Redis is dropped.
+          secret: config.files.secret,
+          commandTimeoutMs: config.redis.commandTimeoutMs,
+        })
+      : new LocalChatBus());
   if (config.redis.url && !config.files.secret) {
     opts.log.warn(
       {},
@@ -43,10 +46,11 @@ export async function createChatModule(
   }
   if (bus instanceof RedisChatBus) await bus.ready();
   const service = new ChatService({
-    store: new SqliteChatStore(opts.db),
+    store: opts.store,
     bus,
     rooms: opts.rooms,
-    settings: config.chat,
+    // Waiting in a room's queue longer than a statement may take means the store hangs.
+    settings: { ...config.chat, queueWaitMs: config.database.statementTimeoutMs },
     present: opts.present,
     screen: opts.screen,
   });
@@ -56,7 +60,7 @@ export async function createChatModule(
     rooms: {
       // Read in the same tick the member was admitted: earlier messages are in this page,
       // later ones reach it as chat.message.
-      joinAnswer: (_roomId, member) => ({ history: service.historyOnJoin(member) }),
+      joinAnswer: async (_roomId, member) => ({ history: await service.historyOnJoin(member) }),
       roomDeleted: (roomId) => service.deleteRoom(roomId),
       // The chat rate is per connection: leaving and re-joining must not reset it.
       connectionClosed: (member) => service.connectionClosed(member.id),

@@ -27,7 +27,7 @@ export interface FileAnnouncer {
   /** Posts the announcement of an uploaded file into the room; returns the uploader's copy. */
   postFile(uploader: Uploader, file: SharedFile): Promise<ChatMessage>;
   /** The file as announced in the room, else undefined. */
-  findFile(roomId: string, fileId: string): SharedFile | undefined;
+  findFile(roomId: string, fileId: string): Promise<SharedFile | undefined>;
   /**
    * An upload is a chat message: it costs one from the sender's chat budget. Throws
    * RATE_LIMITED when that budget is spent.
@@ -165,12 +165,16 @@ export class FilesService {
    * Checks a download: genuine access token for this room whose peer is still a member,
    * and a file that was shared there. Returns the file's metadata.
    */
-  authorizeDownload(roomId: string, fileId: string, token: string | undefined): SharedFile {
+  async authorizeDownload(
+    roomId: string,
+    fileId: string,
+    token: string | undefined,
+  ): Promise<SharedFile> {
     const claims = token ? this.#links.tokens.verify(token, 'a') : undefined;
     if (!claims || claims.roomId !== roomId || !this.#rooms.member(roomId, claims.peerId)) {
       throw new TuttiError('FORBIDDEN', 'only members of the room can download its files');
     }
-    const file = this.#announcer.findFile(roomId, fileId);
+    const file = await this.#announcer.findFile(roomId, fileId);
     if (!file) throw new TuttiError('NOT_FOUND', 'no such file in this room');
     return file;
   }

@@ -68,7 +68,7 @@ export const filesHttpPlugin: FastifyPluginAsync<{ files: FilesService }> = asyn
     const query = downloadQuery.safeParse(req.query);
     if (!params.success || !query.success) throw new TuttiError('NOT_FOUND', 'no such file');
     const { roomId, fileId } = params.data;
-    const file = files.authorizeDownload(roomId, fileId, query.data.t);
+    const file = await files.authorizeDownload(roomId, fileId, query.data.t);
     const range = parseRange(req.headers.range, file.size);
     if (range === 'unsatisfiable') {
       return reply

@@ -12,6 +12,7 @@ import {
 import type { Logger } from '../kernel/log.ts';
 import { NameTakenError, type RoomRecord, type RoomStore } from '../store/RoomStore.ts';
 import { RoomAccess } from './access.ts';
+import { RoomExtensions } from './extensions.ts';
 import { IdleRooms } from './idle.ts';
 import { Lobby } from './Lobby.ts';
 import type {
@@ -55,24 +56,30 @@ export class RoomRegistry implements RoomDirectory {
   readonly #rooms = new Map<string, Room>();
   /** Connection id → the room it has joined. */
   readonly #memberships = new Map<string, Room>();
-  readonly #extensions: RoomExtension[] = [];
+  readonly #extensions: RoomExtensions;
   readonly #access: RoomAccess;
   readonly #lobby: Lobby;
   readonly #idle: IdleRooms;
   #closing: Promise<void> | undefined;
 
-  constructor(deps: RegistryDeps) {
+  /** Loads the stored rooms (they survive restarts), then returns the registry. */
+  static async create(deps: RegistryDeps): Promise<RoomRegistry> {
+    return new RoomRegistry(deps, await deps.store.list());
+  }
+
+  private constructor(deps: RegistryDeps, stored: readonly RoomRecord[]) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
     this.#access = new RoomAccess(deps.config, { now: this.#now });
+    this.#extensions = new RoomExtensions(deps.log);
     this.#lobby = new Lobby(() => this.list());
     this.#idle = new IdleRooms({ ...deps, now: this.#now });
-    for (const record of deps.store.list()) this.#idle.restarted(this.#add(record));
+    for (const record of stored) this.#idle.restarted(this.#add(record));
   }
 
   /** Registers a concern's contribution (at start-up, before the server listens). */
   use(ext: RoomExtension): void {
-    this.#extensions.push(ext);
+    this.#extensions.use(ext);
   }
 
   // ── Queries ─────────────────────────────────────────────────────────────────────────
@@ -154,7 +161,7 @@ export class RoomRegistry implements RoomDirectory {
       emptySince: this.#now(),
     };
     this.#checkNameFree(nameKey); // Again: the hash awaited.
-    this.#persist(() => this.#deps.store.insert(record));
+    await this.#persist(() => this.#deps.store.insert(record)); // Unique there too: NAME_TAKEN.
     const room = this.#add(record);
     this.#lobby.changed();
     this.#deps.log.info({ roomId: record.id }, 'room created');
@@ -183,7 +190,10 @@ export class RoomRegistry implements RoomDirectory {
     if (room.closed || !this.#rooms.has(id)) {
       throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
     }
-    this.#persist(() => this.#deps.store.update(next));
+    await this.#persist(() => this.#deps.store.update(next));
+    if (room.closed || !this.#rooms.has(id)) {
+      throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
+    }
     room.replaceRecord(next);
     const summary = room.summary();
     room.broadcast('room.updated', { room: summary });
@@ -206,19 +216,19 @@ export class RoomRegistry implements RoomDirectory {
   }
 
   async #delete(room: Room, cause: DeletionCause, keepSocketOf?: string): Promise<void> {
-    if (!this.#rooms.has(room.id)) return;
+    if (this.#rooms.get(room.id) !== room) return;
+    // Out of the map first, so no one joins while the store deletes; back in if it fails.
     this.#rooms.delete(room.id);
-    this.#deps.store.delete(room.id);
+    try {
+      await this.#deps.store.delete(room.id);
+    } catch (err) {
+      this.#rooms.set(room.id, room);
+      throw err;
+    }
     this.#lobby.changed();
     this.#deps.log.info({ roomId: room.id, cause }, 'room deleted');
     await room.close('deleted', keepSocketOf);
-    for (const ext of this.#extensions) {
-      try {
-        await ext.roomDeleted?.(room.id);
-      } catch (err) {
-        this.#deps.log.error({ err, roomId: room.id }, 'roomDeleted contribution failed');
-      }
-    }
+    await this.#extensions.roomDeleted(room.id);
   }
 
   // ── Join / leave ────────────────────────────────────────────────────────────────────
@@ -248,7 +258,7 @@ export class RoomRegistry implements RoomDirectory {
         throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
       }
       const self = room.admit(channel, nickname);
-      admitted = { self, router, extras: this.#joinExtras(room.id, channel) };
+      admitted = { self, router, extras: this.#extensions.joinAnswer(room.id, channel) };
     } finally {
       done();
     }
@@ -271,7 +281,7 @@ export class RoomRegistry implements RoomDirectory {
   connectionClosed(channel: MemberChannel): void {
     this.#lobby.unsubscribe(channel);
     this.leave(channel);
-    this.#tellAll('connectionClosed', (ext) => ext.connectionClosed?.(channel));
+    this.#extensions.connectionClosed(channel);
   }
 
   // ── Lobby ───────────────────────────────────────────────────────────────────────────
@@ -293,10 +303,17 @@ export class RoomRegistry implements RoomDirectory {
 
   /** Deletes rooms that have been empty for longer than rooms.idleTtlSeconds. Returns their ids. */
   async cleanup(): Promise<string[]> {
-    const expired = this.#idle.expired(this.#rooms.values());
-    for (const room of expired) await this.#delete(room, 'idle');
+    const deleted: string[] = [];
+    for (const room of this.#idle.expired(this.#rooms.values())) {
+      try {
+        await this.#delete(room, 'idle');
+        deleted.push(room.id);
+      } catch (err) {
+        this.#deps.log.warn({ err, roomId: room.id }, 'idle room not deleted; next sweep retries');
+      }
+    }
     this.#access.prune();
-    return expired.map((r) => r.id);
+    return deleted;
   }
 
   startCleanup(): void {
@@ -317,6 +334,7 @@ export class RoomRegistry implements RoomDirectory {
     this.#idle.stop();
     this.#lobby.close();
     await Promise.all([...this.#rooms.values()].map((r) => r.close('shutdown')));
+    await this.#idle.settled(); // The last idle-clock writes reach the store before it closes.
   }
 
   // ── Internals ───────────────────────────────────────────────────────────────────────
@@ -328,38 +346,11 @@ export class RoomRegistry implements RoomDirectory {
     room.on('joined', (member) => this.#memberships.set(member.id, room));
     room.on('left', (member) => {
       if (this.#memberships.get(member.id) === room) this.#memberships.delete(member.id);
-      this.#tellAll('memberLeft', (ext) => ext.memberLeft?.(room.id, member.id, room.size === 0));
+      this.#extensions.memberLeft(room.id, member.id, room.size === 0);
     });
     room.on('changed', () => this.#lobby.changed());
     this.#idle.watch(room);
     return room;
-  }
-
-  #tellAll(hook: string, call: (ext: RoomExtension) => void): void {
-    for (const ext of this.#extensions) {
-      try {
-        call(ext);
-      } catch (err) {
-        this.#deps.log.error({ err }, `${hook} contribution failed`);
-      }
-    }
-  }
-
-  /** Calls every contribution now (same tick as the admission), merges their answers. */
-  async #joinExtras(roomId: string, channel: MemberChannel): Promise<JoinExtras> {
-    const parts = this.#extensions.map((ext) => {
-      try {
-        return Promise.resolve(ext.joinAnswer?.(roomId, channel) ?? {});
-      } catch (err) {
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    });
-    const extras: JoinExtras = {};
-    for (const result of await Promise.allSettled(parts)) {
-      if (result.status === 'fulfilled') Object.assign(extras, result.value);
-      else this.#deps.log.warn({ err: result.reason, roomId }, 'joinAnswer contribution failed');
-    }
-    return extras;
   }
 
   /** The room, if `ownerSecret` is its owner's (ROOM_NOT_FOUND, FORBIDDEN; wrong ones are logged). */
@@ -391,9 +382,9 @@ export class RoomRegistry implements RoomDirectory {
     }
   }
 
-  #persist(write: () => void): void {
+  async #persist(write: () => Promise<void>): Promise<void> {
     try {
-      write();
+      await write();
     } catch (err) {
       if (err instanceof NameTakenError) throw nameTaken();
       throw err;

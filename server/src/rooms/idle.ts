@@ -14,6 +14,8 @@ export class IdleRooms {
   readonly #intervalMs: number;
   readonly #log: Logger;
   #timer: NodeJS.Timeout | undefined;
+  /** Per room: the store write in flight, and the value to write after it (latest wins). */
+  readonly #writes = new Map<string, { done: Promise<void>; next?: number | null }>();
 
   constructor(opts: { config: Config; store: RoomStore; now: () => number; log: Logger }) {
     this.#store = opts.store;
@@ -58,8 +60,41 @@ export class IdleRooms {
     this.#timer = undefined;
   }
 
+  /** Resolves once every idle-clock write in flight has reached the store (or failed). */
+  async settled(): Promise<void> {
+    while (this.#writes.size > 0) await Promise.all([...this.#writes.values()].map((w) => w.done));
+  }
+
   #set(room: Room, at: number | null): void {
     room.setEmptySince(at);
-    this.#store.setEmptySince(room.id, at);
+    this.#persist(room.id, at);
+  }
+
+  /**
+   * One write per room at a time, so a quick leave-then-join can't land in the store in the
+   * wrong order; values set meanwhile collapse into the latest. A failed write is logged: the
+   * clock in memory stays right, and a restart starts the clock of empty rooms anew.
+   */
+  #persist(roomId: string, at: number | null): void {
+    const pending = this.#writes.get(roomId);
+    if (pending) {
+      pending.next = at;
+      return;
+    }
+    const write: { done: Promise<void>; next?: number | null } = { done: Promise.resolve() };
+    write.done = (async () => {
+      let value: number | null | undefined = at;
+      while (value !== undefined) {
+        try {
+          await this.#store.setEmptySince(roomId, value);
+        } catch (err) {
+          this.#log.warn({ err, roomId }, 'room idle clock not stored');
+        }
+        value = write.next;
+        delete write.next;
+      }
+      this.#writes.delete(roomId);
+    })();
+    this.#writes.set(roomId, write);
   }
 }

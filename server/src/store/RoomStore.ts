@@ -14,15 +14,19 @@ export interface RoomRecord {
   emptySince: number | null;
 }
 
+/**
+ * Where rooms are kept. Async so PostgreSQL (a cluster) fits beside the embedded SQLite;
+ * an outage rejects with STORE_UNAVAILABLE within the store's timeouts.
+ */
 export interface RoomStore {
-  list(): RoomRecord[];
+  list(): Promise<RoomRecord[]>;
   /** Throws NameTakenError if nameKey is already used. */
-  insert(room: RoomRecord): void;
+  insert(room: RoomRecord): Promise<void>;
   /** Throws NameTakenError if the new nameKey is already used by another room. */
-  update(room: RoomRecord): void;
-  setEmptySince(id: string, emptySince: number | null): void;
-  delete(id: string): void;
-  close(): void;
+  update(room: RoomRecord): Promise<void>;
+  setEmptySince(id: string, emptySince: number | null): Promise<void>;
+  delete(id: string): Promise<void>;
+  close(): Promise<void>;
 }
 
 export class NameTakenError extends Error {
@@ -32,7 +36,7 @@ export class NameTakenError extends Error {
   }
 }
 
-interface Row {
+export interface RoomRow {
   id: string;
   name: string;
   name_key: string;
@@ -43,7 +47,8 @@ interface Row {
   empty_since: number | null;
 }
 
-const fromRow = (r: Row): RoomRecord => ({
+/** A rooms row (the same columns in SQLite and PostgreSQL). */
+export const roomFromRow = (r: RoomRow): RoomRecord => ({
   id: r.id,
   name: r.name,
   nameKey: r.name_key,
@@ -72,14 +77,14 @@ export class SqliteRoomStore implements RoomStore {
     )`);
   }
 
-  list(): RoomRecord[] {
+  async list(): Promise<RoomRecord[]> {
     const rows = this.#db
       .prepare('SELECT * FROM rooms ORDER BY created_at, id')
-      .all() as unknown as Row[];
-    return rows.map(fromRow);
+      .all() as unknown as RoomRow[];
+    return rows.map(roomFromRow);
   }
 
-  insert(r: RoomRecord): void {
+  async insert(r: RoomRecord): Promise<void> {
     this.#uniqueGuard(() =>
       this.#db
         .prepare(
@@ -99,7 +104,7 @@ export class SqliteRoomStore implements RoomStore {
     );
   }
 
-  update(r: RoomRecord): void {
+  async update(r: RoomRecord): Promise<void> {
     this.#uniqueGuard(() =>
       this.#db
         .prepare(
@@ -109,15 +114,15 @@ export class SqliteRoomStore implements RoomStore {
     );
   }
 
-  setEmptySince(id: string, emptySince: number | null): void {
+  async setEmptySince(id: string, emptySince: number | null): Promise<void> {
     this.#db.prepare('UPDATE rooms SET empty_since = ? WHERE id = ?').run(emptySince, id);
   }
 
-  delete(id: string): void {
+  async delete(id: string): Promise<void> {
     this.#db.prepare('DELETE FROM rooms WHERE id = ?').run(id);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     // The database is shared; its owner (the app) closes it.
   }
 

@@ -10,19 +10,26 @@ export interface HistoryPage {
 }
 
 /**
- * Durable chat history. Small on purpose so a shared (cluster) implementation can sit
- * beside the embedded SQLite one and pass the same tests.
+ * Durable chat history. Small on purpose so the shared (cluster) PostgreSQL implementation
+ * sits beside the embedded SQLite one and passes the same tests. An outage rejects with
+ * STORE_UNAVAILABLE within the store's timeouts.
  */
 export interface ChatStore {
   /** Stores a message and returns it with its id and seq assigned. */
-  append(message: NewChatMessage): ChatMessage;
+  append(message: NewChatMessage): Promise<ChatMessage>;
   /**
    * The newest `limit` messages of a room that `viewerPeerId` may see (public ones plus
    * private ones it sent or received), older than the `before` message id when given.
    */
-  page(roomId: string, viewerPeerId: string, opts: { before?: string; limit: number }): HistoryPage;
+  page(
+    roomId: string,
+    viewerPeerId: string,
+    opts: { before?: string; limit: number },
+  ): Promise<HistoryPage>;
   /** The file message that announced a shared file, to serve its download. */
-  findFile(roomId: string, fileId: string): ChatMessage | undefined;
-  deleteRoom(roomId: string): void;
-  close(): void;
+  findFile(roomId: string, fileId: string): Promise<ChatMessage | undefined>;
+  /** Removes one message (a message whose delivery failed is withdrawn). */
+  delete(roomId: string, id: string): Promise<void>;
+  deleteRoom(roomId: string): Promise<void>;
+  close(): Promise<void>;
 }

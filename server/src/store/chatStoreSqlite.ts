@@ -26,8 +26,7 @@ interface Row {
 }
 
 /**
- * ChatStore on node:sqlite. Synchronous on purpose: append + broadcast happen in one tick,
- * so the order messages are stored in is the order every member receives them.
+ * ChatStore on node:sqlite (the statements run synchronously inside the async methods).
  * AUTOINCREMENT keeps seq values from ever being reused after a room is deleted.
  */
 export class SqliteChatStore implements ChatStore {
@@ -37,6 +36,7 @@ export class SqliteChatStore implements ChatStore {
   readonly #seqOf: StatementSync;
   readonly #page: StatementSync;
   readonly #file: StatementSync;
+  readonly #delete: StatementSync;
   readonly #deleteRoom: StatementSync;
 
   /** Opens (creating when needed) a database file of its own. */
@@ -61,10 +61,11 @@ export class SqliteChatStore implements ChatStore {
     this.#file = db.prepare(
       'SELECT seq, id, body FROM chat_messages WHERE room_id = ? AND file_id = ?',
     );
+    this.#delete = db.prepare('DELETE FROM chat_messages WHERE room_id = ? AND id = ?');
     this.#deleteRoom = db.prepare('DELETE FROM chat_messages WHERE room_id = ?');
   }
 
-  append(message: NewChatMessage): ChatMessage {
+  async append(message: NewChatMessage): Promise<ChatMessage> {
     const id = randomUUID();
     const row = this.#insert.get(
       id,
@@ -77,11 +78,11 @@ export class SqliteChatStore implements ChatStore {
     return { ...message, id, seq: row.seq };
   }
 
-  page(
+  async page(
     roomId: string,
     viewerPeerId: string,
     opts: { before?: string; limit: number },
-  ): HistoryPage {
+  ): Promise<HistoryPage> {
     let before = Number.MAX_SAFE_INTEGER;
     if (opts.before !== undefined) {
       const cursor = this.#seqOf.get(roomId, opts.before) as { seq: number } | undefined;
@@ -101,16 +102,20 @@ export class SqliteChatStore implements ChatStore {
     return { messages, hasMore };
   }
 
-  findFile(roomId: string, fileId: string): ChatMessage | undefined {
+  async findFile(roomId: string, fileId: string): Promise<ChatMessage | undefined> {
     const row = this.#file.get(roomId, fileId) as Row | undefined;
     return row && toMessage(row);
   }
 
-  deleteRoom(roomId: string): void {
+  async delete(roomId: string, id: string): Promise<void> {
+    this.#delete.run(roomId, id);
+  }
+
+  async deleteRoom(roomId: string): Promise<void> {
     this.#deleteRoom.run(roomId);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.#ownsDb && this.#db.isOpen) this.#db.close();
   }
 }

@@ -228,7 +228,8 @@ for (const bus of ['local', 'redis'] as const) {
       const ann = await join(roomId, 'Ann');
       await ann.client.request('chat.send', { text: 'soon gone' });
       await deleteRoom(server, roomId, ownerSecret);
-      const rows = server.app.tutti.db
+      const db = server.app.tutti.db!; // SQLite here: no database.url
+      const rows = db
         .prepare('SELECT COUNT(*) AS n FROM chat_messages WHERE room_id = ?')
         .get(roomId) as { n: number };
       assert.equal(rows.n, 0);

@@ -44,18 +44,19 @@ function socketPeer(id: string): { peer: Peer; frames: string[] } {
 
 class MemoryStore implements ChatStore {
   seq = 0;
-  append(m: NewChatMessage): ChatMessage {
+  async append(m: NewChatMessage): Promise<ChatMessage> {
     this.seq++;
     return { ...m, id: `m${this.seq}`, seq: this.seq };
   }
-  page() {
+  async page() {
     return { messages: [], hasMore: false };
   }
-  findFile() {
+  async findFile() {
     return undefined;
   }
-  deleteRoom() {}
-  close() {}
+  async delete() {}
+  async deleteRoom() {}
+  async close() {}
 }
 
 function setup(n: number, present?: Presenter) {

@@ -102,12 +102,12 @@ test('limiter: N failures within the window lock out for the lockout time', () =
   }
 });
 
-function registry(overrides: Record<string, unknown> = {}, now?: () => number) {
+async function registry(overrides: Record<string, unknown> = {}, now?: () => number) {
   const dir = mkdtempSync(path.join(tmpdir(), 'tutti-unit-'));
   const config = loadConfig({ data: { dir }, ...overrides }, { TUTTI_CONFIG: undefined, NO: '1' });
   const db = openDatabase(dir);
   const store = new SqliteRoomStore(db);
-  const reg = new RoomRegistry({
+  const reg = await RoomRegistry.create({
     config,
     store,
     pool: noPool,
@@ -120,7 +120,7 @@ function registry(overrides: Record<string, unknown> = {}, now?: () => number) {
     db,
     dir,
     reopen() {
-      return new RoomRegistry({
+      return RoomRegistry.create({
         config,
         store: new SqliteRoomStore(db),
         pool: noPool,
@@ -136,7 +136,7 @@ function registry(overrides: Record<string, unknown> = {}, now?: () => number) {
 }
 
 test('registry: create returns an owner secret once; names unique case-insensitively', async () => {
-  const r = registry();
+  const r = await registry();
   try {
     const { room, ownerSecret } = await r.reg.create(
       {
@@ -152,7 +152,7 @@ test('registry: create returns an owner secret once; names unique case-insensiti
     assert.equal(room.peers, 0);
     assert.ok(ownerSecret);
     assert.ok(!JSON.stringify(room).includes(ownerSecret));
-    const rec = r.store.list().find((x) => x.id === room.id)!;
+    const rec = (await r.store.list()).find((x) => x.id === room.id)!;
     assert.notEqual(rec.ownerSecretHash, ownerSecret);
     assert.notEqual(rec.passwordHash, 'pw');
     assert.equal(
@@ -177,7 +177,7 @@ test('registry: create returns an owner secret once; names unique case-insensiti
 });
 
 test('registry: update/delete need the owner secret; wrong secrets never lock the owner out', async () => {
-  const r = registry({ rooms: { passwordMaxAttempts: 3 } });
+  const r = await registry({ rooms: { passwordMaxAttempts: 3 } });
   try {
     const { room, ownerSecret } = await r.reg.create({ name: 'Room', password: 'pw' }, '10.0.0.1');
     assert.equal(
@@ -203,7 +203,7 @@ test('registry: update/delete need the owner secret; wrong secrets never lock th
     assert.deepEqual(deleted, [room.id]);
     assert.equal(r.reg.get(room.id), undefined);
     assert.equal(
-      r.store.list().find((x) => x.id === room.id),
+      (await r.store.list()).find((x) => x.id === room.id),
       undefined,
     );
     assert.equal(await codeOf(() => r.reg.delete(room.id, ownerSecret, 'ip3')), 'ROOM_NOT_FOUND');
@@ -213,10 +213,10 @@ test('registry: update/delete need the owner secret; wrong secrets never lock th
 });
 
 test('registry: rooms are reloaded from the store', async () => {
-  const r = registry();
+  const r = await registry();
   try {
     const { room } = await r.reg.create({ name: 'Persisted', capacity: 2 }, '10.0.0.1');
-    const again = r.reopen();
+    const again = await r.reopen();
     assert.deepEqual(
       again.list().map((x) => ({ id: x.id, name: x.name, capacity: x.capacity })),
       [{ id: room.id, name: 'Persisted', capacity: 2 }],
@@ -232,7 +232,7 @@ test('registry: rooms are reloaded from the store', async () => {
 
 test('registry: idle cleanup deletes rooms empty for longer than idleTtlSeconds', async () => {
   let now = 10_000_000;
-  const r = registry({ rooms: { idleTtlSeconds: 60 } }, () => now);
+  const r = await registry({ rooms: { idleTtlSeconds: 60 } }, () => now);
   try {
     const a = await r.reg.create({ name: 'A' }, '10.0.0.1');
     now += 30_000;
@@ -248,7 +248,7 @@ test('registry: idle cleanup deletes rooms empty for longer than idleTtlSeconds'
       [b.room.id],
     );
     assert.equal(
-      r.store.list().find((x) => x.id === a.room.id),
+      (await r.store.list()).find((x) => x.id === a.room.id),
       undefined,
     );
   } finally {
@@ -257,7 +257,7 @@ test('registry: idle cleanup deletes rooms empty for longer than idleTtlSeconds'
 });
 
 test('registry: the scheduled cleanup runs on its own (short interval)', async () => {
-  const r = registry({ rooms: { idleTtlSeconds: 1, cleanupIntervalSeconds: 1 } });
+  const r = await registry({ rooms: { idleTtlSeconds: 1, cleanupIntervalSeconds: 1 } });
   try {
     const { room } = await r.reg.create({ name: 'Soon gone' }, '10.0.0.1');
     const gone = new Promise<string>((resolve) => r.reg.use({ roomDeleted: resolve }));
@@ -290,7 +290,7 @@ function fakePeer(id: string): Peer {
 }
 
 test('registry: membership ends on leave and for every member of a deleted room', async () => {
-  const r = registry();
+  const r = await registry();
   try {
     const { room, ownerSecret } = await r.reg.create({ name: 'Hooks' }, '10.0.0.1');
     const live = r.reg.require(room.id);

@@ -6,7 +6,7 @@ import {
   type LoginFlowRecord,
   type SessionRecord,
   type UserRecord,
-} from './store.ts';
+} from './authStore.ts';
 
 interface UserRow {
   id: string;

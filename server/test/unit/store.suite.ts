@@ -1,0 +1,248 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EmailTakenError, type UserRecord } from '../../src/store/authStore.ts';
+import type { NewChatMessage } from '../../src/store/chatStore.ts';
+import type { Stores } from '../../src/store/createStore.ts';
+import { NameTakenError, type RoomRecord } from '../../src/store/RoomStore.ts';
+
+/**
+ * One database for one test: `open()` opens the stores on it (again after a close: the
+ * data is still there), `drop()` removes it.
+ */
+export interface TestDatabase {
+  open(): Promise<Stores>;
+  drop(): Promise<void>;
+}
+
+/** The one store contract (rooms, chat, accounts) both SQLite and PostgreSQL pass. */
+export function storeSuite(name: string, fresh: () => Promise<TestDatabase>): void {
+  /** Runs `body` on fresh stores; closes them and drops the database afterwards. */
+  const withStores = async (body: (s: Stores, db: TestDatabase) => Promise<void>) => {
+    const db = await fresh();
+    const stores = await db.open();
+    try {
+      await body(stores, db);
+    } finally {
+      try {
+        await stores.close();
+      } finally {
+        await db.drop();
+      }
+    }
+  };
+
+  // ── Rooms ───────────────────────────────────────────────────────────────────────────
+
+  const room = (id: string, nameKey: string, createdAt: number): RoomRecord => ({
+    id,
+    name: nameKey.toUpperCase(),
+    nameKey,
+    passwordHash: null,
+    capacity: null,
+    ownerSecretHash: `h-${id}`,
+    createdAt,
+    emptySince: createdAt,
+  });
+
+  test(`${name}: rooms are listed by creation; names are unique; updates and deletes stick`, () =>
+    withStores(async ({ rooms }) => {
+      await rooms.insert(room('b', 'beta', 2));
+      await rooms.insert(room('a', 'alpha', 1));
+      await rooms.insert({ ...room('c', 'gamma', 2), passwordHash: 'pw', capacity: 7 });
+      await assert.rejects(rooms.insert(room('d', 'alpha', 3)), NameTakenError);
+      await assert.rejects(rooms.update({ ...room('b', 'gamma', 2) }), NameTakenError);
+      assert.deepEqual(
+        (await rooms.list()).map((r) => r.id),
+        ['a', 'b', 'c'],
+      );
+      await rooms.update({ ...room('b', 'delta', 2), name: 'Delta', capacity: 3 });
+      await rooms.setEmptySince('a', null);
+      await rooms.setEmptySince('c', 1_700_000_000_123);
+      await rooms.delete('missing'); // no-op
+      const byId = new Map((await rooms.list()).map((r) => [r.id, r]));
+      assert.deepEqual(byId.get('a'), { ...room('a', 'alpha', 1), emptySince: null });
+      assert.deepEqual(byId.get('b'), { ...room('b', 'delta', 2), name: 'Delta', capacity: 3 });
+      assert.deepEqual(byId.get('c'), {
+        ...room('c', 'gamma', 2),
+        passwordHash: 'pw',
+        capacity: 7,
+        emptySince: 1_700_000_000_123,
+      });
+      await rooms.delete('b');
+      await rooms.insert(room('e', 'beta', 4)); // the name is free again
+      assert.deepEqual(
+        (await rooms.list()).map((r) => r.id),
+        ['a', 'c', 'e'],
+      );
+    }));
+
+  test(`${name}: rooms survive reopening`, () =>
+    withStores(async (first, db) => {
+      await first.rooms.insert(room('a', 'alpha', 1));
+      await first.close();
+      const again = await db.open();
+      try {
+        assert.deepEqual(await again.rooms.list(), [room('a', 'alpha', 1)]);
+      } finally {
+        await again.close();
+      }
+    }));
+
+  // ── Chat history ────────────────────────────────────────────────────────────────────
+
+  const msg = (roomId: string, from: string, text: string, to?: string): NewChatMessage => ({
+    roomId,
+    from: { peerId: from, nickname: from.toUpperCase() },
+    ...(to && { to: { peerId: to, nickname: to.toUpperCase() } }),
+    text,
+    createdAt: Date.now(),
+  });
+
+  test(`${name}: chat pages newest-last by id cursor, per room`, () =>
+    withStores(async ({ chat: store }) => {
+      const ids: string[] = [];
+      for (let i = 0; i < 25; i++) ids.push((await store.append(msg('r1', 'a', `m${i}`))).id);
+      await store.append(msg('r2', 'a', 'other room'));
+      const first = await store.page('r1', 'x', { limit: 10 });
+      assert.deepEqual(
+        first.messages.map((m) => m.text),
+        Array.from({ length: 10 }, (_, i) => `m${i + 15}`),
+      );
+      assert.equal(first.hasMore, true);
+      const second = await store.page('r1', 'x', { before: first.messages[0]!.id, limit: 10 });
+      assert.deepEqual(
+        second.messages.map((m) => m.text),
+        Array.from({ length: 10 }, (_, i) => `m${i + 5}`),
+      );
+      const last = await store.page('r1', 'x', { before: second.messages[0]!.id, limit: 10 });
+      assert.equal(last.messages.length, 5);
+      assert.equal(last.hasMore, false);
+      const seqs = [...last.messages, ...second.messages, ...first.messages].map((m) => m.seq);
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+      );
+      await assert.rejects(
+        store.page('r2', 'x', { before: ids[0]!, limit: 10 }),
+        /NOT_FOUND|unknown message id/,
+      );
+    }));
+
+  test(`${name}: private messages are visible only to sender and recipient`, () =>
+    withStores(async ({ chat: store }) => {
+      await store.append(msg('r', 'a', 'public'));
+      await store.append(msg('r', 'a', 'secret for b', 'b'));
+      await store.append(msg('r', 'b', 'reply to a', 'a'));
+      const texts = async (viewer: string) =>
+        (await store.page('r', viewer, { limit: 100 })).messages.map((m) => m.text);
+      assert.deepEqual(await texts('a'), ['public', 'secret for b', 'reply to a']);
+      assert.deepEqual(await texts('b'), ['public', 'secret for b', 'reply to a']);
+      assert.deepEqual(await texts('c'), ['public']);
+    }));
+
+  test(`${name}: chat survives reopening; deleteRoom removes only that room; ids are never reused`, () =>
+    withStores(async (first, db) => {
+      const kept = await first.chat.append(msg('keep', 'a', 'hello'));
+      const file = await first.chat.append({
+        ...msg('gone', 'a', 'f.png'),
+        file: { id: 'f1', name: 'f.png', size: 3, type: 'image/png', url: '/x' },
+      });
+      await first.close();
+      const again = await db.open();
+      try {
+        const store = again.chat;
+        assert.deepEqual((await store.page('keep', 'z', { limit: 10 })).messages, [kept]);
+        assert.deepEqual(await store.findFile('gone', 'f1'), file);
+        assert.equal(await store.findFile('keep', 'f1'), undefined);
+        await store.deleteRoom('gone');
+        assert.equal(await store.findFile('gone', 'f1'), undefined);
+        assert.deepEqual((await store.page('gone', 'a', { limit: 10 })).messages, []);
+        const next = await store.append(msg('gone', 'a', 'again'));
+        assert.ok(next.seq > file.seq);
+        await store.delete('gone', next.id); // a withdrawn message
+        assert.deepEqual((await store.page('gone', 'a', { limit: 10 })).messages, []);
+      } finally {
+        await again.close();
+      }
+    }));
+
+  // ── Accounts (the AuthStore contract) ───────────────────────────────────────────────
+
+  const user = (id: string, email: string | null): UserRecord => ({
+    id,
+    email,
+    emailVerified: false,
+    name: id,
+    passwordHash: null,
+    createdAt: 1,
+  });
+
+  test(`${name}: users are unique by email; deleting one takes its identities and sessions`, () =>
+    withStores(async ({ auth: s }) => {
+      await s.createUser(user('u1', 'a@x'));
+      await s.createUser(user('u2', null));
+      await s.createUser(user('u3', null)); // many users without email
+      await assert.rejects(s.createUser(user('u4', 'a@x')), EmailTakenError);
+      await s.addIdentity({
+        provider: 'p',
+        subject: 's1',
+        userId: 'u1',
+        email: 'a@x',
+        createdAt: 1,
+      });
+      await s.createSession({ tokenHash: 'h1', userId: 'u1', createdAt: 1, expiresAt: 100 });
+      await s.updateUser('u1', { emailVerified: true, passwordHash: 'phc', name: 'Ann' });
+      assert.deepEqual(await s.userByEmail('a@x'), {
+        ...user('u1', 'a@x'),
+        emailVerified: true,
+        passwordHash: 'phc',
+        name: 'Ann',
+      });
+      assert.equal((await s.identity('p', 's1'))?.userId, 'u1');
+      assert.deepEqual(
+        (await s.identitiesOf('u1')).map((i) => i.subject),
+        ['s1'],
+      );
+      await s.deleteUser('u1');
+      assert.equal(await s.userById('u1'), undefined);
+      assert.equal(await s.identity('p', 's1'), undefined);
+      assert.equal(await s.session('h1', 0), undefined);
+      assert.equal((await s.userById('u2'))?.id, 'u2');
+    }));
+
+  test(`${name}: sessions expire, and all but one can be ended`, () =>
+    withStores(async ({ auth: s }) => {
+      await s.createUser(user('u1', 'b@x'));
+      for (const h of ['a', 'b', 'c'])
+        await s.createSession({ tokenHash: h, userId: 'u1', createdAt: 1, expiresAt: 100 });
+      assert.ok(await s.session('a', 99));
+      assert.equal(await s.session('a', 100), undefined);
+      await s.deleteSessionsOf('u1', 'b');
+      assert.equal(await s.session('a', 0), undefined);
+      assert.ok(await s.session('b', 0));
+      await s.deleteSession('b');
+      assert.equal(await s.session('b', 0), undefined);
+    }));
+
+  test(`${name}: a login flow is taken once, and not after it expired`, () =>
+    withStores(async ({ auth: s }) => {
+      const flow = {
+        id: 'f1',
+        provider: 'p',
+        state: 's',
+        nonce: 'n',
+        codeVerifier: null,
+        redirectUri: 'http://x/cb',
+        returnTo: '/',
+        expiresAt: 100,
+      };
+      await s.putLoginFlow(flow);
+      assert.deepEqual(await s.takeLoginFlow('f1', 50), flow);
+      assert.equal(await s.takeLoginFlow('f1', 50), undefined);
+      await s.putLoginFlow({ ...flow, id: 'f2' });
+      assert.equal(await s.takeLoginFlow('f2', 100), undefined);
+      await s.putLoginFlow({ ...flow, id: 'f3' });
+      await s.prune(200);
+      assert.equal(await s.takeLoginFlow('f3', 0), undefined);
+    }));
+}

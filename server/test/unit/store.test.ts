@@ -1,0 +1,121 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TuttiError } from '@tutti/protocol';
+import { createStore } from '../../src/store/createStore.ts';
+import { Postgres } from '../../src/store/postgres.ts';
+import { createTestSchema, TEST_DATABASE_URL } from '../helpers/pgSchema.ts';
+import { TcpProxy } from '../helpers/tcpProxy.ts';
+import { storeSuite } from './store.suite.ts';
+
+// The one store contract, against the embedded SQLite and a real PostgreSQL (each test in
+// a schema of its own: CREATE SCHEMA tutti_test_<random> … DROP SCHEMA … CASCADE).
+storeSuite('SQLite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tutti-store-'));
+  return {
+    open: () => createStore({ dataDir: dir }),
+    drop: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+storeSuite('PostgreSQL', async () => {
+  const schema = await createTestSchema();
+  return {
+    open: () =>
+      createStore({
+        databaseUrl: TEST_DATABASE_URL,
+        dataDir: '/nonexistent',
+        postgres: { schema: schema.name },
+      }),
+    drop: () => schema.drop(),
+  };
+});
+
+test('PostgreSQL: the schema is created once and recorded; opening again migrates nothing', async () => {
+  const schema = await createTestSchema();
+  try {
+    // The URL's own search_path (as config's database.url would carry it).
+    const opts = { databaseUrl: schema.url, dataDir: '/nonexistent' };
+    const [a, b] = await Promise.all([createStore(opts), createStore(opts)]); // nodes starting together
+    await a.rooms.insert({
+      id: 'r',
+      name: 'R',
+      nameKey: 'r',
+      passwordHash: null,
+      capacity: null,
+      ownerSecretHash: 'h',
+      createdAt: 1,
+      emptySince: null,
+    });
+    await Promise.all([a.close(), b.close()]);
+    const c = await createStore(opts);
+    assert.equal((await c.rooms.list()).length, 1);
+    await c.close();
+    const pg = new Postgres({ url: TEST_DATABASE_URL, schema: schema.name });
+    const versions = await pg.query<{ component: string; version: number }>(
+      'SELECT component, version FROM schema_version ORDER BY component',
+    );
+    assert.deepEqual(versions, [
+      { component: 'auth', version: 1 },
+      { component: 'chat', version: 1 },
+      { component: 'rooms', version: 1 },
+    ]);
+    await pg.close();
+  } finally {
+    await schema.drop();
+  }
+});
+
+test('PostgreSQL down or frozen: STORE_UNAVAILABLE within the timeouts, and back when it returns', async () => {
+  const schema = await createTestSchema();
+  const target = new URL(TEST_DATABASE_URL);
+  const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  await proxy.start();
+  const url = new URL(TEST_DATABASE_URL);
+  url.port = String(proxy.port);
+  const stores = await createStore({
+    databaseUrl: url.toString(),
+    dataDir: '/nonexistent',
+    postgres: { schema: schema.name, connectTimeoutMs: 1000, statementTimeoutMs: 800 },
+  });
+  const timed = async (what: Promise<unknown>) => {
+    const started = Date.now();
+    const code = await what.then(
+      () => 'ok',
+      (err: unknown) => (err instanceof TuttiError ? err.code : String(err)),
+    );
+    return { code, ms: Date.now() - started };
+  };
+  const readRooms = () => timed(stores.rooms.list());
+  try {
+    assert.equal((await readRooms()).code, 'ok');
+
+    await proxy.stop(); // refused, connections cut
+    for (const attempt of [
+      await readRooms(),
+      await timed(stores.chat.page('r', 'p', { limit: 5 })),
+    ]) {
+      assert.equal(attempt.code, 'STORE_UNAVAILABLE');
+      assert.ok(attempt.ms < 2500, `answered in ${attempt.ms} ms`);
+    }
+
+    await proxy.start(); // back on the same port: the pool reconnects by itself
+    assert.equal((await readRooms()).code, 'ok');
+
+    proxy.freeze(); // connections stay open, nothing answers
+    const frozen = await timed(stores.auth.userById('u'));
+    assert.equal(frozen.code, 'STORE_UNAVAILABLE');
+    assert.ok(frozen.ms < 2500, `answered in ${frozen.ms} ms`);
+    await proxy.stop();
+    await proxy.start();
+    let back = await readRooms();
+    for (let i = 0; back.code !== 'ok' && i < 20; i++) back = await readRooms();
+    assert.equal(back.code, 'ok');
+  } finally {
+    await stores.close().catch(() => {});
+    await proxy.stop();
+    await schema.drop();
+  }
+});
