@@ -53,6 +53,9 @@ export async function startTuttiServer(
         TUTTI_MEDIA_NUM_WORKERS: String(opts.numWorkers ?? 1),
         TUTTI_MEDIA_LISTEN_IP: '127.0.0.1',
         TUTTI_ROOMS_MAX_CAPACITY: '1000',
+        // Every bot connects from 127.0.0.1: lift the per-address socket cap; no HTTPS port.
+        TUTTI_SIGNALING_MAX_CONNECTIONS_PER_ADDRESS: '100000',
+        TUTTI_SERVER_HTTPS_PORT: '0',
         TUTTI_DATA_DIR: dataDir,
         ...opts.env,
       },

@@ -15,7 +15,11 @@ let server: TestServer;
 const members: Member[] = [];
 
 before(async () => {
-  server = await startTestServer({ rooms: { maxCapacity: 1000 } });
+  server = await startTestServer({
+    rooms: { maxCapacity: 1000 },
+    // 200 clients from one test address: above the per-address socket cap (issue 10, defect 6).
+    signaling: { maxConnectionsPerAddress: 1000 },
+  });
 });
 after(async () => {
   for (const m of members) m.client.close();
