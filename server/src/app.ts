@@ -8,6 +8,7 @@ import { FileLinks } from './files/links.ts';
 import { createFilesModule } from './files/module.ts';
 import { createGamesModule } from './games/module.ts';
 import { httpErrorHandler } from './http/errors.ts';
+import { createIngestModule } from './ingest/module.ts';
 import { healthPlugin } from './http/health.ts';
 import { metricsPlugin } from './http/metrics.ts';
 import { opsAccessGuard } from './http/opsAccess.ts';
@@ -89,6 +90,7 @@ export async function buildApp(
     const chat = await createChatModule({ config, db, rooms, log, present: links.present, screen });
     concerns.push(chat);
     concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
+    concerns.push(createIngestModule({ rooms, log })); // WHIP publishers join as members
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.
     for (const concern of concerns) await concern.close?.().catch(() => {});
