@@ -170,4 +170,58 @@ describe('WHIP ingest from the whip-whep client', () => {
     assert.equal(res.status, 200);
     await alice.waitParticipantCount(1);
   });
+
+  test('a publisher that vanishes without DELETE leaves when its DTLS closes', async () => {
+    await publisher.evaluate(([u, t]) => window.publish(u!, t!), [whipUrl, token]);
+    await alice.waitParticipantCount(2);
+    await publisher.evaluate(() => window.pc.close()); // no DELETE
+    await alice.waitParticipantCount(1, 40_000);
+  });
+
+  test('ingest tokens need the owner secret; revoking one ends its sessions and refuses it', async () => {
+    const roomId = whipUrl.split('/').pop()!;
+    const tokensUrl = `${server.url}/api/rooms/${roomId}/ingest-tokens`;
+    const noSecret = await fetch(tokensUrl, { method: 'POST', signal: AbortSignal.timeout(5000) });
+    assert.equal(noSecret.status, 403);
+    const wrongSecret = await fetch(tokensUrl, {
+      headers: { 'x-owner-secret': 'not-it' },
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(wrongSecret.status, 403);
+    const ownerSecret = await alice.page.evaluate(
+      (id) => localStorage.getItem(`tutti.owner.${id}`),
+      roomId,
+    );
+    const headers = { 'x-owner-secret': ownerSecret!, 'content-type': 'application/json' };
+    const made = await fetch(tokensUrl, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ label: 'Camera 2' }),
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(made.status, 201);
+    const grant = (await made.json()) as { id: string; token: string };
+    const listed = (await (
+      await fetch(tokensUrl, { headers, signal: AbortSignal.timeout(5000) })
+    ).json()) as { tokens: { id: string; label: string }[] };
+    assert.ok(listed.tokens.some((t) => t.id === grant.id && t.label === 'Camera 2'));
+    assert.ok(!JSON.stringify(listed).includes(grant.token), 'the secret is never listed');
+
+    await publisher.evaluate(([u, t]) => window.publish(u!, t!), [whipUrl, grant.token]);
+    await alice.waitParticipantCount(2);
+    const names = await alice.page.getByTestId('participant').allTextContents();
+    assert.ok(
+      names.some((n) => n.includes('Camera 2')),
+      names.join(', '),
+    );
+    const revoked = await fetch(`${tokensUrl}/${grant.id}`, {
+      method: 'DELETE',
+      headers: { 'x-owner-secret': ownerSecret! },
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(revoked.status, 204);
+    await alice.waitParticipantCount(1);
+    const refused = await post(whipUrl, 'v=0\r\n', grant.token);
+    assert.equal(refused.status, 401);
+  });
 });
