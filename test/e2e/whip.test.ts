@@ -119,6 +119,8 @@ describe('WHIP ingest from the whip-whep client', () => {
         'a=rtpmap:96 FOO/90000\r\n',
       'v=0\r\n' + 'm=audio 9 RTP/AVP 0\r\n'.repeat(5000),
       '\u0000\u0001\u0002',
+      'v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=sendonly\r\n' +
+        'm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:1\r\na=sendonly\r\n',
     ];
     for (const body of bodies) {
       const res = await post(whipUrl, body, token);
@@ -223,5 +225,27 @@ describe('WHIP ingest from the whip-whep client', () => {
     await alice.waitParticipantCount(1);
     const refused = await post(whipUrl, 'v=0\r\n', grant.token);
     assert.equal(refused.status, 401);
+  });
+
+  test('a password-protected room refuses WHIP with 403 and a reason', async () => {
+    const created = await fetch(`${server.url}/api/rooms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Locked ingest', password: 'sesame' }),
+      signal: AbortSignal.timeout(5000),
+    });
+    const { room, ownerSecret } = (await created.json()) as {
+      room: { id: string };
+      ownerSecret: string;
+    };
+    const made = await fetch(`${server.url}/api/rooms/${room.id}/ingest-tokens`, {
+      method: 'POST',
+      headers: { 'x-owner-secret': ownerSecret },
+      signal: AbortSignal.timeout(5000),
+    });
+    const { token: locked } = (await made.json()) as { token: string };
+    const res = await post(`${server.url}/api/whip/${room.id}`, 'v=0\r\n', locked);
+    assert.equal(res.status, 403);
+    assert.match(((await res.json()) as { message: string }).message, /password/);
   });
 });

@@ -87,6 +87,13 @@ export const ingestHttpPlugin: FastifyPluginAsync<IngestHttpOptions> = async (ap
     const token = bearer.success ? tokens.verify(room.id, bearer.data.slice(7)) : undefined;
     if (!token)
       throw new TuttiError('UNAUTHORIZED', 'Authorization: Bearer <ingest token> required');
+    // It joins like a browser, and has no password to give.
+    if (room.record.passwordHash !== null) {
+      throw new TuttiError(
+        'FORBIDDEN',
+        'WHIP ingest into password-protected rooms is not supported',
+      );
+    }
     if (req.headers['content-type']?.split(';')[0]?.trim() !== 'application/sdp') {
       throw new TuttiError('UNSUPPORTED_TYPE', 'Content-Type must be application/sdp');
     }

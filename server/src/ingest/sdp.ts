@@ -41,8 +41,12 @@ export function parseOffer(text: string): WhipOffer {
   }
   const media = sdp.media ?? [];
   if (media.length === 0) throw bad('no media sections');
+  const kinds = new Set<string>();
   for (const m of media) {
     if (m.type !== 'audio' && m.type !== 'video') throw bad(`unsupported media "${m.type}"`);
+    // One producer per source (mic, camera): a second one would replace the first.
+    if (kinds.has(m.type)) throw bad(`more than one ${m.type} section`);
+    kinds.add(m.type);
     if (m.mid === undefined) throw bad(`${m.type} section without a=mid`);
     if (m.direction !== 'sendonly' && m.direction !== 'sendrecv') {
       throw bad(`${m.type} section must be sendonly (WHIP ingest)`);
