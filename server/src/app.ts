@@ -90,7 +90,7 @@ export async function buildApp(
     const chat = await createChatModule({ config, db, rooms, log, present: links.present, screen });
     concerns.push(chat);
     concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
-    concerns.push(createIngestModule({ rooms, log })); // WHIP publishers join as members
+    concerns.push(createIngestModule({ rooms, log, draining: () => drain.draining })); // WHIP
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.
     for (const concern of concerns) await concern.close?.().catch(() => {});

@@ -20,6 +20,7 @@ export interface IngestHttpOptions {
   sessions: Map<string, WhipSession>;
   log: Logger;
   maxSessions: number;
+  draining: () => boolean;
 }
 
 const tokenBodySchema = z.object({ label: nicknameSchema.optional() }).strict();
@@ -99,6 +100,9 @@ export const ingestHttpPlugin: FastifyPluginAsync<IngestHttpOptions> = async (ap
     }
     if (typeof req.body !== 'string') throw new TuttiError('INVALID_REQUEST', 'SDP offer required');
     const offer = parseOffer(req.body);
+    if (opts.draining()) {
+      throw new TuttiError('DRAINING', 'this node is shutting down: publish again in a moment');
+    }
     if (sessions.size >= opts.maxSessions) {
       throw new TuttiError('MEDIA_UNAVAILABLE', 'too many WHIP sessions on this node');
     }

@@ -10,6 +10,8 @@ export interface IngestModuleOptions {
   log: Logger;
   /** WHIP sessions this node runs at once. */
   maxSessions?: number;
+  /** True while the node drains (SIGTERM): new publishers are refused like joins. */
+  draining?: () => boolean;
 }
 
 /** WHIP ingest (issue #13): owner-made tokens, publishers that join rooms as members. */
@@ -29,6 +31,7 @@ export function createIngestModule(opts: IngestModuleOptions): Concern {
         sessions,
         log,
         maxSessions: opts.maxSessions ?? 100,
+        draining: opts.draining ?? (() => false),
       });
     },
     async close() {
