@@ -97,11 +97,18 @@ export function ensureClientBuilt(): Promise<void> {
   return building;
 }
 
-export async function launchBrowser(): Promise<Browser> {
+export interface LaunchOptions {
+  /** Launch through this executable instead (e.g. a wrapper that enters a network namespace). */
+  executablePath?: string;
+  /** Appended to CHROMIUM_ARGS. */
+  extraArgs?: string[];
+}
+
+export async function launchBrowser(opts: LaunchOptions = {}): Promise<Browser> {
   await ensureClientBuilt();
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
+    executablePath: opts.executablePath ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [...CHROMIUM_ARGS, ...(opts.extraArgs ?? [])],
   });
 }
 

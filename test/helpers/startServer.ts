@@ -6,9 +6,9 @@ import { loadConfig, type Config } from '@tutti/config';
 import { buildApp } from '@tutti/server';
 
 export interface TestServer {
-  /** http://127.0.0.1:<port> */
+  /** http://<server.host>:<port> (127.0.0.1 unless overridden) */
   url: string;
-  /** ws://127.0.0.1:<port>/ws */
+  /** ws://<server.host>:<port>/ws */
   wsUrl: string;
   app: FastifyInstance;
   config: Config;
@@ -65,12 +65,14 @@ export async function startTestServer(
   const config = loadConfig(input, env);
 
   let app = await buildApp(config, { logger: logLevel === 'silent' ? false : { level: logLevel } });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  // server.host is 127.0.0.1 unless a test overrides it (netfault listens on a veth address).
+  const host = config.server.host;
+  await app.listen({ host, port: 0 });
   let port = addressPort(app);
 
   const server: TestServer = {
-    url: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    url: `http://${host}:${port}`,
+    wsUrl: `ws://${host}:${port}/ws`,
     app,
     config,
     dataDir,
@@ -82,14 +84,14 @@ export async function startTestServer(
       await server.app.close();
       app = await buildApp(config, { logger: logLevel === 'silent' ? false : { level: logLevel } });
       try {
-        await app.listen({ host: '127.0.0.1', port });
+        await app.listen({ host, port });
       } catch {
-        await app.listen({ host: '127.0.0.1', port: 0 });
+        await app.listen({ host, port: 0 });
         port = addressPort(app);
       }
       server.app = app;
-      server.url = `http://127.0.0.1:${port}`;
-      server.wsUrl = `ws://127.0.0.1:${port}/ws`;
+      server.url = `http://${host}:${port}`;
+      server.wsUrl = `ws://${host}:${port}/ws`;
     },
   };
   return server;
