@@ -42,11 +42,12 @@ function hookExit(): void {
   hooked = true;
   process.on('exit', releaseAll);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    // Release first; the bench's own interrupt handling (watchInterrupt) still runs, and
-    // without one the signal still ends the process.
+    // A bench with its own handler (watchInterrupt) winds down and releases in `finally`,
+    // or exits, which releases above; without one, the signal must still end the process.
     process.on(sig, () => {
+      if (process.listenerCount(sig) > 1) return;
       releaseAll();
-      if (process.listenerCount(sig) === 1) process.exit(130);
+      process.exit(130);
     });
   }
   process.on('uncaughtException', (err) => {
@@ -81,6 +82,7 @@ export function capProcess(pid: number, cores: number, name: string): CpuCap {
     pid,
     cores,
     throttled() {
+      if (released) return { periods: 0, throttledPeriods: 0, throttledMs: 0 };
       const stat = readFileSync(path.join(dir, 'cpu.stat'), 'utf8');
       const get = (k: string): number => Number(new RegExp(`^${k} (\\d+)`, 'm').exec(stat)?.[1]);
       return {

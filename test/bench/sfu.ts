@@ -146,14 +146,20 @@ async function runTutti(label: string): Promise<Run> {
 
 const workerCpuOf = (s: { workerCpu: number[] }): number => s.workerCpu.reduce((x, y) => x + y, 0);
 
+const sfuBound = (r: RampResult): boolean =>
+  r.limit.startsWith('loss') || r.limit.startsWith('worker saturated');
+
 function summary(run: Run): string {
   const r = run.result;
   const b = r.best;
   if (!b) return `${r.label.padEnd(8)} no step passed (${r.limit})`;
+  // Measured only when the capped worker, not the machine or a cap of the ramp, ended it.
   const measured =
     cap === undefined
       ? ''
-      : ` | measured ${(b.consumers / cap).toFixed(0)} consumers/core (÷ cap ${cap})`;
+      : sfuBound(r)
+        ? ` | measured ${(b.consumers / cap).toFixed(0)} consumers/core (÷ cap ${cap})`
+        : ` | measured ≥ ${(b.consumers / cap).toFixed(0)} consumers/core (the worker never ran out)`;
   return (
     `${r.label.padEnd(8)} ${String(b.subscribers).padStart(5)} subs ${String(b.consumers).padStart(5)} consumers` +
     ` at ${b.win.lossPct.toFixed(2)}% loss | worker ${(workerCpuOf(b) * 100).toFixed(0)}%${measured} | ` +
@@ -180,9 +186,6 @@ function efficiency(bare: RampResult, tutti: RampResult): { ratio: number; steps
   }
   return { ratio: perStep.length > 0 ? percentile(perStep, 50) : NaN, steps: perStep.length };
 }
-
-const sfuBound = (r: RampResult): boolean =>
-  r.limit.startsWith('loss') || r.limit.startsWith('worker saturated');
 
 console.log(`[bench:sfu] machine: ${machineInfo()}`);
 console.log(
