@@ -19,9 +19,8 @@ import {
 } from './rtp.ts';
 import { dtlsParametersFor, parseLocalSdp, remoteSdp, type RemoteMedia } from './sdp.ts';
 import {
-  RTCP_FB,
   botRtpCapabilities,
-  simulcastEncodings,
+  publisherRtpParameters,
   type HeaderExtProfile,
   type LoadProfile,
 } from './profile.ts';
@@ -205,14 +204,14 @@ export class PublisherBot {
       mid: p.mid,
       kind: p.kind,
       direction: 'recvonly',
-      rtpParameters: rtpParametersFor(p.kind, p.mid, p.pt, ssrcsOf(p), cname),
+      rtpParameters: publisherRtpParameters(p.kind, p.mid, p.pt, ssrcsOf(p), cname),
     }));
     pc.setRemoteDescription(remoteSdp(transport, media, { type: 'answer', version: 1 }), 'answer');
     for (const p of plan) {
       const producerId = await this.sig.produce({
         transportId: transport.id,
         kind: p.kind,
-        rtpParameters: rtpParametersFor(p.kind, p.mid, p.pt, ssrcsOf(p), cname),
+        rtpParameters: publisherRtpParameters(p.kind, p.mid, p.pt, ssrcsOf(p), cname),
         source: p.kind === 'video' ? this.videoSource : 'mic',
       });
       this.producerIds.push(producerId);
@@ -242,39 +241,6 @@ export class PublisherBot {
     }
     this.sig.close();
   }
-}
-
-function rtpParametersFor(
-  kind: MediaKind,
-  mid: string,
-  pt: number,
-  ssrcs: number[],
-  cname: string,
-): RtpParameters {
-  return {
-    mid,
-    codecs: [
-      kind === 'video'
-        ? {
-            mimeType: 'video/VP8',
-            payloadType: pt,
-            clockRate: 90000,
-            parameters: {},
-            rtcpFeedback: [...RTCP_FB],
-          }
-        : {
-            mimeType: 'audio/opus',
-            payloadType: pt,
-            clockRate: 48000,
-            channels: 2,
-            parameters: { useinbandfec: 1 },
-            rtcpFeedback: [],
-          },
-    ],
-    headerExtensions: [],
-    encodings: ssrcs.length > 1 ? simulcastEncodings(ssrcs) : [{ ssrc: ssrcs[0]! }],
-    rtcp: { cname, reducedSize: true },
-  };
 }
 
 function randomSsrc(): number {

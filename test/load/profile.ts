@@ -1,4 +1,9 @@
-import type { RtpCapabilities, RtpHeaderExtension, RtpParameters } from '@tutti/protocol';
+import type {
+  MediaKind,
+  RtpCapabilities,
+  RtpHeaderExtension,
+  RtpParameters,
+} from '@tutti/protocol';
 
 /**
  * What the bots offer and send. Two load profiles:
@@ -136,4 +141,38 @@ export function chromeRtpCapabilities(): RtpCapabilities {
 /** Encodings of a simulcast VP8 producer, one SSRC per layer (low to high). */
 export function simulcastEncodings(ssrcs: number[]): RtpParameters['encodings'] {
   return ssrcs.map((ssrc) => ({ ssrc, scalabilityMode: 'L1T1' }));
+}
+
+/** What a publisher bot produces: one SSRC, or one per simulcast layer (low to high). */
+export function publisherRtpParameters(
+  kind: MediaKind,
+  mid: string,
+  pt: number,
+  ssrcs: number[],
+  cname: string,
+): RtpParameters {
+  return {
+    mid,
+    codecs: [
+      kind === 'video'
+        ? {
+            mimeType: 'video/VP8',
+            payloadType: pt,
+            clockRate: 90000,
+            parameters: {},
+            rtcpFeedback: [...RTCP_FB],
+          }
+        : {
+            mimeType: 'audio/opus',
+            payloadType: pt,
+            clockRate: 48000,
+            channels: 2,
+            parameters: { useinbandfec: 1 },
+            rtcpFeedback: [],
+          },
+    ],
+    headerExtensions: [],
+    encodings: ssrcs.length > 1 ? simulcastEncodings(ssrcs) : [{ ssrc: ssrcs[0]! }],
+    rtcp: { cname, reducedSize: true },
+  };
 }
