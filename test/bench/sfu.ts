@@ -1,16 +1,24 @@
 import { parseArgs } from 'node:util';
+import os from 'node:os';
 import { BareSfu } from '../load/bare-sfu.ts';
 import { BotProcess, percentile } from '../load/controller.ts';
 import { machineInfo } from '../load/cpu.ts';
-import type { HeaderExtProfile } from '../load/bots.ts';
+import type { HeaderExtProfile, LoadProfile } from '../load/bots.ts';
+import { capProcess, cgroupUnavailable, type CpuCap } from './cgroup.ts';
+import { perfTopSymbols } from './perf-record.ts';
 import { consumersPerCore, cpuPerMbps, ramp, type RampOptions, type RampResult } from './ramp.ts';
 import { startTuttiServer } from './tutti-server.ts';
 import { watchInterrupt } from '../load/interrupt.ts';
 
 /**
- * npm run bench:sfu — forwarding capacity of one worker: one room, one publisher (VP8
- * ~500 kbps + Opus), subscribers ramped until loss > 1% or the worker saturates; first on
- * bare mediasoup (baseline), then through Tutti; prints both and the ratio.
+ * npm run bench:sfu — forwarding capacity of one worker: one room, one publisher (VP8 +
+ * Opus), subscribers ramped until loss > 1% or the worker saturates; bare mediasoup
+ * (baseline), then Tutti, `--runs` times; prints both and the ratios.
+ *
+ * `--cap 0.3` puts each worker (the baseline's and Tutti's alike) in a cgroup of its own
+ * capped at 0.3 of a core, so the worker runs out of CPU before the bots do: the ramp then
+ * ends on the worker's loss, and capacity ÷ cap is a *measured* consumers-per-core figure,
+ * printed beside the extrapolation from the uncapped CPU share.
  */
 
 const { values: args } = parseArgs({
@@ -21,14 +29,38 @@ const { values: args } = parseArgs({
     settle: { type: 'string', default: '2500' },
     window: { type: 'string', default: '4000' },
     'header-ext': { type: 'string', default: 'none' },
+    profile: { type: 'string', default: 'light' },
+    cap: { type: 'string' },
+    runs: { type: 'string', default: '3' },
+    perf: { type: 'string' },
     only: { type: 'string' },
     budget: { type: 'string', default: '150' },
   },
 });
 
+function fail(msg: string): never {
+  console.error(`[bench:sfu] ${msg}`);
+  process.exit(2);
+}
+const headerExt = args['header-ext'] as HeaderExtProfile;
+if (!['none', 'transport-cc'].includes(headerExt))
+  fail('--header-ext must be none or transport-cc');
+const profile = args.profile as LoadProfile;
+if (!['light', 'chrome'].includes(profile)) fail('--profile must be light or chrome');
+const cap = args.cap === undefined ? undefined : Number(args.cap);
+if (cap !== undefined && !(cap >= 0.05 && cap <= 4)) fail('--cap must be 0.05..4 cores');
+if (cap !== undefined) {
+  const why = cgroupUnavailable();
+  if (why) fail(`--cap: ${why}`);
+}
+const runs = Number(args.runs);
+if (!Number.isInteger(runs) || runs < 1 || runs > 9) fail('--runs must be 1..9');
+const perfSeconds = args.perf === undefined ? undefined : Number(args.perf);
+if (perfSeconds !== undefined && !(perfSeconds >= 1 && perfSeconds <= 60))
+  fail('--perf takes seconds, 1..60');
+
 const interrupted = watchInterrupt('[bench:sfu] stopping (Ctrl-C again to force)…');
 
-const headerExt = args['header-ext'] as HeaderExtProfile;
 const base: Omit<RampOptions, 'label'> = {
   room: 'bench-sfu',
   start: Number(args.start),
@@ -37,27 +69,62 @@ const base: Omit<RampOptions, 'label'> = {
   settleMs: Number(args.settle),
   windowMs: Number(args.window),
   maxLossPct: 1,
-  maxWorkerCpu: 0.95,
+  // Capped, the worker sits at its quota once saturated: the ramp ends on loss instead.
+  maxWorkerCpu: cap === undefined ? 0.95 : Infinity,
   maxMachineCpu: 1.9,
   publisher: { media: 'av' },
   budgetMs: Number(args.budget) * 1000,
   shouldStop: interrupted,
 };
 
-async function runBare(): Promise<RampResult> {
-  const bots = await BotProcess.start({ mode: 'bare', bindAddress: '127.0.0.1', headerExt });
+interface Run {
+  result: RampResult;
+  throttledMs?: number;
+  perf?: string;
+}
+
+/** Caps the workers (with --cap), ramps, optionally profiles the last step, uncaps. */
+async function rampCapped(
+  bots: BotProcess,
+  workerPids: number[],
+  serverPid: number,
+  label: string,
+): Promise<Run> {
+  const caps: CpuCap[] =
+    cap === undefined ? [] : workerPids.map((pid, i) => capProcess(pid, cap, `${label}-w${i}`));
+  try {
+    const result = await ramp(bots, workerPids, serverPid, { ...base, label });
+    const out: Run = { result };
+    if (caps.length > 0) out.throttledMs = caps.reduce((n, c) => n + c.throttled().throttledMs, 0);
+    if (perfSeconds !== undefined && label.startsWith('tutti') && workerPids[0]) {
+      console.log(`[${label}] perf record of worker ${workerPids[0]} for ${perfSeconds} s…`);
+      out.perf = await perfTopSymbols(workerPids[0], perfSeconds).catch((e: unknown) => String(e));
+    }
+    return out;
+  } finally {
+    for (const c of caps) c.release();
+  }
+}
+
+async function runBare(label: string): Promise<Run> {
+  const bots = await BotProcess.start({
+    mode: 'bare',
+    bindAddress: '127.0.0.1',
+    headerExt,
+    profile,
+  });
   const sfu = await BareSfu.start((peer, c) => bots.askNewConsumer(peer, c));
   bots.attachBare(sfu);
   try {
     // The "server" of the baseline is this process: it hosts mediasoup's Node side.
-    return await ramp(bots, [sfu.worker.pid], process.pid, { ...base, label: 'bare' });
+    return await rampCapped(bots, [sfu.worker.pid], process.pid, label);
   } finally {
     await bots.stop();
     sfu.close();
   }
 }
 
-async function runTutti(): Promise<RampResult> {
+async function runTutti(label: string): Promise<Run> {
   const server = await startTuttiServer({ numWorkers: 1 });
   try {
     const bots = await BotProcess.start({
@@ -65,9 +132,10 @@ async function runTutti(): Promise<RampResult> {
       url: server.url,
       bindAddress: '127.0.0.1',
       headerExt,
+      profile,
     });
     try {
-      return await ramp(bots, server.workerPids, server.pid, { ...base, label: 'tutti' });
+      return await rampCapped(bots, server.workerPids, server.pid, label);
     } finally {
       await bots.stop();
     }
@@ -76,61 +144,112 @@ async function runTutti(): Promise<RampResult> {
   }
 }
 
-function summary(r: RampResult): string {
+const workerCpuOf = (s: { workerCpu: number[] }): number => s.workerCpu.reduce((x, y) => x + y, 0);
+
+const sfuBound = (r: RampResult): boolean =>
+  r.limit.startsWith('loss') || r.limit.startsWith('worker saturated');
+
+function summary(run: Run): string {
+  const r = run.result;
   const b = r.best;
-  if (!b) return `${r.label.padEnd(6)} no step passed (${r.limit})`;
-  const w = b.workerCpu.reduce((x, y) => x + y, 0);
+  if (!b) return `${r.label.padEnd(8)} no step passed (${r.limit})`;
+  // Measured only when the capped worker, not the machine or a cap of the ramp, ended it.
+  const measured =
+    cap === undefined
+      ? ''
+      : sfuBound(r)
+        ? ` | measured ${(b.consumers / cap).toFixed(0)} consumers/core (÷ cap ${cap})`
+        : ` | measured ≥ ${(b.consumers / cap).toFixed(0)} consumers/core (the worker never ran out)`;
   return (
-    `${r.label.padEnd(6)} ${String(b.subscribers).padStart(5)} subs ${String(b.consumers).padStart(5)} consumers` +
-    ` at ${b.win.lossPct.toFixed(2)}% loss | worker ${(w * 100).toFixed(0)}% | ` +
-    `${consumersPerCore(b).toFixed(0)} consumers/core | ${cpuPerMbps(b).toFixed(2)} %core per Mbit/s |` +
-    ` ${b.win.rxMbps.toFixed(1)} Mbit/s | bots ${(b.win.botCpu * 100).toFixed(0)}% | stopped by: ${r.limit}`
+    `${r.label.padEnd(8)} ${String(b.subscribers).padStart(5)} subs ${String(b.consumers).padStart(5)} consumers` +
+    ` at ${b.win.lossPct.toFixed(2)}% loss | worker ${(workerCpuOf(b) * 100).toFixed(0)}%${measured} | ` +
+    `extrapolated ${consumersPerCore(b).toFixed(0)} consumers/core | ${cpuPerMbps(b).toFixed(2)} %core per Mbit/s |` +
+    ` ${b.win.rxMbps.toFixed(1)} Mbit/s | bots ${(b.win.botCpu * 100).toFixed(0)}%` +
+    (run.throttledMs !== undefined ? ` | throttled ${(run.throttledMs / 1000).toFixed(1)} s` : '') +
+    ` | stopped by: ${r.limit}`
   );
+}
+
+/**
+ * Worker CPU efficiency of one pair: at each subscriber count both passed, baseline CPU over
+ * Tutti's, median. Capped, steps where either worker is near its quota are left out (both
+ * read ≈ the quota there, which says nothing about efficiency).
+ */
+function efficiency(bare: RampResult, tutti: RampResult): { ratio: number; steps: number } {
+  const perStep: number[] = [];
+  const near = cap === undefined ? Infinity : 0.85 * cap;
+  for (const t of tutti.steps) {
+    const b = bare.steps.find((s) => s.ok && s.subscribers === t.subscribers);
+    const tc = workerCpuOf(t);
+    const bc = b ? workerCpuOf(b) : 0;
+    if (t.ok && b && tc > 0.02 && bc > 0.02 && tc < near && bc < near) perStep.push(bc / tc);
+  }
+  return { ratio: perStep.length > 0 ? percentile(perStep, 50) : NaN, steps: perStep.length };
 }
 
 console.log(`[bench:sfu] machine: ${machineInfo()}`);
 console.log(
-  `[bench:sfu] header extensions: ${headerExt}; steps +${base.step} subs, ${base.windowMs} ms windows`,
+  `[bench:sfu] profile: ${profile}` +
+    (profile === 'light'
+      ? ` (header extensions: ${headerExt})`
+      : ' (tcc + abs-send-time + RTX offered; 3 simulcast layers, tiles pick one)') +
+    `; worker cap: ${cap === undefined ? 'none (extrapolated capacity only)' : `${cap} core (cgroup v1, 10 ms period)`}` +
+    `; ${runs} run(s); steps +${base.step} subs, ${base.windowMs} ms windows; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
 );
-const results: RampResult[] = [];
-if (args.only !== 'tutti' && !interrupted()) results.push(await runBare());
-if (args.only !== 'bare' && !interrupted()) results.push(await runTutti());
-console.log('\n[bench:sfu] results (best step at ≤ 1% loss):');
-for (const r of results) console.log('  ' + summary(r));
-const bareRun = results.find((r) => r.label === 'bare');
-const tuttiRun = results.find((r) => r.label === 'tutti');
-const bare = bareRun?.best;
-const tutti = tuttiRun?.best;
-if (bareRun && tuttiRun && bare && tutti) {
-  const capRatio = tutti.consumers / bare.consumers;
-  // Efficiency: at each subscriber count both sides passed, worker CPU of the baseline over
-  // Tutti's; the median of those is robust to one noisy window.
-  const perStep: number[] = [];
-  for (const t of tuttiRun.steps) {
-    const b = bareRun.steps.find((s) => s.ok && s.subscribers === t.subscribers);
-    const tc = t.workerCpu.reduce((x, y) => x + y, 0);
-    const bc = b ? b.workerCpu.reduce((x, y) => x + y, 0) : 0;
-    if (t.ok && b && tc > 0.02 && bc > 0.02) perStep.push(bc / tc);
-  }
-  const effRatio = perStep.length > 0 ? percentile(perStep, 50) : NaN;
-  // Subscribers at ≤ 1% loss compare the SFUs only when both ramps ended on the SFU side
-  // (loss or a saturated worker), not on the bots' or the machine's CPU or the cap.
-  const sfuBound = (r: RampResult): boolean =>
-    r.limit.startsWith('loss') || r.limit.startsWith('worker saturated');
-  const capText =
-    sfuBound(bareRun) && sfuBound(tuttiRun)
-      ? capRatio.toFixed(2)
-      : `${capRatio.toFixed(2)} (not an SFU comparison: a ramp ended on the machine's CPU or the cap)`;
+const pairs: { bare?: Run; tutti?: Run }[] = [];
+for (let i = 1; i <= runs && !interrupted(); i++) {
+  const pair: { bare?: Run; tutti?: Run } = {};
+  const suffix = runs > 1 ? `#${i}` : '';
+  if (args.only !== 'tutti' && !interrupted()) pair.bare = await runBare(`bare${suffix}`);
+  if (args.only !== 'bare' && !interrupted()) pair.tutti = await runTutti(`tutti${suffix}`);
+  pairs.push(pair);
+}
+console.log(
+  `\n[bench:sfu] results (best step at ≤ 1% loss), load average now ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}:`,
+);
+for (const p of pairs) for (const r of [p.bare, p.tutti]) if (r) console.log('  ' + summary(r));
+const effs: number[] = [];
+const capRatios: number[] = [];
+for (const [i, p] of pairs.entries()) {
+  if (!p.bare?.result.best || !p.tutti?.result.best) continue;
+  const e = efficiency(p.bare.result, p.tutti.result);
+  const capRatio = p.tutti.result.best.consumers / p.bare.result.best.consumers;
+  const bound = sfuBound(p.bare.result) && sfuBound(p.tutti.result);
+  if (Number.isFinite(e.ratio)) effs.push(e.ratio);
+  if (bound) capRatios.push(capRatio);
   console.log(
-    `  ratio Tutti/baseline: capacity (subscribers at ≤ 1% loss) ${capText}; ` +
-      `worker CPU efficiency (median over ${perStep.length} common steps) ${effRatio.toFixed(2)} (goal ≥ 0.95)`,
+    `  run ${i + 1}: Tutti/baseline worker CPU efficiency ${e.ratio.toFixed(2)} (median over ${e.steps} common steps); ` +
+      `capacity ${capRatio.toFixed(2)}${bound ? '' : ' (not an SFU comparison: a ramp ended on the machine, the cap of subscribers or the budget)'}`,
   );
-  const contended = [...bareRun.steps, ...tuttiRun.steps].filter((s) => s.otherCpu > 0.25).length;
-  if (contended > 0) {
+}
+if (effs.length > 0) {
+  console.log(
+    `  ratio Tutti/baseline: worker CPU efficiency, median of ${effs.length} run(s): ${percentile(effs, 50).toFixed(2)} ` +
+      `[${effs.map((e) => e.toFixed(2)).join(', ')}] (goal ≥ 0.95)` +
+      (capRatios.length > 0
+        ? `; measured capacity ratio, median of ${capRatios.length}: ${percentile(capRatios, 50).toFixed(2)} [${capRatios.map((e) => e.toFixed(2)).join(', ')}]`
+        : ''),
+  );
+}
+const contended = pairs
+  .flatMap((p) => [...(p.bare?.result.steps ?? []), ...(p.tutti?.result.steps ?? [])])
+  .filter((s) => s.otherCpu > 0.25).length;
+if (contended > 0) {
+  console.log(
+    `  note: ${contended} window(s) ran while other work used > 0.25 cores of this machine ("other" above); ` +
+      'these numbers are a smoke run, not a measurement: run on a quiet machine',
+  );
+}
+for (const p of pairs) {
+  if (p.tutti?.perf)
     console.log(
-      `  note: ${contended} window(s) ran while other work used > 0.25 cores of this machine ("other" above); ` +
-        'the capacity limit may be the machine, not the SFU',
+      `\n[bench:sfu] ${p.tutti.result.label}: worker top symbols (self time, last step)\n${p.tutti.perf}`,
     );
-  }
 }
 process.exit(0);

@@ -146,6 +146,15 @@ export class BareSfu {
         }
         return {} as Res;
       }
+      case 'setPreferredLayers': {
+        const d = data as BareRequestMap['setPreferredLayers']['req'];
+        const c = peer.consumers.find((x) => x.id === d.consumerId);
+        if (!c) throw new Error(`unknown consumer ${d.consumerId}`);
+        // As Tutti does: only simulcast/SVC consumers have layers to choose from.
+        if (c.type === 'simulcast' || c.type === 'svc')
+          await c.setPreferredLayers({ spatialLayer: d.spatialLayer });
+        return {} as Res;
+      }
       case 'leave': {
         for (const t of peer.transports.values()) t.close();
         peer.room.peers.delete(peerId);

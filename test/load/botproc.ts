@@ -1,5 +1,6 @@
 import ndc from 'node-datachannel';
 import { PublisherBot, SubscriberBot, pacer, type BotSignaling } from './bots.ts';
+import { SIMULCAST_SCALES, tileLayer } from './profile.ts';
 import type { BotInit, BotStats, FromBots, SpawnSpec, ToBots } from './ipc.ts';
 import { loadOpusFixture, loadVp8Fixture } from './rtp.ts';
 import { BareSignaling, TuttiSignaling, ensureRoom, signalingUrl } from './signaling.ts';
@@ -16,6 +17,9 @@ if (!process.send) {
 
 const video = loadVp8Fixture();
 const audio = loadOpusFixture();
+/** The chrome profile's three simulcast layers, made on first use. */
+let simulcast: ReturnType<typeof loadVp8Fixture>[] | undefined;
+let subscriberCount = 0;
 /** Streams older than this that received nothing in a stats window count as stalled. */
 const SETTLE_MS = 3000;
 
@@ -60,9 +64,12 @@ async function signalingFor(room: string, nickname: string): Promise<BotSignalin
 
 async function spawn(spec: SpawnSpec): Promise<{ ok: number; failed: number; errors: string[] }> {
   const bindAddress = init?.bindAddress;
+  const chrome = init?.profile === 'chrome';
+  if (chrome) simulcast ??= SIMULCAST_SCALES.map((s) => loadVp8Fixture(undefined, s));
   const media = {
     video: spec.media === 'audio' ? undefined : video,
     audio: spec.media === 'video' ? undefined : audio,
+    ...(chrome && spec.media !== 'audio' ? { simulcast } : {}),
   };
   let ok = 0;
   let bad = 0;
@@ -100,6 +107,9 @@ async function spawn(spec: SpawnSpec): Promise<{ ok: number; failed: number; err
           await signalingFor(spec.room, name),
           { name, bindAddress },
           init?.headerExt ?? 'none',
+          chrome
+            ? { profile: 'chrome', layer: tileLayer(subscriberCount++) }
+            : { profile: 'light' },
         );
         subscribers.push(bot);
         await bot.start(startedAt);

@@ -5,7 +5,6 @@ import type {
   MediaKind,
   MediaSource,
   RtpCapabilities,
-  RtpHeaderExtension,
   RtpParameters,
   ServerRequestMap,
   TransportOptions,
@@ -15,9 +14,18 @@ import {
   RtpStream,
   hasKeyframeRequest,
   isRtcp,
+  keyframeRequestSsrc,
   type FixtureTrack,
 } from './rtp.ts';
 import { dtlsParametersFor, parseLocalSdp, remoteSdp, type RemoteMedia } from './sdp.ts';
+import {
+  botRtpCapabilities,
+  publisherRtpParameters,
+  type HeaderExtProfile,
+  type LoadProfile,
+} from './profile.ts';
+
+export { botRtpCapabilities, type HeaderExtProfile, type LoadProfile } from './profile.ts';
 
 /**
  * Publisher and subscriber bots: real WebRTC (ICE + DTLS + SRTP, libdatachannel through
@@ -38,6 +46,8 @@ export interface BotSignaling {
     source: MediaSource;
   }): Promise<string>;
   ready(rtpCapabilities: RtpCapabilities): Promise<void>;
+  /** A tile's choice of simulcast layer for one consumer. */
+  setPreferredLayers(consumerId: string, spatialLayer: number): Promise<void>;
   /** Server → bot: create the consumer locally; the returned promise answers the request. */
   onNewConsumer(handler: (c: NewConsumer) => Promise<void>): void;
   close(): void;
@@ -51,62 +61,6 @@ export interface BotOptions {
 
 const VIDEO_PT = 96;
 const AUDIO_PT = 111;
-const RTCP_FB = [
-  { type: 'nack' },
-  { type: 'nack', parameter: 'pli' },
-  { type: 'ccm', parameter: 'fir' },
-];
-
-/**
- * RTP header extensions the subscriber bots announce. 'none' keeps the worker from
- * running send-side bandwidth estimation; 'transport-cc' adds it as a browser would (the
- * worker then probes with padding, which costs it roughly twice the CPU per consumer).
- */
-export type HeaderExtProfile = 'none' | 'transport-cc';
-
-export function botRtpCapabilities(profile: HeaderExtProfile): RtpCapabilities {
-  const headerExtensions: RtpHeaderExtension[] = [];
-  if (profile === 'transport-cc') {
-    headerExtensions.push(
-      {
-        kind: 'video',
-        uri: 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
-        preferredId: 5,
-        direction: 'sendrecv',
-      },
-      {
-        kind: 'audio',
-        uri: 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01',
-        preferredId: 5,
-        direction: 'sendrecv',
-      },
-    );
-  }
-  return {
-    codecs: [
-      {
-        kind: 'audio',
-        mimeType: 'audio/opus',
-        preferredPayloadType: 100,
-        clockRate: 48000,
-        channels: 2,
-        parameters: {},
-        rtcpFeedback: profile === 'transport-cc' ? [{ type: 'transport-cc' }] : [],
-      },
-      {
-        kind: 'video',
-        mimeType: 'video/VP8',
-        preferredPayloadType: 101,
-        clockRate: 90000,
-        parameters: {},
-        rtcpFeedback:
-          profile === 'transport-cc' ? [...RTCP_FB, { type: 'transport-cc' }] : [...RTCP_FB],
-      },
-    ],
-    headerExtensions,
-  };
-}
-
 function newPeerConnection(opts: BotOptions): PeerConnection {
   return new ndc.PeerConnection(opts.name, {
     iceServers: [],
@@ -167,6 +121,13 @@ class Pacer {
 }
 export const pacer = new Pacer();
 
+/** A publisher's fixtures; `simulcast` (low to high) replaces `video` by three layers. */
+export interface PublisherMedia {
+  video: FixtureTrack | undefined;
+  audio: FixtureTrack | undefined;
+  simulcast?: FixtureTrack[];
+}
+
 export class PublisherBot {
   private pc: PeerConnection | undefined;
   private readonly stops: (() => void)[] = [];
@@ -175,12 +136,12 @@ export class PublisherBot {
   keyframeRequests = 0;
   readonly sig: BotSignaling;
   private readonly opts: BotOptions;
-  private readonly media: { video: FixtureTrack | undefined; audio: FixtureTrack | undefined };
+  private readonly media: PublisherMedia;
   private readonly videoSource: MediaSource;
 
   constructor(
     sig: BotSignaling,
-    media: { video: FixtureTrack | undefined; audio: FixtureTrack | undefined },
+    media: PublisherMedia,
     opts: BotOptions,
     videoSource: MediaSource = 'camera',
   ) {
@@ -198,22 +159,22 @@ export class PublisherBot {
     const plan: {
       kind: MediaKind;
       mid: string;
-      fixture: FixtureTrack;
-      ssrc: number;
+      /** One fixture and SSRC per simulcast layer (one for audio and plain video). */
+      layers: { fixture: FixtureTrack; ssrc: number }[];
       pt: number;
       track: Track;
     }[] = [];
     let mid = 0;
-    if (this.media.video) {
-      const ssrc = randomSsrc();
+    const videoLayers = this.media.simulcast ?? (this.media.video ? [this.media.video] : []);
+    if (videoLayers.length > 0) {
+      const layers = videoLayers.map((fixture) => ({ fixture, ssrc: randomSsrc() }));
       const v = new ndc.Video(String(mid), 'SendOnly');
       v.addVP8Codec(VIDEO_PT);
-      v.addSSRC(ssrc, cname, cname, `${cname}-video`);
+      for (const l of layers) v.addSSRC(l.ssrc, cname, cname, `${cname}-video`);
       plan.push({
         kind: 'video',
         mid: String(mid++),
-        fixture: this.media.video,
-        ssrc,
+        layers,
         pt: VIDEO_PT,
         track: pc.addTrack(v),
       });
@@ -226,12 +187,12 @@ export class PublisherBot {
       plan.push({
         kind: 'audio',
         mid: String(mid),
-        fixture: this.media.audio,
-        ssrc,
+        layers: [{ fixture: this.media.audio, ssrc }],
         pt: AUDIO_PT,
         track: pc.addTrack(a),
       });
     }
+    const ssrcsOf = (p: (typeof plan)[number]): number[] => p.layers.map((l) => l.ssrc);
     pc.setLocalDescription('offer');
     const local = parseLocalSdp(localSdp(pc));
     // Our offer says actpass and the answer below says passive: we are the DTLS client.
@@ -243,30 +204,31 @@ export class PublisherBot {
       mid: p.mid,
       kind: p.kind,
       direction: 'recvonly',
-      rtpParameters: rtpParametersFor(p.kind, p.mid, p.pt, p.ssrc, cname),
+      rtpParameters: publisherRtpParameters(p.kind, p.mid, p.pt, ssrcsOf(p), cname),
     }));
     pc.setRemoteDescription(remoteSdp(transport, media, { type: 'answer', version: 1 }), 'answer');
     for (const p of plan) {
       const producerId = await this.sig.produce({
         transportId: transport.id,
         kind: p.kind,
-        rtpParameters: rtpParametersFor(p.kind, p.mid, p.pt, p.ssrc, cname),
+        rtpParameters: publisherRtpParameters(p.kind, p.mid, p.pt, ssrcsOf(p), cname),
         source: p.kind === 'video' ? this.videoSource : 'mic',
       });
       this.producerIds.push(producerId);
     }
     await Promise.all(plan.map((p) => waitOpen(p.track, timeoutMs)));
     for (const p of plan) {
-      const stream = new RtpStream(p.fixture, p.ssrc, p.pt);
-      this.streams.push(stream);
-      // Key frame requests (PLI/FIR) from the SFU: answer as an encoder would.
+      const streams = p.layers.map((l) => new RtpStream(l.fixture, l.ssrc, p.pt));
+      this.streams.push(...streams);
+      // Key frame requests (PLI/FIR) from the SFU: answer as an encoder would (for a
+      // simulcast track, the layer whose SSRC the request names).
       p.track.onMessage((msg) => {
-        if (isRtcp(msg) && hasKeyframeRequest(msg)) {
-          this.keyframeRequests++;
-          stream.requestKeyframe();
-        }
+        if (!isRtcp(msg) || !hasKeyframeRequest(msg)) return;
+        this.keyframeRequests++;
+        const target = streams.length > 1 ? keyframeRequestSsrc(msg) : undefined;
+        for (const s of streams) if (target === undefined || s.ssrc === target) s.requestKeyframe();
       });
-      this.stops.push(pacer.add(stream, p.track));
+      for (const stream of streams) this.stops.push(pacer.add(stream, p.track));
     }
   }
 
@@ -281,39 +243,6 @@ export class PublisherBot {
   }
 }
 
-function rtpParametersFor(
-  kind: MediaKind,
-  mid: string,
-  pt: number,
-  ssrc: number,
-  cname: string,
-): RtpParameters {
-  return {
-    mid,
-    codecs: [
-      kind === 'video'
-        ? {
-            mimeType: 'video/VP8',
-            payloadType: pt,
-            clockRate: 90000,
-            parameters: {},
-            rtcpFeedback: [...RTCP_FB],
-          }
-        : {
-            mimeType: 'audio/opus',
-            payloadType: pt,
-            clockRate: 48000,
-            channels: 2,
-            parameters: { useinbandfec: 1 },
-            rtcpFeedback: [],
-          },
-    ],
-    headerExtensions: [],
-    encodings: [{ ssrc }],
-    rtcp: { cname, reducedSize: true },
-  };
-}
-
 function randomSsrc(): number {
   return 1 + Math.floor(Math.random() * 0xfffffff0);
 }
@@ -323,6 +252,8 @@ export interface StreamStats {
   stats: RtpReceiveStats;
   /** When the bot learned of the consumer (performance.now()). */
   announcedAt: number;
+  /** The consumer's media SSRC: RTX retransmissions (another SSRC) are not counted. */
+  ssrc?: number;
 }
 
 export class SubscriberBot {
@@ -340,12 +271,22 @@ export class SubscriberBot {
   readonly sig: BotSignaling;
   private readonly opts: BotOptions;
   private readonly profile: HeaderExtProfile;
+  private readonly load: LoadProfile;
+  /** Spatial layer this subscriber's tiles ask for (chrome profile). */
+  private readonly layer: number | undefined;
   private readonly tracks: Track[] = [];
 
-  constructor(sig: BotSignaling, opts: BotOptions, profile: HeaderExtProfile) {
+  constructor(
+    sig: BotSignaling,
+    opts: BotOptions,
+    profile: HeaderExtProfile,
+    load: { profile: LoadProfile; layer?: number } = { profile: 'light' },
+  ) {
     this.sig = sig;
     this.opts = opts;
     this.profile = profile;
+    this.load = load.profile;
+    this.layer = load.layer;
   }
 
   async start(startedAt = performance.now()): Promise<void> {
@@ -357,12 +298,21 @@ export class SubscriberBot {
       this.tracks.push(track);
       const mid = track.mid();
       track.onMessage((msg) => {
-        if (isRtcp(msg)) return;
-        this.streams.get(mid)?.stats.onPacket(msg, performance.now());
+        if (isRtcp(msg) || msg.length < 12) return;
+        const s = this.streams.get(mid);
+        if (s && (s.ssrc === undefined || s.ssrc === msg.readUInt32BE(8)))
+          s.stats.onPacket(msg, performance.now());
       });
     });
-    this.sig.onNewConsumer((c) => this.addConsumer(c));
-    await this.sig.ready(botRtpCapabilities(this.profile));
+    this.sig.onNewConsumer(async (c) => {
+      await this.addConsumer(c);
+      const layer = this.layer;
+      if (layer !== undefined && c.kind === 'video' && c.type === 'simulcast') {
+        // After the answer, as a tile sized once the track arrives would ask.
+        void this.sig.setPreferredLayers(c.id, layer).catch(() => undefined);
+      }
+    });
+    await this.sig.ready(botRtpCapabilities(this.profile, this.load));
   }
 
   /** Batches consumers that arrive together into one renegotiation. */
@@ -373,6 +323,7 @@ export class SubscriberBot {
       kind: c.kind,
       stats: new RtpReceiveStats(),
       announcedAt: performance.now(),
+      ssrc: c.rtpParameters.encodings?.[0]?.ssrc,
     });
     if (this.pendingBatch) return this.pendingBatch.promise;
     const promise = new Promise<void>((resolve, reject) => {

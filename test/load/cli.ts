@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { BareSfu } from './bare-sfu.ts';
-import type { HeaderExtProfile } from './bots.ts';
+import type { HeaderExtProfile, LoadProfile } from './bots.ts';
 import { BotProcess, percentile, windowOf } from './controller.ts';
 import { machineInfo } from './cpu.ts';
 import type { BotStats } from './ipc.ts';
@@ -24,6 +24,8 @@ const USAGE = `Usage: npm run load -- [options]
   --media av|video|audio   what publishers send (default av: VP8 ~500 kbps + Opus)
   --source camera|screen   video source the publishers announce (default camera)
   --header-ext none|transport-cc   RTP header extensions subscribers offer (default none)
+  --profile light|chrome   light (default): one VP8 stream, --header-ext as given; chrome:
+                       subscribers offer Chrome's extensions + RTX, publishers send 3 simulcast layers
   --bind IP            local address for the bots' ICE (default 127.0.0.1 for loopback URLs)
   --room-prefix NAME   room names are NAME-1..NAME-N (default load)
   --max-loss PCT       exit 1 above this loss (default 1)
@@ -40,6 +42,7 @@ const { values: a } = parseArgs({
     media: { type: 'string', default: 'av' },
     source: { type: 'string', default: 'camera' },
     'header-ext': { type: 'string', default: 'none' },
+    profile: { type: 'string', default: 'light' },
     bind: { type: 'string' },
     'room-prefix': { type: 'string', default: 'load' },
     'max-loss': { type: 'string', default: '1' },
@@ -72,6 +75,7 @@ if (!['av', 'video', 'audio'].includes(a.media!)) fail('--media must be av, vide
 if (!['camera', 'screen'].includes(a.source!)) fail('--source must be camera or screen');
 if (!['none', 'transport-cc'].includes(a['header-ext']!))
   fail('--header-ext must be none or transport-cc');
+if (!['light', 'chrome'].includes(a.profile!)) fail('--profile must be light or chrome');
 if (!a.bare && !a.url) fail('--url is required (or --bare)');
 const maxLoss = Number(a['max-loss']);
 
@@ -90,6 +94,7 @@ const bots = await BotProcess.start({
   ...(a.url ? { url: a.url } : {}),
   ...(bindAddress ? { bindAddress } : {}),
   headerExt: a['header-ext'] as HeaderExtProfile,
+  profile: a.profile as LoadProfile,
 });
 let sfu: BareSfu | undefined;
 if (a.bare) {
@@ -97,7 +102,7 @@ if (a.bare) {
   bots.attachBare(sfu);
 }
 
-console.log(`load: ${machineInfo()}`);
+console.log(`load: ${machineInfo()}; profile ${a.profile}`);
 console.log(
   `load: ${rooms} room(s) × ${publishers} publisher(s) × ${subscribers} subscriber(s), ${duration} s, ` +
     `media ${a.media}, against ${a.bare ? 'bare mediasoup (in-process)' : a.url}`,

@@ -6,7 +6,7 @@ import type {
   RtpParameters,
   TransportOptions,
 } from '@tutti/protocol';
-import type { HeaderExtProfile, NewConsumer } from './bots.ts';
+import type { HeaderExtProfile, LoadProfile, NewConsumer } from './bots.ts';
 
 /**
  * Messages between a controller (the load CLI or a benchmark) and the bot process it
@@ -31,6 +31,10 @@ export interface BareRequestMap {
     res: { producerId: string };
   };
   ready: { req: { rtpCapabilities: RtpCapabilities }; res: Record<string, never> };
+  setPreferredLayers: {
+    req: { consumerId: string; spatialLayer: number };
+    res: Record<string, never>;
+  };
   leave: { req: Record<string, never>; res: Record<string, never> };
 }
 export type BareMethod = keyof BareRequestMap;
@@ -52,6 +56,8 @@ export interface BotInit {
   url?: string;
   bindAddress?: string;
   headerExt: HeaderExtProfile;
+  /** light (default): one VP8 stream, `headerExt` offered; chrome: see test/load/profile.ts. */
+  profile?: LoadProfile;
 }
 
 export interface BotStats {

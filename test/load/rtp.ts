@@ -32,8 +32,15 @@ export interface FixtureTrack {
 
 const fixturesDir = new URL('./fixtures/', import.meta.url);
 
-/** VP8 frames from an IVF file, packetized per RFC 7741 (1-byte descriptor, no PictureID). */
-export function loadVp8Fixture(path = new URL('video-vp8.ivf', fixturesDir)): FixtureTrack {
+/**
+ * VP8 frames from an IVF file, packetized per RFC 7741 (1-byte descriptor, no PictureID).
+ * `scale` < 1 cuts every frame to that fraction of its bytes: a stand-in for a lower
+ * simulcast layer (same frame rate and key frames, less bitrate; nobody decodes it).
+ */
+export function loadVp8Fixture(
+  path = new URL('video-vp8.ivf', fixturesDir),
+  scale = 1,
+): FixtureTrack {
   const buf = readFileSync(path);
   if (buf.toString('latin1', 0, 4) !== 'DKIF') throw new Error(`${String(path)}: not an IVF file`);
   const headerLen = buf.readUInt16LE(6);
@@ -46,7 +53,7 @@ export function loadVp8Fixture(path = new URL('video-vp8.ivf', fixturesDir)): Fi
   let bytes = 0;
   while (off + 12 <= buf.length) {
     const size = buf.readUInt32LE(off);
-    const data = buf.subarray(off + 12, off + 12 + size);
+    const data = buf.subarray(off + 12, off + 12 + Math.max(16, Math.ceil(size * scale)));
     off += 12 + size;
     const atMs = (frame * 1000) / fps;
     const ts = Math.round((frame * VIDEO_CLOCK) / fps);
@@ -220,6 +227,19 @@ export function hasKeyframeRequest(packet: Buffer): boolean {
     off += (packet.readUInt16BE(off + 2) + 1) * 4;
   }
   return false;
+}
+
+/** The media SSRC a PLI (or the first FIR entry) asks a key frame of; undefined if none. */
+export function keyframeRequestSsrc(packet: Buffer): number | undefined {
+  let off = 0;
+  while (off + 4 <= packet.length) {
+    const fmt = packet[off]! & 0x1f;
+    const pt = packet[off + 1]!;
+    if (pt === 206 && fmt === 1 && off + 12 <= packet.length) return packet.readUInt32BE(off + 8);
+    if (pt === 206 && fmt === 4 && off + 16 <= packet.length) return packet.readUInt32BE(off + 12);
+    off += (packet.readUInt16BE(off + 2) + 1) * 4;
+  }
+  return undefined;
 }
 
 /** True for RTCP (RFC 5761 demux: payload type byte 192..223). */

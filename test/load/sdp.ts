@@ -132,6 +132,11 @@ export function remoteSdp(
           lines.push(`a=msid:tutti-${m.mid} tutti-track-${m.mid}`);
           lines.push(`a=ssrc:${e.ssrc} cname:${cname}`);
         }
+        // RTX (chrome profile): announced like mediasoup-client does, FID-grouped.
+        if (e.ssrc !== undefined && e.rtx?.ssrc !== undefined) {
+          lines.push(`a=ssrc-group:FID ${e.ssrc} ${e.rtx.ssrc}`);
+          lines.push(`a=ssrc:${e.rtx.ssrc} cname:${cname}`);
+        }
       }
     }
     lines.push(...candidateLines(transport.iceCandidates), 'a=end-of-candidates');

@@ -45,6 +45,9 @@ export class TuttiSignaling implements BotSignaling {
   async ready(rtpCapabilities: RtpCapabilities): Promise<void> {
     await this.peer.request('media.ready', { rtpCapabilities });
   }
+  async setPreferredLayers(consumerId: string, spatialLayer: number): Promise<void> {
+    await this.peer.request('media.setConsumerPreferredLayers', { consumerId, spatialLayer });
+  }
   onNewConsumer(handler: (c: NewConsumer) => Promise<void>): void {
     this.peer.handle('media.newConsumer', async (c) => {
       await handler(c);
@@ -160,6 +163,9 @@ export class BareSignaling implements BotSignaling {
   }
   async ready(rtpCapabilities: RtpCapabilities): Promise<void> {
     await this.request('ready', { rtpCapabilities });
+  }
+  async setPreferredLayers(consumerId: string, spatialLayer: number): Promise<void> {
+    await this.request('setPreferredLayers', { consumerId, spatialLayer });
   }
   onNewConsumer(handler: (c: NewConsumer) => Promise<void>): void {
     BareSignaling.consumerHandlers.set(this.peerId, handler);
