@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@tutti/config';
+import { httpTimeouts } from '../transport/httpTimeouts.ts';
 import { loadOrCreateCertificate } from './certificate.ts';
 
 // Issue #10: a camera works only in a secure context, so off localhost a plain-HTTP Tutti is
@@ -32,9 +33,18 @@ export async function prepareHttps(
   });
   app.log.info({ certFile: tls.certFile, origin: tls.origin }, 'HTTPS certificate');
 
-  const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) =>
-    app.routing(req, res),
+  // The same slow-client deadlines as the plain HTTP port (issue #10, defect 6).
+  const timeouts = httpTimeouts(config);
+  const server = createServer(
+    {
+      cert: tls.cert,
+      key: tls.key,
+      ...timeouts.http,
+      requestTimeout: timeouts.requestTimeout,
+    },
+    (req, res) => app.routing(req, res),
   );
+  server.setTimeout(timeouts.connectionTimeout);
   // @fastify/websocket listens for upgrades on app.server: hand it ours too (same /ws route).
   server.on('upgrade', (req, socket, head) => app.server.emit('upgrade', req, socket, head));
   // A failed handshake (a browser that does not trust the certificate yet) is routine.
