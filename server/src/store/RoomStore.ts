@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { isUniqueViolation } from './sqlite.ts';
 
 /** A room as persisted. Secrets are stored only as hashes. */
 export interface RoomRecord {
@@ -130,7 +131,7 @@ export class SqliteRoomStore implements RoomStore {
     try {
       fn();
     } catch (err) {
-      if (err instanceof Error && /UNIQUE constraint failed: rooms\.name_key/.test(err.message)) {
+      if (isUniqueViolation(err, 'rooms.name_key')) {
         throw new NameTakenError();
       }
       throw err;

@@ -1,5 +1,5 @@
 import type { Migration, Postgres } from './postgres.ts';
-import { constraintOf, sqlState } from './postgres.ts';
+import { isUniqueViolation } from './postgres.ts';
 import { NameTakenError, type RoomRecord, type RoomStore } from './RoomStore.ts';
 
 const MIGRATIONS: readonly Migration[] = [
@@ -107,7 +107,7 @@ export class PgRoomStore implements RoomStore {
     try {
       await write();
     } catch (err) {
-      if (sqlState(err) === '23505' && constraintOf(err) === 'rooms_name_key_unique') {
+      if (isUniqueViolation(err, 'rooms_name_key_unique')) {
         throw new NameTakenError();
       }
       throw err;
