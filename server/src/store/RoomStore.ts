@@ -60,6 +60,19 @@ export const roomFromRow = (r: RoomRow): RoomRecord => ({
   emptySince: r.empty_since,
 });
 
+/** A room's values in the column order of `INSERT INTO rooms (id, name, … empty_since)`. */
+export const roomInsertValues = (r: RoomRecord) =>
+  [
+    r.id,
+    r.name,
+    r.nameKey,
+    r.passwordHash,
+    r.capacity,
+    r.ownerSecretHash,
+    r.createdAt,
+    r.emptySince,
+  ] as const;
+
 /** RoomStore on Node's built-in node:sqlite. Shares the DatabaseSync with other stores. */
 export class SqliteRoomStore implements RoomStore {
   readonly #db: DatabaseSync;
@@ -92,16 +105,7 @@ export class SqliteRoomStore implements RoomStore {
           `INSERT INTO rooms (id, name, name_key, password_hash, capacity, owner_secret_hash, created_at, empty_since)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(
-          r.id,
-          r.name,
-          r.nameKey,
-          r.passwordHash,
-          r.capacity,
-          r.ownerSecretHash,
-          r.createdAt,
-          r.emptySince,
-        ),
+        .run(...roomInsertValues(r)),
     );
   }
 

@@ -1,6 +1,12 @@
 import type { Migration, Postgres } from './postgres.ts';
 import { isUniqueViolation } from './postgres.ts';
-import { NameTakenError, type RoomRecord, type RoomStore } from './RoomStore.ts';
+import {
+  NameTakenError,
+  roomFromRow,
+  roomInsertValues,
+  type RoomRecord,
+  type RoomStore,
+} from './RoomStore.ts';
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -32,16 +38,12 @@ interface PgRoomRow {
   [column: string]: unknown;
 }
 
-const fromRow = (r: PgRoomRow): RoomRecord => ({
-  id: r.id,
-  name: r.name,
-  nameKey: r.name_key,
-  passwordHash: r.password_hash,
-  capacity: r.capacity,
-  ownerSecretHash: r.owner_secret_hash,
-  createdAt: Number(r.created_at),
-  emptySince: r.empty_since === null ? null : Number(r.empty_since),
-});
+const fromRow = (r: PgRoomRow): RoomRecord =>
+  roomFromRow({
+    ...r,
+    created_at: Number(r.created_at),
+    empty_since: r.empty_since === null ? null : Number(r.empty_since),
+  });
 
 /** RoomStore on PostgreSQL (a cluster's nodes share it). Build it with `open()`. */
 export class PgRoomStore implements RoomStore {
@@ -67,16 +69,7 @@ export class PgRoomStore implements RoomStore {
       this.#pg.query(
         `INSERT INTO rooms (id, name, name_key, password_hash, capacity, owner_secret_hash, created_at, empty_since)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          r.id,
-          r.name,
-          r.nameKey,
-          r.passwordHash,
-          r.capacity,
-          r.ownerSecretHash,
-          r.createdAt,
-          r.emptySince,
-        ],
+        [...roomInsertValues(r)],
       ),
     );
   }
