@@ -5,6 +5,7 @@ import {
   roomFromRow,
   roomInsertValues,
   type RoomRecord,
+  type RoomRow,
   type RoomStore,
 } from './RoomStore.ts';
 
@@ -25,18 +26,12 @@ const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-interface PgRoomRow {
-  id: string;
-  name: string;
-  name_key: string;
-  password_hash: string | null;
-  capacity: number | null;
-  owner_secret_hash: string;
-  /** BIGINT arrives as a string. */
+/** A rooms row as pg returns it: BIGINT arrives as a string. */
+type PgRoomRow = Omit<RoomRow, 'created_at' | 'empty_since'> & {
   created_at: string;
   empty_since: string | null;
   [column: string]: unknown;
-}
+};
 
 const fromRow = (r: PgRoomRow): RoomRecord =>
   roomFromRow({
