@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { TuttiError, type ChatMessage } from '@tutti/protocol';
 import { silentLogger, type Logger } from '../kernel/log.ts';
+import { connectRedis } from '../kernel/redis.ts';
 import { busKey, openBusMessage, sealBusMessage } from './busMessage.ts';
 import type { ChatBus } from './ChatBus.ts';
 
@@ -40,30 +41,19 @@ export class RedisChatBus implements ChatBus {
     const log = opts.log ?? silentLogger;
     // Nothing can hang: every command times out, none is retried after a cut, and the
     // publisher has no offline queue (while Redis is away, publish fails at once).
-    const options: RedisOptions = {
-      commandTimeout: this.#timeoutMs,
-      connectTimeout: opts.connectTimeoutMs ?? 2000,
-      maxRetriesPerRequest: 0,
-      retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
+    const settings = {
+      url,
+      commandTimeoutMs: this.#timeoutMs,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 2000,
     };
-    this.#pub = new Redis(url, { ...options, enableOfflineQueue: false });
+    this.#pub = connectRedis(settings, log, 'publisher', { label: 'chat bus' });
     // The subscriber queues its SUBSCRIBE until connected (bounded by the timeout) and
     // renews it after every reconnection.
-    this.#sub = new Redis(url, options);
-    for (const [role, client] of [
-      ['publisher', this.#pub],
-      ['subscriber', this.#sub],
-    ] as const) {
-      let down = false;
-      client.on('error', (err: Error) => {
-        if (!down) log.warn({ err: err.message, role }, 'chat bus: redis connection error');
-        down = true;
-      });
-      client.on('ready', () => {
-        if (down) log.info({ role }, 'chat bus: redis connection back');
-        down = false;
-      });
-    }
+    this.#sub = connectRedis(settings, log, 'subscriber', {
+      label: 'chat bus',
+      offlineQueue: true,
+      autoResubscribe: true,
+    });
     this.#sub.on('message', (channel: string, payload: string) => {
       if (channel !== this.#channel) return;
       // Validated like any input, and signed: anyone who reaches Redis can publish, only a

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RoomPlacement, RoomSpread, SeatResult } from './Placement.ts';
-import { luaScript } from './redisConnection.ts';
+import { luaScript } from '../kernel/redis.ts';
 
 // Keys (prefix p): p..seats:<room> hash member→node, p..hosts:<room> hash node→members,
 // p..first:<room> the room's first node, p..noderooms:<node> set of rooms a node hosts,

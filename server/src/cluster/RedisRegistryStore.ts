@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RegistryEntry, RegistryStore } from './NodeRegistry.ts';
-import { luaScript } from './redisConnection.ts';
+import { luaScript } from '../kernel/redis.ts';
 
 // Last-seen times come from Redis's own clock (TIME inside the script), so skew between the
 // nodes' clocks cannot make a live node look dead. KEYS: [seen zset, info hash].

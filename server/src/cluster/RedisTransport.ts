@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../kernel/log.ts';
 import { ClusterError } from './errors.ts';
-import { connectRedis, type RedisSettings } from './redisConnection.ts';
+import { connectRedis, type RedisSettings } from '../kernel/redis.ts';
 import type { RpcTransport } from './Rpc.ts';
 
 /**

@@ -3,7 +3,7 @@ import type { Logger } from '../kernel/log.ts';
 import { LocalClusterHub } from './local.ts';
 import { NodeRegistry } from './NodeRegistry.ts';
 import type { RoomPlacement } from './Placement.ts';
-import { connectRedis, whenReady, type RedisSettings } from './redisConnection.ts';
+import { connectRedis, whenReady, type RedisSettings } from '../kernel/redis.ts';
 import { RedisPlacement } from './RedisPlacement.ts';
 import { RedisRegistryStore } from './RedisRegistryStore.ts';
 import { RedisTransport } from './RedisTransport.ts';

@@ -1,20 +1,8 @@
 import { TokenBucket } from '../kernel/rateLimit.ts';
-import {
-  Game,
-  Scoreboard,
-  normalizeGuess,
-  stripUndefined,
-  type GameContext,
-  type GuessOutcome,
-} from './engine.ts';
+import { normalizeGuess, stripUndefined, type GameContext, type GuessOutcome } from './engine.ts';
+import { RoundGame } from './rounds.ts';
 import { syllableCount } from './hangul.ts';
-import {
-  strokeSchema,
-  type GamePlayer,
-  type GameSnapshot,
-  type ScoreEntry,
-  type Stroke,
-} from './protocol.ts';
+import { strokeSchema, type GamePlayer, type GameSnapshot, type Stroke } from './protocol.ts';
 import { accepted, refuse, type MoveResult } from './refusal.ts';
 
 /**
@@ -47,16 +35,14 @@ export interface CatchMindOptions {
   maxPointsPerRound?: number;
 }
 
-export class CatchMindGame extends Game {
+export class CatchMindGame extends RoundGame {
   readonly kind = 'catchmind' as const;
   readonly #opts: Required<Omit<CatchMindOptions, 'rounds'>>;
   readonly #rounds: number;
-  readonly #board: Scoreboard;
   /** Drawing order; joiners are appended, leavers removed. */
   readonly #rotation: GamePlayer[];
   readonly #asked = new Set<string>();
   #nextDrawer = 0;
-  #round = 0;
   #drawer: GamePlayer | undefined;
   /** The unsolved word; undefined between rounds. */
   #word: string | undefined;
@@ -64,7 +50,6 @@ export class CatchMindGame extends Game {
   #strokes: Stroke[] = [];
   #points = 0;
   #throttle: TokenBucket | undefined;
-  #cancelTimer: (() => void) | undefined;
 
   constructor(ctx: GameContext, opts: CatchMindOptions) {
     super(ctx);
@@ -72,12 +57,11 @@ export class CatchMindGame extends Game {
     this.#opts = { ...CATCH_MIND_DEFAULTS, wordList: opts.wordList, random: opts.random, ...rest };
     this.#rotation = ctx.players.map((p) => ({ ...p }));
     this.#rounds = rounds ?? Math.max(1, this.#rotation.length);
-    this.#board = new Scoreboard(ctx.players);
   }
 
   start(): void {
     this.host.broadcast({ method: 'game.started', data: { game: this.snapshot('') } });
-    this.#startRound();
+    this.nextRound();
   }
 
   override draw(memberId: string, stroke: unknown): MoveResult {
@@ -121,19 +105,19 @@ export class CatchMindGame extends Game {
     // The drawer must not give the word away in the chat.
     if (memberId === this.#drawer?.id) return guess.includes(word) ? 'withhold' : 'none';
     if (guess !== word) return 'none';
-    this.#board.add(memberId, 1);
-    this.#board.add(this.#drawer!.id, 1);
+    this.board.add(memberId, 1);
+    this.board.add(this.#drawer!.id, 1);
     this.#closeRound();
     this.host.broadcast({
       method: 'game.catchmind.solved',
-      data: { round: this.#round, playerId: memberId, word, scores: this.#board.entries() },
+      data: { round: this.round, playerId: memberId, word, scores: this.board.entries() },
     });
-    this.#afterRound();
+    this.afterRound(this.#opts.intermissionMs);
     return 'correct';
   }
 
   memberJoined(member: GamePlayer): void {
-    this.#board.join(member);
+    this.board.join(member);
     const seat = this.#rotation.find((p) => p.id === member.id);
     if (seat) seat.nickname = member.nickname;
     else this.#rotation.push({ ...member });
@@ -145,7 +129,7 @@ export class CatchMindGame extends Game {
     this.#rotation.splice(index, 1);
     if (index < this.#nextDrawer) this.#nextDrawer -= 1;
     if (this.#rotation.length < 2) {
-      this.end('not-enough-players', this.#board.leaders());
+      this.end('not-enough-players', this.board.leaders());
       return;
     }
     if (memberId === this.#drawer?.id && this.#word !== undefined) {
@@ -153,9 +137,9 @@ export class CatchMindGame extends Game {
       this.#closeRound();
       this.host.broadcast({
         method: 'game.catchmind.revealed',
-        data: { round: this.#round, word, reason: 'drawer-left' },
+        data: { round: this.round, word, reason: 'drawer-left' },
       });
-      this.#afterRound();
+      this.afterRound(this.#opts.intermissionMs);
     }
   }
 
@@ -165,26 +149,17 @@ export class CatchMindGame extends Game {
     const snapshot: Extract<GameSnapshot, { kind: 'catchmind' }> = {
       kind: 'catchmind',
       startedBy: this.startedBy,
-      round: this.#round,
+      round: this.round,
       rounds: this.#rounds,
       drawerId,
       wordLength: word === undefined ? null : syllableCount(word),
       deadline: this.#deadline,
       strokes: this.#strokes.map((s) => ({ ...s, points: s.points.map(([x, y]) => [x, y]) })),
-      scores: this.#board.entries(),
+      scores: this.board.entries(),
     };
     // The word goes to its drawer alone.
     if (word !== undefined && forMemberId === drawerId) snapshot.word = word;
     return snapshot;
-  }
-
-  protected scores(): ScoreEntry[] {
-    return this.#board.entries();
-  }
-
-  protected cancelTimers(): void {
-    this.#cancelTimer?.();
-    this.#cancelTimer = undefined;
   }
 
   /** Only the drawer, only while a round runs. */
@@ -195,8 +170,11 @@ export class CatchMindGame extends Game {
     return undefined;
   }
 
-  #startRound(): void {
-    this.#round += 1;
+  protected get rounds(): number {
+    return this.#rounds;
+  }
+
+  protected openRound(): void {
     this.#nextDrawer %= this.#rotation.length;
     const drawer = this.#rotation[this.#nextDrawer]!;
     this.#nextDrawer += 1;
@@ -211,11 +189,11 @@ export class CatchMindGame extends Game {
       now: () => this.host.now(),
     });
     this.#deadline = this.host.now() + this.#opts.roundMs;
-    this.#cancelTimer = this.host.schedule(this.#opts.roundMs, () => this.#timeUp());
+    this.setTimer(this.#opts.roundMs, () => this.#timeUp());
     this.host.broadcast({
       method: 'game.catchmind.round',
       data: {
-        round: this.#round,
+        round: this.round,
         rounds: this.#rounds,
         drawerId: drawer.id,
         wordLength: syllableCount(word),
@@ -224,7 +202,7 @@ export class CatchMindGame extends Game {
     });
     this.host.send(drawer.id, {
       method: 'game.catchmind.word',
-      data: { round: this.#round, word },
+      data: { round: this.round, word },
     });
   }
 
@@ -242,9 +220,9 @@ export class CatchMindGame extends Game {
     this.#closeRound();
     this.host.broadcast({
       method: 'game.catchmind.revealed',
-      data: { round: this.#round, word, reason: 'timeout' },
+      data: { round: this.round, word, reason: 'timeout' },
     });
-    this.#afterRound();
+    this.afterRound(this.#opts.intermissionMs);
   }
 
   #closeRound(): void {
@@ -252,13 +230,5 @@ export class CatchMindGame extends Game {
     this.#word = undefined;
     this.#deadline = null;
     this.#throttle = undefined;
-  }
-
-  #afterRound(): void {
-    if (this.#round >= this.#rounds) {
-      this.end('finished', this.#board.leaders());
-      return;
-    }
-    this.#cancelTimer = this.host.schedule(this.#opts.intermissionMs, () => this.#startRound());
   }
 }

@@ -1,14 +1,8 @@
 import type { WordList } from './dictionary.ts';
-import {
-  Game,
-  Scoreboard,
-  normalizeGuess,
-  stripUndefined,
-  type GameContext,
-  type GuessOutcome,
-} from './engine.ts';
+import { normalizeGuess, stripUndefined, type GameContext, type GuessOutcome } from './engine.ts';
+import { RoundGame } from './rounds.ts';
 import { initialsOf } from './hangul.ts';
-import type { GamePlayer, GameSnapshot, ScoreEntry } from './protocol.ts';
+import type { GamePlayer, GameSnapshot } from './protocol.ts';
 
 /**
  * 초성 quiz. Each round the server picks a noun and shows only its initials (자동차 → ㅈㄷㅊ);
@@ -29,17 +23,14 @@ export interface QuizOptions {
   maxSyllables?: number;
 }
 
-export class ChoseongQuizGame extends Game {
+export class ChoseongQuizGame extends RoundGame {
   readonly kind = 'choseong' as const;
   readonly #opts: Required<QuizOptions>;
-  readonly #board: Scoreboard;
   readonly #asked = new Set<string>();
-  #round = 0;
   /** The unsolved answer; undefined between rounds. */
   #answer: string | undefined;
   #initials: string | null = null;
   #deadline: number | null = null;
-  #cancelTimer: (() => void) | undefined;
 
   constructor(ctx: GameContext, opts: QuizOptions) {
     super(ctx);
@@ -53,12 +44,11 @@ export class ChoseongQuizGame extends Game {
       words: opts.words,
       random: opts.random,
     };
-    this.#board = new Scoreboard(ctx.players);
   }
 
   start(): void {
     this.host.broadcast({ method: 'game.started', data: { game: this.snapshot() } });
-    this.#startRound();
+    this.nextRound();
   }
 
   override guess(memberId: string, text: string): GuessOutcome {
@@ -66,17 +56,17 @@ export class ChoseongQuizGame extends Game {
     if (normalizeGuess(text) !== this.#answer) return 'none';
     const answer = this.#answer;
     this.#closeRound();
-    this.#board.add(memberId, 1);
+    this.board.add(memberId, 1);
     this.host.broadcast({
       method: 'game.choseong.solved',
-      data: { round: this.#round, playerId: memberId, answer, scores: this.#board.entries() },
+      data: { round: this.round, playerId: memberId, answer, scores: this.board.entries() },
     });
-    this.#afterRound();
+    this.afterRound(this.#opts.intermissionMs);
     return 'correct';
   }
 
   memberJoined(member: GamePlayer): void {
-    this.#board.join(member);
+    this.board.join(member);
   }
 
   memberLeft(_memberId: string): void {
@@ -87,25 +77,19 @@ export class ChoseongQuizGame extends Game {
     return {
       kind: 'choseong',
       startedBy: this.startedBy,
-      round: this.#round,
+      round: this.round,
       rounds: this.#opts.rounds,
       initials: this.#initials,
       deadline: this.#deadline,
-      scores: this.#board.entries(),
+      scores: this.board.entries(),
     };
   }
 
-  protected scores(): ScoreEntry[] {
-    return this.#board.entries();
+  protected get rounds(): number {
+    return this.#opts.rounds;
   }
 
-  protected cancelTimers(): void {
-    this.#cancelTimer?.();
-    this.#cancelTimer = undefined;
-  }
-
-  #startRound(): void {
-    this.#round += 1;
+  protected openRound(): void {
     const answer = this.#opts.words.pick({
       min: this.#opts.minSyllables,
       max: this.#opts.maxSyllables,
@@ -116,11 +100,11 @@ export class ChoseongQuizGame extends Game {
     this.#answer = answer;
     this.#initials = initialsOf(answer);
     this.#deadline = this.host.now() + this.#opts.roundMs;
-    this.#cancelTimer = this.host.schedule(this.#opts.roundMs, () => this.#timeUp());
+    this.setTimer(this.#opts.roundMs, () => this.#timeUp());
     this.host.broadcast({
       method: 'game.choseong.round',
       data: {
-        round: this.#round,
+        round: this.round,
         rounds: this.#opts.rounds,
         initials: this.#initials,
         deadline: this.#deadline,
@@ -131,8 +115,8 @@ export class ChoseongQuizGame extends Game {
   #timeUp(): void {
     const answer = this.#answer!;
     this.#closeRound();
-    this.host.broadcast({ method: 'game.choseong.timeout', data: { round: this.#round, answer } });
-    this.#afterRound();
+    this.host.broadcast({ method: 'game.choseong.timeout', data: { round: this.round, answer } });
+    this.afterRound(this.#opts.intermissionMs);
   }
 
   #closeRound(): void {
@@ -140,13 +124,5 @@ export class ChoseongQuizGame extends Game {
     this.#answer = undefined;
     this.#initials = null;
     this.#deadline = null;
-  }
-
-  #afterRound(): void {
-    if (this.#round >= this.#opts.rounds) {
-      this.end('finished', this.#board.leaders());
-      return;
-    }
-    this.#cancelTimer = this.host.schedule(this.#opts.intermissionMs, () => this.#startRound());
   }
 }

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { isUniqueViolation } from './sqlite.ts';
 
 /** A room as persisted. Secrets are stored only as hashes. */
 export interface RoomRecord {
@@ -59,6 +60,19 @@ export const roomFromRow = (r: RoomRow): RoomRecord => ({
   emptySince: r.empty_since,
 });
 
+/** A room's values in the column order of `INSERT INTO rooms (id, name, … empty_since)`. */
+export const roomInsertValues = (r: RoomRecord) =>
+  [
+    r.id,
+    r.name,
+    r.nameKey,
+    r.passwordHash,
+    r.capacity,
+    r.ownerSecretHash,
+    r.createdAt,
+    r.emptySince,
+  ] as const;
+
 /** RoomStore on Node's built-in node:sqlite. Shares the DatabaseSync with other stores. */
 export class SqliteRoomStore implements RoomStore {
   readonly #db: DatabaseSync;
@@ -91,16 +105,7 @@ export class SqliteRoomStore implements RoomStore {
           `INSERT INTO rooms (id, name, name_key, password_hash, capacity, owner_secret_hash, created_at, empty_since)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(
-          r.id,
-          r.name,
-          r.nameKey,
-          r.passwordHash,
-          r.capacity,
-          r.ownerSecretHash,
-          r.createdAt,
-          r.emptySince,
-        ),
+        .run(...roomInsertValues(r)),
     );
   }
 
@@ -130,7 +135,7 @@ export class SqliteRoomStore implements RoomStore {
     try {
       fn();
     } catch (err) {
-      if (err instanceof Error && /UNIQUE constraint failed: rooms\.name_key/.test(err.message)) {
+      if (isUniqueViolation(err, 'rooms.name_key')) {
         throw new NameTakenError();
       }
       throw err;

@@ -6,7 +6,7 @@ import {
   type SessionRecord,
   type UserRecord,
 } from './authStore.ts';
-import { constraintOf, sqlState, type Migration, type Postgres } from './postgres.ts';
+import { isUniqueViolation, type Migration, type Postgres } from './postgres.ts';
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -110,7 +110,7 @@ export class PgAuthStore implements AuthStore {
         [u.id, u.email, u.emailVerified, u.name, u.passwordHash, u.createdAt],
       );
     } catch (err) {
-      if (sqlState(err) === '23505' && constraintOf(err) === 'auth_users_email_unique') {
+      if (isUniqueViolation(err, 'auth_users_email_unique')) {
         throw new EmailTakenError();
       }
       throw err;

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { isUniqueViolation } from './sqlite.ts';
 import {
   EmailTakenError,
   type AuthStore,
@@ -89,8 +90,7 @@ export class SqliteAuthStore implements AuthStore {
         )
         .run(u.id, u.email, u.emailVerified ? 1 : 0, u.name, u.passwordHash, u.createdAt);
     } catch (err) {
-      if (String(err).includes('UNIQUE constraint failed: auth_users.email'))
-        throw new EmailTakenError();
+      if (isUniqueViolation(err, 'auth_users.email')) throw new EmailTakenError();
       throw err;
     }
   }

@@ -157,6 +157,11 @@ export function constraintOf(err: unknown): string | undefined {
   return typeof name === 'string' ? name : undefined;
 }
 
+/** Whether `err` is PostgreSQL refusing a write for breaking the unique `constraint`. */
+export function isUniqueViolation(err: unknown, constraint: string): boolean {
+  return sqlState(err) === '23505' && constraintOf(err) === constraint;
+}
+
 /**
  * Outages (no connection, timeouts, the server shutting down, out of resources) become
  * STORE_UNAVAILABLE; errors about the data itself (constraints…) stay as they are for the

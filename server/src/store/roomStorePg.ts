@@ -1,6 +1,13 @@
 import type { Migration, Postgres } from './postgres.ts';
-import { constraintOf, sqlState } from './postgres.ts';
-import { NameTakenError, type RoomRecord, type RoomStore } from './RoomStore.ts';
+import { isUniqueViolation } from './postgres.ts';
+import {
+  NameTakenError,
+  roomFromRow,
+  roomInsertValues,
+  type RoomRecord,
+  type RoomRow,
+  type RoomStore,
+} from './RoomStore.ts';
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -19,29 +26,19 @@ const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-interface PgRoomRow {
-  id: string;
-  name: string;
-  name_key: string;
-  password_hash: string | null;
-  capacity: number | null;
-  owner_secret_hash: string;
-  /** BIGINT arrives as a string. */
+/** A rooms row as pg returns it: BIGINT arrives as a string. */
+type PgRoomRow = Omit<RoomRow, 'created_at' | 'empty_since'> & {
   created_at: string;
   empty_since: string | null;
   [column: string]: unknown;
-}
+};
 
-const fromRow = (r: PgRoomRow): RoomRecord => ({
-  id: r.id,
-  name: r.name,
-  nameKey: r.name_key,
-  passwordHash: r.password_hash,
-  capacity: r.capacity,
-  ownerSecretHash: r.owner_secret_hash,
-  createdAt: Number(r.created_at),
-  emptySince: r.empty_since === null ? null : Number(r.empty_since),
-});
+const fromRow = (r: PgRoomRow): RoomRecord =>
+  roomFromRow({
+    ...r,
+    created_at: Number(r.created_at),
+    empty_since: r.empty_since === null ? null : Number(r.empty_since),
+  });
 
 /** RoomStore on PostgreSQL (a cluster's nodes share it). Build it with `open()`. */
 export class PgRoomStore implements RoomStore {
@@ -67,16 +64,7 @@ export class PgRoomStore implements RoomStore {
       this.#pg.query(
         `INSERT INTO rooms (id, name, name_key, password_hash, capacity, owner_secret_hash, created_at, empty_since)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          r.id,
-          r.name,
-          r.nameKey,
-          r.passwordHash,
-          r.capacity,
-          r.ownerSecretHash,
-          r.createdAt,
-          r.emptySince,
-        ],
+        [...roomInsertValues(r)],
       ),
     );
   }
@@ -107,7 +95,7 @@ export class PgRoomStore implements RoomStore {
     try {
       await write();
     } catch (err) {
-      if (sqlState(err) === '23505' && constraintOf(err) === 'rooms_name_key_unique') {
+      if (isUniqueViolation(err, 'rooms_name_key_unique')) {
         throw new NameTakenError();
       }
       throw err;

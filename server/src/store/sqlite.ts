@@ -14,3 +14,8 @@ export function openSqlite(file: string): DatabaseSync {
 export function openDatabase(dataDir: string, file = 'tutti.db'): DatabaseSync {
   return openSqlite(path.join(dataDir, file));
 }
+
+/** Whether `err` is SQLite refusing a write for a duplicate `table.column` ("rooms.name_key"). */
+export function isUniqueViolation(err: unknown, column: string): boolean {
+  return err instanceof Error && err.message.includes(`UNIQUE constraint failed: ${column}`);
+}

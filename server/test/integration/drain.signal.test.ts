@@ -1,22 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { request } from 'node:http';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { errorCodeOf } from '@tutti/protocol';
 import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
-
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-
-interface LogLine {
-  level: number;
-  msg: string;
-  [key: string]: unknown;
-}
+import { spawnMain, type LogLine } from '../helpers/mainProcess.ts';
 
 interface Node {
   url: string;
@@ -40,28 +30,9 @@ async function startNode(drainGraceSeconds: number): Promise<Node> {
       data: { dir },
     }),
   );
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, TUTTI_CONFIG: configFile };
-  if (process.env.MEDIASOUP_WORKER_BIN) env.MEDIASOUP_WORKER_BIN = process.env.MEDIASOUP_WORKER_BIN;
-  const child = spawn(process.execPath, [MAIN], {
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  const main = spawnMain(configFile, { detached: true });
+  const { child, exited, logs, stderr } = main;
   void exited.then(() => rmSync(dir, { recursive: true, force: true }));
-  const logs: LogLine[] = [];
-  const stderr: string[] = [];
-  child.stderr.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
-  let onLine: ((l: LogLine) => void) | undefined;
-  createInterface({ input: child.stdout }).on('line', (text) => {
-    try {
-      const line = JSON.parse(text) as LogLine;
-      logs.push(line);
-      onLine?.(line);
-    } catch {
-      logs.push({ level: 60, msg: `not JSON: ${text}` });
-    }
-  });
   const kill = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       try {
@@ -86,7 +57,7 @@ async function startNode(drainGraceSeconds: number): Promise<Node> {
         }
       };
       logs.forEach(check);
-      onLine = check;
+      main.onLine = check;
     });
     return {
       url: `http://127.0.0.1:${port}`,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -8,22 +8,13 @@ import type { TLSSocket } from 'node:tls';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { loadOrCreateCertificate } from '../../src/ops/certificate.ts';
+import { spawnMain, type LogLine } from '../helpers/mainProcess.ts';
 
 // Issue #10 "HTTPS out of the box": `npm start` (server/src/main.ts) also serves the same app
 // on server.httpsPort with a self-signed certificate generated on first start under the data
 // dir and reused on restart.
-
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-
-interface LogLine {
-  level: number;
-  msg: string;
-  origin?: string;
-}
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -40,23 +31,8 @@ interface Running {
 }
 
 async function startMain(configFile: string): Promise<Running> {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, TUTTI_CONFIG: configFile };
-  if (process.env.MEDIASOUP_WORKER_BIN) env.MEDIASOUP_WORKER_BIN = process.env.MEDIASOUP_WORKER_BIN;
-  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  const logs: LogLine[] = [];
-  const stderr: string[] = [];
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
-  let onLine: ((l: LogLine) => void) | undefined;
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    try {
-      const line = JSON.parse(text) as LogLine;
-      logs.push(line);
-      onLine?.(line);
-    } catch {
-      logs.push({ level: 60, msg: `not JSON: ${text}` });
-    }
-  });
+  const main = spawnMain(configFile);
+  const { child, exited, logs, stderr } = main;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`no HTTPS listening line: ${stderr.join('')}`)),
@@ -69,7 +45,7 @@ async function startMain(configFile: string): Promise<Running> {
       }
     };
     logs.forEach(check);
-    onLine = check;
+    main.onLine = check;
     void exited.then(() => reject(new Error(`server exited: ${stderr.join('')}`)));
   });
   return {

@@ -1,20 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { connectSignaling } from '../../../test/helpers/signalingClient.ts';
-
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-
-interface LogLine {
-  level: number;
-  msg: string;
-  [key: string]: unknown;
-}
+import { spawnMain, type LogLine } from '../helpers/mainProcess.ts';
 
 /**
  * SIGTERM on the real entry point (`npm start`) with a member in a room whose router
@@ -44,30 +34,9 @@ for (const target of ['group', 'process'] as const) {
         data: { dir },
       }),
     );
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, TUTTI_CONFIG: configFile };
-    if (process.env.MEDIASOUP_WORKER_BIN)
-      env.MEDIASOUP_WORKER_BIN = process.env.MEDIASOUP_WORKER_BIN;
-    const child = spawn(process.execPath, [MAIN], {
-      env,
-      detached: true, // its own process group, so `group` can signal it and its worker
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((resolve) =>
-      child.once('exit', (code) => resolve(code)),
-    );
-    const logs: LogLine[] = [];
-    const stderr: string[] = [];
-    child.stderr.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
-    let onLine: ((l: LogLine) => void) | undefined;
-    createInterface({ input: child.stdout }).on('line', (text) => {
-      try {
-        const line = JSON.parse(text) as LogLine;
-        logs.push(line);
-        onLine?.(line);
-      } catch {
-        logs.push({ level: 60, msg: `not JSON: ${text}` });
-      }
-    });
+    // Its own process group, so `group` can signal it and its worker.
+    const main = spawnMain(configFile, { detached: true });
+    const { child, exited, logs, stderr } = main;
     try {
       const port = await new Promise<number>((resolve, reject) => {
         const timer = setTimeout(
@@ -82,7 +51,7 @@ for (const target of ['group', 'process'] as const) {
           }
         };
         logs.forEach(check);
-        onLine = check;
+        main.onLine = check;
       });
       const client = await connectSignaling(`ws://127.0.0.1:${port}/ws`);
       const { room } = await client.request('room.create', { name: 'shutdown' });

@@ -4,7 +4,8 @@ import type { AuthProviderConfig } from '@tutti/config';
 import type { ProviderProfile } from '../AccountService.ts';
 import { loginFailure } from './failure.ts';
 import { mapProfile } from './profile.ts';
-import { PROVIDER_TIMEOUT_SECONDS, type FlowChecks, type ProviderClient } from './types.ts';
+import { PROVIDER_TIMEOUT_SECONDS, type FlowChecks } from './types.ts';
+import { ConfiguredProvider } from './configured.ts';
 
 type OAuth2Config = Extract<AuthProviderConfig, { type: 'oauth2' }>;
 
@@ -23,33 +24,21 @@ class OAuthError extends Error {
  * Plain OAuth2 (RFC 6749 code flow) with explicit endpoints: no discovery and no id token;
  * who signed in comes from the userinfo URL through the configured profile paths.
  */
-export class OAuth2Provider implements ProviderClient {
-  readonly #cfg: OAuth2Config;
-
+export class OAuth2Provider extends ConfiguredProvider<OAuth2Config> {
   constructor(cfg: OAuth2Config, allowInsecure: boolean) {
-    this.#cfg = cfg;
+    super(cfg);
     for (const url of [cfg.authorizationUrl, cfg.tokenUrl, cfg.userinfoUrl])
       if (!allowInsecure && new URL(url).protocol !== 'https:')
         throw new Error(`auth.providers "${cfg.id}": ${url} is not https`);
   }
 
-  get id(): string {
-    return this.#cfg.id;
-  }
-  get name(): string {
-    return this.#cfg.name;
-  }
-  get pkce(): boolean {
-    return this.#cfg.pkce;
-  }
-
   async authorizationUrl(checks: FlowChecks): Promise<URL> {
-    const url = new URL(this.#cfg.authorizationUrl);
+    const url = new URL(this.cfg.authorizationUrl);
     url.searchParams.set('response_type', 'code');
-    url.searchParams.set('client_id', this.#cfg.clientId);
+    url.searchParams.set('client_id', this.cfg.clientId);
     url.searchParams.set('redirect_uri', checks.redirectUri);
     url.searchParams.set('state', checks.state);
-    if (this.#cfg.scopes.length > 0) url.searchParams.set('scope', this.#cfg.scopes.join(' '));
+    if (this.cfg.scopes.length > 0) url.searchParams.set('scope', this.cfg.scopes.join(' '));
     if (checks.codeVerifier) {
       const challenge = createHash('sha256').update(checks.codeVerifier).digest('base64url');
       url.searchParams.set('code_challenge', challenge);
@@ -67,19 +56,19 @@ export class OAuth2Provider implements ProviderClient {
       const code = q.get('code');
       if (!code) throw new TuttiError('LOGIN_FAILED', `${this.name} sent no code`);
       const accessToken = await this.#exchange(code, checks);
-      const res = await fetch(this.#cfg.userinfoUrl, {
+      const res = await fetch(this.cfg.userinfoUrl, {
         headers: { ...HEADERS, authorization: `Bearer ${accessToken}` },
         signal: AbortSignal.timeout(PROVIDER_TIMEOUT_SECONDS * 1000),
       });
       if (!res.ok) throw new Error(`profile request failed (HTTP ${res.status})`);
-      return mapProfile(this.#cfg, await res.json());
+      return mapProfile(this.cfg, await res.json());
     } catch (err) {
       throw loginFailure(this.name, err);
     }
   }
 
   async #exchange(code: string, checks: FlowChecks): Promise<string> {
-    const { clientId, clientSecret, tokenAuth } = this.#cfg;
+    const { clientId, clientSecret, tokenAuth } = this.cfg;
     const body = new URLSearchParams({
       grant_type: 'authorization_code',
       code,
@@ -97,7 +86,7 @@ export class OAuth2Provider implements ProviderClient {
       body.set('client_id', clientId);
       if (clientSecret) body.set('client_secret', clientSecret);
     }
-    const res = await fetch(this.#cfg.tokenUrl, {
+    const res = await fetch(this.cfg.tokenUrl, {
       method: 'POST',
       headers,
       body,

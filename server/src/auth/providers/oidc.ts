@@ -4,7 +4,8 @@ import type { AuthProviderConfig } from '@tutti/config';
 import type { ProviderProfile } from '../AccountService.ts';
 import { loginFailure } from './failure.ts';
 import { mapProfile } from './profile.ts';
-import { PROVIDER_TIMEOUT_SECONDS, type FlowChecks, type ProviderClient } from './types.ts';
+import { PROVIDER_TIMEOUT_SECONDS, type FlowChecks } from './types.ts';
+import { ConfiguredProvider } from './configured.ts';
 
 type OidcConfig = Extract<AuthProviderConfig, { type: 'oidc' }>;
 
@@ -12,31 +13,20 @@ type OidcConfig = Extract<AuthProviderConfig, { type: 'oidc' }>;
  * OpenID Connect through openid-client: discovery (once, retried after a failure), PKCE,
  * state, nonce, the id token's signature, issuer and audience, and RFC 9207's `iss`.
  */
-export class OidcProvider implements ProviderClient {
-  readonly #cfg: OidcConfig;
+export class OidcProvider extends ConfiguredProvider<OidcConfig> {
   readonly #allowInsecure: boolean;
   #discovered: Promise<oidc.Configuration> | undefined;
 
   constructor(cfg: OidcConfig, allowInsecure: boolean) {
-    this.#cfg = cfg;
+    super(cfg);
     this.#allowInsecure = allowInsecure;
-  }
-
-  get id(): string {
-    return this.#cfg.id;
-  }
-  get name(): string {
-    return this.#cfg.name;
-  }
-  get pkce(): boolean {
-    return this.#cfg.pkce;
   }
 
   async authorizationUrl(checks: FlowChecks): Promise<URL> {
     const config = await this.#config();
     const params: Record<string, string> = {
       redirect_uri: checks.redirectUri,
-      scope: this.#cfg.scopes.join(' '),
+      scope: this.cfg.scopes.join(' '),
       state: checks.state,
       nonce: checks.nonce,
     };
@@ -63,7 +53,7 @@ export class OidcProvider implements ProviderClient {
         // Userinfo adds what the id token leaves out (email, name); signed claims win.
         userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
       }
-      return mapProfile(this.#cfg, { ...userinfo, ...claims });
+      return mapProfile(this.cfg, { ...userinfo, ...claims });
     } catch (err) {
       throw loginFailure(this.name, err);
     }
@@ -78,10 +68,10 @@ export class OidcProvider implements ProviderClient {
   }
 
   async #discover(): Promise<oidc.Configuration> {
-    const secret = this.#cfg.clientSecret;
+    const secret = this.cfg.clientSecret;
     const config = await oidc.discovery(
-      new URL(this.#cfg.issuer),
-      this.#cfg.clientId,
+      new URL(this.cfg.issuer),
+      this.cfg.clientId,
       undefined,
       secret ? oidc.ClientSecretPost(secret) : oidc.None(),
       {

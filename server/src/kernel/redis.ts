@@ -8,28 +8,45 @@ export interface RedisSettings {
   connectTimeoutMs?: number;
 }
 
+/** How one connection departs from the fail-fast defaults, and how its log lines are labelled. */
+export interface RedisConnectionOptions {
+  /** The log lines' prefix ("cluster: redis connection error"). Default: cluster. */
+  label?: string;
+  /** Queue commands while disconnected (bounded by commandTimeoutMs) instead of failing them. */
+  offlineQueue?: boolean;
+  /** Let ioredis renew subscriptions after a reconnection (else their owner does, on 'ready'). */
+  autoResubscribe?: boolean;
+}
+
 /**
  * An ioredis connection that fails fast instead of waiting: no offline queue (a command while
  * disconnected rejects at once), no retries of a command cut off mid-flight, a timeout on every
  * command, and reconnection for ever with a capped back-off so the node recovers by itself.
+ * Going down and coming back are logged once each.
  */
-export function connectRedis(settings: RedisSettings, log: Logger, role: string): Redis {
+export function connectRedis(
+  settings: RedisSettings,
+  log: Logger,
+  role: string,
+  options: RedisConnectionOptions = {},
+): Redis {
+  const label = options.label ?? 'cluster';
   const redis = new Redis(settings.url, {
     commandTimeout: settings.commandTimeoutMs ?? 1000,
     connectTimeout: settings.connectTimeoutMs ?? 2000,
     maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
+    enableOfflineQueue: options.offlineQueue ?? false,
     // Subscriptions are renewed on every 'ready' by their owner (see RedisTransport).
-    autoResubscribe: false,
+    autoResubscribe: options.autoResubscribe ?? false,
     retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
   });
   let down = false;
   redis.on('error', (err: Error) => {
-    if (!down) log.warn({ err: err.message, role }, 'cluster: redis connection error');
+    if (!down) log.warn({ err: err.message, role }, `${label}: redis connection error`);
     down = true;
   });
   redis.on('ready', () => {
-    if (down) log.info({ role }, 'cluster: redis connection back');
+    if (down) log.info({ role }, `${label}: redis connection back`);
     down = false;
   });
   return redis;
