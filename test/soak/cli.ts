@@ -23,7 +23,7 @@ const USAGE = `Usage: npm run soak -- [options]
   --workers N          media workers (default 2, 1 on a one-core box)
   --video-share F      share of publishers that send video too (default 0.5)
   --actions N          most actions started per second (default 6)
-  --rss-bound MIB      RSS may end this far above baseline (default 64)
+  --rss-bound MIB      RSS may end this far above baseline (default 96)
   --max-bot-seconds S  a bot leaves after at most this long (default 30)
   --json               print the result as one JSON line as well`;
 
@@ -37,7 +37,7 @@ const { values: a } = parseArgs({
     workers: { type: 'string' },
     'video-share': { type: 'string', default: '0.5' },
     actions: { type: 'string', default: '6' },
-    'rss-bound': { type: 'string', default: '64' },
+    'rss-bound': { type: 'string', default: '96' },
     'max-bot-seconds': { type: 'string', default: '30' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
