@@ -35,6 +35,8 @@ class SharedSignaling implements BotSignaling {
     this.#sig.connectTransport(id, dtls);
   produce: BotSignaling['produce'] = (req) => this.#sig.produce(req);
   ready: BotSignaling['ready'] = (caps) => this.#sig.ready(caps);
+  setPreferredLayers: BotSignaling['setPreferredLayers'] = (id, layer) =>
+    this.#sig.setPreferredLayers(id, layer);
   onNewConsumer(handler: (c: NewConsumer) => Promise<void>): void {
     this.#sig.onNewConsumer(async (c) => {
       await handler(c);
