@@ -243,8 +243,12 @@ export async function newParticipant(
         if (rising) return last.map((f, i) => f - (start[i] ?? 0));
         await sleep(500);
       }
+      // What the page's media looked like, so an intermittent failure can be told apart.
+      const media = await page
+        .evaluate(() => window.__tutti?.diagnostics())
+        .catch((err: unknown) => String(err));
       throw new Error(
-        `${nickname}: remote videos not decoding: start=${JSON.stringify(start)} now=${JSON.stringify(last)}`,
+        `${nickname}: remote videos not decoding: start=${JSON.stringify(start)} now=${JSON.stringify(last)} media=${JSON.stringify(media)}`,
       );
     },
     async inboundBytes(kind) {
@@ -296,6 +300,7 @@ declare global {
       selfId(): string;
       producerPaused(source: string): boolean | null;
       restarts(): number;
+      diagnostics(): Record<string, unknown>;
     };
   }
 }

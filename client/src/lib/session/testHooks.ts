@@ -13,6 +13,8 @@ declare global {
       selfId(): string;
       producerPaused(source: MediaSource): boolean | null;
       restarts(): number;
+      /** Transport and consumer states, for a browser test's failure message. */
+      diagnostics(): Record<string, unknown>;
     };
   }
 }
@@ -37,5 +39,17 @@ export function exposeForTests(
       return p ? p.paused : null;
     },
     restarts: () => media.restarts,
+    diagnostics: () => ({
+      recv: media.recvTransport?.connectionState ?? null,
+      send: media.sendTransport?.connectionState ?? null,
+      restarts: media.restarts,
+      consumers: [...media.consumers.values()].map((c) => ({
+        kind: c.kind,
+        paused: c.paused,
+        track: c.track.readyState,
+        muted: c.track.muted,
+      })),
+      tiles: tracks.all.length,
+    }),
   };
 }
