@@ -7,6 +7,8 @@ import { createChatModule } from './chat/module.ts';
 import type { Concern } from './module/concern.ts';
 import { FileLinks } from './files/links.ts';
 import { createFilesModule } from './files/module.ts';
+import type { LocalClusterHub } from './cluster/index.ts';
+import { createClusterNode, type ClusterNode } from './federation/node.ts';
 import { createGamesModule } from './games/module.ts';
 import { httpErrorHandler } from './http/errors.ts';
 import { createIngestModule } from './ingest/module.ts';
@@ -36,6 +38,8 @@ export interface BuildAppOptions {
   workerPool?: WorkerPool;
   /** Another chat bus (tests: one that fails); default from config (local or Redis). */
   chatBus?: ChatBus;
+  /** In-process cluster (tests with several apps as nodes): without Redis they share it. */
+  clusterHub?: LocalClusterHub;
 }
 
 /**
@@ -97,6 +101,15 @@ export async function buildApp(
   }
   const connections = new ConnectionRegistry();
   const drain = new Drain({ rooms, graceMs: config.server.drainGraceSeconds * 1000, log });
+  // Redis when redis.url is set, else a cluster of one (federation/node.ts).
+  const cluster: ClusterNode = createClusterNode({
+    config,
+    workers,
+    rooms,
+    drain,
+    log,
+    ...(opts.clusterHub && { hub: opts.clusterHub }),
+  });
   const services: TuttiServices = {
     config,
     stores,
@@ -105,6 +118,7 @@ export async function buildApp(
     rooms,
     connections,
     drain,
+    cluster,
   };
 
   // ── Concern modules, in order: each takes what it needs, none reaches into another ──
@@ -127,9 +141,11 @@ export async function buildApp(
     concerns.push(chat);
     concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
     concerns.push(createIngestModule({ rooms, log, draining: () => drain.draining })); // WHIP
+    await cluster.start(); // Bounded: with Redis down it starts anyway and retries.
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.
     for (const concern of concerns) await concern.close?.().catch(() => {});
+    await cluster.stop().catch(() => {});
     await stores.close();
     if (ownsPool) workers.close();
     throw err;
@@ -157,7 +173,14 @@ export async function buildApp(
     limits: config.signaling,
   });
   await app.register(roomsHttpPlugin, { rooms });
-  await app.register(healthPlugin, { workers, rooms, drain, guard: opsGuard });
+  await app.register(healthPlugin, {
+    workers,
+    rooms,
+    drain,
+    guard: opsGuard,
+    // A node that cannot reach the cluster's Redis must not take new peers.
+    readiness: [() => (cluster.registry.healthy ? undefined : 'cluster')],
+  });
   await app.register(metricsPlugin, { workers, rooms, connections, guard: opsGuard });
   for (const concern of concerns) await concern.http?.(app);
   // Last: owns the SPA fallback (not-found handler).
@@ -171,6 +194,7 @@ export async function buildApp(
     drain.close();
     if (ownsPool) workers.close();
     for (const concern of concerns) await concern.close?.();
+    await cluster.stop(); // Seats given back, registry entry removed.
     await stores.close();
   });
 

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
+import type { ClusterNode } from './federation/node.ts';
 import type { Drain } from './ops/drain.ts';
 import type { RoomRegistry } from './rooms/RoomRegistry.ts';
 import type { Stores } from './store/createStore.ts';
@@ -24,6 +25,8 @@ export interface TuttiServices {
   readonly connections: ConnectionRegistry;
   /** The SIGTERM drain (main.ts begins it; readiness and the join gate read it). */
   readonly drain: Drain;
+  /** This node in its cluster (a cluster of one without Redis): registry, RPC, placement. */
+  readonly cluster: ClusterNode;
 }
 
 declare module 'fastify' {
