@@ -2,6 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { isUniqueViolation } from './sqlite.ts';
 import {
   EmailTakenError,
+  type ApiKeyRecord,
   type AuthStore,
   type IdentityRecord,
   type LoginFlowRecord,
@@ -43,6 +44,22 @@ const toIdentity = (r: IdentityRow): IdentityRecord => ({
   createdAt: r.created_at,
 });
 
+interface ApiKeyRow {
+  id: string;
+  secret_hash: string;
+  name: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+const toApiKey = (r: ApiKeyRow): ApiKeyRecord => ({
+  id: r.id,
+  secretHash: r.secret_hash,
+  name: r.name,
+  createdAt: Number(r.created_at),
+  revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+});
+
 /** AuthStore on node:sqlite: its own auth_* tables in the app's shared database. */
 export class SqliteAuthStore implements AuthStore {
   readonly #db: DatabaseSync;
@@ -78,6 +95,13 @@ export class SqliteAuthStore implements AuthStore {
         id TEXT PRIMARY KEY,
         data TEXT NOT NULL,
         expires_at INTEGER NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS auth_api_keys (
+        id TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
       );`);
   }
 
@@ -203,6 +227,31 @@ export class SqliteAuthStore implements AuthStore {
       .get(id) as { data: string; expires_at: number } | undefined;
     if (!row || row.expires_at <= now) return undefined;
     return JSON.parse(row.data) as LoginFlowRecord;
+  }
+
+  async createApiKey(k: ApiKeyRecord): Promise<void> {
+    this.#db
+      .prepare(
+        'INSERT INTO auth_api_keys (id, secret_hash, name, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(k.id, k.secretHash, k.name, k.createdAt, k.revokedAt);
+  }
+
+  async apiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    const row = this.#db.prepare('SELECT * FROM auth_api_keys WHERE id = ?').get(id);
+    return row ? toApiKey(row as unknown as ApiKeyRow) : undefined;
+  }
+
+  async apiKeys(): Promise<ApiKeyRecord[]> {
+    const rows = this.#db.prepare('SELECT * FROM auth_api_keys ORDER BY created_at, id').all();
+    return rows.map((r) => toApiKey(r as unknown as ApiKeyRow));
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<boolean> {
+    const result = this.#db
+      .prepare('UPDATE auth_api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+      .run(at, id);
+    return Number(result.changes) > 0;
   }
 
   async prune(now: number): Promise<void> {
