@@ -93,7 +93,7 @@ export const signalingSection = z
     /**
      * Origins (scheme://host[:port]) whose pages may open /ws besides the server's own (and
      * server.publicUrl's); other cross-origin upgrades get 403. A handshake without Origin
-     * (no browser: bots, backends) is let in. The Vite dev server: http://localhost:5173.
+     * (no browser: bots, backends) is let in. (The Vite dev proxy rewrites its Origin itself.)
      */
     allowedOrigins: stringList(z.url({ protocol: /^https?$/ })).default([]),
   })

@@ -218,6 +218,7 @@ test('webhooks: room_started, participant_joined, participant_left, room_finishe
   const a = await joinBot(server.wsUrl, room.id, 'Ann');
   const b = await joinBot(server.wsUrl, room.id, 'Ben');
   a.client.close();
+  await b.client.nextNotification('room.peerLeft', (d) => d.peerId === a.join.self.id);
   b.client.close();
   const deadline = Date.now() + 5000;
   const mine = () =>
@@ -240,7 +241,7 @@ test('webhooks: room_started, participant_joined, participant_left, room_finishe
 test('npm run admin: keys:create prints id and secret once; keys:list and keys:revoke', async () => {
   const run = promisify(execFile);
   const root = new URL('../../../', import.meta.url).pathname;
-  const env = { ...process.env, TUTTI_CONFIG: `${server.dataDir}/test-config.json`, TUTTI_DATA_DIR: server.dataDir };
+  const env: NodeJS.ProcessEnv = { ...process.env, TUTTI_CONFIG: `${server.dataDir}/test-config.json`, TUTTI_DATA_DIR: server.dataDir };
   delete env.TUTTI_DATABASE_URL;
   const cli = (...args: string[]) =>
     run(process.execPath, ['server/src/admin/cli.ts', ...args], { cwd: root, env, timeout: 20_000 });
