@@ -299,9 +299,26 @@ test('admin, webhooks and allowed origins: env names, lists, and a secret requir
   assert.equal(c.webhooks.secret, 'sixteen chars or more');
   assert.deepEqual(c.signaling.allowedOrigins, ['http://localhost:5173']);
   // The path-derived names work too, and win.
-  const w = loadConfig({}, { TUTTI_WEBHOOKS_URLS: 'https://x.example/h', TUTTI_WEBHOOK_URLS: 'https://y.example/h', TUTTI_WEBHOOK_SECRET: 'sixteen chars or more' });
+  const w = loadConfig(
+    {},
+    {
+      TUTTI_WEBHOOKS_URLS: 'https://x.example/h',
+      TUTTI_WEBHOOK_URLS: 'https://y.example/h',
+      TUTTI_WEBHOOK_SECRET: 'sixteen chars or more',
+    },
+  );
   assert.deepEqual(w.webhooks.urls, ['https://x.example/h']);
-  assert.throws(() => loadConfig({}, { TUTTI_WEBHOOK_URLS: 'https://hooks.example/a' }), /webhooks\.secret/);
+  assert.throws(
+    () => loadConfig({}, { TUTTI_WEBHOOK_URLS: 'https://hooks.example/a' }),
+    /webhooks\.secret/,
+  );
   assert.throws(() => loadConfig({}, { TUTTI_ADMIN_ALLOW_IPS: 'not-an-ip' }), /admin\.allowIps/);
-  assert.throws(() => loadConfig({}, { TUTTI_WEBHOOK_URLS: 'ftp://x', TUTTI_WEBHOOK_SECRET: 'sixteen chars or more' }), /webhooks\.urls/);
+  assert.throws(
+    () =>
+      loadConfig(
+        {},
+        { TUTTI_WEBHOOK_URLS: 'ftp://x', TUTTI_WEBHOOK_SECRET: 'sixteen chars or more' },
+      ),
+    /webhooks\.urls/,
+  );
 });

@@ -143,7 +143,9 @@ export async function buildApp(
     concerns.push(chat);
     concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
     concerns.push(createIngestModule({ rooms, log, draining: () => drain.draining })); // WHIP
-    concerns.push(createWebhooksModule({ config, log, roomName: (id) => rooms.get(id)?.record.name }));
+    concerns.push(
+      createWebhooksModule({ config, log, roomName: (id) => rooms.get(id)?.record.name }),
+    );
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.
     for (const concern of concerns) await concern.close?.().catch(() => {});

@@ -90,7 +90,10 @@ export interface VerifyOptions {
  * TOKEN_KEY_UNKNOWN (no such key, or revoked) or TOKEN_EXPIRED. The signature is checked
  * before any claim is believed.
  */
-export async function verifyJoinToken(token: string, opts: VerifyOptions): Promise<VerifiedJoinToken> {
+export async function verifyJoinToken(
+  token: string,
+  opts: VerifyOptions,
+): Promise<VerifiedJoinToken> {
   const parts = token.split('.');
   if (parts.length !== 3) throw invalid('malformed');
   const [h = '', p = '', s = ''] = parts;
@@ -99,7 +102,8 @@ export async function verifyJoinToken(token: string, opts: VerifyOptions): Promi
   // Only HS256: "none" or an algorithm switch is refused outright.
   if (header.data.alg !== 'HS256') throw invalid(`algorithm ${header.data.alg} not accepted`);
   const key = await opts.signingKey(header.data.kid);
-  if (!key) throw new TuttiError('TOKEN_KEY_UNKNOWN', 'join token refused: unknown or revoked API key');
+  if (!key)
+    throw new TuttiError('TOKEN_KEY_UNKNOWN', 'join token refused: unknown or revoked API key');
   const given = Buffer.from(s, 'base64url');
   const expected = sign(`${h}.${p}`, key);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {

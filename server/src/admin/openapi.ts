@@ -87,7 +87,11 @@ export function openApiDocument(): object {
         delete: {
           summary: 'Remove a participant (told room.removed)',
           parameters: [roomId, peerId],
-          responses: { '204': ok('removed'), '404': error('ROOM_NOT_FOUND / NOT_FOUND'), ...refused },
+          responses: {
+            '204': ok('removed'),
+            '404': error('ROOM_NOT_FOUND / NOT_FOUND'),
+            ...refused,
+          },
         },
       },
       '/api/admin/rooms/{roomId}/participants/{peerId}/mute': {

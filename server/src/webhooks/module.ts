@@ -45,7 +45,11 @@ export function createWebhooksModule(
           active.set(roomId, room);
           sender.send('room_started', roomOf(roomId, room));
         }
-        const participant = { id: peer.id, nickname: peer.nickname, ...(peer.role && { role: peer.role }) };
+        const participant = {
+          id: peer.id,
+          nickname: peer.nickname,
+          ...(peer.role && { role: peer.role }),
+        };
         room.members.set(peer.id, participant);
         sender.send('participant_joined', { ...roomOf(roomId, room), participant });
       },

@@ -47,7 +47,10 @@ class Receiver {
     if (this.#queue.length >= this.#settings.queueSize) {
       const lost = this.#queue.shift();
       this.dropped++;
-      this.#log.warn({ event: lost?.event, id: lost?.id }, 'webhook queue full: oldest event dropped');
+      this.#log.warn(
+        { event: lost?.event, id: lost?.id },
+        'webhook queue full: oldest event dropped',
+      );
     }
     this.#queue.push(delivery);
     this.#running ??= this.#drain().finally(() => (this.#running = undefined));
@@ -67,7 +70,10 @@ class Receiver {
       if (failure === undefined) return;
       if (this.#abort.signal.aborted) return;
       if (attempt === maxAttempts) {
-        this.#log.warn({ event: d.event, id: d.id, attempts: attempt, failure }, 'webhook given up');
+        this.#log.warn(
+          { event: d.event, id: d.id, attempts: attempt, failure },
+          'webhook given up',
+        );
         return;
       }
       const delay = backoffMs * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5);
@@ -90,12 +96,19 @@ class Receiver {
         },
         body: d.body,
         redirect: 'manual',
-        signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#settings.timeoutMs)]),
+        signal: AbortSignal.any([
+          this.#abort.signal,
+          AbortSignal.timeout(this.#settings.timeoutMs),
+        ]),
       });
       await res.body?.cancel().catch(() => {});
       return res.ok ? undefined : `HTTP ${res.status}`;
     } catch (err) {
-      return err instanceof Error ? err.name === 'TimeoutError' ? 'timeout' : err.message : String(err);
+      return err instanceof Error
+        ? err.name === 'TimeoutError'
+          ? 'timeout'
+          : err.message
+        : String(err);
     }
   }
 

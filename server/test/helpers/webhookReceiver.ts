@@ -31,7 +31,11 @@ export async function startWebhookReceiver(
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const n = received.length;
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString(), at: Date.now() });
+      received.push({
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+        at: Date.now(),
+      });
       const what = answer(n);
       if (what === 'hang') held.push(res);
       else res.writeHead(what).end();

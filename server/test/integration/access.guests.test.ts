@@ -46,10 +46,16 @@ test('auth.guests=false: a guest cannot join any room (SIGN_IN_REQUIRED); a sign
   const owner = await connect();
   const { room } = await owner.request('room.create', { name: 'Members only' });
   const guest = await connect();
-  assert.equal(await rejectCode(guest.request('room.join', { roomId: room.id, nickname: 'Guest' })), 'SIGN_IN_REQUIRED');
+  assert.equal(
+    await rejectCode(guest.request('room.join', { roomId: room.id, nickname: 'Guest' })),
+    'SIGN_IN_REQUIRED',
+  );
   // A forged or stale cookie is no session.
   const forged = await connect({ headers: { cookie: 'tutti_session=not-a-session' } });
-  assert.equal(await rejectCode(forged.request('room.join', { roomId: room.id, nickname: 'Forged' })), 'SIGN_IN_REQUIRED');
+  assert.equal(
+    await rejectCode(forged.request('room.join', { roomId: room.id, nickname: 'Forged' })),
+    'SIGN_IN_REQUIRED',
+  );
 
   const cookie = await signUp('member@example.test');
   const member = await connect({ headers: { cookie } });
@@ -63,13 +69,24 @@ test('auth.guests=false: a guest cannot join any room (SIGN_IN_REQUIRED); a sign
     headers: { origin: server.url, cookie },
   });
   assert.ok(out.status < 300, `logout: ${out.status}`);
-  assert.equal(await rejectCode(member.request('room.join', { roomId: room.id, nickname: 'Member' })), 'SIGN_IN_REQUIRED');
+  assert.equal(
+    await rejectCode(member.request('room.join', { roomId: room.id, nickname: 'Member' })),
+    'SIGN_IN_REQUIRED',
+  );
 
   // A join token vouches for its holder (the backend signed them in).
   const key = await new ApiKeys(server.app.tutti.stores.auth).create('guests test');
-  const token = mintJoinToken(key, { identity: 'backend-user', room: room.id, role: 'participant', ttlSeconds: 60 });
+  const token = mintJoinToken(key, {
+    identity: 'backend-user',
+    room: room.id,
+    role: 'participant',
+    ttlSeconds: 60,
+  });
   const holder = await connect();
-  assert.equal((await holder.request('room.join', { roomId: room.id, nickname: 'x', token })).self.nickname, 'backend-user');
+  assert.equal(
+    (await holder.request('room.join', { roomId: room.id, nickname: 'x', token })).self.nickname,
+    'backend-user',
+  );
 });
 
 test('/ws Origin check: cross-origin upgrades are refused; same origin, allowed origins and no Origin pass', async () => {

@@ -82,8 +82,14 @@ const createRoom = async (name: string): Promise<RoomSummary> => {
 
 test('admin API: no key, a wrong secret, a malformed header or a revoked key → 401', async () => {
   assert.equal((await admin('GET', '/api/admin/rooms', { auth: null })).status, 401);
-  assert.equal((await admin('GET', '/api/admin/rooms', { auth: `Bearer ${key.id}:nope` })).status, 401);
-  assert.equal((await admin('GET', '/api/admin/rooms', { auth: `Bearer ${key.secret}` })).status, 401);
+  assert.equal(
+    (await admin('GET', '/api/admin/rooms', { auth: `Bearer ${key.id}:nope` })).status,
+    401,
+  );
+  assert.equal(
+    (await admin('GET', '/api/admin/rooms', { auth: `Bearer ${key.secret}` })).status,
+    401,
+  );
   const other = await keys.create('revoked soon');
   assert.equal((await admin('GET', '/api/admin/rooms', { auth: bearer(other) })).status, 200);
   await keys.revoke(other.id);
@@ -106,7 +112,9 @@ test('admin API: bodies are validated; OpenAPI 3.1 is served at /api/docs', asyn
     body: { room: 'r', identity: 'x', ttlSeconds: 10_000_000 },
   });
   assert.equal(tooLong.status, 400);
-  const strayBody = await admin('POST', '/api/admin/rooms/x/participants/y/mute', { body: { a: 1 } });
+  const strayBody = await admin('POST', '/api/admin/rooms/x/participants/y/mute', {
+    body: { a: 1 },
+  });
   assert.equal(strayBody.status, 400);
   for (const path of ['/api/docs', '/api/docs/openapi.json']) {
     const res = await fetch(`${server.url}${path}`);
@@ -139,27 +147,48 @@ test('admin API: create, list with participants, mute, remove, close', async () 
   );
 
   // Mute: paused on the server, Ann is told, Ben sees her mic off.
-  const muted = await admin('POST', `/api/admin/rooms/${room.id}/participants/${ann.join.self.id}/mute`);
+  const muted = await admin(
+    'POST',
+    `/api/admin/rooms/${room.id}/participants/${ann.join.self.id}/mute`,
+  );
   assert.equal(muted.status, 200);
   assert.deepEqual(muted.json.paused, [mic]);
   const told = await ann.client.nextNotification('media.producerPaused');
   assert.deepEqual(told, { producerId: mic, source: 'mic', by: 'admin' });
-  await ben.client.nextNotification('room.peerUpdated', (d) => d.peer.id === ann.join.self.id && d.peer.mic === 'off');
+  await ben.client.nextNotification(
+    'room.peerUpdated',
+    (d) => d.peer.id === ann.join.self.id && d.peer.mic === 'off',
+  );
   // Ann may unmute herself.
   await ann.client.request('media.resumeProducer', { producerId: mic });
-  const again = await admin('POST', `/api/admin/rooms/${room.id}/participants/${ann.join.self.id}/mute`);
+  const again = await admin(
+    'POST',
+    `/api/admin/rooms/${room.id}/participants/${ann.join.self.id}/mute`,
+  );
   assert.deepEqual(again.json.paused, [mic]);
 
   // Unknown room or participant: 404 with the shared codes.
-  assert.equal((await admin('POST', `/api/admin/rooms/${room.id}/participants/nobody/mute`)).json.error, 'NOT_FOUND');
-  assert.equal((await admin('GET', '/api/admin/rooms/nope/participants')).json.error, 'ROOM_NOT_FOUND');
+  assert.equal(
+    (await admin('POST', `/api/admin/rooms/${room.id}/participants/nobody/mute`)).json.error,
+    'NOT_FOUND',
+  );
+  assert.equal(
+    (await admin('GET', '/api/admin/rooms/nope/participants')).json.error,
+    'ROOM_NOT_FOUND',
+  );
 
   // Remove Ben: he is told, Ann sees him leave, his socket stays usable for the lobby.
-  const removed = await admin('DELETE', `/api/admin/rooms/${room.id}/participants/${ben.join.self.id}`);
+  const removed = await admin(
+    'DELETE',
+    `/api/admin/rooms/${room.id}/participants/${ben.join.self.id}`,
+  );
   assert.equal(removed.status, 204);
   assert.deepEqual(await ben.client.nextNotification('room.removed'), { by: 'admin' });
   await ann.client.nextNotification('room.peerLeft', (d) => d.peerId === ben.join.self.id);
-  assert.equal(await rejectCode(ben.client.request('chat.send', { text: 'still here?' })), 'NOT_JOINED');
+  assert.equal(
+    await rejectCode(ben.client.request('chat.send', { text: 'still here?' })),
+    'NOT_JOINED',
+  );
 
   // Close: Ann is told room.closed, the room is gone.
   assert.equal((await admin('DELETE', `/api/admin/rooms/${room.id}`)).status, 204);
@@ -180,9 +209,19 @@ test('join tokens over room.join: nickname and role from the token; tampered, ex
       c.close();
     }
   };
-  const minted = mintJoinToken(key, { identity: 'u-1', name: 'Token Ann', room: room.id, role: 'moderator', ttlSeconds: 300 });
+  const minted = mintJoinToken(key, {
+    identity: 'u-1',
+    name: 'Token Ann',
+    room: room.id,
+    role: 'moderator',
+    ttlSeconds: 300,
+  });
   const c = await connectSignaling(server.wsUrl);
-  const joined = await c.request('room.join', { roomId: room.id, nickname: 'typed name', token: minted });
+  const joined = await c.request('room.join', {
+    roomId: room.id,
+    nickname: 'typed name',
+    token: minted,
+  });
   assert.equal(joined.self.nickname, 'Token Ann');
   assert.equal(joined.self.role, 'moderator');
   const seen = await admin('GET', `/api/admin/rooms/${room.id}/participants`);
@@ -195,18 +234,32 @@ test('join tokens over room.join: nickname and role from the token; tampered, ex
   });
   assert.equal(served.status, 201);
   assert.equal((await join(String(served.json.token))).self.role, 'participant');
-  assert.equal((await admin('POST', '/api/admin/tokens', { body: { room: 'nope', identity: 'x' } })).status, 404);
+  assert.equal(
+    (await admin('POST', '/api/admin/tokens', { body: { room: 'nope', identity: 'x' } })).status,
+    404,
+  );
 
   const [h, p, s] = minted.split('.') as [string, string, string];
   const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
   const tampered = `${h}.${Buffer.from(JSON.stringify({ ...claims, role: 'owner' })).toString('base64url')}.${s}`;
   assert.equal(await rejectCode(join(tampered)), 'TOKEN_INVALID');
-  const expired = mintJoinToken(key, { identity: 'u', room: room.id, role: 'owner', ttlSeconds: 5, now: Date.now() - 60_000 });
+  const expired = mintJoinToken(key, {
+    identity: 'u',
+    room: room.id,
+    role: 'owner',
+    ttlSeconds: 5,
+    now: Date.now() - 60_000,
+  });
   assert.equal(await rejectCode(join(expired)), 'TOKEN_EXPIRED');
   assert.equal(await rejectCode(join(minted, other.id)), 'TOKEN_WRONG_ROOM');
   assert.equal(await rejectCode(join('abc.def.ghi')), 'TOKEN_INVALID');
   const doomed = await keys.create('doomed');
-  const doomedToken = mintJoinToken(doomed, { identity: 'u', room: room.id, role: 'participant', ttlSeconds: 60 });
+  const doomedToken = mintJoinToken(doomed, {
+    identity: 'u',
+    room: room.id,
+    role: 'participant',
+    ttlSeconds: 60,
+  });
   assert.equal((await join(doomedToken)).self.nickname, 'u');
   await keys.revoke(doomed.id);
   assert.equal(await rejectCode(join(doomedToken)), 'TOKEN_KEY_UNKNOWN');
@@ -224,13 +277,29 @@ test('webhooks: room_started, participant_joined, participant_left, room_finishe
   const mine = () =>
     receiver.received
       .slice(start)
-      .map((r) => ({ r, json: JSON.parse(r.body) as { event: string; room: { id: string; name: string }; participant?: { nickname: string } } }))
+      .map((r) => ({
+        r,
+        json: JSON.parse(r.body) as {
+          event: string;
+          room: { id: string; name: string };
+          participant?: { nickname: string };
+        },
+      }))
       .filter((x) => x.json.room.id === room.id);
   while (mine().length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const events = mine();
   assert.deepEqual(
-    events.map((e) => `${e.json.event}${e.json.participant ? ` ${e.json.participant.nickname}` : ''}`),
-    ['room_started', 'participant_joined Ann', 'participant_joined Ben', 'participant_left Ann', 'participant_left Ben', 'room_finished'],
+    events.map(
+      (e) => `${e.json.event}${e.json.participant ? ` ${e.json.participant.nickname}` : ''}`,
+    ),
+    [
+      'room_started',
+      'participant_joined Ann',
+      'participant_joined Ben',
+      'participant_left Ann',
+      'participant_left Ben',
+      'room_finished',
+    ],
   );
   for (const { r, json } of events) {
     assert.equal(json.room.name, 'Hooked');
@@ -241,21 +310,35 @@ test('webhooks: room_started, participant_joined, participant_left, room_finishe
 test('npm run admin: keys:create prints id and secret once; keys:list and keys:revoke', async () => {
   const run = promisify(execFile);
   const root = new URL('../../../', import.meta.url).pathname;
-  const env: NodeJS.ProcessEnv = { ...process.env, TUTTI_CONFIG: `${server.dataDir}/test-config.json`, TUTTI_DATA_DIR: server.dataDir };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TUTTI_CONFIG: `${server.dataDir}/test-config.json`,
+    TUTTI_DATA_DIR: server.dataDir,
+  };
   delete env.TUTTI_DATABASE_URL;
   const cli = (...args: string[]) =>
-    run(process.execPath, ['server/src/admin/cli.ts', ...args], { cwd: root, env, timeout: 20_000 });
+    run(process.execPath, ['server/src/admin/cli.ts', ...args], {
+      cwd: root,
+      env,
+      timeout: 20_000,
+    });
   const created = await cli('keys:create', '--name', 'from the cli');
   const id = /id:\s+(tk_\w+)/.exec(created.stdout)?.[1];
   const secret = /secret:\s+(\S+)/.exec(created.stdout)?.[1];
   assert.ok(id && secret, created.stdout);
   // The running server sees the key at once (same database) and accepts it.
-  assert.equal((await admin('GET', '/api/admin/rooms', { auth: `Bearer ${id}:${secret}` })).status, 200);
+  assert.equal(
+    (await admin('GET', '/api/admin/rooms', { auth: `Bearer ${id}:${secret}` })).status,
+    200,
+  );
   const listed = await cli('keys:list');
   assert.match(listed.stdout, new RegExp(`${id}\\s+\\S+\\s+active\\s+from the cli`));
   assert.ok(!listed.stdout.includes(secret), 'the secret is never listed');
   assert.match((await cli('keys:revoke', id)).stdout, /revoked/);
   assert.match((await cli('keys:list')).stdout, new RegExp(`${id}\\s+\\S+\\s+revoked`));
   await assert.rejects(cli('keys:revoke', id)); // exit 1: no active key
-  assert.equal((await admin('GET', '/api/admin/rooms', { auth: `Bearer ${id}:${secret}` })).status, 401);
+  assert.equal(
+    (await admin('GET', '/api/admin/rooms', { auth: `Bearer ${id}:${secret}` })).status,
+    401,
+  );
 });

@@ -98,7 +98,10 @@ test('join token: tampered claims, signature or header are refused as TOKEN_INVA
   const none = Buffer.from(JSON.stringify({ alg: 'none', kid: key.id })).toString('base64url');
   assert.equal(await code(verify(`${none}.${p}.`)), 'TOKEN_INVALID');
   // Signed with another secret under this key id: the signature does not match.
-  const forged = mintJoinToken({ id: key.id, secret: 'guessed secret' }, { ...grant, ttlSeconds: 60 });
+  const forged = mintJoinToken(
+    { id: key.id, secret: 'guessed secret' },
+    { ...grant, ttlSeconds: 60 },
+  );
   assert.equal(await code(verify(forged)), 'TOKEN_INVALID');
 });
 
@@ -138,16 +141,34 @@ test('join policy: a token sets nickname and role, must name the room; guests ob
     nickname: 'Ann',
     role: 'moderator',
   });
-  const noName = mintJoinToken(key, { identity: 'bob@corp', room: 'room-1', role: 'participant', ttlSeconds: 60 });
-  assert.equal((await policy(true)(peer, { roomId: 'room-1', nickname: 'x', token: noName })).nickname, 'bob@corp');
+  const noName = mintJoinToken(key, {
+    identity: 'bob@corp',
+    room: 'room-1',
+    role: 'participant',
+    ttlSeconds: 60,
+  });
+  assert.equal(
+    (await policy(true)(peer, { roomId: 'room-1', nickname: 'x', token: noName })).nickname,
+    'bob@corp',
+  );
   assert.equal(
     await code(policy(true)(peer, { roomId: 'room-2', nickname: 'x', token })),
     'TOKEN_WRONG_ROOM',
   );
   // auth.guests on: anyone; off: only signed-in connections (or token holders).
-  assert.deepEqual(await policy(true)(peer, { roomId: 'r', nickname: 'Guest' }), { nickname: 'Guest' });
-  assert.equal(await code(policy(false)(peer, { roomId: 'r', nickname: 'Guest' })), 'SIGN_IN_REQUIRED');
-  assert.equal((await policy(false)(peer, { roomId: 'room-1', nickname: 'x', token })).role, 'moderator');
+  assert.deepEqual(await policy(true)(peer, { roomId: 'r', nickname: 'Guest' }), {
+    nickname: 'Guest',
+  });
+  assert.equal(
+    await code(policy(false)(peer, { roomId: 'r', nickname: 'Guest' })),
+    'SIGN_IN_REQUIRED',
+  );
+  assert.equal(
+    (await policy(false)(peer, { roomId: 'room-1', nickname: 'x', token })).role,
+    'moderator',
+  );
   live = true;
-  assert.deepEqual(await policy(false)(peer, { roomId: 'r', nickname: 'Member' }), { nickname: 'Member' });
+  assert.deepEqual(await policy(false)(peer, { roomId: 'r', nickname: 'Member' }), {
+    nickname: 'Member',
+  });
 });

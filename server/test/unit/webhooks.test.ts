@@ -43,9 +43,15 @@ test('webhooks reach a real receiver in order, signed, with event and delivery h
   const sender = new WebhookSender(settings([receiver.url]), silentLogger);
   try {
     sender.send('room_started', { room: { id: 'r1', name: 'One' } });
-    sender.send('participant_joined', { room: { id: 'r1', name: 'One' }, participant: { id: 'p' } });
+    sender.send('participant_joined', {
+      room: { id: 'r1', name: 'One' },
+      participant: { id: 'p' },
+    });
     await until(() => receiver.received.length === 2, 5000, 'two deliveries');
-    const [a, b] = receiver.received.map((r) => ({ ...r, json: JSON.parse(r.body) as Record<string, unknown> }));
+    const [a, b] = receiver.received.map((r) => ({
+      ...r,
+      json: JSON.parse(r.body) as Record<string, unknown>,
+    }));
     assert.equal(a!.json.event, 'room_started');
     assert.equal(b!.json.event, 'participant_joined');
     for (const r of [a!, b!]) {
@@ -84,7 +90,12 @@ test('a hanging receiver costs the caller nothing: send() returns at once, the P
   const hanging = await startWebhookReceiver(() => 'hang');
   const healthy = await startWebhookReceiver();
   const sender = new WebhookSender(
-    settings([hanging.url, healthy.url], { timeoutMs: 300, maxAttempts: 2, backoffMs: 50, queueSize: 5 }),
+    settings([hanging.url, healthy.url], {
+      timeoutMs: 300,
+      maxAttempts: 2,
+      backoffMs: 50,
+      queueSize: 5,
+    }),
     silentLogger,
   );
   try {
@@ -113,7 +124,10 @@ test('a dead receiver (connection refused) is given up after maxAttempts', async
   const gone = await startWebhookReceiver();
   const url = gone.url;
   await gone.close();
-  const sender = new WebhookSender(settings([url], { maxAttempts: 3, backoffMs: 20 }), silentLogger);
+  const sender = new WebhookSender(
+    settings([url], { maxAttempts: 3, backoffMs: 20 }),
+    silentLogger,
+  );
   sender.send('room_started', { room: { id: 'r' } });
   await until(() => sender.pending === 0, 3000, 'given up');
   await sender.close(0);
