@@ -58,6 +58,24 @@ export interface ApiKeyRecord {
   revokedAt: number | null;
 }
 
+/** An auth_api_keys row as either database returns it (PostgreSQL BIGINTs come as strings). */
+export interface ApiKeyRow {
+  id: string;
+  secret_hash: string;
+  name: string;
+  created_at: number | string;
+  revoked_at: number | string | null;
+  [column: string]: unknown;
+}
+
+export const apiKeyFromRow = (r: ApiKeyRow): ApiKeyRecord => ({
+  id: r.id,
+  secretHash: r.secret_hash,
+  name: r.name,
+  createdAt: Number(r.created_at),
+  revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+});
+
 export class EmailTakenError extends Error {
   constructor() {
     super('email taken');

@@ -1,6 +1,8 @@
 import {
   EmailTakenError,
+  apiKeyFromRow,
   type ApiKeyRecord,
+  type ApiKeyRow,
   type AuthStore,
   type IdentityRecord,
   type LoginFlowRecord,
@@ -83,23 +85,6 @@ interface SessionRow {
   expires_at: string;
   [column: string]: unknown;
 }
-
-interface ApiKeyRow {
-  id: string;
-  secret_hash: string;
-  name: string;
-  created_at: string;
-  revoked_at: string | null;
-  [column: string]: unknown;
-}
-
-const toApiKey = (r: ApiKeyRow): ApiKeyRecord => ({
-  id: r.id,
-  secretHash: r.secret_hash,
-  name: r.name,
-  createdAt: Number(r.created_at),
-  revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
-});
 
 const toUser = (r: UserRow): UserRecord => ({
   id: r.id,
@@ -270,14 +255,14 @@ export class PgAuthStore implements AuthStore {
     const [row] = await this.#pg.query<ApiKeyRow>('SELECT * FROM auth_api_keys WHERE id = $1', [
       id,
     ]);
-    return row && toApiKey(row);
+    return row && apiKeyFromRow(row);
   }
 
   async apiKeys(): Promise<ApiKeyRecord[]> {
     const rows = await this.#pg.query<ApiKeyRow>(
       'SELECT * FROM auth_api_keys ORDER BY created_at, id',
     );
-    return rows.map(toApiKey);
+    return rows.map(apiKeyFromRow);
   }
 
   async revokeApiKey(id: string, at: number): Promise<boolean> {

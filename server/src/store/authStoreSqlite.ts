@@ -2,7 +2,9 @@ import type { DatabaseSync } from 'node:sqlite';
 import { isUniqueViolation } from './sqlite.ts';
 import {
   EmailTakenError,
+  apiKeyFromRow,
   type ApiKeyRecord,
+  type ApiKeyRow,
   type AuthStore,
   type IdentityRecord,
   type LoginFlowRecord,
@@ -42,22 +44,6 @@ const toIdentity = (r: IdentityRow): IdentityRecord => ({
   userId: r.user_id,
   email: r.email,
   createdAt: r.created_at,
-});
-
-interface ApiKeyRow {
-  id: string;
-  secret_hash: string;
-  name: string;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-const toApiKey = (r: ApiKeyRow): ApiKeyRecord => ({
-  id: r.id,
-  secretHash: r.secret_hash,
-  name: r.name,
-  createdAt: Number(r.created_at),
-  revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
 });
 
 /** AuthStore on node:sqlite: its own auth_* tables in the app's shared database. */
@@ -239,12 +225,12 @@ export class SqliteAuthStore implements AuthStore {
 
   async apiKey(id: string): Promise<ApiKeyRecord | undefined> {
     const row = this.#db.prepare('SELECT * FROM auth_api_keys WHERE id = ?').get(id);
-    return row ? toApiKey(row as unknown as ApiKeyRow) : undefined;
+    return row ? apiKeyFromRow(row as unknown as ApiKeyRow) : undefined;
   }
 
   async apiKeys(): Promise<ApiKeyRecord[]> {
     const rows = this.#db.prepare('SELECT * FROM auth_api_keys ORDER BY created_at, id').all();
-    return rows.map((r) => toApiKey(r as unknown as ApiKeyRow));
+    return rows.map((r) => apiKeyFromRow(r as unknown as ApiKeyRow));
   }
 
   async revokeApiKey(id: string, at: number): Promise<boolean> {
