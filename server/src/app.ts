@@ -144,7 +144,12 @@ export async function buildApp(
     concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
     concerns.push(createIngestModule({ rooms, log, draining: () => drain.draining })); // WHIP
     concerns.push(
-      createWebhooksModule({ config, log, roomName: (id) => rooms.get(id)?.record.name }),
+      createWebhooksModule({
+        config,
+        log,
+        roomName: (id) => rooms.get(id)?.record.name,
+        identityOf: admin.identityOf,
+      }),
     );
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.

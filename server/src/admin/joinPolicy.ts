@@ -12,6 +12,8 @@ export interface JoinPolicyOptions {
   guests: boolean;
   /** Whether the connection's session cookie (read at the upgrade) is a live session now. */
   signedIn(channelId: string): Promise<boolean>;
+  /** Told the token identity a connection joins with (undefined: none), before it is admitted. */
+  identified?(channelId: string, identity: string | undefined): void;
 }
 
 /**
@@ -31,6 +33,7 @@ export function createJoinPolicy(opts: JoinPolicyOptions): JoinPolicy {
       if (grant.room !== roomId) {
         throw new TuttiError('TOKEN_WRONG_ROOM', 'this join token is for another room');
       }
+      opts.identified?.(peer.id, grant.identity);
       // `name` was checked as a nickname; an identity is cleaned the same way.
       const shown = nicknameSchema.safeParse(grant.name ?? grant.identity.slice(0, 32));
       return { nickname: shown.success ? shown.data : nickname, role: grant.role };
@@ -38,16 +41,19 @@ export function createJoinPolicy(opts: JoinPolicyOptions): JoinPolicy {
     if (!opts.guests && !(await opts.signedIn(peer.id))) {
       throw new TuttiError('SIGN_IN_REQUIRED', 'guests may not join: sign in first');
     }
+    opts.identified?.(peer.id, undefined);
     return { nickname };
   };
 }
 
 /**
  * The session cookie each signaling connection came with (read at the WebSocket upgrade),
- * so a join can ask whether it is a live session at that moment.
+ * so a join can ask whether it is a live session at that moment; and the token identity it
+ * joined with.
  */
 export class ConnectionSessions {
   readonly #tokens = new Map<string, string>();
+  readonly #identities = new Map<string, string>();
   readonly #readToken: (req: FastifyRequest) => string | undefined;
 
   constructor(readToken: (req: FastifyRequest) => string | undefined) {
@@ -63,7 +69,18 @@ export class ConnectionSessions {
     return this.#tokens.get(channelId);
   }
 
+  /** The identity of the connection's last token join (webhooks report it). */
+  identity(channelId: string): string | undefined {
+    return this.#identities.get(channelId);
+  }
+
+  identified(channelId: string, identity: string | undefined): void {
+    if (identity === undefined) this.#identities.delete(channelId);
+    else this.#identities.set(channelId, identity);
+  }
+
   closed(channelId: string): void {
     this.#tokens.delete(channelId);
+    this.#identities.delete(channelId);
   }
 }

@@ -28,6 +28,8 @@ export function createAdminModule(opts: AdminModuleOptions): Concern & {
   keys: ApiKeys;
   joinPolicy: JoinPolicy;
   connectionOpened(channel: MemberChannel, req: FastifyRequest): void;
+  /** The token identity a member joined with (webhooks), if it joined with one. */
+  identityOf(peerId: string): string | undefined;
 } {
   const keys = new ApiKeys(opts.store);
   const sessions = new ConnectionSessions(opts.sessionToken);
@@ -39,12 +41,14 @@ export function createAdminModule(opts: AdminModuleOptions): Concern & {
       const token = sessions.token(channelId);
       return token !== undefined && (await opts.sessionLive(token));
     },
+    identified: (channelId, identity) => sessions.identified(channelId, identity),
   });
   const adminRooms = new AdminRooms(opts.rooms);
   return {
     keys,
     joinPolicy,
     connectionOpened: (channel, req) => sessions.opened(channel, req),
+    identityOf: (peerId) => sessions.identity(peerId),
     rooms: { connectionClosed: (member) => sessions.closed(member.id) },
     async http(app: FastifyInstance) {
       await app.register(adminHttpPlugin, {

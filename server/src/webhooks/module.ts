@@ -9,12 +9,14 @@ export interface WebhooksModuleOptions {
   log: Logger;
   /** The room's name while it exists (events carry it). */
   roomName(roomId: string): string | undefined;
+  /** The join token identity (`sub`) a member came with, when it did (admin module). */
+  identityOf?(peerId: string): string | undefined;
 }
 
 /** A room with people in it, as the webhooks remember it (the name outlives a deletion). */
 interface ActiveRoom {
   name: string;
-  members: Map<string, Pick<PeerInfo, 'id' | 'nickname' | 'role'>>;
+  members: Map<string, Pick<PeerInfo, 'id' | 'nickname' | 'role'> & { identity?: string }>;
 }
 
 /**
@@ -45,10 +47,12 @@ export function createWebhooksModule(
           active.set(roomId, room);
           sender.send('room_started', roomOf(roomId, room));
         }
+        const identity = opts.identityOf?.(peer.id);
         const participant = {
           id: peer.id,
           nickname: peer.nickname,
           ...(peer.role && { role: peer.role }),
+          ...(identity !== undefined && { identity }),
         };
         room.members.set(peer.id, participant);
         sender.send('participant_joined', { ...roomOf(roomId, room), participant });

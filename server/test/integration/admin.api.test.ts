@@ -269,7 +269,17 @@ test('webhooks: room_started, participant_joined, participant_left, room_finishe
   const room = await createRoom('Hooked');
   const start = receiver.received.length;
   const a = await joinBot(server.wsUrl, room.id, 'Ann');
+  // Ben comes with a join token: his identity and role are in his events.
   const b = await joinBot(server.wsUrl, room.id, 'Ben');
+  await b.client.request('room.leave', {});
+  const benToken = mintJoinToken(key, {
+    identity: 'crm-ben',
+    name: 'Ben',
+    room: room.id,
+    role: 'moderator',
+    ttlSeconds: 60,
+  });
+  await b.client.request('room.join', { roomId: room.id, nickname: 'x', token: benToken });
   a.client.close();
   await b.client.nextNotification('room.peerLeft', (d) => d.peerId === a.join.self.id);
   b.client.close();
@@ -282,22 +292,25 @@ test('webhooks: room_started, participant_joined, participant_left, room_finishe
         json: JSON.parse(r.body) as {
           event: string;
           room: { id: string; name: string };
-          participant?: { nickname: string };
+          participant?: { nickname: string; identity?: string; role?: string };
         },
       }))
       .filter((x) => x.json.room.id === room.id);
-  while (mine().length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (mine().length < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const events = mine();
   assert.deepEqual(
-    events.map(
-      (e) => `${e.json.event}${e.json.participant ? ` ${e.json.participant.nickname}` : ''}`,
-    ),
+    events.map((e) => {
+      const p = e.json.participant;
+      return [e.json.event, p?.nickname, p?.identity, p?.role].filter(Boolean).join(' ');
+    }),
     [
       'room_started',
       'participant_joined Ann',
       'participant_joined Ben',
-      'participant_left Ann',
       'participant_left Ben',
+      'participant_joined Ben crm-ben moderator',
+      'participant_left Ann',
+      'participant_left Ben crm-ben moderator',
       'room_finished',
     ],
   );
