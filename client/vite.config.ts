@@ -56,7 +56,9 @@ export default defineConfig({
   plugins: [svelte(), preloadRoomChunk()],
   server: {
     proxy: {
-      '/ws': { target, ws: true, changeOrigin: true },
+      // The server refuses cross-origin /ws upgrades (docs/admin-api.md): the dev page's
+      // origin is rewritten to the target's, as if the page came from the server.
+      '/ws': { target, ws: true, changeOrigin: true, rewriteWsOrigin: true },
       '/api': { target, changeOrigin: true },
     },
   },

@@ -39,11 +39,21 @@ function envName(path: string[]): string {
 /** Walks the schema's shape so every setting has an env name, even ones absent from the file. */
 function applyEnv(target: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   if (env.PORT && !env.TUTTI_SERVER_PORT) setPath(target, ['server', 'port'], env.PORT);
+  // Shorter names the docs use (the path-derived TUTTI_WEBHOOKS_* ones win when both are set).
+  for (const [alias, path] of ENV_ALIASES) {
+    const value = env[alias];
+    if (value && !env[envName(path)]) setPath(target, path, value);
+  }
   for (const path of leafPaths(configSchema)) {
     const value = env[envName(path)];
     if (value !== undefined && value !== '') setPath(target, path, value);
   }
 }
+
+const ENV_ALIASES: readonly [string, string[]][] = [
+  ['TUTTI_WEBHOOK_URLS', ['webhooks', 'urls']],
+  ['TUTTI_WEBHOOK_SECRET', ['webhooks', 'secret']],
+];
 
 type Shape = { shape?: Record<string, unknown>; def?: { innerType?: unknown; type?: string } };
 

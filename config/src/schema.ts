@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { adminSection, webhooksSection } from './sections/admin.ts';
 import { authSection, providerSchema } from './sections/auth.ts';
 import { clusterSection, databaseSection, redisSection } from './sections/cluster.ts';
 import { chatSection, dataSection, filesSection } from './sections/content.ts';
@@ -23,6 +24,8 @@ export const configSchema = z.object({
   chat: chatSection,
   files: filesSection,
   auth: authSection,
+  admin: adminSection,
+  webhooks: webhooksSection,
   redis: redisSection,
   database: databaseSection,
   cluster: clusterSection,

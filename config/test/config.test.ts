@@ -65,6 +65,7 @@ test('signaling limits: defaults and environment', () => {
     maxResponseBytes: 1024 * 1024,
     pingIntervalSeconds: 25,
     maxConnectionsPerAddress: 100,
+    allowedOrigins: [],
   });
   assert.equal(
     envName(['signaling', 'roomCreatesPerMinute']),
@@ -278,4 +279,46 @@ test('metrics access and the drain grace: defaults, env, bad values', () => {
   assert.throws(() => loadConfig({}, { TUTTI_METRICS_ALLOW_IPS: 'loopback' }), /allowIps/);
   assert.throws(() => loadConfig({}, { TUTTI_METRICS_TOKEN: 'short' }), /metrics\.token/);
   assert.throws(() => loadConfig({}, { TUTTI_SERVER_DRAIN_GRACE_SECONDS: '-1' }), /drainGrace/);
+});
+
+test('admin, webhooks and allowed origins: env names, lists, and a secret required with urls', () => {
+  const d = loadConfig({}, {});
+  assert.deepEqual(d.admin.allowIps, ['127.0.0.0/8', '::1/128']);
+  assert.deepEqual(d.webhooks.urls, []);
+  const c = loadConfig(
+    {},
+    {
+      TUTTI_ADMIN_ALLOW_IPS: '10.0.0.0/8, 192.168.1.7',
+      TUTTI_WEBHOOK_URLS: 'https://hooks.example/a,http://10.0.0.2:8080/b',
+      TUTTI_WEBHOOK_SECRET: 'sixteen chars or more',
+      TUTTI_SIGNALING_ALLOWED_ORIGINS: 'http://localhost:5173',
+    },
+  );
+  assert.deepEqual(c.admin.allowIps, ['10.0.0.0/8', '192.168.1.7']);
+  assert.deepEqual(c.webhooks.urls, ['https://hooks.example/a', 'http://10.0.0.2:8080/b']);
+  assert.equal(c.webhooks.secret, 'sixteen chars or more');
+  assert.deepEqual(c.signaling.allowedOrigins, ['http://localhost:5173']);
+  // The path-derived names work too, and win.
+  const w = loadConfig(
+    {},
+    {
+      TUTTI_WEBHOOKS_URLS: 'https://x.example/h',
+      TUTTI_WEBHOOK_URLS: 'https://y.example/h',
+      TUTTI_WEBHOOK_SECRET: 'sixteen chars or more',
+    },
+  );
+  assert.deepEqual(w.webhooks.urls, ['https://x.example/h']);
+  assert.throws(
+    () => loadConfig({}, { TUTTI_WEBHOOK_URLS: 'https://hooks.example/a' }),
+    /webhooks\.secret/,
+  );
+  assert.throws(() => loadConfig({}, { TUTTI_ADMIN_ALLOW_IPS: 'not-an-ip' }), /admin\.allowIps/);
+  assert.throws(
+    () =>
+      loadConfig(
+        {},
+        { TUTTI_WEBHOOK_URLS: 'ftp://x', TUTTI_WEBHOOK_SECRET: 'sixteen chars or more' },
+      ),
+    /webhooks\.urls/,
+  );
 });

@@ -1,7 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '@tutti/config';
 import { WorkerPool } from '@tutti/media-workers';
-import { registerAuth } from './auth/index.ts';
+import { createAdminModule } from './admin/module.ts';
+import { createAuth, registerAuth, type Auth } from './auth/index.ts';
+import { readCookie, SESSION_COOKIE } from './auth/cookies.ts';
 import type { ChatBus } from './chat/ChatBus.ts';
 import { createChatModule } from './chat/module.ts';
 import type { Concern } from './module/concern.ts';
@@ -29,7 +31,9 @@ import { servicesPlugin, type TuttiServices } from './services.ts';
 import { createStore, type Stores } from './store/createStore.ts';
 import { ConnectionRegistry } from './transport/connections.ts';
 import { httpTimeouts } from './transport/httpTimeouts.ts';
+import { refuseCrossOriginSockets } from './transport/originGuard.ts';
 import { transportPlugin } from './transport/plugin.ts';
+import { createWebhooksModule } from './webhooks/module.ts';
 
 export interface BuildAppOptions {
   /** Fastify logger option; defaults to pino at config.server.logLevel. */
@@ -124,7 +128,19 @@ export async function buildApp(
   // ── Concern modules, in order: each takes what it needs, none reaches into another ──
   const links = new FileLinks(config.files.secret);
   const concerns: Concern[] = [];
+  let auth: Auth;
+  let admin: ReturnType<typeof createAdminModule>;
   try {
+    auth = createAuth({ config, store: stores.auth }); // Throws on a provider that is not https.
+    // API keys, join tokens, the guest rule, the admin API (docs/admin-api.md).
+    admin = createAdminModule({
+      config,
+      rooms,
+      store: stores.auth,
+      sessionToken: (req) => readCookie(req, SESSION_COOKIE),
+      sessionLive: async (token) => (await auth.accounts.userOf(token)) !== undefined,
+    });
+    concerns.push(admin);
     // Room life (games, reactions, hands) first: chat hands its text to the games' screen.
     const games = createGamesModule({ rooms });
     concerns.push(games);
@@ -141,6 +157,14 @@ export async function buildApp(
     concerns.push(chat);
     concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
     concerns.push(createIngestModule({ rooms, log, draining: () => drain.draining })); // WHIP
+    concerns.push(
+      createWebhooksModule({
+        config,
+        log,
+        roomName: (id) => rooms.get(id)?.record.name,
+        identityOf: admin.identityOf,
+      }),
+    );
     await cluster.start(); // Bounded: with Redis down it starts anyway and retries.
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.
@@ -154,7 +178,10 @@ export async function buildApp(
   // ── Contributions, registered once before listening ─────────────────────────────────
   for (const concern of concerns) if (concern.rooms) rooms.use(concern.rooms);
   const handlerTables = gateJoins(
-    [roomHandlers(rooms, iceSettingsFrom(config)), ...concerns.flatMap((c) => c.handlers ?? [])],
+    [
+      roomHandlers(rooms, iceSettingsFrom(config), admin.joinPolicy),
+      ...concerns.flatMap((c) => c.handlers ?? []),
+    ],
     drain,
   );
   const opsGuard = opsAccessGuard(config.metrics);
@@ -162,11 +189,13 @@ export async function buildApp(
   await app.register(servicesPlugin, { services });
   app.setErrorHandler(httpErrorHandler);
   await registerSecurityHeaders(app); // First of the routes' plugins: its headers cover them all.
-  await registerAuth(app, { config, store: stores.auth }); // accounts + social login (issue #11): /api/auth
+  await registerAuth(app, { config, auth }); // accounts + social login (issue #11): /api/auth
   refuseSocketsWhileDraining(app, drain); // Before the transport: its /ws inherits the hook.
+  refuseCrossOriginSockets(app, { ...config.signaling, publicUrl: config.server.publicUrl });
   await app.register(transportPlugin, {
     connections,
     handlerTables,
+    onOpened: admin.connectionOpened,
     onClosed: (channel) => rooms.connectionClosed(channel),
     log,
     rateLimit: config.signaling,

@@ -58,9 +58,12 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export async function connectSignaling(
   wsUrl: string,
   timeoutMs = 10_000,
+  /** Handshake extras: an Origin header (as a browser would send), a Cookie… */
+  handshake: { origin?: string; headers?: Record<string, string> } = {},
 ): Promise<SignalingClient> {
   const transport = new protooClient.WebSocketTransport(wsUrl, {
     retry: { retries: 0 },
+    ...handshake,
     clientConfig: {
       maxReceivedFrameSize: 16 * 1024 * 1024,
       maxReceivedMessageSize: 16 * 1024 * 1024,

@@ -3,6 +3,7 @@ import type { Component } from 'svelte';
 import type * as RoomChunkModule from './room-chunk.ts';
 import { deleteRoom } from './session/ownerActions.ts';
 import type { EndReason, RoomSession } from './session/RoomSession.svelte.ts';
+import { takeJoinTokenFromUrl, type UrlJoinToken } from './joinToken.ts';
 import { Signaling, type ConnectionState } from './signaling.ts';
 import { storage } from './storage.ts';
 
@@ -15,6 +16,14 @@ export function explain(err: unknown): string {
       return `The room is full: ${errorText(err)}`;
     case 'ROOM_NOT_FOUND':
       return `That room no longer exists.`;
+    case 'TOKEN_EXPIRED':
+      return 'Your invitation link has expired: ask for a new one.';
+    case 'TOKEN_INVALID':
+    case 'TOKEN_KEY_UNKNOWN':
+    case 'TOKEN_WRONG_ROOM':
+      return `This invitation link is not valid: ${errorText(err)}`;
+    case 'SIGN_IN_REQUIRED':
+      return 'Sign in to join rooms on this server.';
     case 'RATE_LIMITED':
     case 'TOO_MANY_ATTEMPTS':
       return `Too many attempts, wait a moment: ${errorText(err)}`;
@@ -50,6 +59,8 @@ export class AppState {
   joining = $state(false);
   /** A shared link's room (#/room/<id>): joined as soon as the lobby list shows it. */
   linkRoom = $state<string | null>(roomIdFromHash());
+  /** `?token=` in the page URL: joined as soon as the socket is open. */
+  #urlToken: UrlJoinToken | null = takeJoinTokenFromUrl();
 
   constructor(signaling = new Signaling()) {
     this.signaling = signaling;
@@ -75,10 +86,22 @@ export class AppState {
     try {
       const { rooms } = await this.signaling.request('lobby.subscribe', {});
       this.rooms = sortRooms(rooms);
+      this.#joinWithToken();
       this.#joinLinkRoom();
     } catch (err) {
       console.warn('lobby.subscribe failed', err);
     }
+  }
+
+  /** A page opened with a join token goes straight into the token's room. */
+  #joinWithToken(): void {
+    const t = this.#urlToken;
+    if (!t || this.session || this.joining) return;
+    this.#urlToken = null;
+    this.linkRoom = null;
+    this.joinRoom(t.roomId, t.nickname, undefined, t.token).catch((err: unknown) => {
+      this.lobbyMessage = explain(err);
+    });
   }
 
   /**
@@ -113,11 +136,16 @@ export class AppState {
     await this.joinRoom(room.id, input.nickname, input.password);
   }
 
-  async joinRoom(roomId: string, nickname: string, password?: string): Promise<void> {
+  async joinRoom(
+    roomId: string,
+    nickname: string,
+    password?: string,
+    token?: string,
+  ): Promise<void> {
     this.joining = true;
     this.lobbyMessage = null;
     try {
-      storage.nickname = nickname;
+      if (!token) storage.nickname = nickname;
       const chunk = await loadRoomChunk();
       this.roomView = chunk.RoomView;
       const session = await chunk.RoomSession.join(
@@ -126,6 +154,7 @@ export class AppState {
         nickname,
         password,
         (r, m) => this.#ended(r, m),
+        token,
       );
       this.session = session;
       history.replaceState(null, '', `#/room/${encodeURIComponent(roomId)}`);

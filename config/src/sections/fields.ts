@@ -53,7 +53,7 @@ export const json = (v: unknown): unknown => {
 };
 
 /** A list from code/JSON, or a comma-separated string (from an environment variable). */
-export const stringList = (item: z.ZodString) =>
+export const stringList = (item: z.ZodType<string, string>) =>
   z.union([
     z.array(item),
     z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, cidrList, port, proxyList, seconds } from './fields.ts';
+import { bool, cidrList, port, proxyList, seconds, stringList } from './fields.ts';
 
 export const serverSection = z
   .object({
@@ -90,5 +90,11 @@ export const signalingSection = z
      * an office behind one NAT address, a tab each.
      */
     maxConnectionsPerAddress: z.coerce.number().int().positive().default(100),
+    /**
+     * Origins (scheme://host[:port]) whose pages may open /ws besides the server's own (and
+     * server.publicUrl's); other cross-origin upgrades get 403. A handshake without Origin
+     * (no browser: bots, backends) is let in. (The Vite dev proxy rewrites its Origin itself.)
+     */
+    allowedOrigins: stringList(z.url({ protocol: /^https?$/ })).default([]),
   })
   .prefault({});

@@ -13,10 +13,16 @@ export interface RoomSummary {
 export const MEDIA_SOURCES = ['mic', 'camera', 'screen', 'screen-audio'] as const;
 export type MediaSource = (typeof MEDIA_SOURCES)[number];
 
+/** What a member may do in its room (a join token carries it). */
+export const ROLES = ['owner', 'moderator', 'participant'] as const;
+export type Role = (typeof ROLES)[number];
+
 /** Per-person state everybody in the room sees. */
 export interface PeerInfo {
   id: string;
   nickname: string;
+  /** Set when the join said it (a join token's `role`). */
+  role?: Role;
   /** 'off' = producing but paused (muted); 'none' = not producing at all. */
   mic: 'on' | 'off' | 'none';
   camera: 'on' | 'off' | 'none';

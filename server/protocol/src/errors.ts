@@ -35,6 +35,17 @@ export const ERROR_CODES = {
   NOT_DELIVERED: 503,
   /** Client side: a request got no answer in time (ProtocolClient). */
   TIMEOUT: 504,
+  // Join tokens and API keys (issue #11, docs/admin-api.md)
+  /** The join token is malformed or its signature does not match (tampered). */
+  TOKEN_INVALID: 401,
+  /** The join token's `exp` has passed: ask the backend for a new one. */
+  TOKEN_EXPIRED: 401,
+  /** The join token names an API key that does not exist or was revoked. */
+  TOKEN_KEY_UNKNOWN: 401,
+  /** The join token is for another room. */
+  TOKEN_WRONG_ROOM: 403,
+  /** auth.guests is off: sign in (or join with a token) first. */
+  SIGN_IN_REQUIRED: 401,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -26,7 +26,8 @@ export interface RequestMap extends GameRequestMap {
   'room.create': { name: string; password?: string; capacity?: number };
 
   // Membership
-  'room.join': { roomId: string; nickname: string; password?: string };
+  /** `token`: a signed join token (docs/admin-api.md); it sets the nickname and role. */
+  'room.join': { roomId: string; nickname: string; password?: string; token?: string };
   'room.leave': Empty;
   /** Owner only (owner secret from room.create / POST /api/rooms). */
   'room.delete': { roomId: string; ownerSecret: string };

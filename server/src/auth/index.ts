@@ -66,8 +66,11 @@ export function createAuth(deps: AuthDeps): Auth {
  * expired sessions and rate-limit buckets every 10 minutes. Returns the services so other
  * concerns (rooms owned by accounts, later) can ask who a request's session belongs to.
  */
-export async function registerAuth(app: FastifyInstance, deps: AuthDeps): Promise<Auth> {
-  const auth = createAuth(deps);
+export async function registerAuth(
+  app: FastifyInstance,
+  deps: AuthDeps & { auth?: Auth },
+): Promise<Auth> {
+  const auth = deps.auth ?? createAuth(deps);
   await app.register(authRoutes, {
     accounts: auth.accounts,
     social: auth.social,

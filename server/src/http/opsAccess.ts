@@ -16,20 +16,29 @@ export interface OpsAccessOptions {
  * an allowed address, and answers everything else 403 `FORBIDDEN`.
  */
 export function opsAccessGuard(opts: OpsAccessOptions): (req: FastifyRequest) => Promise<void> {
+  const allowed = addressMatcher(opts.allowIps);
+  const tokenDigest = opts.token === undefined ? undefined : digest(opts.token);
+
+  return async (req) => {
+    if (tokenDigest && bearerMatches(req.headers.authorization, tokenDigest)) return;
+    if (allowed(req.ip)) return;
+    throw new TuttiError('FORBIDDEN', 'operator endpoint: send the metrics token');
+  };
+}
+
+/**
+ * Whether a client address (req.ip) is one of `allowIps` (addresses or CIDRs, IPv4 or IPv6;
+ * an IPv4-mapped IPv6 address counts as its IPv4 one). Shared by every allow list.
+ */
+export function addressMatcher(allowIps: readonly string[]): (ip: string) => boolean {
   const allowed = new BlockList();
-  for (const entry of opts.allowIps) {
+  for (const entry of allowIps) {
     const [ip = '', prefix] = entry.split('/');
     const type = isIPv4(ip) ? 'ipv4' : 'ipv6';
     if (prefix === undefined) allowed.addAddress(ip, type);
     else allowed.addSubnet(ip, Number(prefix), type);
   }
-  const tokenDigest = opts.token === undefined ? undefined : digest(opts.token);
-
-  return async (req) => {
-    if (tokenDigest && bearerMatches(req.headers.authorization, tokenDigest)) return;
-    if (addressAllowed(allowed, req.ip)) return;
-    throw new TuttiError('FORBIDDEN', 'operator endpoint: send the metrics token');
-  };
+  return (ip) => addressAllowed(allowed, ip);
 }
 
 function digest(text: string): Buffer {

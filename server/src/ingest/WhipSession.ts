@@ -62,7 +62,7 @@ export class WhipSession implements MemberChannel {
   /** Joins, negotiates and produces; returns the SDP answer. Leaves again on any failure. */
   async start(offer: WhipOffer): Promise<string> {
     const { rooms } = this.#opts;
-    await rooms.join(this, this.roomId, this.#opts.nickname, undefined);
+    await rooms.join(this, this.roomId, { nickname: this.#opts.nickname }, undefined);
     try {
       const media = rooms.requireMember(this).member.media;
       const { tracks, answer } = negotiate(offer, await media.routerRtpCapabilities());

@@ -7,6 +7,7 @@ import {
   type NotificationMap,
   type NotificationMethod,
   type PeerInfo,
+  type Role,
   type RoomSummary,
 } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
@@ -169,7 +170,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
   }
 
   /** Capacity check + nickname de-dup + insertion, synchronously (concurrent joins can't overshoot). */
-  admit(channel: MemberChannel, nickname: string): PeerInfo {
+  admit(channel: MemberChannel, nickname: string, role?: Role): PeerInfo {
     if (this.#closed) throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
     if (this.#members.size >= this.capacity) {
       throw new TuttiError('ROOM_FULL', `room is full (${this.capacity} people)`);
@@ -179,6 +180,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
       [...this.#members.values()].map((m) => m.info.nickname),
     );
     const info: PeerInfo = { id: channel.id, nickname: name, ...NO_MEDIA, joinedAt: Date.now() };
+    if (role) info.role = role;
     const member = this.#newMember(channel, info);
     this.#members.set(member.id, member);
     this.broadcast('room.peerJoined', { peer: { ...info } }, member.id);

@@ -17,6 +17,7 @@ import { IdleRooms } from './idle.ts';
 import { Lobby } from './Lobby.ts';
 import type {
   JoinExtras,
+  JoinGrant,
   MemberChannel,
   MemberRef,
   Membership,
@@ -42,7 +43,7 @@ export interface RegistryDeps {
 }
 
 /** Why a room is deleted; its members are told `room.closed { reason: 'deleted' }` either way. */
-type DeletionCause = 'owner' | 'idle';
+type DeletionCause = 'owner' | 'idle' | 'admin';
 
 /**
  * All rooms of this node, and who sits where: create/find/update/delete, join/leave, and the
@@ -187,13 +188,9 @@ export class RoomRegistry implements RoomDirectory {
         changes.password === null ? null : await this.#access.hashPassword(changes.password, ip);
     }
     if (changes.capacity !== undefined) next.capacity = changes.capacity;
-    if (room.closed || !this.#rooms.has(id)) {
-      throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
-    }
+    if (room.closed || !this.#rooms.has(id)) throw roomNotFound();
     await this.#persist(() => this.#deps.store.update(next));
-    if (room.closed || !this.#rooms.has(id)) {
-      throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
-    }
+    if (room.closed || !this.#rooms.has(id)) throw roomNotFound();
     room.replaceRecord(next);
     const summary = room.summary();
     room.broadcast('room.updated', { room: summary });
@@ -214,6 +211,9 @@ export class RoomRegistry implements RoomDirectory {
     const room = this.#requireOwned(id, ownerSecret, ip);
     await this.#delete(room, 'owner', requester?.id);
   }
+
+  /** Deletion without the owner secret: the admin API (authenticated by an API key). */
+  deleteByAdmin = (id: string): Promise<void> => this.#delete(this.require(id), 'admin');
 
   async #delete(room: Room, cause: DeletionCause, keepSocketOf?: string): Promise<void> {
     if (this.#rooms.get(room.id) !== room) return;
@@ -242,7 +242,7 @@ export class RoomRegistry implements RoomDirectory {
   async join(
     channel: MemberChannel,
     roomId: string,
-    nickname: string,
+    { nickname, role }: JoinGrant,
     password: string | undefined,
   ): Promise<Omit<JoinResult, keyof IceSettings>> {
     this.#checkNotJoined(channel);
@@ -254,10 +254,8 @@ export class RoomRegistry implements RoomDirectory {
       const router = await room.media.routerFor(channel.id);
       if (channel.closed) throw new TuttiError('NOT_JOINED', 'connection closed');
       this.#checkNotJoined(channel);
-      if (room.closed || !this.#rooms.has(roomId)) {
-        throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
-      }
-      const self = room.admit(channel, nickname);
+      if (room.closed || !this.#rooms.has(roomId)) throw roomNotFound();
+      const self = room.admit(channel, nickname, role);
       admitted = { self, router, extras: this.#extensions.joinAnswer(room.id, channel) };
     } finally {
       done();
@@ -343,7 +341,10 @@ export class RoomRegistry implements RoomDirectory {
     const { config, pool, log } = this.#deps;
     const room = new Room(record, { config, pool, log });
     this.#rooms.set(room.id, room);
-    room.on('joined', (member) => this.#memberships.set(member.id, room));
+    room.on('joined', (member) => {
+      this.#memberships.set(member.id, room);
+      this.#extensions.memberJoined(room.id, { ...member.info }, room.size === 1);
+    });
     room.on('left', (member) => {
       if (this.#memberships.get(member.id) === room) this.#memberships.delete(member.id);
       this.#extensions.memberLeft(room.id, member.id, room.size === 0);
@@ -391,6 +392,8 @@ export class RoomRegistry implements RoomDirectory {
     }
   }
 }
+
+const roomNotFound = (): TuttiError => new TuttiError('ROOM_NOT_FOUND', 'room not found');
 
 function nameTaken(): TuttiError {
   return new TuttiError('ROOM_NAME_TAKEN', 'a room with that name already exists');

@@ -1,4 +1,5 @@
 import type { Logger } from '../kernel/log.ts';
+import type { PeerInfo } from '@tutti/protocol';
 import type { JoinExtras, MemberChannel, RoomExtension } from './ports.ts';
 
 /**
@@ -50,6 +51,17 @@ export class RoomExtensions {
         ext.connectionClosed?.(channel);
       } catch (err) {
         this.#log.error({ err, peerId: channel.id }, 'connectionClosed contribution failed');
+      }
+    }
+  }
+
+  /** A member was admitted (`firstIn`: the room was empty). */
+  memberJoined(roomId: string, member: PeerInfo, firstIn: boolean): void {
+    for (const ext of this.#list) {
+      try {
+        ext.memberJoined?.(roomId, member, firstIn);
+      } catch (err) {
+        this.#log.error({ err, roomId, peerId: member.id }, 'memberJoined contribution failed');
       }
     }
   }

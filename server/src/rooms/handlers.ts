@@ -1,15 +1,16 @@
 import type { IceSettings } from '@tutti/protocol';
 import type { MemberMedia } from './MemberMedia.ts';
-import type { HandlerTable, RequestContext } from './ports.ts';
+import type { HandlerTable, JoinPolicy, RequestContext } from './ports.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
 
 /**
  * Lobby, membership and media requests. `iceFor` gives a joiner its ICE servers (TURN
- * credentials minted for that peer) and transport policy.
+ * credentials minted for that peer) and transport policy; `policy` says who a joiner is.
  */
 export function roomHandlers(
   rooms: RoomRegistry,
   iceFor: (peerId: string) => IceSettings,
+  policy: JoinPolicy = async (_peer, { nickname }) => ({ nickname }),
 ): HandlerTable {
   /** The media of the member behind this request; NOT_JOINED outside a room. */
   const media = (ctx: RequestContext): MemberMedia => rooms.requireMember(ctx.peer).member.media;
@@ -20,7 +21,8 @@ export function roomHandlers(
     'room.create': (ctx, data) => rooms.create(data, ctx.peer.ip),
 
     'room.join': async (ctx, data) => {
-      const joined = await rooms.join(ctx.peer, data.roomId, data.nickname, data.password);
+      const grant = await policy(ctx.peer, data);
+      const joined = await rooms.join(ctx.peer, data.roomId, grant, data.password);
       return { ...joined, ...iceFor(joined.self.id) };
     },
 

@@ -4,8 +4,10 @@ import type {
   HandQueueState,
   NotificationMap,
   NotificationMethod,
+  PeerInfo,
   RequestMethod,
   ResponseMap,
+  Role,
   ServerRequestMap,
   ServerRequestMethod,
   ValidRequestData,
@@ -96,11 +98,25 @@ export interface RoomExtension {
   joinAnswer?(roomId: string, member: MemberChannel): JoinExtras | Promise<JoinExtras>;
   /** After a room was deleted (owner or idle cleanup): drop its history, files… */
   roomDeleted?(roomId: string): void | Promise<void>;
+  /** A member was admitted; `firstIn` when the room was empty before. */
+  memberJoined?(roomId: string, member: PeerInfo, firstIn: boolean): void;
   /** A member left its room (leave, disconnect, room closed); `roomEmpty` when none is left. */
   memberLeft?(roomId: string, memberId: string, roomEmpty: boolean): void;
   /** After a connection closed (and left its room, if any): forget per-connection state. */
   connectionClosed?(member: MemberChannel): void;
 }
+
+/** Who a joiner is, decided before the room sees it (a join token, the guest rule). */
+export interface JoinGrant {
+  nickname: string;
+  role?: Role;
+}
+
+/** Runs before every room.join (docs/admin-api.md): throws to refuse, or says who joins. */
+export type JoinPolicy = (
+  peer: MemberChannel,
+  request: { roomId: string; nickname: string; token?: string | undefined },
+) => Promise<JoinGrant>;
 
 /** The context of one request: the connection it came from. */
 export interface RequestContext {

@@ -45,6 +45,37 @@ export interface LoginFlowRecord {
   expiresAt: number;
 }
 
+/** An API key (admin API, join tokens): the secret itself is never stored (docs/admin-api.md). */
+export interface ApiKeyRecord {
+  /** Public: `kid`/`iss` of its join tokens, the first half of the admin API credential. */
+  id: string;
+  /** SHA-256 of the secret (32 bytes, base64url): checks admin API calls, signs join tokens. */
+  secretHash: string;
+  /** What it is for (the operator's note). */
+  name: string;
+  createdAt: number;
+  /** When it was revoked (its tokens and admin calls are refused from then on); null: active. */
+  revokedAt: number | null;
+}
+
+/** An auth_api_keys row as either database returns it (PostgreSQL BIGINTs come as strings). */
+export interface ApiKeyRow {
+  id: string;
+  secret_hash: string;
+  name: string;
+  created_at: number | string;
+  revoked_at: number | string | null;
+  [column: string]: unknown;
+}
+
+export const apiKeyFromRow = (r: ApiKeyRow): ApiKeyRecord => ({
+  id: r.id,
+  secretHash: r.secret_hash,
+  name: r.name,
+  createdAt: Number(r.created_at),
+  revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+});
+
 export class EmailTakenError extends Error {
   constructor() {
     super('email taken');
@@ -78,6 +109,14 @@ export interface AuthStore {
   putLoginFlow(flow: LoginFlowRecord): Promise<void>;
   /** Returns and deletes it (so a replayed callback finds nothing); undefined when expired. */
   takeLoginFlow(id: string, now: number): Promise<LoginFlowRecord | undefined>;
+
+  createApiKey(key: ApiKeyRecord): Promise<void>;
+  /** Revoked keys too (the caller checks revokedAt). */
+  apiKey(id: string): Promise<ApiKeyRecord | undefined>;
+  /** Every key, oldest first. */
+  apiKeys(): Promise<ApiKeyRecord[]>;
+  /** Marks it revoked; false when there is no such key (or it already was). */
+  revokeApiKey(id: string, at: number): Promise<boolean>;
 
   /** Drops expired sessions and flows. */
   prune(now: number): Promise<void>;

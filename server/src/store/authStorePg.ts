@@ -1,5 +1,8 @@
 import {
   EmailTakenError,
+  apiKeyFromRow,
+  type ApiKeyRecord,
+  type ApiKeyRow,
   type AuthStore,
   type IdentityRecord,
   type LoginFlowRecord,
@@ -41,6 +44,17 @@ const MIGRATIONS: readonly Migration[] = [
         id TEXT PRIMARY KEY,
         data TEXT NOT NULL,
         expires_at BIGINT NOT NULL
+      );`,
+  },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE IF NOT EXISTS auth_api_keys (
+        id TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
       );`,
   },
 ];
@@ -227,6 +241,36 @@ export class PgAuthStore implements AuthStore {
     );
     if (!row || Number(row.expires_at) <= now) return undefined;
     return JSON.parse(row.data) as LoginFlowRecord;
+  }
+
+  async createApiKey(k: ApiKeyRecord): Promise<void> {
+    await this.#pg.query(
+      `INSERT INTO auth_api_keys (id, secret_hash, name, created_at, revoked_at)
+       VALUES ($1, $2, $3, $4, $5)`,
+      [k.id, k.secretHash, k.name, k.createdAt, k.revokedAt],
+    );
+  }
+
+  async apiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    const [row] = await this.#pg.query<ApiKeyRow>('SELECT * FROM auth_api_keys WHERE id = $1', [
+      id,
+    ]);
+    return row && apiKeyFromRow(row);
+  }
+
+  async apiKeys(): Promise<ApiKeyRecord[]> {
+    const rows = await this.#pg.query<ApiKeyRow>(
+      'SELECT * FROM auth_api_keys ORDER BY created_at, id',
+    );
+    return rows.map(apiKeyFromRow);
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<boolean> {
+    const rows = await this.#pg.query<{ id: string }>(
+      'UPDATE auth_api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id',
+      [at, id],
+    );
+    return rows.length > 0;
   }
 
   async prune(now: number): Promise<void> {

@@ -2,6 +2,9 @@ import type { DatabaseSync } from 'node:sqlite';
 import { isUniqueViolation } from './sqlite.ts';
 import {
   EmailTakenError,
+  apiKeyFromRow,
+  type ApiKeyRecord,
+  type ApiKeyRow,
   type AuthStore,
   type IdentityRecord,
   type LoginFlowRecord,
@@ -78,6 +81,13 @@ export class SqliteAuthStore implements AuthStore {
         id TEXT PRIMARY KEY,
         data TEXT NOT NULL,
         expires_at INTEGER NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS auth_api_keys (
+        id TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
       );`);
   }
 
@@ -203,6 +213,31 @@ export class SqliteAuthStore implements AuthStore {
       .get(id) as { data: string; expires_at: number } | undefined;
     if (!row || row.expires_at <= now) return undefined;
     return JSON.parse(row.data) as LoginFlowRecord;
+  }
+
+  async createApiKey(k: ApiKeyRecord): Promise<void> {
+    this.#db
+      .prepare(
+        'INSERT INTO auth_api_keys (id, secret_hash, name, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(k.id, k.secretHash, k.name, k.createdAt, k.revokedAt);
+  }
+
+  async apiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    const row = this.#db.prepare('SELECT * FROM auth_api_keys WHERE id = ?').get(id);
+    return row ? apiKeyFromRow(row as unknown as ApiKeyRow) : undefined;
+  }
+
+  async apiKeys(): Promise<ApiKeyRecord[]> {
+    const rows = this.#db.prepare('SELECT * FROM auth_api_keys ORDER BY created_at, id').all();
+    return rows.map((r) => apiKeyFromRow(r as unknown as ApiKeyRow));
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<boolean> {
+    const result = this.#db
+      .prepare('UPDATE auth_api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+      .run(at, id);
+    return Number(result.changes) > 0;
   }
 
   async prune(now: number): Promise<void> {

@@ -17,6 +17,8 @@ export interface TransportOptions {
   connections: ConnectionRegistry;
   /** Every concern's protoo handlers (a method may appear in one table only). */
   handlerTables: readonly HandlerTable[];
+  /** Runs once a connection opened, with its upgrade request (the session cookie it carried). */
+  onOpened?: (channel: MemberChannel, req: FastifyRequest) => void;
   /** Runs once a connection closed: the rooms drop the member, concerns their state. */
   onClosed: (channel: MemberChannel) => void;
   log: Logger;
@@ -113,6 +115,7 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
       return;
     }
     const peer = new ProtooChannel(signal, req.ip, transport);
+    opts.onOpened?.(peer, req);
     log.debug({ ip: req.ip }, 'signaling connected');
     // Lives and dies with the connection: nothing to clean up.
     const bucket = new TokenBucket({

@@ -245,4 +245,35 @@ export function storeSuite(name: string, fresh: () => Promise<TestDatabase>): vo
       await s.prune(200);
       assert.equal(await s.takeLoginFlow('f3', 0), undefined);
     }));
+
+  test(`${name}: API keys are kept by id, listed oldest first, revoked once, and survive reopening`, () =>
+    withStores(async ({ auth: s }, db) => {
+      const key = (id: string, createdAt: number) => ({
+        id,
+        secretHash: `hash-${id}`,
+        name: `key ${id}`,
+        createdAt,
+        revokedAt: null,
+      });
+      await s.createApiKey(key('k2', 2_000_000_000_002));
+      await s.createApiKey(key('k1', 2_000_000_000_001));
+      await assert.rejects(s.createApiKey(key('k1', 3))); // ids are unique
+      assert.deepEqual(await s.apiKey('k1'), key('k1', 2_000_000_000_001));
+      assert.equal(await s.apiKey('nope'), undefined);
+      assert.deepEqual(
+        (await s.apiKeys()).map((k) => k.id),
+        ['k1', 'k2'],
+      );
+      assert.equal(await s.revokeApiKey('k2', 2_000_000_000_009), true);
+      assert.equal(await s.revokeApiKey('k2', 2_000_000_000_010), false); // already revoked
+      assert.equal(await s.revokeApiKey('nope', 1), false);
+      await s.prune(Number.MAX_SAFE_INTEGER); // keys never expire with sessions
+      const reopened = await db.open();
+      try {
+        assert.equal((await reopened.auth.apiKey('k2'))?.revokedAt, 2_000_000_000_009);
+        assert.equal((await reopened.auth.apiKey('k1'))?.revokedAt, null);
+      } finally {
+        await reopened.close();
+      }
+    }));
 }

@@ -58,7 +58,7 @@ test('PostgreSQL: the schema is created once and recorded; opening again migrate
       'SELECT component, version FROM schema_version ORDER BY component',
     );
     assert.deepEqual(versions, [
-      { component: 'auth', version: 1 },
+      { component: 'auth', version: 2 },
       { component: 'chat', version: 1 },
       { component: 'rooms', version: 1 },
     ]);

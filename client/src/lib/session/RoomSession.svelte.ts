@@ -24,7 +24,7 @@ import { RoomOwnerActions } from './roomOwner.ts';
 import { StatsActions } from './stats.ts';
 import { exposeForTests } from './testHooks.ts';
 
-export type EndReason = 'left' | 'deleted' | 'shutdown' | 'error';
+export type EndReason = 'left' | 'deleted' | 'removed' | 'shutdown' | 'error';
 
 /** How long a room closed by a server shutdown waits for the server to come back. */
 const SHUTDOWN_GRACE_MS = 60_000;
@@ -45,6 +45,8 @@ export class RoomSession {
   readonly #devices: DeviceActions;
   #off: (() => void)[] = [];
   #password: string | undefined;
+  /** The join token this session came in with (rejoins use it again). */
+  #token: string | undefined;
   #onEnd: (reason: EndReason, message?: string) => void;
   #giveUp: ReturnType<typeof setTimeout> | undefined;
 
@@ -103,6 +105,12 @@ export class RoomSession {
       ...bindNotifications(signaling, media, stores),
       ...bindRoomLife(signaling, stores.life),
       signaling.on('room.closed', ({ reason }) => this.#closed(reason)),
+      signaling.on('room.removed', () => this.#end('removed', 'You were removed from the room.')),
+      signaling.on('media.producerPaused', ({ source }) => {
+        if (source !== 'mic') return;
+        void this.#media.setPaused('mic', true).catch(() => undefined);
+        notices.add('An administrator muted your microphone; you can unmute.');
+      }),
       signaling.on('media.restart', () => void this.#restartMedia()),
       signaling.on('server.draining', ({ reconnectAfterMs }) => this.#draining(reconnectAfterMs)),
       signaling.onState((state, reconnect) => {
@@ -118,14 +126,17 @@ export class RoomSession {
     nickname: string,
     password: string | undefined,
     onEnd: (reason: EndReason, message?: string) => void,
+    token?: string,
   ): Promise<RoomSession> {
     prewarmMedia();
     const joined = await signaling.request('room.join', {
       roomId,
       nickname,
       ...(password ? { password } : {}),
+      ...(token ? { token } : {}),
     });
     const session = new RoomSession(signaling, joined, password, onEnd);
+    session.#token = token;
     exposeForTests(session.#media, session.#stores.members, session.#stores.tracks);
     // Get the media requests on the wire before the room view renders (rendering it takes
     // tens of milliseconds of main thread the server can use to set up our consumers).
@@ -230,6 +241,7 @@ export class RoomSession {
         roomId: this.#stores.members.room.id,
         nickname: this.#stores.members.self.nickname,
         ...(this.#password ? { password: this.#password } : {}),
+        ...(this.#token ? { token: this.#token } : {}),
       });
       this.#applyJoin(joined);
       this.#media.ice = iceOf(joined); // Fresh TURN credentials.

@@ -19,4 +19,9 @@ export const roomPasswordSchema = z.string().min(1).max(128);
 export const ownerSecretSchema = z.string().min(1).max(128);
 export const capacitySchema = z.number().int().min(2).max(1000);
 export const idSchema = z.string().min(1).max(64);
+/** A compact JWS (header.payload.signature, base64url); verified by the server. */
+export const joinTokenSchema = z
+  .string()
+  .max(4096)
+  .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'not a join token');
 export const mediaSourceSchema = z.enum(MEDIA_SOURCES);

@@ -4,6 +4,7 @@ import type { RequestMap, RequestMethod } from '../requests.ts';
 import {
   capacitySchema,
   idSchema,
+  joinTokenSchema,
   mediaSourceSchema,
   nicknameSchema,
   ownerSecretSchema,
@@ -42,6 +43,7 @@ export const requestSchemas = {
       roomId: idSchema,
       nickname: nicknameSchema,
       password: roomPasswordSchema.optional(),
+      token: joinTokenSchema.optional(),
     })
     .strict(),
   'room.leave': empty(),
