@@ -22,6 +22,7 @@ import { withLogRedaction } from './ops/logRedaction.ts';
 import { registerSecurityHeaders } from './ops/securityHeaders.ts';
 import { iceSettingsFrom } from './ops/turn.ts';
 import { roomHandlers } from './rooms/handlers.ts';
+import { createModerationModule } from './rooms/moderation/module.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
 import { servicesPlugin, type TuttiServices } from './services.ts';
 import { createStore, type Stores } from './store/createStore.ts';
@@ -110,6 +111,7 @@ export async function buildApp(
   // ── Concern modules, in order: each takes what it needs, none reaches into another ──
   const links = new FileLinks(config.files.secret);
   const concerns: Concern[] = [];
+  let moderation: ReturnType<typeof createModerationModule>;
   try {
     // Room life (games, reactions, hands) first: chat hands its text to the games' screen.
     const games = createGamesModule({ rooms });
@@ -127,6 +129,8 @@ export async function buildApp(
     concerns.push(chat);
     concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
     concerns.push(createIngestModule({ rooms, log, draining: () => drain.draining })); // WHIP
+    moderation = createModerationModule({ rooms, store: stores.rooms, log }); // roles, waiting room
+    concerns.push(moderation);
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.
     for (const concern of concerns) await concern.close?.().catch(() => {});
@@ -138,7 +142,10 @@ export async function buildApp(
   // ── Contributions, registered once before listening ─────────────────────────────────
   for (const concern of concerns) if (concern.rooms) rooms.use(concern.rooms);
   const handlerTables = gateJoins(
-    [roomHandlers(rooms, iceSettingsFrom(config)), ...concerns.flatMap((c) => c.handlers ?? [])],
+    [
+      roomHandlers(rooms, iceSettingsFrom(config), moderation),
+      ...concerns.flatMap((c) => c.handlers ?? []),
+    ],
     drain,
   );
   const opsGuard = opsAccessGuard(config.metrics);
@@ -146,12 +153,14 @@ export async function buildApp(
   await app.register(servicesPlugin, { services });
   app.setErrorHandler(httpErrorHandler);
   await registerSecurityHeaders(app); // First of the routes' plugins: its headers cover them all.
-  await registerAuth(app, { config, store: stores.auth }); // accounts + social login (issue #11): /api/auth
+  const auth = await registerAuth(app, { config, store: stores.auth }); // accounts + social login (issue #11): /api/auth
   refuseSocketsWhileDraining(app, drain); // Before the transport: its /ws inherits the hook.
   await app.register(transportPlugin, {
     connections,
     handlerTables,
     onClosed: (channel) => rooms.connectionClosed(channel),
+    // Whose session the socket carries: room ownership, signed-in only rooms, nicknames.
+    onOpened: (channel, req) => moderation.identities.opened(channel.id, auth.userOfRequest(req)),
     log,
     rateLimit: config.signaling,
     limits: config.signaling,

@@ -1,3 +1,5 @@
+import type { Role } from './moderation.ts';
+
 /** Shapes shared by requests, notifications and the HTTP API. */
 
 /** What the lobby shows for a room. Never contains the password or owner secret. */
@@ -22,6 +24,8 @@ export interface PeerInfo {
   camera: 'on' | 'off' | 'none';
   screen: boolean;
   joinedAt: number;
+  /** owner / moderator / participant (moderation.ts); changes arrive as room.peerUpdated. */
+  role: Role;
 }
 
 export interface ChatMessage {

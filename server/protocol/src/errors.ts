@@ -6,11 +6,17 @@ export const ERROR_CODES = {
   INVALID_REQUEST: 400,
   /** A social login refused: state mismatch, replayed code, wrong issuer, provider error. */
   LOGIN_FAILED: 400,
+  /** Not a failure: the join is parked in the waiting room until a moderator admits it. */
+  WAITING: 202,
   UNAUTHORIZED: 401,
+  /** The room is "signed-in only" and the connection has no account session. */
+  SIGN_IN_REQUIRED: 401,
   BAD_PASSWORD: 401,
   /** Account login: unknown email or wrong password (never says which). */
   INVALID_CREDENTIALS: 401,
   FORBIDDEN: 403,
+  /** Removed from this room and barred from coming back. */
+  BANNED: 403,
   NOT_JOINED: 403,
   ROOM_NOT_FOUND: 404,
   NOT_FOUND: 404,
@@ -20,6 +26,8 @@ export const ERROR_CODES = {
   ALREADY_JOINED: 409,
   EMAIL_TAKEN: 409,
   PAYLOAD_TOO_LARGE: 413,
+  /** A moderator locked the room: no new joins. */
+  ROOM_LOCKED: 423,
   UNSUPPORTED_TYPE: 415,
   RATE_LIMITED: 429,
   TOO_MANY_ATTEMPTS: 429,

@@ -1,7 +1,14 @@
-import type { IceSettings } from '@tutti/protocol';
+import { TuttiError, type IceSettings } from '@tutti/protocol';
 import type { MemberMedia } from './MemberMedia.ts';
+import type { Admission, MediaGuard } from './moderation/hooks.ts';
 import type { HandlerTable, RequestContext } from './ports.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
+
+/** Moderation's say (rooms/moderation): who may join and as whom, what a held mic may do. */
+export interface RoomHandlerHooks {
+  admission?: Admission;
+  guard?: MediaGuard;
+}
 
 /**
  * Lobby, membership and media requests. `iceFor` gives a joiner its ICE servers (TURN
@@ -10,21 +17,30 @@ import type { RoomRegistry } from './RoomRegistry.ts';
 export function roomHandlers(
   rooms: RoomRegistry,
   iceFor: (peerId: string) => IceSettings,
+  hooks: RoomHandlerHooks = {},
 ): HandlerTable {
+  const { admission, guard } = hooks;
   /** The media of the member behind this request; NOT_JOINED outside a room. */
   const media = (ctx: RequestContext): MemberMedia => rooms.requireMember(ctx.peer).member.media;
 
   return {
     'lobby.subscribe': (ctx) => ({ rooms: rooms.subscribeLobby(ctx.peer) }),
 
-    'room.create': (ctx, data) => rooms.create(data, ctx.peer.ip),
+    'room.create': async (ctx, data) =>
+      rooms.create(data, ctx.peer.ip, (await admission?.accountOf(ctx.peer)) ?? null),
 
     'room.join': async (ctx, data) => {
-      const joined = await rooms.join(ctx.peer, data.roomId, data.nickname, data.password);
+      // Signed-in only, bars, the lock, the waiting room; the role to join with.
+      const { nickname, role } = admission
+        ? await admission.check(ctx.peer, data)
+        : { nickname: data.nickname, role: 'participant' as const };
+      if (nickname === undefined) throw new TuttiError('INVALID_REQUEST', 'nickname: required');
+      const joined = await rooms.join(ctx.peer, data.roomId, nickname, data.password, role);
       return { ...joined, ...iceFor(joined.self.id) };
     },
 
     'room.leave': (ctx) => {
+      admission?.left(ctx.peer);
       rooms.leave(ctx.peer);
       return {};
     },
@@ -66,7 +82,10 @@ export function roomHandlers(
       return {};
     },
 
-    'media.produce': async (ctx, data) => ({ producerId: await media(ctx).produce(data) }),
+    'media.produce': async (ctx, data) => {
+      guard?.produce(ctx.peer, data.source, data.paused ?? false);
+      return { producerId: await media(ctx).produce(data) };
+    },
 
     'media.closeProducer': (ctx, data) => {
       media(ctx).closeProducer(data.producerId);
@@ -79,6 +98,7 @@ export function roomHandlers(
     },
 
     'media.resumeProducer': async (ctx, data) => {
+      guard?.resume(ctx.peer, data.producerId);
       await media(ctx).resumeProducer(data.producerId);
       return {};
     },

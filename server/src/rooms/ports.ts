@@ -2,9 +2,11 @@ import type {
   ChatMessage,
   GameSnapshot,
   HandQueueState,
+  ModerationSnapshot,
   NotificationMap,
   NotificationMethod,
   RequestMethod,
+  Role,
   ResponseMap,
   ServerRequestMap,
   ServerRequestMethod,
@@ -63,6 +65,8 @@ export interface MemberRef {
 export interface Membership {
   roomId: string;
   nickname: string;
+  /** owner / moderator / participant (rooms/moderation). */
+  role: Role;
 }
 
 /**
@@ -85,6 +89,8 @@ export interface JoinExtras {
   /** Room life (games module): the running game as this member sees it, the hand queue. */
   game?: GameSnapshot | null;
   hands?: HandQueueState;
+  /** Moderation: the room's settings, who is waiting (owners and moderators only). */
+  moderation?: ModerationSnapshot;
 }
 
 /**

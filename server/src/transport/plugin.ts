@@ -19,6 +19,8 @@ export interface TransportOptions {
   handlerTables: readonly HandlerTable[];
   /** Runs once a connection closed: the rooms drop the member, concerns their state. */
   onClosed: (channel: MemberChannel) => void;
+  /** Runs once a connection opened, with its upgrade request (moderation: whose session). */
+  onOpened?: (channel: MemberChannel, req: FastifyRequest) => void;
   log: Logger;
   /** Largest accepted frame, bytes (bigger frames close the socket with 1009). */
   maxPayload?: number;
@@ -114,6 +116,7 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
     }
     const peer = new ProtooChannel(signal, req.ip, transport);
     log.debug({ ip: req.ip }, 'signaling connected');
+    opts.onOpened?.(peer, req);
     // Lives and dies with the connection: nothing to clean up.
     const bucket = new TokenBucket({
       ratePerSecond: opts.rateLimit.requestsPerSecond,

@@ -147,6 +147,8 @@ test('room: broadcast serializes once for all members', () => {
       ownerSecretHash: 'x',
       createdAt: 0,
       emptySince: 0,
+      ownerAccountId: null,
+      settings: { waitingRoom: false, moderatorsUnmute: false, signedInOnly: false },
     },
     { config, pool: {} as WorkerPool, log: silentLogger },
   );

@@ -48,6 +48,8 @@ test('PostgreSQL: the schema is created once and recorded; opening again migrate
       ownerSecretHash: 'h',
       createdAt: 1,
       emptySince: null,
+      ownerAccountId: null,
+      settings: { waitingRoom: false, moderatorsUnmute: false, signedInOnly: false },
     });
     await Promise.all([a.close(), b.close()]);
     const c = await createStore(opts);
@@ -60,7 +62,7 @@ test('PostgreSQL: the schema is created once and recorded; opening again migrate
     assert.deepEqual(versions, [
       { component: 'auth', version: 1 },
       { component: 'chat', version: 1 },
-      { component: 'rooms', version: 1 },
+      { component: 'rooms', version: 2 },
     ]);
     await pg.close();
   } finally {
