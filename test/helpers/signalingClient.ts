@@ -58,9 +58,12 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export async function connectSignaling(
   wsUrl: string,
   timeoutMs = 10_000,
+  /** Upgrade request headers: a session `cookie`, `x-forwarded-for` behind a trusted proxy. */
+  headers?: Record<string, string>,
 ): Promise<SignalingClient> {
   const transport = new protooClient.WebSocketTransport(wsUrl, {
     retry: { retries: 0 },
+    ...(headers && { headers }),
     clientConfig: {
       maxReceivedFrameSize: 16 * 1024 * 1024,
       maxReceivedMessageSize: 16 * 1024 * 1024,

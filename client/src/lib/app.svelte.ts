@@ -55,9 +55,7 @@ export class AppState {
   lobbyMessage = $state<string | null>(null);
   joining = $state(false);
   /** What the lobby tells about moderation: waiting, denied, removed, the meeting ended. */
-  notice = $state<{ kind: 'waiting' | 'denied' | 'removed' | 'ended'; text: string } | null>(
-    null,
-  );
+  notice = $state<{ kind: 'waiting' | 'denied' | 'removed' | 'ended'; text: string } | null>(null);
   /** The join parked in a waiting room, sent again once a moderator admits it. */
   #waitingFor: { roomId: string; nickname: string; password: string | undefined } | null = null;
   /** A shared link's room (#/room/<id>): joined as soon as the lobby list shows it. */

@@ -128,7 +128,12 @@ export class RoomSession {
     prewarmMedia();
     const joined = await signaling.request('room.join', joinData(roomId, nickname, password));
     const session = new RoomSession(signaling, joined, password, onEnd);
-    exposeForTests(session.#media, session.#stores.members, session.#stores.tracks);
+    exposeForTests(
+      session.#media,
+      session.#stores.members,
+      session.#stores.tracks,
+      session.context.moderationActions,
+    );
     // Get the media requests on the wire before the room view renders (rendering it takes
     // tens of milliseconds of main thread the server can use to set up our consumers).
     let dispatched: () => void = () => undefined;

@@ -91,11 +91,15 @@ export function bindModeration(
     }),
     s.on('moderation.videoStopped', ({ by, source }) => {
       notices.add(`${by} stopped your ${source === 'camera' ? 'camera' : 'screen share'}`);
-      const sources = source === 'camera' ? (['camera'] as const) : (['screen', 'screen-audio'] as const);
+      const sources =
+        source === 'camera' ? (['camera'] as const) : (['screen', 'screen-audio'] as const);
       for (const src of sources) void media.stopSource(src);
     }),
     s.on('moderation.removed', ({ by, banned }) =>
-      ended('removed', `${by} removed you from the room${banned ? ' (you cannot come back)' : ''}.`),
+      ended(
+        'removed',
+        `${by} removed you from the room${banned ? ' (you cannot come back)' : ''}.`,
+      ),
     ),
     s.on('moderation.ended', ({ by }) => ended('ended', `${by} ended the meeting for everyone.`)),
   ];

@@ -27,13 +27,19 @@ export class ModerationActions {
     targetId: string,
     role: 'moderator' | 'participant',
   ): Promise<void> {
-    const { room, target } = this.#on(roomId, actorId, targetId, role === 'moderator' ? 'promote' : 'demote');
+    const { room, target } = this.#on(
+      roomId,
+      actorId,
+      targetId,
+      role === 'moderator' ? 'promote' : 'demote',
+    );
     const account = (await this.#m.identities.of(targetId))?.accountId ?? null;
     if (!room.hasMember(targetId)) throw gone();
     room.setRole(targetId, role);
     this.#m.state(room).rememberModerator(account, role === 'moderator');
     // A new moderator sees who is waiting.
-    if (role === 'moderator') tell(target, 'moderation.waiting', { waiting: this.#m.state(room).waiting.list() });
+    if (role === 'moderator')
+      tell(target, 'moderation.waiting', { waiting: this.#m.state(room).waiting.list() });
   }
 
   /** Pauses the target's mic on the server; with "moderators unmute" they cannot resume it. */
@@ -59,7 +65,8 @@ export class ModerationActions {
   /** Closes the target's camera, or screen share with its audio. */
   stopVideo(roomId: string, actorId: string, targetId: string, source: 'camera' | 'screen'): void {
     const { actor, target } = this.#on(roomId, actorId, targetId, 'stopVideo');
-    const sources: readonly string[] = source === 'camera' ? ['camera'] : ['screen', 'screen-audio'];
+    const sources: readonly string[] =
+      source === 'camera' ? ['camera'] : ['screen', 'screen-audio'];
     for (const p of [...target.media.producers()]) {
       if (sources.includes(p.appData.source)) target.media.closeProducer(p.id);
     }
@@ -138,7 +145,9 @@ export class ModerationActions {
   #admit(room: Room, waitingId: string): boolean {
     if (!this.#m.state(room).waiting.admit(waitingId)) return false;
     // The ticket waits for their room.join; the channel stays known until then.
-    void this.#m.waitingChannel(room.id, waitingId)?.notify('moderation.admitted', { roomId: room.id });
+    void this.#m
+      .waitingChannel(room.id, waitingId)
+      ?.notify('moderation.admitted', { roomId: room.id });
     return true;
   }
 
@@ -167,7 +176,11 @@ export class ModerationActions {
   }
 }
 
-function tell<M extends NotificationMethod>(member: Member, method: M, data: NotificationMap[M]): void {
+function tell<M extends NotificationMethod>(
+  member: Member,
+  method: M,
+  data: NotificationMap[M],
+): void {
   void member.channel.notify(method, data);
 }
 
