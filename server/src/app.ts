@@ -165,7 +165,10 @@ export async function buildApp(
     rateLimit: config.signaling,
     limits: config.signaling,
   });
-  await app.register(roomsHttpPlugin, { rooms });
+  await app.register(roomsHttpPlugin, {
+    rooms,
+    accountOf: async (req) => (await auth.userOfRequest(req).catch(() => undefined))?.id ?? null,
+  });
   await app.register(healthPlugin, { workers, rooms, drain, guard: opsGuard });
   await app.register(metricsPlugin, { workers, rooms, connections, guard: opsGuard });
   for (const concern of concerns) await concern.http?.(app);

@@ -419,12 +419,52 @@ describe('moderation over the signaling socket', () => {
     assert.equal(await code(mia.client.request('room.join', { roomId })), 'BANNED');
     await join(server, { roomId }, { cookie: await signUp(server, 'Ned'), address: '10.2.0.1' });
 
+    // Over HTTP too: POST /api/rooms with the session cookie makes an account's room.
+    const res = await fetch(`${server.url}/api/rooms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ name: `Kim's HTTP room ${++n}` }),
+      signal: AbortSignal.timeout(5000),
+    });
+    assert.equal(res.status, 201);
+    const httpRoom = ((await res.json()) as { room: { id: string } }).room.id;
+    const viaHttp = await join(server, { roomId: httpRoom }, { cookie });
+    assert.equal(viaHttp.join!.self.role, 'owner');
+    const guestRoom = await room();
+    const kimInGuestRoom = await join(server, { roomId: guestRoom.roomId }, { cookie });
+    assert.equal(kimInGuestRoom.join!.self.role, 'participant');
+
     // The account and the settings are in the store (they survive a restart).
     const [stored] = (await server.app.tutti.stores.rooms.list()).filter((r) => r.id === roomId);
     assert.ok(stored?.ownerAccountId, 'owned by an account');
     assert.deepEqual(stored?.settings, {
       waitingRoom: false,
       moderatorsUnmute: false,
+      signedInOnly: true,
+    });
+  });
+
+  test('the stored settings and the owner account survive a restart (the lock does not)', async () => {
+    const cookie = await signUp(server, 'Rae');
+    const rae = await connect(server, { cookie });
+    const made = await rae.client.request('room.create', { name: `Rae's room ${++n}` });
+    const roomId = made.room.id;
+    const owner = await join(server, { roomId }, { cookie });
+    await owner.client.request('moderation.settings', {
+      signedInOnly: true,
+      moderatorsUnmute: true,
+      locked: true,
+    });
+    rae.client.close();
+    for (const p of people.splice(0)) p.client.close();
+    await server.restart();
+    assert.equal(await code(enter(server, { roomId, nickname: 'Guest' })), 'SIGN_IN_REQUIRED');
+    const back = await join(server, { roomId }, { cookie });
+    assert.equal(back.join!.self.role, 'owner');
+    assert.deepEqual(back.join!.moderation?.settings, {
+      locked: false,
+      waitingRoom: false,
+      moderatorsUnmute: true,
       signedInOnly: true,
     });
   });
