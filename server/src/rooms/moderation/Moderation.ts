@@ -94,6 +94,10 @@ export class Moderation implements Admission, MediaGuard {
       throw new TuttiError('FORBIDDEN', 'a moderator did not let you in');
     }
     if (state.settings.waitingRoom && !state.waiting.isAdmitted(peer.id)) {
+      // Someone in a room does not queue for another (the registry refuses the join anyway).
+      if (this.rooms.membership(peer.id)) {
+        throw new TuttiError('ALREADY_JOINED', 'already in a room; leave it first');
+      }
       this.#knock(room, state, peer, nickname);
       throw new TuttiError('WAITING', 'waiting for a moderator to let you in');
     }
