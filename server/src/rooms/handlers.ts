@@ -1,6 +1,6 @@
 import { TuttiError, type IceSettings } from '@tutti/protocol';
 import type { MemberMedia } from './MemberMedia.ts';
-import type { Admission, MediaGuard } from './moderation/hooks.ts';
+import type { Admission, MediaGuard } from './admission.ts';
 import type { HandlerTable, RequestContext } from './ports.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
 

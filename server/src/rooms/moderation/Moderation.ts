@@ -14,7 +14,7 @@ import type { MemberChannel } from '../ports.ts';
 import type { Room } from '../Room.ts';
 import type { RoomRegistry } from '../RoomRegistry.ts';
 import { verifyOwnerSecret } from '../security.ts';
-import type { Admission, Identity, JoinClaim, MediaGuard } from './hooks.ts';
+import type { Admission, Identity, JoinClaim, MediaGuard } from '../admission.ts';
 import type { Identities } from './identities.ts';
 import { isModerator } from './roles.ts';
 import { RoomModerationState } from './roomState.ts';

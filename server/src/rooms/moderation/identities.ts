@@ -1,5 +1,5 @@
 import type { Logger } from '../../kernel/log.ts';
-import type { Identity } from './hooks.ts';
+import type { Identity } from '../admission.ts';
 
 /**
  * Which account each signaling connection belongs to: looked up once from the session

@@ -4,7 +4,7 @@ import type { RoomStore } from '../../store/RoomStore.ts';
 import type { HandlerTable, RequestContext } from '../ports.ts';
 import type { RoomRegistry } from '../RoomRegistry.ts';
 import { ModerationActions } from './actions.ts';
-import type { Admission, MediaGuard } from './hooks.ts';
+import type { Admission, MediaGuard } from '../admission.ts';
 import { Identities } from './identities.ts';
 import { Moderation } from './Moderation.ts';
 

@@ -1,5 +1,5 @@
 import type { MediaSource, Role, ValidRequestData } from '@tutti/protocol';
-import type { MemberChannel } from '../ports.ts';
+import type { MemberChannel } from './ports.ts';
 
 /** A connection's signed-in account (from its session cookie), or null for a guest. */
 export interface Identity {
