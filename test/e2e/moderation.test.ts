@@ -128,6 +128,24 @@ describe('moderation in the browser', () => {
     assert.equal(await ben.page.getByTestId('participant-list').count(), 0);
     assert.equal(await owner.page.getByTestId('waiting-person').count(), 0);
     assert.equal(await owner.participantCount(), 1);
+    await ben.close();
+    open.splice(open.indexOf(ben), 1);
+
+    // Locked: nobody new gets in (not even to the waiting room); ending the meeting empties it.
+    await owner.page.getByTestId('lock-room').click();
+    await waitFor(
+      async () =>
+        (await owner.page.getByTestId('lock-room').getAttribute('aria-pressed')) === 'true',
+      10_000,
+      'room locked',
+    );
+    const cy = await person('Cy');
+    await cy.joinRoom('Lobby room');
+    const locked = cy.page.getByTestId('error');
+    await locked.waitFor({ timeout: 10_000 });
+    assert.match((await locked.textContent()) ?? '', /locked/i);
+    await owner.page.getByTestId('end-meeting').click();
+    await owner.page.getByTestId('ended-notice').waitFor({ timeout: 10_000 });
     await closeAll();
   });
 });
