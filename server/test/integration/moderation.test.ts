@@ -172,6 +172,13 @@ describe('moderation over the signaling socket', () => {
     assert.equal((await una.client.nextNotification('moderation.unmuteAllowed')).by, 'Olga');
     await una.client.request('media.resumeProducer', { producerId: pausedMic });
     await peerUpdate(owner, una.id, (p) => p.mic === 'on');
+
+    // Held again, then made a moderator: moderators are never held.
+    await owner.client.request('moderation.mute', { peerId: una.id });
+    await peerUpdate(owner, una.id, (p) => p.mic === 'off');
+    await owner.client.request('moderation.setRole', { peerId: una.id, role: 'moderator' });
+    await una.client.request('media.resumeProducer', { producerId: pausedMic });
+    await peerUpdate(owner, una.id, (p) => p.mic === 'on');
   });
 
   test("stopping someone's camera or screen share closes those producers for everyone", async () => {

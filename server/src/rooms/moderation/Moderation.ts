@@ -145,21 +145,23 @@ export class Moderation implements Admission, MediaGuard {
 
   produce(peer: MemberChannel, source: MediaSource, paused: boolean): void {
     if (source !== 'mic' || paused) return;
-    const room = this.#roomOf(peer);
-    if (room && this.state(room).micHeld(peer.id)) throw heldMic();
+    if (this.#heldRoom(peer)) throw heldMic();
   }
 
   resume(peer: MemberChannel, producerId: string): void {
-    const room = this.#roomOf(peer);
-    if (!room || !this.state(room).micHeld(peer.id)) return;
+    const room = this.#heldRoom(peer);
+    if (!room) return;
     for (const p of room.member(peer.id)?.media.producers() ?? []) {
       if (p.id === producerId && p.appData.source === 'mic') throw heldMic();
     }
   }
 
-  #roomOf(peer: MemberChannel): Room | undefined {
-    const roomId = this.rooms.membership(peer.id)?.roomId;
-    return roomId === undefined ? undefined : this.rooms.get(roomId);
+  /** The room in which a moderator holds this member's mic (owners and moderators are never held). */
+  #heldRoom(peer: MemberChannel): Room | undefined {
+    const membership = this.rooms.membership(peer.id);
+    if (!membership || isModerator(membership.role)) return undefined;
+    const room = this.rooms.get(membership.roomId);
+    return room && this.state(room).micHeld(peer.id) ? room : undefined;
   }
 
   // ── Telling people ──────────────────────────────────────────────────────────────────
