@@ -26,6 +26,7 @@ import { withLogRedaction } from './ops/logRedaction.ts';
 import { registerSecurityHeaders } from './ops/securityHeaders.ts';
 import { iceSettingsFrom } from './ops/turn.ts';
 import { roomHandlers } from './rooms/handlers.ts';
+import { createModerationModule } from './rooms/moderation/module.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
 import { servicesPlugin, type TuttiServices } from './services.ts';
 import { createStore, type Stores } from './store/createStore.ts';
@@ -130,6 +131,7 @@ export async function buildApp(
   const concerns: Concern[] = [];
   let auth: Auth;
   let admin: ReturnType<typeof createAdminModule>;
+  let moderation: ReturnType<typeof createModerationModule>;
   try {
     auth = createAuth({ config, store: stores.auth }); // Throws on a provider that is not https.
     // API keys, join tokens, the guest rule, the admin API (docs/admin-api.md).
@@ -157,6 +159,8 @@ export async function buildApp(
     concerns.push(chat);
     concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
     concerns.push(createIngestModule({ rooms, log, draining: () => drain.draining })); // WHIP
+    moderation = createModerationModule({ rooms, store: stores.rooms, log }); // roles, waiting room
+    concerns.push(moderation);
     concerns.push(
       createWebhooksModule({
         config,
@@ -179,7 +183,7 @@ export async function buildApp(
   for (const concern of concerns) if (concern.rooms) rooms.use(concern.rooms);
   const handlerTables = gateJoins(
     [
-      roomHandlers(rooms, iceSettingsFrom(config), admin.joinPolicy),
+      roomHandlers(rooms, iceSettingsFrom(config), admin.joinPolicy, moderation),
       ...concerns.flatMap((c) => c.handlers ?? []),
     ],
     drain,
@@ -195,13 +199,21 @@ export async function buildApp(
   await app.register(transportPlugin, {
     connections,
     handlerTables,
-    onOpened: admin.connectionOpened,
+    // Whose session the socket carries: the guest rule, room ownership, signed-in only
+    // rooms, nicknames.
+    onOpened: (channel, req) => {
+      admin.connectionOpened(channel, req);
+      moderation.identities.opened(channel.id, auth.userOfRequest(req));
+    },
     onClosed: (channel) => rooms.connectionClosed(channel),
     log,
     rateLimit: config.signaling,
     limits: config.signaling,
   });
-  await app.register(roomsHttpPlugin, { rooms });
+  await app.register(roomsHttpPlugin, {
+    rooms,
+    accountOf: async (req) => (await auth.userOfRequest(req).catch(() => undefined))?.id ?? null,
+  });
   await app.register(healthPlugin, {
     workers,
     rooms,

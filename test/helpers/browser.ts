@@ -301,6 +301,7 @@ declare global {
       producerPaused(source: string): boolean | null;
       restarts(): number;
       diagnostics(): Record<string, unknown>;
+      tryMute(peerId: string): Promise<void>;
     };
   }
 }

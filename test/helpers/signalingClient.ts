@@ -58,7 +58,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export async function connectSignaling(
   wsUrl: string,
   timeoutMs = 10_000,
-  /** Handshake extras: an Origin header (as a browser would send), a Cookie… */
+  /** Handshake extras: an Origin header (as a browser would send), a Cookie, `x-forwarded-for` behind a trusted proxy… */
   handshake: { origin?: string; headers?: Record<string, string> } = {},
 ): Promise<SignalingClient> {
   const transport = new protooClient.WebSocketTransport(wsUrl, {

@@ -34,6 +34,9 @@ export class AccountState {
   /** False until the first /me answer (the lobby waits before showing the forms). */
   loaded = $state(false);
 
+  /** `changed`: after a login or logout (the signaling socket reconnects to carry the session). */
+  constructor(private readonly changed: () => void = () => undefined) {}
+
   async load(): Promise<void> {
     try {
       const [me, list] = await Promise.all([
@@ -57,15 +60,18 @@ export class AccountState {
       ...(name ? { name } : {}),
     });
     this.user = r.user;
+    this.changed();
   }
 
   async login(email: string, password: string): Promise<void> {
     this.user = (await authRequest<{ user: Account }>('POST', 'login', { email, password })).user;
+    this.changed();
   }
 
   async logout(): Promise<void> {
     await authRequest<void>('POST', 'logout');
     this.user = null;
+    this.changed();
   }
 
   /** Where a provider button sends the browser (comes back to the page we are on). */

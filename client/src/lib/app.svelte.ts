@@ -23,7 +23,11 @@ export function explain(err: unknown): string {
     case 'TOKEN_WRONG_ROOM':
       return `This invitation link is not valid: ${errorText(err)}`;
     case 'SIGN_IN_REQUIRED':
-      return 'Sign in to join rooms on this server.';
+      return 'Sign in to join this room.';
+    case 'ROOM_LOCKED':
+      return `The room is locked: no one can join right now.`;
+    case 'BANNED':
+      return `You were removed from this room and cannot come back.`;
     case 'RATE_LIMITED':
     case 'TOO_MANY_ATTEMPTS':
       return `Too many attempts, wait a moment: ${errorText(err)}`;
@@ -57,6 +61,10 @@ export class AppState {
   /** Shown in the lobby (e.g. "the room was deleted"). */
   lobbyMessage = $state<string | null>(null);
   joining = $state(false);
+  /** What the lobby tells about moderation: waiting, denied, removed, the meeting ended. */
+  notice = $state<{ kind: 'waiting' | 'denied' | 'removed' | 'ended'; text: string } | null>(null);
+  /** The join parked in a waiting room, sent again once a moderator admits it. */
+  #waitingFor: { roomId: string; nickname: string; password: string | undefined } | null = null;
   /** A shared link's room (#/room/<id>): joined as soon as the lobby list shows it. */
   linkRoom = $state<string | null>(roomIdFromHash());
   /** `?token=` in the page URL: joined as soon as the socket is open. */
@@ -75,6 +83,25 @@ export class AppState {
     signaling.on('lobby.rooms', ({ rooms }) => {
       this.rooms = sortRooms(rooms);
       this.#joinLinkRoom();
+    });
+    signaling.on('moderation.admitted', ({ roomId }) => {
+      const w = this.#waitingFor;
+      if (w?.roomId !== roomId) return;
+      this.#waitingFor = null;
+      this.notice = null;
+      this.joinRoom(w.roomId, w.nickname, w.password).catch((err: unknown) => {
+        this.lobbyMessage = explain(err);
+      });
+    });
+    signaling.on('moderation.denied', ({ roomId }) => {
+      if (this.#waitingFor?.roomId !== roomId) return;
+      this.#waitingFor = null;
+      this.notice = { kind: 'denied', text: 'A moderator did not let you in.' };
+    });
+    signaling.on('moderation.ended', () => {
+      if (!this.#waitingFor) return;
+      this.#waitingFor = null;
+      this.notice = { kind: 'ended', text: 'The meeting ended before you were let in.' };
     });
     signaling.onState((state) => {
       this.connection = state;
@@ -144,6 +171,7 @@ export class AppState {
   ): Promise<void> {
     this.joining = true;
     this.lobbyMessage = null;
+    this.notice = null;
     try {
       if (!token) storage.nickname = nickname;
       const chunk = await loadRoomChunk();
@@ -158,9 +186,21 @@ export class AppState {
       );
       this.session = session;
       history.replaceState(null, '', `#/room/${encodeURIComponent(roomId)}`);
+    } catch (err) {
+      if (errorCodeOf(err) !== 'WAITING') throw err;
+      // Parked in the waiting room: moderation.admitted sends the join again.
+      this.#waitingFor = { roomId, nickname, password };
+      this.notice = { kind: 'waiting', text: 'Waiting for a moderator to let you in…' };
     } finally {
       this.joining = false;
     }
+  }
+
+  /** Gives up waiting (the server takes us off the waiting list). */
+  async stopWaiting(): Promise<void> {
+    this.#waitingFor = null;
+    this.notice = null;
+    await this.signaling.request('room.leave', {}).catch(() => undefined);
   }
 
   async deleteRoom(roomId: string): Promise<void> {
@@ -169,7 +209,12 @@ export class AppState {
 
   #ended(reason: EndReason, message?: string): void {
     this.session = null;
-    this.lobbyMessage = reason === 'left' ? null : (message ?? null);
+    if (reason === 'removed' || reason === 'ended') {
+      this.notice = { kind: reason, text: message ?? '' };
+      this.lobbyMessage = null;
+    } else {
+      this.lobbyMessage = reason === 'left' ? null : (message ?? null);
+    }
     history.replaceState(null, '', '#/');
     void this.subscribeLobby();
   }

@@ -1,3 +1,5 @@
+import type { Role } from './moderation.ts';
+
 /** Shapes shared by requests, notifications and the HTTP API. */
 
 /** What the lobby shows for a room. Never contains the password or owner secret. */
@@ -13,21 +15,20 @@ export interface RoomSummary {
 export const MEDIA_SOURCES = ['mic', 'camera', 'screen', 'screen-audio'] as const;
 export type MediaSource = (typeof MEDIA_SOURCES)[number];
 
-/** What a member may do in its room (a join token carries it). */
-export const ROLES = ['owner', 'moderator', 'participant'] as const;
-export type Role = (typeof ROLES)[number];
-
 /** Per-person state everybody in the room sees. */
 export interface PeerInfo {
   id: string;
   nickname: string;
-  /** Set when the join said it (a join token's `role`). */
-  role?: Role;
   /** 'off' = producing but paused (muted); 'none' = not producing at all. */
   mic: 'on' | 'off' | 'none';
   camera: 'on' | 'off' | 'none';
   screen: boolean;
   joinedAt: number;
+  /**
+   * owner / moderator / participant (moderation.ts; a join token may give it); changes
+   * arrive as room.peerUpdated.
+   */
+  role: Role;
 }
 
 export interface ChatMessage {

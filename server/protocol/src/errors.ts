@@ -6,11 +6,17 @@ export const ERROR_CODES = {
   INVALID_REQUEST: 400,
   /** A social login refused: state mismatch, replayed code, wrong issuer, provider error. */
   LOGIN_FAILED: 400,
+  /** Not a failure: the join is parked in the waiting room until a moderator admits it. */
+  WAITING: 202,
   UNAUTHORIZED: 401,
+  /** A "signed-in only" room, or auth.guests off, and the connection has no session (or token). */
+  SIGN_IN_REQUIRED: 401,
   BAD_PASSWORD: 401,
   /** Account login: unknown email or wrong password (never says which). */
   INVALID_CREDENTIALS: 401,
   FORBIDDEN: 403,
+  /** Removed from this room and barred from coming back. */
+  BANNED: 403,
   NOT_JOINED: 403,
   ROOM_NOT_FOUND: 404,
   NOT_FOUND: 404,
@@ -20,6 +26,8 @@ export const ERROR_CODES = {
   ALREADY_JOINED: 409,
   EMAIL_TAKEN: 409,
   PAYLOAD_TOO_LARGE: 413,
+  /** A moderator locked the room: no new joins. */
+  ROOM_LOCKED: 423,
   UNSUPPORTED_TYPE: 415,
   RATE_LIMITED: 429,
   TOO_MANY_ATTEMPTS: 429,
@@ -44,8 +52,6 @@ export const ERROR_CODES = {
   TOKEN_KEY_UNKNOWN: 401,
   /** The join token is for another room. */
   TOKEN_WRONG_ROOM: 403,
-  /** auth.guests is off: sign in (or join with a token) first. */
-  SIGN_IN_REQUIRED: 401,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -14,20 +14,36 @@ import {
   type GameResponseMap,
   type RoomLifeJoinExtras,
 } from './games.ts';
+import {
+  MODERATION_REQUEST_METHODS,
+  type ModerationRequestMap,
+  type ModerationResponseMap,
+  type ModerationSnapshot,
+} from './moderation.ts';
 
 /**
  * Client → server protoo requests: the data each method takes and the answer it gets.
  * The server validates every request against `requestSchemas` (`@tutti/protocol/schemas`),
  * which is checked at compile time to produce exactly these shapes.
  */
-export interface RequestMap extends GameRequestMap {
+export interface RequestMap extends GameRequestMap, ModerationRequestMap {
   // Lobby
   'lobby.subscribe': Empty;
   'room.create': { name: string; password?: string; capacity?: number };
 
   // Membership
-  /** `token`: a signed join token (docs/admin-api.md); it sets the nickname and role. */
-  'room.join': { roomId: string; nickname: string; password?: string; token?: string };
+  /**
+   * `nickname` defaults to the account name when signed in (guests must give one);
+   * `ownerSecret` (from room.create) makes a guest creator the room's owner; `token`: a
+   * signed join token (docs/admin-api.md), it sets the nickname and role.
+   */
+  'room.join': {
+    roomId: string;
+    nickname?: string;
+    password?: string;
+    ownerSecret?: string;
+    token?: string;
+  };
   'room.leave': Empty;
   /** Owner only (owner secret from room.create / POST /api/rooms). */
   'room.delete': { roomId: string; ownerSecret: string };
@@ -123,9 +139,11 @@ export interface JoinResult extends IceSettings, Partial<RoomLifeJoinExtras> {
   routerRtpCapabilities: RtpCapabilities;
   /** Latest chat messages visible to this peer, oldest first. */
   history: ChatMessage[];
+  /** Room settings, and (for owners and moderators) who is waiting. */
+  moderation?: ModerationSnapshot;
 }
 
-export interface ResponseMap extends GameResponseMap {
+export interface ResponseMap extends GameResponseMap, ModerationResponseMap {
   'lobby.subscribe': { rooms: RoomSummary[] };
   'room.create': { room: RoomSummary; ownerSecret: string };
   'room.join': JoinResult;
@@ -195,6 +213,8 @@ export const REQUEST_METHODS = [
   'files.uploadToken',
   // Room life: games, reactions, raised hands (games.ts)
   ...GAME_REQUEST_METHODS,
+  // Moderation and the waiting room (moderation.ts)
+  ...MODERATION_REQUEST_METHODS,
 ] as const satisfies readonly RequestMethod[];
 
 // Compile time: the list names every method of RequestMap (a forgotten one fails here).

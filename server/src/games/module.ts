@@ -22,8 +22,7 @@ export interface GamesModuleOptions {
  * Room life (issue 14): games, reactions and raised hands, one RoomLife per room on this node.
  * Members are identified by their protoo peer id (`PeerInfo.id`): a reconnect arrives under a
  * new id, so it is a new player (the old seat is given up when the old connection leaves).
- * Nobody is a moderator yet: the only owner proof is the owner secret, which a member does not
- * present when it joins, so `hand.lower` of others and `game.stop` of others' games are refused.
+ * Owners and moderators (PeerInfo.role) may lower others' hands and stop others' games.
  */
 export function createGamesModule(opts: GamesModuleOptions): Concern & {
   /** Chat's screen: a guess may score; the CatchMind drawer typing the word is refused. */
@@ -48,8 +47,9 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
   const handlers: HandlerTable = {};
   for (const method of GAME_REQUEST_METHODS) {
     const handler = ({ peer }: RequestContext, data: unknown) => {
-      const { roomId } = rooms.requireMembership(peer.id);
-      return lifeOf(roomId).handle({ memberId: peer.id, moderator: false }, method, data);
+      const { roomId, role } = rooms.requireMembership(peer.id);
+      const moderator = role !== 'participant'; // Owners and moderators (rooms/moderation).
+      return lifeOf(roomId).handle({ memberId: peer.id, moderator }, method, data);
     };
     (handlers as Record<GameRequestMethod, unknown>)[method] = handler;
   }

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { TuttiError } from '@tutti/protocol';
 import {
@@ -30,10 +30,11 @@ function ownerSecret(headers: Record<string, unknown>): string {
  * REST for rooms (same rules as the protoo requests):
  * GET /api/rooms · POST /api/rooms · PATCH /api/rooms/:id · DELETE /api/rooms/:id
  */
-export const roomsHttpPlugin: FastifyPluginAsync<{ rooms: RoomRegistry }> = async (
-  app,
-  { rooms },
-) => {
+export const roomsHttpPlugin: FastifyPluginAsync<{
+  rooms: RoomRegistry;
+  /** The signed-in creator's account (its session cookie), who then owns the room. */
+  accountOf?: (req: FastifyRequest) => Promise<string | null>;
+}> = async (app, { rooms, accountOf }) => {
   app.get('/api/rooms', async () => ({ rooms: rooms.list() }));
 
   app.get<{ Params: { id: string } }>('/api/rooms/:id', async (req) => {
@@ -43,7 +44,7 @@ export const roomsHttpPlugin: FastifyPluginAsync<{ rooms: RoomRegistry }> = asyn
 
   app.post('/api/rooms', async (req, reply) => {
     const body = parse(requestSchemas['room.create'], req.body ?? {});
-    const result = await rooms.create(body, req.ip);
+    const result = await rooms.create(body, req.ip, (await accountOf?.(req)) ?? null);
     return reply.status(201).send(result);
   });
 

@@ -170,7 +170,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
   }
 
   /** Capacity check + nickname de-dup + insertion, synchronously (concurrent joins can't overshoot). */
-  admit(channel: MemberChannel, nickname: string, role?: Role): PeerInfo {
+  admit(channel: MemberChannel, nickname: string, role: Role = 'participant'): PeerInfo {
     if (this.#closed) throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
     if (this.#members.size >= this.capacity) {
       throw new TuttiError('ROOM_FULL', `room is full (${this.capacity} people)`);
@@ -179,8 +179,13 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
       nickname,
       [...this.#members.values()].map((m) => m.info.nickname),
     );
-    const info: PeerInfo = { id: channel.id, nickname: name, ...NO_MEDIA, joinedAt: Date.now() };
-    if (role) info.role = role;
+    const info: PeerInfo = {
+      id: channel.id,
+      nickname: name,
+      ...NO_MEDIA,
+      joinedAt: Date.now(),
+      role,
+    };
     const member = this.#newMember(channel, info);
     this.#members.set(member.id, member);
     this.broadcast('room.peerJoined', { peer: { ...info } }, member.id);
@@ -221,6 +226,14 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
   #setPresence(info: PeerInfo, next: MediaPresence): void {
     if (info.mic === next.mic && info.camera === next.camera && info.screen === next.screen) return;
     Object.assign(info, next);
+    this.broadcast('room.peerUpdated', { peer: { ...info } });
+  }
+
+  /** A moderator changed someone's role (rooms/moderation): everyone sees it. */
+  setRole(memberId: string, role: Role): void {
+    const info = this.#members.get(memberId)?.info;
+    if (!info || info.role === role) return;
+    info.role = role;
     this.broadcast('room.peerUpdated', { peer: { ...info } });
   }
 

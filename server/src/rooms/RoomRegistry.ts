@@ -25,7 +25,7 @@ import type {
   RoomExtension,
 } from './ports.ts';
 import { Room, type Member } from './Room.ts';
-import { hashOwnerSecret, newOwnerSecret, roomNameKey } from './security.ts';
+import { hashOwnerSecret, newOwnerSecret, ownedBy, roomNameKey } from './security.ts';
 
 export interface RoomChanges {
   name?: string | undefined;
@@ -110,8 +110,8 @@ export class RoomRegistry implements RoomDirectory {
 
   membership(channelId: string): Membership | undefined {
     const room = this.#memberships.get(channelId);
-    const member = room?.member(channelId);
-    return room && member && { roomId: room.id, nickname: member.info.nickname };
+    const info = room?.member(channelId)?.info;
+    return room && info && { roomId: room.id, nickname: info.nickname, role: info.role };
   }
 
   requireMembership(channelId: string): Membership {
@@ -144,6 +144,7 @@ export class RoomRegistry implements RoomDirectory {
   async create(
     args: { name: string; password?: string | undefined; capacity?: number | undefined },
     ip: string,
+    ownerAccountId: string | null = null,
   ): Promise<{ room: RoomSummary; ownerSecret: string }> {
     this.#access.takeCreate(ip);
     this.#checkCapacity(args.capacity);
@@ -160,6 +161,7 @@ export class RoomRegistry implements RoomDirectory {
       ownerSecretHash: hashOwnerSecret(ownerSecret),
       createdAt: this.#now(),
       emptySince: this.#now(),
+      ...ownedBy(ownerAccountId), // The signed-in creator's account owns it (rooms/moderation).
     };
     this.#checkNameFree(nameKey); // Again: the hash awaited.
     await this.#persist(() => this.#deps.store.insert(record)); // Unique there too: NAME_TAKEN.

@@ -1,7 +1,14 @@
-import type { IceSettings } from '@tutti/protocol';
+import { TuttiError, type IceSettings } from '@tutti/protocol';
 import type { MemberMedia } from './MemberMedia.ts';
+import type { Admission, MediaGuard } from './admission.ts';
 import type { HandlerTable, JoinPolicy, RequestContext } from './ports.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
+
+/** Moderation's say (rooms/moderation): who may join and as whom, what a held mic may do. */
+export interface RoomHandlerHooks {
+  admission?: Admission;
+  guard?: MediaGuard;
+}
 
 /**
  * Lobby, membership and media requests. `iceFor` gives a joiner its ICE servers (TURN
@@ -11,22 +18,36 @@ export function roomHandlers(
   rooms: RoomRegistry,
   iceFor: (peerId: string) => IceSettings,
   policy: JoinPolicy = async (_peer, { nickname }) => ({ nickname }),
+  hooks: RoomHandlerHooks = {},
 ): HandlerTable {
+  const { admission, guard } = hooks;
   /** The media of the member behind this request; NOT_JOINED outside a room. */
   const media = (ctx: RequestContext): MemberMedia => rooms.requireMember(ctx.peer).member.media;
 
   return {
     'lobby.subscribe': (ctx) => ({ rooms: rooms.subscribeLobby(ctx.peer) }),
 
-    'room.create': (ctx, data) => rooms.create(data, ctx.peer.ip),
+    'room.create': async (ctx, data) =>
+      rooms.create(data, ctx.peer.ip, (await admission?.accountOf(ctx.peer)) ?? null),
 
     'room.join': async (ctx, data) => {
+      // Who joins (a join token, the guest rule), then moderation's say: signed-in only,
+      // bars, the lock, the waiting room, and the role to join with.
       const grant = await policy(ctx.peer, data);
-      const joined = await rooms.join(ctx.peer, data.roomId, grant, data.password);
+      const { nickname, role } = admission
+        ? await admission.check(
+            ctx.peer,
+            { ...data, ...(grant.nickname !== undefined && { nickname: grant.nickname }) },
+            grant.role && { role: grant.role },
+          )
+        : { nickname: grant.nickname, role: grant.role ?? ('participant' as const) };
+      if (nickname === undefined) throw new TuttiError('INVALID_REQUEST', 'nickname: required');
+      const joined = await rooms.join(ctx.peer, data.roomId, { nickname, role }, data.password);
       return { ...joined, ...iceFor(joined.self.id) };
     },
 
     'room.leave': (ctx) => {
+      admission?.left(ctx.peer);
       rooms.leave(ctx.peer);
       return {};
     },
@@ -68,7 +89,10 @@ export function roomHandlers(
       return {};
     },
 
-    'media.produce': async (ctx, data) => ({ producerId: await media(ctx).produce(data) }),
+    'media.produce': async (ctx, data) => {
+      guard?.produce(ctx.peer, data.source, data.paused ?? false);
+      return { producerId: await media(ctx).produce(data) };
+    },
 
     'media.closeProducer': (ctx, data) => {
       media(ctx).closeProducer(data.producerId);
@@ -81,6 +105,7 @@ export function roomHandlers(
     },
 
     'media.resumeProducer': async (ctx, data) => {
+      guard?.resume(ctx.peer, data.producerId);
       await media(ctx).resumeProducer(data.producerId);
       return {};
     },

@@ -2,12 +2,13 @@ import type {
   ChatMessage,
   GameSnapshot,
   HandQueueState,
+  ModerationSnapshot,
   NotificationMap,
   NotificationMethod,
   PeerInfo,
   RequestMethod,
-  ResponseMap,
   Role,
+  ResponseMap,
   ServerRequestMap,
   ServerRequestMethod,
   ValidRequestData,
@@ -65,6 +66,8 @@ export interface MemberRef {
 export interface Membership {
   roomId: string;
   nickname: string;
+  /** owner / moderator / participant (rooms/moderation). */
+  role: Role;
 }
 
 /**
@@ -87,6 +90,8 @@ export interface JoinExtras {
   /** Room life (games module): the running game as this member sees it, the hand queue. */
   game?: GameSnapshot | null;
   hands?: HandQueueState;
+  /** Moderation: the room's settings, who is waiting (owners and moderators only). */
+  moderation?: ModerationSnapshot;
 }
 
 /**
@@ -112,11 +117,14 @@ export interface JoinGrant {
   role?: Role;
 }
 
-/** Runs before every room.join (docs/admin-api.md): throws to refuse, or says who joins. */
+/**
+ * Runs before every room.join (docs/admin-api.md): throws to refuse, or says who joins (a
+ * token's name and role; else the nickname asked for, which moderation may still fill in).
+ */
 export type JoinPolicy = (
   peer: MemberChannel,
-  request: { roomId: string; nickname: string; token?: string | undefined },
-) => Promise<JoinGrant>;
+  request: { roomId: string; nickname?: string | undefined; token?: string | undefined },
+) => Promise<Partial<JoinGrant>>;
 
 /** The context of one request: the connection it came from. */
 export interface RequestContext {

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
+import { NO_ROOM_SETTINGS, type RoomRecord } from '../store/RoomStore.ts';
 
 // Room rules that don't need a room: password hashing, owner secrets, nickname
 // de-duplication and the case-insensitive name key (the attempt limiter is attempts.ts).
@@ -86,4 +87,11 @@ export function dedupNickname(
       if (!used.has(candidate.toLocaleLowerCase('en-US'))) return candidate;
     }
   }
+}
+
+/** A new room's ownership fields: the creator's account (null for a guest), no settings on. */
+export function ownedBy(
+  ownerAccountId: string | null,
+): Pick<RoomRecord, 'ownerAccountId' | 'settings'> {
+  return { ownerAccountId, settings: { ...NO_ROOM_SETTINGS } };
 }

@@ -1,6 +1,19 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { isUniqueViolation } from './sqlite.ts';
 
+/** The moderation settings kept with a room (a lock is for one meeting: memory only). */
+export interface StoredRoomSettings {
+  waitingRoom: boolean;
+  moderatorsUnmute: boolean;
+  signedInOnly: boolean;
+}
+
+export const NO_ROOM_SETTINGS: StoredRoomSettings = {
+  waitingRoom: false,
+  moderatorsUnmute: false,
+  signedInOnly: false,
+};
+
 /** A room as persisted. Secrets are stored only as hashes. */
 export interface RoomRecord {
   id: string;
@@ -13,6 +26,9 @@ export interface RoomRecord {
   createdAt: number;
   /** When the room last became empty (null while people are in it). */
   emptySince: number | null;
+  /** The account that created it (signed in), else null (a guest's room: owner secret only). */
+  ownerAccountId: string | null;
+  settings: StoredRoomSettings;
 }
 
 /**
@@ -26,6 +42,8 @@ export interface RoomStore {
   /** Throws NameTakenError if the new nameKey is already used by another room. */
   update(room: RoomRecord): Promise<void>;
   setEmptySince(id: string, emptySince: number | null): Promise<void>;
+  /** Moderation settings only (update() leaves them alone, so the two never undo each other). */
+  setSettings(id: string, settings: StoredRoomSettings): Promise<void>;
   delete(id: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -46,6 +64,11 @@ export interface RoomRow {
   owner_secret_hash: string;
   created_at: number;
   empty_since: number | null;
+  owner_account_id: string | null;
+  /** 0/1 in SQLite, boolean in PostgreSQL. */
+  waiting_room: number | boolean;
+  moderators_unmute: number | boolean;
+  signed_in_only: number | boolean;
 }
 
 /** A rooms row (the same columns in SQLite and PostgreSQL). */
@@ -58,7 +81,17 @@ export const roomFromRow = (r: RoomRow): RoomRecord => ({
   ownerSecretHash: r.owner_secret_hash,
   createdAt: r.created_at,
   emptySince: r.empty_since,
+  ownerAccountId: r.owner_account_id,
+  settings: {
+    waitingRoom: Boolean(r.waiting_room),
+    moderatorsUnmute: Boolean(r.moderators_unmute),
+    signedInOnly: Boolean(r.signed_in_only),
+  },
 });
+
+/** The columns after empty_since, in insert order (SQLite stores the flags as 0/1). */
+export const ROOM_EXTRA_COLUMNS =
+  'owner_account_id, waiting_room, moderators_unmute, signed_in_only';
 
 /** A room's values in the column order of `INSERT INTO rooms (id, name, … empty_since)`. */
 export const roomInsertValues = (r: RoomRecord) =>
@@ -71,7 +104,19 @@ export const roomInsertValues = (r: RoomRecord) =>
     r.ownerSecretHash,
     r.createdAt,
     r.emptySince,
+    r.ownerAccountId,
   ] as const;
+
+/** The settings columns' values in ROOM_EXTRA_COLUMNS order (after owner_account_id). */
+export const roomSettingValues = (s: StoredRoomSettings) =>
+  [s.waitingRoom, s.moderatorsUnmute, s.signedInOnly] as const;
+
+const SQLITE_EXTRA_COLUMNS: readonly [name: string, type: string][] = [
+  ['owner_account_id', 'TEXT'],
+  ['waiting_room', 'INTEGER NOT NULL DEFAULT 0'],
+  ['moderators_unmute', 'INTEGER NOT NULL DEFAULT 0'],
+  ['signed_in_only', 'INTEGER NOT NULL DEFAULT 0'],
+];
 
 /** RoomStore on Node's built-in node:sqlite. Shares the DatabaseSync with other stores. */
 export class SqliteRoomStore implements RoomStore {
@@ -89,6 +134,13 @@ export class SqliteRoomStore implements RoomStore {
       created_at INTEGER NOT NULL,
       empty_since INTEGER
     )`);
+    // Databases from before room ownership and moderation settings get the columns added.
+    const have = new Set(
+      (db.prepare('PRAGMA table_info(rooms)').all() as { name: string }[]).map((c) => c.name),
+    );
+    for (const [name, type] of SQLITE_EXTRA_COLUMNS) {
+      if (!have.has(name)) db.exec(`ALTER TABLE rooms ADD COLUMN ${name} ${type}`);
+    }
   }
 
   async list(): Promise<RoomRecord[]> {
@@ -102,10 +154,10 @@ export class SqliteRoomStore implements RoomStore {
     this.#uniqueGuard(() =>
       this.#db
         .prepare(
-          `INSERT INTO rooms (id, name, name_key, password_hash, capacity, owner_secret_hash, created_at, empty_since)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO rooms (id, name, name_key, password_hash, capacity, owner_secret_hash, created_at, empty_since, ${ROOM_EXTRA_COLUMNS})
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(...roomInsertValues(r)),
+        .run(...roomInsertValues(r), ...roomSettingValues(r.settings).map(Number)),
     );
   }
 
@@ -121,6 +173,14 @@ export class SqliteRoomStore implements RoomStore {
 
   async setEmptySince(id: string, emptySince: number | null): Promise<void> {
     this.#db.prepare('UPDATE rooms SET empty_since = ? WHERE id = ?').run(emptySince, id);
+  }
+
+  async setSettings(id: string, settings: StoredRoomSettings): Promise<void> {
+    this.#db
+      .prepare(
+        'UPDATE rooms SET waiting_room = ?, moderators_unmute = ?, signed_in_only = ? WHERE id = ?',
+      )
+      .run(...roomSettingValues(settings).map(Number), id);
   }
 
   async delete(id: string): Promise<void> {

@@ -2,11 +2,14 @@ import type { Migration, Postgres } from './postgres.ts';
 import { isUniqueViolation } from './postgres.ts';
 import {
   NameTakenError,
+  ROOM_EXTRA_COLUMNS,
   roomFromRow,
   roomInsertValues,
+  roomSettingValues,
   type RoomRecord,
   type RoomRow,
   type RoomStore,
+  type StoredRoomSettings,
 } from './RoomStore.ts';
 
 const MIGRATIONS: readonly Migration[] = [
@@ -23,6 +26,15 @@ const MIGRATIONS: readonly Migration[] = [
       empty_since BIGINT,
       CONSTRAINT rooms_name_key_unique UNIQUE (name_key)
     )`,
+  },
+  {
+    // Rooms owned by accounts, and the moderation settings kept with a room.
+    version: 2,
+    sql: `ALTER TABLE rooms
+      ADD COLUMN IF NOT EXISTS owner_account_id TEXT,
+      ADD COLUMN IF NOT EXISTS waiting_room BOOLEAN NOT NULL DEFAULT false,
+      ADD COLUMN IF NOT EXISTS moderators_unmute BOOLEAN NOT NULL DEFAULT false,
+      ADD COLUMN IF NOT EXISTS signed_in_only BOOLEAN NOT NULL DEFAULT false`,
   },
 ];
 
@@ -62,9 +74,9 @@ export class PgRoomStore implements RoomStore {
   async insert(r: RoomRecord): Promise<void> {
     await this.#uniqueGuard(() =>
       this.#pg.query(
-        `INSERT INTO rooms (id, name, name_key, password_hash, capacity, owner_secret_hash, created_at, empty_since)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [...roomInsertValues(r)],
+        `INSERT INTO rooms (id, name, name_key, password_hash, capacity, owner_secret_hash, created_at, empty_since, ${ROOM_EXTRA_COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [...roomInsertValues(r), ...roomSettingValues(r.settings)],
       ),
     );
   }
@@ -81,6 +93,13 @@ export class PgRoomStore implements RoomStore {
 
   async setEmptySince(id: string, emptySince: number | null): Promise<void> {
     await this.#pg.query('UPDATE rooms SET empty_since = $1 WHERE id = $2', [emptySince, id]);
+  }
+
+  async setSettings(id: string, settings: StoredRoomSettings): Promise<void> {
+    await this.#pg.query(
+      'UPDATE rooms SET waiting_room = $1, moderators_unmute = $2, signed_in_only = $3 WHERE id = $4',
+      [...roomSettingValues(settings), id],
+    );
   }
 
   async delete(id: string): Promise<void> {

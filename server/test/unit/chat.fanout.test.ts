@@ -63,7 +63,9 @@ function setup(n: number, present?: Presenter) {
   const members = Array.from({ length: n }, (_, i) => socketPeer(`p${i}`));
   // Every member sits in room 'r' under its id in capitals.
   const membership = (id: string) =>
-    members.some((m) => m.peer.id === id) ? { roomId: 'r', nickname: id.toUpperCase() } : undefined;
+    members.some((m) => m.peer.id === id)
+      ? { roomId: 'r', nickname: id.toUpperCase(), role: 'participant' as const }
+      : undefined;
   const rooms: RoomDirectory = {
     membership,
     requireMembership: (id) => membership(id)!,
@@ -147,6 +149,8 @@ test('room: broadcast serializes once for all members', () => {
       ownerSecretHash: 'x',
       createdAt: 0,
       emptySince: 0,
+      ownerAccountId: null,
+      settings: { waitingRoom: false, moderatorsUnmute: false, signedInOnly: false },
     },
     { config, pool: {} as WorkerPool, log: silentLogger },
   );

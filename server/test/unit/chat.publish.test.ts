@@ -67,7 +67,9 @@ async function setup(bus: ChatBus): Promise<{
   const ben = member('ben');
   const all = [ann, ben];
   const membership = (id: string) =>
-    all.some((m) => m.id === id) ? { roomId: 'r', nickname: id } : undefined;
+    all.some((m) => m.id === id)
+      ? { roomId: 'r', nickname: id, role: 'participant' as const }
+      : undefined;
   const rooms: RoomDirectory = {
     membership,
     requireMembership: (id) => membership(id)!,

@@ -166,6 +166,8 @@ test('room: capacity is enforced on admit and nicknames are de-duplicated', () =
       ownerSecretHash: 'x',
       createdAt: 0,
       emptySince: 0,
+      ownerAccountId: null,
+      settings: { waitingRoom: false, moderatorsUnmute: false, signedInOnly: false },
     },
     { config, pool: {} as WorkerPool, log: silentLogger },
   );

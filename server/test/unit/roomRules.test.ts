@@ -296,7 +296,11 @@ test('registry: membership ends on leave and for every member of a deleted room'
     const live = r.reg.require(room.id);
     const [a, b, c] = [fakePeer('a'), fakePeer('b'), fakePeer('c')];
     for (const p of [a, b, c]) live.admit(p, p.id);
-    assert.deepEqual(r.reg.membership('a'), { roomId: room.id, nickname: 'a' });
+    assert.deepEqual(r.reg.membership('a'), {
+      roomId: room.id,
+      nickname: 'a',
+      role: 'participant',
+    });
     r.reg.leave(a);
     r.reg.leave(a); // idempotent
     assert.equal(r.reg.membership('a'), undefined);

@@ -9,7 +9,7 @@ import { TuttiError } from '@tutti/protocol';
 import { silentLogger } from '../../src/kernel/log.ts';
 import { RoomRegistry } from '../../src/rooms/RoomRegistry.ts';
 import { createStore } from '../../src/store/createStore.ts';
-import type { RoomRecord, RoomStore } from '../../src/store/RoomStore.ts';
+import type { RoomRecord, RoomStore, StoredRoomSettings } from '../../src/store/RoomStore.ts';
 
 // The registry over an async store that can fail: what the caller is told, what stays.
 
@@ -33,6 +33,10 @@ class FlakyRoomStore implements RoomStore {
   setEmptySince = async (id: string, at: number | null) => (
     this.#check(),
     this.#inner.setEmptySince(id, at)
+  );
+  setSettings = async (id: string, s: StoredRoomSettings) => (
+    this.#check(),
+    this.#inner.setSettings(id, s)
   );
   delete = async (id: string) => (this.#check(), this.#inner.delete(id));
   close = () => this.#inner.close();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { EmailTakenError, type UserRecord } from '../../src/store/authStore.ts';
 import type { NewChatMessage } from '../../src/store/chatStore.ts';
 import type { Stores } from '../../src/store/createStore.ts';
-import { NameTakenError, type RoomRecord } from '../../src/store/RoomStore.ts';
+import { NameTakenError, NO_ROOM_SETTINGS, type RoomRecord } from '../../src/store/RoomStore.ts';
 
 /**
  * One database for one test: `open()` opens the stores on it (again after a close: the
@@ -42,6 +42,8 @@ export function storeSuite(name: string, fresh: () => Promise<TestDatabase>): vo
     ownerSecretHash: `h-${id}`,
     createdAt,
     emptySince: createdAt,
+    ownerAccountId: null,
+    settings: NO_ROOM_SETTINGS,
   });
 
   test(`${name}: rooms are listed by creation; names are unique; updates and deletes stick`, () =>
@@ -74,6 +76,32 @@ export function storeSuite(name: string, fresh: () => Promise<TestDatabase>): vo
         (await rooms.list()).map((r) => r.id),
         ['a', 'c', 'e'],
       );
+    }));
+
+  test(`${name}: a room's owner account and moderation settings are kept; update() leaves the settings`, () =>
+    withStores(async ({ rooms }, db) => {
+      await rooms.insert({ ...room('o', 'owned', 1), ownerAccountId: 'acct-1' });
+      await rooms.insert(room('g', 'guests', 2));
+      const settings = { waitingRoom: true, moderatorsUnmute: false, signedInOnly: true };
+      await rooms.setSettings('o', settings);
+      await rooms.update({ ...room('o', 'owned2', 1), name: 'Owned 2', ownerAccountId: 'acct-1' });
+      const expected = {
+        ...room('o', 'owned2', 1),
+        name: 'Owned 2',
+        ownerAccountId: 'acct-1',
+        settings,
+      };
+      const byId = new Map((await rooms.list()).map((r) => [r.id, r]));
+      assert.deepEqual(byId.get('o'), expected);
+      assert.deepEqual(byId.get('g'), room('g', 'guests', 2));
+      await rooms.close();
+      const again = await db.open();
+      try {
+        const [o] = (await again.rooms.list()).filter((r) => r.id === 'o');
+        assert.deepEqual(o, expected);
+      } finally {
+        await again.close();
+      }
     }));
 
   test(`${name}: rooms survive reopening`, () =>

@@ -48,6 +48,8 @@ test('PostgreSQL: the schema is created once and recorded; opening again migrate
       ownerSecretHash: 'h',
       createdAt: 1,
       emptySince: null,
+      ownerAccountId: null,
+      settings: { waitingRoom: false, moderatorsUnmute: false, signedInOnly: false },
     });
     await Promise.all([a.close(), b.close()]);
     const c = await createStore(opts);
@@ -60,7 +62,7 @@ test('PostgreSQL: the schema is created once and recorded; opening again migrate
     assert.deepEqual(versions, [
       { component: 'auth', version: 2 },
       { component: 'chat', version: 1 },
-      { component: 'rooms', version: 1 },
+      { component: 'rooms', version: 2 },
     ]);
     await pg.close();
   } finally {
@@ -117,5 +119,29 @@ test('PostgreSQL down or frozen: STORE_UNAVAILABLE within the timeouts, and back
     await stores.close().catch(() => {});
     await proxy.stop();
     await schema.drop();
+  }
+});
+
+test('SQLite: a rooms table from before room ownership gets its new columns, with defaults', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tutti-store-old-'));
+  try {
+    const { DatabaseSync } = await import('node:sqlite');
+    const old = new DatabaseSync(join(dir, 'tutti.db'));
+    old.exec(`CREATE TABLE rooms (id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE,
+      password_hash TEXT, capacity INTEGER, owner_secret_hash TEXT NOT NULL,
+      created_at INTEGER NOT NULL, empty_since INTEGER)`);
+    old.exec(`INSERT INTO rooms VALUES ('r', 'R', 'r', NULL, NULL, 'h', 1, NULL)`);
+    old.close();
+    const stores = await createStore({ dataDir: dir });
+    const [room] = await stores.rooms.list();
+    assert.equal(room?.ownerAccountId, null);
+    assert.deepEqual(room?.settings, {
+      waitingRoom: false,
+      moderatorsUnmute: false,
+      signedInOnly: false,
+    });
+    await stores.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

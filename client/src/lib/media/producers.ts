@@ -124,7 +124,14 @@ export class Producers {
       await this.signaling.request('media.pauseProducer', { producerId: producer.id });
     } else {
       producer.resume();
-      await this.signaling.request('media.resumeProducer', { producerId: producer.id });
+      try {
+        await this.signaling.request('media.resumeProducer', { producerId: producer.id });
+      } catch (err) {
+        // Refused (a moderator holds the mic): stay muted on both sides.
+        producer.pause();
+        if (local) local.paused = true;
+        throw err;
+      }
     }
     this.events.producerChanged(source, { paused, id: producer.id });
   }

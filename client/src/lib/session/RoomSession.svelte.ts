@@ -1,4 +1,4 @@
-import type { IceSettings, JoinResult } from '@tutti/protocol';
+import type { IceSettings, JoinResult, RequestData } from '@tutti/protocol';
 import { errorCodeOf, errorText } from '@tutti/protocol';
 import { prewarmMedia } from '../media/device.ts';
 import { describe } from '../media/errors.ts';
@@ -8,6 +8,7 @@ import { ChatStore } from '../state/chat.svelte.ts';
 import { RoomLifeStore } from '../state/roomLife.svelte.ts';
 import { LocalMediaStore } from '../state/local.svelte.ts';
 import { MembersStore } from '../state/members.svelte.ts';
+import { ModerationStore } from '../state/moderation.svelte.ts';
 import { NoticesStore } from '../state/notices.svelte.ts';
 import type { RoomStores } from '../state/stores.ts';
 import { TracksStore } from '../state/tracks.svelte.ts';
@@ -18,13 +19,15 @@ import { ConsumerActions } from './consumerActions.ts';
 import type { RoomContext } from './context.ts';
 import { DeviceActions } from './devices.ts';
 import { FileActions } from './fileActions.ts';
+import { bindModeration, ModerationActions } from './moderation.ts';
 import { bindNotifications } from './notifications.ts';
 import { bindRoomLife, RoomLifeActions } from './roomLife.ts';
 import { RoomOwnerActions } from './roomOwner.ts';
 import { StatsActions } from './stats.ts';
 import { exposeForTests } from './testHooks.ts';
 
-export type EndReason = 'left' | 'deleted' | 'removed' | 'shutdown' | 'error';
+/** `removed`: a moderator took us out; `ended`: a moderator ended the meeting. */
+export type EndReason = 'left' | 'deleted' | 'shutdown' | 'error' | 'removed' | 'ended';
 
 /** How long a room closed by a server shutdown waits for the server to come back. */
 const SHUTDOWN_GRACE_MS = 60_000;
@@ -66,6 +69,7 @@ export class RoomSession {
       local: new LocalMediaStore(),
       notices: new NoticesStore(),
       life: new RoomLifeStore(),
+      moderation: new ModerationStore(),
     };
     const { members, tracks, chat, local, notices } = stores;
     this.#stores = stores;
@@ -99,11 +103,13 @@ export class RoomSession {
       stats: new StatsActions(media, tracks, members, local),
       consumers: new ConsumerActions(media),
       lifeActions: new RoomLifeActions(signaling, stores.life),
+      moderationActions: new ModerationActions(signaling, stores),
       leave: () => this.leave(),
     };
     this.#off = [
       ...bindNotifications(signaling, media, stores),
       ...bindRoomLife(signaling, stores.life),
+      ...bindModeration(signaling, media, stores, (reason, message) => this.#end(reason, message)),
       signaling.on('room.closed', ({ reason }) => this.#closed(reason)),
       signaling.on('room.removed', () => this.#end('removed', 'You were removed from the room.')),
       signaling.on('media.producerPaused', ({ source }) => {
@@ -129,15 +135,18 @@ export class RoomSession {
     token?: string,
   ): Promise<RoomSession> {
     prewarmMedia();
-    const joined = await signaling.request('room.join', {
-      roomId,
-      nickname,
-      ...(password ? { password } : {}),
-      ...(token ? { token } : {}),
-    });
+    const joined = await signaling.request(
+      'room.join',
+      joinData(roomId, nickname, password, token),
+    );
     const session = new RoomSession(signaling, joined, password, onEnd);
     session.#token = token;
-    exposeForTests(session.#media, session.#stores.members, session.#stores.tracks);
+    exposeForTests(
+      session.#media,
+      session.#stores.members,
+      session.#stores.tracks,
+      session.context.moderationActions,
+    );
     // Get the media requests on the wire before the room view renders (rendering it takes
     // tens of milliseconds of main thread the server can use to set up our consumers).
     let dispatched: () => void = () => undefined;
@@ -151,6 +160,7 @@ export class RoomSession {
     this.#stores.members.reset(joined.room, joined.self, joined.peers);
     this.#stores.chat.merge(joined.history);
     this.#stores.life.reset(joined.game ?? null, joined.hands?.queue ?? []);
+    this.#stores.moderation.reset(joined.moderation);
   }
 
   /**
@@ -237,12 +247,15 @@ export class RoomSession {
     this.#media.reset();
     this.#stores.tracks.clear();
     try {
-      const joined = await this.#signaling.request('room.join', {
-        roomId: this.#stores.members.room.id,
-        nickname: this.#stores.members.self.nickname,
-        ...(this.#password ? { password: this.#password } : {}),
-        ...(this.#token ? { token: this.#token } : {}),
-      });
+      const joined = await this.#signaling.request(
+        'room.join',
+        joinData(
+          this.#stores.members.room.id,
+          this.#stores.members.self.nickname,
+          this.#password,
+          this.#token,
+        ),
+      );
       this.#applyJoin(joined);
       this.#media.ice = iceOf(joined); // Fresh TURN credentials.
       this.#stores.notices.add('Reconnected');
@@ -279,6 +292,23 @@ export class RoomSession {
     this.#stores.notices.close();
     this.#onEnd(reason, message);
   }
+}
+
+/** room.join's data: the owner secret (if we created the room) makes us its owner. */
+export function joinData(
+  roomId: string,
+  nickname: string,
+  password: string | undefined,
+  token?: string,
+): RequestData<'room.join'> {
+  const ownerSecret = storage.ownerSecret(roomId);
+  return {
+    roomId,
+    nickname,
+    ...(password ? { password } : {}),
+    ...(ownerSecret ? { ownerSecret } : {}),
+    ...(token ? { token } : {}),
+  };
 }
 
 /** The join answer's ICE part (TURN credentials were minted for this join). */

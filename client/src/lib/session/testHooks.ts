@@ -2,6 +2,7 @@ import type { MediaSource } from '@tutti/protocol';
 import type { MediaClient } from '../media/MediaClient.ts';
 import type { MembersStore } from '../state/members.svelte.ts';
 import type { RemoteTrack, TracksStore } from '../state/tracks.svelte.ts';
+import type { ModerationActions } from './moderation.ts';
 
 declare global {
   interface Window {
@@ -15,6 +16,8 @@ declare global {
       restarts(): number;
       /** Transport and consumer states, for a browser test's failure message. */
       diagnostics(): Record<string, unknown>;
+      /** Sends a moderator's mute as this member (a participant's attempt shows the refusal). */
+      tryMute(peerId: string): Promise<void>;
     };
   }
 }
@@ -24,6 +27,7 @@ export function exposeForTests(
   media: MediaClient,
   members: MembersStore,
   tracks: TracksStore,
+  moderation: ModerationActions,
 ): void {
   window.__tutti = {
     session: {
@@ -39,6 +43,7 @@ export function exposeForTests(
       return p ? p.paused : null;
     },
     restarts: () => media.restarts,
+    tryMute: (peerId) => moderation.mute(peerId),
     diagnostics: () => ({
       recv: media.recvTransport?.connectionState ?? null,
       send: media.sendTransport?.connectionState ?? null,

@@ -1,6 +1,7 @@
 import type { ChatStore } from './chat.svelte.ts';
 import type { LocalMediaStore } from './local.svelte.ts';
 import type { MembersStore } from './members.svelte.ts';
+import type { ModerationStore } from './moderation.svelte.ts';
 import type { NoticesStore } from './notices.svelte.ts';
 import type { RoomLifeStore } from './roomLife.svelte.ts';
 import type { TracksStore } from './tracks.svelte.ts';
@@ -14,4 +15,6 @@ export interface RoomStores {
   readonly notices: NoticesStore;
   /** Games, raised hands, reactions. */
   readonly life: RoomLifeStore;
+  /** Room settings, the waiting list, a moderator's mute (rooms/moderation). */
+  readonly moderation: ModerationStore;
 }

@@ -12,6 +12,7 @@ import {
   roomPasswordSchema,
 } from './fields.ts';
 import { gameRequestSchemas } from './games.ts';
+import { moderationRequestSchemas } from './moderation.ts';
 
 /**
  * The zod schema of every request's data, validated before any handler runs. Deep media
@@ -41,9 +42,10 @@ export const requestSchemas = {
   'room.join': z
     .object({
       roomId: idSchema,
-      nickname: nicknameSchema,
+      nickname: nicknameSchema.optional(),
       password: roomPasswordSchema.optional(),
       token: joinTokenSchema.optional(),
+      ownerSecret: ownerSecretSchema.optional(),
     })
     .strict(),
   'room.leave': empty(),
@@ -112,6 +114,9 @@ export const requestSchemas = {
 
   // Room life: games, reactions, raised hands
   ...gameRequestSchemas,
+
+  // Moderation and the waiting room
+  ...moderationRequestSchemas,
 } as const satisfies Record<RequestMethod, z.ZodType>;
 
 // Compile time: each schema takes and produces exactly the RequestMap shape of its method.

@@ -1,0 +1,96 @@
+import type { Concern } from '../../module/concern.ts';
+import type { Logger } from '../../kernel/log.ts';
+import type { RoomStore } from '../../store/RoomStore.ts';
+import type { HandlerTable, RequestContext } from '../ports.ts';
+import type { RoomRegistry } from '../RoomRegistry.ts';
+import { ModerationActions } from './actions.ts';
+import type { Admission, MediaGuard } from '../admission.ts';
+import { Identities } from './identities.ts';
+import { Moderation } from './Moderation.ts';
+
+export interface ModerationModuleOptions {
+  rooms: RoomRegistry;
+  store: RoomStore;
+  log: Logger;
+  now?: () => number;
+}
+
+/**
+ * Moderation and the waiting room (issue 11): the `moderation.*` requests, the room door
+ * (`admission`, handed to the room handlers), the held-mic guard, and who each connection
+ * is (`identities`, filled by the transport from the session cookie).
+ */
+export function createModerationModule(opts: ModerationModuleOptions): Concern & {
+  admission: Admission;
+  guard: MediaGuard;
+  identities: Identities;
+  actions: ModerationActions;
+} {
+  const identities = new Identities(opts.log);
+  const moderation = new Moderation({ ...opts, identities });
+  const actions = new ModerationActions(moderation);
+  const { rooms } = opts;
+  /** The room of the actor (NOT_JOINED outside one). */
+  const roomOf = (ctx: RequestContext) => rooms.requireMembership(ctx.peer.id).roomId;
+  const me = (ctx: RequestContext) => ctx.peer.id;
+  const empty = {} as Record<string, never>;
+
+  const handlers: HandlerTable = {
+    'moderation.setRole': async (ctx, d) => {
+      await actions.setRole(roomOf(ctx), me(ctx), d.peerId, d.role);
+      return empty;
+    },
+    'moderation.mute': async (ctx, d) => {
+      await actions.mute(roomOf(ctx), me(ctx), d.peerId);
+      return empty;
+    },
+    'moderation.allowUnmute': (ctx, d) => {
+      actions.allowUnmute(roomOf(ctx), me(ctx), d.peerId);
+      return empty;
+    },
+    'moderation.stopVideo': (ctx, d) => {
+      actions.stopVideo(roomOf(ctx), me(ctx), d.peerId, d.source);
+      return empty;
+    },
+    'moderation.remove': async (ctx, d) => {
+      await actions.remove(roomOf(ctx), me(ctx), d.peerId, d.ban ?? false);
+      return empty;
+    },
+    'moderation.settings': async (ctx, d) => ({
+      settings: await actions.settings(roomOf(ctx), me(ctx), d),
+    }),
+    'moderation.end': (ctx) => {
+      actions.end(roomOf(ctx), me(ctx));
+      return empty;
+    },
+    'moderation.admit': (ctx, d) => {
+      actions.admit(roomOf(ctx), me(ctx), d.waitingId);
+      return empty;
+    },
+    'moderation.deny': (ctx, d) => {
+      actions.deny(roomOf(ctx), me(ctx), d.waitingId);
+      return empty;
+    },
+  };
+
+  return {
+    handlers,
+    rooms: {
+      // Same tick as the admission: the member's role is set, the list is current.
+      joinAnswer(roomId, member) {
+        const room = rooms.get(roomId);
+        const role = room?.member(member.id)?.info.role;
+        if (!room || !role) return {};
+        moderation.joined(member, roomId);
+        return { moderation: moderation.snapshot(room, role) };
+      },
+      memberLeft: (roomId, memberId) => moderation.memberLeft(roomId, memberId),
+      roomDeleted: (roomId) => moderation.roomDeleted(roomId),
+      connectionClosed: (member) => moderation.connectionClosed(member),
+    },
+    admission: moderation,
+    guard: moderation,
+    identities,
+    actions,
+  };
+}
