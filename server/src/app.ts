@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '@tutti/config';
 import { WorkerPool } from '@tutti/media-workers';
 import { registerAuth } from './auth/index.ts';
+import { createCaptionsModule } from './captions/module.ts';
 import type { ChatBus } from './chat/ChatBus.ts';
 import { createChatModule } from './chat/module.ts';
 import type { Concern } from './module/concern.ts';
@@ -127,6 +128,7 @@ export async function buildApp(
     concerns.push(chat);
     concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
     concerns.push(createIngestModule({ rooms, log, draining: () => drain.draining })); // WHIP
+    concerns.push(createCaptionsModule({ config, rooms, log })); // live captions
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.
     for (const concern of concerns) await concern.close?.().catch(() => {});

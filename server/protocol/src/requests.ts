@@ -14,13 +14,19 @@ import {
   type GameResponseMap,
   type RoomLifeJoinExtras,
 } from './games.ts';
+import {
+  CAPTION_REQUEST_METHODS,
+  type CaptionRequestMap,
+  type CaptionResponseMap,
+  type CaptionsJoinExtras,
+} from './captions.ts';
 
 /**
  * Client → server protoo requests: the data each method takes and the answer it gets.
  * The server validates every request against `requestSchemas` (`@tutti/protocol/schemas`),
  * which is checked at compile time to produce exactly these shapes.
  */
-export interface RequestMap extends GameRequestMap {
+export interface RequestMap extends GameRequestMap, CaptionRequestMap {
   // Lobby
   'lobby.subscribe': Empty;
   'room.create': { name: string; password?: string; capacity?: number };
@@ -114,8 +120,9 @@ export interface IceSettings {
   iceTransportPolicy: 'all' | 'relay';
 }
 
-/** `game` and `hands` (room life) are there when the games module runs. */
-export interface JoinResult extends IceSettings, Partial<RoomLifeJoinExtras> {
+/** `game` and `hands` (room life) are there when the games module runs; `captions` likewise. */
+export interface JoinResult
+  extends IceSettings, Partial<RoomLifeJoinExtras>, Partial<CaptionsJoinExtras> {
   self: PeerInfo;
   peers: PeerInfo[];
   room: RoomSummary;
@@ -124,7 +131,7 @@ export interface JoinResult extends IceSettings, Partial<RoomLifeJoinExtras> {
   history: ChatMessage[];
 }
 
-export interface ResponseMap extends GameResponseMap {
+export interface ResponseMap extends GameResponseMap, CaptionResponseMap {
   'lobby.subscribe': { rooms: RoomSummary[] };
   'room.create': { room: RoomSummary; ownerSecret: string };
   'room.join': JoinResult;
@@ -194,6 +201,8 @@ export const REQUEST_METHODS = [
   'files.uploadToken',
   // Room life: games, reactions, raised hands (games.ts)
   ...GAME_REQUEST_METHODS,
+  // Live captions (captions.ts)
+  ...CAPTION_REQUEST_METHODS,
 ] as const satisfies readonly RequestMethod[];
 
 // Compile time: the list names every method of RequestMap (a forgotten one fails here).

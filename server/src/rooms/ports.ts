@@ -1,4 +1,5 @@
 import type {
+  CaptionsState,
   ChatMessage,
   GameSnapshot,
   HandQueueState,
@@ -85,6 +86,8 @@ export interface JoinExtras {
   /** Room life (games module): the running game as this member sees it, the hand queue. */
   game?: GameSnapshot | null;
   hands?: HandQueueState;
+  /** Live captions (captions module): whether they are on, and who gets none. */
+  captions?: CaptionsState;
 }
 
 /**

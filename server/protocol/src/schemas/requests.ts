@@ -10,6 +10,7 @@ import {
   roomNameSchema,
   roomPasswordSchema,
 } from './fields.ts';
+import { captionRequestSchemas } from './captions.ts';
 import { gameRequestSchemas } from './games.ts';
 
 /**
@@ -110,6 +111,8 @@ export const requestSchemas = {
 
   // Room life: games, reactions, raised hands
   ...gameRequestSchemas,
+  // Live captions
+  ...captionRequestSchemas,
 } as const satisfies Record<RequestMethod, z.ZodType>;
 
 // Compile time: each schema takes and produces exactly the RequestMap shape of its method.
