@@ -19,14 +19,6 @@ export interface CaptionsModuleOptions {
   engine?: TranscriberEngine;
 }
 
-export interface CaptionsStatus {
-  /** Streams running on this node, and the bound. */
-  streams: number;
-  maxStreams: number;
-  /** Their child processes (ffmpeg and recognizer). */
-  pids: number[];
-}
-
 const OFF: CaptionsState = {
   enabled: false,
   enabledBy: null,
@@ -41,9 +33,7 @@ const OFF: CaptionsState = {
  * Turned off, a room emptied or deleted, and the module closed: every stream and its
  * processes stop.
  */
-export function createCaptionsModule(opts: CaptionsModuleOptions): Concern & {
-  status(): CaptionsStatus;
-} {
+export function createCaptionsModule(opts: CaptionsModuleOptions): Concern {
   const { rooms, config } = opts;
   const settings = config.captions;
   const log = opts.log.child({ module: 'captions' });
@@ -120,14 +110,6 @@ export function createCaptionsModule(opts: CaptionsModuleOptions): Concern & {
         if (roomEmpty) void forget(roomId);
       },
       roomDeleted: (roomId) => forget(roomId),
-    },
-    status() {
-      const all = [...byRoom.values()];
-      return {
-        streams: all.reduce((n, c) => n + c.streams, 0),
-        maxStreams: slots.max,
-        pids: all.flatMap((c) => c.pids()),
-      };
     },
     async close() {
       await Promise.all([...byRoom.keys()].map(forget));

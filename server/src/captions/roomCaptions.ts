@@ -55,15 +55,6 @@ export class RoomCaptions {
     };
   }
 
-  /** The caption streams' child processes (tests look for orphans). */
-  pids(): number[] {
-    return [...this.#streams.values()].flatMap((s) => s.pids);
-  }
-
-  get streams(): number {
-    return this.#streams.size;
-  }
-
   enable(by: string): void {
     if (this.enabled) return;
     this.#enabledBy = by;

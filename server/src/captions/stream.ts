@@ -76,12 +76,6 @@ export class CaptionStream {
     return this.#stopped;
   }
 
-  /** The child processes running now (tests look for orphans). */
-  get pids(): number[] {
-    const pids = [this.#transcriber?.pid, this.#leg?.decoder?.pid];
-    return pids.filter((p): p is number => p !== undefined);
-  }
-
   /** Kills both processes and closes the transport; resolves once the processes are gone. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
