@@ -5,6 +5,7 @@ import { describe } from '../media/errors.ts';
 import { MediaClient } from '../media/MediaClient.ts';
 import type { Signaling } from '../signaling.ts';
 import { ChatStore } from '../state/chat.svelte.ts';
+import { CaptionsStore } from '../state/captions.svelte.ts';
 import { RoomLifeStore } from '../state/roomLife.svelte.ts';
 import { LocalMediaStore } from '../state/local.svelte.ts';
 import { MembersStore } from '../state/members.svelte.ts';
@@ -19,6 +20,7 @@ import type { RoomContext } from './context.ts';
 import { DeviceActions } from './devices.ts';
 import { FileActions } from './fileActions.ts';
 import { bindNotifications } from './notifications.ts';
+import { bindCaptions, CaptionActions } from './captions.ts';
 import { bindRoomLife, RoomLifeActions } from './roomLife.ts';
 import { RoomOwnerActions } from './roomOwner.ts';
 import { StatsActions } from './stats.ts';
@@ -64,6 +66,7 @@ export class RoomSession {
       local: new LocalMediaStore(),
       notices: new NoticesStore(),
       life: new RoomLifeStore(),
+      captions: new CaptionsStore(),
     };
     const { members, tracks, chat, local, notices } = stores;
     this.#stores = stores;
@@ -97,11 +100,13 @@ export class RoomSession {
       stats: new StatsActions(media, tracks, members, local),
       consumers: new ConsumerActions(media),
       lifeActions: new RoomLifeActions(signaling, stores.life),
+      captionActions: new CaptionActions(signaling, stores.captions, () => members.room.id),
       leave: () => this.leave(),
     };
     this.#off = [
       ...bindNotifications(signaling, media, stores),
       ...bindRoomLife(signaling, stores.life),
+      ...bindCaptions(signaling, stores.captions),
       signaling.on('room.closed', ({ reason }) => this.#closed(reason)),
       signaling.on('media.restart', () => void this.#restartMedia()),
       signaling.on('server.draining', ({ reconnectAfterMs }) => this.#draining(reconnectAfterMs)),
@@ -140,6 +145,7 @@ export class RoomSession {
     this.#stores.members.reset(joined.room, joined.self, joined.peers);
     this.#stores.chat.merge(joined.history);
     this.#stores.life.reset(joined.game ?? null, joined.hands?.queue ?? []);
+    this.#stores.captions.reset(joined.captions);
   }
 
   /**

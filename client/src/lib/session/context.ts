@@ -1,5 +1,6 @@
 import { getContext, setContext } from 'svelte';
 import type { RoomStores } from '../state/stores.ts';
+import type { CaptionActions } from './captions.ts';
 import type { ChatActions } from './chatActions.ts';
 import type { ConsumerActions } from './consumerActions.ts';
 import type { DeviceActions } from './devices.ts';
@@ -21,6 +22,8 @@ export interface RoomContext extends RoomStores {
   readonly consumers: ConsumerActions;
   /** Games, reactions, raised hands. */
   readonly lifeActions: RoomLifeActions;
+  /** The owner's captions switch. */
+  readonly captionActions: CaptionActions;
   leave(): Promise<void>;
 }
 

@@ -1,3 +1,4 @@
+import type { CaptionsStore } from './captions.svelte.ts';
 import type { ChatStore } from './chat.svelte.ts';
 import type { LocalMediaStore } from './local.svelte.ts';
 import type { MembersStore } from './members.svelte.ts';
@@ -14,4 +15,6 @@ export interface RoomStores {
   readonly notices: NoticesStore;
   /** Games, raised hands, reactions. */
   readonly life: RoomLifeStore;
+  /** Live captions: on or off, each speaker's latest line. */
+  readonly captions: CaptionsStore;
 }
