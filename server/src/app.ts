@@ -17,6 +17,7 @@ import { opsAccessGuard } from './http/opsAccess.ts';
 import { roomsHttpPlugin } from './http/rooms.ts';
 import { staticPlugin } from './http/static.ts';
 import type { Logger } from './kernel/log.ts';
+import type { MemberChannel } from './rooms/ports.ts';
 import { Drain } from './ops/drain.ts';
 import { gateJoins, refuseSocketsWhileDraining } from './ops/drainGate.ts';
 import { withLogRedaction } from './ops/logRedaction.ts';
@@ -128,7 +129,8 @@ export async function buildApp(
     concerns.push(chat);
     concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
     concerns.push(createIngestModule({ rooms, log, draining: () => drain.draining })); // WHIP
-    concerns.push(createCaptionsModule({ config, rooms, log })); // live captions
+    const postChat = (peer: MemberChannel, text: string) => chat.service.send(peer, { text });
+    concerns.push(createCaptionsModule({ config, rooms, log, postChat })); // live captions
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.
     for (const concern of concerns) await concern.close?.().catch(() => {});

@@ -14,11 +14,14 @@ export interface CaptionRequestMap {
   'captions.set': { enabled: boolean; ownerSecret?: string };
   /** The room's captions state now (after a reconnect). */
   'captions.state': Record<string, never>;
+  /** Owner: post the transcript so far (its newest lines that fit) to the chat history. */
+  'captions.save': { ownerSecret?: string };
 }
 
 export const CAPTION_REQUEST_METHODS = [
   'captions.set',
   'captions.state',
+  'captions.save',
 ] as const satisfies readonly (keyof CaptionRequestMap)[];
 
 export type CaptionRequestMethod = keyof CaptionRequestMap;
@@ -64,6 +67,8 @@ export interface CaptionLine {
 export interface CaptionResponseMap {
   'captions.set': { captions: CaptionsState };
   'captions.state': { captions: CaptionsState };
+  /** How many caption lines the chat message holds (0: nothing said yet, nothing posted). */
+  'captions.save': { lines: number };
 }
 
 /** What the room.join answer gains (JoinResult: `captions`) when the captions module runs. */

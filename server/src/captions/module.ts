@@ -2,11 +2,11 @@ import type { Config } from '@tutti/config';
 import { TuttiError, type CaptionsState } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
 import type { Concern } from '../module/concern.ts';
-import { prepareNotification, type HandlerTable } from '../rooms/ports.ts';
+import { prepareNotification, type HandlerTable, type MemberChannel } from '../rooms/ports.ts';
 import type { Room } from '../rooms/Room.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { engineFromConfig } from './engines.ts';
-import { isEndToEndEncrypted, mayToggleCaptions } from './policy.ts';
+import { isEndToEndEncrypted, mayManageCaptions } from './policy.ts';
 import { RoomCaptions } from './roomCaptions.ts';
 import { StreamSlots } from './slots.ts';
 import type { TranscriberEngine } from './transcriber.ts';
@@ -17,6 +17,8 @@ export interface CaptionsModuleOptions {
   log: Logger;
   /** Another recognizer (tests); default from config.captions.engine. */
   engine?: TranscriberEngine;
+  /** Posts a chat message as `peer` (the chat service): where `captions.save` goes. */
+  postChat(peer: MemberChannel, text: string): Promise<unknown>;
 }
 
 const OFF: CaptionsState = {
@@ -54,6 +56,7 @@ export function createCaptionsModule(opts: CaptionsModuleOptions): Concern {
         listenIp: settings.listenIp,
         maxRestarts: settings.maxRestarts,
         log: log.child({ roomId: room.id }),
+        nicknameOf: (peerId) => rooms.member(room.id, peerId)?.nickname ?? peerId,
         broadcastState: (state) =>
           broadcast(room.id, prepareNotification('captions.state', { captions: state })),
         broadcastLine: (line) => broadcast(room.id, prepareNotification('captions.line', line)),
@@ -72,12 +75,12 @@ export function createCaptionsModule(opts: CaptionsModuleOptions): Concern {
   const handlers: HandlerTable = {
     'captions.set': async ({ peer }, data) => {
       const room = rooms.require(rooms.requireMembership(peer.id).roomId);
-      if (!mayToggleCaptions(room, peer.id, data.ownerSecret)) {
+      if (!mayManageCaptions(room, peer.id, data.ownerSecret)) {
         throw new TuttiError('FORBIDDEN', 'only the room owner can turn captions on or off');
       }
       if (!data.enabled) {
-        await forget(room.id);
-        return { captions: OFF };
+        await byRoom.get(room.id)?.disable(); // its transcript stays until the room empties
+        return { captions: stateOf(room.id) };
       }
       if (isEndToEndEncrypted(room)) {
         throw new TuttiError(
@@ -99,6 +102,16 @@ export function createCaptionsModule(opts: CaptionsModuleOptions): Concern {
     'captions.state': ({ peer }) => ({
       captions: stateOf(rooms.requireMembership(peer.id).roomId),
     }),
+    'captions.save': async ({ peer }, data) => {
+      const room = rooms.require(rooms.requireMembership(peer.id).roomId);
+      if (!mayManageCaptions(room, peer.id, data.ownerSecret)) {
+        throw new TuttiError('FORBIDDEN', 'only the room owner can save the transcript');
+      }
+      const message = byRoom.get(room.id)?.transcript.message(config.chat.maxLength);
+      if (!message) return { lines: 0 };
+      await opts.postChat(peer, message.text);
+      return { lines: message.lines };
+    },
   };
 
   return {

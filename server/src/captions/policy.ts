@@ -2,10 +2,10 @@ import type { Room } from '../rooms/Room.ts';
 import { verifyOwnerSecret } from '../rooms/security.ts';
 
 /**
- * Who may turn a room's captions on or off: its owner, proven by the owner secret, until
- * rooms have moderators (the moderation work replaces this one check with a role check).
+ * Who may turn a room's captions on or off and save its transcript: its owner, proven by the
+ * owner secret, until rooms have moderators (the moderation work replaces this one check).
  */
-export function mayToggleCaptions(
+export function mayManageCaptions(
   room: Room,
   _memberId: string,
   ownerSecret: string | undefined,

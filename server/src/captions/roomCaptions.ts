@@ -6,6 +6,7 @@ import type { Room } from '../rooms/Room.ts';
 import type { StreamSlots } from './slots.ts';
 import { CaptionStream } from './stream.ts';
 import type { TranscriberEngine } from './transcriber.ts';
+import { Transcript } from './transcript.ts';
 
 export interface RoomCaptionsDeps {
   engine: TranscriberEngine;
@@ -14,6 +15,8 @@ export interface RoomCaptionsDeps {
   listenIp: string;
   maxRestarts: number;
   log: Logger;
+  /** The speaker's nickname now (for the transcript). */
+  nicknameOf(peerId: string): string;
   /** Tells every member of the room on this node. */
   broadcastState(state: CaptionsState): void;
   broadcastLine(line: CaptionLine): void;
@@ -32,6 +35,8 @@ export class RoomCaptions {
   readonly #gaps = new Map<string, { mic: Producer<ProducerAppData>; reason: CaptionGapReason }>();
   readonly #onProduced = (producer: Producer<ProducerAppData>) => this.#add(producer);
   #stopFreed: (() => void) | undefined;
+  /** Kept while the room lives (turning captions off does not forget what was said). */
+  readonly transcript = new Transcript();
 
   constructor(room: Room, deps: RoomCaptionsDeps) {
     this.#room = room;
@@ -99,14 +104,17 @@ export class RoomCaptions {
       listenIp: this.#d.listenIp,
       maxRestarts: this.#d.maxRestarts,
       log: this.#d.log.child({ peerId, producerId: mic.id }),
-      onText: (text) =>
+      onText: (text) => {
+        if (text.final)
+          this.transcript.add({ nickname: this.#d.nicknameOf(peerId), text: text.text });
         this.#d.broadcastLine({
           peerId,
           id: `${mic.id}-${text.utterance}`,
           text: text.text,
           final: text.final,
           at: Date.now(),
-        }),
+        });
+      },
       onFailed: () => {
         if (this.#streams.get(mic.id) !== stream) return;
         void this.#stop(mic.id);

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import ndc from 'node-datachannel';
 import { errorCodeOf, type CaptionLine, type CaptionsState } from '@tutti/protocol';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
@@ -60,6 +61,8 @@ interface Member {
   id: string;
   lines: CaptionLine[];
   states: CaptionsState[];
+  /** Chat message texts received. */
+  chat: string[];
 }
 
 describe('live captions: real speech over RTP → ffmpeg → pocketsphinx', () => {
@@ -76,11 +79,13 @@ describe('live captions: real speech over RTP → ffmpeg → pocketsphinx', () =
     closers.push(() => peer.close());
     const lines: CaptionLine[] = [];
     const states: CaptionsState[] = [];
+    const chat: string[] = [];
     peer.on('captions.line', (line) => lines.push(line));
+    peer.on('chat.message', ({ message }) => chat.push(message.text));
     peer.on('captions.state', ({ captions }) => states.push(captions));
     const joined = await peer.request('room.join', { roomId, nickname: name });
     if (joined.captions) states.push(joined.captions);
-    return { peer, id: joined.self.id, lines, states };
+    return { peer, id: joined.self.id, lines, states, chat };
   }
 
   async function speaker(name: string): Promise<{ id: string; bot: PublisherBot }> {
@@ -103,7 +108,7 @@ describe('live captions: real speech over RTP → ffmpeg → pocketsphinx', () =
       ...['-c:a', 'libopus', '-b:a', '32k', '-frame_duration', '20', '-application', 'voip'],
       ...['-ar', '48000', '-ac', '1', '-f', 'ogg', ogg],
     ]);
-    speech = loadOpusFixture(ogg);
+    speech = loadOpusFixture(pathToFileURL(ogg));
     s = await startTestServer({ captions: { listenIp: '127.0.0.51', maxStreams: 1 } });
     const owner = await ProtooPeer.connect(s.wsUrl);
     ({
@@ -192,6 +197,16 @@ describe('live captions: real speech over RTP → ffmpeg → pocketsphinx', () =
 
     const sphinxes = captionProcesses().filter((p) => p.comm === 'pocketsphinx_co');
     assert.equal(sphinxes.length, 1, 'alice’s recognizer went with her');
+
+    // The transcript, saved by the owner into the chat history.
+    assert.equal(await refused(guest.peer.request('captions.save', {})), 'FORBIDDEN', 'owner only');
+    const { lines } = await host.peer.request('captions.save', { ownerSecret });
+    assert.ok(lines >= 2, `${lines} lines`);
+    await until('the transcript in the chat', () =>
+      guest.chat.some((t) => /^Transcript/.test(t) && /\nbob: .*forward/.test(t)),
+    );
+    const transcript = guest.chat.find((t) => /^Transcript/.test(t))!;
+    assert.match(transcript, /\nalice: go forward ten meters/);
 
     // Off: no caption process is left.
     await host.peer.request('captions.set', { enabled: false, ownerSecret });

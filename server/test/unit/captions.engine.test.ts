@@ -6,6 +6,7 @@ import { sdpFor } from '../../src/captions/decoder.ts';
 import { engineFromConfig } from '../../src/captions/engines.ts';
 import { pocketsphinxEngine } from '../../src/captions/pocketsphinx.ts';
 import { StreamSlots } from '../../src/captions/slots.ts';
+import { Transcript } from '../../src/captions/transcript.ts';
 import { PCM_BYTES_PER_SECOND, type RecognizedText } from '../../src/captions/transcriber.ts';
 
 // Debian's pocketsphinx-testdata: 16 kHz mono s16le, "go forward ten meters".
@@ -122,5 +123,16 @@ describe('captions wiring', () => {
     assert.equal(slots.take(), true);
     slots.release();
     assert.equal(told, 1);
+  });
+
+  test('the transcript message: newest lines that fit, oldest first; none when empty', () => {
+    const t = new Transcript();
+    assert.equal(t.message(2000), null);
+    for (let i = 0; i < 600; i++) t.add({ nickname: 'Ann', text: `line ${i}` });
+    const all = t.message(1_000_000)!;
+    assert.equal(all.lines, 500, 'bounded to the last 500 lines');
+    const small = t.message(60)!;
+    assert.equal(small.text, 'Transcript (live captions):\nAnn: line 598\nAnn: line 599');
+    assert.equal(small.lines, 2);
   });
 });

@@ -19,15 +19,26 @@ export class CaptionActions {
     private readonly roomId: () => string,
   ) {}
 
-  async set(enabled: boolean): Promise<boolean> {
-    this.captions.error = null;
-    const ownerSecret = storage.ownerSecret(this.roomId()) ?? undefined;
-    try {
-      const { captions } = await this.signaling.request('captions.set', {
-        enabled,
-        ...(ownerSecret ? { ownerSecret } : {}),
-      });
+  set(enabled: boolean): Promise<boolean> {
+    return this.#try(async (secret) => {
+      const { captions } = await this.signaling.request('captions.set', { enabled, ...secret });
       this.captions.reset(captions);
+    });
+  }
+
+  /** Posts the transcript so far into the chat (it arrives as our chat message). */
+  save(): Promise<boolean> {
+    return this.#try(async (secret) => {
+      const { lines } = await this.signaling.request('captions.save', secret);
+      if (lines === 0) this.captions.error = 'Nothing has been said yet.';
+    });
+  }
+
+  async #try(run: (secret: { ownerSecret?: string }) => Promise<void>): Promise<boolean> {
+    this.captions.error = null;
+    const ownerSecret = storage.ownerSecret(this.roomId());
+    try {
+      await run(ownerSecret ? { ownerSecret } : {});
       return true;
     } catch (err) {
       this.captions.error = errorText(err);

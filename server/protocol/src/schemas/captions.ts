@@ -8,6 +8,7 @@ export const captionRequestSchemas = {
     .object({ enabled: z.boolean(), ownerSecret: ownerSecretSchema.optional() })
     .strict(),
   'captions.state': z.object({}).strict(),
+  'captions.save': z.object({ ownerSecret: ownerSecretSchema.optional() }).strict(),
 } as const satisfies Record<CaptionRequestMethod, z.ZodType>;
 
 // Compile time: each schema takes and produces exactly the CaptionRequestMap shape.
