@@ -35,6 +35,8 @@ export class RoomCaptions {
   readonly #gaps = new Map<string, { mic: Producer<ProducerAppData>; reason: CaptionGapReason }>();
   readonly #onProduced = (producer: Producer<ProducerAppData>) => this.#add(producer);
   #stopFreed: (() => void) | undefined;
+  /** Mics whose close is already watched (captions may be turned on and off many times). */
+  readonly #watched = new WeakSet<Producer<ProducerAppData>>();
   /** Kept while the room lives (turning captions off does not forget what was said). */
   readonly transcript = new Transcript();
 
@@ -83,7 +85,10 @@ export class RoomCaptions {
 
   #add(mic: Producer<ProducerAppData>): void {
     if (mic.appData.source !== 'mic' || mic.closed || this.#streams.has(mic.id)) return;
-    mic.observer.once('close', () => void this.#micClosed(mic.id));
+    if (!this.#watched.has(mic)) {
+      this.#watched.add(mic);
+      mic.observer.once('close', () => void this.#micClosed(mic.id));
+    }
     this.#tryStart(mic);
   }
 

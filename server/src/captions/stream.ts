@@ -43,7 +43,8 @@ interface Leg {
 /**
  * One mic being captioned: PlainTransport consumer → ffmpeg (Opus → 16 kHz PCM) → the
  * engine's Transcriber. ffmpeg and the recognizer are child processes restarted
- * independently when they crash (at most maxRestarts a minute each), killed on stop().
+ * independently when they crash (more than maxRestarts crashes of the two in a minute give
+ * the stream up), and killed on stop().
  */
 export class CaptionStream {
   readonly #o: CaptionStreamOptions;
