@@ -88,14 +88,16 @@ describe('live captions: real speech over RTP → ffmpeg → pocketsphinx', () =
     return { peer, id: joined.self.id, lines, states, chat };
   }
 
-  async function speaker(name: string): Promise<{ id: string; bot: PublisherBot }> {
+  async function speaker(
+    name: string,
+  ): Promise<{ id: string; bot: PublisherBot; sig: TuttiSignaling }> {
     const sig = await TuttiSignaling.join(s.wsUrl, roomId, name);
     const bot = new PublisherBot(sig, { video: undefined, audio: speech }, { name, ...BIND });
     await bot.start();
     closers.push(() => bot.close());
     const room = s.app.tutti.rooms.get(roomId)!;
     const id = [...room.members()].find((m) => m.info.nickname === name)!.id;
-    return { id, bot };
+    return { id, bot, sig };
   }
 
   before(async () => {
@@ -183,8 +185,16 @@ describe('live captions: real speech over RTP → ffmpeg → pocketsphinx', () =
     const [crashed] = ffmpegs();
     process.kill(crashed!.pid, 'SIGKILL');
     await until('a new ffmpeg', () => ffmpegs().some((p) => p.pid !== crashed!.pid), 20_000);
+
+    // Muted: the decoder goes, the recognizer stays; unmuted: the decoder is back.
+    const producerId = alice.bot.producerIds[0]!;
+    await alice.sig.peer.request('media.pauseProducer', { producerId });
+    await until('no ffmpeg while muted', () => ffmpegs().length === 0);
+    assert.equal(captionProcesses().filter((p) => p.comm === 'pocketsphinx_co').length, 1);
+    await alice.sig.peer.request('media.resumeProducer', { producerId });
+    await until('ffmpeg after unmuting', () => ffmpegs().length === 1);
     const before = guest.lines.length;
-    await until('captions after the restart', () => guest.lines.length > before, 60_000);
+    await until('captions after restart and unmute', () => guest.lines.length > before, 60_000);
 
     // Alice leaves: her processes go, her slot goes to bob.
     alice.bot.close();
