@@ -34,7 +34,7 @@ fi
 
 # Runtime + test tools (chromium for browser tests, ffmpeg for RTP fixtures, redis for the
 # cluster implementations, coturn for the TURN test) plus whatever the worker build lists.
-want=(chromium ffmpeg redis-server fonts-liberation coturn)
+want=(chromium ffmpeg redis-server fonts-liberation coturn pocketsphinx pocketsphinx-en-us pocketsphinx-testdata)
 if [ -f media-workers/build/apt-packages.txt ]; then
   while read -r pkg; do
     pkg="${pkg%%#*}"; pkg="$(echo "$pkg" | xargs)"

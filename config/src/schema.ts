@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { adminSection, webhooksSection } from './sections/admin.ts';
 import { authSection, providerSchema } from './sections/auth.ts';
+import { captionsSection } from './sections/captions.ts';
 import { clusterSection, databaseSection, redisSection } from './sections/cluster.ts';
 import { chatSection, dataSection, filesSection } from './sections/content.ts';
 import { mediaSection, turnSection } from './sections/media.ts';
@@ -29,6 +30,7 @@ export const configSchema = z.object({
   redis: redisSection,
   database: databaseSection,
   cluster: clusterSection,
+  captions: captionsSection,
 });
 
 export type Config = z.infer<typeof configSchema>;

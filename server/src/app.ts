@@ -4,6 +4,7 @@ import { WorkerPool } from '@tutti/media-workers';
 import { createAdminModule } from './admin/module.ts';
 import { createAuth, registerAuth, type Auth } from './auth/index.ts';
 import { readCookie, SESSION_COOKIE } from './auth/cookies.ts';
+import { createCaptionsModule } from './captions/module.ts';
 import type { ChatBus } from './chat/ChatBus.ts';
 import { createChatModule } from './chat/module.ts';
 import type { Concern } from './module/concern.ts';
@@ -20,6 +21,7 @@ import { opsAccessGuard } from './http/opsAccess.ts';
 import { roomsHttpPlugin } from './http/rooms.ts';
 import { staticPlugin } from './http/static.ts';
 import type { Logger } from './kernel/log.ts';
+import type { MemberChannel } from './rooms/ports.ts';
 import { Drain } from './ops/drain.ts';
 import { gateJoins, refuseSocketsWhileDraining } from './ops/drainGate.ts';
 import { withLogRedaction } from './ops/logRedaction.ts';
@@ -169,6 +171,8 @@ export async function buildApp(
         identityOf: admin.identityOf,
       }),
     );
+    const postChat = (peer: MemberChannel, text: string) => chat.service.send(peer, { text });
+    concerns.push(createCaptionsModule({ config, rooms, log, postChat })); // live captions
     await cluster.start(); // Bounded: with Redis down it starts anyway and retries.
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.

@@ -10,6 +10,7 @@ export * from './requests.ts';
 export * from './notifications.ts';
 export * from './games.ts';
 export * from './moderation.ts';
+export * from './captions.ts';
 export * from './frames.ts';
 export * from './client.ts';
 export * from './frameLink.ts';

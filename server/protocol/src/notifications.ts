@@ -1,10 +1,12 @@
 import type { ChatMessage, MediaSource, PeerInfo, RoomSummary } from './common.ts';
+import type { CaptionNotificationMap } from './captions.ts';
 import type { GameNotificationMap } from './games.ts';
 import type { ModerationNotificationMap } from './moderation.ts';
 
 /** Server → client protoo notifications (fire and forget). */
 /** Room life (games, reactions, hands) is in GameNotificationMap (games.ts). */
-export interface NotificationMap extends GameNotificationMap, ModerationNotificationMap {
+export interface NotificationMap
+  extends GameNotificationMap, ModerationNotificationMap, CaptionNotificationMap {
   /** Full list; sent on lobby.subscribe changes (debounced). */
   'lobby.rooms': { rooms: RoomSummary[] };
 

@@ -20,13 +20,19 @@ import {
   type ModerationResponseMap,
   type ModerationSnapshot,
 } from './moderation.ts';
+import {
+  CAPTION_REQUEST_METHODS,
+  type CaptionRequestMap,
+  type CaptionResponseMap,
+  type CaptionsJoinExtras,
+} from './captions.ts';
 
 /**
  * Client → server protoo requests: the data each method takes and the answer it gets.
  * The server validates every request against `requestSchemas` (`@tutti/protocol/schemas`),
  * which is checked at compile time to produce exactly these shapes.
  */
-export interface RequestMap extends GameRequestMap, ModerationRequestMap {
+export interface RequestMap extends GameRequestMap, ModerationRequestMap, CaptionRequestMap {
   // Lobby
   'lobby.subscribe': Empty;
   'room.create': { name: string; password?: string; capacity?: number };
@@ -131,8 +137,9 @@ export interface IceSettings {
   iceTransportPolicy: 'all' | 'relay';
 }
 
-/** `game` and `hands` (room life) are there when the games module runs. */
-export interface JoinResult extends IceSettings, Partial<RoomLifeJoinExtras> {
+/** `game` and `hands` (room life) are there when the games module runs; `captions` likewise. */
+export interface JoinResult
+  extends IceSettings, Partial<RoomLifeJoinExtras>, Partial<CaptionsJoinExtras> {
   self: PeerInfo;
   peers: PeerInfo[];
   room: RoomSummary;
@@ -143,7 +150,7 @@ export interface JoinResult extends IceSettings, Partial<RoomLifeJoinExtras> {
   moderation?: ModerationSnapshot;
 }
 
-export interface ResponseMap extends GameResponseMap, ModerationResponseMap {
+export interface ResponseMap extends GameResponseMap, ModerationResponseMap, CaptionResponseMap {
   'lobby.subscribe': { rooms: RoomSummary[] };
   'room.create': { room: RoomSummary; ownerSecret: string };
   'room.join': JoinResult;
@@ -215,6 +222,8 @@ export const REQUEST_METHODS = [
   ...GAME_REQUEST_METHODS,
   // Moderation and the waiting room (moderation.ts)
   ...MODERATION_REQUEST_METHODS,
+  // Live captions (captions.ts)
+  ...CAPTION_REQUEST_METHODS,
 ] as const satisfies readonly RequestMethod[];
 
 // Compile time: the list names every method of RequestMap (a forgotten one fails here).

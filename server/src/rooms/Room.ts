@@ -41,6 +41,8 @@ export interface RoomEvents {
   joined: [member: Member];
   /** A member left (leave, disconnect, kick, room closing). */
   left: [member: Member];
+  /** A member's new producer, once the others are consuming it (captions listen for mics). */
+  produced: [producer: Producer<ProducerAppData>];
 }
 
 /**
@@ -208,6 +210,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
           for (const other of this.#members.values()) {
             if (other.id !== id) other.media.consume(producer);
           }
+          this.emit('produced', producer);
         },
         presenceChanged: (presence) => {
           if (this.#members.get(id)?.media === media) this.#setPresence(info, presence);

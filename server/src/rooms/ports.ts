@@ -1,4 +1,5 @@
 import type {
+  CaptionsState,
   ChatMessage,
   GameSnapshot,
   HandQueueState,
@@ -92,6 +93,8 @@ export interface JoinExtras {
   hands?: HandQueueState;
   /** Moderation: the room's settings, who is waiting (owners and moderators only). */
   moderation?: ModerationSnapshot;
+  /** Live captions (captions module): whether they are on, and who gets none. */
+  captions?: CaptionsState;
 }
 
 /**

@@ -5,6 +5,7 @@ import { describe } from '../media/errors.ts';
 import { MediaClient } from '../media/MediaClient.ts';
 import type { Signaling } from '../signaling.ts';
 import { ChatStore } from '../state/chat.svelte.ts';
+import { CaptionsStore } from '../state/captions.svelte.ts';
 import { RoomLifeStore } from '../state/roomLife.svelte.ts';
 import { LocalMediaStore } from '../state/local.svelte.ts';
 import { MembersStore } from '../state/members.svelte.ts';
@@ -21,6 +22,7 @@ import { DeviceActions } from './devices.ts';
 import { FileActions } from './fileActions.ts';
 import { bindModeration, ModerationActions } from './moderation.ts';
 import { bindNotifications } from './notifications.ts';
+import { bindCaptions, CaptionActions } from './captions.ts';
 import { bindRoomLife, RoomLifeActions } from './roomLife.ts';
 import { RoomOwnerActions } from './roomOwner.ts';
 import { StatsActions } from './stats.ts';
@@ -70,6 +72,7 @@ export class RoomSession {
       notices: new NoticesStore(),
       life: new RoomLifeStore(),
       moderation: new ModerationStore(),
+      captions: new CaptionsStore(),
     };
     const { members, tracks, chat, local, notices } = stores;
     this.#stores = stores;
@@ -104,12 +107,14 @@ export class RoomSession {
       consumers: new ConsumerActions(media),
       lifeActions: new RoomLifeActions(signaling, stores.life),
       moderationActions: new ModerationActions(signaling, stores),
+      captionActions: new CaptionActions(signaling, stores.captions, () => members.room.id),
       leave: () => this.leave(),
     };
     this.#off = [
       ...bindNotifications(signaling, media, stores),
       ...bindRoomLife(signaling, stores.life),
       ...bindModeration(signaling, media, stores, (reason, message) => this.#end(reason, message)),
+      ...bindCaptions(signaling, stores.captions),
       signaling.on('room.closed', ({ reason }) => this.#closed(reason)),
       signaling.on('room.removed', () => this.#end('removed', 'You were removed from the room.')),
       signaling.on('media.producerPaused', ({ source }) => {
@@ -161,6 +166,7 @@ export class RoomSession {
     this.#stores.chat.merge(joined.history);
     this.#stores.life.reset(joined.game ?? null, joined.hands?.queue ?? []);
     this.#stores.moderation.reset(joined.moderation);
+    this.#stores.captions.reset(joined.captions);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { getContext, setContext } from 'svelte';
 import type { RoomStores } from '../state/stores.ts';
+import type { CaptionActions } from './captions.ts';
 import type { ChatActions } from './chatActions.ts';
 import type { ConsumerActions } from './consumerActions.ts';
 import type { DeviceActions } from './devices.ts';
@@ -24,6 +25,8 @@ export interface RoomContext extends RoomStores {
   readonly lifeActions: RoomLifeActions;
   /** Roles, mutes, removal, lock, waiting room, end of the meeting. */
   readonly moderationActions: ModerationActions;
+  /** The owner's captions switch. */
+  readonly captionActions: CaptionActions;
   leave(): Promise<void>;
 }
 

@@ -1,3 +1,4 @@
+import type { CaptionsStore } from './captions.svelte.ts';
 import type { ChatStore } from './chat.svelte.ts';
 import type { LocalMediaStore } from './local.svelte.ts';
 import type { MembersStore } from './members.svelte.ts';
@@ -17,4 +18,6 @@ export interface RoomStores {
   readonly life: RoomLifeStore;
   /** Room settings, the waiting list, a moderator's mute (rooms/moderation). */
   readonly moderation: ModerationStore;
+  /** Live captions: on or off, each speaker's latest line. */
+  readonly captions: CaptionsStore;
 }

@@ -7,3 +7,4 @@ export * from './requests.ts';
 export * from './validate.ts';
 export * from './games.ts';
 export * from './moderation.ts';
+export * from './captions.ts';

@@ -11,6 +11,7 @@ import {
   roomNameSchema,
   roomPasswordSchema,
 } from './fields.ts';
+import { captionRequestSchemas } from './captions.ts';
 import { gameRequestSchemas } from './games.ts';
 import { moderationRequestSchemas } from './moderation.ts';
 
@@ -117,6 +118,8 @@ export const requestSchemas = {
 
   // Moderation and the waiting room
   ...moderationRequestSchemas,
+  // Live captions
+  ...captionRequestSchemas,
 } as const satisfies Record<RequestMethod, z.ZodType>;
 
 // Compile time: each schema takes and produces exactly the RequestMap shape of its method.

@@ -1,0 +1,131 @@
+import type { Config } from '@tutti/config';
+import { TuttiError, type CaptionsState } from '@tutti/protocol';
+import type { Logger } from '../kernel/log.ts';
+import type { Concern } from '../module/concern.ts';
+import { prepareNotification, type HandlerTable, type MemberChannel } from '../rooms/ports.ts';
+import type { Room } from '../rooms/Room.ts';
+import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import { engineFromConfig } from './engines.ts';
+import { isEndToEndEncrypted, mayManageCaptions } from './policy.ts';
+import { RoomCaptions } from './roomCaptions.ts';
+import { StreamSlots } from './slots.ts';
+import type { TranscriberEngine } from './transcriber.ts';
+
+export interface CaptionsModuleOptions {
+  config: Config;
+  rooms: RoomRegistry;
+  log: Logger;
+  /** Another recognizer (tests); default from config.captions.engine. */
+  engine?: TranscriberEngine;
+  /** Posts a chat message as `peer` (the chat service): where `captions.save` goes. */
+  postChat(peer: MemberChannel, text: string): Promise<unknown>;
+}
+
+const OFF: CaptionsState = {
+  enabled: false,
+  enabledBy: null,
+  engine: null,
+  language: null,
+  gaps: [],
+};
+
+/**
+ * Live captions (issue 14): `captions.set` by the room's owner turns them on; each open mic
+ * is then transcribed on this node (stream.ts) and `captions.line` goes to the members.
+ * Turned off, a room emptied or deleted, and the module closed: every stream and its
+ * processes stop.
+ */
+export function createCaptionsModule(opts: CaptionsModuleOptions): Concern {
+  const { rooms, config } = opts;
+  const settings = config.captions;
+  const log = opts.log.child({ module: 'captions' });
+  const engine = opts.engine ?? engineFromConfig(settings);
+  const slots = new StreamSlots(settings.maxStreams);
+  const byRoom = new Map<string, RoomCaptions>();
+
+  const broadcast = (roomId: string, prepared: ReturnType<typeof prepareNotification>) => {
+    for (const member of rooms.members(roomId)) void member.notifyPrepared(prepared);
+  };
+  const captionsOf = (room: Room): RoomCaptions => {
+    let captions = byRoom.get(room.id);
+    if (!captions) {
+      captions = new RoomCaptions(room, {
+        engine,
+        slots,
+        ffmpeg: settings.ffmpegPath,
+        listenIp: settings.listenIp,
+        maxRestarts: settings.maxRestarts,
+        log: log.child({ roomId: room.id }),
+        nicknameOf: (peerId) => rooms.member(room.id, peerId)?.nickname ?? peerId,
+        broadcastState: (state) =>
+          broadcast(room.id, prepareNotification('captions.state', { captions: state })),
+        broadcastLine: (line) => broadcast(room.id, prepareNotification('captions.line', line)),
+      });
+      byRoom.set(room.id, captions);
+    }
+    return captions;
+  };
+  const stateOf = (roomId: string) => byRoom.get(roomId)?.state() ?? OFF;
+  const forget = async (roomId: string) => {
+    const captions = byRoom.get(roomId);
+    byRoom.delete(roomId);
+    await captions?.disable();
+  };
+
+  const handlers: HandlerTable = {
+    'captions.set': async ({ peer }, data) => {
+      const room = rooms.require(rooms.requireMembership(peer.id).roomId);
+      if (!mayManageCaptions(room, peer.id, data.ownerSecret)) {
+        throw new TuttiError('FORBIDDEN', 'only the room owner can turn captions on or off');
+      }
+      if (!data.enabled) {
+        await byRoom.get(room.id)?.disable(); // its transcript stays until the room empties
+        return { captions: stateOf(room.id) };
+      }
+      if (isEndToEndEncrypted(room)) {
+        throw new TuttiError(
+          'FORBIDDEN',
+          'captions are not available in end-to-end encrypted rooms',
+        );
+      }
+      if (!settings.enabled)
+        throw new TuttiError('MEDIA_UNAVAILABLE', 'captions are off on this server');
+      const why = engine.unavailable();
+      if (why) {
+        log.warn({ engine: engine.name, why }, 'captions engine unavailable');
+        throw new TuttiError('MEDIA_UNAVAILABLE', `captions are unavailable: ${why}`);
+      }
+      const captions = captionsOf(room);
+      captions.enable(peer.id);
+      return { captions: captions.state() };
+    },
+    'captions.state': ({ peer }) => ({
+      captions: stateOf(rooms.requireMembership(peer.id).roomId),
+    }),
+    'captions.save': async ({ peer }, data) => {
+      const room = rooms.require(rooms.requireMembership(peer.id).roomId);
+      if (!mayManageCaptions(room, peer.id, data.ownerSecret)) {
+        throw new TuttiError('FORBIDDEN', 'only the room owner can save the transcript');
+      }
+      const message = byRoom.get(room.id)?.transcript.message(config.chat.maxLength);
+      if (!message) return { lines: 0 };
+      await opts.postChat(peer, message.text);
+      return { lines: message.lines };
+    },
+  };
+
+  return {
+    handlers,
+    rooms: {
+      joinAnswer: (roomId) => ({ captions: stateOf(roomId) }),
+      memberLeft(roomId, _memberId, roomEmpty) {
+        // A leaver's mic closed with its transports: its stream stopped on that.
+        if (roomEmpty) void forget(roomId);
+      },
+      roomDeleted: (roomId) => forget(roomId),
+    },
+    async close() {
+      await Promise.all([...byRoom.keys()].map(forget));
+    },
+  };
+}
