@@ -40,6 +40,8 @@ export interface RoomEvents {
   joined: [member: Member];
   /** A member left (leave, disconnect, kick, room closing). */
   left: [member: Member];
+  /** A member's presence (mic, camera, screen) changed. */
+  updated: [peer: PeerInfo];
 }
 
 /**
@@ -168,16 +170,23 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
     };
   }
 
-  /** Capacity check + nickname de-dup + insertion, synchronously (concurrent joins can't overshoot). */
-  admit(channel: MemberChannel, nickname: string): PeerInfo {
+  /**
+   * Capacity check + nickname de-dup (also against `takenElsewhere`: other nodes' members) +
+   * insertion, synchronously (concurrent joins can't overshoot).
+   */
+  admit(
+    channel: MemberChannel,
+    nickname: string,
+    takenElsewhere: readonly string[] = [],
+  ): PeerInfo {
     if (this.#closed) throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
     if (this.#members.size >= this.capacity) {
       throw new TuttiError('ROOM_FULL', `room is full (${this.capacity} people)`);
     }
-    const name = dedupNickname(
-      nickname,
-      [...this.#members.values()].map((m) => m.info.nickname),
-    );
+    const name = dedupNickname(nickname, [
+      ...[...this.#members.values()].map((m) => m.info.nickname),
+      ...takenElsewhere,
+    ]);
     const info: PeerInfo = { id: channel.id, nickname: name, ...NO_MEDIA, joinedAt: Date.now() };
     const member = this.#newMember(channel, info);
     this.#members.set(member.id, member);
@@ -220,6 +229,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
     if (info.mic === next.mic && info.camera === next.camera && info.screen === next.screen) return;
     Object.assign(info, next);
     this.broadcast('room.peerUpdated', { peer: { ...info } });
+    this.emit('updated', { ...info });
   }
 
   /** RoomMediaHost: these members' router died with its worker; their media starts from scratch. */
