@@ -13,6 +13,9 @@ import type { PresenceMessage } from './presenceEvents.ts';
 import { SeatReleases } from './seatReleases.ts';
 import { bounded } from './timeout.ts';
 
+/** How often the counts are checked against the placement (a missed event heals by then). */
+const RECONCILE_MS = 5000;
+
 export interface PresenceDeps {
   cluster: Cluster<ClusterMethods>;
   bus: PresenceBus;
@@ -39,6 +42,7 @@ export class Presence implements RoomFederation {
   readonly #releases: SeatReleases;
   /** Records being loaded from the store, per room (one load at a time). */
   readonly #loading = new Map<string, Promise<Room | undefined>>();
+  #reconciler: NodeJS.Timeout | undefined;
 
   constructor(deps: PresenceDeps) {
     this.#d = deps;
@@ -56,10 +60,32 @@ export class Presence implements RoomFederation {
   /** After the cluster started: learn who is where from every other live node. */
   async start(): Promise<void> {
     await this.resync();
+    this.#reconciler = setInterval(() => void this.reconcile(), RECONCILE_MS);
+    this.#reconciler.unref();
   }
 
   close(): void {
+    clearInterval(this.#reconciler);
     this.#releases.close();
+  }
+
+  /**
+   * The placement's counts are the truth about seats: a room whose count here (members here
+   * plus those heard of) differs from it missed an event, and is caught up from its hosts.
+   */
+  async reconcile(): Promise<void> {
+    try {
+      const seats = await bounded(this.#d.cluster.placement.rooms(), this.#d.timeoutMs);
+      const counted = new Map(seats.map((r) => [r.roomId, r.count]));
+      for (const room of this.#d.rooms.rooms()) {
+        // Joins in flight may hold a seat already: a mismatch then costs one needless snapshot.
+        const here = room.size + this.#remote.count(room.id);
+        const there = counted.get(room.id) ?? 0;
+        if (here !== there && room.pendingJoins === 0) await this.#catchUp(room.id);
+      }
+    } catch (err) {
+      this.#d.log.debug({ err }, 'presence: reconcile skipped');
+    }
   }
 
   // ── RoomFederation ──────────────────────────────────────────────────────────────────
