@@ -12,6 +12,7 @@ import type { Drain } from '../ops/drain.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { RoomStore } from '../store/RoomStore.ts';
 import { clusterMethods, type ClusterMethods } from './methods.ts';
+import { localNicknames, redisNicknames } from './nicknames.ts';
 import { Presence } from './presence.ts';
 import { PresenceBus } from './presenceBus.ts';
 
@@ -58,11 +59,15 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
     },
     hub,
   });
+  const nicknames = settings.redis
+    ? redisNicknames({ ...settings.redis, prefix: config.cluster.redisPrefix }, deps.log)
+    : localNicknames(hub!);
   let presence: Presence | undefined;
   rooms.federate((hands) => {
     presence = new Presence({
       cluster,
       bus,
+      nicknames,
       rooms,
       hands,
       store: deps.store,
@@ -84,6 +89,7 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
     async stop() {
       presence?.close();
       await bus.close();
+      await nicknames.close();
       await cluster.stop();
     },
   };

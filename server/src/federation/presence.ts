@@ -10,6 +10,8 @@ import type { RoomStore } from '../store/RoomStore.ts';
 import type { ClusterMethods } from './methods.ts';
 import type { PresenceBus } from './presenceBus.ts';
 import type { PresenceMessage } from './presenceEvents.ts';
+import { nicknameCandidates } from './nicknameCandidates.ts';
+import type { NicknameClaims } from './nicknames.ts';
 import { SeatReleases } from './seatReleases.ts';
 import { bounded } from './timeout.ts';
 
@@ -19,6 +21,7 @@ const RECONCILE_MS = 5000;
 export interface PresenceDeps {
   cluster: Cluster<ClusterMethods>;
   bus: PresenceBus;
+  nicknames: NicknameClaims;
   rooms: RoomRegistry;
   hands: RegistryHands;
   store: RoomStore;
@@ -43,6 +46,8 @@ export class Presence implements RoomFederation {
   /** Records being loaded from the store, per room (one load at a time). */
   readonly #loading = new Map<string, Promise<Room | undefined>>();
   #reconciler: NodeJS.Timeout | undefined;
+  /** Nicknames claimed for joins not admitted yet: member → [room, nickname]. */
+  readonly #claimed = new Map<string, [string, string]>();
 
   constructor(deps: PresenceDeps) {
     this.#d = deps;
@@ -51,7 +56,10 @@ export class Presence implements RoomFederation {
     deps.bus.subscribe((m) => this.#onMessage(m));
     deps.bus.onRecovered(() => void this.resync());
     const { registry, rpc } = deps.cluster;
-    registry.on('nodeLeft', (nodeId) => this.#nodeGone(nodeId));
+    registry.on('nodeLeft', async (nodeId) => {
+      this.#nodeGone(nodeId);
+      await deps.nicknames.releaseNode(nodeId);
+    });
     registry.on('nodeRestarted', (info) => this.#nodeGone(info.nodeId, info.startedAt));
     registry.on('selfReinstated', () => void this.#reinstate());
     rpc.handle('presence.snapshot', ({ roomId }) => ({ rooms: this.#snapshot(roomId) }));
@@ -59,6 +67,10 @@ export class Presence implements RoomFederation {
 
   /** After the cluster started: learn who is where from every other live node. */
   async start(): Promise<void> {
+    // Names under this id belong to a previous process that crashed: nobody is here yet.
+    await bounded(this.#d.nicknames.releaseNode(this.#nodeId), this.#d.timeoutMs).catch(
+      (err: unknown) => this.#d.log.warn({ err }, 'presence: old nicknames not cleared'),
+    );
     await this.resync();
     this.#reconciler = setInterval(() => void this.reconcile(), RECONCILE_MS);
     this.#reconciler.unref();
@@ -92,11 +104,15 @@ export class Presence implements RoomFederation {
 
   watch(room: Room): void {
     const roomId = room.id;
-    room.on('joined', (m) => this.#d.bus.publish({ type: 'member.joined', roomId, peer: m.info }));
+    room.on('joined', (m) => {
+      this.#claimed.delete(m.id);
+      this.#d.bus.publish({ type: 'member.joined', roomId, peer: m.info });
+    });
     room.on('updated', (peer) => this.#d.bus.publish({ type: 'member.updated', roomId, peer }));
     room.on('left', (m) => {
       this.#d.bus.publish({ type: 'member.left', roomId, peerId: m.id });
       this.#releases.release(roomId, m.id);
+      this.#releaseName(roomId, m.id, m.info.nickname);
     });
   }
 
@@ -108,7 +124,11 @@ export class Presence implements RoomFederation {
     return load;
   }
 
-  async admitting(room: Room, memberId: string): Promise<readonly string[]> {
+  async admitting(
+    room: Room,
+    memberId: string,
+    nickname: string,
+  ): Promise<{ nickname: string; takenElsewhere: readonly string[] }> {
     const { placement } = this.#d.cluster;
     const seat = await this.#bounded(
       placement.reserve(room.id, memberId, this.#nodeId, room.capacity),
@@ -118,16 +138,55 @@ export class Presence implements RoomFederation {
       throw new TuttiError('ROOM_FULL', `room is full (${room.capacity} people)`);
     }
     try {
-      // The first member here: what this node heard of the room may be stale; ask its hosts.
-      if (room.size === 0) await this.#catchUp(room.id);
+      try {
+        // The first member here: what this node heard of the room may be stale; ask its hosts.
+        if (room.size === 0) await this.#catchUp(room.id);
+      } catch (err) {
+        this.#d.log.warn({ err, roomId: room.id }, 'presence: snapshot failed; joining anyway');
+      }
+      const takenElsewhere = this.#remote.peers(room.id).map((p) => p.nickname);
+      const taken = [...takenElsewhere, ...room.peers().map((p) => p.nickname)];
+      const name = await this.#claimName(room.id, memberId, nickname, taken);
+      this.#claimed.set(memberId, [room.id, name]);
+      return { nickname: name, takenElsewhere };
     } catch (err) {
-      this.#d.log.warn({ err, roomId: room.id }, 'presence: snapshot failed; joining anyway');
+      this.#releases.release(room.id, memberId);
+      throw err;
     }
-    return this.#remote.peers(room.id).map((p) => p.nickname);
   }
 
   notAdmitted(roomId: string, memberId: string): void {
     this.#releases.release(roomId, memberId);
+    const claimed = this.#claimed.get(memberId);
+    this.#claimed.delete(memberId);
+    if (claimed) this.#releaseName(claimed[0], memberId, claimed[1]);
+  }
+
+  /** The wish or a variant of it, held cluster-wide (two rounds of candidates, then refused). */
+  async #claimName(
+    roomId: string,
+    memberId: string,
+    wish: string,
+    taken: string[],
+  ): Promise<string> {
+    for (let round = 0; round < 2; round++) {
+      const candidates = nicknameCandidates(wish, taken, round === 0 ? 8 : 16);
+      const name = await this.#bounded(
+        this.#d.nicknames.claim(roomId, this.#nodeId, memberId, candidates),
+        'the cluster could not check your nickname',
+      );
+      if (name !== null) return name;
+      taken.push(...candidates);
+    }
+    throw new TuttiError('MEDIA_UNAVAILABLE', 'no free nickname found; try another');
+  }
+
+  #releaseName(roomId: string, memberId: string, nickname: string): void {
+    bounded(this.#d.nicknames.release(roomId, this.#nodeId, memberId, nickname), this.#d.timeoutMs)
+      // Left held, the name stays taken in that room until this node restarts or leaves.
+      .catch((err: unknown) =>
+        this.#d.log.warn({ err, roomId }, 'presence: nickname not released'),
+      );
   }
 
   remotePeers(roomId: string): PeerInfo[] {
@@ -297,6 +356,9 @@ export class Presence implements RoomFederation {
         await placement
           .reserve(room.id, peer.id, this.#nodeId, Number.MAX_SAFE_INTEGER)
           .catch((err: unknown) => this.#d.log.warn({ err }, 'presence: seat not re-reserved'));
+        await this.#d.nicknames
+          .claim(room.id, this.#nodeId, peer.id, [peer.nickname])
+          .catch((err: unknown) => this.#d.log.warn({ err }, 'presence: nickname not re-claimed'));
         this.#d.bus.publish({ type: 'member.joined', roomId: room.id, peer });
       }
     }

@@ -263,12 +263,12 @@ export class RoomRegistry implements RoomDirectory {
     try {
       await this.#access.checkPassword(room.id, room.record.passwordHash, password, channel.ip);
       const router = await room.media.routerFor(channel.id);
-      const takenElsewhere = await this.#federation?.admitting(room, channel.id);
-      seated = takenElsewhere !== undefined;
+      const claim = await this.#federation?.admitting(room, channel.id, nickname);
+      seated = claim !== undefined;
       if (channel.closed) throw new TuttiError('NOT_JOINED', 'connection closed');
       this.#checkNotJoined(channel);
       this.#requireOpen(room);
-      const self = room.admit(channel, nickname, takenElsewhere);
+      const self = room.admit(channel, claim?.nickname ?? nickname, claim?.takenElsewhere);
       seated = false;
       admitted = { self, router, extras: this.#extensions.joinAnswer(room.id, channel) };
     } finally {

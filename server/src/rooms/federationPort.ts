@@ -15,11 +15,15 @@ export interface RoomFederation {
   find(roomId: string): Promise<Room | undefined>;
   /**
    * Before admission: takes the member's cluster seat (ROOM_FULL when the room is full
-   * cluster-wide; MEDIA_UNAVAILABLE when the cluster can't be reached in time) and answers
-   * the nicknames taken on other nodes.
+   * cluster-wide; MEDIA_UNAVAILABLE when the cluster can't be reached in time) and its
+   * nickname, de-duplicated cluster-wide; answers it and the nicknames of other nodes.
    */
-  admitting(room: Room, memberId: string): Promise<readonly string[]>;
-  /** The admission failed after admitting(): give the seat back. */
+  admitting(
+    room: Room,
+    memberId: string,
+    nickname: string,
+  ): Promise<{ nickname: string; takenElsewhere: readonly string[] }>;
+  /** The admission failed after admitting(): give the seat and the nickname back. */
   notAdmitted(roomId: string, memberId: string): void;
   remotePeers(roomId: string): PeerInfo[];
   remoteCount(roomId: string): number;

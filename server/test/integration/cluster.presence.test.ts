@@ -143,6 +143,29 @@ function suite(variant: string, setup: () => Promise<Env>): void {
       assert.ok(again, 'the freed seat is taken through a third node');
     });
 
+    test('one nickname wished through two nodes at once: everyone gets a different one', async () => {
+      const { roomId } = await createRoom(a, `Names ${variant}`);
+      const joins = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => join(i % 2 ? a : b, roomId, 'Zed')),
+      );
+      const got = joins.map((j) => j.answer.self.nickname.toLowerCase());
+      assert.equal(new Set(got).size, 6, `nicknames: ${got.join(', ')}`);
+      const zed = joins.find((j) => j.answer.self.nickname === 'Zed');
+      assert.ok(zed, 'one of them got the wish itself');
+      zed.client.close();
+      // Once its holder left, the name is free again, through any node.
+      let again = '';
+      for (let i = 0; i < 50 && again !== 'Zed'; i++) {
+        const j = await join(c, roomId, 'Zed');
+        again = j.answer.self.nickname;
+        if (again !== 'Zed') {
+          j.client.close();
+          await sleep(100);
+        }
+      }
+      assert.equal(again, 'Zed');
+    });
+
     test('renames, passwords and deletions on one node hold on the others', async () => {
       const { roomId, ownerSecret } = await createRoom(a, `Records ${variant}`);
       const ben = await join(b, roomId, 'Ben');
