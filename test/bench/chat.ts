@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     /** ≥ 2: a cluster of server processes (chatCluster.ts), same- vs cross-node latency. */
     nodes: { type: 'string', default: '1' },
     hosts: { type: 'string', default: '127.0.0.2,127.0.0.3,127.0.0.4' },
+    'pg-async-commit': { type: 'boolean', default: false },
   },
 });
 const PEERS = Math.min(1000, Math.max(2, Number(args.peers)));
@@ -42,6 +43,7 @@ if (NODES > 1) {
       peers: PEERS,
       rate: RATE,
       durationS: DURATION_S,
+      asyncCommit: args['pg-async-commit'],
       interrupted,
     }),
   );

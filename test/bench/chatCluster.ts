@@ -10,6 +10,8 @@ export interface ClusterChatBenchOptions {
   peers: number;
   rate: number;
   durationS: number;
+  /** PostgreSQL commits without waiting for the disk (the chat store's fsync out of the way). */
+  asyncCommit: boolean;
   interrupted: () => boolean;
 }
 
@@ -29,8 +31,10 @@ export async function runClusterChatBench(opts: ClusterChatBenchOptions): Promis
   console.log(
     `[bench:chat] cluster of ${opts.nodes} nodes (${hosts.join(', ')}), ${opts.peers} peers, ${opts.rate} msg/s for ${opts.durationS} s`,
   );
+  if (opts.asyncCommit) console.log('[bench:chat] PostgreSQL: synchronous_commit=off');
   const cluster = await startClusterProcesses({
     hosts,
+    databaseSettings: opts.asyncCommit ? ['synchronous_commit=off'] : [],
     env: {
       TUTTI_CHAT_RATE_PER_SECOND: '50',
       TUTTI_CHAT_BURST: '100',
@@ -44,7 +48,7 @@ export async function runClusterChatBench(opts: ClusterChatBenchOptions): Promis
     const roomId = await ensureRoom(cluster.nodes[0]!.wsUrl, 'bench-chat-cluster');
     const same: number[] = [];
     const cross: number[] = [];
-    const sent = new Map<string, { at: number; node: number }>();
+    const sent = new Map<string, { at: number; node: number; same?: number; cross?: number }>();
     let received = 0;
     for (let i = 0; i < opts.peers && !opts.interrupted(); i++) {
       const node = i % opts.nodes;
@@ -53,7 +57,12 @@ export async function runClusterChatBench(opts: ClusterChatBenchOptions): Promis
         const t = performance.now();
         received++;
         const s = sent.get(message.text);
-        if (s) (s.node === node ? same : cross).push(t - s.at);
+        if (!s) return;
+        (s.node === node ? same : cross).push(t - s.at);
+        // The first delivery on the sender's node and on another: their gap is the bus hop,
+        // apart from the store's queue both wait in.
+        if (s.node === node) s.same ??= t;
+        else s.cross ??= t;
       });
       await peer.request('room.join', { roomId, nickname: `chat-${i}` });
       peers.push({ peer, node });
@@ -89,6 +98,12 @@ export async function runClusterChatBench(opts: ClusterChatBenchOptions): Promis
     );
     console.log(`[bench:chat] same-node fan-out  ${fmt(same)}`);
     console.log(`[bench:chat] cross-node fan-out ${fmt(cross)}`);
+    const hops = [...sent.values()].flatMap((m) =>
+      m.same !== undefined && m.cross !== undefined ? [m.cross - m.same] : [],
+    );
+    console.log(
+      `[bench:chat] cross-node extra per message (first cross-node minus first same-node delivery): ${fmt(hops).replace('deliveries', 'messages')}`,
+    );
     const cpuText = cpu
       .slice(0, pids.length)
       .map((c, i) => `node ${i + 1} ${(c * 100).toFixed(0)}%`)

@@ -43,6 +43,8 @@ export interface ClusterProcessOptions {
   nodeIdPrefix?: string;
   /** How long a node may take to become ready. */
   readyTimeoutMs?: number;
+  /** PostgreSQL settings for the nodes' sessions, e.g. `synchronous_commit=off` (benches). */
+  databaseSettings?: string[];
 }
 
 /**
@@ -58,6 +60,7 @@ export async function startClusterProcesses(
   const tag = randomBytes(4).toString('hex');
   const redisPrefix = `tutti:presence-proc-${tag}:`;
   const schema = await createTestSchema();
+  const databaseUrl = withSettings(schema.url, opts.databaseSettings ?? []);
   const s3 = await startS3rver();
   const dir = mkdtempSync(path.join(tmpdir(), 'tutti-cluster-'));
   const configFile = path.join(dir, 'config.json');
@@ -89,7 +92,7 @@ export async function startClusterProcesses(
         TUTTI_MEDIA_RTC_MIN_PORT: String(rtcPorts[0]),
         TUTTI_MEDIA_RTC_MAX_PORT: String(rtcPorts[1]),
         TUTTI_REDIS_URL: REDIS,
-        TUTTI_DATABASE_URL: schema.url,
+        TUTTI_DATABASE_URL: databaseUrl,
         TUTTI_FILES_SECRET: `cluster-test-secret-${tag}`,
         TUTTI_CLUSTER_NODE_ID: nodeId,
         TUTTI_CLUSTER_REDIS_PREFIX: redisPrefix,
@@ -131,7 +134,16 @@ export async function startClusterProcesses(
     await stop();
     throw err;
   }
-  return { nodes, redisPrefix, databaseUrl: schema.url, stop };
+  return { nodes, redisPrefix, databaseUrl, stop };
+}
+
+/** The URL with `-c name=value` added to its `options` (after the schema's search_path). */
+function withSettings(url: string, settings: string[]): string {
+  if (settings.length === 0) return url;
+  const u = new URL(url);
+  const options = [u.searchParams.get('options') ?? '', ...settings.map((s) => `-c ${s}`)];
+  u.searchParams.set('options', options.join(' ').trim());
+  return u.toString();
 }
 
 async function waitReady(node: ClusterNodeProcess, timeoutMs: number): Promise<void> {
