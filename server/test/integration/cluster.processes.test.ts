@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
 import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
 import {
   startClusterProcesses,
@@ -12,6 +13,7 @@ import {
 // here. Chat and presence cross nodes; concurrent joins through two nodes never pass the
 // capacity; kill -9 a node and the others see its members leave within 10 s; SIGTERM drains.
 // TUTTI_TEST_CLUSTER_HOSTS overrides the hosts (comma-separated).
+const REDIS = process.env.TUTTI_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const HOSTS = (process.env.TUTTI_TEST_CLUSTER_HOSTS ?? '127.0.0.2,127.0.0.3,127.0.0.4').split(',');
 
 let cluster: ClusterProcesses;
@@ -39,6 +41,7 @@ before(async () => {
   cluster = await startClusterProcesses({
     hosts: HOSTS,
     env: { TUTTI_SERVER_DRAIN_GRACE_SECONDS: '5' },
+    readyTimeoutMs: 45_000, // Three processes starting on two busy cores.
   });
   [n1, n2, n3] = cluster.nodes as [ClusterNodeProcess, ClusterNodeProcess, ClusterNodeProcess];
 });
@@ -48,10 +51,15 @@ after(async () => {
   await cluster?.stop();
 });
 
-test('every node sees the others in the registry', async () => {
-  const res = await fetch(`${n1.url}/api/ready`);
-  assert.equal(res.status, 200);
-  assert.deepEqual(new Set(cluster.nodes.map((n) => n.nodeId)).size, 3, 'three distinct node ids');
+test('three nodes from environment alone: ready, and one cluster in Redis', async () => {
+  for (const n of cluster.nodes) assert.equal((await fetch(`${n.url}/api/ready`)).status, 200);
+  const redis = new Redis(REDIS);
+  try {
+    const ids = await redis.hkeys(`${cluster.redisPrefix}nodes:info`);
+    assert.deepEqual(ids.sort(), cluster.nodes.map((n) => n.nodeId).sort());
+  } finally {
+    await redis.quit();
+  }
 });
 
 test('chat, private messages and presence cross nodes', async () => {
