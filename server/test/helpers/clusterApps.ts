@@ -20,7 +20,10 @@ export class FreezableHub extends LocalClusterHub {
     const store = super.registryStore();
     return {
       ...store,
-      beat: async (info) => (this.frozen.has(info.nodeId) ? null : store.beat(info)),
+      // Frozen: nothing written; the node is told its entry was there (so it does not think
+      // itself reaped while frozen, only once thawed).
+      beat: async (info) =>
+        this.frozen.has(info.nodeId) ? JSON.stringify(info) : store.beat(info),
       // A frozen node's entry stays, stale, until the others declare it gone.
       remove: async (nodeId) => (this.frozen.has(nodeId) ? false : store.remove(nodeId)),
     };

@@ -201,6 +201,21 @@ function suite(variant: string, setup: () => Promise<Env>): void {
       assert.ok(rooms.get(roomId));
     });
 
+    test('a node reaped while frozen comes back: its members and seats return', async (t) => {
+      if (!env.hub) return t.skip('in process only (the hub can freeze a node)');
+      const { roomId } = await createRoom(a, `Reaped ${variant}`);
+      const ann = await join(a, roomId, 'Ann');
+      const ben = await join(b, roomId, 'Ben');
+      assert.deepEqual(names(ben.answer.peers), ['Ann']);
+      env.hub.frozen.add(a.nodeId);
+      await ben.client.nextNotification('room.peerLeft', (d) => d.peerId === ann.id, 10_000);
+      env.hub.frozen.delete(a.nodeId); // Its next beat finds its entry gone: selfReinstated.
+      await ben.client.nextNotification('room.peerJoined', (d) => d.peer.id === ann.id, 10_000);
+      const spread = await b.app.tutti.cluster.placement.spread(roomId);
+      assert.equal(spread.count, 2);
+      assert.equal(spread.nodes[a.nodeId], 1);
+    });
+
     test('a node that dies takes its members with it, within 10 s; the room stays joinable', async (t) => {
       if (!env.hub) return t.skip('the 3-process test kills a real node');
       const { roomId } = await createRoom(a, `Death ${variant}`);
