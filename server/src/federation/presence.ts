@@ -13,6 +13,7 @@ import type { PresenceMessage } from './presenceEvents.ts';
 import { nicknameCandidates } from './nicknameCandidates.ts';
 import type { NicknameClaims } from './nicknames.ts';
 import { SeatReleases } from './seatReleases.ts';
+import { SharedRecords } from './sharedRecords.ts';
 import { bounded } from './timeout.ts';
 
 /** How often the counts are checked against the placement (a missed event heals by then). */
@@ -43,9 +44,9 @@ export class Presence implements RoomFederation {
   readonly #nodeId: string;
   readonly #remote = new RemoteMembers();
   readonly #releases: SeatReleases;
-  /** Records being loaded from the store, per room (one load at a time). */
-  readonly #loading = new Map<string, Promise<Room | undefined>>();
+  readonly #records: SharedRecords;
   #reconciler: NodeJS.Timeout | undefined;
+  #reconciling = false;
   /** Nicknames claimed for joins not admitted yet: member → [room, nickname]. */
   readonly #claimed = new Map<string, [string, string]>();
 
@@ -53,6 +54,7 @@ export class Presence implements RoomFederation {
     this.#d = deps;
     this.#nodeId = deps.cluster.nodeId;
     this.#releases = new SeatReleases(deps.cluster.placement, deps.log, deps.timeoutMs);
+    this.#records = new SharedRecords(deps);
     deps.bus.subscribe((m) => this.#onMessage(m));
     deps.bus.onRecovered(() => void this.resync());
     const { registry, rpc } = deps.cluster;
@@ -86,6 +88,8 @@ export class Presence implements RoomFederation {
    * plus those heard of) differs from it missed an event, and is caught up from its hosts.
    */
   async reconcile(): Promise<void> {
+    if (this.#reconciling) return; // A slow round (Redis timing out) never stacks up.
+    this.#reconciling = true;
     try {
       const seats = await bounded(this.#d.cluster.placement.rooms(), this.#d.timeoutMs);
       const counted = new Map(seats.map((r) => [r.roomId, r.count]));
@@ -97,6 +101,8 @@ export class Presence implements RoomFederation {
       }
     } catch (err) {
       this.#d.log.debug({ err }, 'presence: reconcile skipped');
+    } finally {
+      this.#reconciling = false;
     }
   }
 
@@ -116,12 +122,8 @@ export class Presence implements RoomFederation {
     });
   }
 
-  async find(roomId: string): Promise<Room | undefined> {
-    const pending = this.#loading.get(roomId);
-    if (pending) return pending;
-    const load = this.#load(roomId).finally(() => this.#loading.delete(roomId));
-    this.#loading.set(roomId, load);
-    return load;
+  find(roomId: string): Promise<Room | undefined> {
+    return this.#records.find(roomId);
   }
 
   async admitting(
@@ -293,46 +295,13 @@ export class Presence implements RoomFederation {
         return;
       }
       case 'room.changed':
-        void this.#reload(event.roomId);
+        void this.#records.reload(event.roomId);
         return;
       case 'room.deleted':
-        void this.#dropped(event.roomId);
+        this.#remote.removeRoom(event.roomId);
+        void this.#records.dropped(event.roomId);
         return;
     }
-  }
-
-  async #load(roomId: string): Promise<Room | undefined> {
-    const record = (await this.#d.store.list()).find((r) => r.id === roomId);
-    if (!record) return undefined;
-    const known = this.#d.rooms.get(roomId);
-    if (known) return known;
-    const room = this.#d.hands.add(record);
-    this.#d.hands.lobbyChanged();
-    return room;
-  }
-
-  /** Another node created or changed the record: read it from the shared store. */
-  async #reload(roomId: string): Promise<void> {
-    try {
-      const room = this.#d.rooms.get(roomId);
-      if (!room) return void (await this.find(roomId));
-      const record = (await this.#d.store.list()).find((r) => r.id === roomId);
-      if (!record || room.closed) return;
-      room.replaceRecord({ ...record, emptySince: room.record.emptySince });
-      this.#d.hands.refreshed(room);
-    } catch (err) {
-      this.#d.log.warn({ err, roomId }, 'presence: a changed room could not be reloaded');
-    }
-  }
-
-  /** Another node deleted the room (store and history): its members here are told and go. */
-  async #dropped(roomId: string): Promise<void> {
-    this.#remote.removeRoom(roomId);
-    const room = this.#d.rooms.get(roomId);
-    if (!room) return;
-    this.#d.hands.forget(roomId);
-    this.#d.hands.lobbyChanged();
-    await room.close('deleted');
   }
 
   // ── Nodes coming and going ──────────────────────────────────────────────────────────
