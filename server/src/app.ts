@@ -11,7 +11,7 @@ import type { Concern } from './module/concern.ts';
 import { FileLinks } from './files/links.ts';
 import { createFilesModule } from './files/module.ts';
 import type { LocalClusterHub } from './cluster/index.ts';
-import { createClusterNode, type ClusterNode } from './federation/node.ts';
+import { checkClusterFiles, createClusterNode, type ClusterNode } from './federation/node.ts';
 import { createGamesModule } from './games/module.ts';
 import { httpErrorHandler } from './http/errors.ts';
 import { createIngestModule } from './ingest/module.ts';
@@ -59,6 +59,7 @@ export async function buildApp(
   config: Config,
   opts: BuildAppOptions = {},
 ): Promise<FastifyInstance> {
+  checkClusterFiles(config); // Before anything starts: a clear error, nothing to clean up.
   const app = Fastify({
     logger: withLogRedaction(opts.logger ?? { level: config.server.logLevel }),
     trustProxy: config.server.trustProxy,
@@ -113,6 +114,7 @@ export async function buildApp(
     config,
     workers,
     rooms,
+    store: stores.rooms,
     drain,
     log,
     ...(opts.clusterHub && { hub: opts.clusterHub }),

@@ -20,6 +20,10 @@ const { values: args } = parseArgs({
     peers: { type: 'string', default: '200' },
     rate: { type: 'string', default: '200' },
     duration: { type: 'string', default: '15' },
+    /** ≥ 2: a cluster of server processes (chatCluster.ts), same- vs cross-node latency. */
+    nodes: { type: 'string', default: '1' },
+    hosts: { type: 'string', default: '127.0.0.2,127.0.0.3,127.0.0.4' },
+    'pg-async-commit': { type: 'boolean', default: false },
   },
 });
 const PEERS = Math.min(1000, Math.max(2, Number(args.peers)));
@@ -28,6 +32,22 @@ const DURATION_S = Math.min(120, Math.max(2, Number(args.duration)));
 
 const interrupted = watchInterrupt();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const NODES = Math.min(8, Math.max(1, Number(args.nodes)));
+if (NODES > 1) {
+  const { runClusterChatBench } = await import('./chatCluster.ts');
+  process.exit(
+    await runClusterChatBench({
+      nodes: NODES,
+      hosts: args.hosts.split(','),
+      peers: PEERS,
+      rate: RATE,
+      durationS: DURATION_S,
+      asyncCommit: args['pg-async-commit'],
+      interrupted,
+    }),
+  );
+}
 
 console.log(`[bench:chat] machine: ${machineInfo()}`);
 console.log(`[bench:chat] ${PEERS} peers, ${RATE} msg/s for ${DURATION_S} s`);

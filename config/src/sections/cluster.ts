@@ -40,6 +40,11 @@ export const clusterSection = z
     /** A node silent for longer than this is gone: its members leave, its seats free up. */
     nodeTimeoutMs: z.coerce.number().int().min(300).max(300_000).default(6000),
     rpcTimeoutMs: z.coerce.number().int().min(50).max(60_000).default(2000),
+    /** Every Redis key and channel of the cluster starts with this (several clusters, one Redis). */
+    redisPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits, ".", "_", ":" and "-", at most 64')
+      .default('tutti:cluster:'),
   })
   .prefault({})
   .refine((c) => c.nodeTimeoutMs >= 2 * c.heartbeatMs, {

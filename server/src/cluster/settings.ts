@@ -26,7 +26,9 @@ export function clusterSettings(config: Config): ClusterSettings {
     httpUrl:
       cluster.advertisedUrl ?? `http://${urlHost(media.announcedAddress ?? bound)}:${server.port}`,
     mediaAddress: media.announcedAddress ?? media.listenIp,
-    redis: redis.url ? { url: redis.url, commandTimeoutMs: redis.commandTimeoutMs } : undefined,
+    redis: redis.url
+      ? { url: redis.url, commandTimeoutMs: redis.commandTimeoutMs, prefix: cluster.redisPrefix }
+      : undefined,
     heartbeatMs: cluster.heartbeatMs,
     expiryMs: cluster.nodeTimeoutMs,
     rpcTimeoutMs: cluster.rpcTimeoutMs,

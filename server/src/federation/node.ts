@@ -3,14 +3,18 @@ import type { WorkerPool } from '@tutti/media-workers';
 import {
   clusterSettings,
   createCluster,
+  LocalClusterHub,
   type Cluster,
-  type LocalClusterHub,
   type NodeLoad,
 } from '../cluster/index.ts';
 import type { Logger } from '../kernel/log.ts';
 import type { Drain } from '../ops/drain.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import type { RoomStore } from '../store/RoomStore.ts';
 import { clusterMethods, type ClusterMethods } from './methods.ts';
+import { localNicknames, redisNicknames } from './nicknames.ts';
+import { Presence } from './presence.ts';
+import { PresenceBus } from './presenceBus.ts';
 
 export type ClusterNode = Cluster<ClusterMethods>;
 
@@ -18,6 +22,8 @@ export interface ClusterNodeDeps {
   config: Config;
   workers: WorkerPool;
   rooms: RoomRegistry;
+  /** The rooms' records (shared by the cluster's nodes when it is PostgreSQL). */
+  store: RoomStore;
   drain: Drain;
   log: Logger;
   /** Several in-process "nodes" of one test share a hub; default: a hub of its own. */
@@ -27,19 +33,79 @@ export interface ClusterNodeDeps {
 /**
  * This node as one of a cluster: on Redis when `redis.url` is set, else alone in process
  * (same code path, one member). Its heartbeat carries the load other nodes place by; a
- * drain is announced so they stop sending peers here.
+ * drain is announced so they stop sending peers here. The rooms are federated: members of
+ * other nodes are seen here, seats are cluster-wide (federation/presence.ts).
  */
 export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
-  const { workers, rooms } = deps;
+  const { workers, rooms, config } = deps;
+  const settings = clusterSettings(config);
+  const hub = settings.redis ? undefined : (deps.hub ?? new LocalClusterHub());
   const cluster = createCluster({
-    ...clusterSettings(deps.config),
+    ...settings,
     load: () => nodeLoad(workers, rooms),
     methods: clusterMethods,
     log: deps.log,
-    ...(deps.hub && !deps.config.redis.url && { hub: deps.hub }),
+    ...(hub && { hub }),
   });
   deps.drain.onBegin(() => cluster.registry.setDraining(true));
-  return cluster;
+  const bus = new PresenceBus({
+    nodeId: cluster.nodeId,
+    log: deps.log.child({ module: 'presence-bus' }),
+    secret: config.files.secret,
+    redis: settings.redis && {
+      ...settings.redis,
+      prefix: config.cluster.redisPrefix,
+      commandTimeoutMs: config.redis.commandTimeoutMs,
+    },
+    hub,
+  });
+  const nicknames = settings.redis
+    ? redisNicknames({ ...settings.redis, prefix: config.cluster.redisPrefix }, deps.log)
+    : localNicknames(hub!);
+  let presence: Presence | undefined;
+  rooms.federate((hands) => {
+    presence = new Presence({
+      cluster,
+      bus,
+      nicknames,
+      rooms,
+      hands,
+      store: deps.store,
+      log: deps.log.child({ module: 'presence' }),
+      timeoutMs: config.cluster.rpcTimeoutMs,
+    });
+    return presence;
+  });
+  return {
+    ...cluster,
+    async start() {
+      // Subscribed before the first heartbeat, so no announcement falls in between.
+      await bus.start().catch((err: unknown) => {
+        deps.log.warn({ err }, 'presence: bus not subscribed yet (Redis down?); retrying');
+      });
+      await cluster.start();
+      await presence?.start();
+    },
+    async stop() {
+      presence?.close();
+      await bus.close();
+      await nicknames.close();
+      await cluster.stop();
+    },
+  };
+}
+
+/**
+ * A cluster (Redis and PostgreSQL shared) cannot serve files from one node's disk: the other
+ * nodes would answer 404. Refused at start-up rather than half working.
+ */
+export function checkClusterFiles(config: Config): void {
+  if (config.redis.url && config.database.url && config.files.driver === 'local') {
+    throw new Error(
+      'files.driver "local" cannot serve a cluster (redis.url and database.url are set): ' +
+        'set TUTTI_FILES_DRIVER=s3 and the files.s3 settings, so every node serves every file',
+    );
+  }
 }
 
 /** CPU is the mean over the node's workers (each a share of one core), clamped to 0..1. */

@@ -91,7 +91,13 @@ export class S3Storage implements Storage {
       await this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }));
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      await this.#client.send(new CreateBucketCommand({ Bucket: this.#bucket }));
+      try {
+        await this.#client.send(new CreateBucketCommand({ Bucket: this.#bucket }));
+      } catch (createErr) {
+        // Another node of the cluster, starting at the same moment, created it first.
+        const name = (createErr as { name?: string }).name;
+        if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw createErr;
+      }
     }
   }
 

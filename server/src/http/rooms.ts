@@ -39,7 +39,7 @@ export const roomsHttpPlugin: FastifyPluginAsync<{
 
   app.get<{ Params: { id: string } }>('/api/rooms/:id', async (req) => {
     const id = parse(idSchema, req.params.id);
-    return { room: rooms.require(id).summary() };
+    return { room: rooms.summaryOf(rooms.require(id)) }; // Cluster-wide count.
   });
 
   app.post('/api/rooms', async (req, reply) => {

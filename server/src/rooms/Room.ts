@@ -43,6 +43,8 @@ export interface RoomEvents {
   left: [member: Member];
   /** A member's new producer, once the others are consuming it (captions listen for mics). */
   produced: [producer: Producer<ProducerAppData>];
+  /** A member's presence (mic, camera, screen) or role changed. */
+  updated: [peer: PeerInfo];
 }
 
 /**
@@ -171,16 +173,24 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
     };
   }
 
-  /** Capacity check + nickname de-dup + insertion, synchronously (concurrent joins can't overshoot). */
-  admit(channel: MemberChannel, nickname: string, role: Role = 'participant'): PeerInfo {
+  /**
+   * Capacity check + nickname de-dup (also against `takenElsewhere`: other nodes' members) +
+   * insertion, synchronously (concurrent joins can't overshoot).
+   */
+  admit(
+    channel: MemberChannel,
+    nickname: string,
+    role: Role = 'participant',
+    takenElsewhere: readonly string[] = [],
+  ): PeerInfo {
     if (this.#closed) throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
     if (this.#members.size >= this.capacity) {
       throw new TuttiError('ROOM_FULL', `room is full (${this.capacity} people)`);
     }
-    const name = dedupNickname(
-      nickname,
-      [...this.#members.values()].map((m) => m.info.nickname),
-    );
+    const name = dedupNickname(nickname, [
+      ...[...this.#members.values()].map((m) => m.info.nickname),
+      ...takenElsewhere,
+    ]);
     const info: PeerInfo = {
       id: channel.id,
       nickname: name,
@@ -230,6 +240,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
     if (info.mic === next.mic && info.camera === next.camera && info.screen === next.screen) return;
     Object.assign(info, next);
     this.broadcast('room.peerUpdated', { peer: { ...info } });
+    this.emit('updated', { ...info });
   }
 
   /** A moderator changed someone's role (rooms/moderation): everyone sees it. */
@@ -238,6 +249,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
     if (!info || info.role === role) return;
     info.role = role;
     this.broadcast('room.peerUpdated', { peer: { ...info } });
+    this.emit('updated', { ...info }); // Other nodes see it too (federation/presence).
   }
 
   /** RoomMediaHost: these members' router died with its worker; their media starts from scratch. */

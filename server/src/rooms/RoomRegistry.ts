@@ -10,9 +10,10 @@ import {
   type RoomSummary,
 } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
-import { NameTakenError, type RoomRecord, type RoomStore } from '../store/RoomStore.ts';
+import type { RoomRecord, RoomStore } from '../store/RoomStore.ts';
 import { RoomAccess } from './access.ts';
 import { RoomExtensions } from './extensions.ts';
+import type { RegistryHands, RoomFederation } from './federationPort.ts';
 import { IdleRooms } from './idle.ts';
 import { Lobby } from './Lobby.ts';
 import type {
@@ -25,14 +26,8 @@ import type {
   RoomExtension,
 } from './ports.ts';
 import { Room, type Member } from './Room.ts';
+import * as rules from './recordRules.ts';
 import { hashOwnerSecret, newOwnerSecret, ownedBy, roomNameKey } from './security.ts';
-
-export interface RoomChanges {
-  name?: string | undefined;
-  /** null removes the password. */
-  password?: string | null | undefined;
-  capacity?: number | null | undefined;
-}
 
 export interface RegistryDeps {
   config: Config;
@@ -61,6 +56,8 @@ export class RoomRegistry implements RoomDirectory {
   readonly #access: RoomAccess;
   readonly #lobby: Lobby;
   readonly #idle: IdleRooms;
+  /** The cluster (other nodes' members, cluster-wide seats); none: a node on its own. */
+  #federation: RoomFederation | undefined;
   #closing: Promise<void> | undefined;
 
   /** Loads the stored rooms (they survive restarts), then returns the registry. */
@@ -83,6 +80,17 @@ export class RoomRegistry implements RoomDirectory {
     this.#extensions.use(ext);
   }
 
+  /** Joins this node's rooms to the cluster (at start-up, once), lending it a few hands. */
+  federate(make: (hands: RegistryHands) => RoomFederation): void {
+    this.#federation = make({
+      add: (record) => this.#add(record),
+      forget: (id) => void this.#rooms.delete(id),
+      refreshed: (room) => void this.#refreshed(room),
+      lobbyChanged: () => this.#lobby.changed(),
+    });
+    for (const room of this.#rooms.values()) this.#federation.watch(room);
+  }
+
   // ── Queries ─────────────────────────────────────────────────────────────────────────
 
   get(id: string): Room | undefined {
@@ -98,12 +106,17 @@ export class RoomRegistry implements RoomDirectory {
 
   list(): RoomSummary[] {
     return [...this.#rooms.values()]
-      .map((r) => r.summary())
+      .map((r) => this.summaryOf(r))
       .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   }
 
   rooms(): Room[] {
     return [...this.#rooms.values()];
+  }
+
+  /** The room's summary with its cluster-wide count (members here and on other nodes). */
+  summaryOf(room: Room): RoomSummary {
+    return { ...room.summary(), peers: room.size + (this.#federation?.remoteCount(room.id) ?? 0) };
   }
 
   // ── RoomDirectory ───────────────────────────────────────────────────────────────────
@@ -122,7 +135,8 @@ export class RoomRegistry implements RoomDirectory {
 
   member(roomId: string, peerId: string): MemberRef | undefined {
     const info = this.#rooms.get(roomId)?.member(peerId)?.info;
-    return info && { id: info.id, nickname: info.nickname };
+    if (!info) return this.#federation?.remoteMember(roomId, peerId); // On another node.
+    return { id: info.id, nickname: info.nickname };
   }
 
   *members(roomId: string): Iterable<MemberChannel> {
@@ -147,9 +161,9 @@ export class RoomRegistry implements RoomDirectory {
     ownerAccountId: string | null = null,
   ): Promise<{ room: RoomSummary; ownerSecret: string }> {
     this.#access.takeCreate(ip);
-    this.#checkCapacity(args.capacity);
+    rules.checkCapacity(this.#deps.config, args.capacity);
     const nameKey = roomNameKey(args.name);
-    this.#checkNameFree(nameKey);
+    rules.checkNameFree(this.#rooms.values(), nameKey);
     const passwordHash = args.password ? await this.#access.hashPassword(args.password, ip) : null;
     const ownerSecret = newOwnerSecret();
     const record: RoomRecord = {
@@ -163,38 +177,36 @@ export class RoomRegistry implements RoomDirectory {
       emptySince: this.#now(),
       ...ownedBy(ownerAccountId), // The signed-in creator's account owns it (rooms/moderation).
     };
-    this.#checkNameFree(nameKey); // Again: the hash awaited.
-    await this.#persist(() => this.#deps.store.insert(record)); // Unique there too: NAME_TAKEN.
+    rules.checkNameFree(this.#rooms.values(), nameKey); // Again: the hash awaited.
+    await rules.persist(() => this.#deps.store.insert(record)); // Unique there too: NAME_TAKEN.
     const room = this.#add(record);
     this.#lobby.changed();
+    this.#federation?.recordChanged(record.id);
     this.#deps.log.info({ roomId: record.id }, 'room created');
-    return { room: room.summary(), ownerSecret };
+    return { room: this.summaryOf(room), ownerSecret };
   }
 
   async update(
     id: string,
     ownerSecret: string,
     ip: string,
-    changes: RoomChanges,
+    changes: rules.RoomChanges,
   ): Promise<RoomSummary> {
     const room = this.#requireOwned(id, ownerSecret, ip);
-    this.#checkCapacity(changes.capacity ?? undefined);
-    const next: RoomRecord = { ...room.record };
-    if (changes.name !== undefined) {
-      next.name = changes.name;
-      next.nameKey = roomNameKey(changes.name);
-      if (next.nameKey !== room.record.nameKey) this.#checkNameFree(next.nameKey);
-    }
-    if (changes.password !== undefined) {
-      next.passwordHash =
-        changes.password === null ? null : await this.#access.hashPassword(changes.password, ip);
-    }
-    if (changes.capacity !== undefined) next.capacity = changes.capacity;
-    if (room.closed || !this.#rooms.has(id)) throw roomNotFound();
-    await this.#persist(() => this.#deps.store.update(next));
-    if (room.closed || !this.#rooms.has(id)) throw roomNotFound();
+    rules.checkCapacity(this.#deps.config, changes.capacity ?? undefined);
+    const next = await rules.changedRecord(room.record, changes, this.#rooms.values(), (password) =>
+      this.#access.hashPassword(password, ip),
+    );
+    this.#requireOpen(room);
+    await rules.persist(() => this.#deps.store.update(next));
+    this.#requireOpen(room);
     room.replaceRecord(next);
-    const summary = room.summary();
+    this.#federation?.recordChanged(id);
+    return this.#refreshed(room);
+  }
+
+  #refreshed(room: Room): RoomSummary {
+    const summary = this.summaryOf(room);
     room.broadcast('room.updated', { room: summary });
     this.#lobby.changed();
     return summary;
@@ -228,6 +240,7 @@ export class RoomRegistry implements RoomDirectory {
       throw err;
     }
     this.#lobby.changed();
+    this.#federation?.recordDeleted(room.id);
     this.#deps.log.info({ roomId: room.id, cause }, 'room deleted');
     await room.close('deleted', keepSocketOf);
     await this.#extensions.roomDeleted(room.id);
@@ -248,25 +261,34 @@ export class RoomRegistry implements RoomDirectory {
     password: string | undefined,
   ): Promise<Omit<JoinResult, keyof IceSettings>> {
     this.#checkNotJoined(channel);
-    const room = this.require(roomId);
+    const room =
+      this.#rooms.get(roomId) ?? (await this.#federation?.find(roomId)) ?? this.require(roomId);
     const done = room.beginJoin();
     let admitted: { self: PeerInfo; router: Router; extras: Promise<JoinExtras> };
+    let seated = false; // A cluster seat to give back if the admission fails after all.
     try {
       await this.#access.checkPassword(room.id, room.record.passwordHash, password, channel.ip);
       const router = await room.media.routerFor(channel.id);
+      const claim = await this.#federation?.admitting(room, channel.id, nickname);
+      seated = claim !== undefined;
       if (channel.closed) throw new TuttiError('NOT_JOINED', 'connection closed');
       this.#checkNotJoined(channel);
-      if (room.closed || !this.#rooms.has(roomId)) throw roomNotFound();
-      const self = room.admit(channel, nickname, role);
+      this.#requireOpen(room);
+      const self = room.admit(channel, claim?.nickname ?? nickname, role, claim?.takenElsewhere);
+      seated = false;
       admitted = { self, router, extras: this.#extensions.joinAnswer(room.id, channel) };
     } finally {
+      if (seated) this.#federation?.notAdmitted(room.id, channel.id);
       done();
     }
     const { self, router } = admitted;
     return {
       self,
-      peers: room.peers().filter((p) => p.id !== self.id),
-      room: room.summary(),
+      peers: [
+        ...room.peers().filter((p) => p.id !== self.id),
+        ...(this.#federation?.remotePeers(room.id) ?? []),
+      ],
+      room: this.summaryOf(room),
       routerRtpCapabilities: router.rtpCapabilities,
       history: [], // the chat's page replaces it (extras: history, game, hands)
       ...(await admitted.extras),
@@ -306,6 +328,7 @@ export class RoomRegistry implements RoomDirectory {
     const deleted: string[] = [];
     for (const room of this.#idle.expired(this.#rooms.values())) {
       try {
+        if (await this.#federation?.hostedElsewhere(room.id)) continue; // Members elsewhere.
         await this.#delete(room, 'idle');
         deleted.push(room.id);
       } catch (err) {
@@ -353,6 +376,7 @@ export class RoomRegistry implements RoomDirectory {
     });
     room.on('changed', () => this.#lobby.changed());
     this.#idle.watch(room);
+    this.#federation?.watch(room);
     return room;
   }
 
@@ -368,35 +392,15 @@ export class RoomRegistry implements RoomDirectory {
     return room;
   }
 
+  /** ROOM_NOT_FOUND if the room was closed or deleted meanwhile (during an await). */
+  #requireOpen(room: Room): void {
+    if (room.closed || this.#rooms.get(room.id) !== room)
+      throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
+  }
+
   #checkNotJoined(channel: MemberChannel): void {
     if (this.#memberships.has(channel.id)) {
       throw new TuttiError('ALREADY_JOINED', 'already in a room; leave it first');
     }
   }
-
-  #checkNameFree(nameKey: string): void {
-    for (const r of this.#rooms.values()) if (r.record.nameKey === nameKey) throw nameTaken();
-  }
-
-  #checkCapacity(capacity: number | undefined): void {
-    const max = this.#deps.config.rooms.maxCapacity;
-    if (capacity !== undefined && capacity > max) {
-      throw new TuttiError('INVALID_REQUEST', `capacity: at most ${max}`);
-    }
-  }
-
-  async #persist(write: () => Promise<void>): Promise<void> {
-    try {
-      await write();
-    } catch (err) {
-      if (err instanceof NameTakenError) throw nameTaken();
-      throw err;
-    }
-  }
-}
-
-const roomNotFound = (): TuttiError => new TuttiError('ROOM_NOT_FOUND', 'room not found');
-
-function nameTaken(): TuttiError {
-  return new TuttiError('ROOM_NAME_TAKEN', 'a room with that name already exists');
 }

@@ -24,10 +24,14 @@ export interface MainProcess {
 
 /**
  * `npm start` (server/src/main.ts) in a child process with TUTTI_CONFIG = `configFile`, its
- * log collected. `detached`: its own process group, so a test can signal it and its worker.
+ * log collected, `env` added to its environment. `detached`: its own process group, so a test
+ * can signal it and its worker.
  */
-export function spawnMain(configFile: string, opts: { detached?: boolean } = {}): MainProcess {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, TUTTI_CONFIG: configFile };
+export function spawnMain(
+  configFile: string,
+  opts: { detached?: boolean; env?: NodeJS.ProcessEnv } = {},
+): MainProcess {
+  const env: NodeJS.ProcessEnv = { ...opts.env, PATH: process.env.PATH, TUTTI_CONFIG: configFile };
   if (process.env.MEDIASOUP_WORKER_BIN) env.MEDIASOUP_WORKER_BIN = process.env.MEDIASOUP_WORKER_BIN;
   const child = spawn(process.execPath, [MAIN], {
     env,

@@ -27,7 +27,13 @@ test('the issue’s env names make a cluster node', () => {
   assert.equal(s.nodeId, 'media-2');
   assert.equal(s.httpUrl, 'http://[2001:db8::7]:3100');
   assert.equal(s.mediaAddress, '2001:db8::7');
-  assert.deepEqual(s.redis, { url: 'redis://:pw@127.0.0.1:6379', commandTimeoutMs: 500 });
+  assert.deepEqual(s.redis, {
+    url: 'redis://:pw@127.0.0.1:6379',
+    commandTimeoutMs: 500,
+    prefix: 'tutti:cluster:',
+  });
+  const prefixed = clusterSettings(loadConfig({}, { ...env, TUTTI_CLUSTER_REDIS_PREFIX: 'a:b:' }));
+  assert.equal(prefixed.redis?.prefix, 'a:b:');
   const advertised = clusterSettings(
     loadConfig({}, { ...env, TUTTI_CLUSTER_ADVERTISED_URL: 'http://10.0.0.2:3100' }),
   );

@@ -1,0 +1,68 @@
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { ROLES, type PeerInfo } from '@tutti/protocol';
+import { nodeIdSchema } from '../cluster/index.ts';
+
+// What nodes tell each other about rooms and their members. Everything on the bus is input
+// like any other: parsed with these schemas, and signed (only nodes know the cluster secret).
+
+const id = z.string().min(1).max(128);
+
+export const peerInfoSchema: z.ZodType<PeerInfo> = z.object({
+  id,
+  nickname: z.string().min(1).max(200),
+  mic: z.enum(['on', 'off', 'none']),
+  camera: z.enum(['on', 'off', 'none']),
+  screen: z.boolean(),
+  joinedAt: z.number().int().min(0),
+  role: z.enum(ROLES),
+});
+
+export const presenceEventSchema = z.discriminatedUnion('type', [
+  /** A member was admitted on the sending node (or announced again after a reinstatement). */
+  z.object({ type: z.literal('member.joined'), roomId: id, peer: peerInfoSchema }),
+  /** Its mic, camera or screen changed (room.peerUpdated). */
+  z.object({ type: z.literal('member.updated'), roomId: id, peer: peerInfoSchema }),
+  z.object({ type: z.literal('member.left'), roomId: id, peerId: id }),
+  /** The room's record was created or changed in the shared store: reload it. */
+  z.object({ type: z.literal('room.changed'), roomId: id }),
+  /** The room was deleted (its record and history are gone): close it here too. */
+  z.object({ type: z.literal('room.deleted'), roomId: id }),
+]);
+export type PresenceEvent = z.infer<typeof presenceEventSchema>;
+
+const bodySchema = z.object({ v: z.literal(1), from: nodeIdSchema, event: presenceEventSchema });
+export type PresenceMessage = z.infer<typeof bodySchema>;
+
+/** Signed on the wire: the body's JSON and its HMAC-SHA256 (hex). */
+const envelopeSchema = z.object({ m: z.string(), s: z.string().regex(/^[0-9a-f]{64}$/) });
+
+/** A key of its own from the cluster secret (files.secret), never usable as another key. */
+export function presenceKey(secret: string | Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'tutti', 'presence bus v1', 32));
+}
+
+const mac = (key: Buffer, body: string): Buffer => createHmac('sha256', key).update(body).digest();
+
+export function sealPresence(message: PresenceMessage, key: Buffer): string {
+  const m = JSON.stringify(message);
+  return JSON.stringify({ m, s: mac(key, m).toString('hex') });
+}
+
+/** The message in a payload, or why it was dropped. */
+export function openPresence(payload: string, key: Buffer): PresenceMessage | string {
+  const envelope = envelopeSchema.safeParse(parseJson(payload));
+  if (!envelope.success) return 'not a signed presence message';
+  const { m, s } = envelope.data;
+  if (!timingSafeEqual(mac(key, m), Buffer.from(s, 'hex'))) return 'bad signature';
+  const body = bodySchema.safeParse(parseJson(m));
+  return body.success ? body.data : 'not a presence message';
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,133 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
+import {
+  startClusterProcesses,
+  type ClusterNodeProcess,
+  type ClusterProcesses,
+} from '../../../test/helpers/clusterProcesses.ts';
+
+// Issue 9's cluster test: three `server/src/main.ts` processes on 127.0.0.2, .3 and .4,
+// configured by environment alone, sharing a real Redis and a PostgreSQL database created
+// here. Chat and presence cross nodes; concurrent joins through two nodes never pass the
+// capacity; kill -9 a node and the others see its members leave within 10 s; SIGTERM drains.
+// TUTTI_TEST_CLUSTER_HOSTS overrides the hosts (comma-separated).
+const REDIS = process.env.TUTTI_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const HOSTS = (process.env.TUTTI_TEST_CLUSTER_HOSTS ?? '127.0.0.2,127.0.0.3,127.0.0.4').split(',');
+
+let cluster: ClusterProcesses;
+let n1: ClusterNodeProcess, n2: ClusterNodeProcess, n3: ClusterNodeProcess;
+const clients: SignalingClient[] = [];
+
+async function member(node: ClusterNodeProcess, roomId: string, nickname: string) {
+  const client = await connectSignaling(node.wsUrl);
+  clients.push(client);
+  const answer = await client.request('room.join', { roomId, nickname });
+  return { client, answer, id: answer.self.id };
+}
+
+async function createRoom(node: ClusterNodeProcess, name: string, capacity?: number) {
+  const c = await connectSignaling(node.wsUrl);
+  try {
+    const r = await c.request('room.create', { name, ...(capacity && { capacity }) });
+    return r.room.id;
+  } finally {
+    c.close();
+  }
+}
+
+before(async () => {
+  cluster = await startClusterProcesses({
+    hosts: HOSTS,
+    env: { TUTTI_SERVER_DRAIN_GRACE_SECONDS: '5' },
+    readyTimeoutMs: 45_000, // Three processes starting on two busy cores.
+  });
+  [n1, n2, n3] = cluster.nodes as [ClusterNodeProcess, ClusterNodeProcess, ClusterNodeProcess];
+});
+
+after(async () => {
+  for (const c of clients) c.close();
+  await cluster?.stop();
+});
+
+test('three nodes from environment alone: ready, and one cluster in Redis', async () => {
+  for (const n of cluster.nodes) assert.equal((await fetch(`${n.url}/api/ready`)).status, 200);
+  const redis = new Redis(REDIS);
+  try {
+    const ids = await redis.hkeys(`${cluster.redisPrefix}nodes:info`);
+    assert.deepEqual(ids.sort(), cluster.nodes.map((n) => n.nodeId).sort());
+  } finally {
+    await redis.quit();
+  }
+});
+
+test('chat, private messages and presence cross nodes', async () => {
+  const roomId = await createRoom(n1, 'Across');
+  const ann = await member(n1, roomId, 'Ann');
+  const ben = await member(n2, roomId, 'Ben');
+  const cid = await member(n3, roomId, 'Cid');
+  assert.deepEqual(cid.answer.peers.map((p) => p.nickname).sort(), ['Ann', 'Ben']);
+  await ann.client.nextNotification('room.peerJoined', (d) => d.peer.id === cid.id);
+  await ann.client.request('chat.send', { text: 'hi from node 1' });
+  for (const m of [ben, cid]) {
+    const got = await m.client.nextNotification('chat.message');
+    assert.equal(got.message.text, 'hi from node 1');
+  }
+  await ben.client.request('chat.send', { text: 'psst', to: cid.id });
+  const pm = await cid.client.nextNotification('chat.message', (d) => d.message.text === 'psst');
+  assert.equal(pm.message.to?.peerId, cid.id);
+  ben.client.close();
+  await cid.client.nextNotification('room.peerLeft', (d) => d.peerId === ben.id);
+  const list = (await (await fetch(`${n3.url}/api/rooms`)).json()) as {
+    rooms: { id: string; peers: number }[];
+  };
+  assert.equal(list.rooms.find((r) => r.id === roomId)?.peers, 2);
+});
+
+test('concurrent joins through two nodes never pass the capacity', async () => {
+  const roomId = await createRoom(n2, 'Capacity', 4);
+  const tries = await Promise.allSettled(
+    Array.from({ length: 12 }, (_, i) => member(i % 2 ? n1 : n2, roomId, `P${i}`)),
+  );
+  const ok = tries.filter((t) => t.status === 'fulfilled').length;
+  assert.equal(ok, 4);
+  for (const t of tries) if (t.status === 'rejected') assert.match(String(t.reason), /ROOM_FULL/);
+});
+
+test('kill -9 a node: the others see its members leave within 10 s; the room stays joinable', async () => {
+  const roomId = await createRoom(n1, 'Crash');
+  const ann = await member(n1, roomId, 'Ann');
+  const dee = await member(n3, roomId, 'Dee');
+  await ann.client.nextNotification('room.peerJoined', (d) => d.peer.id === dee.id);
+  const start = Date.now();
+  n3.signal('SIGKILL');
+  await ann.client.nextNotification('room.peerLeft', (d) => d.peerId === dee.id, 10_000);
+  const took = Date.now() - start;
+  assert.ok(took < 10_000, `noticed after ${took} ms`);
+  const eve = await member(n2, roomId, 'Eve');
+  assert.deepEqual(
+    eve.answer.peers.map((p) => p.nickname),
+    ['Ann'],
+  );
+});
+
+test('SIGTERM drains: not ready, members told, the others see them go, the process exits', async () => {
+  const roomId = await createRoom(n1, 'Drain');
+  const ann = await member(n1, roomId, 'Ann');
+  const fay = await member(n2, roomId, 'Fay');
+  await ann.client.nextNotification('room.peerJoined', (d) => d.peer.id === fay.id);
+  n2.signal('SIGTERM');
+  await fay.client.nextNotification('server.draining', undefined, 5000);
+  const ready = await fetch(`${n2.url}/api/ready`);
+  assert.equal(ready.status, 503);
+  fay.client.close(); // It reconnects elsewhere, as told.
+  await ann.client.nextNotification('room.peerLeft', (d) => d.peerId === fay.id);
+  const code = await Promise.race([
+    n2.exited,
+    new Promise((r) => setTimeout(() => r('late'), 10_000)),
+  ]);
+  assert.equal(code, 0);
+  const again = await member(n1, roomId, 'Fay');
+  assert.equal(again.answer.peers.length, 1);
+});
