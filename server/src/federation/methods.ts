@@ -1,10 +1,11 @@
 import type { RpcMethods } from '../cluster/index.ts';
+import { mediaMethods } from './mediaMethods.ts';
 
 /**
  * Every node-to-node request of a cluster, method → request/response schema. Each concern
  * that talks across nodes (presence, media pipes…) keeps its own map in its own file; this
  * is the one place they are joined, so ClusterRpc is typed by all of them.
  */
-export const clusterMethods = {} satisfies RpcMethods;
+export const clusterMethods = { ...mediaMethods } satisfies RpcMethods;
 
 export type ClusterMethods = typeof clusterMethods;

@@ -14,6 +14,7 @@ import type { RoomRecord } from '../store/RoomStore.ts';
 import { NO_MEDIA, type MediaPresence, type ProducerAppData } from './mediaTypes.ts';
 import { MemberMedia } from './MemberMedia.ts';
 import { prepareNotification, type MemberChannel, type PreparedNotification } from './ports.ts';
+import { RemoteProducers } from './remoteProducers.ts';
 import { RoomMedia, type RoomMediaHost } from './RoomMedia.ts';
 import { dedupNickname } from './security.ts';
 
@@ -40,6 +41,8 @@ export interface RoomEvents {
   joined: [member: Member];
   /** A member left (leave, disconnect, kick, room closing). */
   left: [member: Member];
+  /** A member opened a producer (other nodes hosting the room pipe it: federation/). */
+  produced: [producer: Producer<ProducerAppData>];
 }
 
 /**
@@ -51,6 +54,8 @@ export interface RoomEvents {
 export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
   #record: RoomRecord;
   readonly media: RoomMedia;
+  /** Producers of members on other nodes, consumed like the local members' ones. */
+  readonly remote: RemoteProducers;
   readonly #config: Config;
   readonly #log: Logger;
   readonly #members = new Map<string, Member>();
@@ -69,6 +74,9 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
       roomId: record.id,
       log: this.#log,
       maxConsumersPerRouter: deps.config.media.maxConsumersPerRouter,
+    });
+    this.remote = new RemoteProducers((p) => {
+      for (const m of this.#members.values()) m.media.consume(p);
     });
   }
 
@@ -201,6 +209,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
           for (const other of this.#members.values()) {
             if (other.id !== id) other.media.consume(producer);
           }
+          this.emit('produced', producer);
         },
         presenceChanged: (presence) => {
           if (this.#members.get(id)?.media === media) this.#setPresence(info, presence);
@@ -214,6 +223,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
     for (const other of this.#members.values()) {
       if (other.id !== memberId) yield* other.media.producers();
     }
+    yield* this.remote.producers();
   }
 
   #setPresence(info: PeerInfo, next: MediaPresence): void {
@@ -252,6 +262,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
     for (const m of this.#members.values()) {
       for (const p of m.media.producers()) if (p.appData.source === 'mic' && !p.closed) yield p;
     }
+    for (const p of this.remote.producers()) if (p.appData.source === 'mic' && !p.closed) yield p;
   }
 
   /** Removes a member (leave, disconnect, kick). Idempotent. */
