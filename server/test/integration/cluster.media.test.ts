@@ -1,9 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import ndc from 'node-datachannel';
+import type { PipeTransport } from 'mediasoup/types';
 import { z } from 'zod';
 import { TuttiError, type NotificationMap, type NotificationMethod } from '@tutti/protocol';
 import { PublisherBot, SubscriberBot, type NewConsumer } from '../../../test/load/bots.ts';
+import { SIMULCAST_SCALES } from '../../../test/load/profile.ts';
 import { loadOpusFixture, loadVp8Fixture } from '../../../test/load/rtp.ts';
 import { ensureRoom, TuttiSignaling } from '../../../test/load/signaling.ts';
 import { ClusterRpc, LocalClusterHub } from '../../src/cluster/index.ts';
@@ -19,6 +21,7 @@ import { startOwnRedis, type OwnRedis } from '../helpers/redisServer.ts';
 
 const video = loadVp8Fixture();
 const audio = loadOpusFixture();
+const simulcast = SIMULCAST_SCALES.map((scale) => loadVp8Fixture(undefined, scale));
 const errorCodeOf = (e: unknown) => (e instanceof TuttiError ? e.code : undefined);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,6 +38,7 @@ const WATCHED: NotificationMethod[] = [
   'media.consumerResumed',
   'media.consumerClosed',
   'media.consumerScore',
+  'media.consumerLayersChanged',
 ];
 
 interface Bot {
@@ -105,9 +109,11 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
       return sub;
     }
 
-    async function publisher(node: InProcessNode, name: string): Promise<Pub> {
+    /** `layered`: a 3-layer simulcast camera. */
+    async function publisher(node: InProcessNode, name: string, layered = false): Promise<Pub> {
       const c = await connect(node, roomId, name);
-      const bot = new PublisherBot(c.sig, { video, audio }, { name, bindAddress: '127.0.0.1' });
+      const media = { video, audio, ...(layered && { simulcast }) };
+      const bot = new PublisherBot(c.sig, media, { name, bindAddress: '127.0.0.1' });
       await bot.start();
       const pub: Pub = {
         ...c,
@@ -171,7 +177,7 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
     });
 
     test('bots on different nodes exchange RTP through one SRTP pipe per room and direction', async () => {
-      pa = await publisher(a, 'pa');
+      pa = await publisher(a, 'pa', true);
       sb = await subscriber(b, 'sb');
       await flowing(sb, pa.video);
       await flowing(sb, pa.audio);
@@ -199,6 +205,7 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
       }
       const srtp = [...tracker.transports].filter((t) => t.type === 'pipe' && !t.closed);
       assert.equal(srtp.length, 4);
+      for (const t of srtp) assert.ok((t as PipeTransport).srtpParameters, 'SRTP on every pipe');
     });
 
     test('piped-in mics join the edge’s speaker observers (active speaker stays room-wide)', async () => {
@@ -218,8 +225,20 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
       assert.equal(heardOn(roomB).length, 2, 'one speaker + one level observer');
     });
 
-    test('scores and key frame requests cross the nodes', async () => {
+    test('scores, simulcast layers and key frame requests cross the nodes', async () => {
       const consumerId = sb.offers.get(pa.video)!.id;
+      await sb.sig.peer.request('media.setConsumerPreferredLayers', {
+        consumerId,
+        spatialLayer: 0,
+        temporalLayer: 0,
+      });
+      await until('sb switched to the lowest layer', () =>
+        sb.notes.some(
+          (n) =>
+            n.method === 'media.consumerLayersChanged' &&
+            (n.data as NotificationMap['media.consumerLayersChanged']).spatialLayer === 0,
+        ),
+      );
       await until('a producer score for sb’s consumer of pa', () =>
         sb.notes.some(
           (n) =>
