@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
     budget: { type: 'string', default: '180' },
     nodes: { type: 'string', default: '1' },
     joins: { type: 'string', default: '10' },
+    /** With --nodes: only the join latency (no ramps). */
+    'join-only': { type: 'boolean', default: false },
   },
 });
 
@@ -145,11 +147,11 @@ async function run(
       );
       const viewersPerWorker: number[] = [];
       for (const s of servers) {
-        const health = (await (await fetch(`${s.url}/api/health`)).json()) as {
-          workers: { pid: number; consumers?: number }[];
+        const health = (await (await fetch(`${s.url}/api/health/detail`)).json()) as {
+          workers?: { pid: number; consumers?: number }[];
         };
         for (const pid of s.workerPids)
-          viewersPerWorker.push(health.workers.find((w) => w.pid === pid)?.consumers ?? 0);
+          viewersPerWorker.push(health.workers?.find((w) => w.pid === pid)?.consumers ?? 0);
       }
       return { result, viewersPerWorker };
     } finally {
@@ -225,7 +227,9 @@ function summary(label: string, r: Run): void {
 console.log(`[bench:broadcast] machine: ${machineInfo()}`);
 let exitCode = 0;
 try {
-  if (!spread) {
+  if (nodes > 1 && args['join-only']) {
+    await joinLatency();
+  } else if (!spread) {
     const r = await run('broadcast', undefined);
     summary('broadcast', r);
     if (!r.result.best) exitCode = 1;

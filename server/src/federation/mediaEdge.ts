@@ -138,7 +138,9 @@ export class MediaEdge {
     entry.paused = paused;
     entry.told = true;
     const p = entry.producer;
-    if (p && !p.closed && p.paused !== paused) await (paused ? p.pause() : p.resume());
+    if (!p || p.closed || p.paused === paused) return;
+    // Closed meanwhile (the pipe, the origin): nothing to pause any more.
+    await (paused ? p.pause() : p.resume()).catch(() => {});
   }
 
   /** The origin's end closed (its router went): pipe everything in again. */
