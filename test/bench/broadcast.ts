@@ -269,7 +269,7 @@ try {
           : `[bench:broadcast] efficiency of the spread room (median over ${ratios.length} steps): ${median.toFixed(2)} (goal ≥ 0.9)`,
       );
     }
-    if (nodes > 1 && !interrupted()) await joinLatency();
+    if (nodes > 1 && Number(args.joins) > 0 && !interrupted()) await joinLatency();
   }
 } catch (err) {
   console.error(`[bench:broadcast] failed: ${err instanceof Error ? err.message : String(err)}`);
