@@ -53,6 +53,8 @@ export class MediaEdge {
   /** Rooms with local members → the origin nodes watched for them. */
   readonly #active = new Map<string, Set<string>>();
   readonly #links = new Map<string, EdgeLink>();
+  /** Node declared gone → the rooms watched there, watched again if it comes back. */
+  readonly #lost = new Map<string, Set<string>>();
 
   constructor(deps: MediaEdgeDeps) {
     this.#deps = deps;
@@ -110,9 +112,18 @@ export class MediaEdge {
 
   /** `node` left the cluster or restarted: its producers close here (their consumers too). */
   nodeGone(node: string): void {
-    for (const subs of this.#active.values()) subs.delete(node);
+    const lost = this.#lost.get(node) ?? new Set<string>();
+    for (const [roomId, subs] of this.#active) if (subs.delete(node)) lost.add(roomId);
+    if (lost.size > 0) this.#lost.set(node, lost);
     for (const link of [...this.#links.values()])
       if (link.origin === node) this.#closeLink(link, true);
+  }
+
+  /** `node` is (back) in the registry: rooms watched there before it was declared gone. */
+  nodeBack(node: string): void {
+    const lost = this.#lost.get(node);
+    this.#lost.delete(node);
+    for (const roomId of lost ?? []) void this.subscribe(roomId, node);
   }
 
   closeAll(): void {

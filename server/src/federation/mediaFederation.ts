@@ -86,7 +86,12 @@ export function createMediaFederation(deps: MediaFederationDeps): MediaFederatio
     edge.nodeGone(node);
   };
   registry.on('nodeLeft', (node) => gone(node));
-  registry.on('nodeRestarted', (info) => gone(info.nodeId));
+  registry.on('nodeRestarted', (info) => {
+    gone(info.nodeId);
+    edge.nodeBack(info.nodeId); // A new process: its members ask us, we ask it again too.
+  });
+  // Declared gone but back (frozen, partitioned): watched again, piped again.
+  registry.on('nodeJoined', (info) => edge.nodeBack(info.nodeId));
 
   const watched = new WeakSet<Room>();
   const rooms: RoomExtension = {

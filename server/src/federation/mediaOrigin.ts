@@ -167,7 +167,8 @@ export class MediaOrigin {
     for (const [roomId, set] of [...this.#watchers]) {
       if (set.delete(node) && set.size === 0) this.#watchers.delete(roomId);
     }
-    for (const [k, link] of [...this.#links]) if (k.endsWith(`|${node}`)) this.#closeLink(link);
+    // Not quietly: an edge only partitioned away re-pipes when told (a dead one is not there).
+    for (const [k, link] of [...this.#links]) if (k.endsWith(`|${node}`)) link.transport.close();
   }
 
   closeAll(): void {

@@ -168,7 +168,7 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
       for (const bot of bots) bot.close();
       await sleep(300);
       ndc.cleanup();
-      await b?.stop();
+      await b?.stop().catch(() => {});
       await a?.stop().catch(() => {});
       await redis?.stop();
       data.remove();
@@ -289,7 +289,7 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
       assert.ok((await delta(sa, pa.video, 500)) > 0, 'a’s own media unaffected');
     });
 
-    test('a newcomer on the edge gets the pipe reopened; the origin node gone closes its producers there', async () => {
+    test('a newcomer on the edge gets the pipe reopened; the origin node gone closes its producers there, back pipes them again', async () => {
       const sb2 = await subscriber(b, 'sb2');
       await flowing(sb2, pa.video);
       await flowing(sb2, pa.audio);
@@ -303,6 +303,30 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
       );
       assert.equal(roomB.remote.size, 0);
       assert.equal(fed(b).edge.links, 0);
+      // a was only frozen: back in the registry, b watches it again and pipes its media in.
+      const firstOffer = sb2.offers.get(pa.video)!.id;
+      await a.app.tutti.cluster.registry.start();
+      await until(
+        'sb2 offered pa’s camera again',
+        () => sb2.offers.get(pa.video)!.id !== firstOffer,
+        5000,
+      );
+      await flowing(sb2, pa.video);
+      assert.equal(roomB.remote.size, 2);
+    });
+
+    test('the edge node gone: the origin closes its pipes to it', async () => {
+      const toB = () =>
+        [...tracker.transports].filter(
+          (t) => t.type === 'pipe' && !t.closed && t.appData['remoteNode'] === 'media-b',
+        ).length;
+      assert.equal(toB(), 1, 'a’s end of the pipe to b');
+      // b dies without a word: no RPC any more, no heartbeat.
+      await b.app.tutti.cluster.rpc.close();
+      await b.app.tutti.cluster.registry.stop();
+      await until('a closed its pipe to b', () => toB() === 0 && fed(a).origin.links === 0, 5000);
+      assert.equal(fed(a).origin.watchers(roomId).size, 0, 'b is told of nothing any more');
+      assert.ok((await delta(sa, pa.video, 500)) > 0, 'a’s own members unaffected');
     });
   });
 }
