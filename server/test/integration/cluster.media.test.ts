@@ -334,6 +334,76 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
 clusterMediaSuite('in-process hub', 'hub');
 clusterMediaSuite('real Redis', 'redis');
 
+describe('media across nodes into a room spread over two workers of the edge', () => {
+  const hub = new LocalClusterHub();
+  const data = sharedDataDir();
+  let a: InProcessNode;
+  let b: InProcessNode;
+  const closers: (() => void)[] = [];
+  before(async () => {
+    a = await startNode({ nodeId: 'media-d', host: '127.0.0.86', dataDir: data.dir, hub });
+    await ensureRoom(a.wsUrl, 'Spread edge');
+    b = await startNode({
+      nodeId: 'media-e',
+      host: '127.0.0.87',
+      dataDir: data.dir,
+      hub,
+      numWorkers: 2,
+      overrides: { media: { numWorkers: 2, listenIp: '127.0.0.87', maxConsumersPerRouter: 2 } },
+    });
+  });
+  after(async () => {
+    for (const close of closers) close();
+    await sleep(300);
+    ndc.cleanup();
+    await b.stop();
+    await a.stop();
+    data.remove();
+  });
+
+  test('viewers on both workers of the edge receive the origin’s camera (pipe, then in-node pipe)', async () => {
+    const roomId = [...a.app.tutti.rooms.rooms()].find((r) => r.record.name === 'Spread edge')!.id;
+    const pubSig = await TuttiSignaling.join(a.wsUrl, roomId, 'pub');
+    const pub = new PublisherBot(
+      pubSig,
+      { video, audio },
+      { name: 'pub', bindAddress: '127.0.0.1' },
+    );
+    await pub.start();
+    closers.push(() => pub.close());
+    const subs: { bot: SubscriberBot; offers: Map<string, NewConsumer> }[] = [];
+    for (const name of ['v1', 'v2', 'v3']) {
+      const sig = await TuttiSignaling.join(b.wsUrl, roomId, name);
+      const offers = new Map<string, NewConsumer>();
+      const onNewConsumer = sig.onNewConsumer.bind(sig);
+      sig.onNewConsumer = (handler) =>
+        onNewConsumer(async (c) => {
+          offers.set(c.producerId, c);
+          await handler(c);
+        });
+      const bot = new SubscriberBot(sig, { name, bindAddress: '127.0.0.1' }, 'none');
+      await bot.start();
+      closers.push(() => bot.close());
+      subs.push({ bot, offers });
+    }
+    const packets = (s: (typeof subs)[number], id: string) => {
+      const mid = s.offers.get(id)?.rtpParameters.mid;
+      return mid === undefined ? 0 : (s.bot.streams.get(mid)?.stats.packets ?? 0);
+    };
+    for (const s of subs)
+      for (const id of pub.producerIds)
+        await until(`${id} at a viewer on b`, () => packets(s, id) >= 20);
+    const roomB = b.app.tutti.rooms.get(roomId)!;
+    const pids = new Set(roomB.media.routers().map((r) => r.workerPid));
+    assert.equal(pids.size, 2, 'the room spans both workers of b');
+    assert.equal(
+      b.app.tutti.mediaFederation.edge.links,
+      1,
+      'one pipe from a, whatever b’s routers',
+    );
+  });
+});
+
 describe('cross-node media RPC: bad input and silence', () => {
   const hub = new LocalClusterHub();
   const data = sharedDataDir();
