@@ -1,4 +1,5 @@
 import type { Config } from '@tutti/config';
+import { TuttiError } from '@tutti/protocol';
 import type { Cluster } from '../cluster/index.ts';
 import type { Logger } from '../kernel/log.ts';
 import type { RoomExtension } from '../rooms/ports.ts';
@@ -54,9 +55,13 @@ export function createMediaFederation(deps: MediaFederationDeps): MediaFederatio
     return { producers };
   });
   rpc.handle('media.unwatch', (d, { from }) => (origin.unwatch(d.roomId, from), {}));
-  rpc.handle('pipe.open', async (d, { from }) => ({
-    origin: await origin.open(d.roomId, from, d.edge),
-  }));
+  rpc.handle('pipe.open', async (d, { from }) => {
+    // Media goes where the request says: a known node only gets it at its own address.
+    const known = registry.get(from);
+    if (known && known.mediaAddress !== d.edge.ip)
+      throw new TuttiError('FORBIDDEN', 'pipe address is not the node’s media address');
+    return { origin: await origin.open(d.roomId, from, d.edge) };
+  });
   rpc.handle('pipe.consume', (d, { from }) => origin.consume(d.roomId, from, d.producerId));
   rpc.handle(
     'pipe.unconsume',

@@ -416,7 +416,7 @@ describe('cross-node media RPC: bad input and silence', () => {
     data.remove();
   });
 
-  test('malformed payloads are refused by the schemas (INVALID_REQUEST), nothing runs', async () => {
+  test('malformed payloads are refused by the schemas (INVALID_REQUEST), a forged pipe address too (FORBIDDEN)', async () => {
     const loose = { request: z.unknown(), response: z.unknown() };
     const rogue = new ClusterRpc(
       hub.transport(),
@@ -448,6 +448,34 @@ describe('cross-node media RPC: bad input and silence', () => {
       roomId: 'r',
       producer: { producerId: 'p', kind: 'data' },
     });
+    // Well-formed, claiming to be a known node but with another address: refused.
+    const forged = new ClusterRpc(
+      hub.transport(),
+      'media-c-twin',
+      { 'pipe.open': loose },
+      { log: node.app.log },
+    );
+    await forged.start();
+    hub.putEntry(
+      'media-c-twin',
+      JSON.stringify({
+        ...node.app.tutti.cluster.registry.get('media-c')!,
+        nodeId: 'media-c-twin',
+      }),
+    );
+    await until(
+      'the twin is in the registry',
+      () => !!node.app.tutti.cluster.registry.get('media-c-twin'),
+    );
+    const srtpParameters = { cryptoSuite: 'AEAD_AES_256_GCM', keyBase64: 'a'.repeat(60) };
+    const denied = await forged
+      .request('media-c', 'pipe.open', {
+        roomId: 'r',
+        edge: { ip: '192.0.2.1', port: 4000, srtpParameters },
+      })
+      .catch((e: unknown) => e);
+    assert.equal(errorCodeOf(denied), 'FORBIDDEN');
+    await forged.close();
     // Well-formed but about nothing here: a clear error, no pipe.
     const err = await rogue
       .request('media-c', 'pipe.consume', { roomId: 'nope', producerId: 'p' })
