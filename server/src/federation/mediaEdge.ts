@@ -1,5 +1,6 @@
 import type { PipeTransport, Producer, Router } from 'mediasoup/types';
 import type { Config } from '@tutti/config';
+import { ClusterError } from '../cluster/index.ts';
 import type { Logger } from '../kernel/log.ts';
 import type { ProducerAppData } from '../rooms/mediaTypes.ts';
 import type { Room } from '../rooms/Room.ts';
@@ -39,6 +40,14 @@ export interface MediaEdgeDeps {
 }
 
 const key = (roomId: string, node: string): string => `${roomId}|${node}`;
+
+/** A timeout or a bus/node outage may pass: tried again (3 times, 0.5, 1, 2 s later). */
+const MAX_ATTEMPTS = 3;
+const transient = (err: unknown): boolean =>
+  err instanceof ClusterError && (err.failure === 'TIMEOUT' || err.failure === 'UNAVAILABLE');
+const later = (attempt: number, fn: () => void): void => {
+  setTimeout(fn, 500 * 2 ** attempt).unref();
+};
 
 /**
  * This node as an edge: while it hosts members of a room it watches the other nodes
@@ -87,14 +96,20 @@ export class MediaEdge {
     await this.#sync(roomId, origin);
   }
 
-  async #sync(roomId: string, origin: string): Promise<void> {
+  async #sync(roomId: string, origin: string, attempt = 0): Promise<void> {
     let producers: RemoteProducerInfo[];
     try {
       ({ producers } = await this.#deps.rpc.request(origin, 'media.watch', { roomId }));
     } catch (err) {
-      // Timeout, node gone: it asks us itself when its members come (or it is gone).
-      this.#active.get(roomId)?.delete(origin);
-      this.#deps.log.warn({ err, roomId, origin }, 'media: could not watch a node');
+      this.#deps.log.warn({ err, roomId, origin, attempt }, 'media: could not watch a node');
+      const subs = this.#active.get(roomId);
+      if (!subs?.has(origin)) return;
+      if (attempt + 1 < MAX_ATTEMPTS && transient(err)) {
+        later(attempt, () => {
+          if (this.#active.get(roomId) === subs && subs.has(origin))
+            void this.#sync(roomId, origin, attempt + 1);
+        });
+      } else subs.delete(origin); // It asks us itself when its members come (or it is gone).
       return;
     }
     await Promise.all(producers.map((p) => this.pipeIn(roomId, origin, p)));
@@ -164,7 +179,12 @@ export class MediaEdge {
   // ── Piping in ───────────────────────────────────────────────────────────────────────
 
   /** Pipes `info` in from `origin` (opening the room's pipe first if needed). Never throws. */
-  async pipeIn(roomId: string, origin: string, info: RemoteProducerInfo): Promise<void> {
+  async pipeIn(
+    roomId: string,
+    origin: string,
+    info: RemoteProducerInfo,
+    attempt = 0,
+  ): Promise<void> {
     const room = this.#deps.room(roomId);
     const link = room && this.#link(room, origin);
     if (!room || !link || link.entries.has(info.producerId)) return;
@@ -195,9 +215,15 @@ export class MediaEdge {
       room.remote.add(producer); // Every local member consumes it now.
       if (source === 'mic') await room.media.observeMic(producer);
     } catch (err) {
-      this.#deps.log.warn({ err, roomId, origin, producerId }, 'media: could not pipe in');
+      this.#deps.log.warn({ err, roomId, origin, producerId, attempt }, 'media: could not pipe in');
       entry.producer?.close();
       this.#entryGone(link, entry);
+      if (attempt + 1 < MAX_ATTEMPTS && transient(err) && !entry.closed) {
+        later(attempt, () => {
+          if (this.#active.get(roomId)?.has(origin))
+            void this.pipeIn(roomId, origin, info, attempt + 1);
+        });
+      }
     }
   }
 

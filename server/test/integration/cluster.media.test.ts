@@ -402,6 +402,40 @@ describe('media across nodes into a room spread over two workers of the edge', (
       'one pipe from a, whatever b’s routers',
     );
   });
+
+  test('a pipe.consume lost on the way times out and is tried again', async () => {
+    const roomId = [...a.app.tutti.rooms.rooms()].find((r) => r.record.name === 'Spread edge')!.id;
+    // The hub swallows the next pipe.consume to a (as a bus that lost it would).
+    const inject = hub.inject.bind(hub);
+    let swallowed = 0;
+    hub.inject = (nodeId, raw) => {
+      if (nodeId === 'media-d' && swallowed === 0 && raw.includes('"pipe.consume"')) {
+        swallowed++;
+        return 1;
+      }
+      return inject(nodeId, raw);
+    };
+    try {
+      const sig = await TuttiSignaling.join(a.wsUrl, roomId, 'late');
+      const late = new PublisherBot(
+        sig,
+        { video, audio: undefined },
+        { name: 'late', bindAddress: '127.0.0.1' },
+      );
+      await late.start();
+      closers.push(() => late.close());
+      const roomB = b.app.tutti.rooms.get(roomId)!;
+      const id = late.producerIds[0]!;
+      await until(
+        'the late camera piped into b after the retry',
+        () => [...roomB.remote.producers()].some((p) => p.id === id),
+        8000,
+      );
+      assert.equal(swallowed, 1, 'the first attempt was lost');
+    } finally {
+      hub.inject = inject;
+    }
+  });
 });
 
 describe('cross-node media RPC: bad input and silence', () => {
