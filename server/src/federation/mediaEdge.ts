@@ -212,6 +212,8 @@ export class MediaEdge {
       if (producer.paused !== entry.paused)
         await (entry.paused ? producer.pause() : producer.resume());
       room.media.adoptRemote(producer, link.router);
+      // The dominant speaker's mic may be this one.
+      producer.observer.once('close', () => room.media.producerGone(producerId));
       room.remote.add(producer); // Every local member consumes it now.
       if (source === 'mic') await room.media.observeMic(producer);
     } catch (err) {
