@@ -39,6 +39,7 @@ const WATCHED: NotificationMethod[] = [
   'media.consumerClosed',
   'media.consumerScore',
   'media.consumerLayersChanged',
+  'media.activeSpeaker',
 ];
 
 interface Bot {
@@ -223,6 +224,15 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
         heardOn(roomB).every((ids) => ids.join() === both.join()),
       );
       assert.equal(heardOn(roomB).length, 2, 'one speaker + one level observer');
+      // b's observer elected the first mic it got, pa's (piped in from a): sb is told so.
+      const paId = [...roomA.members()].find((m) => m.info.nickname === 'pa')!.id;
+      await until('sb told pa (on a) is the active speaker', () =>
+        sb.notes.some(
+          (n) =>
+            n.method === 'media.activeSpeaker' &&
+            (n.data as NotificationMap['media.activeSpeaker']).peerId === paId,
+        ),
+      );
     });
 
     test('scores, simulcast layers and key frame requests cross the nodes', async () => {
