@@ -65,3 +65,14 @@ export async function startNode(spec: NodeSpec): Promise<InProcessNode> {
     stop: () => app.close(),
   };
 }
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `cond` every 50 ms; throws after `timeoutMs`. */
+export async function until(what: string, cond: () => boolean, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
