@@ -126,6 +126,80 @@ describe('media across nodes into a room spread over two workers of the edge', (
   });
 });
 
+describe('three nodes: every producer reaches the two other nodes', () => {
+  const hub = new LocalClusterHub();
+  const data = sharedDataDir();
+  const nodes: InProcessNode[] = [];
+  const closers: (() => void)[] = [];
+  let roomId: string;
+  before(async () => {
+    nodes.push(await startNode({ nodeId: 'media-f', host: '127.0.0.88', dataDir: data.dir, hub }));
+    roomId = await ensureRoom(nodes[0]!.wsUrl, 'Three nodes');
+    for (const [nodeId, host] of [
+      ['media-g', '127.0.0.89'],
+      ['media-h', '127.0.0.83'],
+    ] as const)
+      nodes.push(await startNode({ nodeId, host, dataDir: data.dir, hub }));
+  });
+  after(async () => {
+    for (const close of closers) close();
+    await sleep(300);
+    ndc.cleanup();
+    for (const n of nodes.reverse()) await n.stop();
+    data.remove();
+  });
+
+  test('a publisher on each node; a viewer on each node receives the two others', async () => {
+    const pubs: PublisherBot[] = [];
+    const subs: { bot: SubscriberBot; offers: Map<string, NewConsumer> }[] = [];
+    for (const [i, node] of nodes.entries()) {
+      const sig = await TuttiSignaling.join(node.wsUrl, roomId, `pub${i}`);
+      const pub = new PublisherBot(
+        sig,
+        { video, audio: undefined },
+        { name: `pub${i}`, bindAddress: '127.0.0.1' },
+      );
+      await pub.start();
+      closers.push(() => pub.close());
+      pubs.push(pub);
+    }
+    for (const [i, node] of nodes.entries()) {
+      const sig = await TuttiSignaling.join(node.wsUrl, roomId, `sub${i}`);
+      const offers = new Map<string, NewConsumer>();
+      const onNewConsumer = sig.onNewConsumer.bind(sig);
+      sig.onNewConsumer = (handler) =>
+        onNewConsumer(async (c) => {
+          offers.set(c.producerId, c);
+          await handler(c);
+        });
+      const bot = new SubscriberBot(sig, { name: `sub${i}`, bindAddress: '127.0.0.1' }, 'none');
+      await bot.start();
+      closers.push(() => bot.close());
+      subs.push({ bot, offers });
+    }
+    for (const [i, sub] of subs.entries())
+      for (const [j, pub] of pubs.entries()) {
+        const id = pub.producerIds[0]!;
+        await until(`sub${i} receiving pub${j}`, () => {
+          const mid = sub.offers.get(id)?.rtpParameters.mid;
+          return mid !== undefined && (sub.bot.streams.get(mid)?.stats.packets ?? 0) >= 20;
+        });
+      }
+    for (const n of nodes) {
+      assert.equal(
+        n.app.tutti.mediaFederation.edge.links,
+        2,
+        `${n.nodeId}: a pipe from each other node`,
+      );
+      assert.equal(
+        n.app.tutti.mediaFederation.origin.links,
+        2,
+        `${n.nodeId}: a pipe to each other node`,
+      );
+    }
+  });
+});
+
 describe('cross-node media RPC: bad input and silence', () => {
   const hub = new LocalClusterHub();
   const data = sharedDataDir();
