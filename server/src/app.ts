@@ -11,6 +11,7 @@ import type { Concern } from './module/concern.ts';
 import { FileLinks } from './files/links.ts';
 import { createFilesModule } from './files/module.ts';
 import type { LocalClusterHub } from './cluster/index.ts';
+import { createMediaFederation } from './federation/mediaFederation.ts';
 import { checkClusterFiles, createClusterNode, type ClusterNode } from './federation/node.ts';
 import { createGamesModule } from './games/module.ts';
 import { httpErrorHandler } from './http/errors.ts';
@@ -119,6 +120,13 @@ export async function buildApp(
     log,
     ...(opts.clusterHub && { hub: opts.clusterHub }),
   });
+  // Producers of members on other nodes, piped in; ours piped out (docs/cluster.md).
+  const mediaFederation = createMediaFederation({
+    cluster,
+    room: (id) => rooms.get(id),
+    config,
+    log,
+  });
   const services: TuttiServices = {
     config,
     stores,
@@ -128,6 +136,7 @@ export async function buildApp(
     connections,
     drain,
     cluster,
+    mediaFederation,
   };
 
   // ── Concern modules, in order: each takes what it needs, none reaches into another ──
@@ -187,6 +196,7 @@ export async function buildApp(
 
   // ── Contributions, registered once before listening ─────────────────────────────────
   for (const concern of concerns) if (concern.rooms) rooms.use(concern.rooms);
+  rooms.use(mediaFederation.rooms);
   const handlerTables = gateJoins(
     [
       roomHandlers(rooms, iceSettingsFrom(config), admin.joinPolicy, moderation),
@@ -241,6 +251,7 @@ export async function buildApp(
     drain.close();
     if (ownsPool) workers.close();
     for (const concern of concerns) await concern.close?.();
+    mediaFederation.close();
     await cluster.stop(); // Seats given back, registry entry removed.
     await stores.close();
   });

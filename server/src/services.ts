@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '@tutti/config';
 import type { WorkerPool } from '@tutti/media-workers';
+import type { MediaFederation } from './federation/mediaFederation.ts';
 import type { ClusterNode } from './federation/node.ts';
 import type { Drain } from './ops/drain.ts';
 import type { RoomRegistry } from './rooms/RoomRegistry.ts';
@@ -27,6 +28,8 @@ export interface TuttiServices {
   readonly drain: Drain;
   /** This node in its cluster (a cluster of one without Redis): registry, RPC, placement. */
   readonly cluster: ClusterNode;
+  /** Media across nodes: this node's pipes out (origin) and in (edge). */
+  readonly mediaFederation: MediaFederation;
 }
 
 declare module 'fastify' {

@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BotProcess } from '../load/controller.ts';
+import { startOwnRedis, type OwnRedis } from '../../server/test/helpers/redisServer.ts';
+import { BotProcess, percentile } from '../load/controller.ts';
 import { machineInfo } from '../load/cpu.ts';
 import { consumersPerCore, cpuPerMbps, ramp, type RampResult, type RampStep } from './ramp.ts';
-import { startTuttiServer } from './tutti-server.ts';
+import { ensureRoom } from '../load/signaling.ts';
+import { startTuttiServer, type TuttiServer } from './tutti-server.ts';
 import { watchInterrupt } from '../load/interrupt.ts';
 
 /**
@@ -16,6 +21,12 @@ import { watchInterrupt } from '../load/interrupt.ts';
  * (maxConsumersPerRouter = --per-router, so once each worker's router holds that many the
  * viewers alternate between them); it prints viewers and CPU per worker and the worker CPU
  * per viewer of the spread run against the single-router one (goal: ≥ 0.9 efficiency).
+ *
+ * With --nodes N (N ≥ 2): the spread run is a cluster of N server processes (127.0.0.81…,
+ * one Redis of its own, one store) with the viewers joining through every node in turn (and
+ * with --workers, over every worker of each); the single-router run is one node as above.
+ * Then the join latency: viewers join one at a time through the publisher's node and
+ * through another node; time to first packet, p50 of each and the difference (goal ≤ 50 ms).
  */
 
 const { values: args } = parseArgs({
@@ -28,12 +39,18 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '0' },
     'per-router': { type: 'string', default: '20' },
     budget: { type: 'string', default: '180' },
+    nodes: { type: 'string', default: '1' },
+    joins: { type: 'string', default: '10' },
+    /** With --nodes: only the join latency (no ramps). */
+    'join-only': { type: 'boolean', default: false },
   },
 });
 
 const interrupted = watchInterrupt('[bench:broadcast] stopping (Ctrl-C again to force)…');
 const workers = Number(args.workers);
-const spread = workers >= 2;
+const nodes = Math.max(1, Number(args.nodes));
+const spread = workers >= 2 || nodes >= 2;
+const ROOM = 'bench-broadcast';
 
 interface Run {
   result: RampResult;
@@ -41,16 +58,60 @@ interface Run {
   viewersPerWorker: number[];
 }
 
-async function run(label: string, maxConsumersPerRouter: number | undefined): Promise<Run> {
-  const server = await startTuttiServer({
-    numWorkers: workers,
-    env:
-      maxConsumersPerRouter === undefined
-        ? {}
-        : { TUTTI_MEDIA_MAX_CONSUMERS_PER_ROUTER: String(maxConsumersPerRouter) },
-  });
+/** One node, or a cluster of `count` nodes sharing a Redis of their own and one store. */
+async function startNodes(
+  count: number,
+  env: Record<string, string>,
+): Promise<{ servers: TuttiServer[]; stop(): Promise<void> }> {
+  const numWorkers = workers;
+  if (count === 1) {
+    const server = await startTuttiServer({ numWorkers, env });
+    return { servers: [server], stop: () => server.stop() };
+  }
+  const redis: OwnRedis = await startOwnRedis();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tutti-bench-cluster-'));
+  const servers: TuttiServer[] = [];
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await redis.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 1; i <= count; i++) {
+      servers.push(
+        await startTuttiServer({
+          numWorkers,
+          host: `127.0.0.8${i}`,
+          dataDir,
+          env: { ...env, TUTTI_REDIS_URL: redis.url, TUTTI_CLUSTER_NODE_ID: `bench-media-${i}` },
+        }),
+      );
+      // Rooms are read from the store at start-up: the others must find it there.
+      if (i === 1) await ensureRoom(servers[0]!.wsUrl, ROOM);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { servers, stop };
+}
+
+async function run(
+  label: string,
+  maxConsumersPerRouter: number | undefined,
+  nodeCount = 1,
+): Promise<Run> {
+  const cluster = await startNodes(
+    nodeCount,
+    maxConsumersPerRouter === undefined
+      ? {}
+      : { TUTTI_MEDIA_MAX_CONSUMERS_PER_ROUTER: String(maxConsumersPerRouter) },
+  );
+  const { servers } = cluster;
+  const server = servers[0]!;
+  const workerPids = servers.flatMap((s) => s.workerPids);
   console.log(
-    `[${label}] Tutti with ${server.workerPids.length} worker(s): pids ${server.workerPids.join(', ')}` +
+    `[${label}] Tutti on ${servers.length} node(s) with ${workerPids.length} worker(s): pids ${workerPids.join(', ')}` +
       (maxConsumersPerRouter === undefined
         ? ''
         : `, maxConsumersPerRouter ${maxConsumersPerRouter}`),
@@ -63,33 +124,83 @@ async function run(label: string, maxConsumersPerRouter: number | undefined): Pr
       headerExt: 'none',
     });
     try {
-      const result = await ramp(bots, server.workerPids, server.pid, {
-        label,
-        room: 'bench-broadcast',
-        start: Number(args.start),
-        step: Number(args.step),
-        max: Number(args.max),
-        settleMs: Number(args.settle),
-        windowMs: Number(args.window),
-        maxLossPct: 1,
-        maxWorkerCpu: 0.95,
-        maxMachineCpu: 1.9,
-        publisher: { media: 'video', videoSource: 'screen' },
-        budgetMs: Number(args.budget) * 1000,
-        shouldStop: interrupted,
-      });
-      const health = (await (await fetch(`${server.url}/api/health`)).json()) as {
-        workers: { pid: number; consumers?: number }[];
-      };
-      const viewersPerWorker = server.workerPids.map(
-        (pid) => health.workers.find((w) => w.pid === pid)?.consumers ?? 0,
+      const result = await ramp(
+        bots,
+        workerPids,
+        servers.map((s) => s.pid),
+        {
+          label,
+          room: ROOM,
+          start: Number(args.start),
+          step: Number(args.step),
+          max: Number(args.max),
+          settleMs: Number(args.settle),
+          windowMs: Number(args.window),
+          maxLossPct: 1,
+          maxWorkerCpu: 0.95,
+          maxMachineCpu: 1.9,
+          publisher: { media: 'video', videoSource: 'screen' },
+          ...(servers.length > 1 && { urls: servers.map((s) => s.url) }),
+          budgetMs: Number(args.budget) * 1000,
+          shouldStop: interrupted,
+        },
       );
+      const viewersPerWorker: number[] = [];
+      for (const s of servers) {
+        const health = (await (await fetch(`${s.url}/api/health/detail`)).json()) as {
+          workers?: { pid: number; consumers?: number }[];
+        };
+        for (const pid of s.workerPids)
+          viewersPerWorker.push(health.workers?.find((w) => w.pid === pid)?.consumers ?? 0);
+      }
       return { result, viewersPerWorker };
     } finally {
       await bots.stop();
     }
   } finally {
-    await server.stop();
+    await cluster.stop();
+  }
+}
+
+/**
+ * Viewers join one at a time, alternately through the publisher's node and another one:
+ * time from the join's start to the first video packet, p50 per side.
+ */
+async function joinLatency(): Promise<void> {
+  const cluster = await startNodes(nodes, {});
+  const [first, other] = cluster.servers;
+  try {
+    const bots = await BotProcess.start({
+      mode: 'tutti',
+      url: first!.url,
+      bindAddress: '127.0.0.1',
+      headerExt: 'none',
+    });
+    try {
+      const base = { room: ROOM, media: 'video' as const, videoSource: 'screen' as const };
+      await bots.spawn({ ...base, publishers: 1, subscribers: 0 });
+      const same: number[] = [];
+      const cross: number[] = [];
+      await bots.stats();
+      for (let i = 0; i < Number(args.joins) * 2 && !interrupted(); i++) {
+        const node = i % 2 === 0 ? first! : other!;
+        await bots.spawn({ ...base, publishers: 0, subscribers: 1, urls: [node.url] });
+        await new Promise((r) => setTimeout(r, 700));
+        const ms = (await bots.stats()).firstPacketMs.video;
+        (node === first ? same : cross).push(...ms);
+      }
+      const p50s = percentile(same, 50);
+      const p50c = percentile(cross, 50);
+      console.log(
+        `\n[join] time to first packet, p50 over ${same.length} + ${cross.length} joins: ` +
+          `same node ${p50s.toFixed(0)} ms, through another node ${p50c.toFixed(0)} ms, ` +
+          `extra ${(p50c - p50s).toFixed(0)} ms (goal ≤ 50 ms); p95 ${percentile(same, 95).toFixed(0)} / ${percentile(cross, 95).toFixed(0)} ms`,
+      );
+    } finally {
+      await bots.stop();
+    }
+  } finally {
+    await cluster.stop();
   }
 }
 
@@ -116,15 +227,24 @@ function summary(label: string, r: Run): void {
 console.log(`[bench:broadcast] machine: ${machineInfo()}`);
 let exitCode = 0;
 try {
-  if (!spread) {
+  if (nodes > 1 && args['join-only']) {
+    await joinLatency();
+  } else if (!spread) {
     const r = await run('broadcast', undefined);
     summary('broadcast', r);
     if (!r.result.best) exitCode = 1;
   } else {
     const single = await run('single-router', 1_000_000);
     summary('single-router', single);
-    const multi = interrupted() ? undefined : await run('spread', Number(args['per-router']));
-    if (multi) summary('spread', multi);
+    const multi = interrupted()
+      ? undefined
+      : await run(
+          nodes > 1 ? `spread over ${nodes} nodes` : 'spread',
+          // One worker per node: the nodes spread the viewers, one router each.
+          workers >= 2 ? Number(args['per-router']) : 1_000_000,
+          nodes,
+        );
+    if (multi) summary(nodes > 1 ? `spread over ${nodes} nodes` : 'spread', multi);
     if (!single.result.best || !multi?.result.best) exitCode = 1;
     else {
       // Same viewer counts on both sides: efficiency = single cost per viewer ÷ spread cost.
@@ -149,6 +269,7 @@ try {
           : `[bench:broadcast] efficiency of the spread room (median over ${ratios.length} steps): ${median.toFixed(2)} (goal ≥ 0.9)`,
       );
     }
+    if (nodes > 1 && Number(args.joins) > 0 && !interrupted()) await joinLatency();
   }
 } catch (err) {
   console.error(`[bench:broadcast] failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -23,6 +23,8 @@ export interface RampOptions {
   maxMachineCpu: number;
   publisher: Omit<SpawnSpec, 'room' | 'subscribers' | 'publishers'>;
   publishers?: number;
+  /** A cluster: subscribers join through these nodes in turn (the publisher through the first). */
+  urls?: string[];
   /** Milliseconds budget for the whole ramp (bounded run). */
   budgetMs: number;
   shouldStop: () => boolean;
@@ -57,7 +59,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export async function ramp(
   bots: BotProcess,
   workerPids: number[],
-  serverPid: number | undefined,
+  serverPid: number | number[] | undefined,
   o: RampOptions,
 ): Promise<RampResult> {
   const t0 = Date.now();
@@ -87,6 +89,7 @@ export async function ramp(
       publishers: 0,
       subscribers: target - subs,
       concurrency: 10,
+      ...(o.urls && { urls: o.urls }),
     });
     subs = target;
     await sleep(o.settleMs);
@@ -132,12 +135,13 @@ export async function ramp(
 async function measure(
   bots: BotProcess,
   workerPids: number[],
-  serverPid: number | undefined,
+  serverPid: number | number[] | undefined,
   o: RampOptions,
   joinFailures: number,
 ): Promise<RampStep> {
   await bots.stats(); // resets the stall baseline
-  const meter = new CpuMeter([...workerPids, ...(serverPid ? [serverPid] : [])]);
+  const serverPids = serverPid === undefined ? [] : [serverPid].flat();
+  const meter = new CpuMeter([...workerPids, ...serverPids]);
   const drops0 = udpRcvbufErrors();
   const busy0 = machineBusyMs();
   const w0 = performance.now();
@@ -148,7 +152,7 @@ async function measure(
   const machineCpu = (machineBusyMs() - busy0) / (performance.now() - w0);
   const cpu = meter.sample();
   const workerCpu = cpu.slice(0, workerPids.length);
-  const serverCpu = serverPid ? (cpu[workerPids.length] ?? 0) : 0;
+  const serverCpu = cpu.slice(workerPids.length).reduce((x, y) => x + y, 0);
   const win = windowOf(a, b);
   const lossy = win.lossPct > o.maxLossPct || b.stalled > Math.max(0, 0.01 * b.streams);
   return {

@@ -35,10 +35,20 @@ export function freePort(): Promise<number> {
 }
 
 export async function startTuttiServer(
-  opts: { numWorkers?: number; env?: Record<string, string>; inspect?: boolean } = {},
+  opts: {
+    numWorkers?: number;
+    env?: Record<string, string>;
+    inspect?: boolean;
+    /** A loopback address of its own (HTTP and media), e.g. one node of a cluster. */
+    host?: string;
+    /** Shared with other nodes (kept on stop); default a fresh temp dir. */
+    dataDir?: string;
+  } = {},
 ): Promise<TuttiServer> {
+  const host = opts.host ?? '127.0.0.1';
   const port = await freePort();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tutti-bench-'));
+  const ownDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'tutti-bench-'));
   const nodeArgs = opts.inspect ? ['--inspect=127.0.0.1:0'] : [];
   const child: ChildProcess = spawn(
     process.execPath,
@@ -47,11 +57,11 @@ export async function startTuttiServer(
       cwd: REPO,
       env: {
         ...process.env,
-        TUTTI_SERVER_HOST: '127.0.0.1',
+        TUTTI_SERVER_HOST: host,
         TUTTI_SERVER_PORT: String(port),
         TUTTI_SERVER_LOG_LEVEL: 'error',
         TUTTI_MEDIA_NUM_WORKERS: String(opts.numWorkers ?? 1),
-        TUTTI_MEDIA_LISTEN_IP: '127.0.0.1',
+        TUTTI_MEDIA_LISTEN_IP: host,
         TUTTI_ROOMS_MAX_CAPACITY: '1000',
         // Every bot connects from 127.0.0.1: lift the per-address socket cap; no HTTPS port.
         TUTTI_SIGNALING_MAX_CONNECTIONS_PER_ADDRESS: '100000',
@@ -84,7 +94,7 @@ export async function startTuttiServer(
   };
   process.once('exit', killOnExit);
   void exited.then(() => process.off('exit', killOnExit));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   const deadline = Date.now() + 30_000;
   let workerPids: number[];
   for (;;) {
@@ -108,7 +118,7 @@ export async function startTuttiServer(
   if (workerPids.length === 0) workerPids = childPids(child.pid ?? 0, 'mediasoup-worker');
   return {
     url,
-    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    wsUrl: `ws://${host}:${port}/ws`,
     pid: child.pid ?? 0,
     workerPids,
     gcHeapUsed: () => {
@@ -123,7 +133,7 @@ export async function startTuttiServer(
         await exited;
         clearTimeout(timer);
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -45,15 +45,15 @@ function noteError(err: unknown): void {
   if (errors.length < 20) errors.push(err instanceof Error ? err.message : String(err));
 }
 
-async function signalingFor(room: string, nickname: string): Promise<BotSignaling> {
+async function signalingFor(room: string, nickname: string, url?: string): Promise<BotSignaling> {
   if (!init) throw new Error('not initialised');
   if (init.mode === 'bare') {
     const sig = new BareSignaling(`p${nextPeer++}`);
     await sig.request('join', { room });
     return sig;
   }
-  const ws = signalingUrl(init.url ?? '');
-  let id = roomIds.get(room);
+  const ws = signalingUrl(url ?? init.url ?? '');
+  let id = roomIds.get(room); // One room id on every node of a cluster (one store).
   if (!id) {
     id = ensureRoom(ws, room);
     roomIds.set(room, id);
@@ -99,12 +99,13 @@ async function spawn(spec: SpawnSpec): Promise<{ ok: number; failed: number; err
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < spec.subscribers && !stopping) {
+      const url = spec.urls?.[next % spec.urls.length];
       next++;
       const name = `sub-${nextPeer}`;
       const startedAt = performance.now();
       try {
         const bot = new SubscriberBot(
-          await signalingFor(spec.room, name),
+          await signalingFor(spec.room, name, url),
           { name, bindAddress },
           init?.headerExt ?? 'none',
           chrome

@@ -48,6 +48,8 @@ export interface SpawnSpec {
   videoSource?: MediaSource;
   /** Subscribers started at once (each one is a WebSocket + PeerConnection). */
   concurrency?: number;
+  /** Tutti cluster: the subscribers join through these nodes in turn (default: the init url). */
+  urls?: string[];
 }
 
 export interface BotInit {

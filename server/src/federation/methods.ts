@@ -1,4 +1,5 @@
 import type { RpcMethods } from '../cluster/index.ts';
+import { mediaMethods } from './mediaMethods.ts';
 import { presenceMethods } from './presenceMethods.ts';
 
 /**
@@ -8,6 +9,7 @@ import { presenceMethods } from './presenceMethods.ts';
  */
 export const clusterMethods = {
   ...presenceMethods,
+  ...mediaMethods,
 } satisfies RpcMethods;
 
 export type ClusterMethods = typeof clusterMethods;

@@ -15,6 +15,7 @@ import type { RoomRecord } from '../store/RoomStore.ts';
 import { NO_MEDIA, type MediaPresence, type ProducerAppData } from './mediaTypes.ts';
 import { MemberMedia } from './MemberMedia.ts';
 import { prepareNotification, type MemberChannel, type PreparedNotification } from './ports.ts';
+import { RemoteProducers } from './remoteProducers.ts';
 import { RoomMedia, type RoomMediaHost } from './RoomMedia.ts';
 import { dedupNickname } from './security.ts';
 
@@ -41,7 +42,10 @@ export interface RoomEvents {
   joined: [member: Member];
   /** A member left (leave, disconnect, kick, room closing). */
   left: [member: Member];
-  /** A member's new producer, once the others are consuming it (captions listen for mics). */
+  /**
+   * A member's new producer, once the others are consuming it (captions listen for mics;
+   * other nodes hosting the room pipe it: federation/).
+   */
   produced: [producer: Producer<ProducerAppData>];
   /** A member's presence (mic, camera, screen) or role changed. */
   updated: [peer: PeerInfo];
@@ -56,6 +60,8 @@ export interface RoomEvents {
 export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
   #record: RoomRecord;
   readonly media: RoomMedia;
+  /** Producers of members on other nodes, consumed like the local members' ones. */
+  readonly remote: RemoteProducers;
   readonly #config: Config;
   readonly #log: Logger;
   readonly #members = new Map<string, Member>();
@@ -74,6 +80,9 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
       roomId: record.id,
       log: this.#log,
       maxConsumersPerRouter: deps.config.media.maxConsumersPerRouter,
+    });
+    this.remote = new RemoteProducers((p) => {
+      for (const m of this.#members.values()) m.media.consume(p);
     });
   }
 
@@ -234,6 +243,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
     for (const other of this.#members.values()) {
       if (other.id !== memberId) yield* other.media.producers();
     }
+    yield* this.remote.producers();
   }
 
   #setPresence(info: PeerInfo, next: MediaPresence): void {
@@ -282,6 +292,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
     for (const m of this.#members.values()) {
       for (const p of m.media.producers()) if (p.appData.source === 'mic' && !p.closed) yield p;
     }
+    for (const p of this.remote.producers()) if (p.appData.source === 'mic' && !p.closed) yield p;
   }
 
   /** Removes a member (leave, disconnect, kick). Idempotent. */

@@ -163,6 +163,23 @@ export class RoomMedia {
     return this.#pipes.reach(producer, origin.router, router);
   }
 
+  /** A live router of the room (the observers' one first): where pipes to other nodes attach. */
+  anchorRouter(): Router | undefined {
+    const observed = this.#observers?.router;
+    if (observed && !observed.closed) return observed;
+    return this.#slots.find((s) => !s.router.closed)?.router;
+  }
+
+  /** A producer piped in from another node onto `router`: the members can reach() it. */
+  adoptRemote(producer: Producer<ProducerAppData>, router: Router): void {
+    const slot = this.#slots.find((s) => s.router === router);
+    if (!slot || producer.closed) throw new Error('router not in this room');
+    this.#origin.set(producer.id, slot);
+    producer.observer.once('close', () => {
+      if (this.#origin.get(producer.id) === slot) this.#origin.delete(producer.id);
+    });
+  }
+
   async #place(): Promise<Slot> {
     for (;;) {
       const open = this.#slots
@@ -261,7 +278,8 @@ export class RoomMedia {
         dominant: (producer) => {
           if (this.#observers !== observers) return;
           const peerId = producer.appData.peerId;
-          if (!this.#host.hasMember(peerId)) return;
+          // A mic piped in from another node belongs to a member there.
+          if (!producer.appData.originNode && !this.#host.hasMember(peerId)) return;
           this.#speaker = { peerId, producerId: producer.id };
           this.#host.broadcast('media.activeSpeaker', { peerId });
         },

@@ -13,6 +13,8 @@ export interface TransportAppData extends Record<string, unknown> {
 export interface ProducerAppData extends Record<string, unknown> {
   source: MediaSource;
   peerId: string;
+  /** Set on a producer piped in from another node (its member lives there). */
+  originNode?: string;
 }
 
 export interface ConsumerAppData extends Record<string, unknown> {

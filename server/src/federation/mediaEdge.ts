@@ -1,0 +1,310 @@
+import type { PipeTransport, Producer, Router } from 'mediasoup/types';
+import type { Config } from '@tutti/config';
+import { ClusterError } from '../cluster/index.ts';
+import type { Logger } from '../kernel/log.ts';
+import type { ProducerAppData } from '../rooms/mediaTypes.ts';
+import type { Room } from '../rooms/Room.ts';
+import type { RemoteProducerInfo } from './mediaMethods.ts';
+import { createPipeEnd, describeEnd, type MediaRpc } from './pipeEnds.ts';
+
+/** A producer of the origin, piped in (or being piped in). */
+interface Entry {
+  readonly info: RemoteProducerInfo;
+  producer?: Producer<ProducerAppData>;
+  /** What the origin said last (announcements may overtake the pipe.consume answer). */
+  paused: boolean;
+  told: boolean;
+  closed: boolean;
+}
+
+/** The edge's half of one room's pipe from one origin node. */
+interface EdgeLink {
+  readonly roomId: string;
+  readonly origin: string;
+  readonly router: Router;
+  transport?: PipeTransport;
+  ready: Promise<void>;
+  readonly entries: Map<string, Entry>;
+  closed: boolean;
+  /** Closed on purpose: no pipe.close to the origin, no re-pipe. */
+  quiet: boolean;
+}
+
+export interface MediaEdgeDeps {
+  rpc: MediaRpc;
+  room: (roomId: string) => Room | undefined;
+  /** The other nodes hosting members of the room (placement.spread). */
+  hosts: (roomId: string) => Promise<string[]>;
+  media: Config['media'];
+  log: Logger;
+}
+
+const key = (roomId: string, node: string): string => `${roomId}|${node}`;
+
+/** A timeout or a bus/node outage may pass: tried again (3 times, 0.5, 1, 2 s later). */
+const MAX_ATTEMPTS = 3;
+const transient = (err: unknown): boolean =>
+  err instanceof ClusterError && (err.failure === 'TIMEOUT' || err.failure === 'UNAVAILABLE');
+const later = (attempt: number, fn: () => void): void => {
+  setTimeout(fn, 500 * 2 ** attempt).unref();
+};
+
+/**
+ * This node as an edge: while it hosts members of a room it watches the other nodes
+ * hosting it, and pipes their producers in, each as a producer with the origin's id and
+ * appData on the room's anchor router, which the local members consume like a local one
+ * (Room.remote). One SRTP PipeTransport pair per (room, origin node), opened with the first
+ * producer and closed with the last; everything closes when the room's last local member
+ * leaves or the origin node is gone.
+ */
+export class MediaEdge {
+  readonly #deps: MediaEdgeDeps;
+  /** Rooms with local members → the origin nodes watched for them. */
+  readonly #active = new Map<string, Set<string>>();
+  readonly #links = new Map<string, EdgeLink>();
+  /** Node declared gone → the rooms watched there, watched again if it comes back. */
+  readonly #lost = new Map<string, Set<string>>();
+
+  constructor(deps: MediaEdgeDeps) {
+    this.#deps = deps;
+  }
+
+  get links(): number {
+    return this.#links.size;
+  }
+
+  isActive(roomId: string): boolean {
+    return this.#active.has(roomId);
+  }
+
+  /** The room has local members: watch every other node hosting it. */
+  async activate(roomId: string): Promise<void> {
+    if (this.#active.has(roomId)) return;
+    this.#active.set(roomId, new Set());
+    const hosts = await this.#deps.hosts(roomId).catch((err: unknown) => {
+      this.#deps.log.warn({ err, roomId }, 'media: no room spread; other nodes will ask');
+      return [];
+    });
+    await Promise.all(hosts.map((n) => this.subscribe(roomId, n)));
+  }
+
+  /** Watches `origin` for the room (idempotent) and pipes in what it has. */
+  async subscribe(roomId: string, origin: string): Promise<void> {
+    const subs = this.#active.get(roomId);
+    if (!subs || subs.has(origin)) return;
+    subs.add(origin);
+    await this.#sync(roomId, origin);
+  }
+
+  async #sync(roomId: string, origin: string, attempt = 0): Promise<void> {
+    let producers: RemoteProducerInfo[];
+    try {
+      ({ producers } = await this.#deps.rpc.request(origin, 'media.watch', { roomId }));
+    } catch (err) {
+      this.#deps.log.warn({ err, roomId, origin, attempt }, 'media: could not watch a node');
+      const subs = this.#active.get(roomId);
+      if (!subs?.has(origin)) return;
+      if (attempt + 1 < MAX_ATTEMPTS && transient(err)) {
+        later(attempt, () => {
+          if (this.#active.get(roomId) === subs && subs.has(origin))
+            void this.#sync(roomId, origin, attempt + 1);
+        });
+      } else subs.delete(origin); // It asks us itself when its members come (or it is gone).
+      return;
+    }
+    await Promise.all(producers.map((p) => this.pipeIn(roomId, origin, p)));
+  }
+
+  /** The room's last local member left: stop watching, close its pipes. */
+  deactivate(roomId: string): void {
+    const subs = this.#active.get(roomId);
+    if (!subs) return;
+    this.#active.delete(roomId);
+    for (const origin of subs) this.#send(origin, 'media.unwatch', roomId);
+    for (const link of [...this.#links.values()])
+      if (link.roomId === roomId) this.#closeLink(link, true);
+  }
+
+  /** `node` left the cluster or restarted: its producers close here (their consumers too). */
+  nodeGone(node: string): void {
+    const lost = this.#lost.get(node) ?? new Set<string>();
+    for (const [roomId, subs] of this.#active) if (subs.delete(node)) lost.add(roomId);
+    if (lost.size > 0) this.#lost.set(node, lost);
+    for (const link of [...this.#links.values()])
+      if (link.origin === node) this.#closeLink(link, true);
+  }
+
+  /** `node` is (back) in the registry: rooms watched there before it was declared gone. */
+  nodeBack(node: string): void {
+    const lost = this.#lost.get(node);
+    this.#lost.delete(node);
+    for (const roomId of lost ?? []) void this.subscribe(roomId, node);
+  }
+
+  closeAll(): void {
+    for (const roomId of [...this.#active.keys()]) this.deactivate(roomId);
+  }
+
+  // ── Announcements from an origin ────────────────────────────────────────────────────
+
+  opened(roomId: string, origin: string, info: RemoteProducerInfo): void {
+    if (this.#active.get(roomId)?.has(origin)) void this.pipeIn(roomId, origin, info);
+  }
+
+  closed(roomId: string, origin: string, producerId: string): void {
+    const entry = this.#links.get(key(roomId, origin))?.entries.get(producerId);
+    if (!entry) return;
+    entry.closed = true;
+    entry.producer?.close();
+  }
+
+  async setPaused(roomId: string, origin: string, producerId: string, paused: boolean) {
+    const entry = this.#links.get(key(roomId, origin))?.entries.get(producerId);
+    if (!entry) return;
+    entry.paused = paused;
+    entry.told = true;
+    const p = entry.producer;
+    if (!p || p.closed || p.paused === paused) return;
+    // Closed meanwhile (the pipe, the origin): nothing to pause any more.
+    await (paused ? p.pause() : p.resume()).catch(() => {});
+  }
+
+  /** The origin's end closed (its router went): pipe everything in again. */
+  pipeClosed(roomId: string, origin: string): void {
+    const link = this.#links.get(key(roomId, origin));
+    if (link) this.#closeLink(link, true);
+    if (this.#active.get(roomId)?.has(origin)) void this.#sync(roomId, origin);
+  }
+
+  // ── Piping in ───────────────────────────────────────────────────────────────────────
+
+  /** Pipes `info` in from `origin` (opening the room's pipe first if needed). Never throws. */
+  async pipeIn(
+    roomId: string,
+    origin: string,
+    info: RemoteProducerInfo,
+    attempt = 0,
+  ): Promise<void> {
+    const room = this.#deps.room(roomId);
+    const link = room && this.#link(room, origin);
+    if (!room || !link || link.entries.has(info.producerId)) return;
+    const entry: Entry = { info, paused: info.paused, told: false, closed: false };
+    link.entries.set(info.producerId, entry);
+    const { producerId } = info;
+    try {
+      await link.ready;
+      if (entry.closed || link.closed) return this.#entryGone(link, entry);
+      const answer = await this.#deps.rpc.request(origin, 'pipe.consume', { roomId, producerId });
+      if (!entry.told) entry.paused = answer.producer.paused;
+      const transport = link.transport;
+      if (entry.closed || link.closed || !transport) return this.#entryGone(link, entry);
+      const { source, peerId, kind } = answer.producer;
+      const producer = await transport.produce<ProducerAppData>({
+        id: producerId,
+        kind,
+        rtpParameters: answer.rtpParameters,
+        paused: entry.paused,
+        appData: { source, peerId, originNode: origin },
+      });
+      entry.producer = producer;
+      producer.observer.once('close', () => this.#entryGone(link, entry));
+      if (entry.closed || link.closed) return producer.close();
+      if (producer.paused !== entry.paused)
+        await (entry.paused ? producer.pause() : producer.resume());
+      room.media.adoptRemote(producer, link.router);
+      // The dominant speaker's mic may be this one.
+      producer.observer.once('close', () => room.media.producerGone(producerId));
+      room.remote.add(producer); // Every local member consumes it now.
+      if (source === 'mic') await room.media.observeMic(producer);
+    } catch (err) {
+      this.#deps.log.warn({ err, roomId, origin, producerId, attempt }, 'media: could not pipe in');
+      entry.producer?.close();
+      this.#entryGone(link, entry);
+      if (attempt + 1 < MAX_ATTEMPTS && transient(err) && !entry.closed) {
+        later(attempt, () => {
+          if (this.#active.get(roomId)?.has(origin))
+            void this.pipeIn(roomId, origin, info, attempt + 1);
+        });
+      }
+    }
+  }
+
+  /** The room's pipe from `origin`, opened on first use. */
+  #link(room: Room, origin: string): EdgeLink | undefined {
+    const existing = this.#links.get(key(room.id, origin));
+    if (existing && !existing.closed) return existing;
+    const router = room.media.anchorRouter();
+    if (!router) return undefined;
+    const link: EdgeLink = {
+      roomId: room.id,
+      origin,
+      router,
+      ready: Promise.resolve(),
+      entries: new Map(),
+      closed: false,
+      quiet: false,
+    };
+    this.#links.set(key(room.id, origin), link);
+    link.ready = this.#open(link);
+    link.ready.catch(() => {}); // Each entry's pipeIn reports it.
+    return link;
+  }
+
+  async #open(link: EdgeLink): Promise<void> {
+    const { roomId, origin } = link;
+    const transport = await createPipeEnd(link.router, this.#deps.media, {
+      roomId,
+      remoteNode: origin,
+    });
+    link.transport = transport;
+    transport.observer.once('close', () => this.#linkClosed(link));
+    if (link.closed) return transport.close();
+    const answer = await this.#deps.rpc.request(origin, 'pipe.open', {
+      roomId,
+      edge: describeEnd(transport),
+    });
+    if (link.closed) return;
+    await transport.connect(answer.origin);
+  }
+
+  #entryGone(link: EdgeLink, entry: Entry): void {
+    if (link.entries.get(entry.info.producerId) !== entry) return;
+    link.entries.delete(entry.info.producerId);
+    if (link.closed) return;
+    // Closed here, not by the origin: it may stop sending it.
+    if (!entry.closed)
+      this.#deps.rpc
+        .request(link.origin, 'pipe.unconsume', {
+          roomId: link.roomId,
+          producerId: entry.info.producerId,
+        })
+        .catch(() => {});
+    if (link.entries.size === 0) this.#closeLink(link, false); // Unused: closed both ends.
+  }
+
+  #closeLink(link: EdgeLink, quiet: boolean): void {
+    if (link.closed) return;
+    link.quiet = quiet;
+    link.closed = true;
+    if (this.#links.get(key(link.roomId, link.origin)) === link)
+      this.#links.delete(key(link.roomId, link.origin));
+    if (!quiet) this.#send(link.origin, 'pipe.close', link.roomId);
+    // Its pipe producers close with it, and with them the local consumers (members told).
+    link.transport?.close();
+    for (const entry of link.entries.values()) entry.closed = true;
+  }
+
+  /** The transport closed: on purpose, or under us (the router's worker died). */
+  #linkClosed(link: EdgeLink): void {
+    if (link.closed) return;
+    this.#closeLink(link, false);
+    const { roomId, origin } = link;
+    if (this.#active.get(roomId)?.has(origin)) void this.#sync(roomId, origin);
+  }
+
+  #send(origin: string, method: 'media.unwatch' | 'pipe.close', roomId: string): void {
+    this.#deps.rpc.request(origin, method, { roomId }).catch((err: unknown) => {
+      this.#deps.log.debug({ err, origin, method }, 'media: not told');
+    });
+  }
+}
