@@ -2,10 +2,8 @@
  * Browser e2e across nodes: two Tutti nodes in this process (own worker pools, HTTP ports
  * and media addresses 127.0.0.84/85, one in-process cluster hub), a Chromium page on each,
  * loaded from its own node, in one room: each decodes the other's camera and hears its mic.
- *
- * The tiles are per member: the page on one node shows the other's video only once that
- * member is listed there, i.e. once the cluster's presence (remote members) is merged. Until
- * then this runs as a todo (the media itself is proven by cluster.media.test.ts).
+ * The tiles are per member: a page shows the other's video once that member is listed there
+ * (remote members, federation/presence) and its producers were piped in (federation/media*).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -19,7 +17,6 @@ import {
 import { launchBrowser, newParticipant, waitFor, type Participant } from '../helpers/browser.ts';
 
 const ROOM = 'Across nodes';
-const PRESENCE = 'needs remote members from the cluster presence branch';
 
 describe('two browsers on two nodes', () => {
   const hub = new LocalClusterHub();
@@ -91,7 +88,7 @@ describe('two browsers on two nodes', () => {
     }
   });
 
-  test('each page decodes the other’s camera and hears it', { todo: PRESENCE }, async () => {
+  test('each page decodes the other’s camera and hears it', async () => {
     for (const p of [alice, bob]) await p.waitParticipantCount(2, 15_000);
     for (const p of [alice, bob]) {
       const gained = await p.waitVideosDecoding(1, 15, 30_000);
