@@ -23,11 +23,14 @@ import { registerSecurityHeaders } from './ops/securityHeaders.ts';
 import { iceSettingsFrom } from './ops/turn.ts';
 import { roomHandlers } from './rooms/handlers.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
+import { membershipSnapshot } from './rooms/resume.ts';
 import { servicesPlugin, type TuttiServices } from './services.ts';
 import { createStore, type Stores } from './store/createStore.ts';
 import { ConnectionRegistry } from './transport/connections.ts';
 import { httpTimeouts } from './transport/httpTimeouts.ts';
 import { transportPlugin } from './transport/plugin.ts';
+import { ResumeSessions } from './transport/resume.ts';
+import { sessionHandlers, withResumeTokens } from './transport/sessionHandlers.ts';
 
 export interface BuildAppOptions {
   /** Fastify logger option; defaults to pino at config.server.logLevel. */
@@ -137,8 +140,24 @@ export async function buildApp(
 
   // ── Contributions, registered once before listening ─────────────────────────────────
   for (const concern of concerns) if (concern.rooms) rooms.use(concern.rooms);
+  // Membership resume after a dropped socket (docs/reconnect.md).
+  const sessions = new ResumeSessions({
+    graceMs: config.server.resumeGraceSeconds * 1000,
+    maxBufferedBytes: config.signaling.maxBufferedBytes,
+    isMember: (channel) => rooms.membership(channel.id) !== undefined,
+    holdMembers: () => !drain.draining,
+    onClosed: (channel) => rooms.connectionClosed(channel),
+    log,
+  });
   const handlerTables = gateJoins(
-    [roomHandlers(rooms, iceSettingsFrom(config)), ...concerns.flatMap((c) => c.handlers ?? [])],
+    withResumeTokens(
+      [
+        roomHandlers(rooms, iceSettingsFrom(config)),
+        sessionHandlers(sessions, (channel) => membershipSnapshot(rooms, channel)),
+        ...concerns.flatMap((c) => c.handlers ?? []),
+      ],
+      sessions,
+    ),
     drain,
   );
   const opsGuard = opsAccessGuard(config.metrics);
@@ -151,7 +170,7 @@ export async function buildApp(
   await app.register(transportPlugin, {
     connections,
     handlerTables,
-    onClosed: (channel) => rooms.connectionClosed(channel),
+    sessions,
     log,
     rateLimit: config.signaling,
     limits: config.signaling,

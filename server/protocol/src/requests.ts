@@ -28,6 +28,13 @@ export interface RequestMap extends GameRequestMap {
   // Membership
   'room.join': { roomId: string; nickname: string; password?: string };
   'room.leave': Empty;
+  /**
+   * A new socket takes over the membership an earlier one left behind (network blip): the
+   * token is the `resumeToken` of the last join or resume answer; single use.
+   */
+  'session.resume': { token: string };
+  /** Liveness probe: the client finds a dead socket the browser has not noticed yet. */
+  'session.ping': Empty;
   /** Owner only (owner secret from room.create / POST /api/rooms). */
   'room.delete': { roomId: string; ownerSecret: string };
   'room.update': {
@@ -70,6 +77,11 @@ export interface RequestMap extends GameRequestMap {
     text: string;
     /** Peer id of the recipient of a private message. */
     to?: string;
+    /**
+     * Client-made idempotency key: a resend with the same key (same room, same sender) is
+     * answered with the message stored the first time and is not delivered again.
+     */
+    key?: string;
   };
   'chat.history': {
     /** Cursor: return messages older than this message id. */
@@ -122,6 +134,17 @@ export interface JoinResult extends IceSettings, Partial<RoomLifeJoinExtras> {
   routerRtpCapabilities: RtpCapabilities;
   /** Latest chat messages visible to this peer, oldest first. */
   history: ChatMessage[];
+  /** For `session.resume` after a dropped socket (absent when the server keeps no grace). */
+  resumeToken?: string;
+}
+
+/** The membership as it stands now, after a resume (media and transports are the same). */
+export interface ResumeResult {
+  self: PeerInfo;
+  peers: PeerInfo[];
+  room: RoomSummary;
+  /** The next token: the one just used is spent. */
+  resumeToken: string;
 }
 
 export interface ResponseMap extends GameResponseMap {
@@ -129,6 +152,8 @@ export interface ResponseMap extends GameResponseMap {
   'room.create': { room: RoomSummary; ownerSecret: string };
   'room.join': JoinResult;
   'room.leave': Empty;
+  'session.resume': ResumeResult;
+  'session.ping': Empty;
   'room.delete': Empty;
   'room.update': { room: RoomSummary };
   'media.getRouterRtpCapabilities': { rtpCapabilities: RtpCapabilities };
@@ -174,6 +199,8 @@ export const REQUEST_METHODS = [
   'room.create',
   'room.join',
   'room.leave',
+  'session.resume',
+  'session.ping',
   'room.delete',
   'room.update',
   'media.getRouterRtpCapabilities',

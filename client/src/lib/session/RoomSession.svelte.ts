@@ -22,6 +22,7 @@ import { bindNotifications } from './notifications.ts';
 import { bindRoomLife, RoomLifeActions } from './roomLife.ts';
 import { RoomOwnerActions } from './roomOwner.ts';
 import { StatsActions } from './stats.ts';
+import { resumeMembership } from './reconnect.ts';
 import { exposeForTests } from './testHooks.ts';
 
 export type EndReason = 'left' | 'deleted' | 'shutdown' | 'error';
@@ -47,6 +48,10 @@ export class RoomSession {
   #password: string | undefined;
   #onEnd: (reason: EndReason, message?: string) => void;
   #giveUp: ReturnType<typeof setTimeout> | undefined;
+  /** For session.resume after a dropped socket; single use (each answer brings the next). */
+  #resumeToken: string | undefined;
+  /** The media status when the socket dropped: a resume keeps the media, so it comes back. */
+  #statusBeforeDrop: RoomStores['local']['status'] | undefined;
 
   constructor(
     signaling: Signaling,
@@ -106,8 +111,11 @@ export class RoomSession {
       signaling.on('media.restart', () => void this.#restartMedia()),
       signaling.on('server.draining', ({ reconnectAfterMs }) => this.#draining(reconnectAfterMs)),
       signaling.onState((state, reconnect) => {
-        if (state === 'open' && reconnect && !this.ended) void this.#rejoin();
-        if (state === 'disconnected' && !this.ended) local.status = 'restarting';
+        if (state === 'open' && reconnect && !this.ended) void this.#reconnected();
+        if (state === 'disconnected' && !this.ended && local.status !== 'restarting') {
+          this.#statusBeforeDrop = local.status;
+          local.status = 'restarting';
+        }
       }),
     ];
   }
@@ -140,6 +148,7 @@ export class RoomSession {
     this.#stores.members.reset(joined.room, joined.self, joined.peers);
     this.#stores.chat.merge(joined.history);
     this.#stores.life.reset(joined.game ?? null, joined.hands?.queue ?? []);
+    this.#resumeToken = joined.resumeToken;
   }
 
   /**
@@ -220,6 +229,30 @@ export class RoomSession {
     }, SHUTDOWN_GRACE_MS);
   }
 
+  /** A new socket: resume the kept membership if the server still has it, else join again. */
+  async #reconnected(): Promise<void> {
+    const token = this.#resumeToken;
+    this.#resumeToken = undefined;
+    if (token) {
+      try {
+        this.#resumeToken = await resumeMembership(
+          this.#signaling,
+          this.#stores.members,
+          token,
+        );
+        if (this.ended) return;
+        const local = this.#stores.local;
+        if (local.status === 'restarting') local.status = this.#statusBeforeDrop ?? 'ready';
+        this.#stores.notices.add('Reconnected');
+        await this.context.chatActions.caughtUp().catch(() => undefined);
+        return;
+      } catch {
+        if (this.ended) return; // Otherwise the membership is gone: join again.
+      }
+    }
+    await this.#rejoin();
+  }
+
   async #rejoin(): Promise<void> {
     // The signaling connection was re-established (server restart or network drop): the
     // server no longer knows this tab, so join again and rebuild media on the same tracks.
@@ -238,6 +271,7 @@ export class RoomSession {
       this.#stores.local.status = 'ready';
       clearTimeout(this.#giveUp);
       this.#giveUp = undefined;
+      void this.context.chatActions.outbox.flush();
     } catch (err) {
       // A node that began draining while we reconnected: try again (another node, or this
       // one restarted) while the shutdown grace lasts.
@@ -263,6 +297,7 @@ export class RoomSession {
     clearTimeout(this.#giveUp);
     for (const off of this.#off) off();
     this.#off = [];
+    this.context.chatActions.outbox.close();
     this.#media.close();
     this.#stores.notices.close();
     this.#onEnd(reason, message);
