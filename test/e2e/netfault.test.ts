@@ -242,7 +242,11 @@ describe(
       await watcher.request('chat.send', { text: fromOthers });
       await sleep(9000);
       // Nothing typed is lost: it sits in the outbox, shown as pending, the input is free.
-      assert.equal(await receiver.page.getByTestId('chat-pending').count(), 1, 'one pending message');
+      assert.equal(
+        await receiver.page.getByTestId('chat-pending').count(),
+        1,
+        'one pending message',
+      );
       ns.setLink('up');
       const upAt = Date.now();
       await waitFor(async () => chatsAt([typed])[0]! >= 1, 20_000, 'the typed message arriving');

@@ -21,7 +21,10 @@ export interface ChatStore {
    * Stores a message once per (room, sender, idempotency key): when that key was stored
    * before, nothing is written and the earlier message comes back (`created: false`).
    */
-  appendOnce(message: NewChatMessage, key: string): Promise<{ message: ChatMessage; created: boolean }>;
+  appendOnce(
+    message: NewChatMessage,
+    key: string,
+  ): Promise<{ message: ChatMessage; created: boolean }>;
   /** The message a sender stored under an idempotency key in a room, if any. */
   findByKey(roomId: string, fromPeerId: string, key: string): Promise<ChatMessage | undefined>;
   /**

@@ -104,7 +104,8 @@ export class ResumableChannel implements MemberChannel {
   close(): void {
     if (this.#finished) return;
     this.#closing = true;
-    if (this.#socket) this.#socket.close(); // Its 'close' event finishes the channel.
+    if (this.#socket)
+      this.#socket.close(); // Its 'close' event finishes the channel.
     else this.finish();
   }
 

@@ -135,7 +135,10 @@ describe('membership resume', () => {
     }
     // A spent token is worth nothing, even while its membership lives on (double resume).
     const thief = await client();
-    assert.equal(await codeOf(thief.request('session.resume', { token: alice.token! })), 'RESUME_FAILED');
+    assert.equal(
+      await codeOf(thief.request('session.resume', { token: alice.token! })),
+      'RESUME_FAILED',
+    );
     // Her next token still works, once: a socket still open (half-open) is taken over.
     const third = await client();
     const next = await third.request('session.resume', { token: resumed.resumeToken });
@@ -162,7 +165,10 @@ describe('membership resume', () => {
     assert.ok(waited >= 1800 && waited < 4000, `left after the 2 s grace (${waited} ms)`);
     assert.equal(watcher.c.seen('room.peerLeft')[0]!.peerId, carol.joined.self.id);
     const late = await client();
-    assert.equal(await codeOf(late.request('session.resume', { token: carol.token! })), 'RESUME_FAILED');
+    assert.equal(
+      await codeOf(late.request('session.resume', { token: carol.token! })),
+      'RESUME_FAILED',
+    );
     await watcher.c.request('room.leave', {});
   });
 
@@ -173,12 +179,18 @@ describe('membership resume', () => {
     dave.c.ws.close(1000);
     await until(() => watcher.c.seen('room.peerLeft').length === 1, 1500, 'dave leaving at once');
     const x = await client();
-    assert.equal(await codeOf(x.request('session.resume', { token: dave.token! })), 'RESUME_FAILED');
+    assert.equal(
+      await codeOf(x.request('session.resume', { token: dave.token! })),
+      'RESUME_FAILED',
+    );
     // An explicit leave spends what the token was for, even if the socket then drops.
     const erin = await member('erin');
     await erin.c.request('room.leave', {});
     erin.c.ws.terminate();
-    assert.equal(await codeOf(x.request('session.resume', { token: erin.token! })), 'RESUME_FAILED');
+    assert.equal(
+      await codeOf(x.request('session.resume', { token: erin.token! })),
+      'RESUME_FAILED',
+    );
     // Malformed tokens never reach the handler; well-formed guesses match nothing.
     assert.equal(await codeOf(x.request('session.resume', { token: 'short' })), 'INVALID_REQUEST');
     const guess = Buffer.alloc(32, 7).toString('base64url');

@@ -34,9 +34,12 @@ test('SQLite chat store: a database made before idempotency keys gains them, row
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, room_id TEXT NOT NULL,
     from_peer TEXT NOT NULL, to_peer TEXT, file_id TEXT, body TEXT NOT NULL)`);
   const old = { roomId: 'r', from: { peerId: 'a', nickname: 'A' }, text: 'old', createdAt: 1 };
-  db.prepare(
-    'INSERT INTO chat_messages (id, room_id, from_peer, body) VALUES (?, ?, ?, ?)',
-  ).run('m-old', 'r', 'a', JSON.stringify(old));
+  db.prepare('INSERT INTO chat_messages (id, room_id, from_peer, body) VALUES (?, ?, ?, ?)').run(
+    'm-old',
+    'r',
+    'a',
+    JSON.stringify(old),
+  );
   const store = new SqliteChatStore(db);
   const typed = { ...old, text: 'new', createdAt: 2 };
   const first = await store.appendOnce(typed, 'key-upgrade-1');

@@ -235,11 +235,7 @@ export class RoomSession {
     this.#resumeToken = undefined;
     if (token) {
       try {
-        this.#resumeToken = await resumeMembership(
-          this.#signaling,
-          this.#stores.members,
-          token,
-        );
+        this.#resumeToken = await resumeMembership(this.#signaling, this.#stores.members, token);
         if (this.ended) return;
         const local = this.#stores.local;
         if (local.status === 'restarting') local.status = this.#statusBeforeDrop ?? 'ready';
