@@ -33,6 +33,8 @@ declare global {
   interface Window {
     /** Every distinct remote ICE ufrag each RTCPeerConnection was given, per connection. */
     __ufrags?: Set<string>[];
+    /** Every RTCPeerConnection the page made (for its inbound video stats). */
+    __pcs?: RTCPeerConnection[];
   }
 }
 
@@ -41,11 +43,14 @@ async function recordIceUfrags(p: Participant): Promise<void> {
   await p.context.addInitScript(() => {
     const all: Set<string>[] = [];
     window.__ufrags = all;
+    const pcs: RTCPeerConnection[] = [];
+    window.__pcs = pcs;
     window.RTCPeerConnection = new Proxy(window.RTCPeerConnection, {
       construct(target, args: ConstructorParameters<typeof RTCPeerConnection>) {
         const pc = new target(...args);
         const ufrags = new Set<string>();
         all.push(ufrags);
+        pcs.push(pc);
 
         const setRemote = pc.setRemoteDescription.bind(pc);
         pc.setRemoteDescription = (desc?: RTCSessionDescriptionInit) => {
@@ -55,6 +60,23 @@ async function recordIceUfrags(p: Participant): Promise<void> {
         return pc;
       },
     });
+  });
+}
+
+/** The receiver's inbound video so far: key frames asked for (PLI, FIR) and decoded. */
+async function keyFrames(p: Participant): Promise<{ pli: number; fir: number; keys: number }> {
+  return p.page.evaluate(async () => {
+    const out = { pli: 0, fir: 0, keys: 0 };
+    for (const pc of window.__pcs ?? []) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+        if (s['type'] !== 'inbound-rtp' || s['kind'] !== 'video') return;
+        out.pli += Number(s['pliCount'] ?? 0);
+        out.fir += Number(s['firCount'] ?? 0);
+        out.keys += Number(s['keyFramesDecoded'] ?? 0);
+      });
+    }
+    return out;
   });
 }
 
@@ -307,17 +329,21 @@ describe(
 
         // A short queue (50 ms): with 100-300 ms the estimate reacted late or not at all and the
         // old layer froze 2-3 s before the switch.
+        const k0 = await keyFrames(receiver);
         ns.shape({ rateKbit: 300, latencyMs: 50 });
         const capped = await watchFrames(receiver, (v) => v.width > 0 && v.width < top, 40_000);
         // Keep the cap a while longer: it must keep decoding on the low layer.
         const held = await watchFrames(receiver, () => false, 6000);
         const low = (await video(receiver)).width;
+        const k1 = await keyFrames(receiver);
         ns.unshape();
         const lifted = await watchFrames(receiver, (v) => v.width >= top, 45_000);
         console.log(
           `[netfault] top ${top}px; capped: widths ${capped.widths.join('/')}, longest freeze ` +
             `${capped.longestFreezeMs} ms then ${held.longestFreezeMs} ms at ${low}px; lifted: ` +
-            `widths ${lifted.widths.join('/')}, reached top: ${lifted.done}`,
+            `widths ${lifted.widths.join('/')}, reached top: ${lifted.done}; under the cap the ` +
+            `receiver sent ${k1.pli - k0.pli} PLI, ${k1.fir - k0.fir} FIR and decoded ` +
+            `${k1.keys - k0.keys} key frames`,
         );
 
         assert.ok(capped.done, `dropped below ${top}px under the cap (saw ${capped.widths})`);
