@@ -8,7 +8,7 @@
  *   consent resumes), no rejoin, no leave/join seen by others;
  * - link down 14 s: the client's ICE restart fires during the outage and lands after it,
  *   without breaking the video or the membership;
- * - link down 10 s with chat both ways: the client's heartbeat finds the dead socket, the
+ * - link down 13 s with chat both ways: the client's heartbeat finds the dead socket, the
  *   new one resumes the membership (docs/reconnect.md), chat typed during the outage leaves
  *   the outbox once and what others sent meanwhile shows once;
  * - a 300 kbit/s tbf cap on the receiver's downlink: it drops to a lower simulcast layer,
@@ -235,8 +235,8 @@ describe(
       assert.deepEqual(notices, [], 'others saw no leave/join');
     });
 
-    test('link down 10 s: the WebSocket resumes the same membership; chat during it arrives once', async () => {
-      // Long enough for the client's heartbeat (a ping every 4 s, 5 s to answer) to find the
+    test('link down 13 s: the WebSocket resumes the same membership; chat during it arrives once', async () => {
+      // Long enough for the client's heartbeat (a ping every 4 s, 8 s to answer) to find the
       // dead socket while the link is down: it reconnects once the link is back and resumes
       // its membership with the join's token (the server still holds the old, half-open
       // socket: the resume takes it over). Chat typed meanwhile waits in the outbox.
@@ -262,7 +262,7 @@ describe(
       await receiver.page.getByTestId('chat-send').click();
       const fromOthers = 'sent by the watcher during the outage';
       await watcher.request('chat.send', { text: fromOthers });
-      await sleep(9000);
+      await sleep(12_000);
       // Nothing typed is lost: it sits in the outbox, shown as pending, the input is free.
       assert.equal(
         await receiver.page.getByTestId('chat-pending').count(),
@@ -285,7 +285,7 @@ describe(
         .filter((n) => n.method === 'room.peerLeft' || n.method === 'room.peerJoined')
         .map((n) => n.method);
       console.log(
-        `[netfault] link down 10 s: typed message at the others ${arrivedMs} ms after up; ` +
+        `[netfault] link down 13 s: typed message at the others ${arrivedMs} ms after up; ` +
           `reconnects ${resumes - reconnectedBefore}; leave/join notices: ${notices.join(', ') || 'none'}`,
       );
       assert.ok(resumes > reconnectedBefore, 'the page reconnected its signaling socket');

@@ -19,7 +19,7 @@ export type ConnectionState = 'connecting' | 'open' | 'disconnected';
  * and reconnects (the room session then resumes its membership).
  */
 const HEARTBEAT_MS = 4000;
-const PING_TIMEOUT_MS = 5000;
+const PING_TIMEOUT_MS = 8000;
 
 /** Default signaling URL: same origin, path /ws. */
 export function defaultSignalingUrl(): string {
