@@ -94,10 +94,18 @@ export class ResumableChannel implements MemberChannel {
     method: M,
     data: ServerRequestMap[M]['request'],
   ): Promise<ServerRequestMap[M]['response']> {
-    if (!this.#socket) await this.#attachedAgain();
-    const socket = this.#socket;
-    if (!socket || this.#finished) throw new Error('connection closed');
-    return socket.request(method, data);
+    for (;;) {
+      if (!this.#socket) await this.#attachedAgain();
+      const socket = this.#socket;
+      if (!socket || this.#finished) throw new Error('connection closed');
+      try {
+        return await socket.request(method, data);
+      } catch (err) {
+        // The socket went away under the request (a drop, a resume taking over): ask again
+        // on the next one (the client answers a repeat it already handled).
+        if (this.#finished || this.#socket === socket) throw err;
+      }
+    }
   }
 
   /** Disconnects the member for good (kick, room deleted, membership over). */

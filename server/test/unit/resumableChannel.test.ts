@@ -110,3 +110,24 @@ test('resumable channel: close() of a detached member finishes it at once; of an
   assert.equal(b.ch.closing, true, 'the socket close that follows is final, not a blip');
   assert.deepEqual(b.finished, [], 'finished when its socket reports the close');
 });
+
+test('resumable channel: a server request cut off with its socket is asked again on the next one', async () => {
+  const first = fakeSocket('first');
+  let fail!: (err: Error) => void;
+  first.socket.request = (() =>
+    new Promise((_, reject) => (fail = reject))) as SocketChannel['request'];
+  const ch = new ResumableChannel(first.socket, { maxBufferedBytes: 10_000, onFinished: () => {} });
+  const asked = ch.request('media.newConsumer', consumer);
+  ch.detach(); // the socket dropped…
+  fail(new Error('peer closed')); // …and protoo failed what was in flight on it
+  const next = fakeSocket('second');
+  await new Promise((r) => setImmediate(r));
+  ch.adopt(new ResumableChannel(next.socket, { maxBufferedBytes: 10_000, onFinished: () => {} }));
+  await asked;
+  assert.deepEqual(next.requests, ['media.newConsumer']);
+  // A failure on the socket still attached is the client's answer: no retry.
+  next.socket.request = (async () => {
+    throw new Error('refused');
+  }) as SocketChannel['request'];
+  await assert.rejects(ch.request('media.newConsumer', consumer), /refused/);
+});
