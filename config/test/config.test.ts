@@ -196,6 +196,7 @@ test('cluster settings: the env names the cluster issue lists, with their defaul
   assert.equal(d.database.url, undefined);
   assert.equal(d.redis.commandTimeoutMs, 1000);
   assert.equal(d.server.drainGraceSeconds, 60);
+  assert.equal(d.server.resumeGraceSeconds, 15);
   const c = loadConfig(
     {},
     {

@@ -31,6 +31,7 @@ import { iceSettingsFrom } from './ops/turn.ts';
 import { roomHandlers } from './rooms/handlers.ts';
 import { createModerationModule } from './rooms/moderation/module.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
+import { membershipSnapshot } from './rooms/resume.ts';
 import { servicesPlugin, type TuttiServices } from './services.ts';
 import { createStore, type Stores } from './store/createStore.ts';
 import { ConnectionRegistry } from './transport/connections.ts';
@@ -38,6 +39,8 @@ import { httpTimeouts } from './transport/httpTimeouts.ts';
 import { refuseCrossOriginSockets } from './transport/originGuard.ts';
 import { transportPlugin } from './transport/plugin.ts';
 import { createWebhooksModule } from './webhooks/module.ts';
+import { ResumeSessions } from './transport/resume.ts';
+import { sessionHandlers, withResumeTokens } from './transport/sessionHandlers.ts';
 
 export interface BuildAppOptions {
   /** Fastify logger option; defaults to pino at config.server.logLevel. */
@@ -196,12 +199,25 @@ export async function buildApp(
 
   // ── Contributions, registered once before listening ─────────────────────────────────
   for (const concern of concerns) if (concern.rooms) rooms.use(concern.rooms);
+  // Membership resume after a dropped socket (docs/reconnect.md).
+  const sessions = new ResumeSessions({
+    graceMs: config.server.resumeGraceSeconds * 1000,
+    maxBufferedBytes: config.signaling.maxBufferedBytes,
+    isMember: (channel) => rooms.membership(channel.id) !== undefined,
+    holdMembers: () => !drain.draining,
+    onClosed: (channel) => rooms.connectionClosed(channel),
+    log,
+  });
   rooms.use(mediaFederation.rooms);
   const handlerTables = gateJoins(
-    [
-      roomHandlers(rooms, iceSettingsFrom(config), admin.joinPolicy, moderation),
-      ...concerns.flatMap((c) => c.handlers ?? []),
-    ],
+    withResumeTokens(
+      [
+        roomHandlers(rooms, iceSettingsFrom(config), admin.joinPolicy, moderation),
+        sessionHandlers(sessions, (channel) => membershipSnapshot(rooms, channel)),
+        ...concerns.flatMap((c) => c.handlers ?? []),
+      ],
+      sessions,
+    ),
     drain,
   );
   const opsGuard = opsAccessGuard(config.metrics);
@@ -215,13 +231,13 @@ export async function buildApp(
   await app.register(transportPlugin, {
     connections,
     handlerTables,
+    sessions,
     // Whose session the socket carries: the guest rule, room ownership, signed-in only
     // rooms, nicknames.
     onOpened: (channel, req) => {
       admin.connectionOpened(channel, req);
       moderation.identities.opened(channel.id, auth.userOfRequest(req));
     },
-    onClosed: (channel) => rooms.connectionClosed(channel),
     log,
     rateLimit: config.signaling,
     limits: config.signaling,

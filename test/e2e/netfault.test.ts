@@ -8,6 +8,9 @@
  *   consent resumes), no rejoin, no leave/join seen by others;
  * - link down 14 s: the client's ICE restart fires during the outage and lands after it,
  *   without breaking the video or the membership;
+ * - link down 13 s with chat both ways: the client's heartbeat finds the dead socket, the
+ *   new one resumes the membership (docs/reconnect.md), chat typed during the outage leaves
+ *   the outbox once and what others sent meanwhile shows once;
  * - a 300 kbit/s tbf cap on the receiver's downlink: it drops to a lower simulcast layer,
  *   never freezes for 2 s, and climbs back once the cap is lifted.
  */
@@ -22,10 +25,16 @@ import { createNetNamespace, netnsAvailable, type NetNamespace } from '../helper
 
 const ROOM = 'Faulty';
 
+interface ChatNote {
+  message: { text: string };
+}
+
 declare global {
   interface Window {
     /** Every distinct remote ICE ufrag each RTCPeerConnection was given, per connection. */
     __ufrags?: Set<string>[];
+    /** Every RTCPeerConnection the page made (for its inbound video stats). */
+    __pcs?: RTCPeerConnection[];
   }
 }
 
@@ -34,11 +43,14 @@ async function recordIceUfrags(p: Participant): Promise<void> {
   await p.context.addInitScript(() => {
     const all: Set<string>[] = [];
     window.__ufrags = all;
+    const pcs: RTCPeerConnection[] = [];
+    window.__pcs = pcs;
     window.RTCPeerConnection = new Proxy(window.RTCPeerConnection, {
       construct(target, args: ConstructorParameters<typeof RTCPeerConnection>) {
         const pc = new target(...args);
         const ufrags = new Set<string>();
         all.push(ufrags);
+        pcs.push(pc);
 
         const setRemote = pc.setRemoteDescription.bind(pc);
         pc.setRemoteDescription = (desc?: RTCSessionDescriptionInit) => {
@@ -48,6 +60,23 @@ async function recordIceUfrags(p: Participant): Promise<void> {
         return pc;
       },
     });
+  });
+}
+
+/** The receiver's inbound video so far: key frames asked for (PLI, FIR) and decoded. */
+async function keyFrames(p: Participant): Promise<{ pli: number; fir: number; keys: number }> {
+  return p.page.evaluate(async () => {
+    const out = { pli: 0, fir: 0, keys: 0 };
+    for (const pc of window.__pcs ?? []) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+        if (s['type'] !== 'inbound-rtp' || s['kind'] !== 'video') return;
+        out.pli += Number(s['pliCount'] ?? 0);
+        out.fir += Number(s['firCount'] ?? 0);
+        out.keys += Number(s['keyFramesDecoded'] ?? 0);
+      });
+    }
+    return out;
   });
 }
 
@@ -206,12 +235,75 @@ describe(
       assert.deepEqual(notices, [], 'others saw no leave/join');
     });
 
-    test.todo(
-      'link down past the socket: the WebSocket resumes the same membership (no room.peerLeft/peerJoined ' +
-        'to others within a grace period) and chat sent/typed during the outage arrives exactly ' +
-        'once — needs the server-side membership grace period and the chat outbox with ' +
-        'idempotency keys (planned separately, issue 10)',
-    );
+    test('link down 13 s: the WebSocket resumes the same membership; chat during it arrives once', async () => {
+      // Long enough for the client's heartbeat (a ping every 4 s, 8 s to answer) to find the
+      // dead socket while the link is down: it reconnects once the link is back and resumes
+      // its membership with the join's token (the server still holds the old, half-open
+      // socket: the resume takes it over). Chat typed meanwhile waits in the outbox.
+      const chatsAt = (texts: string[]) =>
+        texts.map(
+          (t) =>
+            watcher.notifications.filter(
+              (n) => n.method === 'chat.message' && (n.data as ChatNote).message.text === t,
+            ).length,
+        );
+      const onPage = async (text: string) =>
+        receiver.page.getByTestId('chat-message').filter({ hasText: text }).count();
+      const before = await mediaState();
+      const seenBefore = watcher.notifications.length;
+      const reconnectedBefore = await receiver.page
+        .getByTestId('system-message')
+        .filter({ hasText: 'Reconnected' })
+        .count();
+      ns.setLink('down');
+      await sleep(1000);
+      const typed = 'typed while the link was down';
+      await receiver.page.getByTestId('chat-input').fill(typed);
+      await receiver.page.getByTestId('chat-send').click();
+      const fromOthers = 'sent by the watcher during the outage';
+      await watcher.request('chat.send', { text: fromOthers });
+      await sleep(12_000);
+      // Nothing typed is lost: it sits in the outbox, shown as pending, the input is free.
+      assert.equal(
+        await receiver.page.getByTestId('chat-pending').count(),
+        1,
+        'one pending message',
+      );
+      ns.setLink('up');
+      const upAt = Date.now();
+      await waitFor(async () => chatsAt([typed])[0]! >= 1, 20_000, 'the typed message arriving');
+      const arrivedMs = Date.now() - upAt;
+      await waitFor(async () => (await onPage(fromOthers)) >= 1, 10_000, "the watcher's message");
+      await sleep(3000); // a duplicate would have arrived by now
+      const resumes = await receiver.page
+        .getByTestId('system-message')
+        .filter({ hasText: 'Reconnected' })
+        .count();
+      const after = await mediaState();
+      const notices = watcher.notifications
+        .slice(seenBefore)
+        .filter((n) => n.method === 'room.peerLeft' || n.method === 'room.peerJoined')
+        .map((n) => n.method);
+      console.log(
+        `[netfault] link down 13 s: typed message at the others ${arrivedMs} ms after up; ` +
+          `reconnects ${resumes - reconnectedBefore}; leave/join notices: ${notices.join(', ') || 'none'}`,
+      );
+      assert.ok(resumes > reconnectedBefore, 'the page reconnected its signaling socket');
+      assert.equal(after.selfId, receiverId, 'same membership (resumed, not rejoined)');
+      assert.deepEqual(notices, [], 'others saw no leave/join');
+      assert.deepEqual(chatsAt([typed]), [1], 'the typed message reached the others exactly once');
+      assert.equal(await onPage(typed), 1, 'and shows once on the page');
+      assert.equal(await onPage(fromOthers), 1, "the watcher's message shows exactly once");
+      assert.equal(await receiver.page.getByTestId('chat-pending').count(), 0, 'outbox empty');
+      assert.equal(after.pcs, before.pcs, 'no new peer connections (media not rebuilt)');
+      assert.equal(after.restarts, before.restarts, 'no media.restart');
+      const start = await video(receiver);
+      await waitFor(
+        async () => (await video(receiver)).frames - start.frames >= 10,
+        20_000,
+        'the receiver decoding after the resume',
+      );
+    });
 
     // Runs and prints its result, but as a todo its failure does not fail `npm test` yet: it
     // passed 3 of 4 runs; in a clean-clone CI run the receiver stayed on its top layer under the
@@ -237,17 +329,21 @@ describe(
 
         // A short queue (50 ms): with 100-300 ms the estimate reacted late or not at all and the
         // old layer froze 2-3 s before the switch.
+        const k0 = await keyFrames(receiver);
         ns.shape({ rateKbit: 300, latencyMs: 50 });
         const capped = await watchFrames(receiver, (v) => v.width > 0 && v.width < top, 40_000);
         // Keep the cap a while longer: it must keep decoding on the low layer.
         const held = await watchFrames(receiver, () => false, 6000);
         const low = (await video(receiver)).width;
+        const k1 = await keyFrames(receiver);
         ns.unshape();
         const lifted = await watchFrames(receiver, (v) => v.width >= top, 45_000);
         console.log(
           `[netfault] top ${top}px; capped: widths ${capped.widths.join('/')}, longest freeze ` +
             `${capped.longestFreezeMs} ms then ${held.longestFreezeMs} ms at ${low}px; lifted: ` +
-            `widths ${lifted.widths.join('/')}, reached top: ${lifted.done}`,
+            `widths ${lifted.widths.join('/')}, reached top: ${lifted.done}; under the cap the ` +
+            `receiver sent ${k1.pli - k0.pli} PLI, ${k1.fir - k0.fir} FIR and decoded ` +
+            `${k1.keys - k0.keys} key frames`,
         );
 
         assert.ok(capped.done, `dropped below ${top}px under the cap (saw ${capped.widths})`);

@@ -69,7 +69,9 @@ export class ProtooPeer {
 
   close(): void {
     if (this.closed) return;
-    this.#ws.close();
+    // 1000: a goodbye, so the member leaves at once (a close without a status is taken for a
+    // client that found its socket dead, and its membership is kept for a resume).
+    this.#ws.close(1000);
     this.#handleClose();
   }
 

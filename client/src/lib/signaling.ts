@@ -13,6 +13,14 @@ import {
 
 export type ConnectionState = 'connecting' | 'open' | 'disconnected';
 
+/**
+ * A socket whose peer vanished without a FIN (a network blip) looks open to the browser for
+ * minutes: a `session.ping` every HEARTBEAT_MS, unanswered within PING_TIMEOUT_MS, drops it
+ * and reconnects (the room session then resumes its membership).
+ */
+const HEARTBEAT_MS = 4000;
+const PING_TIMEOUT_MS = 8000;
+
 /** Default signaling URL: same origin, path /ws. */
 export function defaultSignalingUrl(): string {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -43,9 +51,20 @@ export class Signaling {
   #closed = false;
   #everOpened = false;
   #state: ConnectionState = 'connecting';
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(readonly url: string = defaultSignalingUrl()) {
     this.#connect();
+    this.#heartbeat = setInterval(() => this.#ping(), HEARTBEAT_MS);
+  }
+
+  #ping(): void {
+    const peer = this.#peer;
+    if (!peer?.connected || this.#closed) return;
+    this.#client.request('session.ping', {}, PING_TIMEOUT_MS).catch(() => {
+      // Still the same socket and still "open": it is dead; a fresh one replaces it.
+      if (this.#peer === peer && peer.connected && !this.#closed) peer.close();
+    });
   }
 
   get state(): ConnectionState {
@@ -103,9 +122,14 @@ export class Signaling {
     });
   }
 
-  async request<M extends RequestMethod>(method: M, data: RequestData<M>): Promise<ResponseMap[M]> {
+  /** Waits for the socket (up to 15 s), then for the answer (`timeoutMs`, default 20 s). */
+  async request<M extends RequestMethod>(
+    method: M,
+    data: RequestData<M>,
+    timeoutMs?: number,
+  ): Promise<ResponseMap[M]> {
     await this.waitOpen();
-    return this.#client.request(method, data);
+    return this.#client.request(method, data, timeoutMs);
   }
 
   on<M extends NotificationMethod>(
@@ -137,6 +161,7 @@ export class Signaling {
 
   close(): void {
     this.#closed = true;
+    clearInterval(this.#heartbeat);
     this.#peer?.close();
     this.#peer = null;
   }

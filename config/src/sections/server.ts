@@ -36,6 +36,12 @@ export const serverSection = z
      */
     drainGraceSeconds: z.coerce.number().int().min(0).default(60),
     /**
+     * A member whose signaling socket drops keeps its seat, nickname, role and media this
+     * long, for the client to come back with its resume token (docs/reconnect.md); then it
+     * leaves as before. 0: a dropped socket leaves at once.
+     */
+    resumeGraceSeconds: z.coerce.number().int().min(0).max(600).default(15),
+    /**
      * Slow clients (issue #10): a request must arrive in full within requestTimeoutSeconds
      * (uploads included) and its headers within headersTimeoutSeconds; a socket silent for
      * connectionTimeoutSeconds is dropped. Node enforces the first two on a timer that runs

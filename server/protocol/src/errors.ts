@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   NOT_JOINED: 403,
   ROOM_NOT_FOUND: 404,
   NOT_FOUND: 404,
+  /** session.resume: the token is unknown, spent or expired, or its membership ended; join again. */
+  RESUME_FAILED: 410,
   UNKNOWN_METHOD: 405,
   ROOM_NAME_TAKEN: 409,
   ROOM_FULL: 409,

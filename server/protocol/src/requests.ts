@@ -51,6 +51,13 @@ export interface RequestMap extends GameRequestMap, ModerationRequestMap, Captio
     token?: string;
   };
   'room.leave': Empty;
+  /**
+   * A new socket takes over the membership an earlier one left behind (network blip): the
+   * token is the `resumeToken` of the last join or resume answer; single use.
+   */
+  'session.resume': { token: string };
+  /** Liveness probe: the client finds a dead socket the browser has not noticed yet. */
+  'session.ping': Empty;
   /** Owner only (owner secret from room.create / POST /api/rooms). */
   'room.delete': { roomId: string; ownerSecret: string };
   'room.update': {
@@ -93,6 +100,11 @@ export interface RequestMap extends GameRequestMap, ModerationRequestMap, Captio
     text: string;
     /** Peer id of the recipient of a private message. */
     to?: string;
+    /**
+     * Client-made idempotency key: a resend with the same key (same room, same sender) is
+     * answered with the message stored the first time and is not delivered again.
+     */
+    key?: string;
   };
   'chat.history': {
     /** Cursor: return messages older than this message id. */
@@ -148,6 +160,17 @@ export interface JoinResult
   history: ChatMessage[];
   /** Room settings, and (for owners and moderators) who is waiting. */
   moderation?: ModerationSnapshot;
+  /** For `session.resume` after a dropped socket (absent when the server keeps no grace). */
+  resumeToken?: string;
+}
+
+/** The membership as it stands now, after a resume (media and transports are the same). */
+export interface ResumeResult {
+  self: PeerInfo;
+  peers: PeerInfo[];
+  room: RoomSummary;
+  /** The next token: the one just used is spent. */
+  resumeToken: string;
 }
 
 export interface ResponseMap extends GameResponseMap, ModerationResponseMap, CaptionResponseMap {
@@ -155,6 +178,8 @@ export interface ResponseMap extends GameResponseMap, ModerationResponseMap, Cap
   'room.create': { room: RoomSummary; ownerSecret: string };
   'room.join': JoinResult;
   'room.leave': Empty;
+  'session.resume': ResumeResult;
+  'session.ping': Empty;
   'room.delete': Empty;
   'room.update': { room: RoomSummary };
   'media.getRouterRtpCapabilities': { rtpCapabilities: RtpCapabilities };
@@ -200,6 +225,8 @@ export const REQUEST_METHODS = [
   'room.create',
   'room.join',
   'room.leave',
+  'session.resume',
+  'session.ping',
   'room.delete',
   'room.update',
   'media.getRouterRtpCapabilities',

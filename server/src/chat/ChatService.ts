@@ -100,9 +100,12 @@ export class ChatService {
 
   async send(
     peer: ChatPeer,
-    data: { text: string; to?: string | undefined },
+    data: { text: string; to?: string | undefined; key?: string | undefined },
   ): Promise<ChatMessage> {
     const { roomId, nickname } = this.#rooms.requireMembership(peer.id);
+    // An outbox resend of a message already stored: the same answer, nothing sent again.
+    const earlier = data.key && (await this.#store.findByKey(roomId, peer.id, data.key));
+    if (earlier) return this.#present(earlier, peer.id);
     if (!this.#limiter.take(peer.id)) {
       throw new TuttiError(
         'RATE_LIMITED',
@@ -135,6 +138,7 @@ export class ChatService {
         createdAt: Date.now(),
       },
       peer.id,
+      data.key,
     );
   }
 
@@ -228,10 +232,17 @@ export class ChatService {
    * Appends in the room's queue and starts the publish before the next queued task runs;
    * resolves with the sender's copy once the bus took it (see the class comment).
    */
-  async #storeAndPublish(message: NewChatMessage, senderId: string): Promise<ChatMessage> {
+  async #storeAndPublish(
+    message: NewChatMessage,
+    senderId: string,
+    key?: string,
+  ): Promise<ChatMessage> {
     const published = await this.#inOrder(message.roomId, async () => {
-      const stored = await this.#store.append(message); // Rejects: nothing was published.
-      const done = this.#publish(stored);
+      // Rejects: nothing was published. A key stored meanwhile (a racing resend): no publish.
+      const { message: stored, created } = key
+        ? await this.#store.appendOnce(message, key)
+        : { message: await this.#store.append(message), created: true };
+      const done = created ? this.#publish(stored) : Promise.resolve();
       done.catch(() => {}); // Handled below, once the queue hands it back.
       return { stored, done };
     });

@@ -18,6 +18,16 @@ export interface ChatStore {
   /** Stores a message and returns it with its id and seq assigned. */
   append(message: NewChatMessage): Promise<ChatMessage>;
   /**
+   * Stores a message once per (room, sender, idempotency key): when that key was stored
+   * before, nothing is written and the earlier message comes back (`created: false`).
+   */
+  appendOnce(
+    message: NewChatMessage,
+    key: string,
+  ): Promise<{ message: ChatMessage; created: boolean }>;
+  /** The message a sender stored under an idempotency key in a room, if any. */
+  findByKey(roomId: string, fromPeerId: string, key: string): Promise<ChatMessage | undefined>;
+  /**
    * The newest `limit` messages of a room that `viewerPeerId` may see (public ones plus
    * private ones it sent or received), older than the `before` message id when given.
    */

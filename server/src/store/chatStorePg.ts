@@ -19,6 +19,13 @@ const MIGRATIONS: readonly Migration[] = [
     CREATE INDEX IF NOT EXISTS chat_messages_room_file ON chat_messages (room_id, file_id)
       WHERE file_id IS NOT NULL;`,
   },
+  {
+    // Idempotency keys (chat outbox resends): one message per (room, sender, key).
+    version: 2,
+    sql: `ALTER TABLE chat_messages ADD COLUMN IF NOT EXISTS client_key TEXT;
+    CREATE UNIQUE INDEX IF NOT EXISTS chat_messages_sender_key
+      ON chat_messages (room_id, from_peer, client_key) WHERE client_key IS NOT NULL;`,
+  },
 ];
 
 interface Row {
@@ -62,6 +69,44 @@ export class PgChatStore implements ChatStore {
       ],
     );
     return { ...message, id, seq: Number(row!.seq) };
+  }
+
+  async appendOnce(
+    message: NewChatMessage,
+    key: string,
+  ): Promise<{ message: ChatMessage; created: boolean }> {
+    const id = randomUUID();
+    const [row] = await this.#pg.query<{ seq: string }>(
+      `INSERT INTO chat_messages (id, room_id, from_peer, to_peer, file_id, body, client_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (room_id, from_peer, client_key) WHERE client_key IS NOT NULL DO NOTHING
+       RETURNING seq`,
+      [
+        id,
+        message.roomId,
+        message.from.peerId,
+        message.to?.peerId ?? null,
+        message.file?.id ?? null,
+        JSON.stringify(message),
+        key,
+      ],
+    );
+    if (row) return { message: { ...message, id, seq: Number(row.seq) }, created: true };
+    const earlier = await this.findByKey(message.roomId, message.from.peerId, key);
+    if (!earlier) throw new Error('idempotency key conflict without a stored message');
+    return { message: earlier, created: false };
+  }
+
+  async findByKey(
+    roomId: string,
+    fromPeerId: string,
+    key: string,
+  ): Promise<ChatMessage | undefined> {
+    const [row] = await this.#pg.query<Row>(
+      'SELECT seq, id, body FROM chat_messages WHERE room_id = $1 AND from_peer = $2 AND client_key = $3',
+      [roomId, fromPeerId, key],
+    );
+    return row && toMessage(row);
   }
 
   async page(

@@ -19,6 +19,12 @@ CREATE INDEX IF NOT EXISTS chat_messages_room_file ON chat_messages (room_id, fi
   WHERE file_id IS NOT NULL;
 `;
 
+/** Idempotency keys (chat outbox resends): added to databases made before them. */
+const KEYED = `
+CREATE UNIQUE INDEX IF NOT EXISTS chat_messages_sender_key
+  ON chat_messages (room_id, from_peer, client_key) WHERE client_key IS NOT NULL;
+`;
+
 interface Row {
   seq: number;
   id: string;
@@ -33,6 +39,8 @@ export class SqliteChatStore implements ChatStore {
   readonly #db: DatabaseSync;
   readonly #ownsDb: boolean;
   readonly #insert: StatementSync;
+  readonly #insertKeyed: StatementSync;
+  readonly #byKey: StatementSync;
   readonly #seqOf: StatementSync;
   readonly #page: StatementSync;
   readonly #file: StatementSync;
@@ -49,6 +57,20 @@ export class SqliteChatStore implements ChatStore {
     this.#db = db;
     this.#ownsDb = ownsDb;
     db.exec(SCHEMA);
+    const columns = db.prepare('PRAGMA table_info(chat_messages)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'client_key')) {
+      db.exec('ALTER TABLE chat_messages ADD COLUMN client_key TEXT');
+    }
+    db.exec(KEYED);
+    this.#insertKeyed = db.prepare(
+      `INSERT INTO chat_messages (id, room_id, from_peer, to_peer, file_id, body, client_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (room_id, from_peer, client_key) WHERE client_key IS NOT NULL DO NOTHING
+       RETURNING seq`,
+    );
+    this.#byKey = db.prepare(
+      'SELECT seq, id, body FROM chat_messages WHERE room_id = ? AND from_peer = ? AND client_key = ?',
+    );
     this.#insert = db.prepare(
       'INSERT INTO chat_messages (id, room_id, from_peer, to_peer, file_id, body) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq',
     );
@@ -76,6 +98,35 @@ export class SqliteChatStore implements ChatStore {
       JSON.stringify(message),
     ) as { seq: number };
     return { ...message, id, seq: row.seq };
+  }
+
+  async appendOnce(
+    message: NewChatMessage,
+    key: string,
+  ): Promise<{ message: ChatMessage; created: boolean }> {
+    const id = randomUUID();
+    const row = this.#insertKeyed.get(
+      id,
+      message.roomId,
+      message.from.peerId,
+      message.to?.peerId ?? null,
+      message.file?.id ?? null,
+      JSON.stringify(message),
+      key,
+    ) as { seq: number } | undefined;
+    if (row) return { message: { ...message, id, seq: row.seq }, created: true };
+    const earlier = await this.findByKey(message.roomId, message.from.peerId, key);
+    if (!earlier) throw new Error('idempotency key conflict without a stored message');
+    return { message: earlier, created: false };
+  }
+
+  async findByKey(
+    roomId: string,
+    fromPeerId: string,
+    key: string,
+  ): Promise<ChatMessage | undefined> {
+    const row = this.#byKey.get(roomId, fromPeerId, key) as Row | undefined;
+    return row && toMessage(row);
   }
 
   async page(

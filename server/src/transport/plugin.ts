@@ -11,6 +11,7 @@ import type { ConnectionRegistry } from './connections.ts';
 import { createDispatcher } from './dispatch.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ProtooChannel } from './ProtooChannel.ts';
+import type { ResumeSessions } from './resume.ts';
 import { WsTransport, type SendLimits, type WsLike } from './WsTransport.ts';
 
 export interface TransportOptions {
@@ -19,8 +20,11 @@ export interface TransportOptions {
   handlerTables: readonly HandlerTable[];
   /** Runs once a connection opened, with its upgrade request (the session cookie it carried). */
   onOpened?: (channel: MemberChannel, req: FastifyRequest) => void;
-  /** Runs once a connection closed: the rooms drop the member, concerns their state. */
-  onClosed: (channel: MemberChannel) => void;
+  /**
+   * Every connection's member channel: a dropped socket's member may be kept for a resume;
+   * once a channel is finally closed the sessions tell the rooms (their onClosed).
+   */
+  sessions: ResumeSessions;
   log: Logger;
   /** Largest accepted frame, bytes (bigger frames close the socket with 1009). */
   maxPayload?: number;
@@ -39,6 +43,8 @@ const RATE_LIMITED_REASON = 'RATE_LIMITED: too many requests; slow down';
 const TOO_MANY_SOCKETS = 'too many connections from this address';
 /** Policy violation: the client can tell this close from a network drop. */
 const CLOSE_POLICY = 1008;
+/** 1005: a close frame without a status code; 1006: the socket ended without one. */
+const RESUMABLE_CLOSES = new Set([1005, 1006]);
 
 /**
  * GET /ws: protoo over @fastify/websocket (an encapsulated route plugin). Connection ids are
@@ -74,6 +80,8 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
     while (clients.size > 0 && Date.now() < deadline) await sleep(25);
     for (const client of clients) client.terminate();
   });
+  // No member is kept for a resume past shutdown (sockets closed above may have detached some).
+  app.addHook('onClose', async () => opts.sessions.close());
 
   // Refused before the upgrade while an address is at its cap; the handler below counts
   // exactly (upgrades that raced past this check are closed there).
@@ -88,7 +96,13 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
       socket.close(CLOSE_POLICY, `RATE_LIMITED: ${TOO_MANY_SOCKETS}`);
       return;
     }
-    socket.on('close', () => perAddress.release(req.ip));
+    // No close frame (a network drop, a cut socket) or one without a status (a browser
+    // dropping a socket it found dead): the member may come back. 1000/1001 are goodbyes.
+    let dropped = false;
+    socket.on('close', (code: number) => {
+      perAddress.release(req.ip);
+      dropped = RESUMABLE_CLOSES.has(code);
+    });
     heartbeat.watch(socket);
     const ws = socket as unknown as WsLike;
     const label = `WS:[${req.ip}]:${req.socket.remotePort ?? '?'}`;
@@ -114,7 +128,9 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
       transport.close();
       return;
     }
-    const peer = new ProtooChannel(signal, req.ip, transport);
+    const socketChannel = new ProtooChannel(signal, req.ip, transport);
+    // This socket's channel; after a session.resume, `peer.current` is the resumed member's.
+    const peer = opts.sessions.open(socketChannel);
     opts.onOpened?.(peer, req);
     log.debug({ ip: req.ip }, 'signaling connected');
     // Lives and dies with the connection: nothing to clean up.
@@ -133,7 +149,7 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
         reject(ERROR_CODES.RATE_LIMITED, RATE_LIMITED_REASON);
         return;
       }
-      dispatch({ peer }, request.method, request.data, log)
+      dispatch({ peer: peer.current }, request.method, request.data, log)
         .then((result) => {
           if (result.ok) accept(result.data);
           else reject(result.status, result.reason);
@@ -148,11 +164,7 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
     });
     signal.on('close', () => {
       log.debug({}, 'signaling closed');
-      try {
-        opts.onClosed(peer);
-      } catch (err) {
-        log.error({ err }, 'peer cleanup failed');
-      }
+      opts.sessions.socketClosed(peer.current, socketChannel, dropped);
     });
   });
 };

@@ -48,6 +48,12 @@ class MemoryStore implements ChatStore {
     this.seq++;
     return { ...m, id: `m${this.seq}`, seq: this.seq };
   }
+  async appendOnce(m: NewChatMessage) {
+    return { message: await this.append(m), created: true };
+  }
+  async findByKey() {
+    return undefined;
+  }
   async page() {
     return { messages: [], hasMore: false };
   }

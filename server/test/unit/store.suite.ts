@@ -194,6 +194,39 @@ export function storeSuite(name: string, fresh: () => Promise<TestDatabase>): vo
       }
     }));
 
+  test(`${name}: an idempotency key stores a message once per room and sender`, () =>
+    withStores(async (first, db) => {
+      const a = await first.chat.appendOnce(msg('r', 'a', 'typed offline'), 'key-00000001');
+      assert.equal(a.created, true);
+      const again = await first.chat.appendOnce(msg('r', 'a', 'typed offline'), 'key-00000001');
+      assert.deepEqual(again, { message: a.message, created: false }, 'the resend: the first one');
+      // The same key from another sender, or in another room, is another message.
+      const other = await first.chat.appendOnce(msg('r', 'b', 'mine'), 'key-00000001');
+      const elsewhere = await first.chat.appendOnce(msg('r2', 'a', 'there'), 'key-00000001');
+      assert.equal(other.created && elsewhere.created, true);
+      // Concurrent resends: exactly one row.
+      const burst = await Promise.all(
+        Array.from({ length: 8 }, () => first.chat.appendOnce(msg('r', 'a', 'x'), 'key-burst-1')),
+      );
+      assert.equal(burst.filter((r) => r.created).length, 1);
+      assert.equal(new Set(burst.map((r) => r.message.id)).size, 1);
+      const texts = (await first.chat.page('r', 'a', { limit: 100 })).messages.map((m) => m.text);
+      assert.deepEqual(texts, ['typed offline', 'mine', 'x']);
+      assert.deepEqual(await first.chat.findByKey('r', 'a', 'key-00000001'), a.message);
+      assert.equal(await first.chat.findByKey('r', 'c', 'key-00000001'), undefined);
+      // A withdrawn message frees its key; keys survive reopening.
+      await first.chat.delete('r', burst[0]!.message.id);
+      assert.equal((await first.chat.appendOnce(msg('r', 'a', 'x'), 'key-burst-1')).created, true);
+      await first.close();
+      const reopened = await db.open();
+      try {
+        const r = await reopened.chat.appendOnce(msg('r', 'a', 'typed offline'), 'key-00000001');
+        assert.deepEqual(r, { message: a.message, created: false });
+      } finally {
+        await reopened.close();
+      }
+    }));
+
   // ── Accounts (the AuthStore contract) ───────────────────────────────────────────────
 
   const user = (id: string, email: string | null): UserRecord => ({

@@ -61,7 +61,7 @@ test('PostgreSQL: the schema is created once and recorded; opening again migrate
     );
     assert.deepEqual(versions, [
       { component: 'auth', version: 2 },
-      { component: 'chat', version: 1 },
+      { component: 'chat', version: 2 },
       { component: 'rooms', version: 2 },
     ]);
     await pg.close();

@@ -27,6 +27,8 @@ export class Consumers {
     private readonly side: ReceiveSide,
   ) {
     signaling.handle('media.newConsumer', async (data) => {
+      // Asked again after a resume (the first answer was lost with the old socket).
+      if (this.byId.has(data.id)) return {};
       await this.#consume(data);
       return {};
     });

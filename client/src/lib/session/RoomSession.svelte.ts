@@ -26,6 +26,7 @@ import { bindCaptions, CaptionActions } from './captions.ts';
 import { bindRoomLife, RoomLifeActions } from './roomLife.ts';
 import { RoomOwnerActions } from './roomOwner.ts';
 import { StatsActions } from './stats.ts';
+import { resumeMembership } from './reconnect.ts';
 import { exposeForTests } from './testHooks.ts';
 
 /** `removed`: a moderator took us out; `ended`: a moderator ended the meeting. */
@@ -54,6 +55,10 @@ export class RoomSession {
   #token: string | undefined;
   #onEnd: (reason: EndReason, message?: string) => void;
   #giveUp: ReturnType<typeof setTimeout> | undefined;
+  /** For session.resume after a dropped socket; single use (each answer brings the next). */
+  #resumeToken: string | undefined;
+  /** The media status when the socket dropped: a resume keeps the media, so it comes back. */
+  #statusBeforeDrop: RoomStores['local']['status'] | undefined;
 
   constructor(
     signaling: Signaling,
@@ -125,8 +130,11 @@ export class RoomSession {
       signaling.on('media.restart', () => void this.#restartMedia()),
       signaling.on('server.draining', ({ reconnectAfterMs }) => this.#draining(reconnectAfterMs)),
       signaling.onState((state, reconnect) => {
-        if (state === 'open' && reconnect && !this.ended) void this.#rejoin();
-        if (state === 'disconnected' && !this.ended) local.status = 'restarting';
+        if (state === 'open' && reconnect && !this.ended) void this.#reconnected();
+        if (state === 'disconnected' && !this.ended && local.status !== 'restarting') {
+          this.#statusBeforeDrop = local.status;
+          local.status = 'restarting';
+        }
       }),
     ];
   }
@@ -167,6 +175,7 @@ export class RoomSession {
     this.#stores.life.reset(joined.game ?? null, joined.hands?.queue ?? []);
     this.#stores.moderation.reset(joined.moderation);
     this.#stores.captions.reset(joined.captions);
+    this.#resumeToken = joined.resumeToken;
   }
 
   /**
@@ -247,6 +256,26 @@ export class RoomSession {
     }, SHUTDOWN_GRACE_MS);
   }
 
+  /** A new socket: resume the kept membership if the server still has it, else join again. */
+  async #reconnected(): Promise<void> {
+    const token = this.#resumeToken;
+    this.#resumeToken = undefined;
+    if (token) {
+      try {
+        this.#resumeToken = await resumeMembership(this.#signaling, this.#stores.members, token);
+        if (this.ended) return;
+        const local = this.#stores.local;
+        if (local.status === 'restarting') local.status = this.#statusBeforeDrop ?? 'ready';
+        this.#stores.notices.add('Reconnected');
+        await this.context.chatActions.caughtUp().catch(() => undefined);
+        return;
+      } catch {
+        if (this.ended) return; // Otherwise the membership is gone: join again.
+      }
+    }
+    await this.#rejoin();
+  }
+
   async #rejoin(): Promise<void> {
     // The signaling connection was re-established (server restart or network drop): the
     // server no longer knows this tab, so join again and rebuild media on the same tracks.
@@ -269,6 +298,7 @@ export class RoomSession {
       this.#stores.local.status = 'ready';
       clearTimeout(this.#giveUp);
       this.#giveUp = undefined;
+      void this.context.chatActions.outbox.flush();
     } catch (err) {
       // A node that began draining while we reconnected: try again (another node, or this
       // one restarted) while the shutdown grace lasts.
@@ -294,6 +324,7 @@ export class RoomSession {
     clearTimeout(this.#giveUp);
     for (const off of this.#off) off();
     this.#off = [];
+    this.context.chatActions.outbox.close();
     this.#media.close();
     this.#stores.notices.close();
     this.#onEnd(reason, message);

@@ -57,6 +57,21 @@ export class MembersStore {
     for (const p of peers) if (p.id !== self.id) this.peers.set(p.id, p);
   }
 
+  /**
+   * A resume's snapshot: the same room seen again. Only what changed is touched, so the
+   * tiles of members still there stay mounted (their video keeps playing).
+   */
+  sync(room: RoomSummary, self: PeerInfo, peers: PeerInfo[]): void {
+    this.room = room;
+    if (!samePeer(this.self, self)) this.self = self;
+    const ids = new Set(peers.map((p) => p.id));
+    for (const id of [...this.peers.keys()]) if (!ids.has(id)) this.remove(id);
+    for (const p of peers) {
+      const known = this.peers.get(p.id);
+      if (p.id !== self.id && (!known || !samePeer(known, p))) this.peers.set(p.id, p);
+    }
+  }
+
   /** Adds or replaces a member; returns false for ourselves (not one of the others). */
   upsert(peer: PeerInfo): boolean {
     if (peer.id === this.self.id) return false;
@@ -88,4 +103,10 @@ export class MembersStore {
       if (p.camera !== 'none' || p.mic !== 'none' || p.screen) return true;
     return false;
   }
+}
+
+function samePeer(a: PeerInfo, b: PeerInfo): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof PeerInfo>;
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
 }

@@ -25,3 +25,9 @@ export const joinTokenSchema = z
   .max(4096)
   .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'not a join token');
 export const mediaSourceSchema = z.enum(MEDIA_SOURCES);
+/** A resume token: 32 random bytes, base64url (43 characters). */
+export const resumeTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'malformed resume token');
+/** A chat idempotency key: what a client generates (a UUID fits). */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{8,64}$/, 'key: 8-64 characters of [A-Za-z0-9_-]');

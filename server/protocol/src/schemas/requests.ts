@@ -3,11 +3,13 @@ import type { DtlsParameters, RtpCapabilities, RtpParameters } from '../mediaPar
 import type { RequestMap, RequestMethod } from '../requests.ts';
 import {
   capacitySchema,
+  idempotencyKeySchema,
   idSchema,
   joinTokenSchema,
   mediaSourceSchema,
   nicknameSchema,
   ownerSecretSchema,
+  resumeTokenSchema,
   roomNameSchema,
   roomPasswordSchema,
 } from './fields.ts';
@@ -50,6 +52,8 @@ export const requestSchemas = {
     })
     .strict(),
   'room.leave': empty(),
+  'session.resume': z.object({ token: resumeTokenSchema }).strict(),
+  'session.ping': empty(),
   'room.delete': z.object({ roomId: idSchema, ownerSecret: ownerSecretSchema }).strict(),
   'room.update': z
     .object({
@@ -101,6 +105,7 @@ export const requestSchemas = {
     .object({
       text: z.string().trim().min(1, 'message must not be empty'),
       to: idSchema.optional(),
+      key: idempotencyKeySchema.optional(),
     })
     .strict(),
   'chat.history': z

@@ -1,0 +1,154 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { TuttiError } from '@tutti/protocol';
+import type { Logger } from '../kernel/log.ts';
+import type { MemberChannel } from '../rooms/ports.ts';
+import { ResumableChannel, type SocketChannel } from './ResumableChannel.ts';
+
+export interface ResumeOptions {
+  /** How long a member whose socket dropped keeps its membership (0: none). */
+  graceMs: number;
+  /** Notifications kept for a detached member, bytes; past it the membership ends. */
+  maxBufferedBytes: number;
+  /** Whether the channel sits in a room now: only a member is worth keeping. */
+  isMember: (channel: MemberChannel) => boolean;
+  /** False while members should not be held (a draining node sends them elsewhere). */
+  holdMembers?: () => boolean;
+  /** A channel is finally closed: the rooms drop the member, concerns their state. */
+  onClosed: (channel: MemberChannel) => void;
+  log: Logger;
+}
+
+const GONE = 'the membership is gone (expired, left or resumed elsewhere); join again';
+
+/**
+ * Membership resume (docs/reconnect.md): every socket's channel is a ResumableChannel; a
+ * member gets a resume token with each join and resume answer. When its socket drops, the
+ * member stays in its room, detached, for the grace period; a new socket presenting the
+ * token takes it over (same id, same media, no leave/join for the others). Tokens are 32
+ * random bytes, kept only as SHA-256 hashes, one live token per member, spent on use.
+ */
+export class ResumeSessions {
+  readonly #opts: ResumeOptions;
+  readonly #channels = new Map<string, ResumableChannel>();
+  /** Token hash → channel id. */
+  readonly #tokens = new Map<string, string>();
+  /** Channel id → its live token's hash. */
+  readonly #tokenOf = new Map<string, string>();
+  /** Channel id → the grace timer of a detached member. */
+  readonly #graceTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(opts: ResumeOptions) {
+    this.#opts = opts;
+  }
+
+  /** A new socket: its own channel (a member's channel once it joins). */
+  open(socket: SocketChannel): ResumableChannel {
+    const channel = new ResumableChannel(socket, {
+      maxBufferedBytes: this.#opts.maxBufferedBytes,
+      onFinished: (ch) => this.#finished(ch),
+    });
+    this.#channels.set(channel.id, channel);
+    return channel;
+  }
+
+  /** A fresh token for this member (replacing its last one); undefined when there is no grace. */
+  issue(channel: MemberChannel): string | undefined {
+    if (this.#opts.graceMs <= 0 || !this.#channels.has(channel.id)) return undefined;
+    this.#revoke(channel.id);
+    const token = randomBytes(32).toString('base64url');
+    const hash = hashToken(token);
+    this.#tokens.set(hash, channel.id);
+    this.#tokenOf.set(channel.id, hash);
+    return token;
+  }
+
+  /**
+   * `socket` closed. If it still carried `channel`, it `dropped` (no close frame: a network
+   * blip, not a goodbye) and the channel is a member nobody asked to close, the member is
+   * detached and waits out the grace; otherwise it ends now.
+   */
+  socketClosed(channel: ResumableChannel, socket: SocketChannel, dropped: boolean): void {
+    if (channel.closed || !channel.carries(socket)) return; // Replaced by a resume.
+    const keep =
+      dropped &&
+      !channel.closing &&
+      this.#tokenOf.has(channel.id) &&
+      (this.#opts.holdMembers?.() ?? true) &&
+      this.#opts.isMember(channel);
+    if (!keep) {
+      channel.finish();
+      return;
+    }
+    channel.detach();
+    const timer = setTimeout(() => {
+      this.#opts.log.info({ peerId: channel.id }, 'resume grace over: member leaves');
+      channel.finish();
+    }, this.#opts.graceMs);
+    timer.unref();
+    this.#graceTimers.set(channel.id, timer);
+    this.#opts.log.info({ peerId: channel.id }, 'signaling socket dropped: membership kept');
+  }
+
+  /**
+   * session.resume on `from` (a fresh socket's channel, in no room): the token's member is
+   * carried by `from`'s socket from now on. Returns it and its next token. The token is
+   * spent whatever the outcome; RESUME_FAILED when it is unknown or its membership ended.
+   */
+  resume(token: string, from: MemberChannel): { channel: ResumableChannel; token: string } {
+    const fresh = this.#channels.get(from.id);
+    if (!fresh || fresh.current !== fresh) throw new TuttiError('INTERNAL', 'unknown connection');
+    if (this.#opts.isMember(fresh)) {
+      throw new TuttiError('ALREADY_JOINED', 'this connection is in a room already');
+    }
+    const hash = hashToken(token);
+    const id = this.#tokens.get(hash);
+    if (id !== undefined) this.#revoke(id);
+    const target = id === undefined ? undefined : this.#channels.get(id);
+    if (!target || target.closed || target === fresh) throw new TuttiError('RESUME_FAILED', GONE);
+    if (!this.#opts.isMember(target)) {
+      target.finish(); // Whatever is left of it (a detached non-member) goes now.
+      throw new TuttiError('RESUME_FAILED', GONE);
+    }
+    clearTimeout(this.#graceTimers.get(target.id));
+    this.#graceTimers.delete(target.id);
+    const wasAttached = target.attached;
+    target.adopt(fresh);
+    this.#opts.log.info({ peerId: target.id, wasAttached }, 'membership resumed on a new socket');
+    return { channel: target, token: this.issue(target)! };
+  }
+
+  /** Members waiting out their grace (metrics, tests). */
+  get detached(): number {
+    return this.#graceTimers.size;
+  }
+
+  /** Shutdown: no grace timer outlives the server. */
+  close(): void {
+    for (const timer of this.#graceTimers.values()) clearTimeout(timer);
+    this.#graceTimers.clear();
+    for (const channel of [...this.#channels.values()]) if (!channel.attached) channel.finish();
+  }
+
+  #finished(channel: ResumableChannel): void {
+    this.#channels.delete(channel.id);
+    this.#revoke(channel.id);
+    clearTimeout(this.#graceTimers.get(channel.id));
+    this.#graceTimers.delete(channel.id);
+    try {
+      this.#opts.onClosed(channel);
+    } catch (err) {
+      this.#opts.log.error({ err, peerId: channel.id }, 'peer cleanup failed');
+    }
+  }
+
+  #revoke(channelId: string): void {
+    const hash = this.#tokenOf.get(channelId);
+    if (hash === undefined) return;
+    this.#tokenOf.delete(channelId);
+    this.#tokens.delete(hash);
+  }
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
