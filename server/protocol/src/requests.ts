@@ -23,7 +23,8 @@ import {
 export interface RequestMap extends GameRequestMap {
   // Lobby
   'lobby.subscribe': Empty;
-  'room.create': { name: string; password?: string; capacity?: number };
+  /** e2ee: the room is end-to-end encrypted (members hold a passphrase; fixed for its life). */
+  'room.create': { name: string; password?: string; capacity?: number; e2ee?: boolean };
 
   // Membership
   'room.join': { roomId: string; nickname: string; password?: string };

@@ -7,6 +7,7 @@ import {
   type IceSettings,
   type JoinResult,
   type PeerInfo,
+  type RequestMap,
   type RoomSummary,
 } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
@@ -141,7 +142,7 @@ export class RoomRegistry implements RoomDirectory {
 
   /** `ip`: the client address, capped at signaling.roomCreatesPerMinute (RATE_LIMITED). */
   async create(
-    args: { name: string; password?: string | undefined; capacity?: number | undefined },
+    args: RequestMap['room.create'],
     ip: string,
   ): Promise<{ room: RoomSummary; ownerSecret: string }> {
     this.#access.takeCreate(ip);
@@ -159,6 +160,7 @@ export class RoomRegistry implements RoomDirectory {
       ownerSecretHash: hashOwnerSecret(ownerSecret),
       createdAt: this.#now(),
       emptySince: this.#now(),
+      e2ee: args.e2ee ?? false,
     };
     this.#checkNameFree(nameKey); // Again: the hash awaited.
     await this.#persist(() => this.#deps.store.insert(record)); // Unique there too: NAME_TAKEN.

@@ -1,4 +1,6 @@
 import type { IceSettings } from '@tutti/protocol';
+import type { RtpParameters } from 'mediasoup/types';
+import { assertE2eeCodecs } from './e2ee.ts';
 import type { MemberMedia } from './MemberMedia.ts';
 import type { HandlerTable, RequestContext } from './ports.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
@@ -66,7 +68,11 @@ export function roomHandlers(
       return {};
     },
 
-    'media.produce': async (ctx, data) => ({ producerId: await media(ctx).produce(data) }),
+    'media.produce': async (ctx, data) => {
+      const { room, member } = rooms.requireMember(ctx.peer);
+      assertE2eeCodecs(room.record, data.rtpParameters as RtpParameters);
+      return { producerId: await member.media.produce(data) };
+    },
 
     'media.closeProducer': (ctx, data) => {
       media(ctx).closeProducer(data.producerId);

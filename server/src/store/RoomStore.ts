@@ -13,6 +13,8 @@ export interface RoomRecord {
   createdAt: number;
   /** When the room last became empty (null while people are in it). */
   emptySince: number | null;
+  /** End-to-end encrypted (fixed at creation): the server refuses to touch its media. */
+  e2ee: boolean;
 }
 
 /**
@@ -46,6 +48,8 @@ export interface RoomRow {
   owner_secret_hash: string;
   created_at: number;
   empty_since: number | null;
+  /** 0/1 in SQLite, a boolean in PostgreSQL. */
+  e2ee: number | boolean;
 }
 
 /** A rooms row (the same columns in SQLite and PostgreSQL). */
@@ -58,9 +62,14 @@ export const roomFromRow = (r: RoomRow): RoomRecord => ({
   ownerSecretHash: r.owner_secret_hash,
   createdAt: r.created_at,
   emptySince: r.empty_since,
+  e2ee: Boolean(r.e2ee),
 });
 
-/** A room's values in the column order of `INSERT INTO rooms (id, name, … empty_since)`. */
+/** The column list `roomInsertValues` follows. */
+export const ROOM_COLUMNS =
+  'id, name, name_key, password_hash, capacity, owner_secret_hash, created_at, empty_since, e2ee';
+
+/** A room's values in the column order of ROOM_COLUMNS (e2ee as 0/1: both databases take it). */
 export const roomInsertValues = (r: RoomRecord) =>
   [
     r.id,
@@ -71,6 +80,7 @@ export const roomInsertValues = (r: RoomRecord) =>
     r.ownerSecretHash,
     r.createdAt,
     r.emptySince,
+    r.e2ee ? 1 : 0,
   ] as const;
 
 /** RoomStore on Node's built-in node:sqlite. Shares the DatabaseSync with other stores. */
@@ -87,8 +97,14 @@ export class SqliteRoomStore implements RoomStore {
       capacity INTEGER,
       owner_secret_hash TEXT NOT NULL,
       created_at INTEGER NOT NULL,
-      empty_since INTEGER
+      empty_since INTEGER,
+      e2ee INTEGER NOT NULL DEFAULT 0
     )`);
+    // A database made before E2EE rooms existed gets the column.
+    const columns = db.prepare('PRAGMA table_info(rooms)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'e2ee')) {
+      db.exec('ALTER TABLE rooms ADD COLUMN e2ee INTEGER NOT NULL DEFAULT 0');
+    }
   }
 
   async list(): Promise<RoomRecord[]> {
@@ -101,10 +117,7 @@ export class SqliteRoomStore implements RoomStore {
   async insert(r: RoomRecord): Promise<void> {
     this.#uniqueGuard(() =>
       this.#db
-        .prepare(
-          `INSERT INTO rooms (id, name, name_key, password_hash, capacity, owner_secret_hash, created_at, empty_since)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
+        .prepare(`INSERT INTO rooms (${ROOM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(...roomInsertValues(r)),
     );
   }

@@ -2,6 +2,7 @@ import type { Migration, Postgres } from './postgres.ts';
 import { isUniqueViolation } from './postgres.ts';
 import {
   NameTakenError,
+  ROOM_COLUMNS,
   roomFromRow,
   roomInsertValues,
   type RoomRecord,
@@ -23,6 +24,10 @@ const MIGRATIONS: readonly Migration[] = [
       empty_since BIGINT,
       CONSTRAINT rooms_name_key_unique UNIQUE (name_key)
     )`,
+  },
+  {
+    version: 2,
+    sql: 'ALTER TABLE rooms ADD COLUMN IF NOT EXISTS e2ee BOOLEAN NOT NULL DEFAULT false',
   },
 ];
 
@@ -62,9 +67,8 @@ export class PgRoomStore implements RoomStore {
   async insert(r: RoomRecord): Promise<void> {
     await this.#uniqueGuard(() =>
       this.#pg.query(
-        `INSERT INTO rooms (id, name, name_key, password_hash, capacity, owner_secret_hash, created_at, empty_since)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [...roomInsertValues(r)],
+        `INSERT INTO rooms (${ROOM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [...roomInsertValues(r).slice(0, 8), r.e2ee],
       ),
     );
   }

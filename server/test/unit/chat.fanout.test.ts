@@ -147,6 +147,7 @@ test('room: broadcast serializes once for all members', () => {
       ownerSecretHash: 'x',
       createdAt: 0,
       emptySince: 0,
+      e2ee: false,
     },
     { config, pool: {} as WorkerPool, log: silentLogger },
   );

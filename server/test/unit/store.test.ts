@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { TuttiError } from '@tutti/protocol';
 import { createStore } from '../../src/store/createStore.ts';
 import { Postgres } from '../../src/store/postgres.ts';
+import { openDatabase } from '../../src/store/sqlite.ts';
 import { createTestSchema, TEST_DATABASE_URL } from '../helpers/pgSchema.ts';
 import { TcpProxy } from '../helpers/tcpProxy.ts';
 import { storeSuite } from './store.suite.ts';
@@ -48,6 +49,7 @@ test('PostgreSQL: the schema is created once and recorded; opening again migrate
       ownerSecretHash: 'h',
       createdAt: 1,
       emptySince: null,
+      e2ee: false,
     });
     await Promise.all([a.close(), b.close()]);
     const c = await createStore(opts);
@@ -60,7 +62,7 @@ test('PostgreSQL: the schema is created once and recorded; opening again migrate
     assert.deepEqual(versions, [
       { component: 'auth', version: 1 },
       { component: 'chat', version: 1 },
-      { component: 'rooms', version: 1 },
+      { component: 'rooms', version: 2 },
     ]);
     await pg.close();
   } finally {
@@ -117,5 +119,28 @@ test('PostgreSQL down or frozen: STORE_UNAVAILABLE within the timeouts, and back
     await stores.close().catch(() => {});
     await proxy.stop();
     await schema.drop();
+  }
+});
+
+test('SQLite: a rooms table from before E2EE rooms gets the e2ee column (false) on open', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tutti-store-e2ee-'));
+  try {
+    const old = openDatabase(dir);
+    old.exec(`CREATE TABLE rooms (id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE,
+      password_hash TEXT, capacity INTEGER, owner_secret_hash TEXT NOT NULL, created_at INTEGER NOT NULL,
+      empty_since INTEGER)`);
+    old.prepare(`INSERT INTO rooms VALUES ('r', 'R', 'r', NULL, NULL, 'h', 1, NULL)`).run();
+    old.close();
+    const stores = await createStore({ dataDir: dir });
+    try {
+      assert.deepEqual(
+        (await stores.rooms.list()).map((r) => [r.id, r.e2ee]),
+        [['r', false]],
+      );
+    } finally {
+      await stores.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

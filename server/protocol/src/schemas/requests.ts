@@ -33,6 +33,7 @@ export const requestSchemas = {
       name: roomNameSchema,
       password: roomPasswordSchema.optional(),
       capacity: capacitySchema.optional(),
+      e2ee: z.boolean().optional(),
     })
     .strict(),
 
