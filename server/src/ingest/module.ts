@@ -3,22 +3,26 @@ import type { Concern } from '../module/concern.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { ingestHttpPlugin } from './http.ts';
 import { IngestTokens } from './tokens.ts';
+import type { WhepSession } from './WhepSession.ts';
 import type { WhipSession } from './WhipSession.ts';
+import type { MediaSettings } from '@tutti/media-workers';
 
 export interface IngestModuleOptions {
   rooms: RoomRegistry;
+  media: MediaSettings;
   log: Logger;
-  /** WHIP sessions this node runs at once. */
+  /** WHIP sessions (and, apart, WHEP viewers) this node runs at once. */
   maxSessions?: number;
   /** True while the node drains (SIGTERM): new publishers are refused like joins. */
   draining?: () => boolean;
 }
 
-/** WHIP ingest (issue #13): owner-made tokens, publishers that join rooms as members. */
+/** WHIP ingest and WHEP playback (issue #13): owner-made tokens, publishers that join rooms as members, viewers that do not. */
 export function createIngestModule(opts: IngestModuleOptions): Concern {
   const tokens = new IngestTokens();
   /** Resource id (the Location's last segment) → session. */
   const sessions = new Map<string, WhipSession>();
+  const viewers = new Map<string, WhepSession>();
   const log = opts.log.child({ module: 'ingest' });
   return {
     rooms: {
@@ -29,13 +33,15 @@ export function createIngestModule(opts: IngestModuleOptions): Concern {
         rooms: opts.rooms,
         tokens,
         sessions,
+        viewers,
+        media: opts.media,
         log,
         maxSessions: opts.maxSessions ?? 100,
         draining: opts.draining ?? (() => false),
       });
     },
     async close() {
-      for (const s of [...sessions.values()]) s.close();
+      for (const s of [...sessions.values(), ...viewers.values()]) s.close();
     },
   };
 }
