@@ -5,6 +5,7 @@ import { describe } from '../media/errors.ts';
 import { MediaClient } from '../media/MediaClient.ts';
 import type { Signaling } from '../signaling.ts';
 import { ChatStore } from '../state/chat.svelte.ts';
+import { E2eeStore } from '../state/e2ee.svelte.ts';
 import { RoomLifeStore } from '../state/roomLife.svelte.ts';
 import { LocalMediaStore } from '../state/local.svelte.ts';
 import { MembersStore } from '../state/members.svelte.ts';
@@ -17,6 +18,7 @@ import { ChatActions } from './chatActions.ts';
 import { ConsumerActions } from './consumerActions.ts';
 import type { RoomContext } from './context.ts';
 import { DeviceActions } from './devices.ts';
+import { E2eeActions, startE2ee } from './e2eeActions.ts';
 import { FileActions } from './fileActions.ts';
 import { bindNotifications } from './notifications.ts';
 import { bindRoomLife, RoomLifeActions } from './roomLife.ts';
@@ -64,6 +66,7 @@ export class RoomSession {
       local: new LocalMediaStore(),
       notices: new NoticesStore(),
       life: new RoomLifeStore(),
+      e2ee: new E2eeStore(joined.room.e2ee),
     };
     const { members, tracks, chat, local, notices } = stores;
     this.#stores = stores;
@@ -78,12 +81,16 @@ export class RoomSession {
           track: info.track,
           producerPaused: info.producerPaused,
         }),
-      consumerRemoved: (id) => tracks.remove(id),
+      consumerRemoved: (id) => {
+        tracks.remove(id);
+        stores.e2ee.remove(id);
+      },
       producerChanged: (source, state) => this.#devices.producerChanged(source, state),
       error: (message) => notices.showError(message),
     });
     this.#media = media;
     media.ice = iceOf(joined);
+    media.e2ee = startE2ee(joined.room, joined.self.id, stores.e2ee);
     this.#devices = new DeviceActions(media, local, notices, () => !!this.ended);
     this.context = {
       ...stores,
@@ -97,6 +104,7 @@ export class RoomSession {
       stats: new StatsActions(media, tracks, members, local),
       consumers: new ConsumerActions(media),
       lifeActions: new RoomLifeActions(signaling, stores.life),
+      e2eeActions: new E2eeActions(media.e2ee, stores.e2ee),
       leave: () => this.leave(),
     };
     this.#off = [
@@ -125,7 +133,13 @@ export class RoomSession {
       nickname,
       ...(password ? { password } : {}),
     });
-    const session = new RoomSession(signaling, joined, password, onEnd);
+    let session: RoomSession;
+    try {
+      session = new RoomSession(signaling, joined, password, onEnd);
+    } catch (err) {
+      await signaling.request('room.leave', {}).catch(() => undefined);
+      throw err;
+    }
     exposeForTests(session.#media, session.#stores.members, session.#stores.tracks);
     // Get the media requests on the wire before the room view renders (rendering it takes
     // tens of milliseconds of main thread the server can use to set up our consumers).
@@ -233,6 +247,7 @@ export class RoomSession {
       });
       this.#applyJoin(joined);
       this.#media.ice = iceOf(joined); // Fresh TURN credentials.
+      if (this.#media.e2ee) this.#media.e2ee.selfId = joined.self.id; // Keys follow the member id.
       this.#stores.notices.add('Reconnected');
       await this.#media.start(joined.routerRtpCapabilities);
       this.#stores.local.status = 'ready';
@@ -264,6 +279,7 @@ export class RoomSession {
     for (const off of this.#off) off();
     this.#off = [];
     this.#media.close();
+    this.#media.e2ee?.close();
     this.#stores.notices.close();
     this.#onEnd(reason, message);
   }

@@ -3,6 +3,7 @@ import type { RoomStores } from '../state/stores.ts';
 import type { ChatActions } from './chatActions.ts';
 import type { ConsumerActions } from './consumerActions.ts';
 import type { DeviceActions } from './devices.ts';
+import type { E2eeActions } from './e2eeActions.ts';
 import type { FileActions } from './fileActions.ts';
 import type { RoomLifeActions } from './roomLife.ts';
 import type { RoomOwnerActions } from './roomOwner.ts';
@@ -21,6 +22,7 @@ export interface RoomContext extends RoomStores {
   readonly consumers: ConsumerActions;
   /** Games, reactions, raised hands. */
   readonly lifeActions: RoomLifeActions;
+  readonly e2eeActions: E2eeActions;
   leave(): Promise<void>;
 }
 

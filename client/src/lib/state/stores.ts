@@ -1,4 +1,5 @@
 import type { ChatStore } from './chat.svelte.ts';
+import type { E2eeStore } from './e2ee.svelte.ts';
 import type { LocalMediaStore } from './local.svelte.ts';
 import type { MembersStore } from './members.svelte.ts';
 import type { NoticesStore } from './notices.svelte.ts';
@@ -14,4 +15,6 @@ export interface RoomStores {
   readonly notices: NoticesStore;
   /** Games, raised hands, reactions. */
   readonly life: RoomLifeStore;
+  /** End-to-end encryption: passphrase given, per-receiver decrypt state. */
+  readonly e2ee: E2eeStore;
 }
