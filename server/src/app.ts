@@ -127,7 +127,13 @@ export async function buildApp(
     concerns.push(chat);
     concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
     concerns.push(
-      createIngestModule({ rooms, media: config.media, log, draining: () => drain.draining }),
+      createIngestModule({
+        rooms,
+        media: config.media,
+        pool: workers,
+        log,
+        draining: () => drain.draining,
+      }),
     ); // WHIP, WHEP
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.

@@ -8,20 +8,26 @@ import type {
   RtpCapabilities,
   WebRtcTransport,
 } from 'mediasoup/types';
-import { webRtcTransportOptions, type MediaSettings } from '@tutti/media-workers';
+import {
+  mediaCodecs,
+  webRtcTransportOptions,
+  type MediaSettings,
+  type WorkerPool,
+} from '@tutti/media-workers';
 import { TuttiError } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
 import type { ProducerAppData } from '../rooms/mediaTypes.ts';
 import type { Room } from '../rooms/Room.ts';
 import { senderDtls, type WhipOffer } from './sdp.ts';
 import { watchTransport } from './watch.ts';
-import { negotiateViewer, type ViewerSection } from './whepSdp.ts';
+import { negotiateViewer, viewerRouterCodecs, type ViewerSection } from './whepSdp.ts';
 
 /** How often the session checks whom it should show (speaker changes, tracks coming and going). */
 const FOLLOW_EVERY_MS = 500;
 
 export interface WhepSessionOptions {
   room: Room;
+  pool: WorkerPool;
   media: MediaSettings;
   tokenId: string;
   /** Show this member (its peer id) instead of the active speaker. */
@@ -38,13 +44,21 @@ const wanted = (producers: Iterable<Producer<ProducerAppData>>, kind: MediaKind)
   return open.find((p) => p.appData.source === 'camera') ?? open.find((p) => p.kind === 'video');
 };
 
+/** What one m-line shows: the consumer and the pipe that brings the producer to our router. */
+interface Shown {
+  consumer: Consumer;
+  producerId: string;
+  peerId: string;
+  close(): void;
+}
+
 /**
- * One WHEP viewer: a WebRTC transport on one of the room's routers with one consumer per
- * offered m-line. It is not a member (nobody sees it, it takes no seat). Every
- * FOLLOW_EVERY_MS it re-checks whom to show — the chosen participant, else the active
- * speaker, else the first member with a camera — and when that changed (or the track closed)
- * it replaces the consumer behind the m-line (mediasoup cannot re-point a consumer; the new
- * one keeps the mid and the browser takes its new SSRC).
+ * One WHEP viewer: a router of its own (payload types the viewer's, see viewerRouterCodecs)
+ * with one WebRTC transport and one consumer per offered m-line, of a producer piped from the
+ * room's router. It is not a member (nobody sees it, it takes no seat). Every
+ * FOLLOW_EVERY_MS it re-checks whom to show (#target) and when that changed (or the track
+ * closed) it replaces the consumer behind the m-line (mediasoup cannot re-point a consumer;
+ * the new one keeps the mid and the browser takes its new SSRC).
  */
 export class WhepSession {
   readonly id = randomUUID();
@@ -57,7 +71,9 @@ export class WhepSession {
   #transport: WebRtcTransport | undefined;
   #sections: ViewerSection[] = [];
   #caps: RtpCapabilities | undefined;
-  readonly #consumers = new Map<string, Consumer>();
+  readonly #shown = new Map<string, Shown>();
+  /** Producers whose codec the viewer's router lacks. */
+  readonly #unplayable = new Set<string>();
   #closed = false;
   #following = false;
   #timers: NodeJS.Timeout[] = [];
@@ -73,24 +89,19 @@ export class WhepSession {
     return this.#closed;
   }
 
-  /** The peer id shown right now (tests, logs). */
-  get showing(): string | undefined {
-    return [...this.#consumers.values()][0]?.appData.peerId as string | undefined;
-  }
-
   /** Negotiates and starts following; returns the SDP answer. Closes again on any failure. */
   async start(offer: WhipOffer): Promise<string> {
-    const { room } = this.#opts;
-    if (room.size === 0)
-      throw new TuttiError('NOT_FOUND', 'nothing to play: nobody is in the room');
-    const { participant } = this.#opts;
+    const { room, participant } = this.#opts;
     if (participant !== undefined && !room.hasMember(participant)) {
       throw new TuttiError('NOT_FOUND', 'no such participant in the room');
     }
     try {
-      // Not a member: routerFor() does not place it, it just returns a router of the room.
-      const router = await room.media.routerFor(this.id);
+      const router = await this.#opts.pool.createRouter({
+        mediaCodecs: viewerRouterCodecs(offer, mediaCodecs),
+        appData: { roomId: room.id, whep: this.id },
+      });
       this.#router = router;
+      if (this.#closed) router.close();
       const { sections, rtpCapabilities, answer } = negotiateViewer(offer, router.rtpCapabilities);
       this.#sections = sections;
       this.#caps = rtpCapabilities;
@@ -127,29 +138,36 @@ export class WhepSession {
     }
   }
 
-  /** Whose tracks to show now. */
-  #target(): string | undefined {
+  /**
+   * Whose track of `kind` to show now: the pinned participant; else the active speaker if
+   * it has one; else whoever is shown already (no flapping); else the first member with one.
+   */
+  #target(kind: MediaKind): Producer<ProducerAppData> | undefined {
     const { room, participant } = this.#opts;
-    if (participant !== undefined) return participant;
-    const speaker = room.media.speaker;
-    if (speaker !== undefined && room.hasMember(speaker)) return speaker;
-    const members = [...room.members()];
-    return (members.find((m) => wanted(m.media.producers(), 'video')) ?? members[0])?.id;
+    const of = (peerId: string | undefined) => {
+      const member = peerId === undefined ? undefined : room.member(peerId);
+      return member && wanted(member.media.producers(), kind);
+    };
+    if (participant !== undefined) return of(participant);
+    const shown = [...this.#shown.values()].find((s) => s.consumer.kind === kind);
+    return (
+      of(room.media.speaker) ??
+      of(shown?.peerId) ??
+      [...room.members()].map((m) => wanted(m.media.producers(), kind)).find((p) => p)
+    );
   }
 
-  /** Makes every m-line's consumer read the target's track of its kind. One run at a time. */
+  /** Makes every m-line's consumer read the right track of its kind. One run at a time. */
   async #follow(): Promise<void> {
     if (this.#following || this.#closed) return;
     this.#following = true;
     try {
-      const target = this.#target();
-      const member = target === undefined ? undefined : this.#opts.room.member(target);
       for (const section of this.#sections) {
-        const producer = member && wanted(member.media.producers(), section.kind);
-        const current = this.#consumers.get(section.mid);
-        if (current && !current.closed && current.appData.producerId === producer?.id) continue;
+        const producer = this.#target(section.kind);
+        const current = this.#shown.get(section.mid);
+        if (current && !current.consumer.closed && current.producerId === producer?.id) continue;
         current?.close();
-        this.#consumers.delete(section.mid);
+        this.#shown.delete(section.mid);
         if (producer) await this.#consume(section, producer);
         if (this.#closed) return;
       }
@@ -160,28 +178,55 @@ export class WhepSession {
     }
   }
 
+  /** Pipes `producer` from its member's router to ours and consumes it on the m-line. */
   async #consume(section: ViewerSection, producer: Producer<ProducerAppData>): Promise<void> {
     const transport = this.#transport;
+    const router = this.#router;
     const caps = this.#caps;
-    if (!transport || transport.closed || !caps) return;
-    // The producer's member may be on another router of the room: piped to ours first.
-    const reached = await this.#opts.room.media.reach(producer, this.#router!);
+    const origin = this.#opts.room.media.currentRouterFor(producer.appData.peerId);
+    if (!transport || transport.closed || !router || !caps || !origin) return;
+    if (this.#unplayable.has(producer.id)) return;
+    let piped: Awaited<ReturnType<Router['pipeToRouter']>>;
     try {
-      if (this.#closed || producer.closed) return;
+      // One worker cannot hold two producers with one id: inside a worker the pipe gets a new one.
+      const keepId = origin.appData['workerPid'] !== router.appData['workerPid'];
+      piped = await origin.pipeToRouter({ producerId: producer.id, router, keepId });
+    } catch (err) {
+      // A codec the viewer did not offer (its router lacks it): not retried every round.
+      this.#unplayable.add(producer.id);
+      this.#log.info({ err, producerId: producer.id }, 'WHEP viewer cannot play this track');
+      return;
+    }
+    const { pipeConsumer, pipeProducer } = piped;
+    const unpipe = () => {
+      pipeProducer?.close();
+      pipeConsumer?.close();
+    };
+    try {
+      if (this.#closed || producer.closed || !pipeProducer) return unpipe();
       const consumer = await transport.consume({
-        producerId: reached.producerId,
+        producerId: pipeProducer.id,
         rtpCapabilities: caps,
         mid: section.mid,
         enableRtx: true,
-        appData: { peerId: producer.appData.peerId, producerId: producer.id },
       });
-      if (this.#closed) return consumer.close();
-      this.#consumers.set(section.mid, consumer);
+      if (this.#closed) return unpipe();
+      const shown: Shown = {
+        consumer,
+        producerId: producer.id,
+        peerId: producer.appData.peerId,
+        close: () => {
+          consumer.close();
+          unpipe();
+        },
+      };
+      this.#shown.set(section.mid, shown);
       consumer.observer.once('close', () => {
-        if (this.#consumers.get(section.mid) === consumer) this.#consumers.delete(section.mid);
+        if (this.#shown.get(section.mid) === shown) this.#shown.delete(section.mid);
       });
-    } finally {
-      reached.release();
+    } catch (err) {
+      unpipe();
+      throw err;
     }
   }
 
@@ -196,7 +241,9 @@ export class WhepSession {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
-    this.#transport?.close();
+    for (const shown of this.#shown.values()) shown.close();
+    this.#shown.clear();
+    this.#router?.close(); // Its transport and pipe transports with it.
     this.#opts.onClosed(this);
   }
 }

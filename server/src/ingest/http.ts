@@ -10,7 +10,7 @@ import {
 import type { Logger } from '../kernel/log.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { verifyOwnerSecret } from '../rooms/security.ts';
-import type { MediaSettings } from '@tutti/media-workers';
+import type { MediaSettings, WorkerPool } from '@tutti/media-workers';
 import { assertNotE2ee } from '../rooms/e2ee.ts';
 import { bearerToken, requireSdpBody, sessionRoutes } from './httpParts.ts';
 import { parseOffer } from './sdp.ts';
@@ -25,6 +25,7 @@ export interface IngestHttpOptions {
   sessions: Map<string, WhipSession>;
   viewers: Map<string, WhepSession>;
   media: MediaSettings;
+  pool: WorkerPool;
   log: Logger;
   maxSessions: number;
   draining: () => boolean;
@@ -137,6 +138,7 @@ export const ingestHttpPlugin: FastifyPluginAsync<IngestHttpOptions> = async (ap
     tokens,
     sessions: opts.viewers,
     media: opts.media,
+    pool: opts.pool,
     log,
     maxSessions: opts.maxSessions,
     draining: opts.draining,

@@ -5,11 +5,13 @@ import { ingestHttpPlugin } from './http.ts';
 import { IngestTokens } from './tokens.ts';
 import type { WhepSession } from './WhepSession.ts';
 import type { WhipSession } from './WhipSession.ts';
-import type { MediaSettings } from '@tutti/media-workers';
+import type { MediaSettings, WorkerPool } from '@tutti/media-workers';
 
 export interface IngestModuleOptions {
   rooms: RoomRegistry;
   media: MediaSettings;
+  /** WHEP viewers get routers of their own. */
+  pool: WorkerPool;
   log: Logger;
   /** WHIP sessions (and, apart, WHEP viewers) this node runs at once. */
   maxSessions?: number;
@@ -26,7 +28,10 @@ export function createIngestModule(opts: IngestModuleOptions): Concern {
   const log = opts.log.child({ module: 'ingest' });
   return {
     rooms: {
-      roomDeleted: (roomId) => tokens.dropRoom(roomId),
+      roomDeleted: (roomId) => {
+        tokens.dropRoom(roomId);
+        for (const v of [...viewers.values()]) if (v.roomId === roomId) v.close();
+      },
     },
     async http(app) {
       await app.register(ingestHttpPlugin, {
@@ -35,6 +40,7 @@ export function createIngestModule(opts: IngestModuleOptions): Concern {
         sessions,
         viewers,
         media: opts.media,
+        pool: opts.pool,
         log,
         maxSessions: opts.maxSessions ?? 100,
         draining: opts.draining ?? (() => false),

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { TuttiError } from '@tutti/protocol';
 import { idSchema, parseOrThrow as parse } from '@tutti/protocol/schemas';
-import type { MediaSettings } from '@tutti/media-workers';
+import type { MediaSettings, WorkerPool } from '@tutti/media-workers';
 import type { Logger } from '../kernel/log.ts';
 import { assertNotE2ee } from '../rooms/e2ee.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
@@ -16,6 +16,7 @@ export interface WhepHttpOptions {
   tokens: IngestTokens;
   sessions: Map<string, WhepSession>;
   media: MediaSettings;
+  pool: WorkerPool;
   log: Logger;
   maxSessions: number;
   draining: () => boolean;
@@ -46,6 +47,7 @@ export function whepRoutes(app: FastifyInstance, opts: WhepHttpOptions): void {
     }
     const session = new WhepSession({
       room,
+      pool: opts.pool,
       media: opts.media,
       tokenId: token.id,
       participant,

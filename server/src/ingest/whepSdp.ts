@@ -1,5 +1,5 @@
 import { TuttiError, type TransportOptions } from '@tutti/protocol';
-import type { MediaKind, RtpCapabilities } from 'mediasoup/types';
+import type { MediaKind, RouterRtpCodecCapability, RtpCapabilities } from 'mediasoup/types';
 import * as ortc from 'mediasoup-client/ortc';
 import { RemoteSdp } from 'mediasoup-client/handlers/sdp/RemoteSdp';
 import { extractRtpCapabilities } from 'mediasoup-client/handlers/sdp/commonUtils';
@@ -15,14 +15,56 @@ export interface ViewerSection {
 
 const bad = (message: string) => new TuttiError('INVALID_REQUEST', `SDP offer: ${message}`);
 
+const codecsError = (err: unknown) =>
+  bad(`codecs: ${err instanceof Error ? err.message : String(err)}`);
+
 /**
- * A WHEP viewer's offer against the room's router, with mediasoup-client's own helpers (the
- * ones a browser's recv transport uses): the capabilities its consumers are made with and the
- * answer. The consumers send with the router's payload types (Chrome takes an answer whose
- * PTs differ from its offer), but header extension ids cannot be re-assigned in an answer, so
- * only the extensions whose router id equals the offered id are kept; RTX is left out (NACKs
- * are answered on the media SSRC) and no SSRC is announced, because the consumer behind an
- * m-line is replaced when the speaker changes: the browser takes the new SSRC unsignalled.
+ * The codecs of a viewer's own router: the room's codecs the viewer offered, each with the
+ * viewer's payload type. A browser demuxes an answer's RTP by the payload types of its own
+ * offer, and mediasoup consumers send with their router's: so the viewer gets a router whose
+ * payload types are its own, and the room's producers are piped to it.
+ */
+export function viewerRouterCodecs(
+  offer: WhipOffer,
+  roomCodecs: readonly RouterRtpCodecCapability[],
+): RouterRtpCodecCapability[] {
+  // Placeholder payload types: only codec matching (mime, clock, profile) is wanted here.
+  const room: ClientTypes.RtpCapabilities = {
+    codecs: roomCodecs.map((c, i) => ({
+      ...c,
+      preferredPayloadType: 96 + i,
+      parameters: { ...c.parameters },
+      rtcpFeedback: [],
+    })) as ClientTypes.RtpCodecCapability[],
+    headerExtensions: [],
+  };
+  try {
+    const extended = ortc.getExtendedRtpCapabilities(
+      extractRtpCapabilities({ sdpObject: offer.sdp }),
+      room,
+      false,
+    );
+    return extended.codecs.map((c) => ({
+      kind: c.kind,
+      mimeType: c.mimeType,
+      clockRate: c.clockRate,
+      ...(c.channels !== undefined ? { channels: c.channels } : {}),
+      preferredPayloadType: c.localPayloadType,
+      parameters: c.remoteParameters,
+    }));
+  } catch (err) {
+    throw codecsError(err);
+  }
+}
+
+/**
+ * A WHEP viewer's offer against its router (viewerRouterCodecs), with mediasoup-client's own
+ * helpers (the ones a browser's recv transport uses): the capabilities its consumers are made
+ * with and the answer. Header extension ids cannot be re-assigned in an answer and mediasoup's
+ * are fixed, so only the extensions whose id equals the offered one are kept; RTX is left out
+ * (NACKs are answered on the media SSRC) and no SSRC is announced, because the consumer behind
+ * an m-line is replaced when the speaker changes: the browser takes the new SSRC unsignalled
+ * (its m-line found by payload type, unique per m-line in a browser's offer).
  */
 export function negotiateViewer(
   offer: WhipOffer,
@@ -48,7 +90,7 @@ export function negotiateViewer(
         .map((e) => `${e.kind} ${e.uri}`),
     );
   } catch (err) {
-    throw bad(`codecs: ${err instanceof Error ? err.message : String(err)}`);
+    throw codecsError(err);
   }
   const rtpCapabilities: ClientTypes.RtpCapabilities = {
     codecs: (caps.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)),
