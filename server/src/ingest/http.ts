@@ -12,7 +12,7 @@ import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { verifyOwnerSecret } from '../rooms/security.ts';
 import type { MediaSettings, WorkerPool } from '@tutti/media-workers';
 import { assertNotE2ee } from '../rooms/e2ee.ts';
-import { bearerToken, requireSdpBody, sessionRoutes } from './httpParts.ts';
+import { answerSession, bearerToken, requireSdpBody, sessionRoutes } from './httpParts.ts';
 import { parseOffer } from './sdp.ts';
 import type { IngestTokens } from './tokens.ts';
 import type { WhepSession } from './WhepSession.ts';
@@ -108,28 +108,23 @@ export const ingestHttpPlugin: FastifyPluginAsync<IngestHttpOptions> = async (ap
       );
     }
     const offer = parseOffer(requireSdpBody(req));
-    if (opts.draining()) {
-      throw new TuttiError('DRAINING', 'this node is shutting down: publish again in a moment');
-    }
-    if (sessions.size >= opts.maxSessions) {
-      throw new TuttiError('MEDIA_UNAVAILABLE', 'too many WHIP sessions on this node');
-    }
-    const session = new WhipSession({
-      rooms,
-      roomId: room.id,
-      nickname: token.label,
-      tokenId: token.id,
-      ip: req.ip,
-      log,
-      onClosed: (s) => sessions.delete(s.resourceId),
-    });
-    sessions.set(session.resourceId, session);
-    const answer = await session.start(offer);
-    return reply
-      .status(201)
-      .header('content-type', 'application/sdp')
-      .header('location', `/api/whip/${room.id}/${session.resourceId}`)
-      .send(answer);
+    const kind = { prefix: '/api/whip', sessions, what: 'WHIP sessions' };
+    return answerSession(
+      reply,
+      opts,
+      kind,
+      offer,
+      () =>
+        new WhipSession({
+          rooms,
+          roomId: room.id,
+          nickname: token.label,
+          tokenId: token.id,
+          ip: req.ip,
+          log,
+          onClosed: (s) => sessions.delete(s.resourceId),
+        }),
+    );
   });
 
   sessionRoutes(app, '/api/whip', sessions);

@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { TuttiError } from '@tutti/protocol';
 import { idSchema, parseOrThrow as parse } from '@tutti/protocol/schemas';
+import type { WhipOffer } from './sdp.ts';
 
 const bearerSchema = z.string().regex(/^Bearer [A-Za-z0-9_-]{16,128}$/);
 
@@ -24,6 +25,54 @@ export function requireSdpBody(req: FastifyRequest): string {
 interface SessionResource {
   readonly roomId: string;
   close(): void;
+}
+
+/** A session that can be started from an offer (WhipSession, WhepSession). */
+interface StartableSession extends SessionResource {
+  readonly resourceId: string;
+  start(offer: WhipOffer): Promise<string>;
+}
+
+/** The node's limits (the ingest module's options). */
+export interface SessionLimits {
+  maxSessions: number;
+  draining: () => boolean;
+}
+
+/** One kind of session: its resources and how they are named. */
+export interface SessionKind<S> {
+  /** `/api/whip` or `/api/whep`: where the Location points. */
+  prefix: string;
+  sessions: Map<string, S>;
+  /** Says what is full in the 503 ("WHIP sessions"). */
+  what: string;
+}
+
+/**
+ * Refuses while draining or at the node's limit, else makes the session, starts it and
+ * answers 201 with the SDP answer and the session's Location (RFC 9725 §4.2).
+ */
+export async function answerSession<S extends StartableSession>(
+  reply: FastifyReply,
+  limits: SessionLimits,
+  kind: SessionKind<S>,
+  offer: WhipOffer,
+  make: () => S,
+): Promise<FastifyReply> {
+  if (limits.draining()) {
+    throw new TuttiError('DRAINING', 'this node is shutting down: try again in a moment');
+  }
+  if (kind.sessions.size >= limits.maxSessions) {
+    throw new TuttiError('MEDIA_UNAVAILABLE', `too many ${kind.what} on this node`);
+  }
+  const session = make();
+  kind.sessions.set(session.resourceId, session);
+  const answer = await session.start(offer);
+  return reply
+    .status(201)
+    .header('content-type', 'application/sdp')
+    .header('location', `${kind.prefix}/${session.roomId}/${session.resourceId}`)
+    .send(answer);
 }
 
 /**

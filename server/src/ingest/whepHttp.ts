@@ -6,7 +6,7 @@ import type { MediaSettings, WorkerPool } from '@tutti/media-workers';
 import type { Logger } from '../kernel/log.ts';
 import { assertNotE2ee } from '../rooms/e2ee.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
-import { bearerToken, requireSdpBody, sessionRoutes } from './httpParts.ts';
+import { answerSession, bearerToken, requireSdpBody, sessionRoutes } from './httpParts.ts';
 import { parseOffer } from './sdp.ts';
 import type { IngestTokens } from './tokens.ts';
 import { WhepSession } from './WhepSession.ts';
@@ -41,26 +41,23 @@ export function whepRoutes(app: FastifyInstance, opts: WhepHttpOptions): void {
     // A password-protected room is fine: the owner handed out the viewer token.
     const { participant } = parse(querySchema, req.query ?? {});
     const offer = parseOffer(requireSdpBody(req), 'view');
-    if (opts.draining()) throw new TuttiError('DRAINING', 'this node is shutting down: try again');
-    if (sessions.size >= opts.maxSessions) {
-      throw new TuttiError('MEDIA_UNAVAILABLE', 'too many WHEP viewers on this node');
-    }
-    const session = new WhepSession({
-      room,
-      pool: opts.pool,
-      media: opts.media,
-      tokenId: token.id,
-      participant,
-      log,
-      onClosed: (s) => sessions.delete(s.resourceId),
-    });
-    sessions.set(session.resourceId, session);
-    const answer = await session.start(offer);
-    return reply
-      .status(201)
-      .header('content-type', 'application/sdp')
-      .header('location', `/api/whep/${room.id}/${session.resourceId}`)
-      .send(answer);
+    const kind = { prefix: '/api/whep', sessions, what: 'WHEP viewers' };
+    return answerSession(
+      reply,
+      opts,
+      kind,
+      offer,
+      () =>
+        new WhepSession({
+          room,
+          pool: opts.pool,
+          media: opts.media,
+          tokenId: token.id,
+          participant,
+          log,
+          onClosed: (s) => sessions.delete(s.resourceId),
+        }),
+    );
   });
 
   sessionRoutes(app, '/api/whep', sessions);
