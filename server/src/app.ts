@@ -174,7 +174,15 @@ export async function buildApp(
     });
     concerns.push(chat);
     concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
-    concerns.push(createIngestModule({ rooms, log, draining: () => drain.draining })); // WHIP
+    concerns.push(
+      createIngestModule({
+        rooms,
+        media: config.media,
+        pool: workers,
+        log,
+        draining: () => drain.draining,
+      }),
+    ); // WHIP, WHEP
     moderation = createModerationModule({ rooms, store: stores.rooms, log }); // roles, waiting room
     concerns.push(moderation);
     concerns.push(

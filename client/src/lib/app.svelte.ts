@@ -152,12 +152,14 @@ export class AppState {
     name: string;
     password?: string;
     capacity?: number;
+    e2ee?: boolean;
     nickname: string;
   }): Promise<void> {
     const { room, ownerSecret } = await this.signaling.request('room.create', {
       name: input.name,
       ...(input.password ? { password: input.password } : {}),
       ...(input.capacity ? { capacity: input.capacity } : {}),
+      ...(input.e2ee ? { e2ee: true } : {}),
     });
     storage.setOwnerSecret(room.id, ownerSecret);
     await this.joinRoom(room.id, input.nickname, input.password);

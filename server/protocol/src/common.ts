@@ -9,6 +9,8 @@ export interface RoomSummary {
   peers: number;
   capacity: number | null;
   locked: boolean;
+  /** End-to-end encrypted: frames are encrypted in the browsers with a passphrase's keys. */
+  e2ee: boolean;
   createdAt: number;
 }
 

@@ -35,7 +35,8 @@ import {
 export interface RequestMap extends GameRequestMap, ModerationRequestMap, CaptionRequestMap {
   // Lobby
   'lobby.subscribe': Empty;
-  'room.create': { name: string; password?: string; capacity?: number };
+  /** e2ee: the room is end-to-end encrypted (members hold a passphrase; fixed for its life). */
+  'room.create': { name: string; password?: string; capacity?: number; e2ee?: boolean };
 
   // Membership
   /**

@@ -76,7 +76,10 @@ export function createCaptionsModule(opts: CaptionsModuleOptions): Concern {
     'captions.set': async ({ peer }, data) => {
       const room = rooms.require(rooms.requireMembership(peer.id).roomId);
       if (!mayManageCaptions(room, peer.id, data.ownerSecret)) {
-        throw new TuttiError('FORBIDDEN', 'only the room owner can turn captions on or off');
+        throw new TuttiError(
+          'FORBIDDEN',
+          'only the room owner or a moderator can turn captions on or off',
+        );
       }
       if (!data.enabled) {
         await byRoom.get(room.id)?.disable(); // its transcript stays until the room empties

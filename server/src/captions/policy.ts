@@ -1,22 +1,25 @@
 import type { Room } from '../rooms/Room.ts';
+import { isModerator } from '../rooms/moderation/roles.ts';
 import { verifyOwnerSecret } from '../rooms/security.ts';
 
 /**
- * Who may turn a room's captions on or off and save its transcript: its owner, proven by the
- * owner secret, until rooms have moderators (the moderation work replaces this one check).
+ * Who may turn a room's captions on or off and save its transcript: its owner or a
+ * moderator (rooms/moderation), or whoever proves the owner secret.
  */
 export function mayManageCaptions(
   room: Room,
-  _memberId: string,
+  memberId: string,
   ownerSecret: string | undefined,
 ): boolean {
+  const role = room.member(memberId)?.info.role;
+  if (role && isModerator(role)) return true;
   return ownerSecret !== undefined && verifyOwnerSecret(ownerSecret, room.record.ownerSecretHash);
 }
 
 /**
  * Captions need the server to hear the audio, which end-to-end encryption forbids: such rooms
- * are refused. No room is end-to-end encrypted yet; this is the one place to ask once they are.
+ * are refused (rooms/e2ee.ts).
  */
-export function isEndToEndEncrypted(_room: Room): boolean {
-  return false;
+export function isEndToEndEncrypted(room: Room): boolean {
+  return room.record.e2ee;
 }

@@ -11,11 +11,7 @@ import type { Logger } from '../kernel/log.ts';
 import type { MemberChannel, PreparedNotification } from '../rooms/ports.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { negotiate, senderDtls, type WhipOffer } from './sdp.ts';
-
-/** How long a session may take to get ICE + DTLS up, and stay disconnected, before it ends. */
-const CONNECT_TIMEOUT_MS = 30_000;
-const DISCONNECTED_TIMEOUT_MS = 15_000;
-const WATCH_EVERY_MS = 2_000;
+import { watchTransport, type TransportState } from './watch.ts';
 
 export interface WhipSessionOptions {
   rooms: RoomRegistry;
@@ -76,7 +72,11 @@ export class WhipSession implements MemberChannel {
           source: track.kind === 'audio' ? 'mic' : 'camera',
         });
       }
-      this.#watchTransport(transport.id);
+      this.#watch = watchTransport(
+        () => this.#transportState(transport.id),
+        (why) => this.#end(why),
+        () => this.#closed,
+      );
       this.#log.info({ tracks: tracks.map((t) => t.kind) }, 'WHIP ingest started');
       return answer(transport);
     } catch (err) {
@@ -85,30 +85,7 @@ export class WhipSession implements MemberChannel {
     }
   }
 
-  /** Ends the session when ICE/DTLS do not come up, fail, or stay disconnected. */
-  #watchTransport(transportId: string): void {
-    const started = Date.now();
-    let connected = false;
-    let disconnectedSince: number | undefined;
-    this.#watch = setInterval(() => {
-      void this.#transportState(transportId).then((state) => {
-        if (this.#closed) return;
-        const now = Date.now();
-        if (state === undefined || state.dtls === 'failed' || state.dtls === 'closed') {
-          return this.#end('transport gone or DTLS failed');
-        }
-        if (state.dtls === 'connected') connected = true;
-        if (!connected && now - started > CONNECT_TIMEOUT_MS) return this.#end('never connected');
-        if (state.ice === 'disconnected' || state.ice === 'closed') {
-          disconnectedSince ??= now;
-          if (now - disconnectedSince > DISCONNECTED_TIMEOUT_MS) this.#end('ICE timed out');
-        } else disconnectedSince = undefined;
-      });
-    }, WATCH_EVERY_MS);
-    this.#watch.unref();
-  }
-
-  async #transportState(transportId: string): Promise<{ ice: string; dtls: string } | undefined> {
+  async #transportState(transportId: string): Promise<TransportState> {
     try {
       const member = this.#opts.rooms.requireMember(this).member;
       const stats = (await member.media.getStats('transport', transportId)) as {

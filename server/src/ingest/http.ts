@@ -10,29 +10,37 @@ import {
 import type { Logger } from '../kernel/log.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { verifyOwnerSecret } from '../rooms/security.ts';
+import type { MediaSettings, WorkerPool } from '@tutti/media-workers';
+import { assertNotE2ee } from '../rooms/e2ee.ts';
+import { answerSession, bearerToken, requireSdpBody, sessionRoutes } from './httpParts.ts';
 import { parseOffer } from './sdp.ts';
 import type { IngestTokens } from './tokens.ts';
+import type { WhepSession } from './WhepSession.ts';
+import { whepRoutes } from './whepHttp.ts';
 import { WhipSession } from './WhipSession.ts';
 
 export interface IngestHttpOptions {
   rooms: RoomRegistry;
   tokens: IngestTokens;
   sessions: Map<string, WhipSession>;
+  viewers: Map<string, WhepSession>;
+  media: MediaSettings;
+  pool: WorkerPool;
   log: Logger;
   maxSessions: number;
   draining: () => boolean;
 }
 
 const tokenBodySchema = z.object({ label: nicknameSchema.optional() }).strict();
-const bearerSchema = z.string().regex(/^Bearer [A-Za-z0-9_-]{16,128}$/);
 
 /** An SDP offer is small; anything bigger is not one. */
 const SDP_LIMIT = 64 * 1024;
 
 /**
- * WHIP (RFC 9725) and its ingest tokens:
+ * WHIP (RFC 9725), WHEP and their tokens:
  * POST/GET /api/rooms/:id/ingest-tokens · DELETE /api/rooms/:id/ingest-tokens/:tokenId (owner)
  * POST /api/whip/:roomId (Bearer token, application/sdp) → 201 + Location · DELETE <Location>
+ * POST /api/whep/:roomId (Bearer viewer token): see whepHttp.ts
  */
 export const ingestHttpPlugin: FastifyPluginAsync<IngestHttpOptions> = async (app, opts) => {
   const { rooms, tokens, sessions, log } = opts;
@@ -63,6 +71,8 @@ export const ingestHttpPlugin: FastifyPluginAsync<IngestHttpOptions> = async (ap
       ...made.info,
       token: made.token,
       whipUrl: `/api/whip/${room.id}`,
+      viewerToken: made.viewerToken,
+      whepUrl: `/api/whep/${room.id}`,
     });
   });
 
@@ -76,18 +86,20 @@ export const ingestHttpPlugin: FastifyPluginAsync<IngestHttpOptions> = async (ap
       const room = owned(req);
       const tokenId = parse(idSchema, req.params.tokenId);
       if (!tokens.revoke(room.id, tokenId)) throw new TuttiError('NOT_FOUND', 'no such token');
-      // Revoking also ends what the token started.
-      for (const s of [...sessions.values()]) if (s.tokenId === tokenId) s.close();
+      // Revoking also ends what the token (and its viewer token) started.
+      for (const s of [...sessions.values(), ...opts.viewers.values()]) {
+        if (s.tokenId === tokenId) s.close();
+      }
       return reply.status(204).send();
     },
   );
 
   app.post<{ Params: { roomId: string } }>('/api/whip/:roomId', async (req, reply) => {
     const room = rooms.require(parse(idSchema, req.params.roomId));
-    const bearer = bearerSchema.safeParse(req.headers.authorization);
-    const token = bearer.success ? tokens.verify(room.id, bearer.data.slice(7)) : undefined;
+    const token = tokens.verify(room.id, bearerToken(req));
     if (!token)
       throw new TuttiError('UNAUTHORIZED', 'Authorization: Bearer <ingest token> required');
+    assertNotE2ee(room.record, 'WHIP ingest');
     // It joins like a browser, and has no password to give.
     if (room.record.passwordHash !== null) {
       throw new TuttiError(
@@ -95,56 +107,35 @@ export const ingestHttpPlugin: FastifyPluginAsync<IngestHttpOptions> = async (ap
         'WHIP ingest into password-protected rooms is not supported',
       );
     }
-    if (req.headers['content-type']?.split(';')[0]?.trim() !== 'application/sdp') {
-      throw new TuttiError('UNSUPPORTED_TYPE', 'Content-Type must be application/sdp');
-    }
-    if (typeof req.body !== 'string') throw new TuttiError('INVALID_REQUEST', 'SDP offer required');
-    const offer = parseOffer(req.body);
-    if (opts.draining()) {
-      throw new TuttiError('DRAINING', 'this node is shutting down: publish again in a moment');
-    }
-    if (sessions.size >= opts.maxSessions) {
-      throw new TuttiError('MEDIA_UNAVAILABLE', 'too many WHIP sessions on this node');
-    }
-    const session = new WhipSession({
-      rooms,
-      roomId: room.id,
-      nickname: token.label,
-      tokenId: token.id,
-      ip: req.ip,
-      log,
-      onClosed: (s) => sessions.delete(s.resourceId),
-    });
-    sessions.set(session.resourceId, session);
-    const answer = await session.start(offer);
-    return reply
-      .status(201)
-      .header('content-type', 'application/sdp')
-      .header('location', `/api/whip/${room.id}/${session.resourceId}`)
-      .send(answer);
+    const offer = parseOffer(requireSdpBody(req));
+    const kind = { prefix: '/api/whip', sessions, what: 'WHIP sessions' };
+    return answerSession(
+      reply,
+      opts,
+      kind,
+      offer,
+      () =>
+        new WhipSession({
+          rooms,
+          roomId: room.id,
+          nickname: token.label,
+          tokenId: token.id,
+          ip: req.ip,
+          log,
+          onClosed: (s) => sessions.delete(s.resourceId),
+        }),
+    );
   });
 
-  const sessionOf = (req: FastifyRequest<{ Params: { roomId: string; sessionId: string } }>) => {
-    const s = sessions.get(parse(idSchema, req.params.sessionId));
-    if (!s || s.roomId !== req.params.roomId) throw new TuttiError('NOT_FOUND', 'no such session');
-    return s;
-  };
-
-  app.delete<{ Params: { roomId: string; sessionId: string } }>(
-    '/api/whip/:roomId/:sessionId',
-    async (req, reply) => {
-      sessionOf(req).close();
-      return reply.status(200).send();
-    },
-  );
-
-  // mediasoup is ICE lite: it needs no trickled candidates (RFC 9725 §4.3.1 allows 405).
-  app.patch<{ Params: { roomId: string; sessionId: string } }>(
-    '/api/whip/:roomId/:sessionId',
-    async (req, reply) => {
-      sessionOf(req);
-      void reply.header('allow', 'DELETE');
-      throw new TuttiError('UNKNOWN_METHOD', 'trickle ICE and ICE restarts are not supported');
-    },
-  );
+  sessionRoutes(app, '/api/whip', sessions);
+  whepRoutes(app, {
+    rooms,
+    tokens,
+    sessions: opts.viewers,
+    media: opts.media,
+    pool: opts.pool,
+    log,
+    maxSessions: opts.maxSessions,
+    draining: opts.draining,
+  });
 };

@@ -30,8 +30,14 @@ export interface WhipOffer {
 
 const bad = (message: string) => new TuttiError('INVALID_REQUEST', `SDP offer: ${message}`);
 
+/** WHIP offers send (sendonly), WHEP offers receive (recvonly); sendrecv passes for either. */
+const OFFER_DIRECTION = { publish: 'sendonly', view: 'recvonly' } as const;
+
 /** Parses and sanity-checks an offer; INVALID_REQUEST with the reason otherwise. */
-export function parseOffer(text: string): WhipOffer {
+export function parseOffer(
+  text: string,
+  role: keyof typeof OFFER_DIRECTION = 'publish',
+): WhipOffer {
   if (!/^v=0\r?\n/.test(text)) throw bad('must start with "v=0"');
   let sdp: SessionDescription;
   try {
@@ -48,8 +54,10 @@ export function parseOffer(text: string): WhipOffer {
     if (kinds.has(m.type)) throw bad(`more than one ${m.type} section`);
     kinds.add(m.type);
     if (m.mid === undefined) throw bad(`${m.type} section without a=mid`);
-    if (m.direction !== 'sendonly' && m.direction !== 'sendrecv') {
-      throw bad(`${m.type} section must be sendonly (WHIP ingest)`);
+    if (m.direction !== OFFER_DIRECTION[role] && m.direction !== 'sendrecv') {
+      throw bad(
+        `${m.type} section must be ${OFFER_DIRECTION[role]} (${role === 'publish' ? 'WHIP ingest' : 'WHEP playback'})`,
+      );
     }
     if (!(m.iceUfrag ?? sdp.iceUfrag) || !(m.icePwd ?? sdp.icePwd)) throw bad('no ICE credentials');
   }
@@ -134,7 +142,7 @@ export function negotiate(
   return { tracks, answer };
 }
 
-/** The DTLS parameters mediasoup connects with: the sender plays the client. */
+/** The DTLS parameters mediasoup connects with: the offerer (sender or viewer) plays the client. */
 export function senderDtls(offer: WhipOffer): ClientTypes.DtlsParameters {
   return { ...offer.dtlsParameters, role: 'client' };
 }

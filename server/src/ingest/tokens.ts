@@ -8,35 +8,46 @@ export interface IngestToken {
   createdAt: number;
 }
 
+/** What a token lets its holder do: publish (WHIP) or watch (WHEP). */
+export type TokenUse = 'ingest' | 'viewer';
+
 const hash = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
 
 /**
- * WHIP ingest tokens of this node, created by room owners. Only a SHA-256 of each token is
- * kept (they are 32 random bytes, like the owner secrets). In memory: a restart or another
- * node does not know them (the owner creates a new one).
+ * WHIP ingest tokens of this node, created by room owners, each with its WHEP viewer token
+ * (one grant, revoked together). Only a SHA-256 of each token is kept (they are 32 random
+ * bytes, like the owner secrets). In memory: a restart or another node does not know them
+ * (the owner creates a new one).
  */
 export class IngestTokens {
-  readonly #byId = new Map<string, IngestToken & { hash: Buffer }>();
+  readonly #byId = new Map<string, IngestToken & { hash: Buffer; viewerHash: Buffer }>();
   readonly #perRoomLimit: number;
 
   constructor(perRoomLimit = 20) {
     this.#perRoomLimit = perRoomLimit;
   }
 
-  /** A new token for the room; the secret is returned once. Undefined when the room has too many. */
-  create(roomId: string, label: string): { token: string; info: IngestToken } | undefined {
+  /**
+   * A new ingest token and its viewer token for the room; the secrets are returned once.
+   * Undefined when the room has too many.
+   */
+  create(
+    roomId: string,
+    label: string,
+  ): { token: string; viewerToken: string; info: IngestToken } | undefined {
     if (this.list(roomId).length >= this.#perRoomLimit) return undefined;
     const token = randomBytes(32).toString('base64url');
+    const viewerToken = randomBytes(32).toString('base64url');
     const info: IngestToken = { id: randomUUID(), roomId, label, createdAt: Date.now() };
-    this.#byId.set(info.id, { ...info, hash: hash(token) });
-    return { token, info };
+    this.#byId.set(info.id, { ...info, hash: hash(token), viewerHash: hash(viewerToken) });
+    return { token, viewerToken, info };
   }
 
-  /** The token's record if it is one of `roomId`'s (constant-time comparison). */
-  verify(roomId: string, token: string): IngestToken | undefined {
+  /** The grant if `token` is one of `roomId`'s for that use (constant-time comparison). */
+  verify(roomId: string, token: string, use: TokenUse = 'ingest'): IngestToken | undefined {
     const h = hash(token);
     for (const t of this.#byId.values()) {
-      if (t.roomId === roomId && timingSafeEqual(t.hash, h)) {
+      if (t.roomId === roomId && timingSafeEqual(use === 'ingest' ? t.hash : t.viewerHash, h)) {
         return { id: t.id, roomId, label: t.label, createdAt: t.createdAt };
       }
     }

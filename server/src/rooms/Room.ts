@@ -132,6 +132,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
       peers: this.#members.size,
       capacity: this.#record.capacity,
       locked: this.#record.passwordHash !== null,
+      e2ee: this.#record.e2ee,
       createdAt: this.#record.createdAt,
     };
   }

@@ -7,6 +7,7 @@ import {
   type IceSettings,
   type JoinResult,
   type PeerInfo,
+  type RequestMap,
   type RoomSummary,
 } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
@@ -156,7 +157,7 @@ export class RoomRegistry implements RoomDirectory {
 
   /** `ip`: the client address, capped at signaling.roomCreatesPerMinute (RATE_LIMITED). */
   async create(
-    args: { name: string; password?: string | undefined; capacity?: number | undefined },
+    args: RequestMap['room.create'],
     ip: string,
     ownerAccountId: string | null = null,
   ): Promise<{ room: RoomSummary; ownerSecret: string }> {
@@ -176,6 +177,7 @@ export class RoomRegistry implements RoomDirectory {
       createdAt: this.#now(),
       emptySince: this.#now(),
       ...ownedBy(ownerAccountId), // The signed-in creator's account owns it (rooms/moderation).
+      e2ee: args.e2ee ?? false,
     };
     rules.checkNameFree(this.#rooms.values(), nameKey); // Again: the hash awaited.
     await rules.persist(() => this.#deps.store.insert(record)); // Unique there too: NAME_TAKEN.

@@ -1,4 +1,6 @@
 import { TuttiError, type IceSettings } from '@tutti/protocol';
+import type { RtpParameters } from 'mediasoup/types';
+import { assertE2eeCodecs } from './e2ee.ts';
 import type { MemberMedia } from './MemberMedia.ts';
 import type { Admission, MediaGuard } from './admission.ts';
 import type { HandlerTable, JoinPolicy, RequestContext } from './ports.ts';
@@ -91,7 +93,9 @@ export function roomHandlers(
 
     'media.produce': async (ctx, data) => {
       guard?.produce(ctx.peer, data.source, data.paused ?? false);
-      return { producerId: await media(ctx).produce(data) };
+      const { room, member } = rooms.requireMember(ctx.peer);
+      assertE2eeCodecs(room.record, data.rtpParameters as RtpParameters);
+      return { producerId: await member.media.produce(data) };
     },
 
     'media.closeProducer': (ctx, data) => {

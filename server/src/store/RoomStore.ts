@@ -29,6 +29,8 @@ export interface RoomRecord {
   /** The account that created it (signed in), else null (a guest's room: owner secret only). */
   ownerAccountId: string | null;
   settings: StoredRoomSettings;
+  /** End-to-end encrypted (fixed at creation): the server refuses to touch its media. */
+  e2ee: boolean;
 }
 
 /**
@@ -69,6 +71,7 @@ export interface RoomRow {
   waiting_room: number | boolean;
   moderators_unmute: number | boolean;
   signed_in_only: number | boolean;
+  e2ee: number | boolean;
 }
 
 /** A rooms row (the same columns in SQLite and PostgreSQL). */
@@ -87,11 +90,12 @@ export const roomFromRow = (r: RoomRow): RoomRecord => ({
     moderatorsUnmute: Boolean(r.moderators_unmute),
     signedInOnly: Boolean(r.signed_in_only),
   },
+  e2ee: Boolean(r.e2ee),
 });
 
 /** The columns after empty_since, in insert order (SQLite stores the flags as 0/1). */
 export const ROOM_EXTRA_COLUMNS =
-  'owner_account_id, waiting_room, moderators_unmute, signed_in_only';
+  'owner_account_id, waiting_room, moderators_unmute, signed_in_only, e2ee';
 
 /** A room's values in the column order of `INSERT INTO rooms (id, name, … empty_since)`. */
 export const roomInsertValues = (r: RoomRecord) =>
@@ -116,6 +120,7 @@ const SQLITE_EXTRA_COLUMNS: readonly [name: string, type: string][] = [
   ['waiting_room', 'INTEGER NOT NULL DEFAULT 0'],
   ['moderators_unmute', 'INTEGER NOT NULL DEFAULT 0'],
   ['signed_in_only', 'INTEGER NOT NULL DEFAULT 0'],
+  ['e2ee', 'INTEGER NOT NULL DEFAULT 0'],
 ];
 
 /** RoomStore on Node's built-in node:sqlite. Shares the DatabaseSync with other stores. */
@@ -134,7 +139,7 @@ export class SqliteRoomStore implements RoomStore {
       created_at INTEGER NOT NULL,
       empty_since INTEGER
     )`);
-    // Databases from before room ownership and moderation settings get the columns added.
+    // Databases from before room ownership, moderation settings or E2EE get the columns added.
     const have = new Set(
       (db.prepare('PRAGMA table_info(rooms)').all() as { name: string }[]).map((c) => c.name),
     );
@@ -155,9 +160,9 @@ export class SqliteRoomStore implements RoomStore {
       this.#db
         .prepare(
           `INSERT INTO rooms (id, name, name_key, password_hash, capacity, owner_secret_hash, created_at, empty_since, ${ROOM_EXTRA_COLUMNS})
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(...roomInsertValues(r), ...roomSettingValues(r.settings).map(Number)),
+        .run(...roomInsertValues(r), ...roomSettingValues(r.settings).map(Number), r.e2ee ? 1 : 0),
     );
   }
 

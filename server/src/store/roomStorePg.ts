@@ -36,6 +36,11 @@ const MIGRATIONS: readonly Migration[] = [
       ADD COLUMN IF NOT EXISTS moderators_unmute BOOLEAN NOT NULL DEFAULT false,
       ADD COLUMN IF NOT EXISTS signed_in_only BOOLEAN NOT NULL DEFAULT false`,
   },
+  {
+    // End-to-end encrypted rooms (docs/e2ee.md).
+    version: 3,
+    sql: 'ALTER TABLE rooms ADD COLUMN IF NOT EXISTS e2ee BOOLEAN NOT NULL DEFAULT false',
+  },
 ];
 
 /** A rooms row as pg returns it: BIGINT arrives as a string. */
@@ -75,8 +80,8 @@ export class PgRoomStore implements RoomStore {
     await this.#uniqueGuard(() =>
       this.#pg.query(
         `INSERT INTO rooms (id, name, name_key, password_hash, capacity, owner_secret_hash, created_at, empty_since, ${ROOM_EXTRA_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-        [...roomInsertValues(r), ...roomSettingValues(r.settings)],
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+        [...roomInsertValues(r), ...roomSettingValues(r.settings), r.e2ee],
       ),
     );
   }

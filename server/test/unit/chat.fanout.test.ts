@@ -157,6 +157,7 @@ test('room: broadcast serializes once for all members', () => {
       emptySince: 0,
       ownerAccountId: null,
       settings: { waitingRoom: false, moderatorsUnmute: false, signedInOnly: false },
+      e2ee: false,
     },
     { config, pool: {} as WorkerPool, log: silentLogger },
   );

@@ -20,6 +20,19 @@ describe('ingest tokens', () => {
     tokens.dropRoom('room-a');
     assert.deepEqual(tokens.list('room-a'), []);
   });
+
+  test('each grant has a viewer token: it only watches, the ingest token only publishes, revoked together', () => {
+    const tokens = new IngestTokens();
+    const g = tokens.create('room-a', 'OBS')!;
+    assert.notEqual(g.viewerToken, g.token);
+    assert.equal(tokens.verify('room-a', g.viewerToken, 'viewer')?.id, g.info.id);
+    assert.equal(tokens.verify('room-a', g.viewerToken), undefined, 'cannot publish');
+    assert.equal(tokens.verify('room-a', g.token, 'viewer'), undefined, 'cannot watch');
+    assert.equal(tokens.verify('room-b', g.viewerToken, 'viewer'), undefined);
+    assert.ok(!JSON.stringify(tokens.list('room-a')).includes(g.viewerToken));
+    tokens.revoke('room-a', g.info.id);
+    assert.equal(tokens.verify('room-a', g.viewerToken, 'viewer'), undefined);
+  });
 });
 
 describe('WHIP offer parsing', () => {
@@ -44,6 +57,7 @@ describe('WHIP offer parsing', () => {
       /unsupported/,
     );
     rejects(head + video('recvonly') + creds + fp, /sendonly/);
+    assert.throws(() => parseOffer(head + creds + fp + video(), 'view'), /recvonly/);
     rejects(head + video() + fp, /ICE/);
     rejects(head + creds + video() + video('sendonly', '1'), /more than one video/);
     rejects(head + creds + video(), /DTLS/);
@@ -53,5 +67,6 @@ describe('WHIP offer parsing', () => {
     const offer = parseOffer(head + creds + fp + video());
     assert.equal(offer.dtlsParameters.fingerprints[0]?.algorithm, 'sha-256');
     assert.equal(offer.sdp.media.length, 1);
+    assert.equal(parseOffer(head + creds + fp + video('recvonly'), 'view').sdp.media.length, 1);
   });
 });

@@ -115,7 +115,15 @@ test('dispatcher: unknown method, validation, TuttiError and internal errors map
       if (data.name === 'boom') throw new Error('secret detail');
       if (data.name === 'full') throw new TuttiError('ROOM_FULL', 'no room');
       return {
-        room: { id: 'r', name: data.name, peers: 0, capacity: null, locked: false, createdAt: 0 },
+        room: {
+          id: 'r',
+          name: data.name,
+          peers: 0,
+          capacity: null,
+          locked: false,
+          e2ee: false,
+          createdAt: 0,
+        },
         ownerSecret: 's',
       };
     },
@@ -168,6 +176,7 @@ test('room: capacity is enforced on admit and nicknames are de-duplicated', () =
       emptySince: 0,
       ownerAccountId: null,
       settings: { waitingRoom: false, moderatorsUnmute: false, signedInOnly: false },
+      e2ee: false,
     },
     { config, pool: {} as WorkerPool, log: silentLogger },
   );

@@ -44,13 +44,14 @@ export function storeSuite(name: string, fresh: () => Promise<TestDatabase>): vo
     emptySince: createdAt,
     ownerAccountId: null,
     settings: NO_ROOM_SETTINGS,
+    e2ee: false,
   });
 
   test(`${name}: rooms are listed by creation; names are unique; updates and deletes stick`, () =>
     withStores(async ({ rooms }) => {
       await rooms.insert(room('b', 'beta', 2));
       await rooms.insert(room('a', 'alpha', 1));
-      await rooms.insert({ ...room('c', 'gamma', 2), passwordHash: 'pw', capacity: 7 });
+      await rooms.insert({ ...room('c', 'gamma', 2), passwordHash: 'pw', capacity: 7, e2ee: true });
       await assert.rejects(rooms.insert(room('d', 'alpha', 3)), NameTakenError);
       await assert.rejects(rooms.update({ ...room('b', 'gamma', 2) }), NameTakenError);
       assert.deepEqual(
@@ -68,6 +69,7 @@ export function storeSuite(name: string, fresh: () => Promise<TestDatabase>): vo
         ...room('c', 'gamma', 2),
         passwordHash: 'pw',
         capacity: 7,
+        e2ee: true,
         emptySince: 1_700_000_000_123,
       });
       await rooms.delete('b');
@@ -107,10 +109,14 @@ export function storeSuite(name: string, fresh: () => Promise<TestDatabase>): vo
   test(`${name}: rooms survive reopening`, () =>
     withStores(async (first, db) => {
       await first.rooms.insert(room('a', 'alpha', 1));
+      await first.rooms.insert({ ...room('s', 'sealed', 2), e2ee: true });
       await first.close();
       const again = await db.open();
       try {
-        assert.deepEqual(await again.rooms.list(), [room('a', 'alpha', 1)]);
+        assert.deepEqual(await again.rooms.list(), [
+          room('a', 'alpha', 1),
+          { ...room('s', 'sealed', 2), e2ee: true }, // the E2EE flag is kept
+        ]);
       } finally {
         await again.close();
       }

@@ -50,6 +50,7 @@ test('PostgreSQL: the schema is created once and recorded; opening again migrate
       emptySince: null,
       ownerAccountId: null,
       settings: { waitingRoom: false, moderatorsUnmute: false, signedInOnly: false },
+      e2ee: false,
     });
     await Promise.all([a.close(), b.close()]);
     const c = await createStore(opts);
@@ -62,7 +63,7 @@ test('PostgreSQL: the schema is created once and recorded; opening again migrate
     assert.deepEqual(versions, [
       { component: 'auth', version: 2 },
       { component: 'chat', version: 2 },
-      { component: 'rooms', version: 2 },
+      { component: 'rooms', version: 3 },
     ]);
     await pg.close();
   } finally {
@@ -122,7 +123,7 @@ test('PostgreSQL down or frozen: STORE_UNAVAILABLE within the timeouts, and back
   }
 });
 
-test('SQLite: a rooms table from before room ownership gets its new columns, with defaults', async () => {
+test('SQLite: a rooms table from before room ownership and E2EE gets its new columns, with defaults', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tutti-store-old-'));
   try {
     const { DatabaseSync } = await import('node:sqlite');
@@ -135,6 +136,7 @@ test('SQLite: a rooms table from before room ownership gets its new columns, wit
     const stores = await createStore({ dataDir: dir });
     const [room] = await stores.rooms.list();
     assert.equal(room?.ownerAccountId, null);
+    assert.equal(room?.e2ee, false);
     assert.deepEqual(room?.settings, {
       waitingRoom: false,
       moderatorsUnmute: false,

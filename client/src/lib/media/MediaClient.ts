@@ -1,8 +1,9 @@
 import type { Device } from 'mediasoup-client';
 import type { IceSettings, MediaSource, RtpCapabilities } from '@tutti/protocol';
+import type { E2ee } from '../e2ee/E2ee.ts';
 import type { Signaling } from '../signaling.ts';
 import { Consumers } from './consumers.ts';
-import { loadDevice } from './device.ts';
+import { e2eeCodecsOnly, loadDevice } from './device.ts';
 import { untilConnected } from './ice.ts';
 import { canSimulcast, Producers } from './producers.ts';
 import { openTransport } from './transports.ts';
@@ -31,6 +32,8 @@ export class MediaClient {
   restarts = 0;
   /** ICE servers and policy for new transports: from the latest room.join answer. */
   ice: IceSettings = { iceServers: [], iceTransportPolicy: 'all' };
+  /** Set before start() in an end-to-end encrypted room (VP8 and Opus only, every frame sealed). */
+  e2ee: E2ee | null = null;
 
   constructor(
     private readonly signaling: Signaling,
@@ -40,6 +43,7 @@ export class MediaClient {
       generation: () => this.#generation,
       closed: () => this.#closed,
       recvTransportReady: () => this.#recvTransportReady(),
+      e2ee: () => this.e2ee,
     });
     this.#producers = new Producers(signaling, events, this);
     this.producers = this.#producers.bySource;
@@ -63,7 +67,7 @@ export class MediaClient {
       routerRtpCapabilities ??
       (await this.signaling.request('media.getRouterRtpCapabilities', {})).rtpCapabilities;
     if (generation !== this.#generation) return;
-    const device = await loadDevice(caps);
+    const device = await loadDevice(this.e2ee ? e2eeCodecsOnly(caps) : caps);
     if (generation !== this.#generation) return;
     this.device = device;
     const send = device.canProduce('audio') || device.canProduce('video');

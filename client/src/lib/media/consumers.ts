@@ -1,4 +1,5 @@
 import type { NewConsumer } from '@tutti/protocol';
+import type { E2ee } from '../e2ee/E2ee.ts';
 import type { Signaling } from '../signaling.ts';
 import type { Consumer, MediaEvents, Transport } from './types.ts';
 import { fromServer } from './wire.ts';
@@ -11,6 +12,8 @@ export interface ReceiveSide {
   closed(): boolean;
   /** The recv transport, waiting for it while start() creates it; null after a reset. */
   recvTransportReady(): Promise<Transport | null>;
+  /** An E2EE room's crypto: every receiver decrypts from its first frame. */
+  e2ee(): E2ee | null;
 }
 
 /**
@@ -40,12 +43,17 @@ export class Consumers {
     // response is handled: wait for the recv transport of this generation.
     const recv = await this.side.recvTransportReady();
     if (!recv || generation !== this.side.generation()) throw new Error('no receive transport');
+    const e2ee = this.side.e2ee();
     const consumer = await recv.consume({
       id: data.id,
       producerId: data.producerId,
       kind: data.kind,
       rtpParameters: fromServer(data.rtpParameters),
       appData: { peerId: data.peerId, source: data.source },
+      ...(e2ee && {
+        onRtpReceiver: (receiver: RTCRtpReceiver) =>
+          e2ee.decrypt(receiver, data.kind, data.peerId, data.id),
+      }),
     });
     if (generation !== this.side.generation() || this.side.closed()) {
       consumer.close();
@@ -90,6 +98,7 @@ export class Consumers {
     if (!consumer) return;
     this.byId.delete(consumerId);
     this.#preferredLayers.delete(consumerId);
+    this.side.e2ee()?.forget(consumerId);
     if (!consumer.closed) consumer.close();
     this.events.consumerRemoved(consumerId);
   }

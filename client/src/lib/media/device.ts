@@ -54,3 +54,17 @@ export async function loadDevice(routerRtpCapabilities: RtpCapabilities): Promis
   await device.load({ routerRtpCapabilities: fromServer(routerRtpCapabilities) });
   return device;
 }
+
+/**
+ * The router's capabilities cut to VP8 and Opus (with their RTX): what an E2EE room carries,
+ * since only their header bytes are left clear by the frame encryption (lib/e2ee/frame.ts).
+ */
+export function e2eeCodecsOnly(caps: RtpCapabilities): RtpCapabilities {
+  const media = (caps.codecs ?? []).filter((c) => /^(audio\/opus|video\/vp8)$/i.test(c.mimeType));
+  const kept = new Set(media.map((c) => c.preferredPayloadType));
+  const codecs = (caps.codecs ?? []).filter(
+    (c) =>
+      media.includes(c) || (/\/rtx$/i.test(c.mimeType) && kept.has(Number(c.parameters?.['apt']))),
+  );
+  return { ...caps, codecs };
+}

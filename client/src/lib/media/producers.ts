@@ -1,5 +1,6 @@
 import type { Device, types } from 'mediasoup-client';
 import type { MediaSource } from '@tutti/protocol';
+import type { E2ee } from '../e2ee/E2ee.ts';
 import type { Signaling } from '../signaling.ts';
 import { describe } from './errors.ts';
 import type { LocalSource, MediaEvents, Producer, Transport } from './types.ts';
@@ -22,6 +23,8 @@ export function canSimulcast(device: Device | null): boolean {
 export interface SendSide {
   readonly sendTransport: Transport | null;
   readonly device: Device | null;
+  /** An E2EE room's crypto: every sender is encrypted before its first frame. */
+  readonly e2ee: E2ee | null;
 }
 
 /**
@@ -53,6 +56,9 @@ export class Producers {
       stopTracks: false,
       appData: { source, paused },
     };
+    const e2ee = this.side.e2ee;
+    if (e2ee)
+      options.onRtpSender = (sender) => e2ee.encrypt(sender, track.kind as 'audio' | 'video');
     if (source === 'camera' && canSimulcast(this.side.device)) {
       options.encodings = CAMERA_SIMULCAST.map((e) => ({ ...e }));
       options.codecOptions = { videoGoogleStartBitrate: 1000 };

@@ -6,6 +6,7 @@ import { MediaClient } from '../media/MediaClient.ts';
 import type { Signaling } from '../signaling.ts';
 import { ChatStore } from '../state/chat.svelte.ts';
 import { CaptionsStore } from '../state/captions.svelte.ts';
+import { E2eeStore } from '../state/e2ee.svelte.ts';
 import { RoomLifeStore } from '../state/roomLife.svelte.ts';
 import { LocalMediaStore } from '../state/local.svelte.ts';
 import { MembersStore } from '../state/members.svelte.ts';
@@ -19,6 +20,7 @@ import { ChatActions } from './chatActions.ts';
 import { ConsumerActions } from './consumerActions.ts';
 import type { RoomContext } from './context.ts';
 import { DeviceActions } from './devices.ts';
+import { E2eeActions, startE2ee } from './e2eeActions.ts';
 import { FileActions } from './fileActions.ts';
 import { bindModeration, ModerationActions } from './moderation.ts';
 import { bindNotifications } from './notifications.ts';
@@ -78,6 +80,7 @@ export class RoomSession {
       life: new RoomLifeStore(),
       moderation: new ModerationStore(),
       captions: new CaptionsStore(),
+      e2ee: new E2eeStore(joined.room.e2ee),
     };
     const { members, tracks, chat, local, notices } = stores;
     this.#stores = stores;
@@ -92,12 +95,16 @@ export class RoomSession {
           track: info.track,
           producerPaused: info.producerPaused,
         }),
-      consumerRemoved: (id) => tracks.remove(id),
+      consumerRemoved: (id) => {
+        tracks.remove(id);
+        stores.e2ee.remove(id);
+      },
       producerChanged: (source, state) => this.#devices.producerChanged(source, state),
       error: (message) => notices.showError(message),
     });
     this.#media = media;
     media.ice = iceOf(joined);
+    media.e2ee = startE2ee(joined.room, joined.self.id, stores.e2ee);
     this.#devices = new DeviceActions(media, local, notices, () => !!this.ended);
     this.context = {
       ...stores,
@@ -113,6 +120,7 @@ export class RoomSession {
       lifeActions: new RoomLifeActions(signaling, stores.life),
       moderationActions: new ModerationActions(signaling, stores),
       captionActions: new CaptionActions(signaling, stores.captions, () => members.room.id),
+      e2eeActions: new E2eeActions(media.e2ee, stores.e2ee),
       leave: () => this.leave(),
     };
     this.#off = [
@@ -152,7 +160,13 @@ export class RoomSession {
       'room.join',
       joinData(roomId, nickname, password, token),
     );
-    const session = new RoomSession(signaling, joined, password, onEnd);
+    let session: RoomSession;
+    try {
+      session = new RoomSession(signaling, joined, password, onEnd);
+    } catch (err) {
+      await signaling.request('room.leave', {}).catch(() => undefined);
+      throw err;
+    }
     session.#token = token;
     exposeForTests(
       session.#media,
@@ -293,6 +307,7 @@ export class RoomSession {
       );
       this.#applyJoin(joined);
       this.#media.ice = iceOf(joined); // Fresh TURN credentials.
+      if (this.#media.e2ee) this.#media.e2ee.selfId = joined.self.id; // Keys follow the member id.
       this.#stores.notices.add('Reconnected');
       await this.#media.start(joined.routerRtpCapabilities);
       this.#stores.local.status = 'ready';
@@ -326,6 +341,7 @@ export class RoomSession {
     this.#off = [];
     this.context.chatActions.outbox.close();
     this.#media.close();
+    this.#media.e2ee?.close();
     this.#stores.notices.close();
     this.#onEnd(reason, message);
   }

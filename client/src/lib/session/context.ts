@@ -4,6 +4,7 @@ import type { CaptionActions } from './captions.ts';
 import type { ChatActions } from './chatActions.ts';
 import type { ConsumerActions } from './consumerActions.ts';
 import type { DeviceActions } from './devices.ts';
+import type { E2eeActions } from './e2eeActions.ts';
 import type { FileActions } from './fileActions.ts';
 import type { ModerationActions } from './moderation.ts';
 import type { RoomLifeActions } from './roomLife.ts';
@@ -27,6 +28,7 @@ export interface RoomContext extends RoomStores {
   readonly moderationActions: ModerationActions;
   /** The owner's captions switch. */
   readonly captionActions: CaptionActions;
+  readonly e2eeActions: E2eeActions;
   leave(): Promise<void>;
 }
 

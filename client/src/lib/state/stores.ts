@@ -1,5 +1,6 @@
 import type { CaptionsStore } from './captions.svelte.ts';
 import type { ChatStore } from './chat.svelte.ts';
+import type { E2eeStore } from './e2ee.svelte.ts';
 import type { LocalMediaStore } from './local.svelte.ts';
 import type { MembersStore } from './members.svelte.ts';
 import type { ModerationStore } from './moderation.svelte.ts';
@@ -20,4 +21,6 @@ export interface RoomStores {
   readonly moderation: ModerationStore;
   /** Live captions: on or off, each speaker's latest line. */
   readonly captions: CaptionsStore;
+  /** End-to-end encryption: passphrase given, per-receiver decrypt state. */
+  readonly e2ee: E2eeStore;
 }

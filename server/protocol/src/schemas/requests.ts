@@ -38,6 +38,7 @@ export const requestSchemas = {
       name: roomNameSchema,
       password: roomPasswordSchema.optional(),
       capacity: capacitySchema.optional(),
+      e2ee: z.boolean().optional(),
     })
     .strict(),
 

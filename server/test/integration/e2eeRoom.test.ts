@@ -1,0 +1,53 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
+import { connectSignaling } from '../../../test/helpers/signalingClient.ts';
+import { rejectCode, trackBots, vp8Params } from './bot.ts';
+
+// An end-to-end encrypted room over the real signaling and worker: the flag is in the
+// summary and survives a restart; VP8 and Opus are produced, anything else is refused.
+let s: TestServer;
+const { bot, closeAll } = trackBots(() => s.wsUrl);
+
+before(async () => {
+  s = await startTestServer();
+});
+after(async () => {
+  closeAll();
+  await s.stop();
+});
+
+test('an E2EE room takes VP8 and Opus only, and stays E2EE across a restart', async () => {
+  const c = await connectSignaling(s.wsUrl);
+  const { room } = await c.request('room.create', { name: 'Sealed', e2ee: true });
+  const { room: plain } = await c.request('room.create', { name: 'Plain' });
+  c.close();
+  assert.equal(room.e2ee, true);
+  assert.equal(plain.e2ee, false);
+
+  const a = await bot(room.id, 'a');
+  await a.setupMedia();
+  assert.ok(await a.produce('mic'));
+  assert.ok(await a.produce('camera'));
+  const h264 = vp8Params('2', 1);
+  h264.codecs[0] = {
+    ...h264.codecs[0]!,
+    mimeType: 'video/H264',
+    parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f' },
+  };
+  const refused = a.client.request('media.produce', {
+    transportId: a.sendTransportId,
+    kind: 'video',
+    rtpParameters: h264,
+    source: 'screen',
+  });
+  assert.equal(await rejectCode(refused), 'INVALID_REQUEST');
+
+  closeAll();
+  await s.restart();
+  const listed = (await (await fetch(`${s.url}/api/rooms`)).json()) as {
+    rooms: { id: string; e2ee: boolean }[];
+  };
+  assert.equal(listed.rooms.find((r) => r.id === room.id)?.e2ee, true);
+  assert.equal(listed.rooms.find((r) => r.id === plain.id)?.e2ee, false);
+});
