@@ -3,6 +3,7 @@ import { authSection, providerSchema } from './sections/auth.ts';
 import { clusterSection, databaseSection, redisSection } from './sections/cluster.ts';
 import { chatSection, dataSection, filesSection } from './sections/content.ts';
 import { mediaSection, turnSection } from './sections/media.ts';
+import { recordingSection } from './sections/recording.ts';
 import { roomsSection } from './sections/rooms.ts';
 import { metricsSection, serverSection, signalingSection } from './sections/server.ts';
 
@@ -22,6 +23,7 @@ export const configSchema = z.object({
   data: dataSection,
   chat: chatSection,
   files: filesSection,
+  recording: recordingSection,
   auth: authSection,
   redis: redisSection,
   database: databaseSection,

@@ -10,6 +10,7 @@ import { createFilesModule } from './files/module.ts';
 import { createGamesModule } from './games/module.ts';
 import { httpErrorHandler } from './http/errors.ts';
 import { createIngestModule } from './ingest/module.ts';
+import { createRecordingModule } from './recording/module.ts';
 import { healthPlugin } from './http/health.ts';
 import { metricsPlugin } from './http/metrics.ts';
 import { opsAccessGuard } from './http/opsAccess.ts';
@@ -127,6 +128,7 @@ export async function buildApp(
     concerns.push(chat);
     concerns.push(await createFilesModule({ config, rooms, links, announcer: chat.service }));
     concerns.push(createIngestModule({ rooms, log, draining: () => drain.draining })); // WHIP
+    concerns.push(createRecordingModule({ config, rooms, links, log })); // issue #13
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.
     for (const concern of concerns) await concern.close?.().catch(() => {});

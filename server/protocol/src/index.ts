@@ -9,6 +9,7 @@ export * from './mediaParameters.ts';
 export * from './requests.ts';
 export * from './notifications.ts';
 export * from './games.ts';
+export * from './recording.ts';
 export * from './frames.ts';
 export * from './client.ts';
 export * from './frameLink.ts';

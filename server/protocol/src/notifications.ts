@@ -1,9 +1,10 @@
 import type { ChatMessage, MediaSource, PeerInfo, RoomSummary } from './common.ts';
 import type { GameNotificationMap } from './games.ts';
+import type { RecordingNotificationMap } from './recording.ts';
 
 /** Server → client protoo notifications (fire and forget). */
 /** Room life (games, reactions, hands) is in GameNotificationMap (games.ts). */
-export interface NotificationMap extends GameNotificationMap {
+export interface NotificationMap extends GameNotificationMap, RecordingNotificationMap {
   /** Full list; sent on lobby.subscribe changes (debounced). */
   'lobby.rooms': { rooms: RoomSummary[] };
 

@@ -14,13 +14,19 @@ import {
   type GameResponseMap,
   type RoomLifeJoinExtras,
 } from './games.ts';
+import {
+  RECORDING_REQUEST_METHODS,
+  type RecordingJoinExtras,
+  type RecordingRequestMap,
+  type RecordingResponseMap,
+} from './recording.ts';
 
 /**
  * Client → server protoo requests: the data each method takes and the answer it gets.
  * The server validates every request against `requestSchemas` (`@tutti/protocol/schemas`),
  * which is checked at compile time to produce exactly these shapes.
  */
-export interface RequestMap extends GameRequestMap {
+export interface RequestMap extends GameRequestMap, RecordingRequestMap {
   // Lobby
   'lobby.subscribe': Empty;
   'room.create': { name: string; password?: string; capacity?: number };
@@ -115,7 +121,8 @@ export interface IceSettings {
 }
 
 /** `game` and `hands` (room life) are there when the games module runs. */
-export interface JoinResult extends IceSettings, Partial<RoomLifeJoinExtras> {
+export interface JoinResult
+  extends IceSettings, Partial<RoomLifeJoinExtras>, Partial<RecordingJoinExtras> {
   self: PeerInfo;
   peers: PeerInfo[];
   room: RoomSummary;
@@ -124,7 +131,7 @@ export interface JoinResult extends IceSettings, Partial<RoomLifeJoinExtras> {
   history: ChatMessage[];
 }
 
-export interface ResponseMap extends GameResponseMap {
+export interface ResponseMap extends GameResponseMap, RecordingResponseMap {
   'lobby.subscribe': { rooms: RoomSummary[] };
   'room.create': { room: RoomSummary; ownerSecret: string };
   'room.join': JoinResult;
@@ -194,6 +201,8 @@ export const REQUEST_METHODS = [
   'files.uploadToken',
   // Room life: games, reactions, raised hands (games.ts)
   ...GAME_REQUEST_METHODS,
+  // Recording (recording.ts)
+  ...RECORDING_REQUEST_METHODS,
 ] as const satisfies readonly RequestMethod[];
 
 // Compile time: the list names every method of RequestMap (a forgotten one fails here).

@@ -40,6 +40,8 @@ export interface RoomEvents {
   joined: [member: Member];
   /** A member left (leave, disconnect, kick, room closing). */
   left: [member: Member];
+  /** A member made a producer, right before the others consume it (recording listens). */
+  produced: [producer: Producer<ProducerAppData>];
 }
 
 /**
@@ -198,6 +200,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
       host: {
         othersProducers: () => this.#producersExcept(id),
         share: (producer) => {
+          this.emit('produced', producer);
           for (const other of this.#members.values()) {
             if (other.id !== id) other.media.consume(producer);
           }

@@ -163,6 +163,12 @@ export class RoomMedia {
     return this.#pipes.reach(producer, origin.router, router);
   }
 
+  /** The router a member's producer was made on (server-side consumers such as recording). */
+  originRouter(producerId: string): Router | undefined {
+    const slot = this.#origin.get(producerId);
+    return slot && !slot.router.closed ? slot.router : undefined;
+  }
+
   async #place(): Promise<Slot> {
     for (;;) {
       const open = this.#slots

@@ -3,6 +3,7 @@ import type {
   GameSnapshot,
   HandQueueState,
   NotificationMap,
+  RecordingJoinExtras,
   NotificationMethod,
   RequestMethod,
   ResponseMap,
@@ -80,7 +81,7 @@ export interface RoomDirectory {
 }
 
 /** Extra fields a concern adds to the room.join answer (chat: the history page). */
-export interface JoinExtras {
+export interface JoinExtras extends Partial<RecordingJoinExtras> {
   history?: ChatMessage[];
   /** Room life (games module): the running game as this member sees it, the hand queue. */
   game?: GameSnapshot | null;

@@ -6,3 +6,4 @@ export * from './fields.ts';
 export * from './requests.ts';
 export * from './validate.ts';
 export * from './games.ts';
+export * from './recording.ts';

@@ -11,6 +11,7 @@ import {
   roomPasswordSchema,
 } from './fields.ts';
 import { gameRequestSchemas } from './games.ts';
+import { recordingRequestSchemas } from './recording.ts';
 
 /**
  * The zod schema of every request's data, validated before any handler runs. Deep media
@@ -110,6 +111,7 @@ export const requestSchemas = {
 
   // Room life: games, reactions, raised hands
   ...gameRequestSchemas,
+  ...recordingRequestSchemas,
 } as const satisfies Record<RequestMethod, z.ZodType>;
 
 // Compile time: each schema takes and produces exactly the RequestMap shape of its method.
