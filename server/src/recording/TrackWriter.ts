@@ -145,9 +145,11 @@ export class TrackWriter {
     onEnded: (why: TrackFile['end'], detail: string) => void,
   ): Promise<TrackFile | undefined> {
     const exit = await child.exited;
+    const died = !this.#stopping;
+    this.#stopping = true; // Closing the transport below is not a media loss.
     if (this.#port !== undefined) this.#deps.ffmpegPorts.release(this.#port);
     this.#transport?.close();
-    if (!this.#stopping) {
+    if (died) {
       // Nobody asked it to stop: ffmpeg crashed, was killed or timed out.
       this.#end = 'writer-died';
       const detail = exit.timedOut

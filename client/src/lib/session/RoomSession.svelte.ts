@@ -19,6 +19,7 @@ import type { RoomContext } from './context.ts';
 import { DeviceActions } from './devices.ts';
 import { FileActions } from './fileActions.ts';
 import { bindNotifications } from './notifications.ts';
+import { RecordingActions } from './recordingActions.svelte.ts';
 import { bindRoomLife, RoomLifeActions } from './roomLife.ts';
 import { RoomOwnerActions } from './roomOwner.ts';
 import { StatsActions } from './stats.ts';
@@ -43,6 +44,7 @@ export class RoomSession {
   readonly #media: MediaClient;
   readonly #stores: RoomStores;
   readonly #devices: DeviceActions;
+  readonly #recording: RecordingActions;
   #off: (() => void)[] = [];
   #password: string | undefined;
   #onEnd: (reason: EndReason, message?: string) => void;
@@ -67,6 +69,7 @@ export class RoomSession {
     };
     const { members, tracks, chat, local, notices } = stores;
     this.#stores = stores;
+    this.#recording = new RecordingActions(signaling, members);
     this.#applyJoin(joined);
     const media = new MediaClient(signaling, {
       consumerAdded: (info) =>
@@ -97,11 +100,13 @@ export class RoomSession {
       stats: new StatsActions(media, tracks, members, local),
       consumers: new ConsumerActions(media),
       lifeActions: new RoomLifeActions(signaling, stores.life),
+      recording: this.#recording,
       leave: () => this.leave(),
     };
     this.#off = [
       ...bindNotifications(signaling, media, stores),
       ...bindRoomLife(signaling, stores.life),
+      ...this.#recording.bind(),
       signaling.on('room.closed', ({ reason }) => this.#closed(reason)),
       signaling.on('media.restart', () => void this.#restartMedia()),
       signaling.on('server.draining', ({ reconnectAfterMs }) => this.#draining(reconnectAfterMs)),
@@ -140,6 +145,7 @@ export class RoomSession {
     this.#stores.members.reset(joined.room, joined.self, joined.peers);
     this.#stores.chat.merge(joined.history);
     this.#stores.life.reset(joined.game ?? null, joined.hands?.queue ?? []);
+    this.#recording.store.reset(joined);
   }
 
   /**

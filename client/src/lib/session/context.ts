@@ -4,6 +4,7 @@ import type { ChatActions } from './chatActions.ts';
 import type { ConsumerActions } from './consumerActions.ts';
 import type { DeviceActions } from './devices.ts';
 import type { FileActions } from './fileActions.ts';
+import type { RecordingActions } from './recordingActions.svelte.ts';
 import type { RoomLifeActions } from './roomLife.ts';
 import type { RoomOwnerActions } from './roomOwner.ts';
 import type { StatsActions } from './stats.ts';
@@ -21,6 +22,8 @@ export interface RoomContext extends RoomStores {
   readonly consumers: ConsumerActions;
   /** Games, reactions, raised hands. */
   readonly lifeActions: RoomLifeActions;
+  /** Recording state, the owner's start/stop, finished recordings. */
+  readonly recording: RecordingActions;
   leave(): Promise<void>;
 }
 
