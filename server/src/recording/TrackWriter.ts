@@ -186,7 +186,8 @@ export class TrackWriter {
   }
 }
 
-function ffmpegArgs(sdp: string, out: string): string[] {
+/** ffmpeg receiving one RTP stream described by `sdp`, copying it into `out` (the bench too). */
+export function ffmpegArgs(sdp: string, out: string): string[] {
   return [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'],
     ...['-protocol_whitelist', 'file,udp,rtp', '-reorder_queue_size', '64'],
