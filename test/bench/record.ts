@@ -156,7 +156,7 @@ async function tuttiRecording(
   });
   await writer.start(
     router,
-    () => 0,
+    () => Date.now(),
     () => {},
   );
   const file = path.join(dir, `track-${String(i).padStart(2, '0')}-camera.webm`);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Producer } from 'mediasoup/types';
 import type { RecordingState } from '@tutti/protocol';
@@ -40,7 +40,8 @@ export interface SessionDeps {
 export class Session {
   readonly id = randomUUID();
   readonly roomId: string;
-  readonly startedAt = Date.now();
+  /** Reset once the first writers run: the recording (and the composite) starts there. */
+  startedAt = Date.now();
   readonly #room: Room;
   readonly #deps: SessionDeps;
   readonly #dir: string;
@@ -84,6 +85,7 @@ export class Session {
       for (const producer of member.media.producers()) this.#add(producer);
     }
     await Promise.allSettled([...this.#starting]);
+    this.startedAt = Date.now();
     this.#log.info({ tracks: this.#writers.size }, 'recording started');
   }
 
@@ -104,7 +106,7 @@ export class Session {
     const started = writer
       .start(
         router,
-        () => Date.now() - this.startedAt,
+        () => this.startedAt,
         (why, detail) => {
           if (why === 'writer-died') this.#fail(`a track writer stopped: ${detail}`);
           else this.#fail(`a track was cut short: ${detail}`);
@@ -132,11 +134,11 @@ export class Session {
   /** Stops the writers, builds the composite, stores everything; the finished record. */
   async stop(): Promise<RecordingRecord> {
     this.#stopped = true;
+    const durationMs = Date.now() - this.startedAt;
     clearTimeout(this.#limit);
     this.#room.off('produced', this.#onProduced);
     await Promise.allSettled([...this.#starting]);
     const ended = await Promise.all([...this.#writers.values()].map((w) => w.stop()));
-    const durationMs = Date.now() - this.startedAt;
     const files = ended.filter((f): f is TrackFile => f !== undefined);
     const record: RecordingRecord = {
       id: this.id,
@@ -149,6 +151,9 @@ export class Session {
       tracks: [],
     };
     try {
+      // Rewritten once without transcoding: a writer that died, or one stopped while its
+      // input was silent, leaves no index or duration; this gives every file both.
+      for (const f of files) await this.#repair(f);
       const compositeName = 'composite.mp4';
       const compositePath = join(this.#dir, compositeName);
       try {
@@ -184,6 +189,20 @@ export class Session {
     }
     this.#log.info({ status: record.status, durationMs, tracks: files.length }, 'recording ended');
     return record;
+  }
+
+  async #repair(f: TrackFile): Promise<void> {
+    const fixed = f.path.replace(/\.(\w+)$/, '.fixed.$1');
+    try {
+      await run(
+        this.#deps.ffmpeg,
+        ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', f.path, '-c', 'copy', fixed],
+        { timeoutMs: 60_000 },
+      );
+      await rename(fixed, f.path);
+    } catch (err) {
+      this.#log.warn({ err, track: f.name }, 'track file not repaired; kept as written');
+    }
   }
 
   async #upload(name: string): Promise<number> {

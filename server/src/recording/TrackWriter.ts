@@ -49,7 +49,9 @@ export class TrackWriter {
   #consumer: Consumer | undefined;
   #child: Child | undefined;
   #port: number | undefined;
-  #offsetMs = 0;
+  /** When its RTP was first let through (epoch ms). */
+  #resumedAt = 0;
+  #origin: () => number = () => 0;
   #end: TrackFile['end'] = 'ok';
   #ended: Promise<TrackFile | undefined> | undefined;
   #stopping = false;
@@ -72,12 +74,13 @@ export class TrackWriter {
   }
 
   /**
-   * Starts writing; `sinceStartMs` says how far into the recording we are. Resolves once
+   * Starts writing; `origin` gives the recording's start (epoch ms, read when the file is
+   * done: the start is set once the first writers run). Resolves once
    * RTP flows (or throws, leaving nothing running). `onEnded` is told when it ends by itself.
    */
   async start(
     router: Router,
-    sinceStartMs: () => number,
+    origin: () => number,
     onEnded: (why: TrackFile['end'], detail: string) => void,
   ): Promise<void> {
     const { ip, workerPorts, ffmpegPorts, dir } = this.#deps;
@@ -113,7 +116,8 @@ export class TrackWriter {
         this.#log.warn({ port: this.#port }, 'ffmpeg did not bind in time; sending anyway');
       }
       if (!child.running) throw new Error('ffmpeg exited before it listened');
-      this.#offsetMs = sinceStartMs();
+      this.#origin = origin;
+      this.#resumedAt = Date.now();
       await consumer.resume();
       if (this.kind === 'video') {
         await consumer.requestKeyFrame();
@@ -170,7 +174,7 @@ export class TrackWriter {
       kind: this.kind,
       peerId: this.#producer.appData.peerId,
       source: this.#producer.appData.source,
-      offsetMs: this.#offsetMs,
+      offsetMs: Math.max(0, this.#resumedAt - this.#origin()),
       end: this.#end,
       size,
     };
@@ -179,8 +183,9 @@ export class TrackWriter {
   /** Ends the file cleanly (ffmpeg writes its trailer); what was written. */
   async stop(): Promise<TrackFile | undefined> {
     this.#stopping = true;
-    this.#consumer?.close();
+    // ffmpeg first, while packets still flow: its read loop sees the signal at once.
     await this.#child?.stop();
+    this.#consumer?.close();
     this.#transport?.close();
     return this.#ended;
   }

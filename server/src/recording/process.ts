@@ -72,13 +72,19 @@ export class Child {
     return !this.#done;
   }
 
-  /** SIGINT, then SIGKILL if it has not exited within `graceMs`. */
+  /**
+   * SIGINT; a second one shortly after (ffmpeg blocked reading an input that sends nothing
+   * only notices the second, and still writes its trailer); SIGKILL past `graceMs`.
+   */
   async stop(graceMs = 5000): Promise<Exit> {
     if (this.#done) return this.exited;
     this.process.kill('SIGINT');
+    const again = setTimeout(() => this.#done || this.process.kill('SIGINT'), 400);
     const timer = setTimeout(() => this.kill(), graceMs);
+    again.unref();
     timer.unref();
     const exit = await this.exited;
+    clearTimeout(again);
     clearTimeout(timer);
     return exit;
   }
