@@ -61,7 +61,7 @@ export function compositeArgs(
     ...inputs,
     ...['-filter_complex', filters.join(';')],
     ...['-map', `[${base}]`, '-map', '[aout]', '-t', seconds],
-    ...['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-pix_fmt', 'yuv420p'],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '28', '-pix_fmt', 'yuv420p'],
     ...['-c:a', 'aac', '-b:a', '96k', '-threads', '2', '-movflags', '+faststart'],
     out,
   ];
