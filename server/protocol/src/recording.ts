@@ -10,7 +10,7 @@ export interface RecordingState {
   active: boolean;
   /** ms epoch; null when not recording. */
   startedAt: number | null;
-  /** Tracks being written now. */
+  /** Tracks recorded so far (ended ones included). */
   tracks: number;
   /** Set when the last recording ended abnormally (ffmpeg or worker died, storage full). */
   error: string | null;

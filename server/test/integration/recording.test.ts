@@ -107,7 +107,9 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
     files = mkdtempSync(path.join(tmpdir(), 'tutti-recording-test-'));
     // A range of our own, away from the workers' 40000–49999 and other runs' picks.
     const base = 52_000 + 2 * Math.floor(Math.random() * 3000);
-    s = await startTestServer({ recording: { portMin: base, portMax: base + 199 } });
+    s = await startTestServer({
+      recording: { portMin: base, portMax: base + 199, maxConcurrent: 1 },
+    });
     const peer = await ProtooPeer.connect(s.wsUrl);
     const created = await peer.request('room.create', { name: 'Recorded' });
     peer.close();
@@ -215,7 +217,16 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
     const alice = members.find((m) => m.name === 'alice')!;
     alice.items.length = 0;
     await alice.sig.peer.request('recording.start', { ownerSecret });
-    await sleep(3000);
+    // The node's limit (maxConcurrent 1): another room cannot record meanwhile.
+    const peer = await ProtooPeer.connect(s.wsUrl);
+    const other = await peer.request('room.create', { name: 'Second room' });
+    await peer.request('room.join', { roomId: other.room.id, nickname: 'dave' });
+    await assert.rejects(
+      peer.request('recording.start', { ownerSecret: other.ownerSecret }),
+      /UNAVAILABLE: the recording limit/,
+    );
+    peer.close();
+    await sleep(2000);
     const pids = await ffmpegChildren(s.dataDir);
     assert.equal(pids.length, 2, "alice's two writers run");
     process.kill(pids[0]!, 'SIGKILL');
