@@ -246,9 +246,30 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
     }
   });
 
+  test('the media worker dies mid-way: the room is told, the files up to then play', async () => {
+    const alice = members.find((m) => m.name === 'alice')!;
+    alice.items.length = 0;
+    alice.states.length = 0;
+    await alice.sig.peer.request('recording.start', { ownerSecret });
+    await sleep(2500);
+    const room = s.app.tutti.rooms.get(roomId)!;
+    process.kill(room.media.workerPid!, 'SIGKILL');
+    const cut = await until('the error state', () => alice.states.find((st) => st.error));
+    assert.match(cut.error!, /cut short: the media worker went away/);
+    await alice.sig.peer.request('recording.stop', { ownerSecret });
+    const item = await until('the item', () => alice.items[0], 90_000);
+    assert.equal(item.status, 'partial');
+    assert.equal(item.tracks.length, 2);
+    for (const t of item.tracks) {
+      const got = await download(t.url, `worker-${t.name}`);
+      assert.ok((await decodes(got.file)) > 1, `${t.name} plays up to the worker's death`);
+    }
+    alice.items.push(item); // The next test downloads it.
+  });
+
   test('deleting the room deletes its recordings', async () => {
     const alice = members.find((m) => m.name === 'alice')!;
-    const url = alice.items[0]!.url!;
+    const url = alice.items.at(-1)!.url!;
     assert.equal((await download(url, 'before.mp4')).status, 200);
     const peer = await ProtooPeer.connect(s.wsUrl);
     await peer.request('room.delete', { roomId, ownerSecret });
