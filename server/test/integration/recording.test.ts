@@ -267,6 +267,31 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
     alice.items.push(item); // The next test downloads it.
   });
 
+  test('the storage refuses the files: a failed item and a clear state, not a hang', async () => {
+    const alice = members.find((m) => m.name === 'alice')!;
+    const kept = alice.items.splice(0);
+    alice.states.length = 0;
+    // The local driver's staging folder replaced by a file: every put fails (as on a full disk).
+    const partial = path.join(s.dataDir, 'recordings', '.partial');
+    rmSync(partial, { recursive: true, force: true });
+    writeFileSync(partial, 'not a folder');
+    try {
+      await alice.sig.peer.request('recording.start', { ownerSecret });
+      await sleep(1500);
+      await alice.sig.peer.request('recording.stop', { ownerSecret });
+      const failed = await until('the item', () => alice.items[0], 60_000);
+      assert.equal(failed.status, 'failed');
+      assert.equal(failed.url, null);
+      const state = await until('the error state', () =>
+        alice.states.find((st) => !st.active && st.error),
+      );
+      assert.match(state.error!, /could not be stored/);
+    } finally {
+      rmSync(partial, { force: true });
+      alice.items.splice(0, alice.items.length, ...kept);
+    }
+  });
+
   test('deleting the room deletes its recordings', async () => {
     const alice = members.find((m) => m.name === 'alice')!;
     const url = alice.items.at(-1)!.url!;
