@@ -78,7 +78,7 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
   let files: string;
   const members: Member[] = [];
 
-  async function join(name: string, withVideo = true): Promise<Member> {
+  async function join(name: string, kind: 'camera' | 'screen' = 'camera'): Promise<Member> {
     const sig = await TuttiSignaling.join(s.wsUrl, roomId, name);
     const states: RecordingState[] = [];
     const items: RecordingItem[] = [];
@@ -86,8 +86,9 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
     sig.peer.on('recording.item', ({ item }) => items.push(item));
     const bot = new PublisherBot(
       sig,
-      { video: withVideo ? video : undefined, audio },
+      { video, audio: kind === 'camera' ? audio : undefined },
       { name, bindAddress: '127.0.0.1' },
+      kind,
     );
     await bot.start();
     const m: Member = { name, sig, bot, states, items, close: () => bot.close() };
@@ -127,7 +128,7 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
 
   let item: RecordingItem;
 
-  test('10 s of three participants: late joiner, mute, leave; composite and per-track files', async () => {
+  test('10 s of three participants: late joiner, screen share, mute, leave; composite and per-track files', async () => {
     const alice = await join('alice');
     const bob = await join('bob');
     await assert.rejects(
@@ -149,6 +150,12 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
     const list = await carol.sig.peer.request('recording.list', {});
     assert.equal(list.recording.active, true, 'a late joiner is told it is recording');
     await until('carol recorded', () => alice.states.find((st) => st.active && st.tracks === 6));
+    // A screen share (video only) starts mid-way: one more track.
+    const dan = await join('dan', 'screen');
+    await until('the screen recorded', () =>
+      alice.states.find((st) => st.active && st.tracks === 7),
+    );
+    mark('screen');
 
     mark('recorded');
     // Bob mutes his mic for 2 s, then leaves at 7.5 s.
@@ -167,7 +174,7 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
     assert.equal(item.status, 'ready', `status (${JSON.stringify(item)})`);
     assert.ok(item.url, 'a composite link');
     assert.ok(carol.items[0], 'every member is told');
-    assert.equal(item.tracks.length, 6);
+    assert.equal(item.tracks.length, 7);
 
     const composite = await download(item.url, 'composite.mp4');
     assert.equal(composite.status, 200);
@@ -191,6 +198,11 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
     }
     const carolTracks = item.tracks.filter((t) => /track-0[45]/.test(t.name));
     assert.equal(carolTracks.length, 2, "the late joiner's two tracks");
+    assert.ok(
+      item.tracks.some((t) => t.name === 'track-06-screen.webm'),
+      'the screen share mid-way',
+    );
+    dan.close();
   });
 
   test('downloads are for members of the room only', async () => {
@@ -226,7 +238,7 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
       /UNAVAILABLE: the recording limit/,
     );
     peer.close();
-    await sleep(2000);
+    await sleep(3500);
     const pids = await ffmpegChildren(s.dataDir);
     assert.equal(pids.length, 2, "alice's two writers run");
     process.kill(pids[0]!, 'SIGKILL');
@@ -242,7 +254,8 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
     assert.deepEqual(probe.streams.map((st) => st.codec_type).sort(), ['audio', 'video']);
     for (const t of crashed.tracks) {
       const got = await download(t.url, `crash-${t.name}`);
-      assert.ok((await decodes(got.file)) > 1, `${t.name} plays up to the crash`);
+      const seconds = await decodes(got.file);
+      assert.ok(seconds > 0.5, `${t.name} plays up to the crash (${seconds} s)`);
     }
   });
 
