@@ -5,6 +5,7 @@ import { captionsSection } from './sections/captions.ts';
 import { clusterSection, databaseSection, redisSection } from './sections/cluster.ts';
 import { chatSection, dataSection, filesSection } from './sections/content.ts';
 import { mediaSection, turnSection } from './sections/media.ts';
+import { recordingSection } from './sections/recording.ts';
 import { roomsSection } from './sections/rooms.ts';
 import { metricsSection, serverSection, signalingSection } from './sections/server.ts';
 
@@ -24,6 +25,7 @@ export const configSchema = z.object({
   data: dataSection,
   chat: chatSection,
   files: filesSection,
+  recording: recordingSection,
   auth: authSection,
   admin: adminSection,
   webhooks: webhooksSection,

@@ -16,6 +16,7 @@ import { checkClusterFiles, createClusterNode, type ClusterNode } from './federa
 import { createGamesModule } from './games/module.ts';
 import { httpErrorHandler } from './http/errors.ts';
 import { createIngestModule } from './ingest/module.ts';
+import { createRecordingModule } from './recording/module.ts';
 import { healthPlugin } from './http/health.ts';
 import { metricsPlugin } from './http/metrics.ts';
 import { opsAccessGuard } from './http/opsAccess.ts';
@@ -195,6 +196,7 @@ export async function buildApp(
     );
     const postChat = (peer: MemberChannel, text: string) => chat.service.send(peer, { text });
     concerns.push(createCaptionsModule({ config, rooms, log, postChat })); // live captions
+    concerns.push(createRecordingModule({ config, rooms, links, log })); // issue #13
     await cluster.start(); // Bounded: with Redis down it starts anyway and retries.
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.

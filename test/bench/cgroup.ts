@@ -119,3 +119,10 @@ export function capProcess(pid: number, cores: number, name: string): CpuCap {
   hookExit();
   return cap;
 }
+
+/** Moves one more process into an existing cap's group (they then share its quota). */
+export function addToCap(cap: CpuCap, pid: number): void {
+  if (pid === process.pid || pid === process.ppid || pid <= 1)
+    throw new Error(`refusing to cap pid ${pid} (the bench itself, its parent or init)`);
+  writeFileSync(path.join(cap.dir, 'cgroup.procs'), String(pid));
+}

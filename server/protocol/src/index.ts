@@ -11,6 +11,7 @@ export * from './notifications.ts';
 export * from './games.ts';
 export * from './moderation.ts';
 export * from './captions.ts';
+export * from './recording.ts';
 export * from './frames.ts';
 export * from './client.ts';
 export * from './frameLink.ts';

@@ -2,11 +2,16 @@ import type { ChatMessage, MediaSource, PeerInfo, RoomSummary } from './common.t
 import type { CaptionNotificationMap } from './captions.ts';
 import type { GameNotificationMap } from './games.ts';
 import type { ModerationNotificationMap } from './moderation.ts';
+import type { RecordingNotificationMap } from './recording.ts';
 
 /** Server → client protoo notifications (fire and forget). */
 /** Room life (games, reactions, hands) is in GameNotificationMap (games.ts). */
 export interface NotificationMap
-  extends GameNotificationMap, ModerationNotificationMap, CaptionNotificationMap {
+  extends
+    GameNotificationMap,
+    ModerationNotificationMap,
+    CaptionNotificationMap,
+    RecordingNotificationMap {
   /** Full list; sent on lobby.subscribe changes (debounced). */
   'lobby.rooms': { rooms: RoomSummary[] };
 

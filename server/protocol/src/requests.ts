@@ -26,13 +26,20 @@ import {
   type CaptionResponseMap,
   type CaptionsJoinExtras,
 } from './captions.ts';
+import {
+  RECORDING_REQUEST_METHODS,
+  type RecordingJoinExtras,
+  type RecordingRequestMap,
+  type RecordingResponseMap,
+} from './recording.ts';
 
 /**
  * Client → server protoo requests: the data each method takes and the answer it gets.
  * The server validates every request against `requestSchemas` (`@tutti/protocol/schemas`),
  * which is checked at compile time to produce exactly these shapes.
  */
-export interface RequestMap extends GameRequestMap, ModerationRequestMap, CaptionRequestMap {
+export interface RequestMap
+  extends GameRequestMap, ModerationRequestMap, CaptionRequestMap, RecordingRequestMap {
   // Lobby
   'lobby.subscribe': Empty;
   /** e2ee: the room is end-to-end encrypted (members hold a passphrase; fixed for its life). */
@@ -150,9 +157,14 @@ export interface IceSettings {
   iceTransportPolicy: 'all' | 'relay';
 }
 
-/** `game` and `hands` (room life) are there when the games module runs; `captions` likewise. */
+/** `game` and `hands` (room life) are there when the games module runs; `captions` and
+ * `recording` likewise. */
 export interface JoinResult
-  extends IceSettings, Partial<RoomLifeJoinExtras>, Partial<CaptionsJoinExtras> {
+  extends
+    IceSettings,
+    Partial<RoomLifeJoinExtras>,
+    Partial<CaptionsJoinExtras>,
+    Partial<RecordingJoinExtras> {
   self: PeerInfo;
   peers: PeerInfo[];
   room: RoomSummary;
@@ -174,7 +186,8 @@ export interface ResumeResult {
   resumeToken: string;
 }
 
-export interface ResponseMap extends GameResponseMap, ModerationResponseMap, CaptionResponseMap {
+export interface ResponseMap
+  extends GameResponseMap, ModerationResponseMap, CaptionResponseMap, RecordingResponseMap {
   'lobby.subscribe': { rooms: RoomSummary[] };
   'room.create': { room: RoomSummary; ownerSecret: string };
   'room.join': JoinResult;
@@ -252,6 +265,8 @@ export const REQUEST_METHODS = [
   ...MODERATION_REQUEST_METHODS,
   // Live captions (captions.ts)
   ...CAPTION_REQUEST_METHODS,
+  // Recording (recording.ts)
+  ...RECORDING_REQUEST_METHODS,
 ] as const satisfies readonly RequestMethod[];
 
 // Compile time: the list names every method of RequestMap (a forgotten one fails here).

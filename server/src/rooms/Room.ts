@@ -43,7 +43,8 @@ export interface RoomEvents {
   /** A member left (leave, disconnect, kick, room closing). */
   left: [member: Member];
   /**
-   * A member's new producer, once the others are consuming it (captions listen for mics;
+   * A member's new producer, once the others are consuming it (captions listen for mics,
+   * recording for every track;
    * other nodes hosting the room pipe it: federation/).
    */
   produced: [producer: Producer<ProducerAppData>];
@@ -227,6 +228,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
       host: {
         othersProducers: () => this.#producersExcept(id),
         share: (producer) => {
+          this.emit('produced', producer);
           for (const other of this.#members.values()) {
             if (other.id !== id) other.media.consume(producer);
           }

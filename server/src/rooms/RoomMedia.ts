@@ -180,6 +180,12 @@ export class RoomMedia {
     });
   }
 
+  /** The router a member's producer was made on (server-side consumers such as recording). */
+  originRouter(producerId: string): Router | undefined {
+    const slot = this.#origin.get(producerId);
+    return slot && !slot.router.closed ? slot.router : undefined;
+  }
+
   async #place(): Promise<Slot> {
     for (;;) {
       const open = this.#slots

@@ -5,6 +5,7 @@ import type {
   HandQueueState,
   ModerationSnapshot,
   NotificationMap,
+  RecordingJoinExtras,
   NotificationMethod,
   PeerInfo,
   RequestMethod,
@@ -86,7 +87,7 @@ export interface RoomDirectory {
 }
 
 /** Extra fields a concern adds to the room.join answer (chat: the history page). */
-export interface JoinExtras {
+export interface JoinExtras extends Partial<RecordingJoinExtras> {
   history?: ChatMessage[];
   /** Room life (games module): the running game as this member sees it, the hand queue. */
   game?: GameSnapshot | null;

@@ -51,3 +51,28 @@ test('an E2EE room takes VP8 and Opus only, and stays E2EE across a restart', as
   assert.equal(listed.rooms.find((r) => r.id === room.id)?.e2ee, true);
   assert.equal(listed.rooms.find((r) => r.id === plain.id)?.e2ee, false);
 });
+
+test('recording and captions are refused in an E2EE room, even to its owner', async () => {
+  const c = await connectSignaling(s.wsUrl);
+  try {
+    const { room, ownerSecret } = await c.request('room.create', { name: 'Sealed 2', e2ee: true });
+    const joined = await c.request('room.join', {
+      roomId: room.id,
+      nickname: 'Owner',
+      ownerSecret,
+    });
+    assert.equal(joined.self.role, 'owner');
+    for (const refused of [
+      () => c.request('recording.start', { ownerSecret }),
+      () => c.request('captions.set', { enabled: true, ownerSecret }),
+    ]) {
+      const err = await refused().then(
+        () => assert.fail('an E2EE room must refuse it'),
+        (e: unknown) => e as Error,
+      );
+      assert.match(err.message, /^FORBIDDEN: .*end-to-end encrypted/);
+    }
+  } finally {
+    c.close();
+  }
+});

@@ -25,6 +25,7 @@ import { FileActions } from './fileActions.ts';
 import { bindModeration, ModerationActions } from './moderation.ts';
 import { bindNotifications } from './notifications.ts';
 import { bindCaptions, CaptionActions } from './captions.ts';
+import { RecordingActions } from './recordingActions.svelte.ts';
 import { bindRoomLife, RoomLifeActions } from './roomLife.ts';
 import { RoomOwnerActions } from './roomOwner.ts';
 import { StatsActions } from './stats.ts';
@@ -51,6 +52,7 @@ export class RoomSession {
   readonly #media: MediaClient;
   readonly #stores: RoomStores;
   readonly #devices: DeviceActions;
+  readonly #recording: RecordingActions;
   #off: (() => void)[] = [];
   #password: string | undefined;
   /** The join token this session came in with (rejoins use it again). */
@@ -84,6 +86,7 @@ export class RoomSession {
     };
     const { members, tracks, chat, local, notices } = stores;
     this.#stores = stores;
+    this.#recording = new RecordingActions(signaling, members);
     this.#applyJoin(joined);
     const media = new MediaClient(signaling, {
       consumerAdded: (info) =>
@@ -121,6 +124,7 @@ export class RoomSession {
       moderationActions: new ModerationActions(signaling, stores),
       captionActions: new CaptionActions(signaling, stores.captions, () => members.room.id),
       e2eeActions: new E2eeActions(media.e2ee, stores.e2ee),
+      recording: this.#recording,
       leave: () => this.leave(),
     };
     this.#off = [
@@ -128,6 +132,7 @@ export class RoomSession {
       ...bindRoomLife(signaling, stores.life),
       ...bindModeration(signaling, media, stores, (reason, message) => this.#end(reason, message)),
       ...bindCaptions(signaling, stores.captions),
+      ...this.#recording.bind(),
       signaling.on('room.closed', ({ reason }) => this.#closed(reason)),
       signaling.on('room.removed', () => this.#end('removed', 'You were removed from the room.')),
       signaling.on('media.producerPaused', ({ source }) => {
@@ -190,6 +195,7 @@ export class RoomSession {
     this.#stores.moderation.reset(joined.moderation);
     this.#stores.captions.reset(joined.captions);
     this.#resumeToken = joined.resumeToken;
+    this.#recording.store.reset(joined);
   }
 
   /**

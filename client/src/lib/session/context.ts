@@ -7,6 +7,7 @@ import type { DeviceActions } from './devices.ts';
 import type { E2eeActions } from './e2eeActions.ts';
 import type { FileActions } from './fileActions.ts';
 import type { ModerationActions } from './moderation.ts';
+import type { RecordingActions } from './recordingActions.svelte.ts';
 import type { RoomLifeActions } from './roomLife.ts';
 import type { RoomOwnerActions } from './roomOwner.ts';
 import type { StatsActions } from './stats.ts';
@@ -29,6 +30,8 @@ export interface RoomContext extends RoomStores {
   /** The owner's captions switch. */
   readonly captionActions: CaptionActions;
   readonly e2eeActions: E2eeActions;
+  /** Recording state, the owner's start/stop, finished recordings. */
+  readonly recording: RecordingActions;
   leave(): Promise<void>;
 }
 

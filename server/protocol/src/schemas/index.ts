@@ -8,3 +8,4 @@ export * from './validate.ts';
 export * from './games.ts';
 export * from './moderation.ts';
 export * from './captions.ts';
+export * from './recording.ts';

@@ -16,6 +16,7 @@ import {
 import { captionRequestSchemas } from './captions.ts';
 import { gameRequestSchemas } from './games.ts';
 import { moderationRequestSchemas } from './moderation.ts';
+import { recordingRequestSchemas } from './recording.ts';
 
 /**
  * The zod schema of every request's data, validated before any handler runs. Deep media
@@ -126,6 +127,7 @@ export const requestSchemas = {
   ...moderationRequestSchemas,
   // Live captions
   ...captionRequestSchemas,
+  ...recordingRequestSchemas,
 } as const satisfies Record<RequestMethod, z.ZodType>;
 
 // Compile time: each schema takes and produces exactly the RequestMap shape of its method.

@@ -1,0 +1,195 @@
+import { join } from 'node:path';
+import type { Config } from '@tutti/config';
+import {
+  IDLE_RECORDING,
+  TuttiError,
+  type RecordingItem,
+  type RecordingJoinExtras,
+  type RecordingState,
+} from '@tutti/protocol';
+import type { Storage } from '../files/Storage.ts';
+import type { TokenSigner } from '../files/tokens.ts';
+import type { Logger } from '../kernel/log.ts';
+import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import type { Catalog } from './Catalog.ts';
+import { recordingRefusal, requireRecordingControl } from './policy.ts';
+import { PortPool, splitRange } from './portPool.ts';
+import { itemFor, type RecordingRecord } from './record.ts';
+import { Session } from './Session.ts';
+
+export interface RecorderDeps {
+  config: Config;
+  rooms: RoomRegistry;
+  storage: Storage;
+  catalog: Catalog;
+  tokens: TokenSigner;
+  log: Logger;
+}
+
+/**
+ * This node's recordings: at most `recording.maxConcurrent` rooms at once (finishing ones
+ * count: their composite is the expensive part), one Session each. Members hear
+ * `recording.state` whenever it changes and `recording.item` when a recording is stored.
+ */
+export class Recorder {
+  readonly #deps: RecorderDeps;
+  readonly #sessions = new Map<string, Session>();
+  /** Sessions stopping (composite, uploads), by room. */
+  readonly #finishing = new Map<string, Promise<RecordingRecord>>();
+  /** The last abnormal end per room, until the next start (what late joiners are told). */
+  readonly #lastError = new Map<string, string>();
+  readonly #ports: PortPool;
+  readonly #workerPorts: [number, number];
+  readonly #log: Logger;
+
+  constructor(deps: RecorderDeps) {
+    this.#deps = deps;
+    const r = deps.config.recording;
+    const { ffmpeg, worker } = splitRange(r.portMin, r.portMax);
+    this.#ports = new PortPool(ffmpeg[0], ffmpeg[1]);
+    this.#workerPorts = worker;
+    this.#log = deps.log;
+  }
+
+  /** Writers' pids of a room's recording (tests). */
+  pidsOf(roomId: string): number[] {
+    return this.#sessions.get(roomId)?.pids ?? [];
+  }
+
+  state(roomId: string): RecordingState {
+    const s = this.#sessions.get(roomId);
+    if (s) return s.state();
+    return { ...IDLE_RECORDING, error: this.#lastError.get(roomId) ?? null };
+  }
+
+  async extras(roomId: string, peerId: string): Promise<RecordingJoinExtras> {
+    const token = this.#token(roomId, peerId);
+    const records = await this.#deps.catalog.list(roomId);
+    return { recording: this.state(roomId), recordings: records.map((r) => itemFor(r, token)) };
+  }
+
+  async start(
+    roomId: string,
+    memberId: string,
+    ownerSecret: string | undefined,
+  ): Promise<RecordingState> {
+    const { config, rooms } = this.#deps;
+    const room = rooms.require(roomId);
+    requireRecordingControl(room, memberId, ownerSecret);
+    const refusal = recordingRefusal(room);
+    if (refusal) throw new TuttiError('FORBIDDEN', refusal);
+    if (!config.recording.enabled) throw new TuttiError('FORBIDDEN', 'recording is disabled here');
+    if (this.#sessions.has(roomId) || this.#finishing.has(roomId)) {
+      throw new TuttiError('INVALID_REQUEST', 'this room is already being recorded');
+    }
+    if (this.#sessions.size + this.#finishing.size >= config.recording.maxConcurrent) {
+      throw new TuttiError('UNAVAILABLE', 'the recording limit of this server is reached');
+    }
+    const r = config.recording;
+    const session = new Session(
+      room,
+      {
+        ffmpeg: r.ffmpegPath,
+        ip: r.ip,
+        workerPorts: this.#workerPorts,
+        ffmpegPorts: this.#ports,
+        tmpDir: join(config.data.dir, 'recording-tmp'),
+        storage: this.#deps.storage,
+        maxTracks: r.maxTracks,
+        maxDurationMs: r.maxDurationSeconds * 1000,
+        compositeTimeoutMs: r.compositeTimeoutSeconds * 1000,
+        uploadTimeoutMs: 120_000,
+        log: this.#log,
+        changed: () => this.#announce(roomId),
+      },
+      () => void this.#stop(roomId).catch(() => {}),
+    );
+    this.#sessions.set(roomId, session);
+    this.#lastError.delete(roomId);
+    await session.start();
+    this.#announce(roomId);
+    return this.state(roomId);
+  }
+
+  async stop(
+    roomId: string,
+    memberId: string,
+    ownerSecret: string | undefined,
+  ): Promise<RecordingState> {
+    requireRecordingControl(this.#deps.rooms.require(roomId), memberId, ownerSecret);
+    if (!this.#sessions.has(roomId)) throw new TuttiError('INVALID_REQUEST', 'not recording');
+    void this.#stop(roomId).catch(() => {});
+    return this.state(roomId);
+  }
+
+  /** Ends the room's recording: state goes idle at once, the record follows when stored. */
+  #stop(roomId: string): Promise<RecordingRecord> {
+    const session = this.#sessions.get(roomId);
+    if (!session) return Promise.reject(new Error('not recording'));
+    this.#sessions.delete(roomId);
+    const finishing = session
+      .stop()
+      .then(async (record) => {
+        if (record.error) this.#lastError.set(roomId, record.error);
+        await this.#deps.catalog.add(record).catch((err: unknown) => {
+          this.#log.error({ err, roomId }, 'recording manifest not stored');
+          record.status = 'failed';
+          this.#lastError.set(roomId, 'the recording could not be stored');
+        });
+        this.#publish(record);
+        return record;
+      })
+      .finally(() => {
+        this.#finishing.delete(roomId);
+        this.#announce(roomId);
+      });
+    this.#finishing.set(roomId, finishing);
+    this.#announce(roomId);
+    return finishing;
+  }
+
+  /** The last member left: the recording ends (and is kept). */
+  roomEmpty(roomId: string): void {
+    if (this.#sessions.has(roomId)) void this.#stop(roomId).catch(() => {});
+  }
+
+  /** Waits for a room's recording to be stored (tests, shutdown). */
+  async settled(roomId: string): Promise<void> {
+    await this.#finishing.get(roomId)?.catch(() => {});
+  }
+
+  async roomDeleted(roomId: string): Promise<void> {
+    const session = this.#sessions.get(roomId);
+    this.#sessions.delete(roomId);
+    await session?.abort();
+    await this.settled(roomId);
+    this.#lastError.delete(roomId);
+    await this.#deps.catalog.deleteRoom(roomId);
+  }
+
+  /** Server stopping: running recordings end without a composite; nothing half-made is kept. */
+  async close(): Promise<void> {
+    const sessions = [...this.#sessions.values()];
+    this.#sessions.clear();
+    await Promise.all(sessions.map((s) => s.abort()));
+    await Promise.allSettled([...this.#finishing.values()]);
+  }
+
+  #token(roomId: string, peerId: string): string {
+    return this.#deps.tokens.sign({ kind: 'a', peerId, roomId });
+  }
+
+  #announce(roomId: string): void {
+    const state = this.state(roomId);
+    for (const member of this.#deps.rooms.members(roomId)) {
+      void member.notify('recording.state', { state });
+    }
+  }
+
+  #publish(record: RecordingRecord): void {
+    for (const member of this.#deps.rooms.members(record.roomId)) {
+      const item: RecordingItem = itemFor(record, this.#token(record.roomId, member.id));
+      void member.notify('recording.item', { item });
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { TuttiError } from '@tutti/protocol';
+import { assertNotE2ee } from '../rooms/e2ee.ts';
+import { isModerator } from '../rooms/moderation/roles.ts';
+import type { Room } from '../rooms/Room.ts';
+import { verifyOwnerSecret } from '../rooms/security.ts';
+
+/**
+ * Who may start and stop a recording: the room's owner or a moderator (rooms/moderation), or
+ * whoever proves the owner secret.
+ */
+export function requireRecordingControl(
+  room: Room,
+  memberId: string,
+  ownerSecret: string | undefined,
+): void {
+  const role = room.member(memberId)?.info.role;
+  if (role && isModerator(role)) return;
+  if (ownerSecret !== undefined && verifyOwnerSecret(ownerSecret, room.record.ownerSecretHash)) {
+    return;
+  }
+  throw new TuttiError(
+    'FORBIDDEN',
+    'only the room owner or a moderator can start or stop recording',
+  );
+}
+
+/**
+ * Why this room must not be recorded, or undefined: in an end-to-end encrypted room the
+ * server only sees ciphertext, and recording would break the promise the room makes.
+ */
+export function recordingRefusal(room: Room): string | undefined {
+  try {
+    assertNotE2ee(room.record, 'Recording');
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : 'refused';
+  }
+}
