@@ -17,6 +17,7 @@ import { RoomExtensions } from './extensions.ts';
 import type { RegistryHands, RoomFederation } from './federationPort.ts';
 import { IdleRooms } from './idle.ts';
 import { Lobby } from './Lobby.ts';
+import { Memberships } from './memberships.ts';
 import type {
   JoinExtras,
   JoinGrant,
@@ -51,8 +52,7 @@ export class RoomRegistry implements RoomDirectory {
   readonly #deps: RegistryDeps;
   readonly #now: () => number;
   readonly #rooms = new Map<string, Room>();
-  /** Connection id → the room it has joined. */
-  readonly #memberships = new Map<string, Room>();
+  readonly #memberships = new Memberships();
   readonly #extensions: RoomExtensions;
   readonly #access: RoomAccess;
   readonly #lobby: Lobby;
@@ -101,7 +101,7 @@ export class RoomRegistry implements RoomDirectory {
   /** Throws ROOM_NOT_FOUND. */
   require(id: string): Room {
     const room = this.#rooms.get(id);
-    if (!room) throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
+    if (!room) throw roomNotFound();
     return room;
   }
 
@@ -123,9 +123,7 @@ export class RoomRegistry implements RoomDirectory {
   // ── RoomDirectory ───────────────────────────────────────────────────────────────────
 
   membership(channelId: string): Membership | undefined {
-    const room = this.#memberships.get(channelId);
-    const info = room?.member(channelId)?.info;
-    return room && info && { roomId: room.id, nickname: info.nickname, role: info.role };
+    return this.#memberships.membership(channelId);
   }
 
   requireMembership(channelId: string): Membership {
@@ -147,10 +145,7 @@ export class RoomRegistry implements RoomDirectory {
 
   /** The room and member behind a connection; throws NOT_JOINED. */
   requireMember(channel: MemberChannel): { room: Room; member: Member } {
-    const room = this.#memberships.get(channel.id);
-    const member = room?.member(channel.id);
-    if (!room || !member) throw new TuttiError('NOT_JOINED', 'join a room first');
-    return { room, member };
+    return this.#memberships.requireMember(channel.id);
   }
 
   // ── Create / update / delete ────────────────────────────────────────────────────────
@@ -262,7 +257,7 @@ export class RoomRegistry implements RoomDirectory {
     { nickname, role }: JoinGrant,
     password: string | undefined,
   ): Promise<Omit<JoinResult, keyof IceSettings>> {
-    this.#checkNotJoined(channel);
+    this.#memberships.checkNotJoined(channel.id);
     const room =
       this.#rooms.get(roomId) ?? (await this.#federation?.find(roomId)) ?? this.require(roomId);
     const done = room.beginJoin();
@@ -274,7 +269,7 @@ export class RoomRegistry implements RoomDirectory {
       const claim = await this.#federation?.admitting(room, channel.id, nickname);
       seated = claim !== undefined;
       if (channel.closed) throw new TuttiError('NOT_JOINED', 'connection closed');
-      this.#checkNotJoined(channel);
+      this.#memberships.checkNotJoined(channel.id);
       this.#requireOpen(room);
       const self = room.admit(channel, claim?.nickname ?? nickname, role, claim?.takenElsewhere);
       seated = false;
@@ -298,7 +293,7 @@ export class RoomRegistry implements RoomDirectory {
   }
 
   leave(channel: MemberChannel): void {
-    this.#memberships.get(channel.id)?.remove(channel.id);
+    this.#memberships.roomOf(channel.id)?.remove(channel.id);
   }
 
   /** The connection went away: out of the lobby and its room, then the contributions forget it. */
@@ -369,11 +364,11 @@ export class RoomRegistry implements RoomDirectory {
     const room = new Room(record, { config, pool, log });
     this.#rooms.set(room.id, room);
     room.on('joined', (member) => {
-      this.#memberships.set(member.id, room);
+      this.#memberships.joined(member.id, room);
       this.#extensions.memberJoined(room.id, { ...member.info }, room.size === 1);
     });
     room.on('left', (member) => {
-      if (this.#memberships.get(member.id) === room) this.#memberships.delete(member.id);
+      this.#memberships.left(member.id, room);
       this.#extensions.memberLeft(room.id, member.id, room.size === 0);
     });
     room.on('changed', () => this.#lobby.changed());
@@ -385,24 +380,14 @@ export class RoomRegistry implements RoomDirectory {
   /** The room, if `ownerSecret` is its owner's (ROOM_NOT_FOUND, FORBIDDEN; wrong ones are logged). */
   #requireOwned(id: string, ownerSecret: string, ip: string): Room {
     const room = this.require(id);
-    try {
-      this.#access.checkOwner(room.record.ownerSecretHash, ownerSecret);
-    } catch (err) {
-      this.#deps.log.warn({ roomId: id, ip }, 'wrong owner secret');
-      throw err;
-    }
+    this.#access.checkOwnerOf(room, ownerSecret, ip, this.#deps.log);
     return room;
   }
 
   /** ROOM_NOT_FOUND if the room was closed or deleted meanwhile (during an await). */
   #requireOpen(room: Room): void {
-    if (room.closed || this.#rooms.get(room.id) !== room)
-      throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
-  }
-
-  #checkNotJoined(channel: MemberChannel): void {
-    if (this.#memberships.has(channel.id)) {
-      throw new TuttiError('ALREADY_JOINED', 'already in a room; leave it first');
-    }
+    if (room.closed || this.#rooms.get(room.id) !== room) throw roomNotFound();
   }
 }
+
+const roomNotFound = (): TuttiError => new TuttiError('ROOM_NOT_FOUND', 'room not found');

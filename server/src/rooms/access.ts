@@ -121,6 +121,21 @@ export class RoomAccess {
     }
   }
 
+  /** checkOwner() for a room, logging a wrong secret with the room and the address. */
+  checkOwnerOf(
+    room: { id: string; record: { ownerSecretHash: string } },
+    ownerSecret: string,
+    ip: string,
+    log: { warn(obj: object, msg: string): void },
+  ): void {
+    try {
+      this.checkOwner(room.record.ownerSecretHash, ownerSecret);
+    } catch (err) {
+      log.warn({ roomId: room.id, ip }, 'wrong owner secret');
+      throw err;
+    }
+  }
+
   /** Drops stale limiter entries (the periodic cleanup calls it). */
   prune(): void {
     this.#attempts.prune();
