@@ -30,7 +30,7 @@ import { withLogRedaction } from './ops/logRedaction.ts';
 import { registerSecurityHeaders } from './ops/securityHeaders.ts';
 import { iceSettingsFrom } from './ops/turn.ts';
 import { roomHandlers } from './rooms/handlers.ts';
-import { createModerationModule } from './rooms/moderation/module.ts';
+import { createModerationModule } from './moderation/module.ts';
 import { RoomRegistry } from './rooms/RoomRegistry.ts';
 import { membershipSnapshot } from './rooms/resume.ts';
 import { servicesPlugin, type TuttiServices } from './services.ts';

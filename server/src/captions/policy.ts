@@ -1,10 +1,10 @@
 import type { Room } from '../rooms/Room.ts';
-import { isModerator } from '../rooms/moderation/roles.ts';
+import { isModerator } from '../moderation/roles.ts';
 import { verifyOwnerSecret } from '../rooms/security.ts';
 
 /**
  * Who may turn a room's captions on or off and save its transcript: its owner or a
- * moderator (rooms/moderation), or whoever proves the owner secret.
+ * moderator (server/src/moderation), or whoever proves the owner secret.
  */
 export function mayManageCaptions(
   room: Room,

@@ -48,7 +48,7 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
   for (const method of GAME_REQUEST_METHODS) {
     const handler = ({ peer }: RequestContext, data: unknown) => {
       const { roomId, role } = rooms.requireMembership(peer.id);
-      const moderator = role !== 'participant'; // Owners and moderators (rooms/moderation).
+      const moderator = role !== 'participant'; // Owners and moderators (server/src/moderation).
       return lifeOf(roomId).handle({ memberId: peer.id, moderator }, method, data);
     };
     (handlers as Record<GameRequestMethod, unknown>)[method] = handler;

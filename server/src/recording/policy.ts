@@ -1,11 +1,11 @@
 import { TuttiError } from '@tutti/protocol';
 import { assertNotE2ee } from '../rooms/e2ee.ts';
-import { isModerator } from '../rooms/moderation/roles.ts';
+import { isModerator } from '../moderation/roles.ts';
 import type { Room } from '../rooms/Room.ts';
 import { verifyOwnerSecret } from '../rooms/security.ts';
 
 /**
- * Who may start and stop a recording: the room's owner or a moderator (rooms/moderation), or
+ * Who may start and stop a recording: the room's owner or a moderator (server/src/moderation), or
  * whoever proves the owner secret.
  */
 export function requireRecordingControl(

@@ -256,7 +256,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
     this.emit('updated', { ...info });
   }
 
-  /** A moderator changed someone's role (rooms/moderation): everyone sees it. */
+  /** A moderator changed someone's role (server/src/moderation): everyone sees it. */
   setRole(memberId: string, role: Role): void {
     const info = this.#members.get(memberId)?.info;
     if (!info || info.role === role) return;

@@ -171,7 +171,7 @@ export class RoomRegistry implements RoomDirectory {
       ownerSecretHash: hashOwnerSecret(ownerSecret),
       createdAt: this.#now(),
       emptySince: this.#now(),
-      ...ownedBy(ownerAccountId), // The signed-in creator's account owns it (rooms/moderation).
+      ...ownedBy(ownerAccountId), // The signed-in creator's account owns it (server/src/moderation).
       e2ee: args.e2ee ?? false,
     };
     rules.checkNameFree(this.#rooms.values(), nameKey); // Again: the hash awaited.

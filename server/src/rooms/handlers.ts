@@ -6,7 +6,7 @@ import type { Admission, MediaGuard } from './admission.ts';
 import type { HandlerTable, JoinPolicy, RequestContext } from './ports.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
 
-/** Moderation's say (rooms/moderation): who may join and as whom, what a held mic may do. */
+/** Moderation's say (server/src/moderation): who may join and as whom, what a held mic may do. */
 export interface RoomHandlerHooks {
   admission?: Admission;
   guard?: MediaGuard;

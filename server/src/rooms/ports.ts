@@ -68,7 +68,7 @@ export interface MemberRef {
 export interface Membership {
   roomId: string;
   nickname: string;
-  /** owner / moderator / participant (rooms/moderation). */
+  /** owner / moderator / participant (server/src/moderation). */
   role: Role;
 }
 

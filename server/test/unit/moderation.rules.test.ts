@@ -2,9 +2,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROLES, TuttiError, type Role } from '@tutti/protocol';
 import { moderationRequestSchemas } from '@tutti/protocol/schemas';
-import { authorize, isModerator, type ModerationAction } from '../../src/rooms/moderation/roles.ts';
-import { RoomModerationState } from '../../src/rooms/moderation/roomState.ts';
-import { WaitingRoom } from '../../src/rooms/moderation/waitingRoom.ts';
+import { authorize, isModerator, type ModerationAction } from '../../src/moderation/roles.ts';
+import { RoomModerationState } from '../../src/moderation/roomState.ts';
+import { WaitingRoom } from '../../src/moderation/waitingRoom.ts';
 
 // Issue 11, moderation: the role rules, the waiting room's bookkeeping and a room's
 // moderation state, without a server.

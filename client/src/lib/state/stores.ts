@@ -17,7 +17,7 @@ export interface RoomStores {
   readonly notices: NoticesStore;
   /** Games, raised hands, reactions. */
   readonly life: RoomLifeStore;
-  /** Room settings, the waiting list, a moderator's mute (rooms/moderation). */
+  /** Room settings, the waiting list, a moderator's mute (server/src/moderation). */
   readonly moderation: ModerationStore;
   /** Live captions: on or off, each speaker's latest line. */
   readonly captions: CaptionsStore;

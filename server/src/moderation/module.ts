@@ -1,10 +1,10 @@
-import type { Concern } from '../../module/concern.ts';
-import type { Logger } from '../../kernel/log.ts';
-import type { RoomStore } from '../../store/RoomStore.ts';
-import type { HandlerTable, RequestContext } from '../ports.ts';
-import type { RoomRegistry } from '../RoomRegistry.ts';
+import type { Concern } from '../module/concern.ts';
+import type { Logger } from '../kernel/log.ts';
+import type { RoomStore } from '../store/RoomStore.ts';
+import type { HandlerTable, RequestContext } from '../rooms/ports.ts';
+import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { ModerationActions } from './actions.ts';
-import type { Admission, MediaGuard } from '../admission.ts';
+import type { Admission, MediaGuard } from '../rooms/admission.ts';
 import { Identities } from './identities.ts';
 import { Moderation } from './Moderation.ts';
 

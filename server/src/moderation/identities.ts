@@ -1,5 +1,5 @@
-import type { Logger } from '../../kernel/log.ts';
-import type { Identity } from '../admission.ts';
+import type { Logger } from '../kernel/log.ts';
+import type { Identity } from '../rooms/admission.ts';
 
 /**
  * Which account each signaling connection belongs to: looked up once from the session

@@ -8,13 +8,13 @@ import {
   type ValidRequestData,
 } from '@tutti/protocol';
 import { nicknameSchema } from '@tutti/protocol/schemas';
-import type { Logger } from '../../kernel/log.ts';
-import type { RoomStore } from '../../store/RoomStore.ts';
-import type { MemberChannel } from '../ports.ts';
-import type { Room } from '../Room.ts';
-import type { RoomRegistry } from '../RoomRegistry.ts';
-import { verifyOwnerSecret } from '../security.ts';
-import type { Admission, Identity, JoinClaim, MediaGuard } from '../admission.ts';
+import type { Logger } from '../kernel/log.ts';
+import type { RoomStore } from '../store/RoomStore.ts';
+import type { MemberChannel } from '../rooms/ports.ts';
+import type { Room } from '../rooms/Room.ts';
+import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import { verifyOwnerSecret } from '../rooms/security.ts';
+import type { Admission, Identity, JoinClaim, MediaGuard } from '../rooms/admission.ts';
 import type { Identities } from './identities.ts';
 import { isModerator } from './roles.ts';
 import { RoomModerationState } from './roomState.ts';

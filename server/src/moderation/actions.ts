@@ -4,7 +4,7 @@ import {
   type NotificationMap,
   type NotificationMethod,
 } from '@tutti/protocol';
-import type { Member, Room } from '../Room.ts';
+import type { Member, Room } from '../rooms/Room.ts';
 import type { Moderation } from './Moderation.ts';
 import { authorize, forbidden, type ModerationAction } from './roles.ts';
 
