@@ -1,6 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
+import ndc from 'node-datachannel';
+import { PublisherBot, SubscriberBot, type NewConsumer } from '../../../test/load/bots.ts';
+import { loadOpusFixture, loadVp8Fixture } from '../../../test/load/rtp.ts';
+import { TuttiSignaling } from '../../../test/load/signaling.ts';
 import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
 import {
   startClusterProcesses,
@@ -11,7 +15,8 @@ import {
 // Issue 9's cluster test: three `server/src/main.ts` processes on 127.0.0.2, .3 and .4,
 // configured by environment alone, sharing a real Redis and a PostgreSQL database created
 // here. Chat and presence cross nodes; concurrent joins through two nodes never pass the
-// capacity; kill -9 a node and the others see its members leave within 10 s; SIGTERM drains.
+// capacity; node-datachannel bots on different nodes exchange RTP (counted per stream);
+// kill -9 a node and the others see its members leave within 10 s; SIGTERM drains.
 // TUTTI_TEST_CLUSTER_HOSTS overrides the hosts (comma-separated).
 const REDIS = process.env.TUTTI_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const HOSTS = (process.env.TUTTI_TEST_CLUSTER_HOSTS ?? '127.0.0.2,127.0.0.3,127.0.0.4').split(',');
@@ -49,6 +54,7 @@ before(async () => {
 after(async () => {
   for (const c of clients) c.close();
   await cluster?.stop();
+  ndc.cleanup();
 });
 
 test('three nodes from environment alone: ready, and one cluster in Redis', async () => {
@@ -93,6 +99,67 @@ test('concurrent joins through two nodes never pass the capacity', async () => {
   const ok = tries.filter((t) => t.status === 'fulfilled').length;
   assert.equal(ok, 4);
   for (const t of tries) if (t.status === 'rejected') assert.match(String(t.reason), /ROOM_FULL/);
+});
+
+test('bots on different nodes exchange RTP, counted per stream', async () => {
+  const roomId = await createRoom(n1, 'Media across processes');
+  const video = loadVp8Fixture();
+  const audio = loadOpusFixture();
+  const closers: (() => void)[] = [];
+  /** A subscriber whose consumer offers are kept, to count packets by producer. */
+  const subscriber = async (node: ClusterNodeProcess, name: string) => {
+    const sig = await TuttiSignaling.join(node.wsUrl, roomId, name);
+    const offers = new Map<string, NewConsumer>();
+    const onNewConsumer = sig.onNewConsumer.bind(sig);
+    sig.onNewConsumer = (handler) =>
+      onNewConsumer(async (c) => {
+        offers.set(c.producerId, c);
+        await handler(c);
+      });
+    const bot = new SubscriberBot(sig, { name, bindAddress: '127.0.0.1' }, 'none');
+    await bot.start();
+    closers.push(() => bot.close());
+    return (producerId: string): number => {
+      const mid = offers.get(producerId)?.rtpParameters.mid;
+      return mid === undefined ? 0 : (bot.streams.get(mid)?.stats.packets ?? 0);
+    };
+  };
+  const publisher = async (node: ClusterNodeProcess, name: string) => {
+    const sig = await TuttiSignaling.join(node.wsUrl, roomId, name);
+    const bot = new PublisherBot(sig, { video, audio }, { name, bindAddress: '127.0.0.1' });
+    await bot.start();
+    closers.push(() => bot.close());
+    return bot.producerIds as [string, string]; // [video, audio]
+  };
+  try {
+    const fromN1 = await publisher(n1, 'Pia');
+    const fromN2 = await publisher(n2, 'Pol');
+    const onN3 = await subscriber(n3, 'Sue'); // receives from two origins
+    const onN1 = await subscriber(n1, 'Sam'); // receives n2's publisher
+    const expected: [string, (id: string) => number, string][] = [
+      ...fromN1.map((id) => ['n3 from n1', onN3, id] as [string, (id: string) => number, string]),
+      ...fromN2.map((id) => ['n3 from n2', onN3, id] as [string, (id: string) => number, string]),
+      ...fromN2.map((id) => ['n1 from n2', onN1, id] as [string, (id: string) => number, string]),
+    ];
+    const deadline = Date.now() + 20_000;
+    for (const [what, packets, producerId] of expected) {
+      while (packets(producerId) < 20) {
+        assert.ok(
+          Date.now() < deadline,
+          `${what}: ${producerId} got ${packets(producerId)} packets`,
+        );
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    // Still flowing, stream by stream (not a burst that stopped).
+    const before = expected.map(([, packets, id]) => packets(id));
+    await new Promise((r) => setTimeout(r, 1500));
+    expected.forEach(([what, packets, id], i) =>
+      assert.ok(packets(id) > before[i]!, `${what}: ${id} keeps flowing`),
+    );
+  } finally {
+    for (const close of closers) close();
+  }
 });
 
 test('kill -9 a node: the others see its members leave within 10 s; the room stays joinable', async () => {
