@@ -12,6 +12,8 @@ import { FileLinks } from './files/links.ts';
 import { createFilesModule } from './files/module.ts';
 import type { LocalClusterHub } from './cluster/index.ts';
 import { createMediaFederation } from './federation/mediaFederation.ts';
+import { createModerationRelay } from './federation/moderationRelay.ts';
+import type { RemoteModeration } from './moderation/remote.ts';
 import { checkClusterFiles, createClusterNode, type ClusterNode } from './federation/node.ts';
 import { createGamesModule } from './games/module.ts';
 import { httpErrorHandler } from './http/errors.ts';
@@ -184,7 +186,15 @@ export async function buildApp(
         draining: () => drain.draining,
       }),
     ); // WHIP, WHEP
-    moderation = createModerationModule({ rooms, store: stores.rooms, log }); // roles, waiting room
+    // Roles, moderator actions, the waiting room; a target on another node: relayed there.
+    const relay: { to?: RemoteModeration } = {};
+    moderation = createModerationModule({
+      rooms,
+      store: stores.rooms,
+      log,
+      remote: () => relay.to,
+    });
+    relay.to = createModerationRelay({ cluster, rooms, actions: moderation.actions });
     concerns.push(moderation);
     concerns.push(
       createWebhooksModule({

@@ -74,6 +74,10 @@ export class NodeRegistry {
   /** When the store last became reachable (or we started): no one is declared gone before +expiryMs. */
   #healthySince = Date.now();
   #beaten = false;
+  /** Bumped on selfReinstated: the others can tell our return from the entry they reaped. */
+  #epoch = 0;
+  /** Nodes this one declared gone: nodeId → the startedAt/epoch of the entry it reaped. */
+  readonly #gone = new Map<string, string>();
   #duplicateWarnedAt = 0;
 
   constructor(store: RegistryStore, opts: NodeRegistryOptions) {
@@ -150,7 +154,10 @@ export class NodeRegistry {
     this.#healthy = true;
     // Just back from an outage (or just started), the others may not have beaten yet.
     const judging = Date.now() - this.#healthySince >= this.#opts.expiryMs;
-    if (replaced === null && this.#beaten) await this.#runAll('selfReinstated', []);
+    if (replaced === null && this.#beaten) {
+      this.#epoch++;
+      await this.#runAll('selfReinstated', []);
+    }
     if (replaced !== null && this.#beaten) this.#checkUnique(replaced);
     this.#beaten = true;
     const seen = new Set<string>();
@@ -161,6 +168,17 @@ export class NodeRegistry {
       }
       const info = this.#parse(entry);
       if (!info) continue;
+      const reaped = this.#gone.get(info.nodeId);
+      if (reaped !== undefined) {
+        // The very entry we declared gone, beating again: that node never saw its entry go
+        // (the removal failed or raced its beat), so it kept its members and seats as if
+        // nothing happened. Remove it again: its next beat finds it gone and reinstates.
+        if (reaped === entryKey(info)) {
+          await this.#store.remove(info.nodeId).catch(() => false);
+          continue;
+        }
+        this.#gone.delete(info.nodeId);
+      }
       seen.add(info.nodeId);
       const known = this.#nodes.get(info.nodeId);
       this.#nodes.set(info.nodeId, { info, raw: entry.raw });
@@ -195,6 +213,7 @@ export class NodeRegistry {
   async #declareGone(nodeId: string, reap: boolean): Promise<void> {
     const last = this.#nodes.get(nodeId)?.info;
     this.#nodes.delete(nodeId);
+    if (last) this.#gone.set(nodeId, entryKey(last));
     const ok = await this.#runAll('nodeLeft', [nodeId, last]);
     // A failed listener (e.g. seats not released) leaves the entry for the next scan to retry.
     if (reap && ok) await this.#store.remove(nodeId).catch(() => undefined);
@@ -253,6 +272,10 @@ export class NodeRegistry {
       load: this.#opts.load(),
       draining: this.#draining,
       startedAt: this.#startedAt,
+      epoch: this.#epoch,
     };
   }
 }
+
+/** Which incarnation of a node an entry is: its process and how often it was reinstated. */
+const entryKey = (info: NodeInfo): string => `${info.startedAt}:${info.epoch ?? 0}`;

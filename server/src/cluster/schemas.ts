@@ -31,6 +31,8 @@ export const nodeInfoSchema = z.object({
   /** Draining nodes take no new peers; placement skips them. */
   draining: z.boolean(),
   startedAt: z.number().int().min(0),
+  /** Bumped each time the node finds its entry reaped (tells a return from a stale entry). */
+  epoch: z.number().int().min(0).optional(),
 });
 export type NodeInfo = z.infer<typeof nodeInfoSchema>;
 

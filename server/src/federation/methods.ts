@@ -1,5 +1,6 @@
 import type { RpcMethods } from '../cluster/index.ts';
 import { mediaMethods } from './mediaMethods.ts';
+import { moderationMethods } from './moderationMethods.ts';
 import { presenceMethods } from './presenceMethods.ts';
 
 /**
@@ -10,6 +11,7 @@ import { presenceMethods } from './presenceMethods.ts';
 export const clusterMethods = {
   ...presenceMethods,
   ...mediaMethods,
+  ...moderationMethods,
 } satisfies RpcMethods;
 
 export type ClusterMethods = typeof clusterMethods;

@@ -204,6 +204,10 @@ export class Presence implements RoomFederation {
     return peer && { id: peer.id, nickname: peer.nickname };
   }
 
+  remoteHost(roomId: string, peerId: string): { nodeId: string; peer: PeerInfo } | undefined {
+    return this.#remote.find(roomId, peerId);
+  }
+
   recordChanged(roomId: string): void {
     this.#d.bus.publish({ type: 'room.changed', roomId });
   }
@@ -237,7 +241,10 @@ export class Presence implements RoomFederation {
     for (const nodeId of this.#remote.nodesOf(roomId)) {
       if (!hosts.includes(nodeId)) this.#applySnapshot(roomId, nodeId, []);
     }
-    await Promise.all(hosts.map((nodeId) => this.#fetch(nodeId, roomId)));
+    // Only live nodes are asked: a seat of a node the registry does not list (gone, or not a
+    // node at all) must not hold a join up for the RPC timeout.
+    const live = hosts.filter((nodeId) => this.#d.cluster.registry.get(nodeId) !== undefined);
+    await Promise.all(live.map((nodeId) => this.#fetch(nodeId, roomId)));
   }
 
   /** One node's members (of one room, or of all when `roomId` is absent), applied here. */

@@ -1,12 +1,19 @@
 import {
   TuttiError,
   type ModerationSettings,
+  type PeerInfo,
   type NotificationMap,
   type NotificationMethod,
 } from '@tutti/protocol';
 import type { Member, Room } from '../rooms/Room.ts';
 import type { Moderation } from './Moderation.ts';
 import { authorize, forbidden, type ModerationAction } from './roles.ts';
+
+/**
+ * Who acts: a member of this node (its id), or one on another node as that node's presence
+ * announced it (federation/moderationRelay.ts: never what the request says of itself).
+ */
+export type Actor = string | { id: string; info: PeerInfo };
 
 /**
  * The moderator actions, each a function of (roomId, actorId, target…) authorized here on
@@ -23,7 +30,7 @@ export class ModerationActions {
 
   async setRole(
     roomId: string,
-    actorId: string,
+    actorId: Actor,
     targetId: string,
     role: 'moderator' | 'participant',
   ): Promise<void> {
@@ -43,7 +50,7 @@ export class ModerationActions {
   }
 
   /** Pauses the target's mic on the server; with "moderators unmute" they cannot resume it. */
-  async mute(roomId: string, actorId: string, targetId: string): Promise<void> {
+  async mute(roomId: string, actorId: Actor, targetId: string): Promise<void> {
     const { room, actor, target } = this.#on(roomId, actorId, targetId, 'mute');
     const state = this.#m.state(room);
     state.holdMic(targetId);
@@ -56,14 +63,14 @@ export class ModerationActions {
     });
   }
 
-  allowUnmute(roomId: string, actorId: string, targetId: string): void {
+  allowUnmute(roomId: string, actorId: Actor, targetId: string): void {
     const { room, actor, target } = this.#on(roomId, actorId, targetId, 'allowUnmute');
     this.#m.state(room).releaseMic(targetId);
     tell(target, 'moderation.unmuteAllowed', { by: actor.info.nickname });
   }
 
   /** Closes the target's camera, or screen share with its audio. */
-  stopVideo(roomId: string, actorId: string, targetId: string, source: 'camera' | 'screen'): void {
+  stopVideo(roomId: string, actorId: Actor, targetId: string, source: 'camera' | 'screen'): void {
     const { actor, target } = this.#on(roomId, actorId, targetId, 'stopVideo');
     const sources: readonly string[] =
       source === 'camera' ? ['camera'] : ['screen', 'screen-audio'];
@@ -74,7 +81,7 @@ export class ModerationActions {
   }
 
   /** Takes the target out of the room (their socket stays, back in the lobby); `ban` bars them. */
-  async remove(roomId: string, actorId: string, targetId: string, ban: boolean): Promise<void> {
+  async remove(roomId: string, actorId: Actor, targetId: string, ban: boolean): Promise<void> {
     const { room, actor, target } = this.#on(roomId, actorId, targetId, 'remove');
     if (ban) {
       const accountId = (await this.#m.identities.of(targetId))?.accountId ?? null;
@@ -84,7 +91,7 @@ export class ModerationActions {
     // Told first, on the same socket, so the client knows why it leaves the room.
     tell(target, 'moderation.removed', { by: actor.info.nickname, banned: ban });
     room.remove(targetId);
-    this.#m.log.info({ roomId, peerId: targetId, by: actorId, ban }, 'member removed');
+    this.#m.log.info({ roomId, peerId: targetId, by: actor.id, ban }, 'member removed');
   }
 
   /** Changes settings; the stored ones are written first (STORE_UNAVAILABLE changes nothing). */
@@ -154,16 +161,18 @@ export class ModerationActions {
   /** The room, the actor (a member of it) and the target, with the action authorized. */
   #on(
     roomId: string,
-    actorId: string,
+    actorId: Actor,
     targetId: string | undefined,
     action: ModerationAction,
-  ): { room: Room; actor: Member; target: Member } {
+  ): { room: Room; actor: { id: string; info: PeerInfo }; target: Member } {
     const room = this.#m.rooms.require(roomId);
-    const actor = room.member(actorId);
+    const local = typeof actorId === 'string' ? room.member(actorId) : undefined;
+    const actor = typeof actorId === 'string' ? local : actorId;
     if (!actor) throw new TuttiError('NOT_JOINED', 'join the room first');
     if (targetId === undefined) {
       authorize(action, actor.info.role);
-      return { room, actor, target: actor };
+      if (!local) throw forbidden('only from the room’s own node'); // Room-wide: local only.
+      return { room, actor, target: local };
     }
     const target = room.member(targetId);
     authorize(action, actor.info.role); // A participant learns nothing about who is there.

@@ -7,12 +7,15 @@ import { ModerationActions } from './actions.ts';
 import type { Admission, MediaGuard } from '../rooms/admission.ts';
 import { Identities } from './identities.ts';
 import { Moderation } from './Moderation.ts';
+import type { RemoteModeration, TargetedAction } from './remote.ts';
 
 export interface ModerationModuleOptions {
   rooms: RoomRegistry;
   store: RoomStore;
   log: Logger;
   now?: () => number;
+  /** Members on other nodes of a cluster (federation/moderationRelay.ts); lazily, it is wired later. */
+  remote?: () => RemoteModeration | undefined;
 }
 
 /**
@@ -34,28 +37,44 @@ export function createModerationModule(opts: ModerationModuleOptions): Concern &
   const roomOf = (ctx: RequestContext) => rooms.requireMembership(ctx.peer.id).roomId;
   const me = (ctx: RequestContext) => ctx.peer.id;
   const empty = {} as Record<string, never>;
+  /** The action runs here, or on the node of a target who sits elsewhere in the cluster. */
+  const onTarget = async (
+    ctx: RequestContext,
+    targetId: string,
+    action: TargetedAction,
+    here: (roomId: string) => unknown,
+  ): Promise<Record<string, never>> => {
+    const roomId = roomOf(ctx);
+    const remote = opts.remote?.();
+    if (!rooms.get(roomId)?.hasMember(targetId) && remote?.hosts(roomId, targetId)) {
+      await remote.forward(roomId, me(ctx), targetId, action);
+    } else {
+      await here(roomId);
+    }
+    return empty;
+  };
 
   const handlers: HandlerTable = {
-    'moderation.setRole': async (ctx, d) => {
-      await actions.setRole(roomOf(ctx), me(ctx), d.peerId, d.role);
-      return empty;
-    },
-    'moderation.mute': async (ctx, d) => {
-      await actions.mute(roomOf(ctx), me(ctx), d.peerId);
-      return empty;
-    },
-    'moderation.allowUnmute': (ctx, d) => {
-      actions.allowUnmute(roomOf(ctx), me(ctx), d.peerId);
-      return empty;
-    },
-    'moderation.stopVideo': (ctx, d) => {
-      actions.stopVideo(roomOf(ctx), me(ctx), d.peerId, d.source);
-      return empty;
-    },
-    'moderation.remove': async (ctx, d) => {
-      await actions.remove(roomOf(ctx), me(ctx), d.peerId, d.ban ?? false);
-      return empty;
-    },
+    'moderation.setRole': (ctx, d) =>
+      onTarget(ctx, d.peerId, { kind: 'setRole', role: d.role }, (roomId) =>
+        actions.setRole(roomId, me(ctx), d.peerId, d.role),
+      ),
+    'moderation.mute': (ctx, d) =>
+      onTarget(ctx, d.peerId, { kind: 'mute' }, (roomId) =>
+        actions.mute(roomId, me(ctx), d.peerId),
+      ),
+    'moderation.allowUnmute': (ctx, d) =>
+      onTarget(ctx, d.peerId, { kind: 'allowUnmute' }, (roomId) =>
+        actions.allowUnmute(roomId, me(ctx), d.peerId),
+      ),
+    'moderation.stopVideo': (ctx, d) =>
+      onTarget(ctx, d.peerId, { kind: 'stopVideo', source: d.source }, (roomId) =>
+        actions.stopVideo(roomId, me(ctx), d.peerId, d.source),
+      ),
+    'moderation.remove': (ctx, d) =>
+      onTarget(ctx, d.peerId, { kind: 'remove', ban: d.ban ?? false }, (roomId) =>
+        actions.remove(roomId, me(ctx), d.peerId, d.ban ?? false),
+      ),
     'moderation.settings': async (ctx, d) => ({
       settings: await actions.settings(roomOf(ctx), me(ctx), d),
     }),

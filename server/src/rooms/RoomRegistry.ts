@@ -138,6 +138,11 @@ export class RoomRegistry implements RoomDirectory {
     return { id: info.id, nickname: info.nickname };
   }
 
+  /** A member of the room on another node of the cluster, and that node. */
+  remoteHost(roomId: string, peerId: string): { nodeId: string; peer: PeerInfo } | undefined {
+    return this.#federation?.remoteHost(roomId, peerId);
+  }
+
   *members(roomId: string): Iterable<MemberChannel> {
     const room = this.#rooms.get(roomId);
     if (room) for (const m of room.members()) yield m.channel;

@@ -28,6 +28,8 @@ export interface RoomFederation {
   remotePeers(roomId: string): PeerInfo[];
   remoteCount(roomId: string): number;
   remoteMember(roomId: string, peerId: string): MemberRef | undefined;
+  /** A member on another node, with the node it sits on (moderation relays to it). */
+  remoteHost(roomId: string, peerId: string): { nodeId: string; peer: PeerInfo } | undefined;
   /** This node created or changed a room's record: the other nodes reload it. */
   recordChanged(roomId: string): void;
   /** This node deleted a room: the other nodes close it for their members. */

@@ -92,6 +92,15 @@ export class RemoteMembers {
     return undefined;
   }
 
+  /** The member and the node it sits on. */
+  find(roomId: string, peerId: string): { nodeId: string; peer: PeerInfo } | undefined {
+    for (const [nodeId, peers] of this.#rooms.get(roomId) ?? []) {
+      const peer = peers.get(peerId);
+      if (peer) return { nodeId, peer: { ...peer } };
+    }
+    return undefined;
+  }
+
   peers(roomId: string): PeerInfo[] {
     const out: PeerInfo[] = [];
     for (const peers of this.#rooms.get(roomId)?.values() ?? []) {

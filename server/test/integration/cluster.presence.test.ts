@@ -96,6 +96,49 @@ function suite(variant: string, setup: () => Promise<Env>): void {
       assert.equal(((await res.json()) as { room: { peers: number } }).room.peers, 3);
     });
 
+    test('a moderator on one node mutes, promotes and removes a member on another', async () => {
+      const { roomId, ownerSecret } = await createRoom(a, `Moderation ${variant}`);
+      const ownerClient = await connect(a);
+      const owner = await ownerClient.request('room.join', {
+        roomId,
+        nickname: 'Olga',
+        ownerSecret,
+      });
+      assert.equal(owner.self.role, 'owner');
+      const ben = await join(b, roomId, 'Ben');
+      const cid = await join(c, roomId, 'Cid');
+      // A participant (on c) may not act on Ben (on b): refused by Ben's node.
+      assert.equal(
+        await rejectCode(cid.client.request('moderation.mute', { peerId: ben.id })),
+        'FORBIDDEN',
+      );
+      await ownerClient.request('moderation.mute', { peerId: ben.id });
+      const muted = await ben.client.nextNotification('moderation.muted');
+      assert.equal(muted.by, 'Olga');
+      // A node cannot act for another node's member: c relaying as Olga (who sits on a).
+      const forged = c.app.tutti.cluster.rpc.request(b.nodeId, 'moderation.relay', {
+        roomId,
+        actorId: owner.self.id,
+        targetId: ben.id,
+        action: { kind: 'remove', ban: true },
+      });
+      await assert.rejects(forged, (err: { code?: string }) => err.code === 'FORBIDDEN');
+      await ownerClient.request('moderation.setRole', { peerId: cid.id, role: 'moderator' });
+      await ownerClient.nextNotification(
+        'room.peerUpdated',
+        (d) => d.peer.id === cid.id && d.peer.role === 'moderator',
+      );
+      // Now a moderator (as its own node announced it), Cid may act on Ben across nodes.
+      await ben.client.nextNotification(
+        'room.peerUpdated',
+        (d) => d.peer.id === cid.id && d.peer.role === 'moderator',
+      );
+      await cid.client.request('moderation.remove', { peerId: ben.id });
+      const removed = await ben.client.nextNotification('moderation.removed');
+      assert.equal(removed.by, 'Cid');
+      await ownerClient.nextNotification('room.peerLeft', (d) => d.peerId === ben.id);
+    });
+
     test('chat and private messages cross nodes', async () => {
       const { roomId } = await createRoom(a, `Chat ${variant}`);
       const ann = await join(a, roomId, 'Ann');
