@@ -98,9 +98,10 @@ test('?token= joins the room with the token name and role; admin mute and remove
 
   const removed = await admin('DELETE', `/api/admin/rooms/${room.id}/participants/${me!.id}`);
   assert.equal(removed.status, 204);
-  const error = ivy.page.getByTestId('error');
-  await error.waitFor({ timeout: 10_000 });
-  assert.match((await error.textContent()) ?? '', /removed/i);
+  // The same notice as a moderator's removal (issue 11's `removed-notice`).
+  const notice = ivy.page.getByTestId('removed-notice');
+  await notice.waitFor({ timeout: 10_000 });
+  assert.match((await notice.textContent()) ?? '', /removed/i);
   assert.equal(await ivy.page.getByTestId('participant-list').count(), 0);
   assert.deepEqual(await list(), []);
 });
