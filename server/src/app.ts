@@ -196,17 +196,29 @@ export async function buildApp(
     });
     relay.to = createModerationRelay({ cluster, rooms, actions: moderation.actions });
     concerns.push(moderation);
-    concerns.push(
-      createWebhooksModule({
-        config,
-        log,
-        roomName: (id) => rooms.get(id)?.record.name,
-        identityOf: admin.identityOf,
-      }),
-    );
+    const webhooks = createWebhooksModule({
+      config,
+      log,
+      roomName: (id) => rooms.get(id)?.record.name,
+      identityOf: admin.identityOf,
+    });
+    concerns.push(webhooks);
     const postChat = (peer: MemberChannel, text: string) => chat.service.send(peer, { text });
     concerns.push(createCaptionsModule({ config, rooms, log, postChat })); // live captions
-    concerns.push(createRecordingModule({ config, rooms, links, log })); // issue #13
+    concerns.push(
+      createRecordingModule({
+        config,
+        rooms,
+        links,
+        log,
+        // recording_started / recording_finished, with the room's name, to the webhooks.
+        events: (event, data) =>
+          webhooks.sender.send(event, {
+            ...data,
+            room: { id: data.room.id, name: rooms.get(data.room.id)?.record.name ?? '' },
+          }),
+      }),
+    ); // issue #13
     await cluster.start(); // Bounded: with Redis down it starts anyway and retries.
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.

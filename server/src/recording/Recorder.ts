@@ -24,6 +24,14 @@ export interface RecorderDeps {
   catalog: Catalog;
   tokens: TokenSigner;
   log: Logger;
+  /** Told when a room's recording starts and when it is stored (webhooks). */
+  events?: (event: 'recording_started' | 'recording_finished', data: RecordingEvent) => void;
+}
+
+/** What a recording event says (webhooks: docs/admin-api.md). */
+export interface RecordingEvent extends Record<string, unknown> {
+  room: { id: string };
+  recording?: { id: string; status: string; durationMs: number; tracks: number };
 }
 
 /**
@@ -108,6 +116,7 @@ export class Recorder {
     this.#lastError.delete(roomId);
     await session.start();
     this.#announce(roomId);
+    this.#deps.events?.('recording_started', { room: { id: roomId } });
     return this.state(roomId);
   }
 
@@ -137,6 +146,15 @@ export class Recorder {
           this.#lastError.set(roomId, 'the recording could not be stored');
         });
         this.#publish(record);
+        this.#deps.events?.('recording_finished', {
+          room: { id: roomId },
+          recording: {
+            id: record.id,
+            status: record.status,
+            durationMs: record.durationMs,
+            tracks: record.tracks.length,
+          },
+        });
         return record;
       })
       .finally(() => {

@@ -6,7 +6,7 @@ import type { HandlerTable } from '../rooms/ports.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { Catalog } from './Catalog.ts';
 import { recordingHttpPlugin } from './http.ts';
-import { Recorder } from './Recorder.ts';
+import { Recorder, type RecorderDeps } from './Recorder.ts';
 import { recordingStorage } from './storage.ts';
 
 export interface RecordingModuleOptions {
@@ -14,6 +14,8 @@ export interface RecordingModuleOptions {
   rooms: RoomRegistry;
   links: FileLinks;
   log: Logger;
+  /** Recording events for the webhooks (recording_started, recording_finished). */
+  events?: RecorderDeps['events'];
 }
 
 /** Server-side recording (issue #13): per-track ffmpeg writers, a composite, stored files. */

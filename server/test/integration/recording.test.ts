@@ -12,6 +12,7 @@ import { PublisherBot } from '../../../test/load/bots.ts';
 import { ProtooPeer } from '../../../test/load/protoo.ts';
 import { loadOpusFixture, loadVp8Fixture } from '../../../test/load/rtp.ts';
 import { TuttiSignaling } from '../../../test/load/signaling.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver.ts';
 
 // Server-side recording (issue #13) with real RTP: node-datachannel bots publish the VP8 +
 // Opus fixture; the server writes each track with ffmpeg -c copy and makes a composite.
@@ -73,6 +74,7 @@ async function ffmpegChildren(dir: string): Promise<number[]> {
 
 describe('recording (three participants, real RTP, ffmpeg)', () => {
   let s: TestServer;
+  let hooks: WebhookReceiver;
   let roomId: string;
   let ownerSecret: string;
   let files: string;
@@ -108,8 +110,10 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
     files = mkdtempSync(path.join(tmpdir(), 'tutti-recording-test-'));
     // A range of our own, away from the workers' 40000–49999 and other runs' picks.
     const base = 52_000 + 2 * Math.floor(Math.random() * 3000);
+    hooks = await startWebhookReceiver();
     s = await startTestServer({
       recording: { portMin: base, portMax: base + 199, maxConcurrent: 1 },
+      webhooks: { urls: [hooks.url], secret: 'recording-webhooks-secret-0123', backoffMs: 50 },
     });
     const peer = await ProtooPeer.connect(s.wsUrl);
     const created = await peer.request('room.create', { name: 'Recorded' });
@@ -123,6 +127,7 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
     await sleep(300);
     ndc.cleanup();
     await s.stop();
+    await hooks.close();
     if (!process.env.TUTTI_KEEP_RECORDINGS) rmSync(files, { recursive: true, force: true });
   });
 
@@ -175,6 +180,21 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
     assert.ok(item.url, 'a composite link');
     assert.ok(carol.items[0], 'every member is told');
     assert.equal(item.tracks.length, 7);
+    // The webhooks hear it too: recording_started, then recording_finished naming the item.
+    type Hook = {
+      event: string;
+      room: { id: string; name: string };
+      recording?: { id: string; status: string; tracks: number };
+    };
+    const hooked = () => hooks.received.map((h) => JSON.parse(h.body) as Hook);
+    const finishedHook = await until('the recording_finished webhook', () =>
+      hooked().find((h) => h.event === 'recording_finished' && h.room.id === roomId),
+    );
+    assert.equal(finishedHook.recording?.id, item.id);
+    assert.equal(finishedHook.recording?.status, 'ready');
+    assert.equal(finishedHook.recording?.tracks, 7);
+    const startedHook = hooked().find((h) => h.event === 'recording_started');
+    assert.deepEqual(startedHook?.room, { id: roomId, name: 'Recorded' });
 
     const composite = await download(item.url, 'composite.mp4');
     assert.equal(composite.status, 200);
