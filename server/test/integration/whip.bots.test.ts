@@ -1,0 +1,135 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import ndc, { type Track } from 'node-datachannel';
+import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
+import { pacer, SubscriberBot, type NewConsumer } from '../../../test/load/bots.ts';
+import { loadOpusFixture, loadVp8Fixture, RtpStream } from '../../../test/load/rtp.ts';
+import { TuttiSignaling } from '../../../test/load/signaling.ts';
+
+// WHIP with the node-datachannel bots (issue 13): a libdatachannel peer (not a browser, not
+// this project's signaling) offers VP8 + Opus over plain WHIP; a Tutti subscriber bot in the
+// room counts the RTP of both streams; DELETE on the Location makes the publisher leave.
+// (WHEP is played by the external whip-whep client in test/e2e/whep.test.ts; libdatachannel
+// routes incoming RTP by SSRC or the mid extension, and a WHEP answer names neither because
+// the stream under it changes with the active speaker.)
+let s: TestServer;
+const closers: (() => void)[] = [];
+
+before(async () => {
+  s = await startTestServer();
+});
+after(async () => {
+  for (const close of closers.splice(0)) close();
+  ndc.cleanup();
+  await s.stop();
+});
+
+function waitOpen(track: Track, timeoutMs = 15_000): Promise<void> {
+  if (track.isOpen()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('track did not open (ICE/DTLS)')), timeoutMs);
+    track.onOpen(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** A WHIP publisher on libdatachannel: one full offer (candidates gathered), RFC 9725. */
+async function whipPublish(url: string, token: string) {
+  const pc = new ndc.PeerConnection('whip-bot', {
+    iceServers: [],
+    bindAddress: '127.0.0.1',
+    enableIceTcp: false,
+  });
+  closers.push(() => pc.close());
+  const cname = 'whip-bot';
+  const video = new ndc.Video('0', 'SendOnly');
+  video.addVP8Codec(96);
+  video.addSSRC(11_111, cname, cname, 'whip-video');
+  const audio = new ndc.Audio('1', 'SendOnly');
+  audio.addOpusCodec(111);
+  audio.addSSRC(22_222, cname, cname, 'whip-audio');
+  const tracks = [pc.addTrack(video), pc.addTrack(audio)] as const;
+  const gathered = new Promise<void>((resolve) =>
+    pc.onGatheringStateChange((state) => state === 'complete' && resolve()),
+  );
+  pc.setLocalDescription('offer');
+  if (pc.gatheringState() !== 'complete') await gathered;
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/sdp', authorization: `Bearer ${token}` },
+    body: pc.localDescription()!.sdp,
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  const location = res.headers.get('location');
+  assert.ok(location, 'a Location for the session');
+  pc.setRemoteDescription(await res.text(), 'answer');
+  await Promise.all(tracks.map((t) => waitOpen(t)));
+  closers.push(pacer.add(new RtpStream(loadVp8Fixture(), 11_111, 96), tracks[0]));
+  closers.push(pacer.add(new RtpStream(loadOpusFixture(), 22_222, 111), tracks[1]));
+  return new URL(location, url).href;
+}
+
+test('a node-datachannel WHIP publisher is a participant whose RTP flows; DELETE removes it', async () => {
+  // Ingest tokens are the owner's: the room is made over HTTP, with its owner secret.
+  const owned = await (
+    await fetch(`${s.url}/api/rooms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'WHIP bots' }),
+    })
+  ).json();
+  const { room, ownerSecret } = owned as { room: { id: string }; ownerSecret: string };
+  const made = (await (
+    await fetch(`${s.url}/api/rooms/${room.id}/ingest-tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-owner-secret': ownerSecret },
+      body: JSON.stringify({ label: 'bot' }),
+    })
+  ).json()) as { token: string; whipUrl: string };
+
+  // The watcher: a Tutti subscriber bot whose consumer offers are kept per producer.
+  const sig = await TuttiSignaling.join(s.wsUrl, room.id, 'Watcher');
+  const offers = new Map<string, NewConsumer>();
+  const onNewConsumer = sig.onNewConsumer.bind(sig);
+  sig.onNewConsumer = (handler) =>
+    onNewConsumer(async (c) => {
+      offers.set(c.producerId, c);
+      await handler(c);
+    });
+  const left: string[] = [];
+  sig.peer.on('room.peerLeft', (d: { peerId: string }) => left.push(d.peerId));
+  const watcher = new SubscriberBot(sig, { name: 'Watcher', bindAddress: '127.0.0.1' }, 'none');
+  await watcher.start();
+  closers.push(() => watcher.close());
+
+  const resource = await whipPublish(`${s.url}${made.whipUrl}`, made.token);
+  const packets = (kind: 'audio' | 'video') => {
+    const offer = [...offers.values()].find((o) => o.kind === kind);
+    const mid = offer?.rtpParameters.mid;
+    return mid === undefined ? 0 : (watcher.streams.get(mid)?.stats.packets ?? 0);
+  };
+  const deadline = Date.now() + 15_000;
+  while (packets('video') < 30 || packets('audio') < 30) {
+    assert.ok(
+      Date.now() < deadline,
+      `WHIP RTP at the watcher: video ${packets('video')}, audio ${packets('audio')}`,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const publisherId = [...offers.values()][0]!.peerId;
+
+  const del = await fetch(resource, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${made.token}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(del.status, 200);
+  const until = Date.now() + 5000;
+  while (!left.includes(publisherId)) {
+    assert.ok(Date.now() < until, 'the WHIP participant left after DELETE');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+});
