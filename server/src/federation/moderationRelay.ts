@@ -1,6 +1,6 @@
 import { TuttiError } from '@tutti/protocol';
-import type { Actor, ModerationActions } from '../moderation/actions.ts';
-import type { RemoteModeration, TargetedAction } from '../moderation/remote.ts';
+import type { ModerationActions } from '../moderation/actions.ts';
+import type { RemoteModeration } from '../moderation/remote.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { ClusterNode } from './node.ts';
 
@@ -23,7 +23,7 @@ export function createModerationRelay(deps: {
       if (!actor || actor.nodeId !== from) {
         throw new TuttiError('FORBIDDEN', 'the actor is not a member of this room on that node');
       }
-      await run(deps.actions, roomId, { id: actorId, info: actor.peer }, targetId, action);
+      await deps.actions.apply(roomId, { id: actorId, info: actor.peer }, targetId, action);
       return {};
     },
   );
@@ -40,25 +40,4 @@ export function createModerationRelay(deps: {
       });
     },
   };
-}
-
-function run(
-  actions: ModerationActions,
-  roomId: string,
-  actor: Exclude<Actor, string>,
-  targetId: string,
-  action: TargetedAction,
-): Promise<void> | void {
-  switch (action.kind) {
-    case 'setRole':
-      return actions.setRole(roomId, actor, targetId, action.role);
-    case 'mute':
-      return actions.mute(roomId, actor, targetId);
-    case 'allowUnmute':
-      return actions.allowUnmute(roomId, actor, targetId);
-    case 'stopVideo':
-      return actions.stopVideo(roomId, actor, targetId, action.source);
-    case 'remove':
-      return actions.remove(roomId, actor, targetId, action.ban);
-  }
 }

@@ -7,6 +7,7 @@ import {
 } from '@tutti/protocol';
 import type { Member, Room } from '../rooms/Room.ts';
 import type { Moderation } from './Moderation.ts';
+import type { TargetedAction } from './remote.ts';
 import { authorize, forbidden, type ModerationAction } from './roles.ts';
 
 /**
@@ -156,6 +157,22 @@ export class ModerationActions {
       .waitingChannel(room.id, waitingId)
       ?.notify('moderation.admitted', { roomId: room.id });
     return true;
+  }
+
+  /** A moderator's action on one person, as a value (the handlers and the cross-node relay). */
+  apply(roomId: string, actor: Actor, targetId: string, action: TargetedAction): Promise<void> {
+    switch (action.kind) {
+      case 'setRole':
+        return this.setRole(roomId, actor, targetId, action.role);
+      case 'mute':
+        return this.mute(roomId, actor, targetId);
+      case 'allowUnmute':
+        return Promise.resolve(this.allowUnmute(roomId, actor, targetId));
+      case 'stopVideo':
+        return Promise.resolve(this.stopVideo(roomId, actor, targetId, action.source));
+      case 'remove':
+        return this.remove(roomId, actor, targetId, action.ban);
+    }
   }
 
   /** The room, the actor (a member of it) and the target, with the action authorized. */

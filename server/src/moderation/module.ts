@@ -42,39 +42,25 @@ export function createModerationModule(opts: ModerationModuleOptions): Concern &
     ctx: RequestContext,
     targetId: string,
     action: TargetedAction,
-    here: (roomId: string) => unknown,
   ): Promise<Record<string, never>> => {
     const roomId = roomOf(ctx);
     const remote = opts.remote?.();
     if (!rooms.get(roomId)?.hasMember(targetId) && remote?.hosts(roomId, targetId)) {
       await remote.forward(roomId, me(ctx), targetId, action);
     } else {
-      await here(roomId);
+      await actions.apply(roomId, me(ctx), targetId, action);
     }
     return empty;
   };
 
   const handlers: HandlerTable = {
-    'moderation.setRole': (ctx, d) =>
-      onTarget(ctx, d.peerId, { kind: 'setRole', role: d.role }, (roomId) =>
-        actions.setRole(roomId, me(ctx), d.peerId, d.role),
-      ),
-    'moderation.mute': (ctx, d) =>
-      onTarget(ctx, d.peerId, { kind: 'mute' }, (roomId) =>
-        actions.mute(roomId, me(ctx), d.peerId),
-      ),
-    'moderation.allowUnmute': (ctx, d) =>
-      onTarget(ctx, d.peerId, { kind: 'allowUnmute' }, (roomId) =>
-        actions.allowUnmute(roomId, me(ctx), d.peerId),
-      ),
+    'moderation.setRole': (ctx, d) => onTarget(ctx, d.peerId, { kind: 'setRole', role: d.role }),
+    'moderation.mute': (ctx, d) => onTarget(ctx, d.peerId, { kind: 'mute' }),
+    'moderation.allowUnmute': (ctx, d) => onTarget(ctx, d.peerId, { kind: 'allowUnmute' }),
     'moderation.stopVideo': (ctx, d) =>
-      onTarget(ctx, d.peerId, { kind: 'stopVideo', source: d.source }, (roomId) =>
-        actions.stopVideo(roomId, me(ctx), d.peerId, d.source),
-      ),
+      onTarget(ctx, d.peerId, { kind: 'stopVideo', source: d.source }),
     'moderation.remove': (ctx, d) =>
-      onTarget(ctx, d.peerId, { kind: 'remove', ban: d.ban ?? false }, (roomId) =>
-        actions.remove(roomId, me(ctx), d.peerId, d.ban ?? false),
-      ),
+      onTarget(ctx, d.peerId, { kind: 'remove', ban: d.ban ?? false }),
     'moderation.settings': async (ctx, d) => ({
       settings: await actions.settings(roomOf(ctx), me(ctx), d),
     }),
