@@ -6,7 +6,8 @@ import { prepareNotification, type HandlerTable, type MemberChannel } from '../r
 import type { Room } from '../rooms/Room.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { engineFromConfig } from './engines.ts';
-import { isEndToEndEncrypted, mayManageCaptions } from './policy.ts';
+import { assertNotE2ee } from '../rooms/e2ee.ts';
+import { mayManageCaptions } from './policy.ts';
 import { RoomCaptions } from './roomCaptions.ts';
 import { StreamSlots } from './slots.ts';
 import type { TranscriberEngine } from './transcriber.ts';
@@ -85,12 +86,7 @@ export function createCaptionsModule(opts: CaptionsModuleOptions): Concern {
         await byRoom.get(room.id)?.disable(); // its transcript stays until the room empties
         return { captions: stateOf(room.id) };
       }
-      if (isEndToEndEncrypted(room)) {
-        throw new TuttiError(
-          'FORBIDDEN',
-          'captions are not available in end-to-end encrypted rooms',
-        );
-      }
+      assertNotE2ee(room.record, 'Captions'); // The server must not hear an E2EE room.
       if (!settings.enabled)
         throw new TuttiError('MEDIA_UNAVAILABLE', 'captions are off on this server');
       const why = engine.unavailable();

@@ -15,11 +15,3 @@ export function mayManageCaptions(
   if (role && isModerator(role)) return true;
   return ownerSecret !== undefined && verifyOwnerSecret(ownerSecret, room.record.ownerSecretHash);
 }
-
-/**
- * Captions need the server to hear the audio, which end-to-end encryption forbids: such rooms
- * are refused (rooms/e2ee.ts).
- */
-export function isEndToEndEncrypted(room: Room): boolean {
-  return room.record.e2ee;
-}

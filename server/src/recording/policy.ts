@@ -1,5 +1,5 @@
 import { TuttiError } from '@tutti/protocol';
-import { assertNotE2ee } from '../rooms/e2ee.ts';
+import { e2eeRefusal } from '../rooms/e2ee.ts';
 import { isModerator } from '../moderation/roles.ts';
 import type { Room } from '../rooms/Room.ts';
 import { verifyOwnerSecret } from '../rooms/security.ts';
@@ -29,10 +29,5 @@ export function requireRecordingControl(
  * server only sees ciphertext, and recording would break the promise the room makes.
  */
 export function recordingRefusal(room: Room): string | undefined {
-  try {
-    assertNotE2ee(room.record, 'Recording');
-    return undefined;
-  } catch (err) {
-    return err instanceof Error ? err.message : 'refused';
-  }
+  return e2eeRefusal(room.record, 'Recording');
 }

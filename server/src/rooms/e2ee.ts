@@ -15,12 +15,15 @@ export const E2EE_CODECS: readonly string[] = ['audio/opus', 'video/vp8'];
  * E2EE room: FORBIDDEN with the reason. `what` names the feature in the message.
  */
 export function assertNotE2ee(room: Pick<RoomRecord, 'e2ee'>, what: string): void {
-  if (room.e2ee) {
-    throw new TuttiError(
-      'FORBIDDEN',
-      `${what} is not available in an end-to-end encrypted room: the server cannot see its media`,
-    );
-  }
+  const refusal = e2eeRefusal(room, what);
+  if (refusal) throw new TuttiError('FORBIDDEN', refusal);
+}
+
+/** Why `what` is refused in this room (end-to-end encrypted), or undefined. */
+export function e2eeRefusal(room: Pick<RoomRecord, 'e2ee'>, what: string): string | undefined {
+  return room.e2ee
+    ? `${what} is not available in an end-to-end encrypted room: the server cannot see its media`
+    : undefined;
 }
 
 /** In an E2EE room only VP8 and Opus may be produced (their header bytes stay clear). */
