@@ -76,7 +76,7 @@ function localSdp(pc: PeerConnection): string {
   return d.sdp;
 }
 
-function waitOpen(track: Track, timeoutMs: number): Promise<void> {
+export function waitOpen(track: Track, timeoutMs: number): Promise<void> {
   if (track.isOpen()) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('track did not open (ICE/DTLS)')), timeoutMs);

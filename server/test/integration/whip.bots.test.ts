@@ -1,8 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import ndc, { type Track } from 'node-datachannel';
+import ndc from 'node-datachannel';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
-import { pacer, SubscriberBot, type NewConsumer } from '../../../test/load/bots.ts';
+import { pacer, SubscriberBot, waitOpen, type NewConsumer } from '../../../test/load/bots.ts';
 import { loadOpusFixture, loadVp8Fixture, RtpStream } from '../../../test/load/rtp.ts';
 import { TuttiSignaling } from '../../../test/load/signaling.ts';
 
@@ -23,17 +23,6 @@ after(async () => {
   ndc.cleanup();
   await s.stop();
 });
-
-function waitOpen(track: Track, timeoutMs = 15_000): Promise<void> {
-  if (track.isOpen()) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('track did not open (ICE/DTLS)')), timeoutMs);
-    track.onOpen(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
 
 /** A WHIP publisher on libdatachannel: one full offer (candidates gathered), RFC 9725. */
 async function whipPublish(url: string, token: string) {
@@ -66,7 +55,7 @@ async function whipPublish(url: string, token: string) {
   const location = res.headers.get('location');
   assert.ok(location, 'a Location for the session');
   pc.setRemoteDescription(await res.text(), 'answer');
-  await Promise.all(tracks.map((t) => waitOpen(t)));
+  await Promise.all(tracks.map((t) => waitOpen(t, 15_000)));
   closers.push(pacer.add(new RtpStream(loadVp8Fixture(), 11_111, 96), tracks[0]));
   closers.push(pacer.add(new RtpStream(loadOpusFixture(), 22_222, 111), tracks[1]));
   return new URL(location, url).href;
