@@ -122,10 +122,18 @@ export class MemberMedia {
   async createTransport(direction: Direction, forceTcp = false): Promise<TransportOptions> {
     const router = await this.#room.routerFor(this.#id);
     const gen = this.#gen;
-    const transport = await router.createWebRtcTransport<TransportAppData>({
-      ...webRtcTransportOptions(this.#config.media, { forceTcp }),
-      appData: { direction, peerId: this.#id },
-    });
+    const transport = await router
+      .createWebRtcTransport<TransportAppData>({
+        ...webRtcTransportOptions(this.#config.media, { forceTcp }),
+        appData: { direction, peerId: this.#id },
+      })
+      .catch((err: unknown) => {
+        // The member left meanwhile (an emptied router closes with it) or the worker died.
+        if (!this.#isCurrent(gen)) throw new TuttiError('NOT_JOINED', 'no longer in the room');
+        if (router.closed)
+          throw new TuttiError('MEDIA_UNAVAILABLE', 'media server unavailable, try again shortly');
+        throw err;
+      });
     this.#keepIfCurrent(gen, transport);
     // One transport per direction: the newest (after media.restart, a client retry, or
     // concurrent requests) replaces the others.

@@ -232,7 +232,6 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
           for (const other of this.#members.values()) {
             if (other.id !== id) other.media.consume(producer);
           }
-          this.emit('produced', producer);
         },
         presenceChanged: (presence) => {
           if (this.#members.get(id)?.media === media) this.#setPresence(info, presence);

@@ -143,7 +143,8 @@ export class RoomMedia {
     if (again && !again.router.closed) return again.router;
     // A late call of a member that left meanwhile must not hold a router open.
     const wanted = this.#host.hasMember(memberId) || this.#host.pendingJoins > 0;
-    if (wanted) this.#placement.set(memberId, slot);
+    if (!wanted) throw new TuttiError('NOT_JOINED', 'no longer in the room');
+    this.#placement.set(memberId, slot);
     return slot.router;
   }
 

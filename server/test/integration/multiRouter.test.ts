@@ -133,6 +133,8 @@ describe('one room on several routers (2 workers, real RTP)', () => {
   const count = (b: Bot, method: NotificationMethod) =>
     b.notes.filter((n) => n.method === method).length;
 
+  /** Every 'produced' event of the room (recording, captions and the cluster listen to it). */
+  const produced: string[] = [];
   let p1: Pub;
   let p2: Pub;
   let s1: Sub;
@@ -144,6 +146,7 @@ describe('one room on several routers (2 workers, real RTP)', () => {
     s = await startTestServer({ media: { numWorkers: 2, maxConsumersPerRouter: 2 } });
     roomId = await ensureRoom(s.wsUrl, 'Spread');
     room = s.app.tutti.rooms.get(roomId)!;
+    room.on('produced', (producer) => produced.push(producer.id));
   });
   after(async () => {
     for (const b of bots) b.close();
@@ -184,6 +187,12 @@ describe('one room on several routers (2 workers, real RTP)', () => {
     }
     assert.equal(copies(p1.video), 2, 'p1 video piped to the second router');
     assert.equal(copies(p2.video), 2, 'p2 video piped to the first router');
+    const mine = [p1.video, p1.audio!, p2.video, p2.audio!];
+    assert.deepEqual(
+      produced.filter((id) => mine.includes(id)).sort(),
+      [...mine].sort(),
+      "one 'produced' event per producer",
+    );
   });
 
   test('speaker and levels stay room-wide: every mic is seen by one pair of observers', async () => {

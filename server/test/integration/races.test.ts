@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { errorCodeOf } from '@tutti/protocol';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
 import { trackMedia, type MediaTracker } from '../helpers/mediaTracker.ts';
 import { createRoom, opusParams, sleep, trackBots } from './bot.ts';
@@ -73,6 +74,27 @@ describe('races (real worker)', () => {
     await a.produce('mic');
     await stay.waitConsumers(1);
     assert.equal(media.ofPeer(self).transports.length, 2);
+  });
+
+  test('the last member leaves while createTransport is in flight: NOT_JOINED, never INTERNAL', async () => {
+    // Its router closes with it; the transport request that raced the leave (the soak
+    // found it) must say the member is gone rather than fail with an internal error.
+    const id = await room('Leave under createTransport');
+    for (let i = 0; i < 6; i++) {
+      const a = await bot(id, `alone${i}`);
+      await a.setupMedia();
+      const transport = a.client.request('media.createTransport', { direction: 'send' }).then(
+        () => 'resolved',
+        (err: unknown) => errorCodeOf(err) ?? String(err),
+      );
+      const left = a.client.request('room.leave', {});
+      const [code] = await Promise.all([transport, left]);
+      assert.ok(['resolved', 'NOT_JOINED'].includes(code), `createTransport answered ${code}`);
+      a.client.close();
+    }
+    await sleep(200);
+    const left = [...media.routers].filter((r) => r.appData.roomId === id && !r.closed);
+    assert.equal(left.length, 0, 'the empty room keeps no router');
   });
 
   test('two produce requests for the same source at once: one producer survives', async () => {
