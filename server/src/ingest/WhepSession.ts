@@ -126,12 +126,20 @@ export class WhepSession {
       follow.unref();
       this.#timers.push(follow);
       this.#log.info({ kinds: sections.map((s) => s.kind), participant }, 'WHEP viewer started');
-      return answer({
-        id: transport.id,
-        iceParameters: transport.iceParameters,
-        iceCandidates: transport.iceCandidates,
-        dtlsParameters: transport.dtlsParameters,
-      });
+      const ssrcs = new Map<string, number>();
+      for (const [mid, shown] of this.#shown) {
+        const ssrc = shown.consumer.rtpParameters.encodings?.[0]?.ssrc;
+        if (ssrc !== undefined) ssrcs.set(mid, ssrc);
+      }
+      return answer(
+        {
+          id: transport.id,
+          iceParameters: transport.iceParameters,
+          iceCandidates: transport.iceCandidates,
+          dtlsParameters: transport.dtlsParameters,
+        },
+        ssrcs,
+      );
     } catch (err) {
       this.close();
       throw err;

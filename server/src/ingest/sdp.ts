@@ -11,6 +11,28 @@ import { getRtpEncodings } from 'mediasoup-client/handlers/sdp/unifiedPlanUtils'
 import type * as ClientTypes from 'mediasoup-client/types';
 import { parse, type MediaDescription, type SessionDescription } from 'sdp-transform';
 
+/**
+ * The offer's capabilities as mediasoup-client reads them, except that header extensions are
+ * kept per kind: mediasoup-client keys them by id alone, so one id used by audio and video
+ * (a browser's and libdatachannel's mid extension) would survive for the last kind only.
+ */
+export function offeredRtpCapabilities(sdp: SessionDescription): ClientTypes.RtpCapabilities {
+  const caps = extractRtpCapabilities({ sdpObject: sdp });
+  const perKind = new Map<string, ClientTypes.RtpHeaderExtension>();
+  for (const m of sdp.media) {
+    if (m.type !== 'audio' && m.type !== 'video') continue;
+    for (const ext of m.ext ?? []) {
+      if (ext['encrypt-uri']) continue;
+      perKind.set(`${m.type} ${ext.value}`, {
+        kind: m.type,
+        uri: ext.uri as ClientTypes.RtpHeaderExtensionUri,
+        preferredId: ext.value,
+      });
+    }
+  }
+  return { ...caps, headerExtensions: [...perKind.values()] };
+}
+
 /** What one offered m-line becomes: a producer's parameters (browser side). */
 export interface OfferedTrack {
   kind: MediaKind;
@@ -83,7 +105,7 @@ export function negotiate(
 } {
   let extended: ReturnType<typeof ortc.getExtendedRtpCapabilities>;
   try {
-    const local = extractRtpCapabilities({ sdpObject: offer.sdp });
+    const local = offeredRtpCapabilities(offer.sdp);
     extended = ortc.getExtendedRtpCapabilities(
       local,
       routerCaps as ClientTypes.RtpCapabilities,

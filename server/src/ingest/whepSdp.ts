@@ -2,10 +2,9 @@ import { TuttiError, type TransportOptions } from '@tutti/protocol';
 import type { MediaKind, RouterRtpCodecCapability, RtpCapabilities } from 'mediasoup/types';
 import * as ortc from 'mediasoup-client/ortc';
 import { RemoteSdp } from 'mediasoup-client/handlers/sdp/RemoteSdp';
-import { extractRtpCapabilities } from 'mediasoup-client/handlers/sdp/commonUtils';
 import type * as ClientTypes from 'mediasoup-client/types';
 import { parse, write } from 'sdp-transform';
-import type { WhipOffer } from './sdp.ts';
+import { offeredRtpCapabilities, type WhipOffer } from './sdp.ts';
 
 /** One offered recvonly m-line: what the viewer's consumer of that kind is made with. */
 export interface ViewerSection {
@@ -40,7 +39,7 @@ export function viewerRouterCodecs(
   };
   try {
     const extended = ortc.getExtendedRtpCapabilities(
-      extractRtpCapabilities({ sdpObject: offer.sdp }),
+      offeredRtpCapabilities(offer.sdp),
       room,
       false,
     );
@@ -62,9 +61,10 @@ export function viewerRouterCodecs(
  * helpers (the ones a browser's recv transport uses): the capabilities its consumers are made
  * with and the answer. Header extension ids cannot be re-assigned in an answer and mediasoup's
  * are fixed, so only the extensions whose id equals the offered one are kept; RTX is left out
- * (NACKs are answered on the media SSRC) and no SSRC is announced, because the consumer behind
- * an m-line is replaced when the speaker changes: the browser takes the new SSRC unsignalled
- * (its m-line found by payload type, unique per m-line in a browser's offer).
+ * (NACKs are answered on the media SSRC). The SSRC of the consumer behind each m-line when the
+ * answer is written is announced (libdatachannel routes RTP by announced SSRCs only); the
+ * consumer is replaced when the speaker changes, and a browser takes the new SSRC unsignalled
+ * (its m-line found by the mid extension or by payload type, unique per m-line in its offer).
  */
 export function negotiateViewer(
   offer: WhipOffer,
@@ -72,12 +72,13 @@ export function negotiateViewer(
 ): {
   sections: ViewerSection[];
   rtpCapabilities: RtpCapabilities;
-  answer: (transport: TransportOptions) => string;
+  /** The answer; `ssrcs` (by mid) names the consumers behind the m-lines right now. */
+  answer: (transport: TransportOptions, ssrcs?: ReadonlyMap<string, number>) => string;
 } {
   let caps: ClientTypes.RtpCapabilities;
   let sameIds: Set<string>;
   try {
-    const local = extractRtpCapabilities({ sdpObject: offer.sdp });
+    const local = offeredRtpCapabilities(offer.sdp);
     const extended = ortc.getExtendedRtpCapabilities(
       local,
       routerCaps as ClientTypes.RtpCapabilities,
@@ -104,7 +105,7 @@ export function negotiateViewer(
       throw bad(`no ${s.kind} codec in common with the room`);
     }
   }
-  const answer = (transport: TransportOptions): string => {
+  const answer = (transport: TransportOptions, ssrcs?: ReadonlyMap<string, number>): string => {
     const remote = new RemoteSdp({
       iceParameters: transport.iceParameters as ClientTypes.IceParameters,
       iceCandidates: transport.iceCandidates as ClientTypes.IceCandidate[],
@@ -120,7 +121,7 @@ export function negotiateViewer(
           headerExtensions: rtpCapabilities
             .headerExtensions!.filter((e) => e.kind === s.kind)
             .map((e) => ({ uri: e.uri, id: e.preferredId })),
-          encodings: [{}],
+          encodings: [ssrcs?.has(s.mid) ? { ssrc: ssrcs.get(s.mid)! } : {}],
           rtcp: { cname: 'tutti-whep', reducedSize: true },
         },
         streamId: 'tutti-whep',

@@ -3,15 +3,15 @@ import assert from 'node:assert/strict';
 import ndc from 'node-datachannel';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
 import { pacer, SubscriberBot, waitOpen, type NewConsumer } from '../../../test/load/bots.ts';
-import { loadOpusFixture, loadVp8Fixture, RtpStream } from '../../../test/load/rtp.ts';
+import { isRtcp, loadOpusFixture, loadVp8Fixture, RtpStream } from '../../../test/load/rtp.ts';
 import { TuttiSignaling } from '../../../test/load/signaling.ts';
 
 // WHIP with the node-datachannel bots (issue 13): a libdatachannel peer (not a browser, not
 // this project's signaling) offers VP8 + Opus over plain WHIP; a Tutti subscriber bot in the
 // room counts the RTP of both streams; DELETE on the Location makes the publisher leave.
-// (WHEP is played by the external whip-whep client in test/e2e/whep.test.ts; libdatachannel
-// routes incoming RTP by SSRC or the mid extension, and a WHEP answer names neither because
-// the stream under it changes with the active speaker.)
+// WHEP with a libdatachannel viewer too: it routes incoming RTP by announced SSRCs only, so
+// the answer names the consumer behind each m-line (test/e2e/whep.test.ts plays WHEP with
+// the external whip-whep client in Chromium, following the active speaker).
 let s: TestServer;
 const closers: (() => void)[] = [];
 
@@ -121,4 +121,80 @@ test('a node-datachannel WHIP publisher is a participant whose RTP flows; DELETE
     assert.ok(Date.now() < until, 'the WHIP participant left after DELETE');
     await new Promise((r) => setTimeout(r, 50));
   }
+});
+
+/**
+ * A WHEP viewer on libdatachannel: recvonly VP8 + Opus with the mid header extension on
+ * both (one id for both kinds, as browsers do), RTP counted per m-line.
+ */
+async function whepView(url: string, token: string) {
+  const pc = new ndc.PeerConnection('whep-bot', {
+    iceServers: [],
+    bindAddress: '127.0.0.1',
+    enableIceTcp: false,
+  });
+  closers.push(() => pc.close());
+  const video = new ndc.Video('0', 'RecvOnly');
+  video.addVP8Codec(96);
+  video.parseSdpLine('a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid');
+  const audio = new ndc.Audio('1', 'RecvOnly');
+  audio.addOpusCodec(111);
+  audio.parseSdpLine('a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid');
+  const tracks = { video: pc.addTrack(video), audio: pc.addTrack(audio) };
+  const packets = { video: 0, audio: 0 };
+  for (const kind of ['video', 'audio'] as const) {
+    tracks[kind].onMessage((msg) => {
+      if (!isRtcp(msg) && msg.length >= 12) packets[kind]++;
+    });
+  }
+  const gathered = new Promise<void>((resolve) =>
+    pc.onGatheringStateChange((state) => state === 'complete' && resolve()),
+  );
+  pc.setLocalDescription('offer');
+  if (pc.gatheringState() !== 'complete') await gathered;
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/sdp', authorization: `Bearer ${token}` },
+    body: pc.localDescription()!.sdp,
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  const location = res.headers.get('location');
+  assert.ok(location, 'a Location for the viewer session');
+  pc.setRemoteDescription(await res.text(), 'answer');
+  await Promise.all([waitOpen(tracks.video, 15_000), waitOpen(tracks.audio, 15_000)]);
+  return { packets, resource: new URL(location, url).href };
+}
+
+test("a node-datachannel WHEP viewer receives a WHIP publisher's video and audio", async () => {
+  const owned = (await (
+    await fetch(`${s.url}/api/rooms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'WHEP bots' }),
+    })
+  ).json()) as { room: { id: string }; ownerSecret: string };
+  const made = (await (
+    await fetch(`${s.url}/api/rooms/${owned.room.id}/ingest-tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-owner-secret': owned.ownerSecret },
+      body: JSON.stringify({ label: 'bots' }),
+    })
+  ).json()) as { token: string; whipUrl: string; viewerToken: string; whepUrl: string };
+  await whipPublish(`${s.url}${made.whipUrl}`, made.token);
+  const viewer = await whepView(`${s.url}${made.whepUrl}`, made.viewerToken);
+  const deadline = Date.now() + 15_000;
+  while (viewer.packets.video < 30 || viewer.packets.audio < 30) {
+    assert.ok(
+      Date.now() < deadline,
+      `WHEP RTP at the viewer: video ${viewer.packets.video}, audio ${viewer.packets.audio}`,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const del = await fetch(viewer.resource, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${made.viewerToken}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(del.status, 200);
 });
