@@ -263,6 +263,7 @@ export class SubscriberBot {
   /** Stats by mid. */
   readonly streams = new Map<string, StreamStats>();
   private connected = false;
+  private closed = false;
   private version = 0;
   private negotiation: Promise<void> = Promise.resolve();
   private pendingBatch: { promise: Promise<void> } | undefined;
@@ -340,6 +341,7 @@ export class SubscriberBot {
     const pc = this.pc;
     const transport = this.transport;
     if (!pc || !transport) throw new Error('subscriber not started');
+    if (this.closed) return; // Left while the batch waited: the PeerConnection is gone.
     const media: RemoteMedia[] = this.consumers.map((c, i) => ({
       mid: c.rtpParameters.mid ?? String(i),
       kind: c.kind,
@@ -350,6 +352,8 @@ export class SubscriberBot {
       remoteSdp(transport, media, { type: 'offer', version: ++this.version }),
       'offer',
     );
+    // libdatachannel aborts the process (a C++ logic_error) on an answer in state stable.
+    if (pc.signalingState() !== 'have-remote-offer') return;
     pc.setLocalDescription('answer');
     if (!this.connected) {
       this.connected = true;
@@ -359,6 +363,7 @@ export class SubscriberBot {
   }
 
   close(): void {
+    this.closed = true;
     try {
       this.pc?.close();
     } catch {
