@@ -13,7 +13,9 @@ import { createFilesModule } from './files/module.ts';
 import type { LocalClusterHub } from './cluster/index.ts';
 import { createMediaFederation } from './federation/mediaFederation.ts';
 import { createModerationRelay } from './federation/moderationRelay.ts';
+import { createRecordingRelay } from './federation/recordingRelay.ts';
 import type { RemoteModeration } from './moderation/remote.ts';
+import type { RemoteRecording } from './recording/remote.ts';
 import { checkClusterFiles, createClusterNode, type ClusterNode } from './federation/node.ts';
 import { createGamesModule } from './games/module.ts';
 import { httpErrorHandler } from './http/errors.ts';
@@ -205,20 +207,29 @@ export async function buildApp(
     concerns.push(webhooks);
     const postChat = (peer: MemberChannel, text: string) => chat.service.send(peer, { text });
     concerns.push(createCaptionsModule({ config, rooms, log, postChat })); // live captions
-    concerns.push(
-      createRecordingModule({
-        config,
-        rooms,
-        links,
-        log,
-        // recording_started / recording_finished, with the room's name, to the webhooks.
-        events: (event, data) =>
-          webhooks.sender.send(event, {
-            ...data,
-            room: { id: data.room.id, name: rooms.get(data.room.id)?.record.name ?? '' },
-          }),
-      }),
-    ); // issue #13
+    // A room recorded on another node: its state shown here, a stop relayed there.
+    const recordingRelay: { to?: RemoteRecording } = {};
+    const recording = createRecordingModule({
+      config,
+      rooms,
+      links,
+      log,
+      remote: () => recordingRelay.to,
+      // recording_started / recording_finished, with the room's name, to the webhooks.
+      events: (event, data) =>
+        webhooks.sender.send(event, {
+          ...data,
+          room: { id: data.room.id, name: rooms.get(data.room.id)?.record.name ?? '' },
+        }),
+    });
+    recordingRelay.to = createRecordingRelay({
+      cluster,
+      rooms,
+      local: recording.recorder,
+      log,
+      timeoutMs: config.cluster.rpcTimeoutMs,
+    });
+    concerns.push(recording); // issue #13
     await cluster.start(); // Bounded: with Redis down it starts anyway and retries.
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.
