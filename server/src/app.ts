@@ -14,13 +14,16 @@ import type { LocalClusterHub } from './cluster/index.ts';
 import { createMediaFederation } from './federation/mediaFederation.ts';
 import { createModerationRelay } from './federation/moderationRelay.ts';
 import { createRecordingRelay } from './federation/recordingRelay.ts';
+import { createE2eeEpochRelay } from './federation/e2eeEpochs.ts';
 import type { RemoteModeration } from './moderation/remote.ts';
 import type { RemoteRecording } from './recording/remote.ts';
+import type { RemoteEpochs } from './e2ee/remote.ts';
 import { checkClusterFiles, createClusterNode, type ClusterNode } from './federation/node.ts';
 import { createGamesModule } from './games/module.ts';
 import { httpErrorHandler } from './http/errors.ts';
 import { createIngestModule } from './ingest/module.ts';
 import { createRecordingModule } from './recording/module.ts';
+import { createE2eeModule } from './e2ee/module.ts';
 import { healthPlugin } from './http/health.ts';
 import { metricsPlugin } from './http/metrics.ts';
 import { opsAccessGuard } from './http/opsAccess.ts';
@@ -230,6 +233,16 @@ export async function buildApp(
       timeoutMs: config.cluster.rpcTimeoutMs,
     });
     concerns.push(recording); // issue #13
+    // E2EE key epochs (the server holds no key), followed across nodes.
+    const epochRelay: { to?: RemoteEpochs } = {};
+    const e2ee = createE2eeModule({ rooms, log, remote: () => epochRelay.to });
+    epochRelay.to = createE2eeEpochRelay({
+      cluster,
+      local: e2ee,
+      log,
+      timeoutMs: config.cluster.rpcTimeoutMs,
+    });
+    concerns.push(e2ee);
     await cluster.start(); // Bounded: with Redis down it starts anyway and retries.
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.

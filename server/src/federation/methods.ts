@@ -3,6 +3,7 @@ import { mediaMethods } from './mediaMethods.ts';
 import { moderationMethods } from './moderationMethods.ts';
 import { presenceMethods } from './presenceMethods.ts';
 import { recordingMethods } from './recordingMethods.ts';
+import { e2eeMethods } from './e2eeEpochs.ts';
 
 /**
  * Every node-to-node request of a cluster, method → request/response schema. Each concern
@@ -14,6 +15,7 @@ export const clusterMethods = {
   ...mediaMethods,
   ...moderationMethods,
   ...recordingMethods,
+  ...e2eeMethods,
 } satisfies RpcMethods;
 
 export type ClusterMethods = typeof clusterMethods;

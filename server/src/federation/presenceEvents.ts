@@ -31,6 +31,13 @@ export const presenceEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('room.deleted'), roomId: id }),
   /** The sending node's recording of the room changed (federation/recordingRelay.ts). */
   z.object({ type: z.literal('recording.state'), roomId: id, state: recordingStateSchema }),
+  /** The sending node moved an E2EE room to a new key epoch (federation/e2eeEpochs.ts). */
+  z.object({
+    type: z.literal('e2ee.epoch'),
+    roomId: id,
+    epoch: z.number().int().min(0),
+    reason: z.enum(['left', 'rotate']),
+  }),
 ]);
 export type PresenceEvent = z.infer<typeof presenceEventSchema>;
 
