@@ -1,18 +1,6 @@
-import { z } from 'zod';
 import type { LocalEpochs, RemoteEpochs } from '../e2ee/remote.ts';
 import type { Logger } from '../kernel/log.ts';
 import type { ClusterNode } from './node.ts';
-
-/**
- * `e2ee.epoch`: the highest key epoch this node holds for an E2EE room (a node whose first
- * member of the room joins asks the others). Only a counter: no key material ever.
- */
-export const e2eeMethods = {
-  'e2ee.epoch': {
-    request: z.object({ roomId: z.string().min(1).max(128) }),
-    response: z.object({ epoch: z.number().int().min(0) }),
-  },
-};
 
 /**
  * E2EE key epochs across nodes (docs/e2ee.md): a node that moves a room to a new epoch says

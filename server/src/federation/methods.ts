@@ -3,7 +3,7 @@ import { mediaMethods } from './mediaMethods.ts';
 import { moderationMethods } from './moderationMethods.ts';
 import { presenceMethods } from './presenceMethods.ts';
 import { recordingMethods } from './recordingMethods.ts';
-import { e2eeMethods } from './e2eeEpochs.ts';
+import { e2eeMethods } from './e2eeMethods.ts';
 
 /**
  * Every node-to-node request of a cluster, method → request/response schema. Each concern
