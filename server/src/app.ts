@@ -13,12 +13,17 @@ import { createFilesModule } from './files/module.ts';
 import type { LocalClusterHub } from './cluster/index.ts';
 import { createMediaFederation } from './federation/mediaFederation.ts';
 import { createModerationRelay } from './federation/moderationRelay.ts';
+import { createRecordingRelay } from './federation/recordingRelay.ts';
+import { createE2eeEpochRelay } from './federation/e2eeEpochs.ts';
 import type { RemoteModeration } from './moderation/remote.ts';
+import type { RemoteRecording } from './recording/remote.ts';
+import type { RemoteEpochs } from './e2ee/remote.ts';
 import { checkClusterFiles, createClusterNode, type ClusterNode } from './federation/node.ts';
 import { createGamesModule } from './games/module.ts';
 import { httpErrorHandler } from './http/errors.ts';
 import { createIngestModule } from './ingest/module.ts';
 import { createRecordingModule } from './recording/module.ts';
+import { createE2eeModule } from './e2ee/module.ts';
 import { healthPlugin } from './http/health.ts';
 import { metricsPlugin } from './http/metrics.ts';
 import { opsAccessGuard } from './http/opsAccess.ts';
@@ -205,20 +210,39 @@ export async function buildApp(
     concerns.push(webhooks);
     const postChat = (peer: MemberChannel, text: string) => chat.service.send(peer, { text });
     concerns.push(createCaptionsModule({ config, rooms, log, postChat })); // live captions
-    concerns.push(
-      createRecordingModule({
-        config,
-        rooms,
-        links,
-        log,
-        // recording_started / recording_finished, with the room's name, to the webhooks.
-        events: (event, data) =>
-          webhooks.sender.send(event, {
-            ...data,
-            room: { id: data.room.id, name: rooms.get(data.room.id)?.record.name ?? '' },
-          }),
-      }),
-    ); // issue #13
+    // A room recorded on another node: its state shown here, a stop relayed there.
+    const recordingRelay: { to?: RemoteRecording } = {};
+    const recording = createRecordingModule({
+      config,
+      rooms,
+      links,
+      log,
+      remote: () => recordingRelay.to,
+      // recording_started / recording_finished, with the room's name, to the webhooks.
+      events: (event, data) =>
+        webhooks.sender.send(event, {
+          ...data,
+          room: { id: data.room.id, name: rooms.get(data.room.id)?.record.name ?? '' },
+        }),
+    });
+    recordingRelay.to = createRecordingRelay({
+      cluster,
+      rooms,
+      local: recording.recorder,
+      log,
+      timeoutMs: config.cluster.rpcTimeoutMs,
+    });
+    concerns.push(recording); // issue #13
+    // E2EE key epochs (the server holds no key), followed across nodes.
+    const epochRelay: { to?: RemoteEpochs } = {};
+    const e2ee = createE2eeModule({ rooms, log, remote: () => epochRelay.to });
+    epochRelay.to = createE2eeEpochRelay({
+      cluster,
+      local: e2ee,
+      log,
+      timeoutMs: config.cluster.rpcTimeoutMs,
+    });
+    concerns.push(e2ee);
     await cluster.start(); // Bounded: with Redis down it starts anyway and retries.
   } catch (err) {
     // A module that cannot start (Redis or S3 unreachable…) must not leave the rest running.

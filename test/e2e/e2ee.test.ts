@@ -14,41 +14,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Consumer, DirectTransport } from 'mediasoup/types';
 import type { Browser } from 'playwright-core';
-import { openFrame, type FrameKind } from '../../client/src/lib/e2ee/frame.ts';
+import { openFrame, SEAL_OVERHEAD } from '../../client/src/lib/e2ee/frame.ts';
 import { roomSecret, senderKey } from '../../client/src/lib/e2ee/keys.ts';
 import { startTestServer, type TestServer } from '../helpers/startServer.ts';
 import { launchBrowser, newParticipant, waitFor, type Participant } from '../helpers/browser.ts';
+import { bytesOf, collectSealed } from '../helpers/sealedFrames.ts';
 
 const ROOM = 'Sealed room';
 const PASSPHRASE = 'correct horse battery staple';
 const WRONG = 'incorrect donkey';
-
-/** The payload of an RTP packet (RFC 3550 §5.1: CSRCs, header extension, padding skipped). */
-function rtpPayload(packet: Buffer): { payload: Buffer; marker: boolean } {
-  const csrcs = packet[0]! & 0x0f;
-  let offset = 12 + csrcs * 4;
-  if (packet[0]! & 0x10) offset += 4 + packet.readUInt16BE(offset + 2) * 4;
-  const padding = packet[0]! & 0x20 ? packet[packet.length - 1]! : 0;
-  return {
-    payload: packet.subarray(offset, packet.length - padding),
-    marker: !!(packet[1]! & 0x80),
-  };
-}
-
-/** A VP8 RTP payload without its payload descriptor (RFC 7741 §4.2), and whether it starts a frame. */
-function vp8Frame(payload: Buffer): { data: Buffer; start: boolean } {
-  let i = 1;
-  if (payload[0]! & 0x80) {
-    const x = payload[1]!;
-    i = 2;
-    if (x & 0x80) i += payload[i]! & 0x80 ? 2 : 1; // PictureID
-    if (x & 0x40) i += 1; // TL0PICIDX
-    if (x & 0x30) i += 1; // TID / KEYIDX
-  }
-  return { data: payload.subarray(i), start: !!(payload[0]! & 0x10) && (payload[0]! & 0x07) === 0 };
-}
 
 describe('an end-to-end encrypted room', () => {
   let server: TestServer;
@@ -117,47 +92,19 @@ describe('an end-to-end encrypted room', () => {
     for (const p of producers) {
       assert.match(p.rtpParameters.codecs[0]!.mimeType, /^(audio\/opus|video\/VP8)$/i);
     }
-    const transport: DirectTransport = await router.createDirectTransport();
-    const payloads: { kind: FrameKind; frame: Buffer }[] = [];
-    const consumers: Consumer[] = [];
-    try {
-      for (const kind of ['audio', 'video'] as const) {
-        const producer = producers.find((p) => p.kind === kind)!;
-        const consumer = await transport.consume({
-          producerId: producer.id,
-          rtpCapabilities: router.rtpCapabilities,
-        });
-        consumers.push(consumer);
-        consumer.on('rtp', (packet) => {
-          const { payload, marker } = rtpPayload(packet);
-          if (kind === 'audio') return void payloads.push({ kind, frame: Buffer.from(payload) });
-          const vp8 = vp8Frame(payload);
-          // Single-packet frames only: the whole sealed frame in one payload.
-          if (vp8.start && marker) payloads.push({ kind, frame: Buffer.from(vp8.data) });
-        });
-      }
-      await waitFor(
-        () =>
-          payloads.filter((p) => p.kind === 'audio').length >= 50 &&
-          payloads.filter((p) => p.kind === 'video').length >= 5,
-        20_000,
-        'server-side RTP of both kinds',
-      );
-    } finally {
-      transport.close();
-    }
+    const payloads = await collectSealed(router, producers, { audio: 50, video: 5 });
 
-    const right = await senderKey(await roomSecret(PASSPHRASE, roomId), roomId, aliceId);
-    const wrong = await senderKey(await roomSecret(WRONG, roomId), roomId, aliceId);
-    const buffer = (b: Buffer) =>
-      b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
+    // The room is at key epoch 0: nobody left, nobody rotated.
+    const right = await senderKey(await roomSecret(PASSPHRASE, roomId), roomId, aliceId, 0);
+    const wrong = await senderKey(await roomSecret(WRONG, roomId), roomId, aliceId, 0);
+    const buffer = bytesOf;
     let opened = 0;
     for (const { kind, frame } of payloads) {
       const plain = Buffer.from(await openFrame(right, kind, buffer(frame)));
       opened++;
       assert.ok(!plain.equals(frame), 'the encoder output differs from what the SFU carried');
-      // Sealed = clear header + ciphertext (same length as the plaintext) + tag + IV.
-      assert.equal(frame.length, plain.length + 16 + 12);
+      // Sealed = clear header + ciphertext (same length as the plaintext) + tag + IV + epoch.
+      assert.equal(frame.length, plain.length + SEAL_OVERHEAD);
       await assert.rejects(
         openFrame(wrong, kind, buffer(frame)),
         'another passphrase cannot open it',

@@ -12,6 +12,7 @@ export * from './games.ts';
 export * from './moderation.ts';
 export * from './captions.ts';
 export * from './recording.ts';
+export * from './e2ee.ts';
 export * from './frames.ts';
 export * from './client.ts';
 export * from './frameLink.ts';

@@ -3,6 +3,7 @@ import type { CaptionNotificationMap } from './captions.ts';
 import type { GameNotificationMap } from './games.ts';
 import type { ModerationNotificationMap } from './moderation.ts';
 import type { RecordingNotificationMap } from './recording.ts';
+import type { E2eeNotificationMap } from './e2ee.ts';
 
 /** Server → client protoo notifications (fire and forget). */
 /** Room life (games, reactions, hands) is in GameNotificationMap (games.ts). */
@@ -11,7 +12,8 @@ export interface NotificationMap
     GameNotificationMap,
     ModerationNotificationMap,
     CaptionNotificationMap,
-    RecordingNotificationMap {
+    RecordingNotificationMap,
+    E2eeNotificationMap {
   /** Full list; sent on lobby.subscribe changes (debounced). */
   'lobby.rooms': { rooms: RoomSummary[] };
 

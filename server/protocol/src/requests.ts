@@ -32,6 +32,12 @@ import {
   type RecordingRequestMap,
   type RecordingResponseMap,
 } from './recording.ts';
+import {
+  E2EE_REQUEST_METHODS,
+  type E2eeJoinExtras,
+  type E2eeRequestMap,
+  type E2eeResponseMap,
+} from './e2ee.ts';
 
 /**
  * Client → server protoo requests: the data each method takes and the answer it gets.
@@ -39,7 +45,12 @@ import {
  * which is checked at compile time to produce exactly these shapes.
  */
 export interface RequestMap
-  extends GameRequestMap, ModerationRequestMap, CaptionRequestMap, RecordingRequestMap {
+  extends
+    GameRequestMap,
+    ModerationRequestMap,
+    CaptionRequestMap,
+    RecordingRequestMap,
+    E2eeRequestMap {
   // Lobby
   'lobby.subscribe': Empty;
   /** e2ee: the room is end-to-end encrypted (members hold a passphrase; fixed for its life). */
@@ -164,7 +175,8 @@ export interface JoinResult
     IceSettings,
     Partial<RoomLifeJoinExtras>,
     Partial<CaptionsJoinExtras>,
-    Partial<RecordingJoinExtras> {
+    Partial<RecordingJoinExtras>,
+    Partial<E2eeJoinExtras> {
   self: PeerInfo;
   peers: PeerInfo[];
   room: RoomSummary;
@@ -187,7 +199,12 @@ export interface ResumeResult {
 }
 
 export interface ResponseMap
-  extends GameResponseMap, ModerationResponseMap, CaptionResponseMap, RecordingResponseMap {
+  extends
+    GameResponseMap,
+    ModerationResponseMap,
+    CaptionResponseMap,
+    RecordingResponseMap,
+    E2eeResponseMap {
   'lobby.subscribe': { rooms: RoomSummary[] };
   'room.create': { room: RoomSummary; ownerSecret: string };
   'room.join': JoinResult;
@@ -267,6 +284,8 @@ export const REQUEST_METHODS = [
   ...CAPTION_REQUEST_METHODS,
   // Recording (recording.ts)
   ...RECORDING_REQUEST_METHODS,
+  // End-to-end encryption: key epochs (e2ee.ts)
+  ...E2EE_REQUEST_METHODS,
 ] as const satisfies readonly RequestMethod[];
 
 // Compile time: the list names every method of RequestMap (a forgotten one fails here).

@@ -2,6 +2,8 @@ import type { RpcMethods } from '../cluster/index.ts';
 import { mediaMethods } from './mediaMethods.ts';
 import { moderationMethods } from './moderationMethods.ts';
 import { presenceMethods } from './presenceMethods.ts';
+import { recordingMethods } from './recordingMethods.ts';
+import { e2eeMethods } from './e2eeMethods.ts';
 
 /**
  * Every node-to-node request of a cluster, method → request/response schema. Each concern
@@ -12,6 +14,8 @@ export const clusterMethods = {
   ...presenceMethods,
   ...mediaMethods,
   ...moderationMethods,
+  ...recordingMethods,
+  ...e2eeMethods,
 } satisfies RpcMethods;
 
 export type ClusterMethods = typeof clusterMethods;

@@ -16,7 +16,10 @@ import { localNicknames, redisNicknames } from './nicknames.ts';
 import { Presence } from './presence.ts';
 import { PresenceBus } from './presenceBus.ts';
 
-export type ClusterNode = Cluster<ClusterMethods>;
+export type ClusterNode = Cluster<ClusterMethods> & {
+  /** The signed presence bus (rooms' members; other federated state such as recording). */
+  readonly presenceBus: PresenceBus;
+};
 
 export interface ClusterNodeDeps {
   config: Config;
@@ -78,6 +81,7 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
   });
   return {
     ...cluster,
+    presenceBus: bus,
     async start() {
       // Subscribed before the first heartbeat, so no announcement falls in between.
       await bus.start().catch((err: unknown) => {

@@ -2,6 +2,7 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ROLES, type PeerInfo } from '@tutti/protocol';
 import { nodeIdSchema } from '../cluster/index.ts';
+import { recordingStateSchema } from './recordingMethods.ts';
 
 // What nodes tell each other about rooms and their members. Everything on the bus is input
 // like any other: parsed with these schemas, and signed (only nodes know the cluster secret).
@@ -28,6 +29,15 @@ export const presenceEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('room.changed'), roomId: id }),
   /** The room was deleted (its record and history are gone): close it here too. */
   z.object({ type: z.literal('room.deleted'), roomId: id }),
+  /** The sending node's recording of the room changed (federation/recordingRelay.ts). */
+  z.object({ type: z.literal('recording.state'), roomId: id, state: recordingStateSchema }),
+  /** The sending node moved an E2EE room to a new key epoch (federation/e2eeEpochs.ts). */
+  z.object({
+    type: z.literal('e2ee.epoch'),
+    roomId: id,
+    epoch: z.number().int().min(0),
+    reason: z.enum(['left', 'rotate']),
+  }),
 ]);
 export type PresenceEvent = z.infer<typeof presenceEventSchema>;
 

@@ -6,13 +6,15 @@ import {
   type RecordingItem,
   type RecordingJoinExtras,
   type RecordingState,
+  type Role,
 } from '@tutti/protocol';
 import type { Storage } from '../files/Storage.ts';
 import type { TokenSigner } from '../files/tokens.ts';
 import type { Logger } from '../kernel/log.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { Catalog } from './Catalog.ts';
-import { recordingRefusal, requireRecordingControl } from './policy.ts';
+import { recordingRefusal, requireControlBy, requireRecordingControl } from './policy.ts';
+import type { LocalRecording, RemoteRecording } from './remote.ts';
 import { PortPool, splitRange } from './portPool.ts';
 import { itemFor, type RecordingRecord } from './record.ts';
 import { Session } from './Session.ts';
@@ -26,6 +28,8 @@ export interface RecorderDeps {
   log: Logger;
   /** Told when a room's recording starts and when it is stored (webhooks). */
   events?: (event: 'recording_started' | 'recording_finished', data: RecordingEvent) => void;
+  /** The room's recording on the cluster's other nodes (none on a single node). */
+  remote?: () => RemoteRecording | undefined;
 }
 
 /** What a recording event says (webhooks: docs/admin-api.md). */
@@ -39,7 +43,7 @@ export interface RecordingEvent extends Record<string, unknown> {
  * count: their composite is the expensive part), one Session each. Members hear
  * `recording.state` whenever it changes and `recording.item` when a recording is stored.
  */
-export class Recorder {
+export class Recorder implements LocalRecording {
   readonly #deps: RecorderDeps;
   readonly #sessions = new Map<string, Session>();
   /** Sessions stopping (composite, uploads), by room. */
@@ -64,7 +68,17 @@ export class Recorder {
     return this.#sessions.get(roomId)?.pids ?? [];
   }
 
+  /** The room's recording as its members see it: this node's, else another node's. */
   state(roomId: string): RecordingState {
+    if (this.#sessions.has(roomId)) return this.localState(roomId);
+    const there = this.#remote()?.elsewhere(roomId);
+    if (there?.state.active) return there.state;
+    if (there && !this.#lastError.has(roomId)) return there.state; // How it ended there.
+    return this.localState(roomId);
+  }
+
+  /** This node's own recording of the room (what it announces to the other nodes). */
+  localState(roomId: string): RecordingState {
     const s = this.#sessions.get(roomId);
     if (s) return s.state();
     return { ...IDLE_RECORDING, error: this.#lastError.get(roomId) ?? null };
@@ -72,6 +86,10 @@ export class Recorder {
 
   async extras(roomId: string, peerId: string): Promise<RecordingJoinExtras> {
     const token = this.#token(roomId, peerId);
+    // Recording on another node since before this one heard of the room: ask (bounded).
+    await this.#remote()
+      ?.catchUp(roomId)
+      .catch((err: unknown) => this.#log.warn({ err, roomId }, 'recording: no catch-up'));
     const records = await this.#deps.catalog.list(roomId);
     return { recording: this.state(roomId), recordings: records.map((r) => itemFor(r, token)) };
   }
@@ -89,6 +107,9 @@ export class Recorder {
     if (!config.recording.enabled) throw new TuttiError('FORBIDDEN', 'recording is disabled here');
     if (this.#sessions.has(roomId) || this.#finishing.has(roomId)) {
       throw new TuttiError('INVALID_REQUEST', 'this room is already being recorded');
+    }
+    if (this.#remote()?.elsewhere(roomId)?.state.active) {
+      throw new TuttiError('INVALID_REQUEST', 'this room is already being recorded (elsewhere)');
     }
     if (this.#sessions.size + this.#finishing.size >= config.recording.maxConcurrent) {
       throw new TuttiError('UNAVAILABLE', 'the recording limit of this server is reached');
@@ -126,9 +147,35 @@ export class Recorder {
     ownerSecret: string | undefined,
   ): Promise<RecordingState> {
     requireRecordingControl(this.#deps.rooms.require(roomId), memberId, ownerSecret);
+    const remote = this.#remote();
+    // Recorded on another node: stopped there (which checks the member's role again).
+    if (!this.#sessions.has(roomId) && remote?.elsewhere(roomId)?.state.active) {
+      return remote.stop(roomId, memberId, ownerSecret);
+    }
     if (!this.#sessions.has(roomId)) throw new TuttiError('INVALID_REQUEST', 'not recording');
     void this.#stop(roomId).catch(() => {});
     return this.state(roomId);
+  }
+
+  /** A stop relayed from another node's member, with the role that node announced. */
+  async stopFor(
+    roomId: string,
+    role: Role,
+    ownerSecret: string | undefined,
+  ): Promise<RecordingState> {
+    requireControlBy(this.#deps.rooms.require(roomId), role, ownerSecret);
+    if (!this.#sessions.has(roomId)) throw new TuttiError('INVALID_REQUEST', 'not recording');
+    void this.#stop(roomId).catch(() => {});
+    return this.localState(roomId);
+  }
+
+  /** Another node's recording of the room changed: this node's members are told. */
+  remoteChanged(roomId: string): void {
+    this.#tell(roomId);
+  }
+
+  #remote(): RemoteRecording | undefined {
+    return this.#deps.remote?.();
   }
 
   /** Ends the room's recording: state goes idle at once, the record follows when stored. */
@@ -197,7 +244,13 @@ export class Recorder {
     return this.#deps.tokens.sign({ kind: 'a', peerId, roomId });
   }
 
+  /** This node's recording changed: its members and the other nodes are told. */
   #announce(roomId: string): void {
+    this.#tell(roomId);
+    this.#remote()?.announce(roomId, this.localState(roomId));
+  }
+
+  #tell(roomId: string): void {
     const state = this.state(roomId);
     for (const member of this.#deps.rooms.members(roomId)) {
       void member.notify('recording.state', { state });

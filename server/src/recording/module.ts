@@ -16,6 +16,8 @@ export interface RecordingModuleOptions {
   log: Logger;
   /** Recording events for the webhooks (recording_started, recording_finished). */
   events?: RecorderDeps['events'];
+  /** The room's recording on other nodes (federation/recordingRelay.ts), once built. */
+  remote?: RecorderDeps['remote'];
 }
 
 /** Server-side recording (issue #13): per-track ffmpeg writers, a composite, stored files. */

@@ -1,4 +1,4 @@
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError, type Role } from '@tutti/protocol';
 import { e2eeRefusal } from '../rooms/e2ee.ts';
 import { isModerator } from '../moderation/roles.ts';
 import type { Room } from '../rooms/Room.ts';
@@ -13,7 +13,15 @@ export function requireRecordingControl(
   memberId: string,
   ownerSecret: string | undefined,
 ): void {
-  const role = room.member(memberId)?.info.role;
+  requireControlBy(room, room.member(memberId)?.info.role, ownerSecret);
+}
+
+/** The same rule for a member of another node, with the role that node announced for it. */
+export function requireControlBy(
+  room: Room,
+  role: Role | undefined,
+  ownerSecret: string | undefined,
+): void {
   if (role && isModerator(role)) return;
   if (ownerSecret !== undefined && verifyOwnerSecret(ownerSecret, room.record.ownerSecretHash)) {
     return;

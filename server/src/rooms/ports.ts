@@ -6,6 +6,7 @@ import type {
   ModerationSnapshot,
   NotificationMap,
   RecordingJoinExtras,
+  E2eeJoinExtras,
   NotificationMethod,
   PeerInfo,
   RequestMethod,
@@ -87,7 +88,7 @@ export interface RoomDirectory {
 }
 
 /** Extra fields a concern adds to the room.join answer (chat: the history page). */
-export interface JoinExtras extends Partial<RecordingJoinExtras> {
+export interface JoinExtras extends Partial<RecordingJoinExtras>, Partial<E2eeJoinExtras> {
   history?: ChatMessage[];
   /** Room life (games module): the running game as this member sees it, the hand queue. */
   game?: GameSnapshot | null;

@@ -76,3 +76,40 @@ test('recording and captions are refused in an E2EE room, even to its owner', as
     c.close();
   }
 });
+
+test('key epochs: rotate and a leave move every member on; a newcomer is told; never in a plain room', async () => {
+  const c = await connectSignaling(s.wsUrl);
+  const { room } = await c.request('room.create', { name: 'Epochs', e2ee: true });
+  const { room: plain } = await c.request('room.create', { name: 'Plain epochs' });
+  c.close();
+  const ann = await connectSignaling(s.wsUrl);
+  const ben = await connectSignaling(s.wsUrl);
+  const cid = await connectSignaling(s.wsUrl);
+  try {
+    assert.equal(
+      (await ann.request('room.join', { roomId: room.id, nickname: 'Ann' })).e2eeEpoch,
+      0,
+    );
+    await ben.request('room.join', { roomId: room.id, nickname: 'Ben' });
+    assert.deepEqual(await ben.request('e2ee.rotate', {}), { epoch: 1 });
+    for (const m of [ann, ben]) {
+      assert.deepEqual(await m.nextNotification('e2ee.epoch'), { epoch: 1, reason: 'rotate' });
+    }
+    const joined = await cid.request('room.join', { roomId: room.id, nickname: 'Cid' });
+    assert.equal(joined.e2eeEpoch, 1, 'a newcomer starts at the room’s epoch');
+    await cid.request('room.leave', {});
+    for (const m of [ann, ben]) {
+      assert.deepEqual(await m.nextNotification('e2ee.epoch'), { epoch: 2, reason: 'left' });
+    }
+    // Data is refused (no key material, nothing else either).
+    assert.equal(
+      await rejectCode(ann.request('e2ee.rotate', { epoch: 9 } as never)),
+      'INVALID_REQUEST',
+    );
+    const other = await cid.request('room.join', { roomId: plain.id, nickname: 'Cid' });
+    assert.equal(other.e2eeEpoch, undefined);
+    assert.equal(await rejectCode(cid.request('e2ee.rotate', {})), 'INVALID_REQUEST');
+  } finally {
+    for (const m of [ann, ben, cid]) m.close();
+  }
+});

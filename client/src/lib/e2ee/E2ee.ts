@@ -6,6 +6,9 @@ export function e2eeSupported(): boolean {
   return typeof RTCRtpScriptTransform !== 'undefined' && typeof Worker !== 'undefined';
 }
 
+/** What a receiver reports: its decrypt state and the key epoch of the frames that open. */
+export type DecryptReport = { state: DecryptState; epoch: number | null };
+
 /**
  * One E2EE room's crypto in this tab: the transform worker (which alone holds the keys),
  * and the transforms put on every RTCRtpSender and RTCRtpReceiver before their first frame
@@ -22,7 +25,7 @@ export class E2ee {
   constructor(
     roomId: string,
     selfId: string,
-    onDecrypt: (consumerId: string, senderId: string, state: DecryptState) => void,
+    onDecrypt: (consumerId: string, senderId: string, report: DecryptReport) => void,
   ) {
     this.#roomId = roomId;
     this.selfId = selfId;
@@ -31,16 +34,23 @@ export class E2ee {
       name: 'tutti-e2ee',
     });
     this.#worker.onmessage = (event: MessageEvent<FromWorker>) => {
-      const { consumerId, state } = event.data;
+      const { consumerId, state, epoch } = event.data;
       const senderId = this.#senders.get(consumerId);
-      if (senderId !== undefined) onDecrypt(consumerId, senderId, state);
+      if (senderId !== undefined) onDecrypt(consumerId, senderId, { state, epoch });
     };
   }
 
-  /** Hands the passphrase to the worker (it never goes to the server). */
+  /** Hands the passphrase to the worker (it never goes to the server); again to change it. */
   setPassphrase(passphrase: string): void {
-    const message: ToWorker = { type: 'passphrase', roomId: this.#roomId, passphrase };
-    this.#worker.postMessage(message);
+    this.#post({ type: 'passphrase', roomId: this.#roomId, passphrase });
+  }
+
+  /**
+   * The room's key epoch (`e2ee.epoch`): senders switch to its keys. `reset` (a join answer):
+   * taken even if lower than ours (that server's count restarted).
+   */
+  setEpoch(epoch: number, reset = false): void {
+    this.#post({ type: 'epoch', epoch, reset });
   }
 
   encrypt(sender: RTCRtpSender, kind: FrameKind): void {
@@ -55,6 +65,10 @@ export class E2ee {
   /** The receiver closed: its late reports are ignored. */
   forget(consumerId: string): void {
     this.#senders.delete(consumerId);
+  }
+
+  #post(message: ToWorker): void {
+    this.#worker.postMessage(message);
   }
 
   #attach(to: RTCRtpSender | RTCRtpReceiver, options: TransformOptions): void {

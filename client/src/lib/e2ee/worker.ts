@@ -1,11 +1,14 @@
 /// <reference lib="webworker" />
 /**
  * The E2EE transform worker: every RTCRtpScriptTransform of the page runs here. Senders seal
- * each encoded frame with their own key, receivers open it with the sender's key; without a
- * passphrase yet, frames are dropped either way (nothing goes out in the clear, nothing
- * undecryptable reaches a decoder: a wrong passphrase freezes a tile, it never shows garbage).
+ * each encoded frame with their own key of the room's current epoch, receivers open it with
+ * the sender's key of the epoch the frame names (if that epoch is still accepted: epochs.ts);
+ * without a passphrase yet, frames are dropped either way (nothing goes out in the clear,
+ * nothing undecryptable reaches a decoder: a wrong passphrase freezes a tile, it never shows
+ * garbage).
  */
-import { openFrame, sealFrame } from './frame.ts';
+import { Epochs } from './epochs.ts';
+import { frameEpoch, openFrame, sealFrame } from './frame.ts';
 import { roomSecret, senderKey } from './keys.ts';
 import type { DecryptState, FromWorker, ToWorker, TransformOptions } from './messages.ts';
 
@@ -24,54 +27,80 @@ interface Transformer {
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 let room: { id: string; secret: Promise<CryptoKey> } | undefined;
-const keys = new Map<string, Promise<CryptoKey>>();
+const epochs = new Epochs();
+/** Derived keys by sender and epoch: `${epoch}/${senderId}`. */
+const keys = new Map<string, { epoch: number; key: Promise<CryptoKey> }>();
 
-/** The sender's key, derived once per passphrase; undefined while there is no passphrase. */
-function keyOf(senderId: string): Promise<CryptoKey> | undefined {
+/** The sender's key of `epoch`, derived once; undefined while there is no passphrase. */
+function keyOf(senderId: string, epoch: number): Promise<CryptoKey> | undefined {
   if (!room) return undefined;
-  let key = keys.get(senderId);
-  if (!key) {
+  const name = `${epoch}/${senderId}`;
+  let entry = keys.get(name);
+  if (!entry) {
     const { id, secret } = room;
-    key = secret.then((s) => senderKey(s, id, senderId));
-    keys.set(senderId, key);
+    entry = { epoch, key: secret.then((s) => senderKey(s, id, senderId, epoch)) };
+    keys.set(name, entry);
+    forgetStale();
   }
-  return key;
+  return entry.key;
+}
+
+/** Keys of epochs no frame will be opened with again are dropped. */
+function forgetStale(): void {
+  for (const [name, { epoch }] of keys) if (epochs.stale(epoch)) keys.delete(name);
 }
 
 scope.onmessage = (event: MessageEvent<ToWorker>) => {
-  if (event.data.type !== 'passphrase') return;
-  room = { id: event.data.roomId, secret: roomSecret(event.data.passphrase, event.data.roomId) };
+  const message = event.data;
+  if (message.type === 'epoch') {
+    epochs.set(message.epoch, message.reset);
+    forgetStale();
+    return;
+  }
+  room = { id: message.roomId, secret: roomSecret(message.passphrase, message.roomId) };
   keys.clear();
 };
 
 function encryptor(options: TransformOptions) {
   return async (frame: EncodedFrame, out: TransformStreamDefaultController<EncodedFrame>) => {
-    const key = keyOf(options.senderId);
+    const epoch = epochs.current;
+    const key = keyOf(options.senderId, epoch);
     if (!key) return;
-    frame.data = await sealFrame(await key, options.kind, frame.data);
+    frame.data = await sealFrame(await key, options.kind, frame.data, epoch);
     out.enqueue(frame);
   };
 }
 
 function decryptor(options: Extract<TransformOptions, { operation: 'decrypt' }>) {
   let state: DecryptState | undefined;
+  let epochSeen: number | null = null;
+  let reported: number | null = null;
   let failures = 0;
+  /** Tells the page when the state changes, or the epoch of the frames that open. */
   const report = (next: DecryptState) => {
-    if (state === next) return;
+    if (state === next && (next !== 'ok' || epochSeen === reported)) return;
     state = next;
-    const message: FromWorker = { type: 'decrypt', consumerId: options.consumerId, state };
+    reported = epochSeen;
+    const { consumerId } = options;
+    const message: FromWorker = { type: 'decrypt', consumerId, state, epoch: epochSeen };
     scope.postMessage(message);
   };
+  const failed = () => {
+    if (++failures >= FAIL_AFTER) report('failing');
+  };
   return async (frame: EncodedFrame, out: TransformStreamDefaultController<EncodedFrame>) => {
-    const key = keyOf(options.senderId);
-    if (!key) return report('nokey');
+    if (!room) return report('nokey');
+    const epoch = frameEpoch(options.kind, frame.data);
+    // Not sealed, or sealed for an epoch we no longer (or not yet) accept: never decoded.
+    if (epoch === undefined || !epochs.accepts(epoch)) return failed();
+    const key = keyOf(options.senderId, epoch)!;
     try {
       frame.data = await openFrame(await key, options.kind, frame.data);
     } catch {
-      if (++failures >= FAIL_AFTER) report('failing');
-      return;
+      return failed();
     }
     failures = 0;
+    epochSeen = epoch;
     report('ok');
     out.enqueue(frame);
   };

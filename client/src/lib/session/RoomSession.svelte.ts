@@ -123,7 +123,7 @@ export class RoomSession {
       lifeActions: new RoomLifeActions(signaling, stores.life),
       moderationActions: new ModerationActions(signaling, stores),
       captionActions: new CaptionActions(signaling, stores.captions, () => members.room.id),
-      e2eeActions: new E2eeActions(media.e2ee, stores.e2ee),
+      e2eeActions: new E2eeActions(signaling, media.e2ee, stores.e2ee, joined.e2eeEpoch ?? 0),
       recording: this.#recording,
       leave: () => this.leave(),
     };
@@ -133,6 +133,7 @@ export class RoomSession {
       ...bindModeration(signaling, media, stores, (reason, message) => this.#end(reason, message)),
       ...bindCaptions(signaling, stores.captions),
       ...this.#recording.bind(),
+      ...this.context.e2eeActions.bind(),
       signaling.on('room.closed', ({ reason }) => this.#closed(reason)),
       signaling.on('room.removed', () => this.#end('removed', 'You were removed from the room.')),
       signaling.on('media.producerPaused', ({ source }) => {
@@ -314,6 +315,7 @@ export class RoomSession {
       this.#applyJoin(joined);
       this.#media.ice = iceOf(joined); // Fresh TURN credentials.
       if (this.#media.e2ee) this.#media.e2ee.selfId = joined.self.id; // Keys follow the member id.
+      this.context.e2eeActions.joined(joined.e2eeEpoch);
       this.#stores.notices.add('Reconnected');
       await this.#media.start(joined.routerRtpCapabilities);
       this.#stores.local.status = 'ready';

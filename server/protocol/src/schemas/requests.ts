@@ -17,6 +17,7 @@ import { captionRequestSchemas } from './captions.ts';
 import { gameRequestSchemas } from './games.ts';
 import { moderationRequestSchemas } from './moderation.ts';
 import { recordingRequestSchemas } from './recording.ts';
+import { e2eeRequestSchemas } from './e2ee.ts';
 
 /**
  * The zod schema of every request's data, validated before any handler runs. Deep media
@@ -128,6 +129,7 @@ export const requestSchemas = {
   // Live captions
   ...captionRequestSchemas,
   ...recordingRequestSchemas,
+  ...e2eeRequestSchemas,
 } as const satisfies Record<RequestMethod, z.ZodType>;
 
 // Compile time: each schema takes and produces exactly the RequestMap shape of its method.
