@@ -9,3 +9,4 @@ export * from './games.ts';
 export * from './moderation.ts';
 export * from './captions.ts';
 export * from './recording.ts';
+export * from './gameEvents.ts';
