@@ -2,6 +2,7 @@ import type { RpcMethods } from '../cluster/index.ts';
 import { mediaMethods } from './mediaMethods.ts';
 import { moderationMethods } from './moderationMethods.ts';
 import { presenceMethods } from './presenceMethods.ts';
+import { roomLifeMethods } from './roomLifeMethods.ts';
 
 /**
  * Every node-to-node request of a cluster, method → request/response schema. Each concern
@@ -12,6 +13,7 @@ export const clusterMethods = {
   ...presenceMethods,
   ...mediaMethods,
   ...moderationMethods,
+  ...roomLifeMethods,
 } satisfies RpcMethods;
 
 export type ClusterMethods = typeof clusterMethods;
