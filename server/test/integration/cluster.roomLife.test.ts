@@ -34,6 +34,7 @@ const CAPTIONS_IP = process.env.TUTTI_TEST_CAPTIONS_IP ?? '127.0.0.51';
 
 interface Env {
   apps: ClusterApps;
+  hub?: FreezableHub;
   close(): Promise<void>;
 }
 
@@ -379,6 +380,31 @@ function suite(variant: string, setup: () => Promise<Env>): void {
       );
       bot.close();
     });
+
+    // Last: it takes node a down.
+    test('the room’s node dies: its game ends for the others, and the room’s life starts again on b', async (t) => {
+      if (!env.hub) return t.skip('in process only (the hub can freeze a node)');
+      const { roomId } = await createRoom(a, `Death ${variant}`);
+      await join(a, roomId, 'Ann'); // a runs the room's life
+      const ben = await join(b, roomId, 'Ben');
+      await ben.client.request('game.start', { kind: 'choseong', options: { rounds: 5 } });
+      await ben.client.nextNotification('game.choseong.round');
+      await ben.client.request('hand.raise', {});
+      env.hub.frozen.add(a.nodeId);
+      await a.app.tutti.cluster.registry.stop();
+      const ended = await ben.client.nextNotification('game.ended', undefined, 10_000);
+      assert.deepEqual(ended, { kind: 'choseong', reason: 'stopped', winners: [], scores: [] });
+      // b takes the room over (a compare-and-set on the gone holder): hands and games work.
+      const raised = await ben.client.request('hand.raise', {});
+      assert.deepEqual(
+        raised.queue.map((h) => h.peerId),
+        [ben.id],
+      );
+      const { game } = await ben.client.request('game.start', { kind: 'choseong' });
+      assert.equal(game.kind, 'choseong');
+      await ben.client.request('game.stop', {});
+      await a.stop();
+    });
   });
 }
 
@@ -387,7 +413,7 @@ const captions = { listenIp: CAPTIONS_IP, maxStreams: 2 };
 suite('in process', async () => {
   const hub = new FreezableHub();
   const apps = await startClusterApps(2, { captions }, { hub, prefix: `life-${process.pid}-` });
-  return { apps, close: () => apps.stop().then(() => ndc.cleanup()) };
+  return { apps, hub, close: () => apps.stop().then(() => ndc.cleanup()) };
 });
 
 suite('Redis + PostgreSQL', async () => {
