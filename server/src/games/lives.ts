@@ -1,6 +1,6 @@
 import type { RoomDirectory } from '../rooms/ports.ts';
 import type { GameManagerOptions } from './manager.ts';
-import type { GameKind, GamePlayer } from './protocol.ts';
+import type { GameKind, GamePlayer, HandQueueState } from './protocol.ts';
 import type { RemoteRoomLife } from './remote.ts';
 import { RoomLife } from './roomLife.ts';
 import type { GameHost } from './host.ts';
@@ -24,6 +24,8 @@ export class Lives {
   readonly #held = new Map<string, Held>();
   /** Rooms whose life runs elsewhere with a game going: room → [node, kind]. */
   readonly #gamesElsewhere = new Map<string, [string, GameKind]>();
+  /** The last hand queue heard of rooms whose life runs elsewhere (taken over if it dies). */
+  readonly #handsElsewhere = new Map<string, HandQueueState>();
 
   constructor(opts: {
     rooms: RoomDirectory;
@@ -51,6 +53,12 @@ export class Lives {
       };
       this.#held.set(roomId, held);
       this.#gamesElsewhere.delete(roomId);
+      this.#sync(held, roomId, leaving);
+      const hands = this.#handsElsewhere.get(roomId);
+      this.#handsElsewhere.delete(roomId);
+      const players = held.players;
+      if (hands?.queue.length) held.life.restoreHands(hands, (id) => players.has(id));
+      return held.life;
     }
     this.#sync(held, roomId, leaving);
     return held.life;
@@ -69,6 +77,7 @@ export class Lives {
   forget(roomId: string): void {
     const held = this.#held.get(roomId);
     this.#gamesElsewhere.delete(roomId);
+    this.#handsElsewhere.delete(roomId);
     if (!held) return;
     this.#held.delete(roomId);
     held.life.roomEmptied();
@@ -87,6 +96,10 @@ export class Lives {
   gameSeen(roomId: string, nodeId: string, kind: GameKind | null): void {
     if (kind === null) this.#gamesElsewhere.delete(roomId);
     else if (!this.#held.has(roomId)) this.#gamesElsewhere.set(roomId, [nodeId, kind]);
+  }
+
+  handsSeen(roomId: string, state: HandQueueState): void {
+    if (!this.#held.has(roomId)) this.#handsElsewhere.set(roomId, state);
   }
 
   /** A node left: the games it ran for rooms with members here are over. */

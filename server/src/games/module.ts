@@ -91,6 +91,7 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
       if (event.method === 'game.started' || event.method === 'game.snapshot')
         lives.gameSeen(roomId, from, event.data.game.kind);
       else if (event.method === 'game.ended') lives.gameSeen(roomId, from, null);
+      else if (event.method === 'hand.queue') lives.handsSeen(roomId, event.data);
       const prepared = prepare(event);
       for (const member of rooms.members(roomId)) {
         if (to === undefined || member.id === to) void member.notifyPrepared(prepared);
@@ -121,11 +122,12 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
         if (!at) return lives.hold(roomId).joinExtras(member.id);
         const extras = await remote()!.joinExtras(at, roomId, member.id);
         if (extras.game) lives.gameSeen(roomId, at, extras.game.kind);
+        lives.handsSeen(roomId, extras.hands);
         return extras;
       },
       memberLeft(roomId, memberId, roomEmpty) {
         // The room may go on elsewhere: the life here keeps it while anyone is left anywhere.
-        if (roomEmpty && !remote()) lives.forget(roomId);
+        if (roomEmpty && (!remote() || !lives.get(roomId))) lives.forget(roomId);
         else lives.changed(roomId, memberId);
       },
       roomDeleted: (roomId) => lives.forget(roomId),

@@ -385,21 +385,31 @@ function suite(variant: string, setup: () => Promise<Env>): void {
     test('the room’s node dies: its game ends for the others, and the room’s life starts again on b', async (t) => {
       if (!env.hub) return t.skip('in process only (the hub can freeze a node)');
       const { roomId } = await createRoom(a, `Death ${variant}`);
-      await join(a, roomId, 'Ann'); // a runs the room's life
+      const ann = await join(a, roomId, 'Ann'); // a runs the room's life
       const ben = await join(b, roomId, 'Ben');
+      const cy = await join(b, roomId, 'Cy');
+      await ann.client.nextNotification('room.peerJoined', (d) => d.peer.id === cy.id);
       await ben.client.request('game.start', { kind: 'choseong', options: { rounds: 5 } });
       await ben.client.nextNotification('game.choseong.round');
-      await ben.client.request('hand.raise', {});
+      for (const m of [ann, cy, ben]) await m.client.request('hand.raise', {});
+      await ben.client.nextNotification('hand.queue', (q) => q.queue.length === 3);
       env.hub.frozen.add(a.nodeId);
       await a.app.tutti.cluster.registry.stop();
       const ended = await ben.client.nextNotification('game.ended', undefined, 10_000);
       assert.deepEqual(ended, { kind: 'choseong', reason: 'stopped', winners: [], scores: [] });
-      // b takes the room over (a compare-and-set on the gone holder): hands and games work.
+      await ben.client.nextNotification('room.peerLeft', (d) => d.peerId === ann.id);
+      // b takes the room over (a compare-and-set on the gone holder) with the queue it had
+      // heard, less those who went with a, in its order; games start again.
       const raised = await ben.client.request('hand.raise', {});
       assert.deepEqual(
         raised.queue.map((h) => h.peerId),
-        [ben.id],
+        [cy.id, ben.id],
       );
+      const told = await cy.client.nextNotification(
+        'hand.queue',
+        (q) => q.queue.length === 2 && q.queue[0]?.peerId === cy.id,
+      );
+      assert.deepEqual(told, raised);
       const { game } = await ben.client.request('game.start', { kind: 'choseong' });
       assert.equal(game.kind, 'choseong');
       await ben.client.request('game.stop', {});
