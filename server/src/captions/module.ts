@@ -49,6 +49,8 @@ export function createCaptionsModule(
   const engine = opts.engine ?? engineFromConfig(settings);
   const slots = new StreamSlots(settings.maxStreams);
   const byRoom = new Map<string, RoomCaptions>();
+  /** Rooms with captions on on other nodes and none of their members here (yet, or any more). */
+  const onElsewhere = new Map<string, string>();
 
   const broadcast = (roomId: string, prepared: ReturnType<typeof prepareNotification>) => {
     for (const member of rooms.members(roomId)) void member.notifyPrepared(prepared);
@@ -91,6 +93,7 @@ export function createCaptionsModule(
           'only the room owner or a moderator can turn captions on or off',
         );
       }
+      onElsewhere.delete(room.id);
       if (!data.enabled) {
         await byRoom.get(room.id)?.disable(); // its transcript stays until the room empties
         opts.remote?.()?.switched(room.id, false, null);
@@ -135,27 +138,47 @@ export function createCaptionsModule(
       }
     },
     async switchedElsewhere(roomId, enabled, by) {
+      onElsewhere.delete(roomId);
       const room = rooms.get(roomId);
       if (!enabled || !room) return byRoom.get(roomId)?.disable();
-      // This node transcribes its own speakers if it can; else they are captionless here.
-      const why =
-        e2eeRefusal(room.record, 'Captions') ??
-        (settings.enabled ? engine.unavailable() : 'captions are off on this node');
-      if (why) return log.warn({ roomId, why }, 'captions not followed');
-      captionsOf(room).enable(by ?? 'another node');
+      if (room.size === 0) return void onElsewhere.set(roomId, by ?? ''); // Followed on a join.
+      follow(room, by);
     },
+  };
+  /** This node transcribes its own speakers if it can; else they are captionless here. */
+  const follow = (room: Room, by: string | null): void => {
+    const why =
+      e2eeRefusal(room.record, 'Captions') ??
+      (settings.enabled ? engine.unavailable() : 'captions are off on this node');
+    if (why) return log.warn({ roomId: room.id, why }, 'captions not followed');
+    captionsOf(room).enable(by || 'another node');
   };
 
   return {
     handlers,
     service,
     rooms: {
-      joinAnswer: (roomId) => ({ captions: stateOf(roomId) }),
+      joinAnswer(roomId) {
+        const by = onElsewhere.get(roomId);
+        const room = rooms.get(roomId);
+        onElsewhere.delete(roomId);
+        if (by !== undefined && room) follow(room, by); // On elsewhere: on here again.
+        return { captions: stateOf(roomId) };
+      },
       memberLeft(roomId, _memberId, roomEmpty) {
         // A leaver's mic closed with its transports: its stream stopped on that.
-        if (roomEmpty) void forget(roomId);
+        if (!roomEmpty) return;
+        const on = byRoom.get(roomId)?.state();
+        const room = rooms.get(roomId);
+        // The room goes on on other nodes: its captions stay on there, and here on a rejoin.
+        if (on?.enabled && room && rooms.summaryOf(room).peers > 0)
+          onElsewhere.set(roomId, on.enabledBy ?? '');
+        void forget(roomId);
       },
-      roomDeleted: (roomId) => forget(roomId),
+      roomDeleted(roomId) {
+        onElsewhere.delete(roomId);
+        return forget(roomId);
+      },
     },
     async close() {
       await Promise.all([...byRoom.keys()].map(forget));

@@ -378,6 +378,12 @@ function suite(variant: string, setup: () => Promise<Env>): void {
           (n) => n.method === 'captions.line' && (n.data as { id: string }).id === line.id,
         ),
       );
+      // b empties and fills again: captions are still on there (they are on at a).
+      ben.client.close();
+      await olga.client.nextNotification('room.peerLeft', (d) => d.peerId === ben.id);
+      const dan = await join(b, roomId, 'Dan');
+      assert.equal(dan.answer.captions?.enabled, true);
+      assert.equal(dan.answer.captions?.enabledBy, olga.id);
       bot.close();
     });
 
