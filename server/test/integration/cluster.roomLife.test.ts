@@ -15,6 +15,11 @@ import { TuttiSignaling } from '../../../test/load/signaling.ts';
 import { loadKoreanDictionary } from '../../src/games/dictionary.ts';
 import { allowedStarts } from '../../src/games/hangul.ts';
 import {
+  presenceKey,
+  sealPresence,
+  type PresenceMessage,
+} from '../../src/federation/presenceEvents.ts';
+import {
   FreezableHub,
   startClusterApps,
   type ClusterApp,
@@ -331,6 +336,36 @@ function suite(variant: string, setup: () => Promise<Env>): void {
         gone.queue.map((h) => h.peerId),
         [olga.id],
       );
+    });
+
+    test('room-life events on the bus are parsed with the protocol schemas: a malformed one is dropped', async () => {
+      const { roomId } = await createRoom(a, `Bus ${variant}`);
+      await join(a, roomId, 'Ann');
+      const ben = await join(b, roomId, 'Ben');
+      // Signed with the cluster's key, as a node would: only the shape is wrong.
+      const key = presenceKey(b.config.files.secret!);
+      const send = (event: unknown) =>
+        b.app.tutti.cluster.bus.receiveRaw(
+          sealPresence({ v: 1, from: a.nodeId, event } as PresenceMessage, key),
+        );
+      const life = (event: unknown) => ({ type: 'life.event', roomId, event });
+      send(life({ method: 'game.catchmind.word', data: { round: 1 } })); // no word
+      send(life({ method: 'chat.message', data: { text: 'x' } })); // not room life
+      send(life({ method: 'reaction.sent', data: { peerId: 'x', emoji: '💩', at: 1 } }));
+      send({ type: 'captions.line', roomId, line: { peerId: 'x', text: 'hi' } });
+      send(life({ method: 'reaction.sent', data: { peerId: 'x', emoji: '👋', at: 1 } }));
+      const got = await ben.client.nextNotification('reaction.sent');
+      assert.deepEqual(
+        got,
+        { peerId: 'x', emoji: '👋', at: 1 },
+        'the well-formed one went through',
+      );
+      await sleep(200);
+      const methods = ben.client.notifications.map((n) => n.method);
+      for (const m of ['game.catchmind.word', 'chat.message', 'captions.line'] as const) {
+        assert.ok(!methods.includes(m), `${m} was relayed`);
+      }
+      assert.equal(methods.filter((m) => m === 'reaction.sent').length, 1);
     });
 
     test('a caption of a speaker on a reaches a member on b', async () => {
