@@ -15,11 +15,15 @@ import { createMediaFederation } from './federation/mediaFederation.ts';
 import { createModerationRelay } from './federation/moderationRelay.ts';
 import { createRecordingRelay } from './federation/recordingRelay.ts';
 import { createE2eeEpochRelay } from './federation/e2eeEpochs.ts';
+import { createRoomLifeRelay } from './federation/roomLifeRelay.ts';
+import { createCaptionsRelay } from './federation/captionsRelay.ts';
+import type { RemoteCaptions } from './captions/remote.ts';
 import type { RemoteModeration } from './moderation/remote.ts';
 import type { RemoteRecording } from './recording/remote.ts';
 import type { RemoteEpochs } from './e2ee/remote.ts';
 import { checkClusterFiles, createClusterNode, type ClusterNode } from './federation/node.ts';
 import { createGamesModule } from './games/module.ts';
+import type { RemoteRoomLife } from './games/remote.ts';
 import { httpErrorHandler } from './http/errors.ts';
 import { createIngestModule } from './ingest/module.ts';
 import { createRecordingModule } from './recording/module.ts';
@@ -168,7 +172,16 @@ export async function buildApp(
     });
     concerns.push(admin);
     // Room life (games, reactions, hands) first: chat hands its text to the games' screen.
-    const games = createGamesModule({ rooms });
+    // Each room's life runs on one node; the others forward to it (federation/roomLifeRelay).
+    const lifeRelay: { to?: RemoteRoomLife } = {};
+    const games = createGamesModule({ rooms, remote: () => lifeRelay.to });
+    lifeRelay.to = createRoomLifeRelay({
+      cluster,
+      rooms,
+      service: games.service,
+      log: log.child({ module: 'room-life' }),
+      timeoutMs: config.cluster.rpcTimeoutMs,
+    });
     concerns.push(games);
     const screen = games.screenChat;
     const chat = await createChatModule({
@@ -209,7 +222,16 @@ export async function buildApp(
     });
     concerns.push(webhooks);
     const postChat = (peer: MemberChannel, text: string) => chat.service.send(peer, { text });
-    concerns.push(createCaptionsModule({ config, rooms, log, postChat })); // live captions
+    const captionsRelay: { to?: RemoteCaptions } = {};
+    const captions = createCaptionsModule({
+      config,
+      rooms,
+      log,
+      postChat,
+      remote: () => captionsRelay.to,
+    });
+    captionsRelay.to = createCaptionsRelay({ cluster, service: captions.service });
+    concerns.push(captions); // live captions, their lines across nodes
     // A room recorded on another node: its state shown here, a stop relayed there.
     const recordingRelay: { to?: RemoteRecording } = {};
     const recording = createRecordingModule({

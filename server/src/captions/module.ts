@@ -6,8 +6,9 @@ import { prepareNotification, type HandlerTable, type MemberChannel } from '../r
 import type { Room } from '../rooms/Room.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { engineFromConfig } from './engines.ts';
-import { assertNotE2ee } from '../rooms/e2ee.ts';
+import { assertNotE2ee, e2eeRefusal } from '../rooms/e2ee.ts';
 import { mayManageCaptions } from './policy.ts';
+import type { CaptionsService, RemoteCaptions } from './remote.ts';
 import { RoomCaptions } from './roomCaptions.ts';
 import { StreamSlots } from './slots.ts';
 import type { TranscriberEngine } from './transcriber.ts';
@@ -20,6 +21,8 @@ export interface CaptionsModuleOptions {
   engine?: TranscriberEngine;
   /** Posts a chat message as `peer` (the chat service): where `captions.save` goes. */
   postChat(peer: MemberChannel, text: string): Promise<unknown>;
+  /** The other nodes of a cluster (federation/captionsRelay.ts); lazily, it is wired later. */
+  remote?: () => RemoteCaptions | undefined;
 }
 
 const OFF: CaptionsState = {
@@ -34,15 +37,20 @@ const OFF: CaptionsState = {
  * Live captions (issue 14): `captions.set` by the room's owner turns them on; each open mic
  * is then transcribed on this node (stream.ts) and `captions.line` goes to the members.
  * Turned off, a room emptied or deleted, and the module closed: every stream and its
- * processes stop.
+ * processes stop. In a cluster each node transcribes the mics produced on it; turning
+ * captions on or off, and every line, reach the room's members on the other nodes too.
  */
-export function createCaptionsModule(opts: CaptionsModuleOptions): Concern {
+export function createCaptionsModule(
+  opts: CaptionsModuleOptions,
+): Concern & { service: CaptionsService } {
   const { rooms, config } = opts;
   const settings = config.captions;
   const log = opts.log.child({ module: 'captions' });
   const engine = opts.engine ?? engineFromConfig(settings);
   const slots = new StreamSlots(settings.maxStreams);
   const byRoom = new Map<string, RoomCaptions>();
+  /** Rooms with captions on on other nodes and none of their members here (yet, or any more). */
+  const onElsewhere = new Map<string, string>();
 
   const broadcast = (roomId: string, prepared: ReturnType<typeof prepareNotification>) => {
     for (const member of rooms.members(roomId)) void member.notifyPrepared(prepared);
@@ -60,7 +68,10 @@ export function createCaptionsModule(opts: CaptionsModuleOptions): Concern {
         nicknameOf: (peerId) => rooms.member(room.id, peerId)?.nickname ?? peerId,
         broadcastState: (state) =>
           broadcast(room.id, prepareNotification('captions.state', { captions: state })),
-        broadcastLine: (line) => broadcast(room.id, prepareNotification('captions.line', line)),
+        broadcastLine: (line) => {
+          broadcast(room.id, prepareNotification('captions.line', line));
+          opts.remote?.()?.line(room.id, line);
+        },
       });
       byRoom.set(room.id, captions);
     }
@@ -82,8 +93,10 @@ export function createCaptionsModule(opts: CaptionsModuleOptions): Concern {
           'only the room owner or a moderator can turn captions on or off',
         );
       }
+      onElsewhere.delete(room.id);
       if (!data.enabled) {
         await byRoom.get(room.id)?.disable(); // its transcript stays until the room empties
+        opts.remote?.()?.switched(room.id, false, null);
         return { captions: stateOf(room.id) };
       }
       assertNotE2ee(room.record, 'Captions'); // The server must not hear an E2EE room.
@@ -96,6 +109,7 @@ export function createCaptionsModule(opts: CaptionsModuleOptions): Concern {
       }
       const captions = captionsOf(room);
       captions.enable(peer.id);
+      opts.remote?.()?.switched(room.id, true, peer.id);
       return { captions: captions.state() };
     },
     'captions.state': ({ peer }) => ({
@@ -113,15 +127,58 @@ export function createCaptionsModule(opts: CaptionsModuleOptions): Concern {
     },
   };
 
+  const service: CaptionsService = {
+    lineElsewhere(roomId, line) {
+      const room = rooms.get(roomId);
+      if (!room) return;
+      broadcast(roomId, prepareNotification('captions.line', line));
+      if (line.final) {
+        const nickname = rooms.member(roomId, line.peerId)?.nickname ?? line.peerId;
+        captionsOf(room).transcript.add({ nickname, text: line.text });
+      }
+    },
+    async switchedElsewhere(roomId, enabled, by) {
+      onElsewhere.delete(roomId);
+      const room = rooms.get(roomId);
+      if (!enabled || !room) return byRoom.get(roomId)?.disable();
+      if (room.size === 0) return void onElsewhere.set(roomId, by ?? ''); // Followed on a join.
+      follow(room, by);
+    },
+  };
+  /** This node transcribes its own speakers if it can; else they are captionless here. */
+  const follow = (room: Room, by: string | null): void => {
+    const why =
+      e2eeRefusal(room.record, 'Captions') ??
+      (settings.enabled ? engine.unavailable() : 'captions are off on this node');
+    if (why) return log.warn({ roomId: room.id, why }, 'captions not followed');
+    captionsOf(room).enable(by || 'another node');
+  };
+
   return {
     handlers,
+    service,
     rooms: {
-      joinAnswer: (roomId) => ({ captions: stateOf(roomId) }),
+      joinAnswer(roomId) {
+        const by = onElsewhere.get(roomId);
+        const room = rooms.get(roomId);
+        onElsewhere.delete(roomId);
+        if (by !== undefined && room) follow(room, by); // On elsewhere: on here again.
+        return { captions: stateOf(roomId) };
+      },
       memberLeft(roomId, _memberId, roomEmpty) {
         // A leaver's mic closed with its transports: its stream stopped on that.
-        if (roomEmpty) void forget(roomId);
+        if (!roomEmpty) return;
+        const on = byRoom.get(roomId)?.state();
+        const room = rooms.get(roomId);
+        // The room goes on on other nodes: its captions stay on there, and here on a rejoin.
+        if (on?.enabled && room && rooms.summaryOf(room).peers > 0)
+          onElsewhere.set(roomId, on.enabledBy ?? '');
+        void forget(roomId);
       },
-      roomDeleted: (roomId) => forget(roomId),
+      roomDeleted(roomId) {
+        onElsewhere.delete(roomId);
+        return forget(roomId);
+      },
     },
     async close() {
       await Promise.all([...byRoom.keys()].map(forget));

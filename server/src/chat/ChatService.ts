@@ -21,8 +21,9 @@ export type Presenter = (message: ChatMessage, viewerPeerId: string) => ChatMess
 /**
  * Sees each accepted message before it is stored (the games module: a guess may score).
  * Throwing a TuttiError refuses it: nothing is stored or relayed, the sender gets the error.
+ * It may be asynchronous (in a cluster the game may run on another node).
  */
-export type ChatScreen = (roomId: string, senderId: string, text: string) => void;
+export type ChatScreen = (roomId: string, senderId: string, text: string) => void | Promise<void>;
 
 /** A connection as chat sees it: only its id (membership is asked of the rooms). */
 export type ChatPeer = Pick<MemberChannel, 'id'>;
@@ -128,7 +129,7 @@ export class ChatService {
       if (!member) throw new TuttiError('NOT_FOUND', 'the recipient is not in this room');
       to = { peerId: member.id, nickname: member.nickname };
     }
-    this.#screen?.(roomId, peer.id, text);
+    await this.#screen?.(roomId, peer.id, text);
     return this.#storeAndPublish(
       {
         roomId,

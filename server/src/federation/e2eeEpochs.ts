@@ -14,13 +14,13 @@ export function createE2eeEpochRelay(deps: {
   timeoutMs: number;
 }): RemoteEpochs {
   const { cluster, local, timeoutMs } = deps;
-  cluster.presenceBus.subscribe(({ event }) => {
+  cluster.bus.subscribe(({ event }) => {
     if (event.type === 'e2ee.epoch') local.adopt(event.roomId, event.epoch, event.reason);
   });
   cluster.rpc.handle('e2ee.epoch', ({ roomId }) => ({ epoch: local.epochOf(roomId) }));
   return {
     announce(roomId, epoch, reason) {
-      cluster.presenceBus.publish({ type: 'e2ee.epoch', roomId, epoch, reason });
+      cluster.bus.publish({ type: 'e2ee.epoch', roomId, epoch, reason });
     },
     async highest(roomId) {
       const others = cluster.registry.nodes().filter((n) => n.nodeId !== cluster.nodeId);

@@ -4,6 +4,7 @@ import { moderationMethods } from './moderationMethods.ts';
 import { presenceMethods } from './presenceMethods.ts';
 import { recordingMethods } from './recordingMethods.ts';
 import { e2eeMethods } from './e2eeMethods.ts';
+import { roomLifeMethods } from './roomLifeMethods.ts';
 
 /**
  * Every node-to-node request of a cluster, method → request/response schema. Each concern
@@ -16,6 +17,7 @@ export const clusterMethods = {
   ...moderationMethods,
   ...recordingMethods,
   ...e2eeMethods,
+  ...roomLifeMethods,
 } satisfies RpcMethods;
 
 export type ClusterMethods = typeof clusterMethods;

@@ -11,14 +11,24 @@ import type { Logger } from '../kernel/log.ts';
 import type { Drain } from '../ops/drain.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { RoomStore } from '../store/RoomStore.ts';
+import type { PeerInfo } from '@tutti/protocol';
+import { localLifeClaims, redisLifeClaims, type LifeClaims } from './lifeClaims.ts';
 import { clusterMethods, type ClusterMethods } from './methods.ts';
 import { localNicknames, redisNicknames } from './nicknames.ts';
 import { Presence } from './presence.ts';
 import { PresenceBus } from './presenceBus.ts';
 
 export type ClusterNode = Cluster<ClusterMethods> & {
-  /** The signed presence bus (rooms' members; other federated state such as recording). */
-  readonly presenceBus: PresenceBus;
+  /** The signed bus of presence; room life and captions fan out on it too. */
+  readonly bus: PresenceBus;
+  /** Which node runs each room's life (games, hands). */
+  readonly lifeClaims: LifeClaims;
+  /** The members of other nodes, as presence knows them. */
+  readonly remote: {
+    peers(roomId: string): PeerInfo[];
+    /** `fn` hears of every change to a room's members on other nodes. */
+    onChange(fn: (roomId: string) => void): void;
+  };
 };
 
 export interface ClusterNodeDeps {
@@ -65,7 +75,11 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
   const nicknames = settings.redis
     ? redisNicknames({ ...settings.redis, prefix: config.cluster.redisPrefix }, deps.log)
     : localNicknames(hub!);
+  const lifeClaims = settings.redis
+    ? redisLifeClaims({ ...settings.redis, prefix: config.cluster.redisPrefix }, deps.log)
+    : localLifeClaims(hub!);
   let presence: Presence | undefined;
+  const changeListeners: ((roomId: string) => void)[] = [];
   rooms.federate((hands) => {
     presence = new Presence({
       cluster,
@@ -77,11 +91,20 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
       log: deps.log.child({ module: 'presence' }),
       timeoutMs: config.cluster.rpcTimeoutMs,
     });
+    for (const fn of changeListeners) presence.onRemoteChange(fn);
     return presence;
   });
   return {
     ...cluster,
-    presenceBus: bus,
+    bus,
+    lifeClaims,
+    remote: {
+      peers: (roomId) => presence?.remotePeers(roomId) ?? [],
+      onChange(fn) {
+        if (presence) presence.onRemoteChange(fn);
+        else changeListeners.push(fn);
+      },
+    },
     async start() {
       // Subscribed before the first heartbeat, so no announcement falls in between.
       await bus.start().catch((err: unknown) => {
@@ -94,6 +117,7 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
       presence?.close();
       await bus.close();
       await nicknames.close();
+      await lifeClaims.close();
       await cluster.stop();
     },
   };

@@ -49,6 +49,7 @@ export class Presence implements RoomFederation {
   #reconciling = false;
   /** Nicknames claimed for joins not admitted yet: member → [room, nickname]. */
   readonly #claimed = new Map<string, [string, string]>();
+  readonly #onRemoteChange = new Set<(roomId: string) => void>();
 
   constructor(deps: PresenceDeps) {
     this.#d = deps;
@@ -208,6 +209,11 @@ export class Presence implements RoomFederation {
     return this.#remote.find(roomId, peerId);
   }
 
+  /** `fn` hears of every change to a room's members on other nodes (room life follows them). */
+  onRemoteChange(fn: (roomId: string) => void): void {
+    this.#onRemoteChange.add(fn);
+  }
+
   recordChanged(roomId: string): void {
     this.#d.bus.publish({ type: 'room.changed', roomId });
   }
@@ -347,6 +353,13 @@ export class Presence implements RoomFederation {
    */
   #changed(roomId: string): void {
     this.#d.hands.lobbyChanged();
+    for (const fn of this.#onRemoteChange) {
+      try {
+        fn(roomId);
+      } catch (err) {
+        this.#d.log.error({ err, roomId }, 'presence: a change listener failed');
+      }
+    }
     const room = this.#d.rooms.get(roomId);
     if (!room || room.size > 0) return;
     const busy = this.#remote.count(roomId) > 0;

@@ -1,6 +1,7 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ROLES, type PeerInfo } from '@tutti/protocol';
+import { captionLineSchema, gameEventSchema } from '@tutti/protocol/schemas';
 import { nodeIdSchema } from '../cluster/index.ts';
 import { recordingStateSchema } from './recordingMethods.ts';
 
@@ -37,6 +38,25 @@ export const presenceEventSchema = z.discriminatedUnion('type', [
     roomId: id,
     epoch: z.number().int().min(0),
     reason: z.enum(['left', 'rotate']),
+  }),
+  /**
+   * Room life (games, reactions, hands) of a room whose life the sending node runs: to every
+   * member of the room on the other nodes, or to the one member `to`.
+   */
+  z.object({
+    type: z.literal('life.event'),
+    roomId: id,
+    to: id.optional(),
+    event: gameEventSchema,
+  }),
+  /** A caption line of a speaker on the sending node. */
+  z.object({ type: z.literal('captions.line'), roomId: id, line: captionLineSchema }),
+  /** Captions were turned on (by `by`) or off on the sending node: the same here. */
+  z.object({
+    type: z.literal('captions.switched'),
+    roomId: id,
+    enabled: z.boolean(),
+    by: id.nullable(),
   }),
 ]);
 export type PresenceEvent = z.infer<typeof presenceEventSchema>;

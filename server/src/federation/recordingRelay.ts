@@ -22,7 +22,7 @@ export function createRecordingRelay(deps: {
   timeoutMs: number;
 }): RemoteRecording {
   const { cluster, rooms, local, log, timeoutMs } = deps;
-  const bus = cluster.presenceBus;
+  const bus = cluster.bus;
   /** The last state another node announced for a room (active, or how it ended). */
   const states = new Map<string, { nodeId: string; state: RecordingState }>();
   /** Rooms whose state this node has heard or asked for since it may have missed some. */

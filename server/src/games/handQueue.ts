@@ -45,6 +45,13 @@ export class HandQueue {
     return { queue: [...this.#raised].map(([peerId, raisedAt]) => ({ peerId, raisedAt })) };
   }
 
+  /** Takes over a queue another node kept (in its order), for the members `present` says are here. */
+  restore(state: HandQueueState, present: (memberId: string) => boolean): void {
+    for (const { peerId, raisedAt } of state.queue) {
+      if (present(peerId) && !this.#raised.has(peerId)) this.#raised.set(peerId, raisedAt);
+    }
+  }
+
   clear(): void {
     this.#raised.clear();
   }

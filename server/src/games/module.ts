@@ -1,4 +1,9 @@
-import { GAME_REQUEST_METHODS, TuttiError, type GameRequestMethod } from '@tutti/protocol';
+import {
+  GAME_REQUEST_METHODS,
+  TuttiError,
+  type GameRequestMethod,
+  type RoomLifeJoinExtras,
+} from '@tutti/protocol';
 import type { Concern } from '../module/concern.ts';
 import {
   prepareNotification,
@@ -8,82 +13,155 @@ import {
   type RoomDirectory,
 } from '../rooms/ports.ts';
 import { systemClock, type GameHost } from './host.ts';
+import { Lives } from './lives.ts';
 import type { GameManagerOptions } from './manager.ts';
 import type { GameEvent } from './protocol.ts';
-import { RoomLife } from './roomLife.ts';
+import type { RemoteRoomLife, RoomLifeService } from './remote.ts';
 
 export interface GamesModuleOptions {
   rooms: RoomDirectory;
   /** Engine settings (word lists, randomness, pauses); tests shorten them. */
   engine?: Omit<GameManagerOptions, 'host'>;
+  /** The other nodes of a cluster (federation/roomLifeRelay.ts); lazily, it is wired later. */
+  remote?: () => RemoteRoomLife | undefined;
 }
 
+const NO_LIFE: RoomLifeJoinExtras = { game: null, hands: { queue: [] } };
+const withheld = () =>
+  new TuttiError('FORBIDDEN', 'NOT_ALLOWED: the drawer cannot give the word away');
+
 /**
- * Room life (issue 14): games, reactions and raised hands, one RoomLife per room on this node.
- * Members are identified by their protoo peer id (`PeerInfo.id`): a reconnect arrives under a
- * new id, so it is a new player (the old seat is given up when the old connection leaves).
- * Owners and moderators (PeerInfo.role) may lower others' hands and stop others' games.
+ * Room life (issue 14): games, reactions and raised hands. Each room's life runs on one node
+ * of the cluster, its authority (the first node that needed it; a single node is its own):
+ * there one RoomLife holds the game and the hand queue for the members of every node. The
+ * other nodes forward their members' requests to it (RemoteRoomLife) and hand its events on
+ * to their members. Members are identified by their protoo peer id (`PeerInfo.id`): a
+ * reconnect arrives under a new id, so it is a new player (the old seat is given up when the
+ * old connection leaves). Owners and moderators (PeerInfo.role) may lower others' hands and
+ * stop others' games.
  */
 export function createGamesModule(opts: GamesModuleOptions): Concern & {
   /** Chat's screen: a guess may score; the CatchMind drawer typing the word is refused. */
-  screenChat(roomId: string, senderId: string, text: string): void;
+  screenChat(roomId: string, senderId: string, text: string): Promise<void>;
+  /** Requests and events of other nodes (the federation calls it). */
+  service: RoomLifeService;
 } {
   const { rooms } = opts;
-  const lives = new Map<string, RoomLife>();
-
-  const lifeOf = (roomId: string): RoomLife => {
-    let life = lives.get(roomId);
-    if (!life) {
-      life = new RoomLife({ ...opts.engine, host: roomHost(rooms, roomId) });
-      lives.set(roomId, life);
-    }
-    return life;
-  };
-  const forget = (roomId: string): void => {
-    lives.get(roomId)?.roomEmptied();
-    lives.delete(roomId);
-  };
+  const remote = () => opts.remote?.();
+  const lives = new Lives({
+    rooms,
+    engine: opts.engine,
+    remote,
+    host: (roomId) => roomHost(rooms, roomId, remote),
+  });
+  /** The node running the room's life, undefined when it is this one. */
+  const authority = async (roomId: string): Promise<string | undefined> =>
+    remote()?.authority(roomId);
 
   const handlers: HandlerTable = {};
   for (const method of GAME_REQUEST_METHODS) {
-    const handler = ({ peer }: RequestContext, data: unknown) => {
+    const handler = async ({ peer }: RequestContext, data: unknown) => {
       const { roomId, role } = rooms.requireMembership(peer.id);
+      const at = await authority(roomId);
+      if (at) return remote()!.request(at, roomId, peer.id, method, data);
       const moderator = role !== 'participant'; // Owners and moderators (server/src/moderation).
-      return lifeOf(roomId).handle({ memberId: peer.id, moderator }, method, data);
+      return lives.hold(roomId).handle({ memberId: peer.id, moderator }, method, data);
     };
     (handlers as Record<GameRequestMethod, unknown>)[method] = handler;
   }
 
-  return {
-    handlers,
-    rooms: {
-      // Admitted in this tick: the member is a player from now on, and is told the game.
-      joinAnswer(roomId, member) {
-        const nickname = rooms.membership(member.id)?.nickname ?? member.id;
-        const life = lifeOf(roomId);
-        life.memberJoined({ id: member.id, nickname });
-        return life.joinExtras(member.id);
-      },
-      memberLeft(roomId, memberId, roomEmpty) {
-        if (roomEmpty) forget(roomId);
-        else lives.get(roomId)?.memberLeft(memberId);
-      },
-      roomDeleted: forget,
+  const service: RoomLifeService = {
+    async handle(roomId, caller, method, data) {
+      if (await authority(roomId)) {
+        throw new TuttiError(
+          'MEDIA_UNAVAILABLE',
+          'this room’s games moved to another node; try again',
+        );
+      }
+      return lives.hold(roomId).handle(caller, method, data);
     },
-    screenChat(roomId, senderId, text) {
-      if (lives.get(roomId)?.chat(senderId, text) === 'withhold') {
-        throw new TuttiError('FORBIDDEN', 'NOT_ALLOWED: the drawer cannot give the word away');
+    async joinExtras(roomId, memberId) {
+      if (await authority(roomId)) return NO_LIFE;
+      return lives.hold(roomId).joinExtras(memberId);
+    },
+    async chat(roomId, memberId, text) {
+      return lives.get(roomId)?.chat(memberId, text) ?? 'none';
+    },
+    deliver(from, roomId, event, to) {
+      if (event.method === 'game.started' || event.method === 'game.snapshot')
+        lives.gameSeen(roomId, from, event.data.game.kind);
+      else if (event.method === 'game.ended') lives.gameSeen(roomId, from, null);
+      else if (event.method === 'hand.queue') lives.handsSeen(roomId, event.data);
+      const prepared = prepare(event);
+      for (const member of rooms.members(roomId)) {
+        if (to === undefined || member.id === to) void member.notifyPrepared(prepared);
       }
     },
+    membersChanged: (roomId) => lives.changed(roomId),
+    nodeGone(nodeId) {
+      // Its games died with it: the members here are told, as if it had been stopped.
+      for (const [roomId, kind] of lives.nodeGone(nodeId)) {
+        const ended = prepareNotification('game.ended', {
+          kind,
+          reason: 'stopped',
+          winners: [],
+          scores: [],
+        });
+        for (const member of rooms.members(roomId)) void member.notifyPrepared(ended);
+      }
+    },
+  };
+
+  return {
+    handlers,
+    service,
+    rooms: {
+      // Admitted in this tick: the member is a player from now on, and is told the game.
+      async joinAnswer(roomId, member) {
+        const at = await authority(roomId);
+        if (!at) return lives.hold(roomId).joinExtras(member.id);
+        const extras = await remote()!.joinExtras(at, roomId, member.id);
+        if (extras.game) lives.gameSeen(roomId, at, extras.game.kind);
+        lives.handsSeen(roomId, extras.hands);
+        return extras;
+      },
+      memberLeft(roomId, memberId, roomEmpty) {
+        // The room may go on elsewhere: the life here keeps it while anyone is left anywhere.
+        if (roomEmpty && (!remote() || !lives.get(roomId))) lives.forget(roomId);
+        else lives.changed(roomId, memberId);
+      },
+      roomDeleted: (roomId) => lives.forget(roomId),
+    },
+    async screenChat(roomId, senderId, text) {
+      const life = lives.get(roomId);
+      if (life) {
+        if (life.chat(senderId, text) === 'withhold') throw withheld();
+        return;
+      }
+      const elsewhere = lives.gameElsewhere(roomId);
+      if (!elsewhere) return;
+      // The game's node judges it; unreachable, the message is chat like any other.
+      const outcome = await remote()!
+        .chat(elsewhere[0], roomId, senderId, text)
+        .catch(() => 'none');
+      if (outcome === 'withhold') throw withheld();
+    },
     close() {
-      for (const roomId of [...lives.keys()]) forget(roomId);
+      lives.forgetAll();
       return Promise.resolve();
     },
   };
 }
 
-/** A room's GameHost: notifications to this node's members of the room, wall-clock timers. */
-function roomHost(rooms: RoomDirectory, roomId: string): GameHost {
+/**
+ * A room's GameHost: notifications to the room's members, on this node directly and on the
+ * others through the federation; wall-clock timers.
+ */
+function roomHost(
+  rooms: RoomDirectory,
+  roomId: string,
+  remote: () => RemoteRoomLife | undefined,
+): GameHost {
   return {
     ...systemClock,
     broadcast(event) {
@@ -92,11 +170,13 @@ function roomHost(rooms: RoomDirectory, roomId: string): GameHost {
         prepared ??= prepare(event);
         void member.notifyPrepared(prepared);
       }
+      remote()?.publish(roomId, event);
     },
     send(memberId, event) {
       for (const member of rooms.members(roomId)) {
-        if (member.id === memberId) void member.notifyPrepared(prepare(event));
+        if (member.id === memberId) return void member.notifyPrepared(prepare(event));
       }
+      remote()?.publish(roomId, event, memberId);
     },
   };
 }

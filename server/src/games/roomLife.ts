@@ -10,6 +10,7 @@ import {
   type GameRequestMethod,
   type GameResponseMap,
   type GameValidRequestData,
+  type HandQueueState,
   type RoomLifeJoinExtras,
 } from './protocol.ts';
 import { ReactionGate } from './reactions.ts';
@@ -64,6 +65,12 @@ export class RoomLife {
     this.games.roomEmptied();
     this.hands.clear();
     this.reactions.prune();
+  }
+
+  /** The queue as another node kept it (that node died): taken over and announced. */
+  restoreHands(state: HandQueueState, present: (memberId: string) => boolean): void {
+    this.hands.restore(state, present);
+    this.#broadcastHands();
   }
 
   /** For the room.join answer: the game as this member sees it, and the hand queue. */

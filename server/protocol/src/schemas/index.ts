@@ -10,3 +10,4 @@ export * from './moderation.ts';
 export * from './captions.ts';
 export * from './recording.ts';
 export * from './e2ee.ts';
+export * from './gameEvents.ts';

@@ -1,0 +1,97 @@
+import { TuttiError } from '@tutti/protocol';
+import type { RemoteRoomLife, RoomLifeService } from '../games/remote.ts';
+import type { Logger } from '../kernel/log.ts';
+import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import type { ClusterNode } from './node.ts';
+import { bounded } from './timeout.ts';
+
+/**
+ * Room life across nodes (docs/cluster.md). Each room's life runs on one node, its holder in
+ * LifeClaims: the first node that needs it, kept while the room has members anywhere; a
+ * holder gone from the registry is replaced (compare-and-set) by the next node that asks.
+ * Members elsewhere reach it by RPC (`life.*`); its events reach them on the signed bus
+ * (`life.event`). The holder believes nothing about a member but the id: role and node come
+ * from presence, and only the node a member sits on may speak for it.
+ */
+export function createRoomLifeRelay(deps: {
+  cluster: ClusterNode;
+  rooms: RoomRegistry;
+  service: RoomLifeService;
+  log: Logger;
+  timeoutMs: number;
+}): RemoteRoomLife {
+  const { cluster, rooms, service, timeoutMs } = deps;
+  const me = cluster.nodeId;
+  /** The member as the calling node announced it: FORBIDDEN if it sits on no such node. */
+  const memberOf = (roomId: string, memberId: string, from: string) => {
+    const host = rooms.remoteHost(roomId, memberId);
+    if (!host || host.nodeId !== from) {
+      throw new TuttiError('FORBIDDEN', 'NOT_A_PLAYER: not a member of this room on that node');
+    }
+    return host.peer;
+  };
+  const { rpc } = cluster;
+  rpc.handle('life.request', async ({ roomId, memberId, method, data }, { from }) => {
+    const peer = memberOf(roomId, memberId, from);
+    const caller = { memberId, moderator: peer.role !== 'participant' };
+    return (await service.handle(roomId, caller, method, data)) as Record<string, unknown>;
+  });
+  rpc.handle('life.join', async ({ roomId, memberId }, { from }) => {
+    // A joiner whose announcement has not arrived yet sees what a spectator sees.
+    const known = rooms.remoteHost(roomId, memberId);
+    const viewer = known?.nodeId === from ? memberId : '';
+    return service.joinExtras(roomId, viewer);
+  });
+  rpc.handle('life.chat', async ({ roomId, memberId, text }, { from }) => {
+    memberOf(roomId, memberId, from);
+    return { outcome: await service.chat(roomId, memberId, text) };
+  });
+  cluster.bus.subscribe(({ from, event }) => {
+    if (event.type === 'life.event') service.deliver(from, event.roomId, event.event, event.to);
+  });
+  cluster.remote.onChange((roomId) => service.membersChanged(roomId));
+  cluster.registry.on('nodeLeft', (nodeId) => service.nodeGone(nodeId));
+
+  /** Fails within the timeout as MEDIA_UNAVAILABLE; a holder's own refusal passes as it is. */
+  const reach = async <T>(work: Promise<T>): Promise<T> => {
+    try {
+      return await bounded(work, timeoutMs);
+    } catch (err) {
+      if (err instanceof TuttiError && err.code !== 'INTERNAL') throw err;
+      deps.log.warn({ err }, 'room life: the room’s node could not be reached');
+      throw new TuttiError('MEDIA_UNAVAILABLE', 'the room’s games cannot be reached; try again');
+    }
+  };
+  const claims = cluster.lifeClaims;
+  const rpcOpts = { timeoutMs };
+
+  return {
+    async authority(roomId) {
+      let holder = await reach(claims.claim(roomId, me));
+      if (holder !== me && cluster.registry.get(holder) === undefined) {
+        holder = await reach(claims.claim(roomId, me, holder)); // Its holder is gone: ours now.
+      }
+      return holder === me ? undefined : holder;
+    },
+    request: (nodeId, roomId, memberId, method, data) =>
+      reach(rpc.request(nodeId, 'life.request', { roomId, memberId, method, data }, rpcOpts)),
+    joinExtras: (nodeId, roomId, memberId) =>
+      reach(rpc.request(nodeId, 'life.join', { roomId, memberId }, rpcOpts)),
+    async chat(nodeId, roomId, memberId, text) {
+      const answer = await reach(
+        rpc.request(nodeId, 'life.chat', { roomId, memberId, text }, rpcOpts),
+      );
+      return answer.outcome;
+    },
+    members: (roomId) =>
+      cluster.remote.peers(roomId).map((p) => ({ id: p.id, nickname: p.nickname })),
+    publish(roomId, event, to) {
+      cluster.bus.publish({ type: 'life.event', roomId, event, ...(to !== undefined && { to }) });
+    },
+    release(roomId) {
+      bounded(claims.release(roomId, me), timeoutMs).catch((err: unknown) =>
+        deps.log.warn({ err, roomId }, 'room life: the room’s claim not given up'),
+      );
+    },
+  };
+}
