@@ -77,7 +77,8 @@ export class Moderation implements Admission, MediaGuard {
     claim?: JoinClaim,
   ): Promise<{ nickname: string; role: Role }> {
     const identity = await this.identities.of(peer.id);
-    const room = this.rooms.require(data.roomId);
+    // Created on another node a moment ago: loaded from the shared store on this miss.
+    const room = await this.rooms.find(data.roomId);
     const state = this.state(room);
     const nickname = nicknameFor(data.nickname, identity);
     const role = roleOnJoin(room, state, identity, data.ownerSecret, claim);
