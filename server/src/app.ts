@@ -194,7 +194,13 @@ export async function buildApp(
       log,
       remote: () => relay.to,
     });
-    relay.to = createModerationRelay({ cluster, rooms, actions: moderation.actions });
+    relay.to = createModerationRelay({
+      cluster,
+      rooms,
+      actions: moderation.actions,
+      moderation: moderation.moderation,
+      log: log.child({ module: 'moderation' }),
+    });
     concerns.push(moderation);
     const webhooks = createWebhooksModule({
       config,

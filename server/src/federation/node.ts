@@ -10,13 +10,20 @@ import {
 import type { Logger } from '../kernel/log.ts';
 import type { Drain } from '../ops/drain.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import type { SharedModerationState } from '../moderation/sharedState.ts';
 import type { RoomStore } from '../store/RoomStore.ts';
 import { clusterMethods, type ClusterMethods } from './methods.ts';
 import { localNicknames, redisNicknames } from './nicknames.ts';
 import { Presence } from './presence.ts';
 import { PresenceBus } from './presenceBus.ts';
+import { hubModerationState, redisModerationState } from './roomWideState.ts';
 
-export type ClusterNode = Cluster<ClusterMethods>;
+export interface ClusterNode extends Cluster<ClusterMethods> {
+  /** The presence bus (room events; moderation announces its changes on it too). */
+  readonly bus: PresenceBus;
+  /** The rooms' moderation state, shared by the nodes (Redis, or the hub in process). */
+  readonly moderationState: SharedModerationState;
+}
 
 export interface ClusterNodeDeps {
   config: Config;
@@ -62,6 +69,9 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
   const nicknames = settings.redis
     ? redisNicknames({ ...settings.redis, prefix: config.cluster.redisPrefix }, deps.log)
     : localNicknames(hub!);
+  const moderationState = settings.redis
+    ? redisModerationState({ ...settings.redis, prefix: config.cluster.redisPrefix }, deps.log)
+    : hubModerationState(hub!);
   let presence: Presence | undefined;
   rooms.federate((hands) => {
     presence = new Presence({
@@ -78,6 +88,8 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
   });
   return {
     ...cluster,
+    bus,
+    moderationState,
     async start() {
       // Subscribed before the first heartbeat, so no announcement falls in between.
       await bus.start().catch((err: unknown) => {
@@ -90,6 +102,7 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
       presence?.close();
       await bus.close();
       await nicknames.close();
+      await moderationState.close();
       await cluster.stop();
     },
   };

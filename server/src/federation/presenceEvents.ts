@@ -28,6 +28,12 @@ export const presenceEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('room.changed'), roomId: id }),
   /** The room was deleted (its record and history are gone): close it here too. */
   z.object({ type: z.literal('room.deleted'), roomId: id }),
+  /** Its shared moderation state changed (federation/moderationRelay.ts): read it again. */
+  z.object({
+    type: z.literal('moderation.changed'),
+    roomId: id,
+    change: z.enum(['settings', 'waiting']),
+  }),
 ]);
 export type PresenceEvent = z.infer<typeof presenceEventSchema>;
 
