@@ -160,6 +160,7 @@ export async function buildApp(
       store: stores.auth,
       sessionToken: (req) => readCookie(req, SESSION_COOKIE),
       sessionLive: async (token) => (await auth.accounts.userOf(token)) !== undefined,
+      moderation: () => moderation.actions,
     });
     concerns.push(admin);
     // Room life (games, reactions, hands) first: chat hands its text to the games' screen.

@@ -83,7 +83,7 @@ export const adminHttpPlugin: FastifyPluginAsync<AdminHttpOptions> = async (app,
 
     api.delete('/api/admin/rooms/:roomId/participants/:peerId', async (req, reply) => {
       const { roomId, peerId } = parse(participantParams, req.params);
-      opts.rooms.remove(roomId, peerId);
+      await opts.rooms.remove(roomId, peerId);
       return reply.status(204).send();
     });
 
