@@ -30,8 +30,9 @@ export class AdminRooms {
     return this.#rooms.deleteByAdmin(roomId);
   }
 
-  participants(roomId: string): PeerInfo[] {
-    return this.#rooms.require(roomId).peers();
+  /** This node's members (a room created on another node a moment ago is loaded). */
+  async participants(roomId: string): Promise<PeerInfo[]> {
+    return (await this.#rooms.find(roomId)).peers();
   }
 
   /**

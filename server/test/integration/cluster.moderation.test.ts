@@ -1,8 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { RequestData } from '@tutti/protocol';
 import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
+import { hashOwnerSecret, newOwnerSecret, ownedBy, roomNameKey } from '../../src/rooms/security.ts';
 import { FreezableHub, startClusterApps, type ClusterApp } from '../helpers/clusterApps.ts';
 import { createTestSchema } from '../helpers/pgSchema.ts';
 import { startS3rver } from '../helpers/storageS3rver.ts';
@@ -74,6 +76,33 @@ function suite(variant: string, setup: () => Promise<Env>): void {
         const r = await creator.request('room.create', { name: `Fresh ${i} ${variant}` });
         const answer = await joiner.request('room.join', { roomId: r.room.id, nickname: 'Fay' });
         assert.equal(answer.room.id, r.room.id);
+      }
+      // Whether or not the announcement came first: a room only in the shared store (as if
+      // its announcement were late) is loaded by node B's door and by its HTTP view.
+      for (const how of ['join', 'http'] as const) {
+        const id = randomUUID();
+        const name = `Unannounced ${how} ${variant}`;
+        await a.app.tutti.stores.rooms.insert({
+          id,
+          name,
+          nameKey: roomNameKey(name),
+          passwordHash: null,
+          capacity: null,
+          ownerSecretHash: hashOwnerSecret(newOwnerSecret()),
+          createdAt: Date.now(),
+          emptySince: Date.now(),
+          ...ownedBy(null),
+          e2ee: false,
+        });
+        if (how === 'join') {
+          const j = await join(b, { roomId: id, nickname: 'Una' });
+          assert.equal(j.answer.room.name, name);
+        } else {
+          const res = await fetch(`${b.url}/api/rooms/${id}`, {
+            signal: AbortSignal.timeout(5000),
+          });
+          assert.equal(res.status, 200);
+        }
       }
     });
 
