@@ -86,7 +86,7 @@ export class Moderation implements Admission, MediaGuard {
     return state;
   }
 
-  /** The settings as the cluster has them now (UNAVAILABLE when the shared state is down). */
+  /** The settings as the cluster has them now (MEDIA_UNAVAILABLE when the shared state is down). */
   async currentSettings(room: Room): Promise<ModerationSettings> {
     const live = await shared(this.shared.settings(room.id));
     return live ?? { ...this.state(room).settings, ...room.record.settings };
@@ -328,13 +328,16 @@ export class Moderation implements Admission, MediaGuard {
   }
 }
 
-/** A call to the shared state; failing (Redis down, late) → UNAVAILABLE, nothing changed. */
+/**
+ * A call to the shared state; failing (Redis down, late) → MEDIA_UNAVAILABLE, as presence
+ * answers a join when the cluster can't be reached (nothing changed; try again).
+ */
 export async function shared<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (err) {
     if (err instanceof TuttiError) throw err;
-    throw new TuttiError('UNAVAILABLE', 'moderation: the cluster is unavailable; try again');
+    throw new TuttiError('MEDIA_UNAVAILABLE', 'moderation: the cluster is unavailable; try again');
   }
 }
 
