@@ -76,11 +76,21 @@ export function redisModerationState(
     async settings(roomId) {
       return parseSettings(await redis.hgetall(key(roomId, 'settings')));
     },
-    async setSettings(roomId, s) {
-      await redis.hset(
-        key(roomId, 'settings'),
-        Object.fromEntries(FLAGS.map((f) => [f, s[f] ? '1' : '0'])),
-      );
+    async changeSettings(roomId, base, patch) {
+      const k = key(roomId, 'settings');
+      const flag = (on: boolean | undefined) => (on ? '1' : '0');
+      const multi = redis.multi();
+      for (const f of FLAGS) multi.hsetnx(k, f, flag(base[f]));
+      const fields = FLAGS.filter((f) => patch[f] !== undefined);
+      if (fields.length > 0)
+        multi.hset(k, Object.fromEntries(fields.map((f) => [f, flag(patch[f])])));
+      multi.hgetall(k);
+      const rows = (await multi.exec()) ?? [];
+      const [err, hash] = rows[rows.length - 1] ?? [new Error('no answer'), null];
+      if (err) throw err;
+      const now = parseSettings((hash ?? {}) as Record<string, string>);
+      if (!now) throw new Error('moderation settings: incomplete after a write');
+      return now;
     },
     async bar(roomId, who) {
       await redis.sadd(key(roomId, 'barred'), barKey(who));

@@ -129,7 +129,8 @@ export class ModerationActions {
   ): Promise<ModerationSettings> {
     const { room } = this.#on(roomId, actorId, undefined, 'settings');
     const was = await this.#m.currentSettings(room);
-    const next = { ...was, ...definedOnly(patch) };
+    const changes = definedOnly(patch);
+    const next = { ...was, ...changes };
     const { waitingRoom, moderatorsUnmute, signedInOnly } = next;
     const stored = room.record.settings;
     if (
@@ -143,10 +144,10 @@ export class ModerationActions {
         settings: { waitingRoom, moderatorsUnmute, signedInOnly },
       });
     }
-    await shared(this.#m.shared.setSettings(roomId, next));
+    const now = await shared(this.#m.shared.changeSettings(roomId, was, changes));
     this.#m.remote?.announce(roomId, 'settings');
-    this.#m.applySettings(room, next);
-    return { ...next };
+    this.#m.applySettings(room, now);
+    return now;
   }
 
   /** Everyone, on every node, is taken out (told first); whoever waits is sent away. The room stays. */

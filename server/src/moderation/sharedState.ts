@@ -28,7 +28,15 @@ export interface DoorView {
 export interface SharedModerationState {
   door(roomId: string, who: Knocker): Promise<DoorView>;
   settings(roomId: string): Promise<ModerationSettings | null>;
-  setSettings(roomId: string, settings: ModerationSettings): Promise<void>;
+  /**
+   * Sets the fields of `patch` only (two moderators changing two settings through two nodes
+   * at once undo neither), the others from `base` where none were set; answers the result.
+   */
+  changeSettings(
+    roomId: string,
+    base: ModerationSettings,
+    patch: Partial<ModerationSettings>,
+  ): Promise<ModerationSettings>;
   bar(roomId: string, who: Knocker): Promise<void>;
   rememberModerator(roomId: string, accountId: string, on: boolean): Promise<void>;
   /** Onto the room's waiting list (again: the new nickname, the old place); 'full' at `max`. */
@@ -79,8 +87,14 @@ export class MemoryModerationState implements SharedModerationState {
     return settings ? { ...settings } : null;
   }
 
-  async setSettings(roomId: string, settings: ModerationSettings): Promise<void> {
-    this.#room(roomId).settings = { ...settings };
+  async changeSettings(
+    roomId: string,
+    base: ModerationSettings,
+    patch: Partial<ModerationSettings>,
+  ): Promise<ModerationSettings> {
+    const room = this.#room(roomId);
+    room.settings = { ...(room.settings ?? base), ...patch };
+    return { ...room.settings };
   }
 
   async bar(roomId: string, who: Knocker): Promise<void> {

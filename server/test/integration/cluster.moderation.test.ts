@@ -134,6 +134,25 @@ function suite(variant: string, setup: () => Promise<Env>): void {
       assert.deepEqual(muted, { by: 'Olga', canUnmute: false });
     });
 
+    test('two moderators on two nodes change two settings at once: neither undoes the other', async () => {
+      const { roomId, owner } = await meeting('Together');
+      const mo = await join(b, { roomId, nickname: 'Mo' }, '10.0.12.40');
+      await owner.client.nextNotification('room.peerJoined', (d) => d.peer.id === mo.id);
+      await owner.client.request('moderation.setRole', { peerId: mo.id, role: 'moderator' });
+      await mo.client.nextNotification('room.peerUpdated', (d) => d.peer.role === 'moderator');
+      await Promise.all([
+        owner.client.request('moderation.settings', { locked: true }),
+        mo.client.request('moderation.settings', { moderatorsUnmute: true }),
+      ]);
+      for (const who of [owner, mo]) {
+        await who.client.nextNotification(
+          'moderation.settings',
+          (d) => d.settings.locked && d.settings.moderatorsUnmute,
+        );
+      }
+      assert.equal(await rejectCode(join(a, { roomId, nickname: 'Lou' })), 'ROOM_LOCKED');
+    });
+
     test('a bar set on the removed person’s node keeps them out through the other node', async () => {
       const { roomId, owner } = await meeting('Bars');
       const bea = await join(b, { roomId, nickname: 'Bea' }, '10.0.12.7');

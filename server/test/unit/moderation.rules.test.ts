@@ -173,6 +173,24 @@ describe('room moderation state', () => {
     assert.equal(await remembered('acct'), false);
   });
 
+  test('shared settings: a change sets its own fields only; unset ones come from the base', async () => {
+    const s = new MemoryModerationState();
+    const base = { locked: false, waitingRoom: true, moderatorsUnmute: false, signedInOnly: false };
+    assert.equal(await s.settings('r'), null);
+    await s.changeSettings('r', base, { locked: true });
+    const now = await s.changeSettings(
+      'r',
+      { ...base, waitingRoom: false },
+      { signedInOnly: true },
+    );
+    assert.deepEqual(now, {
+      locked: true,
+      waitingRoom: true,
+      moderatorsUnmute: false,
+      signedInOnly: true,
+    });
+  });
+
   test('the shared waiting list: in order, one place per connection, at most max', async () => {
     const s = new MemoryModerationState();
     const entry = (id: string, since: number) => ({ id, nickname: id, since, nodeId: 'n1' });
