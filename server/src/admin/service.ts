@@ -1,5 +1,5 @@
-import { TuttiError, type PeerInfo, type RoomSummary } from '@tutti/protocol';
-import { ADMIN_ACTOR, type ModerationActions } from '../moderation/actions.ts';
+import type { PeerInfo, RoomSummary } from '@tutti/protocol';
+import type { ModerationActions } from '../moderation/actions.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 
 /** What the admin API does to rooms, on this node's registry (no owner secret needed). */
@@ -41,19 +41,11 @@ export class AdminRooms {
    * paused producer ids (none when the mic is off or absent already).
    */
   mute(roomId: string, peerId: string): Promise<string[]> {
-    this.#member(roomId, peerId);
-    return this.#moderation().mute(roomId, ADMIN_ACTOR, peerId);
+    return this.#moderation().byAdmin(roomId, peerId, 'mute');
   }
 
   /** Out of the room as a moderator removes someone: told `moderation.removed`. The socket stays. */
   async remove(roomId: string, peerId: string): Promise<void> {
-    this.#member(roomId, peerId);
-    await this.#moderation().remove(roomId, ADMIN_ACTOR, peerId, false);
-  }
-
-  #member(roomId: string, peerId: string) {
-    const member = this.#rooms.require(roomId).member(peerId);
-    if (!member) throw new TuttiError('NOT_FOUND', 'no such participant in this room');
-    return member;
+    await this.#moderation().byAdmin(roomId, peerId, 'remove');
   }
 }

@@ -8,6 +8,8 @@ const id = z.string().min(1).max(128);
  * `moderation.relay`: a moderator on the calling node acts on a person on the called node.
  * `moderation.door`: admits or denies someone who waits on the called node.
  * `moderation.end`: the meeting ends; the called node takes out its members and waiting people.
+ * `moderation.admin`: the admin API (an API key checked by the calling node) mutes or removes
+ * a member of the called node; it answers the paused producers.
  */
 export const moderationMethods = {
   'moderation.relay': {
@@ -37,5 +39,9 @@ export const moderationMethods = {
   'moderation.end': {
     request: z.object({ roomId: id, actorId: id }),
     response: z.object({}),
+  },
+  'moderation.admin': {
+    request: z.object({ roomId: id, targetId: id, action: z.enum(['mute', 'remove']) }),
+    response: z.object({ paused: z.array(id).max(16) }),
   },
 };

@@ -46,6 +46,9 @@ export function createModerationRelay(deps: {
     actions.endHere(roomId, { id: actorId, info: actorOf(roomId, actorId, from) });
     return {};
   });
+  rpc.handle('moderation.admin', async ({ roomId, targetId, action }) => ({
+    paused: await actions.byAdminHere(roomId, targetId, action),
+  }));
   cluster.bus.subscribe(({ event }) => {
     if (event.type !== 'moderation.changed') return;
     moderation.changed(event.roomId, event.change).catch((err: unknown) => {
@@ -65,6 +68,16 @@ export function createModerationRelay(deps: {
     },
     announce(roomId, change) {
       cluster.bus.publish({ type: 'moderation.changed', roomId, change });
+    },
+    async admin(roomId, targetId, action) {
+      const target = rooms.remoteHost(roomId, targetId);
+      if (!target) throw new TuttiError('NOT_FOUND', 'no such participant in this room');
+      const answer = await rpc.request(target.nodeId, 'moderation.admin', {
+        roomId,
+        targetId,
+        action,
+      });
+      return answer.paused;
     },
     async decide(roomId, actorId, nodeId, waitingId, decision) {
       await rpc.request(nodeId, 'moderation.door', { roomId, actorId, waitingId, decision });

@@ -216,6 +216,25 @@ export class ModerationActions {
     if (!found) throw notWaiting();
   }
 
+  /**
+   * The admin API's mute or remove (an API key, checked by the HTTP layer): the same notices
+   * as a moderator's, on whichever node the person sits. Answers the paused producers.
+   */
+  async byAdmin(roomId: string, peerId: string, action: 'mute' | 'remove'): Promise<string[]> {
+    const room = await this.#m.rooms.find(roomId);
+    const remote = this.#m.remote;
+    if (!room.hasMember(peerId) && remote?.hosts(roomId, peerId)) {
+      return remote.admin(roomId, peerId, action);
+    }
+    return this.byAdminHere(roomId, peerId, action);
+  }
+
+  async byAdminHere(roomId: string, peerId: string, action: 'mute' | 'remove'): Promise<string[]> {
+    if (action === 'mute') return this.mute(roomId, ADMIN_ACTOR, peerId);
+    await this.remove(roomId, ADMIN_ACTOR, peerId, false);
+    return [];
+  }
+
   /** A moderator's action on one person, as a value (the handlers and the cross-node relay). */
   apply(roomId: string, actor: Actor, targetId: string, action: TargetedAction): Promise<void> {
     switch (action.kind) {

@@ -38,4 +38,6 @@ export interface RemoteModeration {
   ): Promise<void>;
   /** Ends the meeting on every other node (their members and waiting people go). */
   end(roomId: string, actorId: string): Promise<void>;
+  /** The admin API's mute or remove of a member on another node; the paused producers. */
+  admin(roomId: string, targetId: string, action: 'mute' | 'remove'): Promise<string[]>;
 }

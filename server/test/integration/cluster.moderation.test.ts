@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import type { RequestData } from '@tutti/protocol';
 import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
 import { hashOwnerSecret, newOwnerSecret, ownedBy, roomNameKey } from '../../src/rooms/security.ts';
+import { ApiKeys } from '../../src/admin/keys.ts';
 import { FreezableHub, startClusterApps, type ClusterApp } from '../helpers/clusterApps.ts';
 import { createTestSchema } from '../helpers/pgSchema.ts';
 import { startS3rver } from '../helpers/storageS3rver.ts';
@@ -232,6 +233,34 @@ function suite(variant: string, setup: () => Promise<Env>): void {
       await owner.client.request('moderation.settings', { waitingRoom: false });
       assert.deepEqual(await zoe.nextNotification('moderation.admitted'), { roomId });
       await zoe.request('room.join', { roomId, nickname: 'Zoe' });
+    });
+
+    test('the admin API on node A mutes and removes a member on node B, with the moderator notices', async () => {
+      const { roomId, owner } = await meeting('Admin');
+      const ben = await join(b, { roomId, nickname: 'Ben' }, '10.0.12.50');
+      await owner.client.nextNotification('room.peerJoined', (d) => d.peer.id === ben.id);
+      const key = await new ApiKeys(a.app.tutti.stores.auth).create(`cluster-${variant}`);
+      const admin = (method: string, path: string) =>
+        fetch(`${a.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${key.id}:${key.secret}` },
+          signal: AbortSignal.timeout(10_000),
+        });
+      const people = `/api/admin/rooms/${roomId}/participants`;
+      const muted = await admin('POST', `${people}/${ben.id}/mute`);
+      assert.equal(muted.status, 200);
+      assert.deepEqual(await muted.json(), { paused: [] }); // No mic: nothing to pause.
+      assert.deepEqual(await ben.client.nextNotification('moderation.muted'), {
+        by: 'admin',
+        canUnmute: true,
+      });
+      assert.equal((await admin('DELETE', `${people}/${ben.id}`)).status, 204);
+      assert.deepEqual(await ben.client.nextNotification('moderation.removed'), {
+        by: 'admin',
+        banned: false,
+      });
+      await owner.client.nextNotification('room.peerLeft', (d) => d.peerId === ben.id);
+      assert.equal((await admin('DELETE', `${people}/${ben.id}`)).status, 404);
     });
 
     test('ending the meeting on node A takes out the members and the waiting people on node B', async () => {
