@@ -132,12 +132,9 @@ export class ModerationActions {
     const changes = definedOnly(patch);
     const next = { ...was, ...changes };
     const { waitingRoom, moderatorsUnmute, signedInOnly } = next;
-    const stored = room.record.settings;
-    if (
-      waitingRoom !== stored.waitingRoom ||
-      moderatorsUnmute !== stored.moderatorsUnmute ||
-      signedInOnly !== stored.signedInOnly
-    ) {
+    // Asked for a stored one: written, whatever this node's copy of the record says (another
+    // node may have changed it since).
+    if (STORED.some((k) => k in changes)) {
       await this.#m.store.setSettings(roomId, { waitingRoom, moderatorsUnmute, signedInOnly });
       room.replaceRecord({
         ...room.record,
@@ -291,6 +288,9 @@ function tell<M extends NotificationMethod>(
 function definedOnly(patch: Partial<ModerationSettings>): Partial<ModerationSettings> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
 }
+
+/** The settings kept with the room record (the lock is not). */
+const STORED = ['waitingRoom', 'moderatorsUnmute', 'signedInOnly'] as const;
 
 const gone = () => new TuttiError('NOT_FOUND', 'no such participant in this room');
 const notWaiting = () => new TuttiError('NOT_FOUND', 'nobody with that id is waiting');

@@ -152,6 +152,15 @@ function suite(variant: string, setup: () => Promise<Env>): void {
         );
       }
       assert.equal(await rejectCode(join(a, { roomId, nickname: 'Lou' })), 'ROOM_LOCKED');
+      // A stored setting turned on through A and off through B: the store ends up off.
+      await owner.client.request('moderation.settings', { waitingRoom: true });
+      await mo.client.request('moderation.settings', { waitingRoom: false });
+      const stored = (await a.app.tutti.stores.rooms.list()).find((r) => r.id === roomId);
+      assert.deepEqual(stored?.settings, {
+        waitingRoom: false,
+        moderatorsUnmute: true,
+        signedInOnly: false,
+      });
     });
 
     test('a bar set on the removed person’s node keeps them out through the other node', async () => {
