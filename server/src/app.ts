@@ -169,6 +169,7 @@ export async function buildApp(
       store: stores.auth,
       sessionToken: (req) => readCookie(req, SESSION_COOKIE),
       sessionLive: async (token) => (await auth.accounts.userOf(token)) !== undefined,
+      moderation: () => moderation.actions,
     });
     concerns.push(admin);
     // Room life (games, reactions, hands) first: chat hands its text to the games' screen.
@@ -212,7 +213,13 @@ export async function buildApp(
       log,
       remote: () => relay.to,
     });
-    relay.to = createModerationRelay({ cluster, rooms, actions: moderation.actions });
+    relay.to = createModerationRelay({
+      cluster,
+      rooms,
+      actions: moderation.actions,
+      moderation: moderation.moderation,
+      log: log.child({ module: 'moderation' }),
+    });
     concerns.push(moderation);
     const webhooks = createWebhooksModule({
       config,

@@ -45,11 +45,6 @@ export interface NotificationMap
 
   'chat.message': { message: ChatMessage };
 
-  /** The server paused one of your producers (admin API mute): show it muted; you may unmute. */
-  'media.producerPaused': { producerId: string; source: MediaSource; by: 'admin' };
-  /** You were removed from the room (admin API); the server disconnects you right after. */
-  'room.removed': { by: 'admin' };
-
   /**
    * This node is shutting down (SIGTERM drain) and takes no new peers: close the socket and
    * connect again at a random moment within `reconnectAfterMs` (spreading the load), then

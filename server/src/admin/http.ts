@@ -72,7 +72,7 @@ export const adminHttpPlugin: FastifyPluginAsync<AdminHttpOptions> = async (app,
 
     api.get('/api/admin/rooms/:roomId/participants', async (req) => {
       const { roomId } = parse(roomParams, req.params);
-      return { participants: opts.rooms.participants(roomId) };
+      return { participants: await opts.rooms.participants(roomId) };
     });
 
     api.post('/api/admin/rooms/:roomId/participants/:peerId/mute', async (req) => {
@@ -83,13 +83,13 @@ export const adminHttpPlugin: FastifyPluginAsync<AdminHttpOptions> = async (app,
 
     api.delete('/api/admin/rooms/:roomId/participants/:peerId', async (req, reply) => {
       const { roomId, peerId } = parse(participantParams, req.params);
-      opts.rooms.remove(roomId, peerId);
+      await opts.rooms.remove(roomId, peerId);
       return reply.status(204).send();
     });
 
     api.post('/api/admin/tokens', async (req, reply) => {
       const body = parse(mintTokenBody, req.body ?? {});
-      opts.rooms.participants(body.room); // ROOM_NOT_FOUND before a token for nothing
+      await opts.rooms.participants(body.room); // ROOM_NOT_FOUND before a token for nothing
       const keyId = req.apiKey?.id ?? '';
       const signingKey = await opts.keys.signingKey(keyId);
       if (!signingKey) throw new TuttiError('UNAUTHORIZED', 'admin API: the key was revoked');

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '@tutti/config';
 import type { Concern } from '../module/concern.ts';
+import type { ModerationActions } from '../moderation/actions.ts';
 import type { JoinPolicy, MemberChannel } from '../rooms/ports.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { AuthStore } from '../store/authStore.ts';
@@ -18,6 +19,8 @@ export interface AdminModuleOptions {
   sessionToken(req: FastifyRequest): string | undefined;
   /** …and whether it is a live session (auth's AccountService). */
   sessionLive(token: string): Promise<boolean>;
+  /** The moderator actions the admin API's mute and remove go through (created later). */
+  moderation: () => ModerationActions;
 }
 
 /**
@@ -43,7 +46,7 @@ export function createAdminModule(opts: AdminModuleOptions): Concern & {
     },
     identified: (channelId, identity) => sessions.identified(channelId, identity),
   });
-  const adminRooms = new AdminRooms(opts.rooms);
+  const adminRooms = new AdminRooms(opts.rooms, opts.moderation);
   return {
     keys,
     joinPolicy,

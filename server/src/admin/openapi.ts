@@ -85,7 +85,7 @@ export function openApiDocument(): object {
       },
       '/api/admin/rooms/{roomId}/participants/{peerId}': {
         delete: {
-          summary: 'Remove a participant (told room.removed)',
+          summary: 'Remove a participant (told moderation.removed, as by a moderator)',
           parameters: [roomId, peerId],
           responses: {
             '204': ok('removed'),
@@ -96,7 +96,7 @@ export function openApiDocument(): object {
       },
       '/api/admin/rooms/{roomId}/participants/{peerId}/mute': {
         post: {
-          summary: "Pause the participant's microphone on the server (told media.producerPaused)",
+          summary: "Pause the participant's microphone on the server (told moderation.muted)",
           parameters: [roomId, peerId],
           responses: {
             '200': ok('{ paused: string[] } (producer ids)'),

@@ -1,12 +1,16 @@
-import { TuttiError, type PeerInfo, type RoomSummary } from '@tutti/protocol';
+import type { PeerInfo, RoomSummary } from '@tutti/protocol';
+import type { ModerationActions } from '../moderation/actions.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 
 /** What the admin API does to rooms, on this node's registry (no owner secret needed). */
 export class AdminRooms {
   readonly #rooms: RoomRegistry;
+  /** The moderator actions (the same notices for the person as a moderator's); wired later. */
+  readonly #moderation: () => ModerationActions;
 
-  constructor(rooms: RoomRegistry) {
+  constructor(rooms: RoomRegistry, moderation: () => ModerationActions) {
     this.#rooms = rooms;
+    this.#moderation = moderation;
   }
 
   list(): RoomSummary[] {
@@ -26,42 +30,22 @@ export class AdminRooms {
     return this.#rooms.deleteByAdmin(roomId);
   }
 
-  participants(roomId: string): PeerInfo[] {
-    return this.#rooms.require(roomId).peers();
+  /** This node's members (a room created on another node a moment ago is loaded). */
+  async participants(roomId: string): Promise<PeerInfo[]> {
+    return (await this.#rooms.find(roomId)).peers();
   }
 
   /**
-   * Pauses the participant's microphone producer on the server (everyone sees mic 'off')
-   * and tells them `media.producerPaused`; they may unmute. Returns the paused producer ids
-   * (none when the mic is off or absent already).
+   * Pauses the participant's microphone on the server (everyone sees mic 'off'), as a
+   * moderator's mute does: they are told `moderation.muted { by: 'admin' }`. Returns the
+   * paused producer ids (none when the mic is off or absent already).
    */
-  async mute(roomId: string, peerId: string): Promise<string[]> {
-    const member = this.#member(roomId, peerId);
-    const paused: string[] = [];
-    for (const p of [...member.media.producers()]) {
-      if (p.appData.source !== 'mic' || p.closed || p.paused) continue;
-      await member.media.pauseProducer(p.id);
-      paused.push(p.id);
-      void member.channel.notify('media.producerPaused', {
-        producerId: p.id,
-        source: 'mic',
-        by: 'admin',
-      });
-    }
-    return paused;
+  mute(roomId: string, peerId: string): Promise<string[]> {
+    return this.#moderation().byAdmin(roomId, peerId, 'mute');
   }
 
-  /** Out of the room (the others see room.peerLeft); told `room.removed`. The socket stays. */
-  remove(roomId: string, peerId: string): void {
-    const room = this.#rooms.require(roomId);
-    const member = this.#member(roomId, peerId);
-    void member.channel.notify('room.removed', { by: 'admin' });
-    room.remove(peerId);
-  }
-
-  #member(roomId: string, peerId: string) {
-    const member = this.#rooms.require(roomId).member(peerId);
-    if (!member) throw new TuttiError('NOT_FOUND', 'no such participant in this room');
-    return member;
+  /** Out of the room as a moderator removes someone: told `moderation.removed`. The socket stays. */
+  async remove(roomId: string, peerId: string): Promise<void> {
+    await this.#moderation().byAdmin(roomId, peerId, 'remove');
   }
 }

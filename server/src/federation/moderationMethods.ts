@@ -3,9 +3,13 @@ import { z } from 'zod';
 const id = z.string().min(1).max(128);
 
 /**
- * `moderation.relay`: a moderator on the calling node acts on a person who sits on the called
- * node. The callee authorizes it from the actor's role as the caller's presence announced
- * it, and only if the actor sits on the calling node.
+ * Moderation's node-to-node requests. In each the callee authorizes the actor from its role
+ * as the caller's presence announced it, and only if the actor sits on the calling node.
+ * `moderation.relay`: a moderator on the calling node acts on a person on the called node.
+ * `moderation.door`: admits or denies someone who waits on the called node.
+ * `moderation.end`: the meeting ends; the called node takes out its members and waiting people.
+ * `moderation.admin`: the admin API (an API key checked by the calling node) mutes or removes
+ * a member of the called node; it answers the paused producers.
  */
 export const moderationMethods = {
   'moderation.relay': {
@@ -22,5 +26,22 @@ export const moderationMethods = {
       ]),
     }),
     response: z.object({}),
+  },
+  'moderation.door': {
+    request: z.object({
+      roomId: id,
+      actorId: id,
+      waitingId: id,
+      decision: z.enum(['admit', 'deny']),
+    }),
+    response: z.object({}),
+  },
+  'moderation.end': {
+    request: z.object({ roomId: id, actorId: id }),
+    response: z.object({}),
+  },
+  'moderation.admin': {
+    request: z.object({ roomId: id, targetId: id, action: z.enum(['mute', 'remove']) }),
+    response: z.object({ paused: z.array(id).max(16) }),
   },
 };

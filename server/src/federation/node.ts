@@ -10,6 +10,7 @@ import {
 import type { Logger } from '../kernel/log.ts';
 import type { Drain } from '../ops/drain.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import type { SharedModerationState } from '../moderation/sharedState.ts';
 import type { RoomStore } from '../store/RoomStore.ts';
 import type { PeerInfo } from '@tutti/protocol';
 import { localLifeClaims, redisLifeClaims, type LifeClaims } from './lifeClaims.ts';
@@ -17,12 +18,15 @@ import { clusterMethods, type ClusterMethods } from './methods.ts';
 import { localNicknames, redisNicknames } from './nicknames.ts';
 import { Presence } from './presence.ts';
 import { PresenceBus } from './presenceBus.ts';
+import { hubModerationState, redisModerationState } from './roomWideState.ts';
 
 export type ClusterNode = Cluster<ClusterMethods> & {
-  /** The signed bus of presence; room life and captions fan out on it too. */
+  /** The signed presence bus: room events; room life, captions, recording, key epochs and moderation changes fan out on it too. */
   readonly bus: PresenceBus;
   /** Which node runs each room's life (games, hands). */
   readonly lifeClaims: LifeClaims;
+  /** The rooms' moderation state, shared by the nodes (Redis, or the hub in process). */
+  readonly moderationState: SharedModerationState;
   /** The members of other nodes, as presence knows them. */
   readonly remote: {
     peers(roomId: string): PeerInfo[];
@@ -78,6 +82,9 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
   const lifeClaims = settings.redis
     ? redisLifeClaims({ ...settings.redis, prefix: config.cluster.redisPrefix }, deps.log)
     : localLifeClaims(hub!);
+  const moderationState = settings.redis
+    ? redisModerationState({ ...settings.redis, prefix: config.cluster.redisPrefix }, deps.log)
+    : hubModerationState(hub!);
   let presence: Presence | undefined;
   const changeListeners: ((roomId: string) => void)[] = [];
   rooms.federate((hands) => {
@@ -105,6 +112,7 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
         else changeListeners.push(fn);
       },
     },
+    moderationState,
     async start() {
       // Subscribed before the first heartbeat, so no announcement falls in between.
       await bus.start().catch((err: unknown) => {
@@ -118,6 +126,7 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
       await bus.close();
       await nicknames.close();
       await lifeClaims.close();
+      await moderationState.close();
       await cluster.stop();
     },
   };

@@ -314,6 +314,8 @@ export class Presence implements RoomFederation {
         this.#remote.removeRoom(event.roomId);
         void this.#records.dropped(event.roomId);
         return;
+      case 'moderation.changed':
+        return; // Moderation's (federation/moderationRelay.ts).
     }
   }
 

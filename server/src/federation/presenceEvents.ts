@@ -58,6 +58,12 @@ export const presenceEventSchema = z.discriminatedUnion('type', [
     enabled: z.boolean(),
     by: id.nullable(),
   }),
+  /** Its shared moderation state changed (federation/moderationRelay.ts): read it again. */
+  z.object({
+    type: z.literal('moderation.changed'),
+    roomId: id,
+    change: z.enum(['settings', 'waiting']),
+  }),
 ]);
 export type PresenceEvent = z.infer<typeof presenceEventSchema>;
 

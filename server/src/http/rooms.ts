@@ -39,7 +39,8 @@ export const roomsHttpPlugin: FastifyPluginAsync<{
 
   app.get<{ Params: { id: string } }>('/api/rooms/:id', async (req) => {
     const id = parse(idSchema, req.params.id);
-    return { room: rooms.summaryOf(rooms.require(id)) }; // Cluster-wide count.
+    // Cluster-wide count; a room created on another node a moment ago is loaded.
+    return { room: rooms.summaryOf(await rooms.find(id)) };
   });
 
   app.post('/api/rooms', async (req, reply) => {

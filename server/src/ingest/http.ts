@@ -52,8 +52,9 @@ export const ingestHttpPlugin: FastifyPluginAsync<IngestHttpOptions> = async (ap
   );
 
   /** The room, if the x-owner-secret header is its owner's. */
-  const owned = (req: FastifyRequest<{ Params: { id: string } }>) => {
-    const room = rooms.require(parse(idSchema, req.params.id));
+  const owned = async (req: FastifyRequest<{ Params: { id: string } }>) => {
+    // find(): a room created on another node a moment ago is loaded from the shared store.
+    const room = await rooms.find(parse(idSchema, req.params.id));
     const secret = ownerSecretSchema.safeParse(req.headers['x-owner-secret']);
     if (!secret.success || !verifyOwnerSecret(secret.data, room.record.ownerSecretHash)) {
       log.warn({ roomId: room.id, ip: req.ip }, 'wrong owner secret (ingest tokens)');
@@ -63,7 +64,7 @@ export const ingestHttpPlugin: FastifyPluginAsync<IngestHttpOptions> = async (ap
   };
 
   app.post<{ Params: { id: string } }>('/api/rooms/:id/ingest-tokens', async (req, reply) => {
-    const room = owned(req);
+    const room = await owned(req);
     const body = parse(tokenBodySchema, req.body ?? {});
     const made = tokens.create(room.id, body.label ?? 'WHIP ingest');
     if (!made) throw new TuttiError('RATE_LIMITED', 'too many ingest tokens for this room');
@@ -77,13 +78,13 @@ export const ingestHttpPlugin: FastifyPluginAsync<IngestHttpOptions> = async (ap
   });
 
   app.get<{ Params: { id: string } }>('/api/rooms/:id/ingest-tokens', async (req) => ({
-    tokens: tokens.list(owned(req).id),
+    tokens: tokens.list((await owned(req)).id),
   }));
 
   app.delete<{ Params: { id: string; tokenId: string } }>(
     '/api/rooms/:id/ingest-tokens/:tokenId',
     async (req, reply) => {
-      const room = owned(req);
+      const room = await owned(req);
       const tokenId = parse(idSchema, req.params.tokenId);
       if (!tokens.revoke(room.id, tokenId)) throw new TuttiError('NOT_FOUND', 'no such token');
       // Revoking also ends what the token (and its viewer token) started.
@@ -95,7 +96,7 @@ export const ingestHttpPlugin: FastifyPluginAsync<IngestHttpOptions> = async (ap
   );
 
   app.post<{ Params: { roomId: string } }>('/api/whip/:roomId', async (req, reply) => {
-    const room = rooms.require(parse(idSchema, req.params.roomId));
+    const room = await rooms.find(parse(idSchema, req.params.roomId));
     const token = tokens.verify(room.id, bearerToken(req));
     if (!token)
       throw new TuttiError('UNAUTHORIZED', 'Authorization: Bearer <ingest token> required');

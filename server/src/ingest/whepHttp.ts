@@ -33,7 +33,7 @@ export function whepRoutes(app: FastifyInstance, opts: WhepHttpOptions): void {
   const { rooms, tokens, sessions, log } = opts;
 
   app.post<{ Params: { roomId: string } }>('/api/whep/:roomId', async (req, reply) => {
-    const room = rooms.require(parse(idSchema, req.params.roomId));
+    const room = await rooms.find(parse(idSchema, req.params.roomId));
     const token = tokens.verify(room.id, bearerToken(req), 'viewer');
     if (!token)
       throw new TuttiError('UNAUTHORIZED', 'Authorization: Bearer <viewer token> required');

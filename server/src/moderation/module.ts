@@ -28,6 +28,7 @@ export function createModerationModule(opts: ModerationModuleOptions): Concern &
   guard: MediaGuard;
   identities: Identities;
   actions: ModerationActions;
+  moderation: Moderation;
 } {
   const identities = new Identities(opts.log);
   const moderation = new Moderation({ ...opts, identities });
@@ -64,16 +65,16 @@ export function createModerationModule(opts: ModerationModuleOptions): Concern &
     'moderation.settings': async (ctx, d) => ({
       settings: await actions.settings(roomOf(ctx), me(ctx), d),
     }),
-    'moderation.end': (ctx) => {
-      actions.end(roomOf(ctx), me(ctx));
+    'moderation.end': async (ctx) => {
+      await actions.end(roomOf(ctx), me(ctx));
       return empty;
     },
-    'moderation.admit': (ctx, d) => {
-      actions.admit(roomOf(ctx), me(ctx), d.waitingId);
+    'moderation.admit': async (ctx, d) => {
+      await actions.decide(roomOf(ctx), me(ctx), d.waitingId, 'admit');
       return empty;
     },
-    'moderation.deny': (ctx, d) => {
-      actions.deny(roomOf(ctx), me(ctx), d.waitingId);
+    'moderation.deny': async (ctx, d) => {
+      await actions.decide(roomOf(ctx), me(ctx), d.waitingId, 'deny');
       return empty;
     },
   };
@@ -81,13 +82,13 @@ export function createModerationModule(opts: ModerationModuleOptions): Concern &
   return {
     handlers,
     rooms: {
-      // Same tick as the admission: the member's role is set, the list is current.
-      joinAnswer(roomId, member) {
+      // Same tick as the admission: the member's role is set; the list is read from the cluster.
+      async joinAnswer(roomId, member) {
         const room = rooms.get(roomId);
         const role = room?.member(member.id)?.info.role;
         if (!room || !role) return {};
         moderation.joined(member, roomId);
-        return { moderation: moderation.snapshot(room, role) };
+        return { moderation: await moderation.snapshot(room, role) };
       },
       memberLeft: (roomId, memberId) => moderation.memberLeft(roomId, memberId),
       roomDeleted: (roomId) => moderation.roomDeleted(roomId),
@@ -97,5 +98,6 @@ export function createModerationModule(opts: ModerationModuleOptions): Concern &
     guard: moderation,
     identities,
     actions,
+    moderation,
   };
 }

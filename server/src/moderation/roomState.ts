@@ -2,43 +2,20 @@ import { DEFAULT_MODERATION_SETTINGS, type ModerationSettings } from '@tutti/pro
 import { WaitingRoom } from './waitingRoom.ts';
 
 /**
- * What moderation remembers about one room on this node: its settings (all but the lock are
- * also kept in the room record), the bars, who was made a moderator (by account, so they
- * keep the role when they come back), whose mic a moderator holds muted, the waiting room.
+ * What moderation keeps about one room on this node: the settings as this node last had them
+ * from the shared state (sharedState.ts holds the truth, with the bars, the remembered
+ * moderators and the cluster's waiting list), whose mic a moderator holds muted (members of
+ * this node), and the waiting room of this node's connections (their tickets).
  */
 export class RoomModerationState {
   settings: ModerationSettings;
   readonly waiting: WaitingRoom;
-  /** Barred accounts, and barred addresses (guests). */
-  readonly #barredAccounts = new Set<string>();
-  readonly #barredAddresses = new Set<string>();
-  readonly #moderatorAccounts = new Set<string>();
   /** Members whose mic a moderator muted; with moderatorsUnmute on they cannot unmute. */
   readonly #heldMics = new Set<string>();
 
   constructor(stored: Omit<ModerationSettings, 'locked'>, now?: () => number) {
     this.settings = { ...DEFAULT_MODERATION_SETTINGS, ...stored, locked: false };
     this.waiting = new WaitingRoom(now ? { now } : {});
-  }
-
-  bar(who: { accountId: string | null; address: string }): void {
-    if (who.accountId) this.#barredAccounts.add(who.accountId);
-    else this.#barredAddresses.add(who.address);
-  }
-
-  isBarred(who: { accountId: string | null; address: string }): boolean {
-    if (who.accountId) return this.#barredAccounts.has(who.accountId);
-    return this.#barredAddresses.has(who.address);
-  }
-
-  rememberModerator(accountId: string | null, on: boolean): void {
-    if (!accountId) return;
-    if (on) this.#moderatorAccounts.add(accountId);
-    else this.#moderatorAccounts.delete(accountId);
-  }
-
-  isRememberedModerator(accountId: string | null): boolean {
-    return accountId !== null && this.#moderatorAccounts.has(accountId);
   }
 
   holdMic(memberId: string): void {
@@ -57,4 +34,13 @@ export class RoomModerationState {
   memberLeft(memberId: string): void {
     this.#heldMics.delete(memberId);
   }
+}
+
+export function sameSettings(a: ModerationSettings, b: ModerationSettings): boolean {
+  return (
+    a.locked === b.locked &&
+    a.waitingRoom === b.waitingRoom &&
+    a.moderatorsUnmute === b.moderatorsUnmute &&
+    a.signedInOnly === b.signedInOnly
+  );
 }

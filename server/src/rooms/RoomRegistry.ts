@@ -105,6 +105,11 @@ export class RoomRegistry implements RoomDirectory {
     return room;
   }
 
+  /** Like require(), but a room created on another node a moment ago is loaded from the store. */
+  async find(id: string): Promise<Room> {
+    return this.#rooms.get(id) ?? (await this.#federation?.find(id)) ?? this.require(id);
+  }
+
   list(): RoomSummary[] {
     return [...this.#rooms.values()]
       .map((r) => this.summaryOf(r))
@@ -214,10 +219,7 @@ export class RoomRegistry implements RoomDirectory {
     return summary;
   }
 
-  /**
-   * Owner deletion. If `requester` is a member, it is told and removed like everyone else
-   * but its socket is left open: the caller closes it after answering.
-   */
+  /** Owner deletion. A requester who is a member is removed, its socket left to the caller. */
   async delete(
     id: string,
     ownerSecret: string,
@@ -229,7 +231,7 @@ export class RoomRegistry implements RoomDirectory {
   }
 
   /** Deletion without the owner secret: the admin API (authenticated by an API key). */
-  deleteByAdmin = (id: string): Promise<void> => this.#delete(this.require(id), 'admin');
+  deleteByAdmin = async (id: string): Promise<void> => this.#delete(await this.find(id), 'admin');
 
   async #delete(room: Room, cause: DeletionCause, keepSocketOf?: string): Promise<void> {
     if (this.#rooms.get(room.id) !== room) return;
@@ -251,10 +253,9 @@ export class RoomRegistry implements RoomDirectory {
   // ── Join / leave ────────────────────────────────────────────────────────────────────
 
   /**
-   * Checks the password (see RoomAccess: counted before the hash, per address and room, one
-   * scrypt per address at a time), makes sure the newcomer's router
-   * exists, then admits it (capacity, nickname de-dup) and asks the contributions for their
-   * part of the answer in that same tick.
+   * Checks the password (RoomAccess: counted before the hash, per address and room, one scrypt
+   * per address at a time), makes sure the newcomer's router exists, then admits it (capacity,
+   * nickname de-dup) and asks the contributions for their part of the answer in that same tick.
    */
   async join(
     channel: MemberChannel,
@@ -263,8 +264,7 @@ export class RoomRegistry implements RoomDirectory {
     password: string | undefined,
   ): Promise<Omit<JoinResult, keyof IceSettings>> {
     this.#memberships.checkNotJoined(channel.id);
-    const room =
-      this.#rooms.get(roomId) ?? (await this.#federation?.find(roomId)) ?? this.require(roomId);
+    const room = await this.find(roomId);
     const done = room.beginJoin();
     let admitted: { self: PeerInfo; router: Router; extras: Promise<JoinExtras> };
     let seated = false; // A cluster seat to give back if the admission fails after all.

@@ -153,8 +153,9 @@ test('admin API: create, list with participants, mute, remove, close', async () 
   );
   assert.equal(muted.status, 200);
   assert.deepEqual(muted.json.paused, [mic]);
-  const told = await ann.client.nextNotification('media.producerPaused');
-  assert.deepEqual(told, { producerId: mic, source: 'mic', by: 'admin' });
+  // The same notice as a moderator's mute (one contract for the client).
+  const told = await ann.client.nextNotification('moderation.muted');
+  assert.deepEqual(told, { by: 'admin', canUnmute: true });
   await ben.client.nextNotification(
     'room.peerUpdated',
     (d) => d.peer.id === ann.join.self.id && d.peer.mic === 'off',
@@ -183,7 +184,10 @@ test('admin API: create, list with participants, mute, remove, close', async () 
     `/api/admin/rooms/${room.id}/participants/${ben.join.self.id}`,
   );
   assert.equal(removed.status, 204);
-  assert.deepEqual(await ben.client.nextNotification('room.removed'), { by: 'admin' });
+  assert.deepEqual(await ben.client.nextNotification('moderation.removed'), {
+    by: 'admin',
+    banned: false,
+  });
   await ann.client.nextNotification('room.peerLeft', (d) => d.peerId === ben.join.self.id);
   assert.equal(
     await rejectCode(ben.client.request('chat.send', { text: 'still here?' })),

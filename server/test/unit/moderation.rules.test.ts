@@ -4,6 +4,7 @@ import { ROLES, TuttiError, type Role } from '@tutti/protocol';
 import { moderationRequestSchemas } from '@tutti/protocol/schemas';
 import { authorize, isModerator, type ModerationAction } from '../../src/moderation/roles.ts';
 import { RoomModerationState } from '../../src/moderation/roomState.ts';
+import { MemoryModerationState } from '../../src/moderation/sharedState.ts';
 import { WaitingRoom } from '../../src/moderation/waitingRoom.ts';
 
 // Issue 11, moderation: the role rules, the waiting room's bookkeeping and a room's
@@ -130,22 +131,18 @@ describe('room moderation state', () => {
     });
   });
 
-  test('bars: accounts by account, guests by address', () => {
-    const s = new RoomModerationState({
-      waitingRoom: false,
-      moderatorsUnmute: false,
-      signedInOnly: false,
-    });
-    s.bar({ accountId: 'acct', address: '10.0.0.1' });
-    assert.equal(s.isBarred({ accountId: 'acct', address: '10.9.9.9' }), true);
-    assert.equal(
-      s.isBarred({ accountId: null, address: '10.0.0.1' }),
-      false,
-      'the address of an account is not barred',
-    );
-    s.bar({ accountId: null, address: '10.0.0.2' });
-    assert.equal(s.isBarred({ accountId: null, address: '10.0.0.2' }), true);
-    assert.equal(s.isBarred({ accountId: 'other', address: '10.0.0.2' }), false);
+  test('bars (shared state): accounts by account, guests by address', async () => {
+    const s = new MemoryModerationState();
+    const barred = async (accountId: string | null, address: string) =>
+      (await s.door('r', { accountId, address })).barred;
+    await s.bar('r', { accountId: 'acct', address: '10.0.0.1' });
+    assert.equal(await barred('acct', '10.9.9.9'), true);
+    assert.equal(await barred(null, '10.0.0.1'), false, 'the address of an account is not barred');
+    await s.bar('r', { accountId: null, address: '10.0.0.2' });
+    assert.equal(await barred(null, '10.0.0.2'), true);
+    assert.equal(await barred('other', '10.0.0.2'), false);
+    const elsewhere = await s.door('other-room', { accountId: null, address: '10.0.0.2' });
+    assert.equal(elsewhere.barred, false, 'a bar is for one room');
   });
 
   test('a held mic is held only while "moderators unmute" is on, until released or gone', () => {
@@ -165,17 +162,55 @@ describe('room moderation state', () => {
     assert.equal(s.micHeld('m'), false);
   });
 
-  test('moderators are remembered by account (guests are not)', () => {
-    const s = new RoomModerationState({
-      waitingRoom: false,
+  test('moderators are remembered by account (shared state)', async () => {
+    const s = new MemoryModerationState();
+    const remembered = async (accountId: string | null) =>
+      (await s.door('r', { accountId, address: '10.0.0.1' })).rememberedModerator;
+    await s.rememberModerator('r', 'acct', true);
+    assert.equal(await remembered('acct'), true);
+    assert.equal(await remembered(null), false);
+    await s.rememberModerator('r', 'acct', false);
+    assert.equal(await remembered('acct'), false);
+  });
+
+  test('shared settings: a change sets its own fields only; unset ones come from the base', async () => {
+    const s = new MemoryModerationState();
+    const base = { locked: false, waitingRoom: true, moderatorsUnmute: false, signedInOnly: false };
+    assert.equal(await s.settings('r'), null);
+    await s.changeSettings('r', base, { locked: true });
+    const now = await s.changeSettings(
+      'r',
+      { ...base, waitingRoom: false },
+      { signedInOnly: true },
+    );
+    assert.deepEqual(now, {
+      locked: true,
+      waitingRoom: true,
       moderatorsUnmute: false,
-      signedInOnly: false,
+      signedInOnly: true,
     });
-    s.rememberModerator('acct', true);
-    s.rememberModerator(null, true);
-    assert.equal(s.isRememberedModerator('acct'), true);
-    assert.equal(s.isRememberedModerator(null), false);
-    s.rememberModerator('acct', false);
-    assert.equal(s.isRememberedModerator('acct'), false);
+  });
+
+  test('the shared waiting list: in order, one place per connection, at most max', async () => {
+    const s = new MemoryModerationState();
+    const entry = (id: string, since: number) => ({ id, nickname: id, since, nodeId: 'n1' });
+    assert.equal(await s.knock('r', entry('b', 2), 2), 'added');
+    assert.equal(await s.knock('r', entry('a', 1), 2), 'added');
+    assert.equal(await s.knock('r', entry('c', 3), 2), 'full');
+    assert.equal(await s.knock('r', { ...entry('b', 9), nickname: 'Bee' }, 2), 'updated');
+    assert.deepEqual(
+      (await s.waiting('r')).map((e) => [e.id, e.nickname, e.since]),
+      [
+        ['a', 'a', 1],
+        ['b', 'Bee', 2],
+      ],
+    );
+    await s.unknock('r', ['a']);
+    assert.deepEqual(
+      (await s.waiting('r')).map((e) => e.id),
+      ['b'],
+    );
+    await s.forget('r');
+    assert.deepEqual(await s.waiting('r'), []);
   });
 });

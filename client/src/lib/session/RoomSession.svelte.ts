@@ -135,12 +135,6 @@ export class RoomSession {
       ...this.#recording.bind(),
       ...this.context.e2eeActions.bind(),
       signaling.on('room.closed', ({ reason }) => this.#closed(reason)),
-      signaling.on('room.removed', () => this.#end('removed', 'You were removed from the room.')),
-      signaling.on('media.producerPaused', ({ source }) => {
-        if (source !== 'mic') return;
-        void this.#media.setPaused('mic', true).catch(() => undefined);
-        notices.add('An administrator muted your microphone; you can unmute.');
-      }),
       signaling.on('media.restart', () => void this.#restartMedia()),
       signaling.on('server.draining', ({ reconnectAfterMs }) => this.#draining(reconnectAfterMs)),
       signaling.onState((state, reconnect) => {
