@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
     /** ≥ 2: a cluster of server processes (chatCluster.ts), same- vs cross-node latency. */
     nodes: { type: 'string', default: '1' },
     hosts: { type: 'string', default: '127.0.0.2,127.0.0.3,127.0.0.4' },
+    /** The single node's loopback address (a box shared by several benches). */
+    host: { type: 'string', default: '127.0.0.1' },
     'pg-async-commit': { type: 'boolean', default: false },
   },
 });
@@ -54,6 +56,7 @@ console.log(`[bench:chat] ${PEERS} peers, ${RATE} msg/s for ${DURATION_S} s`);
 
 const server = await startTuttiServer({
   numWorkers: 1,
+  host: args.host,
   // The per-peer limit (default 10/s) is not what is measured; keep it out of the way.
   env: { TUTTI_CHAT_RATE_PER_SECOND: '50', TUTTI_CHAT_BURST: '100' },
   // The V8 inspector (127.0.0.1 only) lets the bench force a GC and read the JS heap.
