@@ -12,6 +12,8 @@ export interface ClusterChatBenchOptions {
   durationS: number;
   /** PostgreSQL commits without waiting for the disk (the chat store's fsync out of the way). */
   asyncCommit: boolean;
+  /** Extra environment for every node (e.g. NODE_OPTIONS for a profile). */
+  env?: Record<string, string>;
   interrupted: () => boolean;
 }
 
@@ -40,6 +42,7 @@ export async function runClusterChatBench(opts: ClusterChatBenchOptions): Promis
       TUTTI_CHAT_BURST: '100',
       TUTTI_SERVER_LOG_LEVEL: 'warn',
       TUTTI_ROOMS_MAX_CAPACITY: '1000',
+      ...opts.env,
     },
   });
   const peers: { peer: ProtooPeer; node: number }[] = [];
@@ -119,6 +122,11 @@ export async function runClusterChatBench(opts: ClusterChatBenchOptions): Promis
     exitCode = 1;
   } finally {
     for (const { peer } of peers) peer.close();
+    if (opts.env?.NODE_OPTIONS) {
+      // A profile is written on a clean exit: drain (SIGTERM) before stop()'s SIGKILL.
+      for (const node of cluster.nodes) node.signal('SIGTERM');
+      await Promise.race([Promise.all(cluster.nodes.map((n) => n.exited)), sleep(15_000)]);
+    }
     await cluster.stop();
   }
   return exitCode;
