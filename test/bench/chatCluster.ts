@@ -77,15 +77,21 @@ export async function runClusterChatBench(opts: ClusterChatBenchOptions): Promis
     const total = opts.rate * opts.durationS;
     let n = 0;
     let errors = 0;
+    /** chat.send → its answer: the store's queue and write plus the publish, before fan-out. */
+    const acks: number[] = [];
     while (n < total && !opts.interrupted()) {
       const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * opts.rate));
       while (n < due) {
         const from = peers[n % peers.length]!;
         const text = `m${n}`;
         sent.set(text, { at: performance.now(), node: from.node });
-        from.peer.request('chat.send', { text }).catch((err: unknown) => {
-          if (errors++ < 3) console.error(`[bench:chat] chat.send failed: ${String(err)}`);
-        });
+        const at = performance.now();
+        from.peer
+          .request('chat.send', { text })
+          .then(() => acks.push(performance.now() - at))
+          .catch((err: unknown) => {
+            if (errors++ < 3) console.error(`[bench:chat] chat.send failed: ${String(err)}`);
+          });
         n++;
       }
       await sleep(5);
@@ -100,6 +106,7 @@ export async function runClusterChatBench(opts: ClusterChatBenchOptions): Promis
       `[bench:chat] sent ${n}, ${received}/${expected} deliveries, ${errors} send errors`,
     );
     console.log(`[bench:chat] same-node fan-out  ${fmt(same)}`);
+    console.log(`[bench:chat] chat.send answered ${fmt(acks).replace('deliveries', 'sends')}`);
     console.log(`[bench:chat] cross-node fan-out ${fmt(cross)}`);
     const hops = [...sent.values()].flatMap((m) =>
       m.same !== undefined && m.cross !== undefined ? [m.cross - m.same] : [],
