@@ -65,11 +65,6 @@ export class RoomQueues<A, R> {
     );
   }
 
-  /** How many rooms have work queued or in flight (tests: nothing is left behind). */
-  get size(): number {
-    return this.#rooms.size;
-  }
-
   #enqueue(roomId: string, job: Job<A, R>): void {
     let room = this.#rooms.get(roomId);
     if (!room) {
