@@ -23,6 +23,10 @@ const { values: args } = parseArgs({
     /** ≥ 2: a cluster of server processes (chatCluster.ts), same- vs cross-node latency. */
     nodes: { type: 'string', default: '1' },
     hosts: { type: 'string', default: '127.0.0.2,127.0.0.3,127.0.0.4' },
+    /** The single node's loopback address (a box shared by several benches). */
+    host: { type: 'string', default: '127.0.0.1' },
+    /** Profiles the server process(es) (V8 --cpu-prof, written there when they exit). */
+    'server-cpu-prof': { type: 'string' },
     'pg-async-commit': { type: 'boolean', default: false },
   },
 });
@@ -34,6 +38,9 @@ const interrupted = watchInterrupt();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const NODES = Math.min(8, Math.max(1, Number(args.nodes)));
+const profileEnv: Record<string, string> = args['server-cpu-prof']
+  ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${args['server-cpu-prof']}` }
+  : {};
 if (NODES > 1) {
   const { runClusterChatBench } = await import('./chatCluster.ts');
   process.exit(
@@ -44,6 +51,7 @@ if (NODES > 1) {
       rate: RATE,
       durationS: DURATION_S,
       asyncCommit: args['pg-async-commit'],
+      env: profileEnv,
       interrupted,
     }),
   );
@@ -54,8 +62,9 @@ console.log(`[bench:chat] ${PEERS} peers, ${RATE} msg/s for ${DURATION_S} s`);
 
 const server = await startTuttiServer({
   numWorkers: 1,
+  host: args.host,
   // The per-peer limit (default 10/s) is not what is measured; keep it out of the way.
-  env: { TUTTI_CHAT_RATE_PER_SECOND: '50', TUTTI_CHAT_BURST: '100' },
+  env: { TUTTI_CHAT_RATE_PER_SECOND: '50', TUTTI_CHAT_BURST: '100', ...profileEnv },
   // The V8 inspector (127.0.0.1 only) lets the bench force a GC and read the JS heap.
   inspect: true,
 });

@@ -12,6 +12,8 @@ export interface ClusterChatBenchOptions {
   durationS: number;
   /** PostgreSQL commits without waiting for the disk (the chat store's fsync out of the way). */
   asyncCommit: boolean;
+  /** Extra environment for every node (e.g. NODE_OPTIONS for a profile). */
+  env?: Record<string, string>;
   interrupted: () => boolean;
 }
 
@@ -40,6 +42,7 @@ export async function runClusterChatBench(opts: ClusterChatBenchOptions): Promis
       TUTTI_CHAT_BURST: '100',
       TUTTI_SERVER_LOG_LEVEL: 'warn',
       TUTTI_ROOMS_MAX_CAPACITY: '1000',
+      ...opts.env,
     },
   });
   const peers: { peer: ProtooPeer; node: number }[] = [];
@@ -74,15 +77,21 @@ export async function runClusterChatBench(opts: ClusterChatBenchOptions): Promis
     const total = opts.rate * opts.durationS;
     let n = 0;
     let errors = 0;
+    /** chat.send → its answer: the store's queue and write plus the publish, before fan-out. */
+    const acks: number[] = [];
     while (n < total && !opts.interrupted()) {
       const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * opts.rate));
       while (n < due) {
         const from = peers[n % peers.length]!;
         const text = `m${n}`;
         sent.set(text, { at: performance.now(), node: from.node });
-        from.peer.request('chat.send', { text }).catch((err: unknown) => {
-          if (errors++ < 3) console.error(`[bench:chat] chat.send failed: ${String(err)}`);
-        });
+        const at = performance.now();
+        from.peer
+          .request('chat.send', { text })
+          .then(() => acks.push(performance.now() - at))
+          .catch((err: unknown) => {
+            if (errors++ < 3) console.error(`[bench:chat] chat.send failed: ${String(err)}`);
+          });
         n++;
       }
       await sleep(5);
@@ -97,6 +106,7 @@ export async function runClusterChatBench(opts: ClusterChatBenchOptions): Promis
       `[bench:chat] sent ${n}, ${received}/${expected} deliveries, ${errors} send errors`,
     );
     console.log(`[bench:chat] same-node fan-out  ${fmt(same)}`);
+    console.log(`[bench:chat] chat.send answered ${fmt(acks).replace('deliveries', 'sends')}`);
     console.log(`[bench:chat] cross-node fan-out ${fmt(cross)}`);
     const hops = [...sent.values()].flatMap((m) =>
       m.same !== undefined && m.cross !== undefined ? [m.cross - m.same] : [],
@@ -119,6 +129,11 @@ export async function runClusterChatBench(opts: ClusterChatBenchOptions): Promis
     exitCode = 1;
   } finally {
     for (const { peer } of peers) peer.close();
+    if (opts.env?.NODE_OPTIONS) {
+      // A profile is written on a clean exit: drain (SIGTERM) before stop()'s SIGKILL.
+      for (const node of cluster.nodes) node.signal('SIGTERM');
+      await Promise.race([Promise.all(cluster.nodes.map((n) => n.exited)), sleep(15_000)]);
+    }
     await cluster.stop();
   }
   return exitCode;

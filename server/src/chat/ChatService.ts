@@ -7,9 +7,23 @@ import {
   type PreparedNotification,
   type RoomDirectory,
 } from '../rooms/ports.ts';
-import type { ChatStore, HistoryPage, NewChatMessage } from '../store/chatStore.ts';
+import {
+  MAX_APPEND_BATCH,
+  type AppendRequest,
+  type AppendResult,
+  type ChatStore,
+  type HistoryPage,
+  type NewChatMessage,
+} from '../store/chatStore.ts';
 import type { ChatBus } from './ChatBus.ts';
 import { fitHistoryPage } from './historyBudget.ts';
+import { RoomQueues } from './roomQueue.ts';
+
+/** A stored message and its publish (started in store order). */
+interface Appended {
+  stored: ChatMessage;
+  done: Promise<void>;
+}
 
 /**
  * Rewrites a message for one recipient (file links carry the recipient's access token).
@@ -56,8 +70,10 @@ const WITHDRAWN_REMEMBERED = 1000;
  * Store-then-publish, and the sender's answer says what happened: stored and published →
  * the message; the store failed → its error, nothing published; the bus failed or timed out
  * → NOT_DELIVERED, and the message is withdrawn (deleted from the history, never delivered
- * here later). Per room, appends and join-history reads run one after another and each
- * publish starts in that order, so this node delivers messages in the order it stored them.
+ * here later). Per room, appends and join-history reads take turns (the appends queued
+ * while a write is in flight go in one batch: group commit, one round trip for all) and
+ * each publish starts in store order, so this node delivers messages in the order it
+ * stored them.
  */
 export class ChatService {
   readonly #store: ChatStore;
@@ -69,9 +85,8 @@ export class ChatService {
   readonly #present: Presenter;
   readonly #screen: ChatScreen | undefined;
   readonly #publishTimeoutMs: number;
-  readonly #queueWaitMs: number;
-  /** Per room: the tail of its queue of appends and join-history reads. */
-  readonly #queues = new Map<string, Promise<void>>();
+  /** Per room: its appends (group-committed) and join-history reads, one turn at a time. */
+  readonly #queues: RoomQueues<AppendRequest, Appended>;
   /** Peers whose join-history page is being read → ids delivered to them live meanwhile. */
   readonly #joining = new Map<string, Set<string>>();
   /** Messages whose publish failed (insertion order, oldest first). */
@@ -95,7 +110,11 @@ export class ChatService {
     this.#screen = opts.screen;
     this.#limiter = new KeyedRateLimiter(opts.settings);
     this.#publishTimeoutMs = opts.settings.publishTimeoutMs ?? 5000;
-    this.#queueWaitMs = opts.settings.queueWaitMs ?? 5000;
+    this.#queues = new RoomQueues({
+      run: (items) => this.#appendBatch(items),
+      maxBatch: MAX_APPEND_BATCH,
+      queueWaitMs: opts.settings.queueWaitMs ?? 5000,
+    });
     this.#unsubscribe = this.#bus.subscribe((m) => this.#deliver(m));
   }
 
@@ -183,7 +202,7 @@ export class ChatService {
     const live = new Set<string>();
     this.#joining.set(peer.id, live);
     try {
-      const page = await this.#inOrder(roomId, () =>
+      const page = await this.#queues.task(roomId, () =>
         this.#store.page(roomId, peer.id, { limit: this.#settings.historyPageSize }),
       );
       const messages = page.messages
@@ -230,23 +249,17 @@ export class ChatService {
   }
 
   /**
-   * Appends in the room's queue and starts the publish before the next queued task runs;
-   * resolves with the sender's copy once the bus took it (see the class comment).
+   * Appends in the room's queue (group commit: with other messages queued meanwhile) and
+   * starts the publish before the room's next turn; resolves with the sender's copy once
+   * the bus took it (see the class comment).
    */
   async #storeAndPublish(
     message: NewChatMessage,
     senderId: string,
     key?: string,
   ): Promise<ChatMessage> {
-    const published = await this.#inOrder(message.roomId, async () => {
-      // Rejects: nothing was published. A key stored meanwhile (a racing resend): no publish.
-      const { message: stored, created } = key
-        ? await this.#store.appendOnce(message, key)
-        : { message: await this.#store.append(message), created: true };
-      const done = created ? this.#publish(stored) : Promise.resolve();
-      done.catch(() => {}); // Handled below, once the queue hands it back.
-      return { stored, done };
-    });
+    // Rejects: nothing was published.
+    const published = await this.#queues.append(message.roomId, { message, key });
     try {
       await published.done;
     } catch {
@@ -257,6 +270,39 @@ export class ChatService {
       );
     }
     return this.#present(published.stored, senderId);
+  }
+
+  /**
+   * One turn of a room's appends: one write for the batch, then each publish in store order
+   * (a key stored meanwhile, e.g. a racing resend, publishes nothing). An outage fails every
+   * message of the batch; any other failure may be one message the database refuses, so
+   * each is then written on its own and answers for itself, as it would unbatched.
+   */
+  async #appendBatch(items: AppendRequest[]): Promise<PromiseSettledResult<Appended>[]> {
+    let results: PromiseSettledResult<AppendResult>[];
+    try {
+      results = await this.#store.appendBatch(items);
+    } catch (err) {
+      if (items.length === 1 || (err instanceof TuttiError && err.code === 'STORE_UNAVAILABLE')) {
+        throw err;
+      }
+      results = [];
+      for (const item of items) {
+        results.push(
+          await this.#store.appendBatch([item]).then(
+            ([one]) => one!,
+            (reason: unknown) => ({ status: 'rejected', reason }) as const,
+          ),
+        );
+      }
+    }
+    return results.map((r) => {
+      if (r.status === 'rejected') return r;
+      const { message: stored, created } = r.value;
+      const done = created ? this.#publish(stored) : Promise.resolve();
+      done.catch(() => {}); // Handled by the sender's #storeAndPublish.
+      return { status: 'fulfilled', value: { stored, done } };
+    });
   }
 
   /** The bus's publish, bounded by publishTimeoutMs. */
@@ -286,33 +332,6 @@ export class ChatService {
     this.#store.delete(message.roomId, message.id).catch(() => {
       // The store is down too: the row stays; it is only ever read back as history.
     });
-  }
-
-  /**
-   * Runs `task` after the room's queued tasks (never in parallel with them). A task whose
-   * turn comes after queueWaitMs is refused without touching the store: with the store hung,
-   * every queued send answers within about one statement timeout, not one per message ahead.
-   */
-  #inOrder<T>(roomId: string, task: () => Promise<T>): Promise<T> {
-    const queuedAt = Date.now();
-    const result = (this.#queues.get(roomId) ?? Promise.resolve()).then(() => {
-      if (Date.now() - queuedAt > this.#queueWaitMs) {
-        throw new TuttiError(
-          'STORE_UNAVAILABLE',
-          'the database is not answering; try again shortly',
-        );
-      }
-      return task();
-    });
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#queues.set(roomId, tail);
-    void tail.then(() => {
-      if (this.#queues.get(roomId) === tail) this.#queues.delete(roomId);
-    });
-    return result;
   }
 
   #deliver(message: ChatMessage): void {

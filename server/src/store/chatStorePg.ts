@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { TuttiError, type ChatMessage } from '@tutti/protocol';
-import type { ChatStore, HistoryPage, NewChatMessage } from './chatStore.ts';
+import {
+  MAX_APPEND_BATCH,
+  type AppendRequest,
+  type AppendResult,
+  type ChatStore,
+  type HistoryPage,
+  type NewChatMessage,
+} from './chatStore.ts';
 import type { Migration, Postgres } from './postgres.ts';
 
 const MIGRATIONS: readonly Migration[] = [
@@ -27,6 +34,38 @@ const MIGRATIONS: readonly Migration[] = [
       ON chat_messages (room_id, from_peer, client_key) WHERE client_key IS NOT NULL;`,
   },
 ];
+
+/**
+ * Group commit: the batch as parallel arrays, inserted in order by one statement (one round
+ * trip, one commit), answering per input row (`ord`, 1-based): its new seq (body NULL), or
+ * for a key stored before the statement, the earlier message. A row written in the same
+ * statement is invisible to its reads, so the second branch sees only earlier messages.
+ */
+const APPEND_BATCH = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+    WITH ORDINALITY AS t(id, room_id, from_peer, to_peer, file_id, body, client_key, ord)
+), inserted AS (
+  INSERT INTO chat_messages (id, room_id, from_peer, to_peer, file_id, body, client_key)
+  SELECT id, room_id, from_peer, to_peer, file_id, body, client_key FROM input ORDER BY ord
+  ON CONFLICT (room_id, from_peer, client_key) WHERE client_key IS NOT NULL DO NOTHING
+  RETURNING id, seq
+)
+SELECT i.ord, n.id, n.seq, NULL AS body FROM input i JOIN inserted n ON n.id = i.id
+UNION ALL
+SELECT i.ord, c.id, c.seq, c.body FROM input i
+  JOIN chat_messages c
+    ON c.room_id = i.room_id AND c.from_peer = i.from_peer AND c.client_key = i.client_key
+  WHERE i.client_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM inserted n WHERE n.id = i.id)`;
+
+/** BIGINTs arrive as strings. */
+interface BatchRow {
+  ord: string;
+  id: string;
+  seq: string;
+  body: string | null;
+  [column: string]: unknown;
+}
 
 interface Row {
   /** BIGINT arrives as a string. */
@@ -55,46 +94,74 @@ export class PgChatStore implements ChatStore {
   }
 
   async append(message: NewChatMessage): Promise<ChatMessage> {
-    const id = randomUUID();
-    const [row] = await this.#pg.query<{ seq: string }>(
-      `INSERT INTO chat_messages (id, room_id, from_peer, to_peer, file_id, body)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
-      [
-        id,
-        message.roomId,
-        message.from.peerId,
-        message.to?.peerId ?? null,
-        message.file?.id ?? null,
-        JSON.stringify(message),
-      ],
-    );
-    return { ...message, id, seq: Number(row!.seq) };
+    return (await this.#one({ message })).message;
   }
 
-  async appendOnce(
-    message: NewChatMessage,
-    key: string,
-  ): Promise<{ message: ChatMessage; created: boolean }> {
-    const id = randomUUID();
-    const [row] = await this.#pg.query<{ seq: string }>(
-      `INSERT INTO chat_messages (id, room_id, from_peer, to_peer, file_id, body, client_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (room_id, from_peer, client_key) WHERE client_key IS NOT NULL DO NOTHING
-       RETURNING seq`,
-      [
-        id,
-        message.roomId,
-        message.from.peerId,
-        message.to?.peerId ?? null,
-        message.file?.id ?? null,
-        JSON.stringify(message),
-        key,
-      ],
+  appendOnce(message: NewChatMessage, key: string): Promise<AppendResult> {
+    return this.#one({ message, key });
+  }
+
+  async #one(request: AppendRequest): Promise<AppendResult> {
+    const [result] = await this.appendBatch([request]);
+    if (result!.status === 'rejected') throw result!.reason;
+    return result!.value;
+  }
+
+  async appendBatch(
+    requests: readonly AppendRequest[],
+  ): Promise<PromiseSettledResult<AppendResult>[]> {
+    if (requests.length > MAX_APPEND_BATCH) throw new Error('chat append batch too large');
+    // A key repeated within the batch is written once, by its first request.
+    const firstOf = new Map<string, number>();
+    const sameAs = requests.map((r, i) => {
+      if (r.key === undefined) return i;
+      const k = JSON.stringify([r.message.roomId, r.message.from.peerId, r.key]);
+      const first = firstOf.get(k) ?? i;
+      firstOf.set(k, first);
+      return first;
+    });
+    const written = requests.flatMap((r, i) =>
+      sameAs[i] === i ? [{ ...r, i, id: randomUUID() }] : [],
     );
-    if (row) return { message: { ...message, id, seq: Number(row.seq) }, created: true };
+    const column = <T>(f: (w: (typeof written)[number]) => T) => written.map(f);
+    const rows = await this.#pg.query<BatchRow>(APPEND_BATCH, [
+      column((w) => w.id),
+      column((w) => w.message.roomId),
+      column((w) => w.message.from.peerId),
+      column((w) => w.message.to?.peerId ?? null),
+      column((w) => w.message.file?.id ?? null),
+      column((w) => JSON.stringify(w.message)),
+      column((w) => w.key ?? null),
+    ]);
+    const byOrd = new Map(rows.map((row) => [Number(row.ord), row]));
+    const results: PromiseSettledResult<AppendResult>[] = [];
+    for (const [n, w] of written.entries()) {
+      const row = byOrd.get(n + 1);
+      results[w.i] = row
+        ? {
+            status: 'fulfilled',
+            value:
+              row.body === null
+                ? { message: { ...w.message, id: w.id, seq: Number(row.seq) }, created: true }
+                : { message: toMessage(row as Row), created: false },
+          }
+        : // Another node stored this key while the statement ran (not in its snapshot).
+          await this.#earlier(w.message, w.key!).then(
+            (message) => ({ status: 'fulfilled', value: { message, created: false } }) as const,
+            (reason: unknown) => ({ status: 'rejected', reason }) as const,
+          );
+    }
+    return requests.map((_, i) => {
+      const first = results[sameAs[i]!]!;
+      if (sameAs[i] === i || first.status === 'rejected') return first;
+      return { status: 'fulfilled', value: { message: first.value.message, created: false } };
+    });
+  }
+
+  async #earlier(message: NewChatMessage, key: string): Promise<ChatMessage> {
     const earlier = await this.findByKey(message.roomId, message.from.peerId, key);
     if (!earlier) throw new Error('idempotency key conflict without a stored message');
-    return { message: earlier, created: false };
+    return earlier;
   }
 
   async findByKey(

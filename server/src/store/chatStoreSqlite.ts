@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { TuttiError, type ChatMessage } from '@tutti/protocol';
-import type { ChatStore, HistoryPage, NewChatMessage } from './chatStore.ts';
+import {
+  MAX_APPEND_BATCH,
+  type AppendRequest,
+  type AppendResult,
+  type ChatStore,
+  type HistoryPage,
+  type NewChatMessage,
+} from './chatStore.ts';
 import { openSqlite } from './sqlite.ts';
 
 const SCHEMA = `
@@ -88,36 +95,49 @@ export class SqliteChatStore implements ChatStore {
   }
 
   async append(message: NewChatMessage): Promise<ChatMessage> {
-    const id = randomUUID();
-    const row = this.#insert.get(
-      id,
-      message.roomId,
-      message.from.peerId,
-      message.to?.peerId ?? null,
-      message.file?.id ?? null,
-      JSON.stringify(message),
-    ) as { seq: number };
-    return { ...message, id, seq: row.seq };
+    return this.#write({ message }).message;
   }
 
-  async appendOnce(
-    message: NewChatMessage,
-    key: string,
-  ): Promise<{ message: ChatMessage; created: boolean }> {
+  async appendOnce(message: NewChatMessage, key: string): Promise<AppendResult> {
+    return this.#write({ message, key });
+  }
+
+  /** One transaction (a savepoint: the database is shared) for the whole batch. */
+  async appendBatch(
+    requests: readonly AppendRequest[],
+  ): Promise<PromiseSettledResult<AppendResult>[]> {
+    if (requests.length > MAX_APPEND_BATCH) throw new Error('chat append batch too large');
+    this.#db.exec('SAVEPOINT chat_batch');
+    try {
+      const results = requests.map(
+        (r) => ({ status: 'fulfilled', value: this.#write(r) }) as const,
+      );
+      this.#db.exec('RELEASE chat_batch');
+      return results;
+    } catch (err) {
+      this.#db.exec('ROLLBACK TO chat_batch');
+      this.#db.exec('RELEASE chat_batch');
+      throw err;
+    }
+  }
+
+  #write({ message, key }: AppendRequest): AppendResult {
     const id = randomUUID();
-    const row = this.#insertKeyed.get(
+    const common = [
       id,
       message.roomId,
       message.from.peerId,
       message.to?.peerId ?? null,
       message.file?.id ?? null,
       JSON.stringify(message),
-      key,
+    ] as const;
+    const row = (
+      key === undefined ? this.#insert.get(...common) : this.#insertKeyed.get(...common, key)
     ) as { seq: number } | undefined;
     if (row) return { message: { ...message, id, seq: row.seq }, created: true };
-    const earlier = await this.findByKey(message.roomId, message.from.peerId, key);
+    const earlier = this.#byKey.get(message.roomId, message.from.peerId, key!) as Row | undefined;
     if (!earlier) throw new Error('idempotency key conflict without a stored message');
-    return { message: earlier, created: false };
+    return { message: toMessage(earlier), created: false };
   }
 
   async findByKey(

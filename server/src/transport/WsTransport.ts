@@ -13,6 +13,11 @@ export interface WsLike {
   close(code?: number, reason?: string): void;
   /** Destroys the socket at once: whatever is still queued for it is dropped (`ws` has it). */
   terminate?(): void;
+  /**
+   * The TCP socket under a `ws` WebSocket (ws keeps it as `_socket`). When present, the
+   * frames of one tick are corked together: one write (one writev) per socket and tick.
+   */
+  readonly _socket?: { cork(): void; uncork(): void } | null;
   on(event: 'message', listener: (data: unknown, isBinary: boolean) => void): unknown;
   on(event: 'close', listener: (code: number, reason: unknown) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
@@ -60,6 +65,8 @@ export class WsTransport extends EventEmitter {
   invalidFrames = 0;
   readonly #onError: (err: unknown) => void;
   readonly #limits: SendLimits;
+  /** The socket is corked until the end of this tick. */
+  #corked = false;
 
   constructor(
     ws: WsLike,
@@ -129,12 +136,30 @@ export class WsTransport extends EventEmitter {
       this.#cut(queued);
       return Promise.reject(new Error('transport closed: send buffer full'));
     }
+    this.#corkForTick();
     return new Promise<void>((resolve, reject) => {
       try {
         this.#ws.send(text, (err) => (err ? reject(err) : resolve()));
       } catch (err) {
         reject(err instanceof Error ? err : new Error(String(err)));
       }
+    });
+  }
+
+  /**
+   * Chat fan-out sends many frames to every socket in one tick (a batch of messages, a
+   * burst off the cluster bus): corked, they leave as one write instead of one syscall
+   * each. Uncorked on process.nextTick, i.e. once the current tick's work (its promise
+   * reactions included) is done, so nothing waits longer than the tick that sent it.
+   */
+  #corkForTick(): void {
+    const socket = this.#ws._socket;
+    if (this.#corked || !socket) return;
+    this.#corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      socket.uncork();
     });
   }
 

@@ -11,7 +11,7 @@ import type { RoomDirectory } from '../../src/rooms/ports.ts';
 import { ProtooChannel as Peer } from '../../src/transport/ProtooChannel.ts';
 import { Room } from '../../src/rooms/Room.ts';
 import { WsTransport, type WsLike } from '../../src/transport/WsTransport.ts';
-import type { ChatStore, NewChatMessage } from '../../src/store/chatStore.ts';
+import type { AppendRequest, ChatStore, NewChatMessage } from '../../src/store/chatStore.ts';
 
 /** A peer on a real WsTransport over a fake socket that records every frame it is given. */
 function socketPeer(id: string): { peer: Peer; frames: string[] } {
@@ -50,6 +50,14 @@ class MemoryStore implements ChatStore {
   }
   async appendOnce(m: NewChatMessage) {
     return { message: await this.append(m), created: true };
+  }
+  async appendBatch(requests: readonly AppendRequest[]) {
+    return Promise.all(
+      requests.map(async (r) => ({
+        status: 'fulfilled' as const,
+        value: await this.appendOnce(r.message),
+      })),
+    );
   }
   async findByKey() {
     return undefined;

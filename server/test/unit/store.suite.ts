@@ -4,6 +4,7 @@ import { EmailTakenError, type UserRecord } from '../../src/store/authStore.ts';
 import type { NewChatMessage } from '../../src/store/chatStore.ts';
 import type { Stores } from '../../src/store/createStore.ts';
 import { NameTakenError, NO_ROOM_SETTINGS, type RoomRecord } from '../../src/store/RoomStore.ts';
+import { chatBatchSuite } from './store.chatBatch.suite.ts';
 
 /**
  * One database for one test: `open()` opens the stores on it (again after a close: the
@@ -232,6 +233,8 @@ export function storeSuite(name: string, fresh: () => Promise<TestDatabase>): vo
         await reopened.close();
       }
     }));
+
+  chatBatchSuite(name, (body) => withStores((stores) => body(stores)));
 
   // ── Accounts (the AuthStore contract) ───────────────────────────────────────────────
 

@@ -8,6 +8,7 @@ import { createStore } from '../../src/store/createStore.ts';
 import { Postgres } from '../../src/store/postgres.ts';
 import { createTestSchema, TEST_DATABASE_URL } from '../helpers/pgSchema.ts';
 import { TcpProxy } from '../helpers/tcpProxy.ts';
+import { counting, msg, service } from './store.chatBatch.suite.ts';
 import { storeSuite } from './store.suite.ts';
 
 // The one store contract, against the embedded SQLite and a real PostgreSQL (each test in
@@ -145,5 +146,91 @@ test('SQLite: a rooms table from before room ownership and E2EE gets its new col
     await stores.close();
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('PostgreSQL group commit: an outage fails every message of the batch and of the queue, none acknowledged is lost', async () => {
+  const schema = await createTestSchema();
+  const target = new URL(TEST_DATABASE_URL);
+  const proxy = new TcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  await proxy.start();
+  const url = new URL(TEST_DATABASE_URL);
+  url.port = String(proxy.port);
+  const stores = await createStore({
+    databaseUrl: url.toString(),
+    dataDir: '/nonexistent',
+    postgres: { schema: schema.name, connectTimeoutMs: 1000, statementTimeoutMs: 500 },
+  });
+  const { store, batches } = counting(stores.chat);
+  const { chat, ann, ben } = service(store, { queueWaitMs: 500 });
+  const codeOf = (err: unknown) => (err instanceof TuttiError ? err.code : String(err));
+  const settle = (p: Promise<unknown>) => p.then(() => 'ok', codeOf);
+  try {
+    const acked = await chat.send(ann, { text: 'acknowledged' });
+    proxy.freeze(); // the database hangs
+    const inFlight = ['a1', 'a2', 'a3'].map((text) => settle(chat.send(ann, { text })));
+    await new Promise((r) => setTimeout(r, 50));
+    const queued = ['q1', 'q2'].map((text) => settle(chat.send(ben, { text })));
+    const started = Date.now();
+    const codes = await Promise.all([...inFlight, ...queued]);
+    assert.deepEqual(codes, Array(5).fill('STORE_UNAVAILABLE'));
+    assert.ok(Date.now() - started < 3000, `answered in ${Date.now() - started} ms`);
+    assert.deepEqual(batches, [1, 3], 'the three went as one batch; the queued two never ran');
+    assert.deepEqual(ben.got, ['acknowledged'], 'nothing of the failed batch was delivered');
+    await proxy.stop();
+    await proxy.start();
+    let after = await settle(chat.send(ann, { text: 'after' }));
+    for (let i = 0; after !== 'ok' && i < 20; i++)
+      after = await settle(chat.send(ann, { text: 'after' }));
+    assert.equal(after, 'ok');
+    const history = (await chat.history(ben, {})).messages;
+    assert.deepEqual(history[0], acked);
+    assert.deepEqual(
+      history.map((m) => m.text).filter((t) => t !== 'after'),
+      ['acknowledged'],
+    );
+  } finally {
+    chat.close();
+    await stores.close().catch(() => {});
+    await proxy.stop();
+    await schema.drop();
+  }
+});
+
+test('PostgreSQL group commit: a message the database refuses fails alone; its batch is stored', async () => {
+  const schema = await createTestSchema();
+  const stores = await createStore({
+    databaseUrl: TEST_DATABASE_URL,
+    dataDir: '/nonexistent',
+    postgres: { schema: schema.name },
+  });
+  const { store, batches } = counting(stores.chat);
+  const refused = 'peer\u0000nul';
+  const { chat, ben } = service(store, {}, refused);
+  try {
+    // PostgreSQL text cannot hold NUL (22021): a private message to this id is refused.
+    await assert.rejects(stores.chat.append(msg('r', 'ben', 'hi', refused)));
+    batches.length = 0;
+    const results = await Promise.allSettled(
+      ['one', 'two', 'three', 'four'].map((text, i) =>
+        chat.send(ben, { text, ...(i === 1 && { to: refused }) }),
+      ),
+    );
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+    );
+    assert.deepEqual(batches, [4, 1, 1, 1, 1], 'the batch failed, then each on its own');
+    assert.deepEqual(ben.got, ['one', 'three', 'four']);
+    assert.deepEqual(
+      (await chat.history(ben, {})).messages.map((m) => m.text),
+      ['one', 'three', 'four'],
+    );
+    const { code } = (results[1] as PromiseRejectedResult).reason as { code?: string };
+    assert.equal(code, '22021', 'the database answer, as without batching');
+  } finally {
+    chat.close();
+    await stores.close();
+    await schema.drop();
   }
 });
