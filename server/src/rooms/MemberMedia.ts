@@ -12,7 +12,7 @@ import { webRtcTransportOptions } from '@tutti/media-workers';
 import type { Config } from '@tutti/config';
 import { TuttiError, type MediaSource, type TransportOptions } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
-import { offerConsumer } from './consume.ts';
+import { offerConsumer, type DeliverConsumer } from './consume.ts';
 import { mediasoupCall, whileOpen } from './mediaErrors.ts';
 import {
   SOURCE_KIND,
@@ -162,14 +162,36 @@ export class MemberMedia {
   }
 
   /** The client's device is loaded: remember its capabilities and consume everything there is. */
-  async ready(rtpCapabilities: RtpCapabilities): Promise<void> {
+  async ready(rtpCapabilities: RtpCapabilities, consume = true): Promise<void> {
     await this.#room.routerFor(this.#id);
     if (this.#closed) throw new TuttiError('NOT_JOINED', 'no longer in the room');
     this.#gen.rtpCapabilities = rtpCapabilities;
-    this.#consumeAll();
+    if (consume) this.#consumeAll();
     const speaker = this.#room.speaker;
     if (speaker !== undefined)
       void this.#channel.notify('media.activeSpeaker', { peerId: speaker });
+  }
+
+  /**
+   * The one-reply join's media.ready: the consumers of what the others already send go to
+   * `deliver` (the join answer) instead of media.newConsumer. Resolves once each one was
+   * handed to `deliver` or given up (not when `deliver` settles: that is after the answer).
+   */
+  async readyInAnswer(rtpCapabilities: RtpCapabilities, deliver: DeliverConsumer): Promise<void> {
+    await this.ready(rtpCapabilities, false);
+    const handed = [...this.#host.othersProducers()].map(
+      (producer) =>
+        new Promise<void>((done) => {
+          const handOn: DeliverConsumer = (offer) => {
+            done();
+            return deliver(offer);
+          };
+          this.#consume(producer, handOn)
+            .catch((err: unknown) => this.#log.error({ err }, 'could not create consumer'))
+            .finally(done);
+        }),
+    );
+    await Promise.all(handed);
   }
 
   async produce(args: {
@@ -286,7 +308,7 @@ export class MemberMedia {
     for (const producer of this.#host.othersProducers()) this.consume(producer);
   }
 
-  async #consume(producer: Producer<ProducerAppData>): Promise<void> {
+  async #consume(producer: Producer<ProducerAppData>, deliver?: DeliverConsumer): Promise<void> {
     const gen = this.#gen;
     const transport = [...gen.transports.values()].find((t) => t.appData.direction === 'recv');
     if (!transport) return;
@@ -331,6 +353,7 @@ export class MemberMedia {
           },
           producer,
           reached.producerId,
+          deliver,
         );
       } finally {
         reached.release();

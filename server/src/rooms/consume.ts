@@ -1,4 +1,5 @@
 import type { Consumer, Producer, RtpCapabilities, WebRtcTransport } from 'mediasoup/types';
+import type { NewConsumer } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
 import type { ConsumerAppData, ProducerAppData, TransportAppData } from './mediaTypes.ts';
 import type { MemberChannel } from './ports.ts';
@@ -16,6 +17,12 @@ export interface ConsumeTarget {
 }
 
 /**
+ * How an offer reaches the client; settles once the client has the consumer (rejects: it
+ * refused). The default asks `media.newConsumer`; a one-reply join puts it in its answer.
+ */
+export type DeliverConsumer = (offer: NewConsumer) => Promise<unknown>;
+
+/**
  * Creates a paused consumer of `producer`, offers it to the client (media.newConsumer) and
  * resumes it once the client answered, so its first RTP packet finds a consumer there
  * (mediasoup-demo's Peer.consume()). The client always hears of the origin producer's id.
@@ -26,6 +33,7 @@ export async function offerConsumer(
   producer: Producer<ProducerAppData>,
   /** The id to consume on the target's router: a pipe producer's may differ (same worker). */
   localProducerId = producer.id,
+  deliver: DeliverConsumer = (offer) => target.channel.request('media.newConsumer', offer),
 ): Promise<void> {
   const { channel, consumers, log } = target;
   let consumer: Consumer<ConsumerAppData>;
@@ -100,7 +108,7 @@ export async function offerConsumer(
 
   const announcedPaused = consumer.producerPaused;
   try {
-    await channel.request('media.newConsumer', {
+    await deliver({
       id: consumer.id,
       producerId: producer.id,
       peerId: producer.appData.peerId,
