@@ -97,6 +97,9 @@ async function oneJoin(
       return { ...m, dcl: nav?.domContentLoadedEventEnd ?? NaN };
     });
     const start = figure === 'link' ? 0 : (marks.click ?? NaN);
+    // The short path sends neither: if it did, it fell back to the old sequence.
+    if (path === 'short' && ('media.ready' in marks.sent || 'media.createTransport' in marks.sent))
+      throw new Error(`short path fell back: sent ${Object.keys(marks.sent).join(', ')}`);
     return {
       ...(figure === 'link' && { DOMContentLoaded: marks.dcl ?? NaN }),
       ...phasesOf(marks, path, start),
