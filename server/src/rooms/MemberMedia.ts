@@ -12,7 +12,8 @@ import { webRtcTransportOptions } from '@tutti/media-workers';
 import type { Config } from '@tutti/config';
 import { TuttiError, type MediaSource, type TransportOptions } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
-import { offerConsumer, type DeliverConsumer } from './consume.ts';
+import { handedOn, offerConsumer, type DeliverConsumer } from './consume.ts';
+import { takeOrMake } from './spareTransports.ts';
 import { mediasoupCall, whileOpen } from './mediaErrors.ts';
 import {
   SOURCE_KIND,
@@ -119,13 +120,22 @@ export class MemberMedia {
     return (await this.#room.routerFor(this.#id)).rtpCapabilities;
   }
 
-  async createTransport(direction: Direction, forceTcp = false): Promise<TransportOptions> {
+  /** `ahead`: take a transport made ahead (spareTransports.ts), as the one-reply join does. */
+  async createTransport(
+    direction: Direction,
+    forceTcp = false,
+    ahead = false,
+  ): Promise<TransportOptions> {
     const router = await this.#room.routerFor(this.#id);
     const gen = this.#gen;
-    const transport = await router.createWebRtcTransport<TransportAppData>({
-      ...webRtcTransportOptions(this.#config.media, { forceTcp }),
-      appData: { direction, peerId: this.#id },
-    });
+    const appData = { direction, peerId: this.#id };
+    const make = () =>
+      router.createWebRtcTransport<TransportAppData>({
+        ...webRtcTransportOptions(this.#config.media, { forceTcp }),
+        appData,
+      });
+    const key = `${direction}:${forceTcp}`;
+    const transport = await (ahead ? takeOrMake(router, key, make, appData) : make());
     this.#keepIfCurrent(gen, transport);
     // One transport per direction: the newest (after media.restart, a client retry, or
     // concurrent requests) replaces the others.
@@ -179,19 +189,9 @@ export class MemberMedia {
    */
   async readyInAnswer(rtpCapabilities: RtpCapabilities, deliver: DeliverConsumer): Promise<void> {
     await this.ready(rtpCapabilities, false);
-    const handed = [...this.#host.othersProducers()].map(
-      (producer) =>
-        new Promise<void>((done) => {
-          const handOn: DeliverConsumer = (offer) => {
-            done();
-            return deliver(offer);
-          };
-          this.#consume(producer, handOn)
-            .catch((err: unknown) => this.#log.error({ err }, 'could not create consumer'))
-            .finally(done);
-        }),
-    );
-    await Promise.all(handed);
+    const consume = (p: Producer<ProducerAppData>) => (d: DeliverConsumer) => this.#consume(p, d);
+    const all = [...this.#host.othersProducers()];
+    await Promise.all(all.map((p) => handedOn(consume(p), deliver, this.#log)));
   }
 
   async produce(args: {

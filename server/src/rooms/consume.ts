@@ -23,6 +23,26 @@ export interface ConsumeTarget {
 export type DeliverConsumer = (offer: NewConsumer) => Promise<unknown>;
 
 /**
+ * Runs `consume` with `deliver` and settles once the offer was handed to `deliver` or the
+ * attempt ended (not when `deliver` settles): what a one-reply join waits for.
+ */
+export function handedOn(
+  consume: (deliver: DeliverConsumer) => Promise<void>,
+  deliver: DeliverConsumer,
+  log: Logger,
+): Promise<void> {
+  return new Promise<void>((done) => {
+    const handOn: DeliverConsumer = (offer) => {
+      done();
+      return deliver(offer);
+    };
+    consume(handOn)
+      .catch((err: unknown) => log.error({ err }, 'could not create consumer'))
+      .finally(done);
+  });
+}
+
+/**
  * Creates a paused consumer of `producer`, offers it to the client (media.newConsumer) and
  * resumes it once the client answered, so its first RTP packet finds a consumer there
  * (mediasoup-demo's Peer.consume()). The client always hears of the origin producer's id.

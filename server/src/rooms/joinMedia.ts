@@ -49,7 +49,9 @@ export async function prepareJoinMedia(
 ): Promise<PreparedJoinMedia> {
   const forceTcp = want.forceTcp ?? false;
   const make = (direction: 'send' | 'recv'): Promise<TransportOptions> | undefined =>
-    want.transports.includes(direction) ? media.createTransport(direction, forceTcp) : undefined;
+    want.transports.includes(direction)
+      ? media.createTransport(direction, forceTcp, true)
+      : undefined;
   const [send, recv] = await Promise.all([make('send'), make('recv')]);
   const answer: JoinMedia = { ...(send && { send }), ...(recv && { recv }) };
   let sent: () => void = () => undefined;
