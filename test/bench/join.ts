@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,12 +11,18 @@ import { CpuMeter, machineInfo } from '../load/cpu.ts';
 import { ensureRoom } from '../load/signaling.ts';
 import { startTuttiServer } from './tutti-server.ts';
 import { watchInterrupt } from '../load/interrupt.ts';
+import { pageHook, phasesOf, type PageMarks, type Path } from './joinHook.ts';
 
 /**
  * npm run bench:join — a real Chromium joins a room that already has 2 publishers (bots
- * sending VP8 + Opus); time from page navigation to the first decoded remote video frame,
- * p50/p95 over ≥ 20 joins. Each join is a fresh browser context (cold page, new signaling
- * connection, new transports) opening the room's shared link (#/room/<id>).
+ * sending VP8 + Opus); time to the first decoded remote video frame, p50/p95 over ≥ 20
+ * joins, for two figures: **link** (navigation of the room's shared link #/room/<id> → first
+ * frame) and **click** (click on the room in an open lobby → first frame, the lobby's
+ * socket reused). Each join is a fresh browser context. Both join paths run interleaved in
+ * the same sitting — `short` (the one-reply join) and `classic` (the old request sequence,
+ * the client's `tutti.joinPath`) — and the phase breakdown (joinHook.ts) says where the
+ * time goes: socket, join answer, router capabilities, transports, ICE + DTLS, first RTP of
+ * every existing stream, first frame.
  */
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -26,49 +33,25 @@ const { values: args } = parseArgs({
     chromium: { type: 'string', default: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' },
     /** Join without starting the local camera and microphone (the client's autoMedia off). */
     'no-local-media': { type: 'boolean', default: false },
+    /** Loopback address of the server (HTTP and media) and the bots. */
+    host: { type: 'string', default: '127.0.0.1' },
+    /** short | classic | both (interleaved, with the ratio). */
+    path: { type: 'string', default: 'both' },
+    /** link | click | both. */
+    figure: { type: 'string', default: 'both' },
   },
 });
+const PATHS: Path[] = args.path === 'both' ? ['classic', 'short'] : [args.path as Path];
+const FIGURES = (args.figure === 'both' ? ['link', 'click'] : [args.figure]) as (
+  'link' | 'click'
+)[];
+if (!PATHS.every((p) => p === 'short' || p === 'classic'))
+  throw new Error('--path short|classic|both');
+if (!FIGURES.every((f) => f === 'link' || f === 'click'))
+  throw new Error('--figure link|click|both');
+const GOAL = { link: 300, click: 200 };
 const JOINS = Math.min(200, Math.max(1, Number(args.joins)));
 const PUBLISHERS = Math.min(10, Math.max(1, Number(args.publishers)));
-
-/** Runs in the page before any of its scripts: records when the room view and the first frame appear. */
-const PAGE_HOOK = `
-(() => {
-  try { localStorage.setItem('tutti.nickname', 'bench-joiner'); } catch {}
-  ${args['no-local-media'] ? "try { localStorage.setItem('tutti.autoMedia', 'off'); } catch {}" : ''}
-  const marks = { joined: null, frame: null, pc: null, connected: null, track: null };
-  window.__benchMarks = marks;
-  // Timestamps from the page's own RTCPeerConnections: first created, first transport
-  // connected (ICE + DTLS done), first remote video track.
-  const Native = window.RTCPeerConnection;
-  if (Native) {
-    window.RTCPeerConnection = class extends Native {
-      constructor(...a) {
-        super(...a);
-        if (marks.pc === null) marks.pc = performance.now();
-        this.addEventListener('connectionstatechange', () => {
-          if (this.connectionState === 'connected' && marks.connected === null) marks.connected = performance.now();
-        });
-        this.addEventListener('track', (e) => {
-          if (e.track.kind === 'video' && marks.track === null) marks.track = performance.now();
-        });
-      }
-    };
-  }
-  const seen = new WeakSet();
-  const onFrame = () => { if (marks.frame === null) marks.frame = performance.now(); };
-  const check = () => {
-    if (marks.joined === null && document.querySelector('[data-testid="leave-room"]')) marks.joined = performance.now();
-    for (const v of document.querySelectorAll('video[data-testid="remote-video"]')) {
-      if (seen.has(v)) continue;
-      seen.add(v);
-      if (typeof v.requestVideoFrameCallback === 'function') v.requestVideoFrameCallback(onFrame);
-      v.addEventListener('resize', () => { if (v.videoWidth > 0) onFrame(); });
-    }
-  };
-  new MutationObserver(check).observe(document, { subtree: true, childList: true });
-})();
-`;
 
 const interrupted = watchInterrupt();
 
@@ -77,8 +60,58 @@ if (!existsSync(path.join(REPO, 'client/dist/index.html'))) {
   execFileSync('npm', ['run', 'build'], { cwd: REPO, stdio: 'inherit' });
 }
 
+/** One join in a fresh context: its phases from the figure's start. */
+async function oneJoin(
+  figure: 'link' | 'click',
+  path: Path,
+  roomId: string,
+  streams: number,
+): Promise<Record<string, number>> {
+  const context = await browser.newContext();
+  try {
+    await context.addInitScript(pageHook({ noLocalMedia: args['no-local-media'], joinPath: path }));
+    const page = await context.newPage();
+    if (figure === 'link') {
+      await page.goto(`${server.url}/#/room/${roomId}`, { waitUntil: 'commit' });
+    } else {
+      await page.goto(`${server.url}/`, { waitUntil: 'load' });
+      const item = page.locator(`[data-testid="room-item"][data-room-id="${roomId}"]`);
+      await item.waitFor({ timeout: 10_000 });
+      await page.waitForTimeout(500); // the lobby settled (its socket open, list shown)
+      await item.click();
+    }
+    await page.waitForFunction(
+      (n) => {
+        const m = (window as unknown as { __benchMarks?: PageMarks }).__benchMarks;
+        if (m?.frame == null) return false;
+        // Every existing stream's first RTP, or give up on that 2 s after the first frame.
+        return Object.keys(m.firstRtp).length >= n || performance.now() - m.frame > 2000;
+      },
+      streams,
+      { timeout: 15_000, polling: 20 },
+    );
+    const marks = await page.evaluate(() => {
+      const m = (window as unknown as { __benchMarks: PageMarks }).__benchMarks;
+      const nav = performance.getEntriesByType('navigation')[0] as
+        PerformanceNavigationTiming | undefined;
+      return { ...m, dcl: nav?.domContentLoadedEventEnd ?? NaN };
+    });
+    const start = figure === 'link' ? 0 : (marks.click ?? NaN);
+    // The short path sends neither: if it did, it fell back to the old sequence.
+    if (path === 'short' && ('media.ready' in marks.sent || 'media.createTransport' in marks.sent))
+      throw new Error(`short path fell back: sent ${Object.keys(marks.sent).join(', ')}`);
+    return {
+      ...(figure === 'link' && { DOMContentLoaded: marks.dcl ?? NaN }),
+      ...phasesOf(marks, path, start),
+      ...(figure === 'link' && { 'room view shown': (marks.joined ?? NaN) - start }),
+    };
+  } finally {
+    await context.close();
+  }
+}
+
 console.log(`[bench:join] machine: ${machineInfo()}`);
-const server = await startTuttiServer({ numWorkers: 1 });
+const server = await startTuttiServer({ numWorkers: 1, host: args.host });
 let bots: BotProcess | undefined;
 let exitCode = 0;
 const browser = await chromium.launch({
@@ -91,7 +124,7 @@ try {
   bots = await BotProcess.start({
     mode: 'tutti',
     url: server.url,
-    bindAddress: '127.0.0.1',
+    bindAddress: args.host,
     headerExt: 'none',
   });
   const pub = await bots.spawn({
@@ -102,84 +135,73 @@ try {
   });
   if (pub.ok !== PUBLISHERS) throw new Error(`publishers failed: ${pub.errors.join('; ')}`);
   console.log(
-    `[bench:join] room ${roomId} with ${PUBLISHERS} publishers; ${JOINS} joins (+1 warm-up)` +
+    `[bench:join] room ${roomId} with ${PUBLISHERS} publishers; ${JOINS} joins (+1 warm-up) per figure (${FIGURES.join(', ')}) and path (${PATHS.join(', ')})` +
       (args['no-local-media'] ? '; joiners do not start their own camera/microphone' : ''),
   );
 
-  const frameMs: number[] = [];
-  const joinedMs: number[] = [];
-  const dclMs: number[] = [];
-  const pcMs: number[] = [];
-  const connectedMs: number[] = [];
-  const trackMs: number[] = [];
+  const results = new Map<string, Record<string, number>[]>();
   let failures = 0;
   const meter = new CpuMeter([...server.workerPids, server.pid, bots.pid]);
+  const streams = 2 * PUBLISHERS;
   for (let i = 0; i <= JOINS && !interrupted(); i++) {
-    const context = await browser.newContext();
-    await context.addInitScript(PAGE_HOOK);
-    const page = await context.newPage();
-    try {
-      await page.goto(`${server.url}/#/room/${roomId}`, { waitUntil: 'commit' });
-      await page.waitForFunction(
-        () =>
-          (window as unknown as { __benchMarks?: { frame: number | null } }).__benchMarks?.frame !=
-          null,
-        undefined,
-        { timeout: 15_000, polling: 20 },
-      );
-      const marks = await page.evaluate(() => {
-        const m = (
-          window as unknown as {
-            __benchMarks: {
-              joined: number | null;
-              frame: number;
-              pc: number | null;
-              connected: number | null;
-              track: number | null;
-            };
-          }
-        ).__benchMarks;
-        const nav = performance.getEntriesByType('navigation')[0] as
-          PerformanceNavigationTiming | undefined;
-        return { ...m, dcl: nav?.domContentLoadedEventEnd ?? NaN };
-      });
-      if (i > 0) {
-        frameMs.push(marks.frame);
-        dclMs.push(marks.dcl);
-        if (marks.pc !== null) pcMs.push(marks.pc);
-        if (marks.connected !== null) connectedMs.push(marks.connected);
-        if (marks.track !== null) trackMs.push(marks.track);
-        if (marks.joined !== null) joinedMs.push(marks.joined);
+    for (const figure of FIGURES) {
+      // Alternate the order so neither path always runs right after the other.
+      const order = i % 2 === 0 ? PATHS : [...PATHS].reverse();
+      for (const path of order) {
+        if (interrupted()) break;
+        const key = `${figure}/${path}`;
+        try {
+          const phases = await oneJoin(figure, path, roomId, streams);
+          if (i > 0) results.set(key, [...(results.get(key) ?? []), phases]);
+          const f = phases['first decoded frame']!;
+          process.stdout.write(
+            `${process.stdout.isTTY ? '\r' : ''}[bench:join] ${i === 0 ? 'warm-up' : `join ${i}/${JOINS}`} ${key}: first frame ${f.toFixed(0)} ms${process.stdout.isTTY ? '   ' : '\n'}`,
+          );
+        } catch (err) {
+          failures++;
+          console.error(
+            `\n[bench:join] join ${i} ${key} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 300));
       }
-      process.stdout.write(
-        `${process.stdout.isTTY ? '\r' : ''}[bench:join] ${i === 0 ? 'warm-up' : `join ${i}/${JOINS}`}: room view ${marks.joined?.toFixed(0) ?? '?'} ms, first frame ${marks.frame.toFixed(0)} ms${process.stdout.isTTY ? '   ' : '\n'}`,
-      );
-    } catch (err) {
-      failures++;
-      console.error(
-        `\n[bench:join] join ${i} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
-      );
-    } finally {
-      await context.close();
     }
-    await new Promise((r) => setTimeout(r, 300));
   }
   const cpu = meter.sample();
   if (process.stdout.isTTY) process.stdout.write('\n');
-  const p50 = percentile(frameMs, 50);
-  const p95 = percentile(frameMs, 95);
-  console.log(
-    `[bench:join] ${frameMs.length} joins, ${failures} failed: navigation → first remote frame p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms, min ${Math.min(...frameMs).toFixed(0)} ms, max ${Math.max(...frameMs).toFixed(0)} ms`,
-  );
-  console.log(
-    `[bench:join] navigation → DOMContentLoaded p50 ${percentile(dclMs, 50).toFixed(0)} ms; navigation → room view shown p50 ${percentile(joinedMs, 50).toFixed(0)} ms, p95 ${percentile(joinedMs, 95).toFixed(0)} ms`,
-  );
-  console.log(
-    `[bench:join] p50 from navigation: first RTCPeerConnection ${percentile(pcMs, 50).toFixed(0)} ms, ` +
-      `first remote video track ${percentile(trackMs, 50).toFixed(0)} ms, ` +
-      `first transport connected (ICE + DTLS) ${percentile(connectedMs, 50).toFixed(0)} ms, ` +
-      `first frame ${percentile(frameMs, 50).toFixed(0)} ms`,
-  );
+  const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(0).padStart(7) : '      –');
+  let frames = 0;
+  for (const figure of FIGURES) {
+    const runs = PATHS.map((p) => results.get(`${figure}/${p}`) ?? []);
+    const p50 = (rs: Record<string, number>[], phase: string) =>
+      percentile(
+        rs.map((r) => r[phase]!).filter((v) => Number.isFinite(v)),
+        50,
+      );
+    const start = figure === 'link' ? 'navigation' : 'click in the lobby';
+    console.log(
+      `\n[bench:join] ${figure}: p50 ms from ${start} (n = ${runs.map((r) => r.length).join(' / ')})`,
+    );
+    console.log(`  ${'phase'.padEnd(36)}${PATHS.map((p) => p.padStart(9)).join('')}`);
+    for (const phase of Object.keys(runs.find((r) => r.length)?.[0] ?? {})) {
+      console.log(`  ${phase.padEnd(36)}${runs.map((r) => `  ${fmt(p50(r, phase))}`).join('')}`);
+    }
+    PATHS.forEach((path, k) => {
+      const f = runs[k]!.map((r) => r['first decoded frame']!);
+      frames += f.length;
+      if (f.length === 0) return;
+      const median = percentile(f, 50);
+      console.log(
+        `[bench:join] ${figure}/${path}: first frame p50 ${median.toFixed(0)} ms, p95 ${percentile(f, 95).toFixed(0)} ms, min ${Math.min(...f).toFixed(0)}, max ${Math.max(...f).toFixed(0)}; goal p50 < ${GOAL[figure]} ms: ${median < GOAL[figure] ? 'met' : 'MISSED'}`,
+      );
+    });
+    if (PATHS.length === 2 && runs.every((r) => r.length > 0)) {
+      const [classic, short] = runs.map((r) => p50(r, 'first decoded frame'));
+      console.log(
+        `[bench:join] ${figure}: ratio short / classic (first frame p50) ${(short! / classic!).toFixed(2)}`,
+      );
+    }
+  }
   const w = server.workerPids.length;
   console.log(
     `[bench:join] CPU during the joins: worker ${cpu
@@ -187,10 +209,11 @@ try {
       .map((c) => `${(c * 100).toFixed(0)}%`)
       .join(
         '+',
-      )}, server Node ${((cpu[w] ?? 0) * 100).toFixed(0)}%, bots ${((cpu[w + 1] ?? 0) * 100).toFixed(0)}% (Chromium not counted)`,
+      )}, server Node ${((cpu[w] ?? 0) * 100).toFixed(0)}%, bots ${((cpu[w + 1] ?? 0) * 100).toFixed(0)}% (Chromium not counted); load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
   );
-  console.log(`[bench:join] goal p50 < 300 ms: ${p50 < 300 ? 'met' : 'MISSED'}`);
-  if (failures > 0 || frameMs.length === 0) exitCode = 1;
+  if (failures > 0 || frames === 0) exitCode = 1;
 } catch (err) {
   console.error(`[bench:join] failed: ${err instanceof Error ? err.message : String(err)}`);
   exitCode = 1;

@@ -35,6 +35,8 @@ const { values: args } = parseArgs({
     perf: { type: 'string' },
     only: { type: 'string' },
     budget: { type: 'string', default: '150' },
+    /** Loopback address of the servers (HTTP and media) and the bots. */
+    host: { type: 'string', default: '127.0.0.1' },
   },
 });
 
@@ -109,11 +111,11 @@ async function rampCapped(
 async function runBare(label: string): Promise<Run> {
   const bots = await BotProcess.start({
     mode: 'bare',
-    bindAddress: '127.0.0.1',
+    bindAddress: args.host,
     headerExt,
     profile,
   });
-  const sfu = await BareSfu.start((peer, c) => bots.askNewConsumer(peer, c));
+  const sfu = await BareSfu.start((peer, c) => bots.askNewConsumer(peer, c), undefined, args.host);
   bots.attachBare(sfu);
   try {
     // The "server" of the baseline is this process: it hosts mediasoup's Node side.
@@ -125,12 +127,12 @@ async function runBare(label: string): Promise<Run> {
 }
 
 async function runTutti(label: string): Promise<Run> {
-  const server = await startTuttiServer({ numWorkers: 1 });
+  const server = await startTuttiServer({ numWorkers: 1, host: args.host });
   try {
     const bots = await BotProcess.start({
       mode: 'tutti',
       url: server.url,
-      bindAddress: '127.0.0.1',
+      bindAddress: args.host,
       headerExt,
       profile,
     });

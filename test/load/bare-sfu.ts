@@ -44,20 +44,23 @@ export class BareSfu {
   private readonly rooms = new Map<string, Promise<BareRoom>>();
   private readonly peers = new Map<string, BarePeer>();
   private readonly ask: AskPeer;
+  private readonly listenIp: string;
 
-  private constructor(worker: Worker, ask: AskPeer) {
+  private constructor(worker: Worker, ask: AskPeer, listenIp: string) {
     this.worker = worker;
     this.ask = ask;
+    this.listenIp = listenIp;
   }
 
-  static async start(ask: AskPeer, workerBin?: string): Promise<BareSfu> {
+  /** `listenIp`: the loopback address the transports listen on (and announce). */
+  static async start(ask: AskPeer, workerBin?: string, listenIp = '127.0.0.1'): Promise<BareSfu> {
     const worker = await mediasoup.createWorker({
       workerBin: resolveWorkerBin(workerBin),
       logLevel: 'warn',
       rtcMinPort: 40000,
       rtcMaxPort: 49999,
     });
-    return new BareSfu(worker, ask);
+    return new BareSfu(worker, ask, listenIp);
   }
 
   close(): void {
@@ -101,7 +104,7 @@ export class BareSfu {
       case 'createTransport': {
         const t = await peer.room.router.createWebRtcTransport(
           webRtcTransportOptions({
-            listenIp: '127.0.0.1',
+            listenIp: this.listenIp,
             rtcMinPort: 40000,
             rtcMaxPort: 49999,
             enableUdp: true,

@@ -290,9 +290,16 @@ export class SubscriberBot {
     this.layer = load.layer;
   }
 
-  async start(startedAt = performance.now()): Promise<void> {
+  /**
+   * `fromJoin`: the one-reply join's answer (recv transport and consumers, already resumed
+   * on the server): no createTransport, no media.ready, nothing to answer.
+   */
+  async start(
+    startedAt = performance.now(),
+    fromJoin?: { transport: TransportOptions; consumers: NewConsumer[] },
+  ): Promise<void> {
     this.startedAt = startedAt;
-    this.transport = await this.sig.createTransport('recv');
+    this.transport = fromJoin?.transport ?? (await this.sig.createTransport('recv'));
     const pc = newPeerConnection(this.opts);
     this.pc = pc;
     pc.onTrack((track) => {
@@ -305,15 +312,22 @@ export class SubscriberBot {
           s.stats.onPacket(msg, performance.now());
       });
     });
-    this.sig.onNewConsumer(async (c) => {
+    const take = async (c: NewConsumer): Promise<void> => {
       await this.addConsumer(c);
       const layer = this.layer;
       if (layer !== undefined && c.kind === 'video' && c.type === 'simulcast') {
         // After the answer, as a tile sized once the track arrives would ask.
         void this.sig.setPreferredLayers(c.id, layer).catch(() => undefined);
       }
-    });
-    await this.sig.ready(botRtpCapabilities(this.profile, this.load));
+    };
+    this.sig.onNewConsumer(take);
+    if (fromJoin) await Promise.all(fromJoin.consumers.map(take));
+    else await this.sig.ready(this.rtpCapabilities);
+  }
+
+  /** What this bot announces (media.ready, or the one-reply join's `media`). */
+  get rtpCapabilities(): RtpCapabilities {
+    return botRtpCapabilities(this.profile, this.load);
   }
 
   /** Batches consumers that arrive together into one renegotiation. */

@@ -1,5 +1,7 @@
 import type {
   DtlsParameters,
+  JoinMediaRequest,
+  JoinResult,
   MediaKind,
   MediaSource,
   RtpCapabilities,
@@ -26,6 +28,23 @@ export class TuttiSignaling implements BotSignaling {
       throw err;
     }
     return new TuttiSignaling(peer);
+  }
+
+  /** The one-reply join: transports (and consumers, with capabilities) in the join answer. */
+  static async joinWithMedia(
+    wsUrl: string,
+    roomId: string,
+    nickname: string,
+    media: JoinMediaRequest,
+  ): Promise<{ sig: TuttiSignaling; joined: JoinResult }> {
+    const peer = await ProtooPeer.connect(wsUrl);
+    try {
+      const joined = await peer.request('room.join', { roomId, nickname, media });
+      return { sig: new TuttiSignaling(peer), joined };
+    } catch (err) {
+      peer.close();
+      throw err;
+    }
   }
 
   createTransport(direction: 'send' | 'recv'): Promise<TransportOptions> {

@@ -1,4 +1,4 @@
-import { errorCodeOf, errorText, type RoomSummary } from '@tutti/protocol';
+import { errorCodeOf, errorText, type RoomSummary, type RtpCapabilities } from '@tutti/protocol';
 import type { Component } from 'svelte';
 import type * as RoomChunkModule from './room-chunk.ts';
 import { deleteRoom } from './session/ownerActions.ts';
@@ -67,6 +67,8 @@ export class AppState {
   #waitingFor: { roomId: string; nickname: string; password: string | undefined } | null = null;
   /** A shared link's room (#/room/<id>): joined as soon as the lobby list shows it. */
   linkRoom = $state<string | null>(roomIdFromHash());
+  /** The server's router capabilities (lobby.subscribe): the one-reply join loads them first. */
+  #routerCaps: RtpCapabilities | undefined;
   /** `?token=` in the page URL: joined as soon as the socket is open. */
   #urlToken: UrlJoinToken | null = takeJoinTokenFromUrl();
 
@@ -111,8 +113,17 @@ export class AppState {
 
   async subscribeLobby(): Promise<void> {
     try {
-      const { rooms } = await this.signaling.request('lobby.subscribe', {});
+      const { rooms, routerRtpCapabilities } = await this.signaling.request('lobby.subscribe', {});
       this.rooms = sortRooms(rooms);
+      if (routerRtpCapabilities && !this.#routerCaps) {
+        // A join may follow any moment: have the room chunk and the native capabilities
+        // ready so the one-reply join only computes the device before room.join.
+        loadRoomChunk().then(
+          (chunk) => chunk.prewarmMedia(),
+          () => undefined,
+        );
+      }
+      this.#routerCaps = routerRtpCapabilities;
       this.#joinWithToken();
       this.#joinLinkRoom();
     } catch (err) {
@@ -185,6 +196,10 @@ export class AppState {
         password,
         (r, m) => this.#ended(r, m),
         token,
+        {
+          routerRtpCapabilities: this.#routerCaps,
+          e2ee: this.rooms.find((r) => r.id === roomId)?.e2ee,
+        },
       );
       this.session = session;
       history.replaceState(null, '', `#/room/${encodeURIComponent(roomId)}`);

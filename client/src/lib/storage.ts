@@ -40,6 +40,14 @@ export const storage = {
   get autoMedia(): boolean {
     return read('tutti.autoMedia') !== 'off';
   },
+  /**
+   * The one-reply join (default): the device is loaded with the lobby's router capabilities
+   * and room.join brings transports and consumers. 'classic' keeps the old request sequence
+   * (bench:join compares the two in one run).
+   */
+  get joinPath(): 'short' | 'classic' {
+    return read('tutti.joinPath') === 'classic' ? 'classic' : 'short';
+  },
   /** Max camera capture height (tests lower it to save CPU). */
   get cameraHeight(): number {
     const n = Number(read('tutti.cameraHeight'));

@@ -68,6 +68,8 @@ export interface RequestMap
     password?: string;
     ownerSecret?: string;
     token?: string;
+    /** The one-reply join: what to set up with the membership (see JoinMediaRequest). */
+    media?: JoinMediaRequest;
   };
   'room.leave': Empty;
   /**
@@ -168,6 +170,32 @@ export interface IceSettings {
   iceTransportPolicy: 'all' | 'relay';
 }
 
+/**
+ * `room.join`'s optional media part. `transports`: create these WebRtcTransports with the
+ * join (their parameters come back in `JoinResult.media`, as `media.createTransport` would
+ * answer). `rtpCapabilities`: the device's, loaded with the `routerRtpCapabilities` of the
+ * `lobby.subscribe` answer — the same as `media.ready`, and the consumers of every producer
+ * already in the room come back in the same answer (needs `'recv'`).
+ */
+export interface JoinMediaRequest {
+  transports: ('send' | 'recv')[];
+  rtpCapabilities?: RtpCapabilities;
+  forceTcp?: boolean;
+}
+
+/**
+ * What a join with `media` gets: the transports asked for and, when capabilities were
+ * given and match this router's, `consumers` — each as `media.newConsumer` would offer it,
+ * already resumed on the server (nothing to answer): create them on the recv transport.
+ * No `consumers` field: the capabilities did not match (or were not sent); load the device
+ * with `routerRtpCapabilities` and send `media.ready` as in the old flow.
+ */
+export interface JoinMedia {
+  send?: TransportOptions;
+  recv?: TransportOptions;
+  consumers?: NewConsumer[];
+}
+
 /** `game` and `hands` (room life) are there when the games module runs; `captions` and
  * `recording` likewise. */
 export interface JoinResult
@@ -187,6 +215,8 @@ export interface JoinResult
   moderation?: ModerationSnapshot;
   /** For `session.resume` after a dropped socket (absent when the server keeps no grace). */
   resumeToken?: string;
+  /** Only when the join asked for `media` (the one-reply join). */
+  media?: JoinMedia;
 }
 
 /** The membership as it stands now, after a resume (media and transports are the same). */
@@ -205,7 +235,11 @@ export interface ResponseMap
     CaptionResponseMap,
     RecordingResponseMap,
     E2eeResponseMap {
-  'lobby.subscribe': { rooms: RoomSummary[] };
+  /**
+   * `routerRtpCapabilities`: what every router of this server offers (the same as the
+   * room.join answer's), so a client can load its device before it joins (one-reply join).
+   */
+  'lobby.subscribe': { rooms: RoomSummary[]; routerRtpCapabilities?: RtpCapabilities };
   'room.create': { room: RoomSummary; ownerSecret: string };
   'room.join': JoinResult;
   'room.leave': Empty;

@@ -20,6 +20,7 @@ import type { ProducerAppData } from '../rooms/mediaTypes.ts';
 import type { Room } from '../rooms/Room.ts';
 import { senderDtls, type WhipOffer } from './sdp.ts';
 import { watchTransport } from './watch.ts';
+import { transportParameters } from '../rooms/transportParameters.ts';
 import { negotiateViewer, viewerRouterCodecs, type ViewerSection } from './whepSdp.ts';
 
 /** How often the session checks whom it should show (speaker changes, tracks coming and going). */
@@ -131,15 +132,7 @@ export class WhepSession {
         const ssrc = shown.consumer.rtpParameters.encodings?.[0]?.ssrc;
         if (ssrc !== undefined) ssrcs.set(mid, ssrc);
       }
-      return answer(
-        {
-          id: transport.id,
-          iceParameters: transport.iceParameters,
-          iceCandidates: transport.iceCandidates,
-          dtlsParameters: transport.dtlsParameters,
-        },
-        ssrcs,
-      );
+      return answer(transportParameters(transport), ssrcs);
     } catch (err) {
       this.close();
       throw err;

@@ -12,8 +12,10 @@ import { webRtcTransportOptions } from '@tutti/media-workers';
 import type { Config } from '@tutti/config';
 import { TuttiError, type MediaSource, type TransportOptions } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
-import { offerConsumer } from './consume.ts';
-import { mediasoupCall, whileOpen } from './mediaErrors.ts';
+import { handedOn, offerConsumer, type DeliverConsumer } from './consume.ts';
+import { takeOrMake } from './spareTransports.ts';
+import { madeWhileWanted, mediasoupCall, whileOpen } from './mediaErrors.ts';
+import { transportParameters } from './transportParameters.ts';
 import {
   SOURCE_KIND,
   type ConsumerAppData,
@@ -119,21 +121,26 @@ export class MemberMedia {
     return (await this.#room.routerFor(this.#id)).rtpCapabilities;
   }
 
-  async createTransport(direction: Direction, forceTcp = false): Promise<TransportOptions> {
+  /** `ahead`: take a transport made ahead (spareTransports.ts), as the one-reply join does. */
+  async createTransport(
+    direction: Direction,
+    forceTcp = false,
+    ahead = false,
+  ): Promise<TransportOptions> {
     const router = await this.#room.routerFor(this.#id);
     const gen = this.#gen;
-    const transport = await router
-      .createWebRtcTransport<TransportAppData>({
+    const appData = { direction, peerId: this.#id };
+    const make = () =>
+      router.createWebRtcTransport<TransportAppData>({
         ...webRtcTransportOptions(this.#config.media, { forceTcp }),
-        appData: { direction, peerId: this.#id },
-      })
-      .catch((err: unknown) => {
-        // The member left meanwhile (an emptied router closes with it) or the worker died.
-        if (!this.#isCurrent(gen)) throw new TuttiError('NOT_JOINED', 'no longer in the room');
-        if (router.closed)
-          throw new TuttiError('MEDIA_UNAVAILABLE', 'media server unavailable, try again shortly');
-        throw err;
+        appData,
       });
+    const key = `${direction}:${forceTcp}`;
+    const transport = await madeWhileWanted(
+      ahead ? takeOrMake(router, key, make, appData) : make(),
+      router,
+      () => this.#isCurrent(gen),
+    );
     this.#keepIfCurrent(gen, transport);
     // One transport per direction: the newest (after media.restart, a client retry, or
     // concurrent requests) replaces the others.
@@ -151,12 +158,7 @@ export class MemberMedia {
       // media.ready came first (or this replaces a recv transport): consume everything now.
       setImmediate(() => this.#consumeAll());
     }
-    return {
-      id: transport.id,
-      iceParameters: transport.iceParameters,
-      iceCandidates: transport.iceCandidates,
-      dtlsParameters: transport.dtlsParameters,
-    };
+    return transportParameters(transport);
   }
 
   async connectTransport(transportId: string, dtlsParameters: DtlsParameters): Promise<void> {
@@ -170,14 +172,26 @@ export class MemberMedia {
   }
 
   /** The client's device is loaded: remember its capabilities and consume everything there is. */
-  async ready(rtpCapabilities: RtpCapabilities): Promise<void> {
+  async ready(rtpCapabilities: RtpCapabilities, consume = true): Promise<void> {
     await this.#room.routerFor(this.#id);
     if (this.#closed) throw new TuttiError('NOT_JOINED', 'no longer in the room');
     this.#gen.rtpCapabilities = rtpCapabilities;
-    this.#consumeAll();
+    if (consume) this.#consumeAll();
     const speaker = this.#room.speaker;
     if (speaker !== undefined)
       void this.#channel.notify('media.activeSpeaker', { peerId: speaker });
+  }
+
+  /**
+   * The one-reply join's media.ready: the consumers of what the others already send go to
+   * `deliver` (the join answer) instead of media.newConsumer. Resolves once each one was
+   * handed to `deliver` or given up (not when `deliver` settles: that is after the answer).
+   */
+  async readyInAnswer(rtpCapabilities: RtpCapabilities, deliver: DeliverConsumer): Promise<void> {
+    await this.ready(rtpCapabilities, false);
+    const consume = (p: Producer<ProducerAppData>) => (d: DeliverConsumer) => this.#consume(p, d);
+    const all = [...this.#host.othersProducers()];
+    await Promise.all(all.map((p) => handedOn(consume(p), deliver, this.#log)));
   }
 
   async produce(args: {
@@ -294,7 +308,7 @@ export class MemberMedia {
     for (const producer of this.#host.othersProducers()) this.consume(producer);
   }
 
-  async #consume(producer: Producer<ProducerAppData>): Promise<void> {
+  async #consume(producer: Producer<ProducerAppData>, deliver?: DeliverConsumer): Promise<void> {
     const gen = this.#gen;
     const transport = [...gen.transports.values()].find((t) => t.appData.direction === 'recv');
     if (!transport) return;
@@ -339,6 +353,7 @@ export class MemberMedia {
           },
           producer,
           reached.producerId,
+          deliver,
         );
       } finally {
         reached.release();

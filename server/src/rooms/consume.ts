@@ -1,4 +1,5 @@
 import type { Consumer, Producer, RtpCapabilities, WebRtcTransport } from 'mediasoup/types';
+import type { NewConsumer } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
 import type { ConsumerAppData, ProducerAppData, TransportAppData } from './mediaTypes.ts';
 import type { MemberChannel } from './ports.ts';
@@ -16,6 +17,32 @@ export interface ConsumeTarget {
 }
 
 /**
+ * How an offer reaches the client; settles once the client has the consumer (rejects: it
+ * refused). The default asks `media.newConsumer`; a one-reply join puts it in its answer.
+ */
+export type DeliverConsumer = (offer: NewConsumer) => Promise<unknown>;
+
+/**
+ * Runs `consume` with `deliver` and settles once the offer was handed to `deliver` or the
+ * attempt ended (not when `deliver` settles): what a one-reply join waits for.
+ */
+export function handedOn(
+  consume: (deliver: DeliverConsumer) => Promise<void>,
+  deliver: DeliverConsumer,
+  log: Logger,
+): Promise<void> {
+  return new Promise<void>((done) => {
+    const handOn: DeliverConsumer = (offer) => {
+      done();
+      return deliver(offer);
+    };
+    consume(handOn)
+      .catch((err: unknown) => log.error({ err }, 'could not create consumer'))
+      .finally(done);
+  });
+}
+
+/**
  * Creates a paused consumer of `producer`, offers it to the client (media.newConsumer) and
  * resumes it once the client answered, so its first RTP packet finds a consumer there
  * (mediasoup-demo's Peer.consume()). The client always hears of the origin producer's id.
@@ -26,6 +53,7 @@ export async function offerConsumer(
   producer: Producer<ProducerAppData>,
   /** The id to consume on the target's router: a pipe producer's may differ (same worker). */
   localProducerId = producer.id,
+  deliver: DeliverConsumer = (offer) => target.channel.request('media.newConsumer', offer),
 ): Promise<void> {
   const { channel, consumers, log } = target;
   let consumer: Consumer<ConsumerAppData>;
@@ -100,7 +128,7 @@ export async function offerConsumer(
 
   const announcedPaused = consumer.producerPaused;
   try {
-    await channel.request('media.newConsumer', {
+    await deliver({
       id: consumer.id,
       producerId: producer.id,
       peerId: producer.appData.peerId,

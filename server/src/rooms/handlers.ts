@@ -3,6 +3,7 @@ import type { RtpParameters } from 'mediasoup/types';
 import { assertE2eeCodecs } from './e2ee.ts';
 import type { MemberMedia } from './MemberMedia.ts';
 import type { Admission, MediaGuard } from './admission.ts';
+import { prepareJoinMedia, serverRtpCapabilities } from './joinMedia.ts';
 import type { HandlerTable, JoinPolicy, RequestContext } from './ports.ts';
 import type { RoomRegistry } from './RoomRegistry.ts';
 
@@ -27,7 +28,10 @@ export function roomHandlers(
   const media = (ctx: RequestContext): MemberMedia => rooms.requireMember(ctx.peer).member.media;
 
   return {
-    'lobby.subscribe': (ctx) => ({ rooms: rooms.subscribeLobby(ctx.peer) }),
+    'lobby.subscribe': (ctx) => ({
+      rooms: rooms.subscribeLobby(ctx.peer),
+      routerRtpCapabilities: serverRtpCapabilities(),
+    }),
 
     'room.create': async (ctx, data) =>
       rooms.create(data, ctx.peer.ip, (await admission?.accountOf(ctx.peer)) ?? null),
@@ -45,7 +49,14 @@ export function roomHandlers(
         : { nickname: grant.nickname, role: grant.role ?? ('participant' as const) };
       if (nickname === undefined) throw new TuttiError('INVALID_REQUEST', 'nickname: required');
       const joined = await rooms.join(ctx.peer, data.roomId, { nickname, role }, data.password);
-      return { ...joined, ...iceFor(joined.self.id) };
+      if (!data.media) return { ...joined, ...iceFor(joined.self.id) };
+      // The one-reply join: transports (and consumers) in this answer; they are resumed
+      // once it is out (the tick after it is sent). If that fails the member is still in:
+      // the answer has no `media`, and the client takes the old path.
+      const prepared = await prepareJoinMedia(media(ctx), data.media).catch(() => undefined);
+      if (!prepared) return { ...joined, ...iceFor(joined.self.id) };
+      setImmediate(prepared.sent);
+      return { ...joined, ...iceFor(joined.self.id), media: prepared.answer };
     },
 
     'room.leave': (ctx) => {

@@ -32,3 +32,24 @@ export async function mediasoupCall<T>(fn: () => Promise<T>): Promise<T> {
     throw new TuttiError('INVALID_REQUEST', msg.slice(0, 300));
   }
 }
+
+/**
+ * A transport (or other object) being made on a member's router: if the member left meanwhile
+ * (an emptied router closes with it) or the router's worker died, the request says so with a
+ * code instead of failing as an internal error.
+ */
+export async function madeWhileWanted<T>(
+  making: Promise<T>,
+  router: { readonly closed: boolean },
+  stillWanted: () => boolean,
+): Promise<T> {
+  try {
+    return await making;
+  } catch (err) {
+    if (!stillWanted()) throw new TuttiError('NOT_JOINED', 'no longer in the room');
+    if (router.closed) {
+      throw new TuttiError('MEDIA_UNAVAILABLE', 'media server unavailable, try again shortly');
+    }
+    throw err;
+  }
+}

@@ -37,6 +37,22 @@ export class Consumers {
     });
   }
 
+  /**
+   * The consumers of a one-reply join's answer (already resumed on the server): created on
+   * the recv transport now. One that fails is paused on the server (nothing would play it).
+   */
+  consumeAll(offers: readonly NewConsumer[]): Promise<void> {
+    const one = (data: NewConsumer): Promise<void> =>
+      this.byId.has(data.id)
+        ? Promise.resolve()
+        : this.#consume(data).catch(() => {
+            void this.signaling
+              .request('media.pauseConsumer', { consumerId: data.id })
+              .catch(() => undefined);
+          });
+    return Promise.all(offers.map(one)).then(() => undefined);
+  }
+
   async #consume(data: NewConsumer): Promise<void> {
     const generation = this.side.generation();
     // media.ready may be answered (and consumers sent) before our createTransport

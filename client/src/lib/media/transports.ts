@@ -22,6 +22,21 @@ export async function openTransport(
     direction,
   });
   if (!isCurrent()) throw new Error('media restarted');
+  return buildTransport(signaling, device, direction, options, ice, onError);
+}
+
+/**
+ * A transport on the device from the server's parameters (a `media.createTransport` answer,
+ * or the one-reply join's `media.send` / `media.recv`).
+ */
+export function buildTransport(
+  signaling: Signaling,
+  device: Device,
+  direction: 'send' | 'recv',
+  options: TransportOptions,
+  ice: IceSettings,
+  onError: (message: string) => void,
+): Transport {
   const params: types.TransportOptions = {
     ...options,
     iceServers: ice.iceServers,

@@ -1,6 +1,7 @@
 import type { IceSettings, JoinResult, RequestData } from '@tutti/protocol';
 import { errorCodeOf, errorText } from '@tutti/protocol';
 import { prewarmMedia } from '../media/device.ts';
+import { preloadDevice, shortJoinMedia, type LobbyMedia } from './shortJoin.ts';
 import { describe } from '../media/errors.ts';
 import { MediaClient } from '../media/MediaClient.ts';
 import type { Signaling } from '../signaling.ts';
@@ -154,12 +155,16 @@ export class RoomSession {
     password: string | undefined,
     onEnd: (reason: EndReason, message?: string) => void,
     token?: string,
+    lobby: LobbyMedia = {},
   ): Promise<RoomSession> {
     prewarmMedia();
-    const joined = await signaling.request(
-      'room.join',
-      joinData(roomId, nickname, password, token),
-    );
+    // The one-reply join: a device loaded with the lobby's router capabilities lets the
+    // join answer bring the transports and consumers too (see shortJoin.ts).
+    const device = await preloadDevice(lobby);
+    const joined = await signaling.request('room.join', {
+      ...joinData(roomId, nickname, password, token),
+      ...(device && { media: shortJoinMedia(device) }),
+    });
     let session: RoomSession;
     try {
       session = new RoomSession(signaling, joined, password, onEnd);
@@ -178,7 +183,16 @@ export class RoomSession {
     // tens of milliseconds of main thread the server can use to set up our consumers).
     let dispatched: () => void = () => undefined;
     const onWire = new Promise<void>((resolve) => (dispatched = resolve));
-    const media = session.#startMedia(joined.routerRtpCapabilities, storage.autoMedia, dispatched);
+    const fromJoin =
+      device && joined.room.e2ee === (lobby.e2ee ?? false)
+        ? { device, media: joined.media }
+        : undefined;
+    const media = session.#startMedia(
+      joined.routerRtpCapabilities,
+      storage.autoMedia,
+      dispatched,
+      fromJoin,
+    );
     await Promise.race([onWire, media]);
     return session;
   }
@@ -201,12 +215,13 @@ export class RoomSession {
     routerRtpCapabilities: JoinResult['routerRtpCapabilities'],
     acquire: boolean,
     onDispatched?: () => void,
+    fromJoin?: Parameters<MediaClient['start']>[2],
   ): Promise<void> {
     this.#stores.local.status = 'starting';
     const mic = acquire ? quiet(captureMic()) : null;
     const camera = acquire ? quiet(captureCamera()) : null;
     try {
-      await this.#media.start(routerRtpCapabilities, onDispatched);
+      await this.#media.start(routerRtpCapabilities, onDispatched, fromJoin);
       this.#stores.local.status = 'ready';
     } catch (err) {
       discard(mic);

@@ -52,6 +52,14 @@ export const requestSchemas = {
       password: roomPasswordSchema.optional(),
       token: joinTokenSchema.optional(),
       ownerSecret: ownerSecretSchema.optional(),
+      media: z
+        .object({
+          transports: z.array(z.enum(['send', 'recv'])).max(2),
+          rtpCapabilities: object<RtpCapabilities>().optional(),
+          forceTcp: z.boolean().optional(),
+        })
+        .strict()
+        .optional(),
     })
     .strict(),
   'room.leave': empty(),

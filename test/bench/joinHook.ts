@@ -1,0 +1,164 @@
+/**
+ * bench:join's page side: a script that runs in the page before any of its own and records,
+ * in `performance.now()` time (from navigation start), where a join spends its time — the
+ * signaling socket (every protoo request's send and answer, the server's requests), the
+ * RTCPeerConnections (created, connected: ICE + DTLS done), the first RTP of every remote
+ * stream and the first decoded frame of every remote video.
+ */
+
+export interface PageMarks {
+  /** The lobby's room was clicked (the "click" figure's start). */
+  click: number | null;
+  wsCreated: number | null;
+  wsOpen: number | null;
+  /** method → first time sent / answered (ours), or received (the server's requests). */
+  sent: Record<string, number>;
+  answered: Record<string, number>;
+  received: Record<string, number>;
+  pc: number | null;
+  connected: number | null;
+  track: number | null;
+  joined: number | null;
+  /** Per remote stream (track id): its first RTP packet, estimated from inbound-rtp stats. */
+  firstRtp: Record<string, { kind: string; at: number }>;
+  /** Per remote video: first decoded frame, and when that frame's last packet arrived. */
+  frames: { at: number; receiveTime: number | null }[];
+  frame: number | null;
+  dcl?: number;
+}
+
+/** The page script: `opts` are localStorage settings for the client. */
+export function pageHook(opts: { noLocalMedia: boolean; joinPath: 'short' | 'classic' }): string {
+  return `
+(() => {
+  try {
+    localStorage.setItem('tutti.nickname', 'bench-joiner');
+    localStorage.setItem('tutti.joinPath', ${JSON.stringify(opts.joinPath)});
+    ${opts.noLocalMedia ? "localStorage.setItem('tutti.autoMedia', 'off');" : ''}
+  } catch {}
+  const now = () => performance.now();
+  const marks = { click: null, wsCreated: null, wsOpen: null, sent: {}, answered: {}, received: {},
+    pc: null, connected: null, track: null, joined: null, firstRtp: {}, frames: [], frame: null };
+  window.__benchMarks = marks;
+  const first = (obj, key) => { if (obj[key] === undefined) obj[key] = now(); };
+  // The signaling socket: protoo JSON frames, requests matched to answers by id.
+  const NativeWs = window.WebSocket;
+  window.WebSocket = class extends NativeWs {
+    constructor(...a) {
+      super(...a);
+      if (marks.wsCreated === null) marks.wsCreated = now();
+      const pending = new Map();
+      this.addEventListener('open', () => { if (marks.wsOpen === null) marks.wsOpen = now(); });
+      const send = this.send.bind(this);
+      this.send = (text) => {
+        try {
+          const m = JSON.parse(text);
+          if (m.request) { pending.set(m.id, m.method); first(marks.sent, m.method); }
+        } catch {}
+        return send(text);
+      };
+      this.addEventListener('message', (ev) => {
+        try {
+          const m = JSON.parse(ev.data);
+          if (m.response && pending.has(m.id)) { first(marks.answered, pending.get(m.id)); pending.delete(m.id); }
+          else if (m.request) first(marks.received, m.method);
+        } catch {}
+      });
+    }
+  };
+  // First RTP of a remote stream: inbound-rtp stats polled every 10 ms; Chromium caches a
+  // report up to ~50 ms, so the first packet is back-dated from the last one's timestamp
+  // (audio: 20 ms per packet; video: its first frame's receive time is used as well).
+  const watchRtp = (receiver, track) => {
+    const t0 = now();
+    const poll = async () => {
+      if (now() - t0 > 15000) return;
+      try {
+        const report = await receiver.getStats();
+        for (const s of report.values()) {
+          if (s.type !== 'inbound-rtp' || !(s.packetsReceived > 0)) continue;
+          const last = (s.lastPacketReceivedTimestamp ?? Date.now()) - performance.timeOrigin;
+          const back = track.kind === 'audio' ? (s.packetsReceived - 1) * 20 : 0;
+          marks.firstRtp[track.id] = { kind: track.kind, at: Math.max(t0, last - back) };
+          return;
+        }
+      } catch {}
+      setTimeout(poll, 10);
+    };
+    void poll();
+  };
+  const NativePc = window.RTCPeerConnection;
+  if (NativePc) {
+    window.RTCPeerConnection = class extends NativePc {
+      constructor(...a) {
+        super(...a);
+        if (marks.pc === null) marks.pc = now();
+        this.addEventListener('connectionstatechange', () => {
+          if (this.connectionState === 'connected' && marks.connected === null) marks.connected = now();
+        });
+        this.addEventListener('track', (e) => {
+          if (e.track.kind === 'video' && marks.track === null) marks.track = now();
+          watchRtp(e.receiver, e.track);
+        });
+      }
+    };
+  }
+  document.addEventListener('click', (e) => {
+    if (marks.click === null && e.target instanceof Element && e.target.closest('[data-testid="room-item"]')) marks.click = now();
+  }, true);
+  const seen = new WeakSet();
+  const check = () => {
+    if (marks.joined === null && document.querySelector('[data-testid="leave-room"]')) marks.joined = now();
+    for (const v of document.querySelectorAll('video[data-testid="remote-video"]')) {
+      if (seen.has(v)) continue;
+      seen.add(v);
+      const onFrame = (_t, meta) => {
+        const at = now();
+        marks.frames.push({ at, receiveTime: meta && typeof meta.receiveTime === 'number' ? meta.receiveTime : null });
+        if (marks.frame === null) marks.frame = at;
+      };
+      if (typeof v.requestVideoFrameCallback === 'function') v.requestVideoFrameCallback(onFrame);
+      else v.addEventListener('resize', () => { if (v.videoWidth > 0) onFrame(0, null); }, { once: true });
+    }
+  };
+  new MutationObserver(check).observe(document, { subtree: true, childList: true });
+})();
+`;
+}
+
+export type Path = 'short' | 'classic';
+
+/**
+ * One join's phases, each the time from the figure's start (navigation, or the click) to
+ * that point; NaN where a phase did not happen on this path.
+ */
+export function phasesOf(m: PageMarks, path: Path, start: number): Record<string, number> {
+  const at = (t: number | null | undefined) => (t == null ? NaN : t - start);
+  const join = m.answered['room.join'];
+  const rtp = Object.values(m.firstRtp).map((r) => r.at);
+  // Video: the first frame's last packet arrived at receiveTime (the key frame, which the
+  // SFU forwards first); take the earlier of the two estimates per stream.
+  const frameRtp = m.frames.map((f) => f.receiveTime).filter((t): t is number => t !== null);
+  const videoRtp = Object.values(m.firstRtp)
+    .filter((r) => r.kind === 'video')
+    .map((r) => r.at);
+  const audioRtp = Object.values(m.firstRtp)
+    .filter((r) => r.kind === 'audio')
+    .map((r) => r.at);
+  const videos = videoRtp.length ? videoRtp.map((t, i) => Math.min(t, frameRtp[i] ?? t)) : frameRtp;
+  const all = [...audioRtp, ...videos];
+  return {
+    'WebSocket open': at(m.wsOpen),
+    'lobby.subscribe answered': at(m.answered['lobby.subscribe']),
+    'room.join sent': at(m.sent['room.join']),
+    'room.join answered': at(join),
+    'router capabilities': path === 'short' ? at(m.answered['lobby.subscribe']) : at(join),
+    'recv transport created': path === 'short' ? at(join) : at(m.answered['media.createTransport']),
+    'first consumer offered': path === 'short' ? at(join) : at(m.received['media.newConsumer']),
+    'media.connectTransport answered': at(m.answered['media.connectTransport']),
+    'DTLS connected': at(m.connected),
+    'first RTP (first stream)': rtp.length ? Math.min(...all) - start : NaN,
+    'first RTP (every existing stream)': all.length ? Math.max(...all) - start : NaN,
+    'first decoded frame': at(m.frame),
+  };
+}
