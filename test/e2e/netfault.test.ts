@@ -91,21 +91,25 @@ async function watchFrames(
   p: Participant,
   until: (v: { frames: number; width: number }) => boolean,
   timeoutMs: number,
-): Promise<{ done: boolean; longestFreezeMs: number; widths: number[] }> {
+): Promise<{ done: boolean; longestFreezeMs: number; widths: number[]; samples: number[] }> {
   const deadline = Date.now() + timeoutMs;
   let last = await video(p);
   let lastChange = Date.now();
   let longestFreezeMs = 0;
   const widths = new Set<number>();
+  /** Every width sampled, in order (0: the element switching resolution). */
+  const samples: number[] = [];
   for (;;) {
     await sleep(250);
     const now = await video(p);
+    samples.push(now.width);
     if (now.width > 0) widths.add(now.width); // 0 while the element switches resolution
     if (now.frames !== last.frames) lastChange = Date.now();
     longestFreezeMs = Math.max(longestFreezeMs, Date.now() - lastChange);
     last = now;
-    if (until(now)) return { done: true, longestFreezeMs, widths: [...widths] };
-    if (Date.now() > deadline) return { done: false, longestFreezeMs, widths: [...widths] };
+    if (until(now)) return { done: true, longestFreezeMs, widths: [...widths], samples };
+    if (Date.now() > deadline)
+      return { done: false, longestFreezeMs, widths: [...widths], samples };
   }
 }
 
@@ -305,56 +309,62 @@ describe(
       );
     });
 
-    // Runs and prints its result, but as a todo its failure does not fail `npm test` yet: it
-    // passed 3 of 4 runs; in a clean-clone CI run the receiver stayed on its top layer under the
-    // cap and froze (the consumer's bandwidth estimate did not react). Open in issue 10.
-    test(
-      '300 kbit/s cap on the downlink: lower layer, no freeze, back up when lifted',
-      { todo: 'layer drop under a tbf cap is not reliable yet (issue 10)' },
-      async () => {
-        // Uncapped: wait until the top layer arrives (after the outage the estimate ramps up).
-        let top = 0;
-        await waitFor(
-          async () => {
-            const { width } = await video(receiver);
-            const grew = width > top;
-            top = Math.max(top, width);
-            return !grew && top >= 320;
-          },
-          30_000,
-          'the receiver on its top layer',
-        );
-        await sleep(3000);
-        top = Math.max(top, (await video(receiver)).width);
+    // Measured (mediasoup transport stats sampled every 500 ms, 3 runs): the recv transport's
+    // transport-cc estimate falls from ~950 to ~120-150 kbit/s within 1.5 s of the cap and the
+    // consumer drops to spatial layer 0 within 2-4 s. While the cap holds, mediasoup's probes
+    // pass through tbf's bucket at line rate and read 560-850 kbit/s, so every 5-12 s the
+    // consumer climbs back to the top layer for ~2 s and falls again. The todo sampled the
+    // width once, at the end of the hold, and failed whenever that moment fell on such a climb
+    // ("stayed on a lower layer (480px)"). Asserted now: the drop, most of a 10-s hold spent
+    // on a lower layer, no freeze over 2 s, and the climb back once the cap is lifted.
+    test('300 kbit/s cap on the downlink: lower layer, no freeze, back up when lifted', async () => {
+      // Uncapped: wait until the top layer arrives (after the outage the estimate ramps up).
+      let top = 0;
+      await waitFor(
+        async () => {
+          const { width } = await video(receiver);
+          const grew = width > top;
+          top = Math.max(top, width);
+          return !grew && top >= 320;
+        },
+        30_000,
+        'the receiver on its top layer',
+      );
+      await sleep(3000);
+      top = Math.max(top, (await video(receiver)).width);
 
-        // A short queue (50 ms): with 100-300 ms the estimate reacted late or not at all and the
-        // old layer froze 2-3 s before the switch.
-        const k0 = await keyFrames(receiver);
-        ns.shape({ rateKbit: 300, latencyMs: 50 });
-        const capped = await watchFrames(receiver, (v) => v.width > 0 && v.width < top, 40_000);
-        // Keep the cap a while longer: it must keep decoding on the low layer.
-        const held = await watchFrames(receiver, () => false, 6000);
-        const low = (await video(receiver)).width;
-        const k1 = await keyFrames(receiver);
-        ns.unshape();
-        const lifted = await watchFrames(receiver, (v) => v.width >= top, 45_000);
-        console.log(
-          `[netfault] top ${top}px; capped: widths ${capped.widths.join('/')}, longest freeze ` +
-            `${capped.longestFreezeMs} ms then ${held.longestFreezeMs} ms at ${low}px; lifted: ` +
-            `widths ${lifted.widths.join('/')}, reached top: ${lifted.done}; under the cap the ` +
-            `receiver sent ${k1.pli - k0.pli} PLI, ${k1.fir - k0.fir} FIR and decoded ` +
-            `${k1.keys - k0.keys} key frames`,
-        );
+      // A short queue (50 ms): with 100-300 ms the estimate reacted late or not at all and the
+      // old layer froze 2-3 s before the switch.
+      const k0 = await keyFrames(receiver);
+      ns.shape({ rateKbit: 300, latencyMs: 50 });
+      const capped = await watchFrames(receiver, (v) => v.width > 0 && v.width < top, 40_000);
+      // Keep the cap a while longer: it must keep decoding, mostly on a lower layer.
+      const held = await watchFrames(receiver, () => false, 10_000);
+      const sampled = held.samples.filter((w) => w > 0);
+      const lowShare = sampled.filter((w) => w < top).length / Math.max(1, sampled.length);
+      const low = Math.min(...sampled);
+      const k1 = await keyFrames(receiver);
+      ns.unshape();
+      const lifted = await watchFrames(receiver, (v) => v.width >= top, 45_000);
+      console.log(
+        `[netfault] top ${top}px; capped: widths ${capped.widths.join('/')}, longest freeze ` +
+          `${capped.longestFreezeMs} ms then ${held.longestFreezeMs} ms, ` +
+          `${Math.round(lowShare * 100)}% of the hold below ${top}px (widths ` +
+          `${held.widths.join('/')}); lifted: ` +
+          `widths ${lifted.widths.join('/')}, reached top: ${lifted.done}; under the cap the ` +
+          `receiver sent ${k1.pli - k0.pli} PLI, ${k1.fir - k0.fir} FIR and decoded ` +
+          `${k1.keys - k0.keys} key frames`,
+      );
 
-        assert.ok(capped.done, `dropped below ${top}px under the cap (saw ${capped.widths})`);
-        assert.ok(low < top, `stayed on a lower layer under the cap (${low}px)`);
-        assert.ok(
-          Math.max(capped.longestFreezeMs, held.longestFreezeMs) < 2000,
-          'no frozen video over 2 s under the cap',
-        );
-        assert.ok(lifted.done, `climbed back to ${top}px after the cap (saw ${lifted.widths})`);
-        assert.ok(lifted.longestFreezeMs < 2000, 'no frozen video over 2 s after the cap');
-      },
-    );
+      assert.ok(capped.done, `dropped below ${top}px under the cap (saw ${capped.widths})`);
+      assert.ok(low < top, `decoded a lower layer during the hold (${low}px)`);
+      assert.ok(lowShare >= 0.5, `mostly on a lower layer under the cap (${lowShare})`);
+      assert.ok(
+        Math.max(capped.longestFreezeMs, held.longestFreezeMs) < 2000,
+        'no frozen video over 2 s under the cap',
+      );
+      assert.ok(lifted.done, `climbed back to ${top}px after the cap (saw ${lifted.widths})`);
+      assert.ok(lifted.longestFreezeMs < 2000, 'no frozen video over 2 s after the cap');
+    });
   },
 );
