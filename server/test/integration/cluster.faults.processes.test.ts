@@ -276,6 +276,15 @@ test('Redis stopped: nothing exits, requests fail fast, not ready; restarted emp
   const sam = await subscriber(n2, after, 'Sam');
   await flowing('n2 from n1 in a new room', () => sam(video2));
   const took = Date.now() - restarted;
+  // Each node asked the other for its members once Redis was back (the resync), and got them.
+  for (const n of cluster.nodes) {
+    const gaveUp = n.proc.logs.filter((l) => l.msg === 'presence: no snapshot from a node');
+    assert.deepEqual(
+      gaveUp.map((l) => l.nodeId),
+      [],
+      `${n.nodeId} gave up on a resync`,
+    );
+  }
   // Presence keeps working: a member leaving on n1 is seen on n2.
   ann.client.close();
   await ben.client.nextNotification('room.peerLeft', (d) => d.peerId === ann.id, 10_000);
