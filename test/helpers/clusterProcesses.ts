@@ -45,6 +45,11 @@ export interface ClusterProcessOptions {
   readyTimeoutMs?: number;
   /** PostgreSQL settings for the nodes' sessions, e.g. `synchronous_commit=off` (benches). */
   databaseSettings?: string[];
+  /**
+   * Services the test runs itself (to stop and restart them): a Redis URL, a PostgreSQL
+   * database URL (used as it is: no schema is made or dropped), an S3 endpoint.
+   */
+  services?: { redisUrl?: string; databaseUrl?: string; s3Endpoint?: string };
 }
 
 /**
@@ -59,9 +64,12 @@ export async function startClusterProcesses(
 ): Promise<ClusterProcesses> {
   const tag = randomBytes(4).toString('hex');
   const redisPrefix = `tutti:presence-proc-${tag}:`;
-  const schema = await createTestSchema();
-  const databaseUrl = withSettings(schema.url, opts.databaseSettings ?? []);
-  const s3 = await startS3rver();
+  const own = opts.services ?? {};
+  const redisUrl = own.redisUrl ?? REDIS;
+  const schema = own.databaseUrl === undefined ? await createTestSchema() : undefined;
+  const databaseUrl = withSettings(own.databaseUrl ?? schema!.url, opts.databaseSettings ?? []);
+  const s3 = own.s3Endpoint === undefined ? await startS3rver() : undefined;
+  const s3Endpoint = own.s3Endpoint ?? s3!.endpoint;
   const dir = mkdtempSync(path.join(tmpdir(), 'tutti-cluster-'));
   const configFile = path.join(dir, 'config.json');
   writeFileSync(configFile, '{}');
@@ -69,12 +77,13 @@ export async function startClusterProcesses(
   const stop = async (): Promise<void> => {
     for (const n of nodes) if (n.proc.child.exitCode === null) n.signal('SIGKILL');
     await Promise.all(nodes.map((n) => Promise.race([n.exited, sleep(5000)])));
-    await s3.stop().catch(() => {});
-    await schema.drop().catch(() => {});
-    const redis = new Redis(REDIS, { maxRetriesPerRequest: 1 });
+    await s3?.stop().catch(() => {});
+    await schema?.drop().catch(() => {});
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+    redis.on('error', () => {}); // A test's own Redis may be gone already.
     const keys = await redis.keys(`${redisPrefix}*`).catch(() => []);
     if (keys.length) await redis.del(...keys).catch(() => 0);
-    await redis.quit();
+    await redis.quit().catch(() => redis.disconnect());
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -91,7 +100,7 @@ export async function startClusterProcesses(
         TUTTI_MEDIA_ANNOUNCED_ADDRESS: host,
         TUTTI_MEDIA_RTC_MIN_PORT: String(rtcPorts[0]),
         TUTTI_MEDIA_RTC_MAX_PORT: String(rtcPorts[1]),
-        TUTTI_REDIS_URL: REDIS,
+        TUTTI_REDIS_URL: redisUrl,
         TUTTI_DATABASE_URL: databaseUrl,
         TUTTI_FILES_SECRET: `cluster-test-secret-${tag}`,
         TUTTI_CLUSTER_NODE_ID: nodeId,
@@ -100,7 +109,7 @@ export async function startClusterProcesses(
         TUTTI_DATA_DIR: dataDir,
         TUTTI_SERVER_LOG_LEVEL: 'info',
         TUTTI_FILES_DRIVER: 's3',
-        TUTTI_FILES_S3_ENDPOINT: s3.endpoint,
+        TUTTI_FILES_S3_ENDPOINT: s3Endpoint,
         TUTTI_FILES_S3_BUCKET: `cluster-${tag}`,
         TUTTI_FILES_S3_ACCESS_KEY_ID: 'S3RVER',
         TUTTI_FILES_S3_SECRET_ACCESS_KEY: 'S3RVER',

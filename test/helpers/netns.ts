@@ -6,7 +6,9 @@
  *
  * Everything is named `tutti-<pid>-<n>` (veths `tv<pid>n<n>r|p`): destroy() removes it, a
  * process-exit guard removes what a crashed test left, and create() first sweeps leftovers of
- * test processes that are gone.
+ * test processes that are gone. Several runs on one machine can keep apart:
+ * TUTTI_TEST_NETNS_PREFIX (e.g. `h14`: namespaces `h14-<pid>-<n>`, veths `h14<pid>n<n>r|p`)
+ * and TUTTI_TEST_NETNS_OCTET (the third octet of 198.18.x.0, else from the pid).
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +39,9 @@ export interface NetNamespace {
   destroy(): void;
 }
 
+const PREFIX = process.env.TUTTI_TEST_NETNS_PREFIX ?? 'tutti';
+const VETH = PREFIX === 'tutti' ? 'tv' : PREFIX;
+const OCTET = process.env.TUTTI_TEST_NETNS_OCTET;
 const live = new Set<NetNamespace>();
 let counter = 0;
 let guarded = false;
@@ -65,10 +70,10 @@ function pidAlive(pid: number): boolean {
 /** Removes namespaces and veths of earlier test processes that no longer run. */
 function sweepLeftovers(): void {
   for (const line of ip('netns', 'list').split('\n')) {
-    const m = /^tutti-(\d+)-(\d+)/.exec(line);
-    if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
-    quiet(() => ip('link', 'del', `tv${m[1]}n${m[2]}r`));
-    quiet(() => ip('netns', 'del', `tutti-${m[1]}-${m[2]}`));
+    const m = /^(\S+)-(\d+)-(\d+)/.exec(line);
+    if (!m || m[1] !== PREFIX || Number(m[2]) === process.pid || pidAlive(Number(m[2]))) continue;
+    quiet(() => ip('link', 'del', `${VETH}${m[2]}n${m[3]}r`));
+    quiet(() => ip('netns', 'del', `${PREFIX}-${m[2]}-${m[3]}`));
   }
 }
 
@@ -97,11 +102,11 @@ export function createNetNamespace(): NetNamespace {
   guardExit();
   sweepLeftovers();
   const n = counter++;
-  const name = `tutti-${process.pid}-${n}`;
-  const hostIf = `tv${process.pid}n${n}r`;
-  const nsIf = `tv${process.pid}n${n}p`;
+  const name = `${PREFIX}-${process.pid}-${n}`;
+  const hostIf = `${VETH}${process.pid}n${n}r`;
+  const nsIf = `${VETH}${process.pid}n${n}p`;
   // A /30 per namespace: third octet from the pid, fourth from the counter (198.18.0.0/16 half).
-  const a = process.pid % 256;
+  const a = OCTET === undefined ? process.pid % 256 : Number(OCTET);
   const b = (n % 64) * 4;
   const hostIp = `198.18.${a}.${b + 1}`;
   const nsIp = `198.18.${a}.${b + 2}`;

@@ -18,6 +18,8 @@ import { bounded } from './timeout.ts';
 
 /** How often the counts are checked against the placement (a missed event heals by then). */
 const RECONCILE_MS = 5000;
+/** After Redis comes back, each node's snapshot is asked for this often before giving up. */
+const RESYNC_TRIES = 4;
 
 export interface PresenceDeps {
   cluster: Cluster<ClusterMethods>;
@@ -57,7 +59,7 @@ export class Presence implements RoomFederation {
     this.#releases = new SeatReleases(deps.cluster.placement, deps.log, deps.timeoutMs);
     this.#records = new SharedRecords(deps);
     deps.bus.subscribe((m) => this.#onMessage(m));
-    deps.bus.onRecovered(() => void this.resync());
+    deps.bus.onRecovered(() => void this.resync(RESYNC_TRIES));
     const { registry, rpc } = deps.cluster;
     registry.on('nodeLeft', async (nodeId) => {
       this.#nodeGone(nodeId);
@@ -234,10 +236,21 @@ export class Presence implements RoomFederation {
 
   // ── Catching up ─────────────────────────────────────────────────────────────────────
 
-  /** Replaces what this node knows of every other node's members with their snapshots. */
-  async resync(): Promise<void> {
+  /**
+   * Replaces what this node knows of every other node's members with their snapshots. Just
+   * after Redis comes back the other node may not have renewed its subscription yet ("not
+   * listening"): a failed snapshot is asked again, `tries` times in all (0.5 s, 1 s… apart).
+   */
+  async resync(tries = 1): Promise<void> {
     const others = this.#d.cluster.registry.nodes().filter((n) => n.nodeId !== this.#nodeId);
-    await Promise.all(others.map((n) => this.#fetch(n.nodeId)));
+    await Promise.all(
+      others.map(async ({ nodeId }) => {
+        for (let left = tries - 1; !(await this.#fetch(nodeId, undefined, left)); left--) {
+          await new Promise((r) => setTimeout(r, 500 * 2 ** (tries - 1 - left)).unref());
+          if (!this.#d.cluster.registry.get(nodeId)) return; // Gone meanwhile.
+        }
+      }),
+    );
   }
 
   async #catchUp(roomId: string): Promise<void> {
@@ -253,8 +266,11 @@ export class Presence implements RoomFederation {
     await Promise.all(live.map((nodeId) => this.#fetch(nodeId, roomId)));
   }
 
-  /** One node's members (of one room, or of all when `roomId` is absent), applied here. */
-  async #fetch(nodeId: string, roomId?: string): Promise<void> {
+  /**
+   * One node's members (of one room, or of all when `roomId` is absent), applied here.
+   * Resolves false when it failed and is to be tried again (`triesLeft` > 0).
+   */
+  async #fetch(nodeId: string, roomId?: string, triesLeft = 0): Promise<boolean> {
     try {
       const answer = await this.#d.cluster.rpc.request(
         nodeId,
@@ -268,8 +284,11 @@ export class Presence implements RoomFederation {
         this.#applySnapshot(id, nodeId, peers);
       }
       if (roomId !== undefined && !seen.has(roomId)) this.#applySnapshot(roomId, nodeId, []);
+      return true;
     } catch (err) {
+      if (triesLeft > 0) return false;
       this.#d.log.warn({ err, nodeId, roomId }, 'presence: no snapshot from a node');
+      return true;
     }
   }
 
