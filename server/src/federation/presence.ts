@@ -10,11 +10,11 @@ import type { RoomStore } from '../store/RoomStore.ts';
 import type { ClusterMethods } from './methods.ts';
 import type { PresenceBus } from './presenceBus.ts';
 import type { PresenceMessage } from './presenceEvents.ts';
-import { nicknameCandidates } from './nicknameCandidates.ts';
+import { NicknameHolds } from './nicknameHolds.ts';
 import type { NicknameClaims } from './nicknames.ts';
 import { SeatReleases } from './seatReleases.ts';
 import { SharedRecords } from './sharedRecords.ts';
-import { bounded } from './timeout.ts';
+import { bounded, clusterCall } from './timeout.ts';
 
 /** How often the counts are checked against the placement (a missed event heals by then). */
 const RECONCILE_MS = 5000;
@@ -51,12 +51,14 @@ export class Presence implements RoomFederation {
   #reconciling = false;
   /** Nicknames claimed for joins not admitted yet: member → [room, nickname]. */
   readonly #claimed = new Map<string, [string, string]>();
+  readonly #names: NicknameHolds;
   readonly #onRemoteChange = new Set<(roomId: string) => void>();
 
   constructor(deps: PresenceDeps) {
     this.#d = deps;
     this.#nodeId = deps.cluster.nodeId;
     this.#releases = new SeatReleases(deps.cluster.placement, deps.log, deps.timeoutMs);
+    this.#names = new NicknameHolds(deps.nicknames, deps.cluster.nodeId, deps.log, deps.timeoutMs);
     this.#records = new SharedRecords(deps);
     deps.bus.subscribe((m) => this.#onMessage(m));
     deps.bus.onRecovered(() => void this.resync(RESYNC_TRIES));
@@ -121,7 +123,7 @@ export class Presence implements RoomFederation {
     room.on('left', (m) => {
       this.#d.bus.publish({ type: 'member.left', roomId, peerId: m.id });
       this.#releases.release(roomId, m.id);
-      this.#releaseName(roomId, m.id, m.info.nickname);
+      this.#names.release(roomId, m.id, m.info.nickname);
     });
   }
 
@@ -151,7 +153,7 @@ export class Presence implements RoomFederation {
       }
       const takenElsewhere = this.#remote.peers(room.id).map((p) => p.nickname);
       const taken = [...takenElsewhere, ...room.peers().map((p) => p.nickname)];
-      const name = await this.#claimName(room.id, memberId, nickname, taken);
+      const name = await this.#names.claim(room.id, memberId, nickname, taken);
       this.#claimed.set(memberId, [room.id, name]);
       return { nickname: name, takenElsewhere };
     } catch (err) {
@@ -164,34 +166,7 @@ export class Presence implements RoomFederation {
     this.#releases.release(roomId, memberId);
     const claimed = this.#claimed.get(memberId);
     this.#claimed.delete(memberId);
-    if (claimed) this.#releaseName(claimed[0], memberId, claimed[1]);
-  }
-
-  /** The wish or a variant of it, held cluster-wide (two rounds of candidates, then refused). */
-  async #claimName(
-    roomId: string,
-    memberId: string,
-    wish: string,
-    taken: string[],
-  ): Promise<string> {
-    for (let round = 0; round < 2; round++) {
-      const candidates = nicknameCandidates(wish, taken, round === 0 ? 8 : 16);
-      const name = await this.#bounded(
-        this.#d.nicknames.claim(roomId, this.#nodeId, memberId, candidates),
-        'the cluster could not check your nickname',
-      );
-      if (name !== null) return name;
-      taken.push(...candidates);
-    }
-    throw new TuttiError('MEDIA_UNAVAILABLE', 'no free nickname found; try another');
-  }
-
-  #releaseName(roomId: string, memberId: string, nickname: string): void {
-    bounded(this.#d.nicknames.release(roomId, this.#nodeId, memberId, nickname), this.#d.timeoutMs)
-      // Left held, the name stays taken in that room until this node restarts or leaves.
-      .catch((err: unknown) =>
-        this.#d.log.warn({ err, roomId }, 'presence: nickname not released'),
-      );
+    if (claimed) this.#names.release(claimed[0], memberId, claimed[1]);
   }
 
   remotePeers(roomId: string): PeerInfo[] {
@@ -399,10 +374,6 @@ export class Presence implements RoomFederation {
 
   /** A placement call within the timeout; failing or late → MEDIA_UNAVAILABLE (503). */
   #bounded<T>(work: Promise<T>, what: string): Promise<T> {
-    return bounded(work, this.#d.timeoutMs).catch((err: unknown) => {
-      if (err instanceof TuttiError) throw err;
-      this.#d.log.warn({ err }, `presence: ${what}`);
-      throw new TuttiError('MEDIA_UNAVAILABLE', `${what}: the cluster is unavailable; try again`);
-    });
+    return clusterCall(work, this.#d.timeoutMs, this.#d.log, what);
   }
 }
