@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeHeapSnapshot } from 'node:v8';
 import { errorCodeOf } from '@tutti/protocol';
 import { startTestServer } from '../helpers/startServer.ts';
 import { loadOpusFixture, loadVp8Fixture } from '../load/rtp.ts';
@@ -190,6 +191,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     await Promise.allSettled([...bots].map((b) => leave(b)));
     await settle(baseline);
     end = census.snapshot();
+    // For a leak hunt: what the heap holds once everyone left (open in DevTools' Memory tab).
+    const heapFile = process.env.TUTTI_SOAK_HEAP_SNAPSHOT;
+    if (heapFile) print(`  heap snapshot: ${writeHeapSnapshot(heapFile)}`);
   } finally {
     // Nothing closes a worker before the server stops: one that closed died.
     if (census.workersClosed > 0) crashes.push(`${census.workersClosed} media worker(s) died`);
