@@ -74,7 +74,7 @@ export function openApiDocument(): object {
       },
       '/api/admin/rooms/{roomId}/participants': {
         get: {
-          summary: "List a room's participants (on this node)",
+          summary: "List a room's participants (on every node of the cluster)",
           parameters: [roomId],
           responses: {
             '200': ok('{ participants: PeerInfo[] }'),

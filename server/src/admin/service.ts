@@ -30,9 +30,9 @@ export class AdminRooms {
     return this.#rooms.deleteByAdmin(roomId);
   }
 
-  /** This node's members (a room created on another node a moment ago is loaded). */
+  /** Everyone in the room, on every node (a room created elsewhere a moment ago is loaded). */
   async participants(roomId: string): Promise<PeerInfo[]> {
-    return (await this.#rooms.find(roomId)).peers();
+    return this.#rooms.peersOf(await this.#rooms.find(roomId));
   }
 
   /**

@@ -120,6 +120,11 @@ export class RoomRegistry implements RoomDirectory {
     return [...this.#rooms.values()];
   }
 
+  /** Everyone in the room, cluster-wide: its members here and on the other nodes. */
+  peersOf(room: Room): PeerInfo[] {
+    return [...room.peers(), ...(this.#federation?.remotePeers(room.id) ?? [])];
+  }
+
   /** The room's summary with its cluster-wide count (members here and on other nodes). */
   summaryOf(room: Room): RoomSummary {
     return { ...room.summary(), peers: room.size + (this.#federation?.remoteCount(room.id) ?? 0) };
@@ -286,10 +291,7 @@ export class RoomRegistry implements RoomDirectory {
     const { self, router } = admitted;
     return {
       self,
-      peers: [
-        ...room.peers().filter((p) => p.id !== self.id),
-        ...(this.#federation?.remotePeers(room.id) ?? []),
-      ],
+      peers: this.peersOf(room).filter((p) => p.id !== self.id),
       room: this.summaryOf(room),
       routerRtpCapabilities: router.rtpCapabilities,
       history: [], // the chat's page replaces it (extras: history, game, hands)

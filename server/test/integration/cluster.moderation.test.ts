@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { RequestData } from '@tutti/protocol';
+import type { PeerInfo, RequestData } from '@tutti/protocol';
 import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
 import { hashOwnerSecret, newOwnerSecret, ownedBy, roomNameKey } from '../../src/rooms/security.ts';
 import { ApiKeys } from '../../src/admin/keys.ts';
@@ -256,6 +256,9 @@ function suite(variant: string, setup: () => Promise<Env>): void {
           signal: AbortSignal.timeout(10_000),
         });
       const people = `/api/admin/rooms/${roomId}/participants`;
+      // The list is the room's, cluster-wide: Ben (on B) is in A's answer.
+      const listed = (await (await admin('GET', people)).json()) as { participants: PeerInfo[] };
+      assert.deepEqual(listed.participants.map((p) => p.id).sort(), [owner.id, ben.id].sort());
       const muted = await admin('POST', `${people}/${ben.id}/mute`);
       assert.equal(muted.status, 200);
       assert.deepEqual(await muted.json(), { paused: [] }); // No mic: nothing to pause.
