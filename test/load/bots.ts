@@ -17,6 +17,7 @@ import {
   keyframeRequestSsrc,
   type FixtureTrack,
 } from './rtp.ts';
+import { releaseCallbacks } from './ndcRelease.ts';
 import { dtlsParametersFor, parseLocalSdp, remoteSdp, type RemoteMedia } from './sdp.ts';
 import {
   botRtpCapabilities,
@@ -131,6 +132,7 @@ export interface PublisherMedia {
 export class PublisherBot {
   private pc: PeerConnection | undefined;
   private readonly stops: (() => void)[] = [];
+  private readonly tracks: Track[] = [];
   readonly streams: RtpStream[] = [];
   producerIds: string[] = [];
   keyframeRequests = 0;
@@ -149,6 +151,11 @@ export class PublisherBot {
     this.media = media;
     this.opts = opts;
     this.videoSource = videoSource;
+  }
+
+  private track(t: Track): Track {
+    this.tracks.push(t);
+    return t;
   }
 
   async start(timeoutMs = 15_000): Promise<void> {
@@ -176,7 +183,7 @@ export class PublisherBot {
         mid: String(mid++),
         layers,
         pt: VIDEO_PT,
-        track: pc.addTrack(v),
+        track: this.track(pc.addTrack(v)),
       });
     }
     if (this.media.audio) {
@@ -189,7 +196,7 @@ export class PublisherBot {
         mid: String(mid),
         layers: [{ fixture: this.media.audio, ssrc }],
         pt: AUDIO_PT,
-        track: pc.addTrack(a),
+        track: this.track(pc.addTrack(a)),
       });
     }
     const ssrcsOf = (p: (typeof plan)[number]): number[] => p.layers.map((l) => l.ssrc);
@@ -234,6 +241,7 @@ export class PublisherBot {
 
   close(): void {
     for (const stop of this.stops.splice(0)) stop();
+    releaseCallbacks(this.pc, this.tracks);
     try {
       this.pc?.close();
     } catch {
@@ -378,6 +386,7 @@ export class SubscriberBot {
 
   close(): void {
     this.closed = true;
+    releaseCallbacks(this.pc, this.tracks);
     try {
       this.pc?.close();
     } catch {
