@@ -24,22 +24,22 @@ after(async () => {
   await s.stop();
 });
 
-/** A WHIP publisher on libdatachannel: one full offer (candidates gathered), RFC 9725. */
-async function whipPublish(url: string, token: string) {
-  const pc = new ndc.PeerConnection('whip-bot', {
+/** A libdatachannel peer for WHIP/WHEP (loopback, UDP only), closed after the tests. */
+function httpPeer(name: string): ndc.PeerConnection {
+  const pc = new ndc.PeerConnection(name, {
     iceServers: [],
     bindAddress: '127.0.0.1',
     enableIceTcp: false,
   });
   closers.push(() => pc.close());
-  const cname = 'whip-bot';
-  const video = new ndc.Video('0', 'SendOnly');
-  video.addVP8Codec(96);
-  video.addSSRC(11_111, cname, cname, 'whip-video');
-  const audio = new ndc.Audio('1', 'SendOnly');
-  audio.addOpusCodec(111);
-  audio.addSSRC(22_222, cname, cname, 'whip-audio');
-  const tracks = [pc.addTrack(video), pc.addTrack(audio)] as const;
+  return pc;
+}
+
+/**
+ * One full offer (candidates gathered) POSTed as RFC 9725 asks; the answer applied. Resolves
+ * the session's resource URL (its Location).
+ */
+async function offerOverHttp(pc: ndc.PeerConnection, url: string, token: string): Promise<string> {
   const gathered = new Promise<void>((resolve) =>
     pc.onGatheringStateChange((state) => state === 'complete' && resolve()),
   );
@@ -55,10 +55,25 @@ async function whipPublish(url: string, token: string) {
   const location = res.headers.get('location');
   assert.ok(location, 'a Location for the session');
   pc.setRemoteDescription(await res.text(), 'answer');
+  return new URL(location, url).href;
+}
+
+/** A WHIP publisher on libdatachannel: VP8 + Opus from the fixtures, paced. */
+async function whipPublish(url: string, token: string) {
+  const pc = httpPeer('whip-bot');
+  const cname = 'whip-bot';
+  const video = new ndc.Video('0', 'SendOnly');
+  video.addVP8Codec(96);
+  video.addSSRC(11_111, cname, cname, 'whip-video');
+  const audio = new ndc.Audio('1', 'SendOnly');
+  audio.addOpusCodec(111);
+  audio.addSSRC(22_222, cname, cname, 'whip-audio');
+  const tracks = [pc.addTrack(video), pc.addTrack(audio)] as const;
+  const resource = await offerOverHttp(pc, url, token);
   await Promise.all(tracks.map((t) => waitOpen(t, 15_000)));
   closers.push(pacer.add(new RtpStream(loadVp8Fixture(), 11_111, 96), tracks[0]));
   closers.push(pacer.add(new RtpStream(loadOpusFixture(), 22_222, 111), tracks[1]));
-  return new URL(location, url).href;
+  return resource;
 }
 
 test('a node-datachannel WHIP publisher is a participant whose RTP flows; DELETE removes it', async () => {
@@ -128,12 +143,7 @@ test('a node-datachannel WHIP publisher is a participant whose RTP flows; DELETE
  * both (one id for both kinds, as browsers do), RTP counted per m-line.
  */
 async function whepView(url: string, token: string) {
-  const pc = new ndc.PeerConnection('whep-bot', {
-    iceServers: [],
-    bindAddress: '127.0.0.1',
-    enableIceTcp: false,
-  });
-  closers.push(() => pc.close());
+  const pc = httpPeer('whep-bot');
   const video = new ndc.Video('0', 'RecvOnly');
   video.addVP8Codec(96);
   video.parseSdpLine('a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid');
@@ -147,23 +157,9 @@ async function whepView(url: string, token: string) {
       if (!isRtcp(msg) && msg.length >= 12) packets[kind]++;
     });
   }
-  const gathered = new Promise<void>((resolve) =>
-    pc.onGatheringStateChange((state) => state === 'complete' && resolve()),
-  );
-  pc.setLocalDescription('offer');
-  if (pc.gatheringState() !== 'complete') await gathered;
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/sdp', authorization: `Bearer ${token}` },
-    body: pc.localDescription()!.sdp,
-    signal: AbortSignal.timeout(10_000),
-  });
-  assert.equal(res.status, 201, await res.clone().text());
-  const location = res.headers.get('location');
-  assert.ok(location, 'a Location for the viewer session');
-  pc.setRemoteDescription(await res.text(), 'answer');
+  const resource = await offerOverHttp(pc, url, token);
   await Promise.all([waitOpen(tracks.video, 15_000), waitOpen(tracks.audio, 15_000)]);
-  return { packets, resource: new URL(location, url).href };
+  return { packets, resource };
 }
 
 test("a node-datachannel WHEP viewer receives a WHIP publisher's video and audio", async () => {
