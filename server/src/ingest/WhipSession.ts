@@ -10,6 +10,7 @@ import {
 import type { Logger } from '../kernel/log.ts';
 import type { MemberChannel, PreparedNotification } from '../rooms/ports.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import { serverRtpCapabilities } from '../rooms/joinMedia.ts';
 import { negotiate, senderDtls, type WhipOffer } from './sdp.ts';
 import { watchTransport, type TransportState } from './watch.ts';
 
@@ -58,6 +59,10 @@ export class WhipSession implements MemberChannel {
   /** Joins, negotiates and produces; returns the SDP answer. Leaves again on any failure. */
   async start(offer: WhipOffer): Promise<string> {
     const { rooms } = this.#opts;
+    // A bad offer is refused before the room sees a participant come and go (every router
+    // offers the same capabilities; the real negotiation below uses the member's router).
+    negotiate(offer, serverRtpCapabilities());
+    senderDtls(offer);
     await rooms.join(this, this.roomId, { nickname: this.#opts.nickname }, undefined);
     try {
       const media = rooms.requireMember(this).member.media;

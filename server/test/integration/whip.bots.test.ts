@@ -194,3 +194,44 @@ test("a node-datachannel WHEP viewer receives a WHIP publisher's video and audio
   });
   assert.equal(del.status, 200);
 });
+
+test('a WHIP offer the room cannot take is refused before anyone sees a participant come and go', async () => {
+  const owned = (await (
+    await fetch(`${s.url}/api/rooms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'WHIP refusals' }),
+    })
+  ).json()) as { room: { id: string }; ownerSecret: string };
+  const made = (await (
+    await fetch(`${s.url}/api/rooms/${owned.room.id}/ingest-tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-owner-secret': owned.ownerSecret },
+      body: JSON.stringify({ label: 'bad' }),
+    })
+  ).json()) as { token: string; whipUrl: string };
+  const sig = await TuttiSignaling.join(s.wsUrl, owned.room.id, 'Watcher');
+  closers.push(() => sig.close());
+  const seen: string[] = [];
+  sig.peer.on('room.peerJoined', (d: { peer: { nickname: string } }) => seen.push(d.peer.nickname));
+  const ice = 'a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n';
+  const offers = [
+    // A codec the room does not have.
+    `v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=sendonly\r\n${ice}` +
+      'a=fingerprint:sha-256 AB:CD\r\na=setup:actpass\r\na=rtpmap:96 FOO/90000\r\n',
+    // VP8, but no DTLS fingerprint.
+    `v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=sendonly\r\n${ice}` +
+      'a=setup:actpass\r\na=rtpmap:96 VP8/90000\r\n',
+  ];
+  for (const sdp of offers) {
+    const res = await fetch(`${s.url}${made.whipUrl}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/sdp', authorization: `Bearer ${made.token}` },
+      body: sdp,
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(res.status, 400, await res.text());
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(seen, [], 'nobody joined, not even for a moment');
+});
