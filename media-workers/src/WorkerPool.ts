@@ -62,6 +62,11 @@ export function resolveWorkerBin(
  * while no worker is alive waits (bounded) for a replacement. `status()` is what operators
  * and tests see of the workers (pid, alive, CPU, routers).
  */
+/** mediasoup's death message for a worker that a signal stopped: "[pid:N, code:0, signal:null]" or "signal:SIGTERM". */
+const STOPPED_BY_SIGNAL = /code:0,|signal:SIG(TERM|INT)\]/;
+/** How long a signalled worker's death waits for the pool to begin closing. */
+const SIGNAL_GRACE_MS = 1000;
+
 export class WorkerPool {
   readonly #opts: Required<Omit<WorkerPoolOptions, 'workerBin' | 'log'>> & { workerBin: string };
   readonly #log: PoolLogger;
@@ -159,6 +164,18 @@ export class WorkerPool {
   }
 
   #onDied(slot: Slot, worker: Worker, error: Error): void {
+    if (this.#closing || slot.worker !== worker) return;
+    // Stopped by a signal to the whole process group (Ctrl-C, a group kill): the worker exits
+    // cleanly or by SIGTERM/SIGINT, and Node's own handler may not have begun the shutdown
+    // yet. Give it a moment before calling it a death.
+    if (STOPPED_BY_SIGNAL.test(error.message)) {
+      setTimeout(() => this.#diedFor(slot, worker, error), SIGNAL_GRACE_MS).unref();
+      return;
+    }
+    this.#diedFor(slot, worker, error);
+  }
+
+  #diedFor(slot: Slot, worker: Worker, error: Error): void {
     if (this.#closing || slot.worker !== worker) return;
     this.#log.error({ pid: worker.pid, index: slot.index, err: error }, 'mediasoup worker died');
     void this.#replace(slot, worker.pid, 0);

@@ -119,3 +119,40 @@ test('WorkerPool: once closing, a worker that exits is neither reported nor repl
     pool.close();
   }
 });
+
+test('WorkerPool: a worker the group signal stops before Node begins to close is not reported; alone, it is replaced', async () => {
+  for (const closeSoon of [true, false]) {
+    const errors: string[] = [];
+    const pool = await WorkerPool.create({
+      numWorkers: 1,
+      log: { info() {}, warn() {}, error: (_o, msg) => errors.push(msg) },
+    });
+    try {
+      const router = await pool.createRouter({ mediaCodecs });
+      const [pid] = pool.status().map((w) => w.pid);
+      const routerClosed = new Promise<void>((resolve) => router.on('workerclose', resolve));
+      process.kill(pid!, 'SIGTERM'); // Reaches the worker before Node's own handler runs.
+      await routerClosed;
+      if (closeSoon) {
+        await new Promise((r) => setTimeout(r, 100)); // Node's handler, a moment later.
+        pool.beginClose();
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.deepEqual(errors, [], 'a shutdown, not a death');
+        assert.deepEqual(
+          pool.status().map((w) => w.pid),
+          [pid],
+          'no worker spawned',
+        );
+      } else {
+        const deadline = Date.now() + 10_000;
+        while (pool.status()[0]?.pid === pid || !pool.status()[0]?.alive) {
+          assert.ok(Date.now() < deadline, 'the stopped worker was replaced');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.deepEqual(errors, ['mediasoup worker died']);
+      }
+    } finally {
+      pool.close();
+    }
+  }
+});
