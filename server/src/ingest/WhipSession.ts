@@ -59,16 +59,15 @@ export class WhipSession implements MemberChannel {
   /** Joins, negotiates and produces; returns the SDP answer. Leaves again on any failure. */
   async start(offer: WhipOffer): Promise<string> {
     const { rooms } = this.#opts;
-    // A bad offer is refused before the room sees a participant come and go (every router
-    // offers the same capabilities; the real negotiation below uses the member's router).
-    negotiate(offer, serverRtpCapabilities());
-    senderDtls(offer);
+    // Negotiated before joining, so a bad offer is refused before the room sees a participant
+    // come and go (every router offers the server's capabilities: serverRtpCapabilities).
+    const { tracks, answer } = negotiate(offer, serverRtpCapabilities());
+    const dtls = senderDtls(offer) as DtlsParameters;
     await rooms.join(this, this.roomId, { nickname: this.#opts.nickname }, undefined);
     try {
       const media = rooms.requireMember(this).member.media;
-      const { tracks, answer } = negotiate(offer, await media.routerRtpCapabilities());
       const transport = await media.createTransport('send');
-      await media.connectTransport(transport.id, senderDtls(offer) as DtlsParameters);
+      await media.connectTransport(transport.id, dtls);
       for (const track of tracks) {
         await media.produce({
           transportId: transport.id,
