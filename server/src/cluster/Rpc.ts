@@ -4,7 +4,8 @@ import { TuttiError } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
 import { dropLogger } from './dropLog.ts';
 import { ClusterError, remoteError } from './errors.ts';
-import { rpcEnvelopeSchema, type RpcEnvelope } from './schemas.ts';
+import { RpcSeal } from './rpcSeal.ts';
+import type { RpcEnvelope } from './schemas.ts';
 
 /** How messages reach a node: an in-process hub, or one Redis channel per node. */
 export interface RpcTransport {
@@ -28,6 +29,10 @@ export interface ClusterRpcOptions {
   defaultTimeoutMs?: number;
   /** Requests from a node this rejects (e.g. not in the registry) are dropped. */
   acceptFrom?: (nodeId: string) => boolean;
+  /** The cluster secret (files.secret) every envelope is signed with (cluster/rpcSeal.ts). */
+  secret?: string | Buffer | undefined;
+  /** How old a message may be before it counts as a replay (default 30 s). */
+  replayWindowMs?: number | undefined;
 }
 
 const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -41,10 +46,13 @@ interface Pending {
 }
 
 /**
- * Request/response between nodes, generic over a method→schema map. Both sides validate:
- * the caller its request and the answer, the callee the envelope, the target and the data.
- * Garbage, forged answers (unknown id, wrong sender) and messages for another node are
- * dropped and logged; a request always settles within its timeout.
+ * Request/response between nodes, generic over a method→schema map. Every envelope is
+ * signed with the cluster secret and stamped with its time (cluster/rpcSeal.ts): unsigned,
+ * badly signed, stale and replayed ones are dropped before anything reads them. Both sides
+ * validate: the caller its request and the answer, the callee the envelope, the target and
+ * the data. Garbage, forged answers (unknown id, wrong sender) and messages for another node
+ * are dropped and logged (at most a line a second); a request always settles within its
+ * timeout.
  */
 export class ClusterRpc<M extends RpcMethods> {
   readonly nodeId: string;
@@ -54,6 +62,7 @@ export class ClusterRpc<M extends RpcMethods> {
   readonly #handlers = new Map<string, RpcHandler<M, keyof M>>();
   readonly #pending = new Map<string, Pending>();
   readonly #dropped: (reason: string, detail?: object) => void;
+  readonly #seal: RpcSeal;
   #closed = false;
 
   constructor(transport: RpcTransport, nodeId: string, methods: M, opts: ClusterRpcOptions) {
@@ -62,6 +71,7 @@ export class ClusterRpc<M extends RpcMethods> {
     this.#methods = methods;
     this.#opts = { ...opts, defaultTimeoutMs: opts.defaultTimeoutMs ?? 2000 };
     this.#dropped = dropLogger(opts.log);
+    this.#seal = new RpcSeal({ secret: opts.secret, windowMs: opts.replayWindowMs });
   }
 
   start(): Promise<void> {
@@ -86,7 +96,7 @@ export class ClusterRpc<M extends RpcMethods> {
     if (this.#closed) return Promise.reject(new ClusterError('UNAVAILABLE', 'rpc closed'));
     const id = randomUUID();
     const timeoutMs = opts.timeoutMs ?? this.#opts.defaultTimeoutMs;
-    const envelope: RpcEnvelope = {
+    const sealed = this.#seal.seal({
       v: 1,
       kind: 'req',
       id,
@@ -94,7 +104,7 @@ export class ClusterRpc<M extends RpcMethods> {
       to: nodeId,
       method,
       data: checked.data,
-    };
+    });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
@@ -107,7 +117,7 @@ export class ClusterRpc<M extends RpcMethods> {
         reject,
         timer,
       });
-      this.#transport.send(nodeId, JSON.stringify(envelope)).then(
+      this.#transport.send(nodeId, sealed).then(
         (receivers) => {
           if (receivers === 0)
             this.#settle(id, new ClusterError('UNAVAILABLE', `${nodeId} is not listening`));
@@ -144,15 +154,9 @@ export class ClusterRpc<M extends RpcMethods> {
 
   #receive(raw: string): void {
     if (raw.length > MAX_MESSAGE_BYTES) return this.#dropped('too large', { bytes: raw.length });
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch {
-      return this.#dropped('not JSON');
-    }
-    const parsed = rpcEnvelopeSchema.safeParse(json);
-    if (!parsed.success) return this.#dropped('not an rpc envelope');
-    const msg = parsed.data;
+    // Unsigned, badly signed, stale or replayed: anyone who reaches Redis can publish here.
+    const msg = this.#seal.open(raw);
+    if ('dropped' in msg) return this.#dropped(msg.dropped, { bytes: raw.length, ...msg.detail });
     if (msg.to !== this.nodeId) return this.#dropped('addressed to another node', { to: msg.to });
     if (msg.kind === 'req') void this.#serve(msg);
     else this.#answer(msg);
@@ -182,8 +186,14 @@ export class ClusterRpc<M extends RpcMethods> {
       body:
         { kind: 'ok'; data: unknown } | { kind: 'err'; error: { code: string; message: string } },
     ) => {
-      const envelope = { v: 1, id: msg.id, from: this.nodeId, to: msg.from, ...body };
-      this.#transport.send(msg.from, JSON.stringify(envelope)).catch((err: unknown) => {
+      const envelope = this.#seal.seal({
+        v: 1,
+        id: msg.id,
+        from: this.nodeId,
+        to: msg.from,
+        ...body,
+      });
+      this.#transport.send(msg.from, envelope).catch((err: unknown) => {
         this.#opts.log.warn({ err, method: msg.method }, 'cluster: could not send an rpc answer');
       });
     };

@@ -26,6 +26,13 @@ export interface ClusterOptions<M extends RpcMethods> {
   rpcTimeoutMs?: number;
   /** Drop requests from nodes this rejects (e.g. `(id) => registry.get(id) !== undefined`). */
   acceptFrom?: (nodeId: string) => boolean;
+  /**
+   * The cluster secret (files.secret): RPC envelopes are signed with a key from it. Absent:
+   * this process's own, so only nodes in this process can call each other.
+   */
+  secret?: string | Buffer | undefined;
+  /** How old an RPC envelope may be before it is dropped as a replay (default 30 s). */
+  rpcReplayWindowMs?: number;
 }
 
 export interface Cluster<M extends RpcMethods> {
@@ -69,7 +76,14 @@ export function createCluster<M extends RpcMethods>(opts: ClusterOptions<M>): Cl
     log,
     defaultTimeoutMs: opts.rpcTimeoutMs,
     acceptFrom: opts.acceptFrom,
+    secret: opts.secret,
+    replayWindowMs: opts.rpcReplayWindowMs,
   });
+  if (opts.redis && opts.secret === undefined)
+    log.warn(
+      {},
+      'cluster: no files.secret: requests from other processes are dropped (set TUTTI_FILES_SECRET on every node)',
+    );
   const placement = parts.placement;
   registry.on('nodeLeft', async (nodeId) => {
     rpc.failPendingTo(nodeId);

@@ -46,6 +46,8 @@ const envelopeBase = {
   id: z.string().min(1).max(64),
   from: nodeIdSchema,
   to: nodeIdSchema,
+  /** When the sender signed it (its clock, ms): an old one is a replay (cluster/rpcSeal.ts). */
+  ts: z.number().int().min(0),
 };
 
 export const rpcEnvelopeSchema = z.discriminatedUnion('kind', [

@@ -10,7 +10,14 @@ function urlHost(host: string): string {
 /** The part of createCluster's options that comes from configuration alone. */
 export type ClusterSettings = Pick<
   ClusterOptions<RpcMethods>,
-  'nodeId' | 'httpUrl' | 'mediaAddress' | 'redis' | 'heartbeatMs' | 'expiryMs' | 'rpcTimeoutMs'
+  | 'nodeId'
+  | 'httpUrl'
+  | 'mediaAddress'
+  | 'redis'
+  | 'heartbeatMs'
+  | 'expiryMs'
+  | 'rpcTimeoutMs'
+  | 'secret'
 >;
 
 /**
@@ -32,5 +39,7 @@ export function clusterSettings(config: Config): ClusterSettings {
     heartbeatMs: cluster.heartbeatMs,
     expiryMs: cluster.nodeTimeoutMs,
     rpcTimeoutMs: cluster.rpcTimeoutMs,
+    // RPC envelopes are signed with it, as the chat and presence buses' messages are.
+    secret: config.files.secret,
   };
 }

@@ -55,6 +55,8 @@ export interface ClusterNodeDeps {
  */
 export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
   const { workers, rooms, config } = deps;
+  // Before any connection: waiting entries under this node id from earlier are a past life's.
+  const startedAt = Date.now();
   const settings = clusterSettings(config);
   const hub = settings.redis ? undefined : (deps.hub ?? new LocalClusterHub());
   const cluster = createCluster({
@@ -85,6 +87,13 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
   const moderationState = settings.redis
     ? redisModerationState({ ...settings.redis, prefix: config.cluster.redisPrefix }, deps.log)
     : hubModerationState(hub!);
+  const pastLife = releasePastLife({
+    nodeId: cluster.nodeId,
+    startedAt,
+    state: moderationState,
+    bus,
+    log: deps.log,
+  });
   let presence: Presence | undefined;
   const changeListeners: ((roomId: string) => void)[] = [];
   rooms.federate((hands) => {
@@ -119,15 +128,55 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
         deps.log.warn({ err }, 'presence: bus not subscribed yet (Redis down?); retrying');
       });
       await cluster.start();
+      await pastLife.run();
       await presence?.start();
     },
     async stop() {
+      pastLife.stop();
       presence?.close();
       await bus.close();
       await nicknames.close();
       await lifeClaims.close();
       await moderationState.close();
       await cluster.stop();
+    },
+  };
+}
+
+/**
+ * A node that crashed and came back under the same id left its people waiting on the rooms'
+ * shared lists: they are gone (their connections died with it). Taken off at start-up, before
+ * anyone connects (retried while Redis is away), and the other nodes told to read the lists
+ * again, so no moderator sees, or can admit, a ghost.
+ */
+function releasePastLife(deps: {
+  nodeId: string;
+  startedAt: number;
+  state: SharedModerationState;
+  bus: PresenceBus;
+  log: Logger;
+}): { run(): Promise<void>; stop(): void } {
+  let retry: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const run = async (): Promise<void> => {
+    try {
+      const rooms = await deps.state.releaseNode(deps.nodeId, deps.startedAt);
+      for (const roomId of rooms)
+        deps.bus.publish({ type: 'moderation.changed', roomId, change: 'waiting' });
+      if (rooms.length > 0)
+        deps.log.info({ rooms: rooms.length }, 'moderation: a past life’s waiting entries cleared');
+    } catch (err) {
+      if (stopped) return;
+      deps.log.warn({ err }, 'moderation: a past life’s waiting entries not cleared; retrying');
+      retry = setTimeout(() => void run(), 2000);
+      retry.unref();
+    }
+  };
+  return {
+    run,
+    stop() {
+      stopped = true;
+      clearTimeout(retry);
     },
   };
 }

@@ -1,8 +1,8 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ROLES, type PeerInfo } from '@tutti/protocol';
 import { captionLineSchema, gameEventSchema } from '@tutti/protocol/schemas';
 import { nodeIdSchema } from '../cluster/index.ts';
+import { deriveKey, seal, unseal } from '../kernel/sealed.ts';
 import { recordingStateSchema } from './recordingMethods.ts';
 
 // What nodes tell each other about rooms and their members. Everything on the bus is input
@@ -70,35 +70,22 @@ export type PresenceEvent = z.infer<typeof presenceEventSchema>;
 const bodySchema = z.object({ v: z.literal(1), from: nodeIdSchema, event: presenceEventSchema });
 export type PresenceMessage = z.infer<typeof bodySchema>;
 
-/** Signed on the wire: the body's JSON and its HMAC-SHA256 (hex). */
-const envelopeSchema = z.object({ m: z.string(), s: z.string().regex(/^[0-9a-f]{64}$/) });
-
 /** A key of its own from the cluster secret (files.secret), never usable as another key. */
 export function presenceKey(secret: string | Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, 'tutti', 'presence bus v1', 32));
+  return deriveKey(secret, 'presence bus v1');
 }
 
-const mac = (key: Buffer, body: string): Buffer => createHmac('sha256', key).update(body).digest();
-
+/** Signed on the wire (kernel/sealed.ts): the body's JSON and its HMAC-SHA256. */
 export function sealPresence(message: PresenceMessage, key: Buffer): string {
-  const m = JSON.stringify(message);
-  return JSON.stringify({ m, s: mac(key, m).toString('hex') });
+  return seal(message, key);
 }
 
 /** The message in a payload, or why it was dropped. */
 export function openPresence(payload: string, key: Buffer): PresenceMessage | string {
-  const envelope = envelopeSchema.safeParse(parseJson(payload));
-  if (!envelope.success) return 'not a signed presence message';
-  const { m, s } = envelope.data;
-  if (!timingSafeEqual(mac(key, m), Buffer.from(s, 'hex'))) return 'bad signature';
-  const body = bodySchema.safeParse(parseJson(m));
+  const opened = unseal(payload, key);
+  if (opened === 'not signed') return 'not a signed presence message';
+  if (typeof opened === 'string')
+    return opened === 'invalid JSON' ? 'not a presence message' : opened;
+  const body = bodySchema.safeParse(opened.body);
   return body.success ? body.data : 'not a presence message';
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

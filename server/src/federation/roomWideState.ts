@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { connectRedis, type LocalClusterHub, type RedisSettings } from '../cluster/index.ts';
 import type { Logger } from '../kernel/log.ts';
 import { luaScript } from '../kernel/redis.ts';
+import { parseJson } from '../kernel/sealed.ts';
 import {
   barKey,
   MemoryModerationState,
@@ -15,6 +16,7 @@ import {
 //   p<room>:barred    set of "a:<account>" / "ip:<address>"
 //   p<room>:mods      set of remembered moderators' accounts
 //   p<room>:waiting   hash connection id → JSON { id, nickname, since, nodeId }
+//                     (a node that restarts takes its previous life's entries off: node.ts)
 // Every command has the connection's commandTimeout: a frozen Redis cannot hold a door shut.
 
 const FLAGS = ['locked', 'waitingRoom', 'moderatorsUnmute', 'signedInOnly'] as const;
@@ -33,6 +35,24 @@ if redis.call('HLEN', key) >= max then return 'full' end
 redis.call('HSET', key, id, entry)
 return 'added'
 `);
+
+/** Off a room's list: the entries of one node from before a time (its previous life's). */
+const RELEASE = luaScript(`
+local key, node, before = KEYS[1], ARGV[1], tonumber(ARGV[2])
+local all = redis.call('HGETALL', key)
+local removed = 0
+for i = 1, #all, 2 do
+  local ok, e = pcall(cjson.decode, all[i + 1])
+  if ok and type(e) == 'table' and e.nodeId == node and tonumber(e.since) and tonumber(e.since) < before then
+    redis.call('HDEL', key, all[i])
+    removed = removed + 1
+  end
+end
+return removed
+`);
+
+/** A Redis glob that matches `text` literally. */
+const literalGlob = (text: string): string => text.replace(/[*?[\]\\]/g, '\\$&');
 
 /** What is read back is input like any other: an entry that does not parse is left out. */
 const entrySchema = z.object({
@@ -119,6 +139,21 @@ export function redisModerationState(
     async forget(roomId) {
       await redis.del(...['settings', 'barred', 'mods', 'waiting'].map((w) => key(roomId, w)));
     },
+    async releaseNode(nodeId, before) {
+      // Every room's list (a scan, once at start-up): the lists do not say which nodes use them.
+      const changed: string[] = [];
+      const match = `${literalGlob(p)}*:waiting`;
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 500);
+        cursor = next;
+        for (const k of keys) {
+          const removed = await RELEASE(redis, [k], [nodeId, before]);
+          if (Number(removed) > 0) changed.push(k.slice(p.length, -':waiting'.length));
+        }
+      } while (cursor !== '0');
+      return changed;
+    },
     async close() {
       await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1000).unref())]).finally(
         () => redis.disconnect(),
@@ -134,12 +169,4 @@ export function hubModerationState(hub: LocalClusterHub): SharedModerationState 
   let state = states.get(hub);
   if (!state) states.set(hub, (state = new MemoryModerationState()));
   return state;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

@@ -46,6 +46,12 @@ export interface SharedModerationState {
   waiting(roomId: string): Promise<WaitingEntry[]>;
   /** The room was deleted: its state goes with it. */
   forget(roomId: string): Promise<void>;
+  /**
+   * Takes off every room's waiting list the people `nodeId` put there before `before` (a
+   * previous life of that node: a process that crashed and left them behind); answers the
+   * rooms whose list changed.
+   */
+  releaseNode(nodeId: string, before: number): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -131,6 +137,16 @@ export class MemoryModerationState implements SharedModerationState {
 
   async forget(roomId: string): Promise<void> {
     this.#rooms.delete(roomId);
+  }
+
+  async releaseNode(nodeId: string, before: number): Promise<string[]> {
+    const changed: string[] = [];
+    for (const [roomId, { waiting }] of this.#rooms) {
+      const left = [...waiting.values()].filter((e) => e.nodeId === nodeId && e.since < before);
+      for (const e of left) waiting.delete(e.id);
+      if (left.length > 0) changed.push(roomId);
+    }
+    return changed;
   }
 
   async close(): Promise<void> {}

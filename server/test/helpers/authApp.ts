@@ -1,6 +1,6 @@
 /** A bare Fastify with only the auth routes (no media workers): what the auth tests drive. */
 import { DatabaseSync } from 'node:sqlite';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type InjectOptions } from 'fastify';
 import { loadConfig, type Config } from '@tutti/config';
 import { registerAuth, type Auth } from '../../src/auth/index.ts';
 
@@ -36,4 +36,34 @@ export async function startAuthApp(
     url = `http://127.0.0.1:${addr.port}`;
   } else await app.ready();
   return { app, auth, config, url, close: () => app.close() };
+}
+
+export const ORIGIN = 'http://localhost:80'; // app.inject's host
+let n = 0;
+/** An email address no test used before. */
+export const uniqueEmail = () => `user${++n}-${Date.now()}@example.test`;
+
+/** One request through app.inject, from ORIGIN; the session cookie it set, if any. */
+export async function call(
+  app: FastifyInstance,
+  method: InjectOptions['method'],
+  url: string,
+  opts: { body?: unknown; cookie?: string; ip?: string; headers?: Record<string, string> } = {},
+) {
+  const res = await app.inject({
+    method,
+    url,
+    payload: opts.body as InjectOptions['payload'],
+    remoteAddress: opts.ip ?? '10.0.0.1',
+    headers: {
+      origin: ORIGIN,
+      ...(opts.cookie ? { cookie: opts.cookie } : {}),
+      ...opts.headers,
+    },
+  });
+  const setCookie = res.headers['set-cookie'];
+  const lines = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
+  const session = lines.find((l) => l.startsWith('tutti_session='));
+  const cookie = session ? session.split(';')[0] : undefined;
+  return { res, status: res.statusCode, json: res.body ? res.json() : undefined, session, cookie };
 }

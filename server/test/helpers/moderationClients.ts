@@ -1,6 +1,15 @@
-import type { JoinResult, MediaSource, RequestData } from '@tutti/protocol';
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  errorCodeOf,
+  type JoinResult,
+  type MediaSource,
+  type PeerInfo,
+  type RequestData,
+} from '@tutti/protocol';
 import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
-import type { TestServer } from '../../../test/helpers/startServer.ts';
+import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
+import { TEST_AUTH } from './authApp.ts';
 import { fakeDtls, opusParams, vp8Params } from '../integration/bot.ts';
 
 /** A connection of its own (a session cookie, a forwarded address), joined or not. */
@@ -87,4 +96,85 @@ export async function signUp(server: TestServer, name: string): Promise<string> 
   const cookie = res.headers.getSetCookie().find((c) => c.startsWith('tutti_session='));
   if (!cookie) throw new Error('signup: no session cookie');
   return cookie.split(';')[0]!;
+}
+
+/** A refusal's code (fails the test if the call went through). */
+export async function refusalCode(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (err) {
+    return errorCodeOf(err);
+  }
+  assert.fail('expected a refusal');
+}
+
+/** What the moderation tests share: one server, the people they connected, fresh rooms. */
+export interface ModerationFixture {
+  /** Started before the tests (with accounts), stopped after them. */
+  readonly server: TestServer;
+  /** Closed after the tests. */
+  readonly people: Person[];
+  /** A number not used before (room names). */
+  unique(): number;
+  /** A fresh room made by a guest: its id and owner secret. */
+  room(name?: string): Promise<{ roomId: string; ownerSecret: string }>;
+  /** enter(), the person closed after the tests. */
+  join(...args: Parameters<typeof enter>): Promise<Person & { join: JoinResult }>;
+  /** A room, its owner joined (owner secret) and participants named `names`. */
+  meeting(...names: string[]): Promise<{
+    roomId: string;
+    ownerSecret: string;
+    owner: Person & { join: JoinResult };
+    others: (Person & { join: JoinResult })[];
+  }>;
+  /** `p` is told that `id` changed so that `pred` holds. */
+  peerUpdate(p: Person, id: string, pred: (peer: PeerInfo) => boolean): Promise<unknown>;
+}
+
+/** Call inside a describe(): a real server and worker for its tests (before/after hooks). */
+export function moderationFixture(): ModerationFixture {
+  let server: TestServer | undefined;
+  const people: Person[] = [];
+  let n = 0;
+  const live = (): TestServer => server ?? assert.fail('the server is not started');
+  const join = async (...args: Parameters<typeof enter>) => {
+    const p = await enter(...args);
+    people.push(p);
+    return p;
+  };
+  const room = async (name = `Room ${++n}`) => {
+    const c = await connect(live());
+    people.push(c);
+    const r = await c.client.request('room.create', { name });
+    return { roomId: r.room.id, ownerSecret: r.ownerSecret };
+  };
+  before(async () => {
+    server = await startTestServer({
+      auth: TEST_AUTH,
+      server: { trustProxy: '127.0.0.1', roomCreatesPerMinute: 1000 },
+      signaling: { requestsPerSecond: 500, requestBurst: 500 },
+    });
+  });
+  after(async () => {
+    for (const p of people) p.client.close();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      return live();
+    },
+    people,
+    unique: () => ++n,
+    room,
+    join,
+    async meeting(...names) {
+      const { roomId, ownerSecret } = await room();
+      const owner = await join(live(), { roomId, nickname: 'Olga', ownerSecret });
+      const others = [];
+      for (const nickname of names) others.push(await join(live(), { roomId, nickname }));
+      return { roomId, ownerSecret, owner, others };
+    },
+    peerUpdate: (p, id, pred) =>
+      p.client.nextNotification('room.peerUpdated', ({ peer }) => peer.id === id && pred(peer)),
+  };
 }

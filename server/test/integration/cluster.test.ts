@@ -10,6 +10,7 @@ import {
 } from '../../src/cluster/index.ts';
 import { silentLogger } from '../../src/kernel/log.ts';
 import {
+  CLUSTER_SECRET,
   clusterSuite,
   selfInfo,
   testMethods,
@@ -34,6 +35,7 @@ function makeNode(
     methods: testMethods,
     log,
     ...TIMING,
+    secret: CLUSTER_SECRET,
     ...extra,
   });
 }
