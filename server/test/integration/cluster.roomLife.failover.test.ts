@@ -14,6 +14,7 @@ import {
   type Env,
   type Joined,
 } from './cluster.roomLife.helpers.ts';
+import { sleep } from './bot.ts';
 
 // The node running a room's life (its authority, federation/lifeClaims.ts) goes: frozen on
 // the in-process hub (a kill -9 to the others), or stopped on Redis + PostgreSQL (it leaves
@@ -35,12 +36,14 @@ async function saved(env: Env, roomId: string): Promise<{ game: { answer?: strin
   return JSON.parse(text) as { game: { answer?: string | null } };
 }
 
+/** The round's answer, once saved (the authority writes just after it told the members). */
 async function answerOf(env: Env, roomId: string, round: number): Promise<string> {
-  const life = await saved(env, roomId);
-  const game = life.game as { round?: number; answer?: string | null };
-  assert.equal(game.round, round);
-  assert.ok(game.answer, 'the round’s answer is saved');
-  return game.answer;
+  for (let tries = 0; ; tries++) {
+    const game = (await saved(env, roomId)).game as { round?: number; answer?: string | null };
+    if (game.round === round && game.answer) return game.answer;
+    assert.ok(tries < 40, `round ${round} saved (saw ${game.round})`);
+    await sleep(50);
+  }
 }
 
 const holderOf = (node: ClusterApp, roomId: string) =>
