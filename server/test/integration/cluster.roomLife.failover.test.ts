@@ -108,6 +108,8 @@ function suite(
       );
       const before = await state(cy);
       assert.ok(before?.kind === 'choseong' && before.round === 2);
+      for (const m of [ann, cy, ben]) await m.client.request('hand.raise', {});
+      await ben.client.nextNotification('hand.queue', (q) => q.queue.length === 3);
       const seen = ben.client.notifications.length;
       await kill(got.env, a);
 
@@ -116,6 +118,16 @@ function suite(
         [ben, cy].map((m) => m.client.nextNotification('game.snapshot', undefined, 10_000)),
       );
       for (const { game } of views) assert.deepEqual(game, before);
+      // The hand queue too, in its order, less the member who went with a.
+      const hands = await cy.client.nextNotification(
+        'hand.queue',
+        (q) => q.queue.length === 2 && q.queue.every((h) => h.peerId !== ann.id),
+        10_000,
+      );
+      assert.deepEqual(
+        hands.queue.map((h) => h.peerId),
+        [cy.id, ben.id],
+      );
       const holder = await holderOf(b, roomId);
       assert.ok([b.nodeId, c.nodeId].includes(holder), `taken over by ${holder}`);
       // The round times out at its deadline, not a round's length after the takeover.
