@@ -237,7 +237,12 @@ export async function buildApp(
       postChat,
       remote: () => captionsRelay.to,
     });
-    captionsRelay.to = createCaptionsRelay({ cluster, service: captions.service });
+    captionsRelay.to = createCaptionsRelay({
+      cluster,
+      service: captions.service,
+      log: log.child({ module: 'captions' }),
+      timeoutMs: config.cluster.rpcTimeoutMs,
+    });
     concerns.push(captions); // live captions, their lines across nodes
     // A room recorded on another node: its state shown here, a stop relayed there.
     const recordingRelay: { to?: RemoteRecording } = {};

@@ -51,6 +51,8 @@ export function createCaptionsModule(
   const byRoom = new Map<string, RoomCaptions>();
   /** Rooms with captions on on other nodes and none of their members here (yet, or any more). */
   const onElsewhere = new Map<string, string>();
+  /** Rooms whose captions state this node knows (heard, set or asked) since it first hosted them. */
+  const known = new Set<string>();
 
   const broadcast = (roomId: string, prepared: ReturnType<typeof prepareNotification>) => {
     for (const member of rooms.members(roomId)) void member.notifyPrepared(prepared);
@@ -94,6 +96,7 @@ export function createCaptionsModule(
         );
       }
       onElsewhere.delete(room.id);
+      known.add(room.id);
       if (!data.enabled) {
         await byRoom.get(room.id)?.disable(); // its transcript stays until the room empties
         opts.remote?.()?.switched(room.id, false, null);
@@ -140,10 +143,33 @@ export function createCaptionsModule(
     async switchedElsewhere(roomId, enabled, by) {
       onElsewhere.delete(roomId);
       const room = rooms.get(roomId);
+      if (room) known.add(roomId); // Newer than any catch-up still in flight.
       if (!enabled || !room) return byRoom.get(roomId)?.disable();
       if (room.size === 0) return void onElsewhere.set(roomId, by ?? ''); // Followed on a join.
       follow(room, by);
     },
+    stateHere(roomId) {
+      const on = byRoom.get(roomId)?.state();
+      if (on?.enabled) return { enabled: true, by: on.enabledBy };
+      const by = onElsewhere.get(roomId);
+      return by === undefined ? { enabled: false, by: null } : { enabled: true, by: by || null };
+    },
+  };
+  /**
+   * The room's first member here: captions may have been turned on before this node started
+   * or hosted the room (it heard no switch). The other nodes are asked, once, bounded.
+   */
+  const catchUp = async (room: Room): Promise<void> => {
+    const remote = opts.remote?.();
+    if (known.has(room.id)) return;
+    if (!remote || byRoom.get(room.id)?.state().enabled || onElsewhere.has(room.id)) {
+      return void known.add(room.id);
+    }
+    if (rooms.summaryOf(room).peers <= room.size) return void known.add(room.id); // Alone.
+    const on = await remote.catchUp(room.id);
+    if (known.has(room.id)) return; // A switch arrived meanwhile: it is newer.
+    known.add(room.id);
+    if (on.enabled) onElsewhere.set(room.id, on.by ?? '');
   };
   /** This node transcribes its own speakers if it can; else they are captionless here. */
   const follow = (room: Room, by: string | null): void => {
@@ -158,7 +184,9 @@ export function createCaptionsModule(
     handlers,
     service,
     rooms: {
-      joinAnswer(roomId) {
+      async joinAnswer(roomId) {
+        const here = rooms.get(roomId);
+        if (here) await catchUp(here);
         const by = onElsewhere.get(roomId);
         const room = rooms.get(roomId);
         onElsewhere.delete(roomId);
@@ -168,6 +196,7 @@ export function createCaptionsModule(
       memberLeft(roomId, _memberId, roomEmpty) {
         // A leaver's mic closed with its transports: its stream stopped on that.
         if (!roomEmpty) return;
+        known.delete(roomId); // Switches may be missed from now on: ask again on a rejoin.
         const on = byRoom.get(roomId)?.state();
         const room = rooms.get(roomId);
         // The room goes on on other nodes: its captions stay on there, and here on a rejoin.
@@ -177,6 +206,7 @@ export function createCaptionsModule(
       },
       roomDeleted(roomId) {
         onElsewhere.delete(roomId);
+        known.delete(roomId);
         return forget(roomId);
       },
     },

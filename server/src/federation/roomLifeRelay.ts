@@ -1,5 +1,6 @@
 import { TuttiError } from '@tutti/protocol';
 import type { RemoteRoomLife, RoomLifeService } from '../games/remote.ts';
+import { parseLifeRecord } from '../games/saved.ts';
 import type { Logger } from '../kernel/log.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import type { ClusterNode } from './node.ts';
@@ -11,7 +12,9 @@ import { bounded } from './timeout.ts';
  * holder gone from the registry is replaced (compare-and-set) by the next node that asks.
  * Members elsewhere reach it by RPC (`life.*`); its events reach them on the signed bus
  * (`life.event`). The holder believes nothing about a member but the id: role and node come
- * from presence, and only the node a member sits on may speak for it.
+ * from presence, and only the node a member sits on may speak for it. The holder keeps the
+ * room's life in the claims' store on every change; the node that replaces a gone holder
+ * reads it back (checked: a bad or forged one is dropped and logged) and carries it on.
  */
 export function createRoomLifeRelay(deps: {
   cluster: ClusterNode;
@@ -47,7 +50,16 @@ export function createRoomLifeRelay(deps: {
     return { outcome: await service.chat(roomId, memberId, text) };
   });
   cluster.bus.subscribe(({ from, event }) => {
-    if (event.type === 'life.event') service.deliver(from, event.roomId, event.event, event.to);
+    if (event.type !== 'life.event') return;
+    // A node the registry no longer lists (cut off, frozen) may still run a room taken over
+    // since: its events would contradict the new holder's.
+    if (from !== me && cluster.registry.get(from) === undefined) {
+      return deps.log.warn(
+        { from, roomId: event.roomId },
+        'room life: event of a gone node dropped',
+      );
+    }
+    service.deliver(from, event.roomId, event.event, event.to);
   });
   cluster.remote.onChange((roomId) => service.membersChanged(roomId));
   cluster.registry.on('nodeLeft', (nodeId) => service.nodeGone(nodeId));
@@ -92,6 +104,32 @@ export function createRoomLifeRelay(deps: {
       bounded(claims.release(roomId, me), timeoutMs).catch((err: unknown) =>
         deps.log.warn({ err, roomId }, 'room life: the room’s claim not given up'),
       );
+    },
+    async saveLife(roomId, write) {
+      try {
+        const saved = await bounded(claims.save(roomId, me, write), timeoutMs);
+        if (!saved) deps.log.warn({ roomId }, 'room life: not saved (another node holds the room)');
+        return saved;
+      } catch (err) {
+        deps.log.warn({ err, roomId }, 'room life: not saved');
+        return false;
+      }
+    },
+    async loadLife(roomId) {
+      let record;
+      try {
+        record = await bounded(claims.load(roomId), timeoutMs);
+      } catch (err) {
+        deps.log.warn({ err, roomId }, 'room life: the saved life could not be read');
+        return null;
+      }
+      if (!record) return null;
+      const parsed = parseLifeRecord(record);
+      if ('dropped' in parsed) {
+        deps.log.warn({ roomId, why: parsed.dropped }, 'room life: saved life dropped');
+        return null;
+      }
+      return parsed;
     },
   };
 }

@@ -4,6 +4,10 @@ import { RoundGame } from './rounds.ts';
 import { syllableCount } from './hangul.ts';
 import { strokeSchema, type GamePlayer, type GameSnapshot, type Stroke } from './protocol.ts';
 import { accepted, refuse, type MoveResult } from './refusal.ts';
+import type { SavedCatchMind } from './saved.ts';
+
+/** Tells canvases apart across games and rounds (the saver appends to the one it wrote). */
+let canvases = 0;
 
 /**
  * CatchMind. Each round one player (in turn) draws a word only they are told; the others
@@ -48,6 +52,7 @@ export class CatchMindGame extends RoundGame {
   #word: string | undefined;
   #deadline: number | null = null;
   #strokes: Stroke[] = [];
+  #canvas = 0;
   #points = 0;
   #throttle: TokenBucket | undefined;
 
@@ -93,6 +98,7 @@ export class CatchMindGame extends RoundGame {
     const gate = this.#drawerGate(memberId);
     if (gate) return gate;
     this.#strokes = [];
+    this.#canvas = ++canvases;
     this.#points = 0;
     this.host.broadcast({ method: 'game.catchmind.cleared', data: { drawerId: memberId } });
     return accepted;
@@ -182,12 +188,9 @@ export class CatchMindGame extends RoundGame {
     this.#drawer = drawer;
     this.#word = word;
     this.#strokes = [];
+    this.#canvas = ++canvases;
     this.#points = 0;
-    this.#throttle = new TokenBucket({
-      ratePerSecond: this.#opts.strokesPerSecond,
-      burst: this.#opts.strokeBurst,
-      now: () => this.host.now(),
-    });
+    this.#throttle = this.#newThrottle();
     this.#deadline = this.host.now() + this.#opts.roundMs;
     this.setTimer(this.#opts.roundMs, () => this.#timeUp());
     this.host.broadcast({
@@ -204,6 +207,70 @@ export class CatchMindGame extends RoundGame {
       method: 'game.catchmind.word',
       data: { round: this.round, word },
     });
+  }
+
+  #newThrottle(): TokenBucket {
+    return new TokenBucket({
+      ratePerSecond: this.#opts.strokesPerSecond,
+      burst: this.#opts.strokeBurst,
+      now: () => this.host.now(),
+    });
+  }
+
+  save(): SavedCatchMind {
+    const { roundMs, intermissionMs } = this.#opts;
+    const drawer = this.#word === undefined ? null : this.#drawer!;
+    return {
+      kind: 'catchmind',
+      startedBy: this.startedBy,
+      ...this.savedRounds(),
+      rounds: this.#rounds,
+      roundMs,
+      intermissionMs,
+      asked: [...this.#asked],
+      rotation: this.#rotation.map((p) => [p.id, p.nickname]),
+      nextDrawer: this.#nextDrawer,
+      drawer: drawer && [drawer.id, drawer.nickname],
+      word: this.#word ?? null,
+    };
+  }
+
+  /** The canvas the saver keeps apart: which one (a new round or a clear is another), and its strokes. */
+  canvas(): { id: number; strokes: readonly Stroke[] } {
+    return { id: this.#canvas, strokes: this.#strokes };
+  }
+
+  /** The game as another node saved it, with the round's strokes; `resume` re-arms its timer. */
+  static restore(
+    ctx: GameContext,
+    opts: Omit<CatchMindOptions, 'rounds' | 'roundMs' | 'intermissionMs'>,
+    saved: SavedCatchMind,
+    strokes: Stroke[],
+  ): CatchMindGame {
+    const { rounds, roundMs, intermissionMs } = saved;
+    const rotation = saved.rotation.map(([id, nickname]) => ({ id, nickname }));
+    const game = new CatchMindGame(
+      { ...ctx, players: rotation },
+      { ...opts, rounds, roundMs, intermissionMs },
+    );
+    game.restoreRounds(saved);
+    for (const w of saved.asked) game.#asked.add(w);
+    game.#nextDrawer = saved.nextDrawer;
+    if (saved.word !== null && saved.drawer) {
+      const [id, nickname] = saved.drawer;
+      game.#drawer = rotation.find((p) => p.id === id) ?? { id, nickname };
+      game.#word = saved.word;
+      game.#deadline = saved.timerAt;
+      game.#strokes = strokes;
+      game.#points = strokes.reduce((n, s) => n + s.points.length, 0);
+      game.#throttle = game.#newThrottle();
+    }
+    game.#canvas = ++canvases;
+    return game;
+  }
+
+  resume(): void {
+    this.resumeTimer(() => (this.#word !== undefined ? this.#timeUp() : this.nextRound()));
   }
 
   #pickWord(): string {

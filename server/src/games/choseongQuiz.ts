@@ -3,6 +3,7 @@ import { normalizeGuess, stripUndefined, type GameContext, type GuessOutcome } f
 import { RoundGame } from './rounds.ts';
 import { initialsOf } from './hangul.ts';
 import type { GamePlayer, GameSnapshot } from './protocol.ts';
+import type { SavedChoseong } from './saved.ts';
 
 /**
  * 초성 quiz. Each round the server picks a noun and shows only its initials (자동차 → ㅈㄷㅊ);
@@ -83,6 +84,43 @@ export class ChoseongQuizGame extends RoundGame {
       deadline: this.#deadline,
       scores: this.board.entries(),
     };
+  }
+
+  save(): SavedChoseong {
+    const { rounds, roundMs, intermissionMs, minSyllables, maxSyllables } = this.#opts;
+    return {
+      kind: 'choseong',
+      startedBy: this.startedBy,
+      ...this.savedRounds(),
+      rounds,
+      roundMs,
+      intermissionMs,
+      minSyllables,
+      maxSyllables,
+      asked: [...this.#asked],
+      answer: this.#answer ?? null,
+    };
+  }
+
+  /** The quiz as another node saved it; `resume` re-arms its timer. */
+  static restore(ctx: GameContext, words: WordList, random: () => number, saved: SavedChoseong) {
+    const { rounds, roundMs, intermissionMs, minSyllables, maxSyllables } = saved;
+    const game = new ChoseongQuizGame(
+      { ...ctx, players: [] },
+      { words, random, rounds, roundMs, intermissionMs, minSyllables, maxSyllables },
+    );
+    game.restoreRounds(saved);
+    for (const w of saved.asked) game.#asked.add(w);
+    if (saved.answer !== null) {
+      game.#answer = saved.answer;
+      game.#initials = initialsOf(saved.answer);
+      game.#deadline = saved.timerAt;
+    }
+    return game;
+  }
+
+  resume(): void {
+    this.resumeTimer(() => (this.#answer !== undefined ? this.#timeUp() : this.nextRound()));
   }
 
   protected get rounds(): number {

@@ -1,6 +1,7 @@
 import type { GameHost } from './host.ts';
 import type { GameEndReason, GameKind, GamePlayer, GameSnapshot, ScoreEntry } from './protocol.ts';
 import { refuse, type MoveResult } from './refusal.ts';
+import type { SavedGame } from './saved.ts';
 
 /**
  * What the GameManager asks of every game. Moves a game does not have are refused with
@@ -47,6 +48,10 @@ export abstract class Game {
   abstract memberJoined(member: GamePlayer): void;
   /** Someone left the room for good. */
   abstract memberLeft(memberId: string): void;
+  /** What the shared store keeps of it (saved.ts), so another node can carry it on. */
+  abstract save(): SavedGame;
+  /** A game restored from what was saved: re-arms its timer at the saved deadline. */
+  abstract resume(): void;
 
   submitWord(_memberId: string, _text: string): MoveResult {
     return refuse('WRONG_GAME', `there are no words to play in ${this.kind}`);
@@ -64,6 +69,13 @@ export abstract class Game {
   /** Ends the game now (stopped, room empty); timers are cancelled. */
   stop(reason: GameEndReason): void {
     this.end(reason, []);
+  }
+
+  /** Over here, silently: its timers stop and nothing is announced (this node is stopping). */
+  halt(): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.cancelTimers();
   }
 
   /** Cancels the game's timers; called once, when it ends. */
@@ -104,6 +116,19 @@ export class Scoreboard {
   /** Highest first; ties keep join order. Copies, so events never alias live state. */
   entries(): ScoreEntry[] {
     return [...this.#entries.values()].map((e) => ({ ...e })).sort((a, b) => b.score - a.score);
+  }
+
+  /** [id, nickname, score] in join order (saved.ts). */
+  saved(): [string, string, number][] {
+    return [...this.#entries.values()].map((e) => [e.playerId, e.nickname, e.score]);
+  }
+
+  static restore(saved: readonly [string, string, number][]): Scoreboard {
+    const board = new Scoreboard();
+    for (const [playerId, nickname, score] of saved) {
+      board.#entries.set(playerId, { playerId, nickname, score });
+    }
+    return board;
   }
 
   /** Everyone with the top score, when it is above zero. */

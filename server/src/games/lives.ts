@@ -1,20 +1,25 @@
 import type { RoomDirectory } from '../rooms/ports.ts';
 import type { GameManagerOptions } from './manager.ts';
-import type { GameKind, GamePlayer, HandQueueState } from './protocol.ts';
+import type { GameKind, GamePlayer } from './protocol.ts';
 import type { RemoteRoomLife } from './remote.ts';
 import { RoomLife } from './roomLife.ts';
 import type { GameHost } from './host.ts';
+import { LifeSaver } from './lifeSaver.ts';
 
 interface Held {
   life: RoomLife;
   /** The members the life has been told of (here and on other nodes). */
   players: Set<string>;
+  /** Keeps it in the shared store, for a node taking the room over. */
+  saver: LifeSaver;
 }
 
 /**
  * The RoomLives this node runs (each room's life runs on one node of a cluster: its
  * authority), and what it knows of lives other nodes run (which rooms have a game there, so
- * that chat is screened by the authority only while a game runs).
+ * that chat is screened by the authority only while a game runs). A life run here is kept in
+ * the shared store on every change (LifeSaver); a life this node starts running is first
+ * restored from there, so a room taken over from a node that died carries on its game.
  */
 export class Lives {
   readonly #rooms: RoomDirectory;
@@ -22,10 +27,10 @@ export class Lives {
   readonly #host: (roomId: string) => GameHost;
   readonly #remote: () => RemoteRoomLife | undefined;
   readonly #held = new Map<string, Held>();
+  /** Lives being restored from the store (the first caller's; the others wait for it). */
+  readonly #pending = new Map<string, Promise<RoomLife>>();
   /** Rooms whose life runs elsewhere with a game going: room → [node, kind]. */
   readonly #gamesElsewhere = new Map<string, [string, GameKind]>();
-  /** The last hand queue heard of rooms whose life runs elsewhere (taken over if it dies). */
-  readonly #handsElsewhere = new Map<string, HandQueueState>();
 
   constructor(opts: {
     rooms: RoomDirectory;
@@ -43,25 +48,65 @@ export class Lives {
     return this.#held.get(roomId)?.life;
   }
 
-  /** The room's life, run here (created if need be), told of everyone in the room now. */
-  hold(roomId: string, leaving?: string): RoomLife {
-    let held = this.#held.get(roomId);
-    if (!held) {
-      held = {
-        life: new RoomLife({ ...this.#engine, host: this.#host(roomId) }),
-        players: new Set(),
-      };
-      this.#held.set(roomId, held);
-      this.#gamesElsewhere.delete(roomId);
-      this.#sync(held, roomId, leaving);
-      const hands = this.#handsElsewhere.get(roomId);
-      this.#handsElsewhere.delete(roomId);
-      const players = held.players;
-      if (hands?.queue.length) held.life.restoreHands(hands, (id) => players.has(id));
+  /**
+   * The room's life, run here, told of everyone in the room now. New here, it is restored
+   * from what the room's last authority saved (when any of its members are still here).
+   */
+  async take(roomId: string): Promise<RoomLife> {
+    const held = this.#held.get(roomId);
+    if (held) {
+      this.#sync(held, roomId, undefined);
       return held.life;
     }
-    this.#sync(held, roomId, leaving);
-    return held.life;
+    let pending = this.#pending.get(roomId);
+    if (!pending) {
+      pending = this.#create(roomId).finally(() => this.#pending.delete(roomId));
+      this.#pending.set(roomId, pending);
+    }
+    return pending;
+  }
+
+  async #create(roomId: string): Promise<RoomLife> {
+    const remote = this.#remote();
+    const saved = (await remote?.loadLife(roomId)) ?? null;
+    const base = this.#host(roomId);
+    const saver = new LifeSaver(
+      () => this.#held.get(roomId)?.life,
+      (write) => this.#remote()?.saveLife(roomId, write) ?? Promise.resolve(true),
+    );
+    const host: GameHost = {
+      ...base,
+      broadcast: (event) => (base.broadcast(event), saver.touch()),
+      send: (memberId, event) => (base.send(memberId, event), saver.touch()),
+    };
+    const life = new RoomLife({ ...this.#engine, host });
+    const held: Held = { life, players: new Set(), saver };
+    const present = new Set(this.#present(roomId, undefined).keys());
+    // A room emptied since it was saved starts afresh.
+    const carried = saved?.life.members.filter(([id]) => present.has(id)) ?? [];
+    let restored = false;
+    if (saved && carried.length > 0) {
+      restored = await life.restore(saved.life, saved.strokes);
+      for (const [id] of saved.life.members) held.players.add(id);
+      saver.restored(life);
+    }
+    const lost = this.#gamesElsewhere.get(roomId);
+    this.#held.set(roomId, held);
+    this.#gamesElsewhere.delete(roomId);
+    if (this.#sync(held, roomId, undefined) === 0) {
+      this.forget(roomId);
+      return life;
+    }
+    if (saved && carried.length > 0) life.announce(carried.map(([id]) => id));
+    if (lost && !restored) {
+      // A game ran on a node that is gone and nothing of it was kept: over, for everyone.
+      base.broadcast({
+        method: 'game.ended',
+        data: { kind: lost[1], reason: 'stopped', winners: [], scores: [] },
+      });
+    }
+    saver.touch();
+    return life;
   }
 
   /**
@@ -77,15 +122,29 @@ export class Lives {
   forget(roomId: string): void {
     const held = this.#held.get(roomId);
     this.#gamesElsewhere.delete(roomId);
-    this.#handsElsewhere.delete(roomId);
     if (!held) return;
     this.#held.delete(roomId);
+    held.saver.close();
     held.life.roomEmptied();
     this.#remote()?.release(roomId);
   }
 
-  forgetAll(): void {
-    for (const roomId of [...this.#held.keys()]) this.forget(roomId);
+  /**
+   * This node stops: a life whose room goes on elsewhere is saved as it is and left (no
+   * game.ended), for the node that takes the room over; the others are forgotten.
+   */
+  async closeAll(): Promise<void> {
+    for (const [roomId, held] of [...this.#held]) {
+      if ((this.#remote()?.members(roomId).length ?? 0) === 0) {
+        this.forget(roomId);
+        continue;
+      }
+      held.saver.touch();
+      await held.saver.flushed();
+      held.saver.close();
+      this.#held.delete(roomId);
+      held.life.suspend();
+    }
   }
 
   /** The node running a game of this room, when it is another one. */
@@ -98,23 +157,13 @@ export class Lives {
     else if (!this.#held.has(roomId)) this.#gamesElsewhere.set(roomId, [nodeId, kind]);
   }
 
-  handsSeen(roomId: string, state: HandQueueState): void {
-    if (!this.#held.has(roomId)) this.#handsElsewhere.set(roomId, state);
+  /** A node left: the rooms with members here whose game ran there (to be taken over). */
+  gamesOn(nodeId: string): string[] {
+    return [...this.#gamesElsewhere].filter(([, [at]]) => at === nodeId).map(([r]) => r);
   }
 
-  /** A node left: the games it ran for rooms with members here are over. */
-  nodeGone(nodeId: string): [string, GameKind][] {
-    const ended: [string, GameKind][] = [];
-    for (const [roomId, [at, kind]] of this.#gamesElsewhere) {
-      if (at !== nodeId) continue;
-      this.#gamesElsewhere.delete(roomId);
-      ended.push([roomId, kind]);
-    }
-    return ended;
-  }
-
-  /** Tells the life who joined and left; answers how many members the room has. */
-  #sync(held: Held, roomId: string, leaving: string | undefined): number {
+  /** Everyone in the room now (here and on other nodes), but `leaving`. */
+  #present(roomId: string, leaving: string | undefined): Map<string, GamePlayer> {
     const now = new Map<string, GamePlayer>();
     for (const member of this.#rooms.members(roomId)) {
       if (member.id === leaving) continue;
@@ -124,16 +173,26 @@ export class Lives {
     for (const peer of this.#remote()?.members(roomId) ?? []) {
       if (peer.id !== leaving) now.set(peer.id, peer);
     }
+    return now;
+  }
+
+  /** Tells the life who joined and left; answers how many members the room has. */
+  #sync(held: Held, roomId: string, leaving: string | undefined): number {
+    const now = this.#present(roomId, leaving);
+    let changed = false;
     for (const id of [...held.players]) {
       if (now.has(id)) continue;
       held.players.delete(id);
       held.life.memberLeft(id);
+      changed = true;
     }
     for (const [id, player] of now) {
       if (held.players.has(id)) continue;
       held.players.add(id);
       held.life.memberJoined(player);
+      changed = true;
     }
+    if (changed) held.saver.touch();
     return now.size;
   }
 }

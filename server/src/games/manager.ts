@@ -4,8 +4,9 @@ import { ChoseongQuizGame } from './choseongQuiz.ts';
 import { loadKoreanDictionary, type WordList } from './dictionary.ts';
 import type { Game, GameContext, GuessOutcome } from './engine.ts';
 import type { GameHost } from './host.ts';
-import type { GameKind, GameOptions, GamePlayer, GameSnapshot } from './protocol.ts';
+import type { GameKind, GameOptions, GamePlayer, GameSnapshot, Stroke } from './protocol.ts';
 import { accepted, refuse, type MoveResult } from './refusal.ts';
+import type { SavedGame } from './saved.ts';
 import { WordChainGame } from './wordChain.ts';
 
 /**
@@ -80,6 +81,15 @@ export class GameManager {
     game?.stop('room-empty');
   }
 
+  /** This node stops running the room (another carries it on): timers stop, nothing is said. */
+  suspend(): void {
+    this.#generation++;
+    this.#starting = false;
+    const game = this.#game;
+    this.#game = undefined;
+    game?.halt();
+  }
+
   async start(memberId: string, kind: GameKind, options: GameOptions = {}): Promise<MoveResult> {
     const check = this.#canStart(memberId, kind);
     if (check) return check;
@@ -96,14 +106,7 @@ export class GameManager {
     const again = this.#canStart(memberId, kind);
     if (again) return again;
 
-    const ctx: GameContext = {
-      host: this.#host,
-      startedBy: memberId,
-      players: this.#turnOrder(memberId),
-      onEnd: () => {
-        if (this.#game === game) this.#game = undefined;
-      },
-    };
+    const ctx = this.#context(memberId, this.#turnOrder(memberId), () => game);
     const seconds = options.seconds === undefined ? undefined : options.seconds * 1000;
     const common = {
       random: this.#random,
@@ -120,6 +123,59 @@ export class GameManager {
     this.#game = game;
     game.start();
     return accepted;
+  }
+
+  /** The members and the running game, as the shared store keeps them (saved.ts). */
+  saved(): { members: [string, string][]; game: SavedGame | null } {
+    const game = this.#game;
+    return {
+      members: [...this.#members.values()].map((m) => [m.id, m.nickname]),
+      game: game && !game.over ? game.save() : null,
+    };
+  }
+
+  /** The running CatchMind's canvas (the saver keeps its strokes apart). */
+  canvas(): { id: number; strokes: readonly Stroke[] } | null {
+    const game = this.#game;
+    return game instanceof CatchMindGame && !game.over ? game.canvas() : null;
+  }
+
+  /**
+   * Carries on a game another node saved (it died), with its members; its timer is re-armed
+   * at the saved deadline. False when the room emptied meanwhile (nothing restored).
+   */
+  async restore(
+    members: readonly [string, string][],
+    saved: SavedGame | null,
+    strokes: Stroke[],
+  ): Promise<boolean> {
+    for (const [id, nickname] of members) this.#members.set(id, { id, nickname });
+    if (!saved) return false;
+    const generation = this.#generation;
+    const words = saved.kind === 'catchmind' ? undefined : await this.#loadWords();
+    if (generation !== this.#generation || this.#game) return false;
+    const ctx = this.#context(saved.startedBy, [], () => game);
+    const random = this.#random;
+    const game: Game =
+      saved.kind === 'wordchain'
+        ? WordChainGame.restore(ctx, words!, saved)
+        : saved.kind === 'choseong'
+          ? ChoseongQuizGame.restore(ctx, words!, random, saved)
+          : CatchMindGame.restore(ctx, { wordList: this.#catchMindWords, random }, saved, strokes);
+    this.#game = game;
+    game.resume();
+    return true;
+  }
+
+  #context(startedBy: string, players: GamePlayer[], game: () => Game): GameContext {
+    return {
+      host: this.#host,
+      startedBy,
+      players,
+      onEnd: () => {
+        if (this.#game === game()) this.#game = undefined;
+      },
+    };
   }
 
   /** The starter, or a moderator (the caller knows who is one), ends the game early. */

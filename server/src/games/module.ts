@@ -65,7 +65,7 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
       const at = await authority(roomId);
       if (at) return remote()!.request(at, roomId, peer.id, method, data);
       const moderator = role !== 'participant'; // Owners and moderators (server/src/moderation).
-      return lives.hold(roomId).handle({ memberId: peer.id, moderator }, method, data);
+      return (await lives.take(roomId)).handle({ memberId: peer.id, moderator }, method, data);
     };
     (handlers as Record<GameRequestMethod, unknown>)[method] = handler;
   }
@@ -78,11 +78,11 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
           'this room’s games moved to another node; try again',
         );
       }
-      return lives.hold(roomId).handle(caller, method, data);
+      return (await lives.take(roomId)).handle(caller, method, data);
     },
     async joinExtras(roomId, memberId) {
       if (await authority(roomId)) return NO_LIFE;
-      return lives.hold(roomId).joinExtras(memberId);
+      return (await lives.take(roomId)).joinExtras(memberId);
     },
     async chat(roomId, memberId, text) {
       return lives.get(roomId)?.chat(memberId, text) ?? 'none';
@@ -91,7 +91,6 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
       if (event.method === 'game.started' || event.method === 'game.snapshot')
         lives.gameSeen(roomId, from, event.data.game.kind);
       else if (event.method === 'game.ended') lives.gameSeen(roomId, from, null);
-      else if (event.method === 'hand.queue') lives.handsSeen(roomId, event.data);
       const prepared = prepare(event);
       for (const member of rooms.members(roomId)) {
         if (to === undefined || member.id === to) void member.notifyPrepared(prepared);
@@ -99,15 +98,12 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
     },
     membersChanged: (roomId) => lives.changed(roomId),
     nodeGone(nodeId) {
-      // Its games died with it: the members here are told, as if it had been stopped.
-      for (const [roomId, kind] of lives.nodeGone(nodeId)) {
-        const ended = prepareNotification('game.ended', {
-          kind,
-          reason: 'stopped',
-          winners: [],
-          scores: [],
-        });
-        for (const member of rooms.members(roomId)) void member.notifyPrepared(ended);
+      // Its games go on: one node with members takes each room over (a compare-and-set on
+      // the gone holder) and carries the game on from the store; the others follow it.
+      for (const roomId of lives.gamesOn(nodeId)) {
+        void (async () => {
+          if (!(await authority(roomId))) await lives.take(roomId);
+        })().catch(() => {}); // Unreachable store: the next request of the room tries again.
       }
     },
   };
@@ -119,10 +115,9 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
       // Admitted in this tick: the member is a player from now on, and is told the game.
       async joinAnswer(roomId, member) {
         const at = await authority(roomId);
-        if (!at) return lives.hold(roomId).joinExtras(member.id);
+        if (!at) return (await lives.take(roomId)).joinExtras(member.id);
         const extras = await remote()!.joinExtras(at, roomId, member.id);
         if (extras.game) lives.gameSeen(roomId, at, extras.game.kind);
-        lives.handsSeen(roomId, extras.hands);
         return extras;
       },
       memberLeft(roomId, memberId, roomEmpty) {
@@ -146,10 +141,7 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
         .catch(() => 'none');
       if (outcome === 'withhold') throw withheld();
     },
-    close() {
-      lives.forgetAll();
-      return Promise.resolve();
-    },
+    close: () => lives.closeAll(),
   };
 }
 

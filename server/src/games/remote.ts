@@ -1,5 +1,12 @@
 import type { GuessOutcome } from './engine.ts';
-import type { GameEvent, GamePlayer, GameRequestMethod, RoomLifeJoinExtras } from './protocol.ts';
+import type {
+  GameEvent,
+  GamePlayer,
+  GameRequestMethod,
+  RoomLifeJoinExtras,
+  Stroke,
+} from './protocol.ts';
+import type { LifeWrite, SavedLife } from './saved.ts';
 
 /** A member asking something of room life: who, and whether an owner or moderator. */
 export interface LifeCaller {
@@ -29,8 +36,15 @@ export interface RemoteRoomLife {
   members(roomId: string): GamePlayer[];
   /** An event of a life run here, to the room's members on other nodes (`to`: to that one). */
   publish(roomId: string, event: GameEvent, to?: string): void;
-  /** This node runs the room's life no more (the room emptied cluster-wide). */
+  /** This node runs the room's life no more (the room emptied cluster-wide): its saved life goes too. */
   release(roomId: string): void;
+  /**
+   * Keeps a life run here in the shared store (while this node holds the room). False when
+   * not written (the store failed, or another node holds the room now).
+   */
+  saveLife(roomId: string, write: LifeWrite): Promise<boolean>;
+  /** What the room's last authority saved, checked (saved.ts); null when none, or dropped. */
+  loadLife(roomId: string): Promise<{ life: SavedLife; strokes: Stroke[] } | null>;
 }
 
 /** What the games module serves the federation: its side of RemoteRoomLife. */

@@ -15,6 +15,8 @@ import {
 } from './protocol.ts';
 import { ReactionGate } from './reactions.ts';
 import { refusalError, type MoveResult } from './refusal.ts';
+import type { SavedLife } from './saved.ts';
+import type { Stroke } from './protocol.ts';
 
 /**
  * Everything of room life for one room behind one door: games, reactions, raised hands.
@@ -67,10 +69,36 @@ export class RoomLife {
     this.reactions.prune();
   }
 
-  /** The queue as another node kept it (that node died): taken over and announced. */
-  restoreHands(state: HandQueueState, present: (memberId: string) => boolean): void {
-    this.hands.restore(state, present);
-    this.#broadcastHands();
+  /** This node stops running it (it is saved; another node carries it on). */
+  suspend(): void {
+    this.games.suspend();
+  }
+
+  /** What the shared store keeps (saved.ts): members, the hand queue, the running game. */
+  saved(): SavedLife {
+    const { members, game } = this.games.saved();
+    const hands = this.hands.state().queue.map((h): [string, number] => [h.peerId, h.raisedAt]);
+    return { v: 1, members, hands, game };
+  }
+
+  /**
+   * The life another node kept (it died): its members, hand queue and game, carried on here
+   * (the game's timer at its saved deadline). Nothing is announced yet (`announce`). True
+   * when a game was restored.
+   */
+  async restore(saved: SavedLife, strokes: Stroke[]): Promise<boolean> {
+    const queue = saved.hands.map(([peerId, raisedAt]) => ({ peerId, raisedAt }));
+    this.hands.restore({ queue } satisfies HandQueueState, () => true);
+    return this.games.restore(saved.members, saved.game, strokes);
+  }
+
+  /** After a restore: each of `memberIds` is told the game as they see it, everyone the queue. */
+  announce(memberIds: Iterable<string>): void {
+    for (const id of memberIds) {
+      const game = this.games.snapshot(id);
+      if (game) this.#host.send(id, { method: 'game.snapshot', data: { game } });
+    }
+    if (this.hands.state().queue.length > 0) this.#broadcastHands();
   }
 
   /** For the room.join answer: the game as this member sees it, and the hand queue. */

@@ -6,9 +6,11 @@ import type { ScoreEntry } from './protocol.ts';
  * (the round's clock, or the pause after it), and after the last round the leaders win.
  */
 export abstract class RoundGame extends Game {
-  protected readonly board: Scoreboard;
+  protected board: Scoreboard;
   #round = 0;
   #cancelTimer: (() => void) | undefined;
+  /** When the one timer fires (epoch ms); null when none is set. */
+  #timerAt: number | null = null;
 
   constructor(ctx: GameContext) {
     super(ctx);
@@ -33,12 +35,41 @@ export abstract class RoundGame extends Game {
 
   /** Replaces nothing: the caller has cancelled (or let fire) the previous timer. */
   protected setTimer(ms: number, fire: () => void): void {
+    this.#timerAt = this.host.now() + ms;
     this.#cancelTimer = this.host.schedule(ms, fire);
   }
 
   protected cancelTimers(): void {
     this.#cancelTimer?.();
     this.#cancelTimer = undefined;
+    this.#timerAt = null;
+  }
+
+  /** What every round game saves: the round, the board and when its timer fires. */
+  protected savedRounds(): { round: number; timerAt: number; board: [string, string, number][] } {
+    return {
+      round: this.#round,
+      timerAt: this.#timerAt ?? this.host.now(),
+      board: this.board.saved(),
+    };
+  }
+
+  /** Back to a saved round (before `resume`): the round and the board as they were. */
+  protected restoreRounds(saved: {
+    round: number;
+    timerAt: number;
+    board: [string, string, number][];
+  }): void {
+    this.#round = saved.round;
+    this.#timerAt = saved.timerAt;
+    this.board = Scoreboard.restore(saved.board);
+  }
+
+  /** Re-arms the restored timer at its saved time (at once when that has passed). */
+  protected resumeTimer(fire: () => void): void {
+    const at = this.#timerAt ?? this.host.now();
+    this.setTimer(Math.max(0, at - this.host.now()), fire);
+    this.#timerAt = at;
   }
 
   protected scores(): ScoreEntry[] {

@@ -3,6 +3,7 @@ import { Game, type GameContext } from './engine.ts';
 import { allowedStarts, firstSyllable, normalizeWord } from './hangul.ts';
 import type { GamePlayer, GameSnapshot, ScoreEntry } from './protocol.ts';
 import { accepted, refuse, type MoveResult } from './refusal.ts';
+import type { SavedWordChain } from './saved.ts';
 
 /**
  * 끝말잇기. Players take turns in the order given; each word must start with the last
@@ -105,6 +106,41 @@ export class WordChainGame extends Game {
         : null,
       words: this.#played.map((w) => ({ ...w })),
     };
+  }
+
+  save(): SavedWordChain {
+    return {
+      kind: 'wordchain',
+      startedBy: this.startedBy,
+      turnMs: this.#turnMs,
+      players: this.#players.map((p) => [p.id, p.nickname, p.out, p.words]),
+      played: this.#played.map((w) => [w.playerId, w.word]),
+      turn: this.#turn,
+      deadline: this.#deadline,
+    };
+  }
+
+  /** The chain as another node saved it; `resume` re-arms the turn's timer. */
+  static restore(ctx: GameContext, words: WordList, saved: SavedWordChain): WordChainGame {
+    const players = saved.players.map(([id, nickname]) => ({ id, nickname }));
+    const game = new WordChainGame({ ...ctx, players }, { words, turnMs: saved.turnMs });
+    saved.players.forEach(([, , out, played], i) => {
+      game.#players[i]!.out = out;
+      game.#players[i]!.words = played;
+    });
+    for (const [playerId, word] of saved.played) {
+      game.#used.add(word);
+      game.#played.push({ playerId, word });
+    }
+    game.#turn = saved.turn;
+    game.#deadline = saved.deadline;
+    return game;
+  }
+
+  resume(): void {
+    const index = this.#turn;
+    const left = Math.max(0, this.#deadline - this.host.now());
+    this.#cancelTimer = this.host.schedule(left, () => this.#putOut(index, 'timeout'));
   }
 
   protected scores(): ScoreEntry[] {
