@@ -9,6 +9,7 @@ import { perfTopSymbols } from './perf-record.ts';
 import { consumersPerCore, cpuPerMbps, ramp, type RampOptions, type RampResult } from './ramp.ts';
 import { startTuttiServer } from './tutti-server.ts';
 import { watchInterrupt } from '../load/interrupt.ts';
+import type { FeedbackMode } from '../load/feedback.ts';
 
 /**
  * npm run bench:sfu — forwarding capacity of one worker: one room, one publisher (VP8 +
@@ -30,6 +31,8 @@ const { values: args } = parseArgs({
     window: { type: 'string', default: '4000' },
     'header-ext': { type: 'string', default: 'none' },
     profile: { type: 'string', default: 'light' },
+    /** Subscribers' RTCP feedback (chrome profile): chrome (default), none, or both in turn. */
+    feedback: { type: 'string' },
     cap: { type: 'string' },
     runs: { type: 'string', default: '3' },
     perf: { type: 'string' },
@@ -49,6 +52,12 @@ if (!['none', 'transport-cc'].includes(headerExt))
   fail('--header-ext must be none or transport-cc');
 const profile = args.profile as LoadProfile;
 if (!['light', 'chrome'].includes(profile)) fail('--profile must be light or chrome');
+const feedbackArg = args.feedback ?? (profile === 'chrome' ? 'chrome' : 'none');
+if (!['none', 'chrome', 'both'].includes(feedbackArg))
+  fail('--feedback must be none, chrome or both');
+if (profile !== 'chrome' && feedbackArg !== 'none') fail('--feedback needs --profile chrome');
+const feedbackModes: FeedbackMode[] =
+  feedbackArg === 'both' ? ['none', 'chrome'] : [feedbackArg as FeedbackMode];
 const cap = args.cap === undefined ? undefined : Number(args.cap);
 if (cap !== undefined && !(cap >= 0.05 && cap <= 4)) fail('--cap must be 0.05..4 cores');
 if (cap !== undefined) {
@@ -108,12 +117,13 @@ async function rampCapped(
   }
 }
 
-async function runBare(label: string): Promise<Run> {
+async function runBare(label: string, feedback: FeedbackMode): Promise<Run> {
   const bots = await BotProcess.start({
     mode: 'bare',
     bindAddress: args.host,
     headerExt,
     profile,
+    feedback,
   });
   const sfu = await BareSfu.start((peer, c) => bots.askNewConsumer(peer, c), undefined, args.host);
   bots.attachBare(sfu);
@@ -126,7 +136,7 @@ async function runBare(label: string): Promise<Run> {
   }
 }
 
-async function runTutti(label: string): Promise<Run> {
+async function runTutti(label: string, feedback: FeedbackMode): Promise<Run> {
   const server = await startTuttiServer({ numWorkers: 1, host: args.host });
   try {
     const bots = await BotProcess.start({
@@ -135,6 +145,7 @@ async function runTutti(label: string): Promise<Run> {
       bindAddress: args.host,
       headerExt,
       profile,
+      feedback,
     });
     try {
       return await rampCapped(bots, server.workerPids, server.pid, label);
@@ -194,64 +205,74 @@ console.log(
   `[bench:sfu] profile: ${profile}` +
     (profile === 'light'
       ? ` (header extensions: ${headerExt})`
-      : ' (tcc + abs-send-time + RTX offered; 3 simulcast layers, tiles pick one)') +
+      : ` (tcc + abs-send-time + RTX offered; 3 simulcast layers, tiles pick one; subscriber feedback: ${feedbackModes.join(', then ')})`) +
     `; worker cap: ${cap === undefined ? 'none (extrapolated capacity only)' : `${cap} core (cgroup v1, 10 ms period)`}` +
     `; ${runs} run(s); steps +${base.step} subs, ${base.windowMs} ms windows; load average ${os
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')}`,
 );
-const pairs: { bare?: Run; tutti?: Run }[] = [];
-for (let i = 1; i <= runs && !interrupted(); i++) {
-  const pair: { bare?: Run; tutti?: Run } = {};
-  const suffix = runs > 1 ? `#${i}` : '';
-  if (args.only !== 'tutti' && !interrupted()) pair.bare = await runBare(`bare${suffix}`);
-  if (args.only !== 'bare' && !interrupted()) pair.tutti = await runTutti(`tutti${suffix}`);
-  pairs.push(pair);
-}
-console.log(
-  `\n[bench:sfu] results (best step at ≤ 1% loss), load average now ${os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ')}:`,
-);
-for (const p of pairs) for (const r of [p.bare, p.tutti]) if (r) console.log('  ' + summary(r));
-const effs: number[] = [];
-const capRatios: number[] = [];
-for (const [i, p] of pairs.entries()) {
-  if (!p.bare?.result.best || !p.tutti?.result.best) continue;
-  const e = efficiency(p.bare.result, p.tutti.result);
-  const capRatio = p.tutti.result.best.consumers / p.bare.result.best.consumers;
-  const bound = sfuBound(p.bare.result) && sfuBound(p.tutti.result);
-  if (Number.isFinite(e.ratio)) effs.push(e.ratio);
-  if (bound) capRatios.push(capRatio);
+/** One set of run pairs with one kind of subscriber feedback, and its summary. */
+async function bench(feedback: FeedbackMode, tag: string): Promise<void> {
+  const pairs: { bare?: Run; tutti?: Run }[] = [];
+  for (let i = 1; i <= runs && !interrupted(); i++) {
+    const pair: { bare?: Run; tutti?: Run } = {};
+    const suffix = runs > 1 ? `#${i}` : '';
+    if (args.only !== 'tutti' && !interrupted())
+      pair.bare = await runBare(`bare${tag}${suffix}`, feedback);
+    if (args.only !== 'bare' && !interrupted())
+      pair.tutti = await runTutti(`tutti${tag}${suffix}`, feedback);
+    pairs.push(pair);
+  }
   console.log(
-    `  run ${i + 1}: Tutti/baseline worker CPU efficiency ${e.ratio.toFixed(2)} (median over ${e.steps} common steps); ` +
-      `capacity ${capRatio.toFixed(2)}${bound ? '' : ' (not an SFU comparison: a ramp ended on the machine, the cap of subscribers or the budget)'}`,
+    `\n[bench:sfu] results${tag ? ` (feedback ${feedback})` : ''} (best step at ≤ 1% loss), load average now ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}:`,
   );
-}
-if (effs.length > 0) {
-  console.log(
-    `  ratio Tutti/baseline: worker CPU efficiency, median of ${effs.length} run(s): ${percentile(effs, 50).toFixed(2)} ` +
-      `[${effs.map((e) => e.toFixed(2)).join(', ')}] (goal ≥ 0.95)` +
-      (capRatios.length > 0
-        ? `; measured capacity ratio, median of ${capRatios.length}: ${percentile(capRatios, 50).toFixed(2)} [${capRatios.map((e) => e.toFixed(2)).join(', ')}]`
-        : ''),
-  );
-}
-const contended = pairs
-  .flatMap((p) => [...(p.bare?.result.steps ?? []), ...(p.tutti?.result.steps ?? [])])
-  .filter((s) => s.otherCpu > 0.25).length;
-if (contended > 0) {
-  console.log(
-    `  note: ${contended} window(s) ran while other work used > 0.25 cores of this machine ("other" above); ` +
-      'these numbers are a smoke run, not a measurement: run on a quiet machine',
-  );
-}
-for (const p of pairs) {
-  if (p.tutti?.perf)
+  for (const p of pairs) for (const r of [p.bare, p.tutti]) if (r) console.log('  ' + summary(r));
+  const effs: number[] = [];
+  const capRatios: number[] = [];
+  for (const [i, p] of pairs.entries()) {
+    if (!p.bare?.result.best || !p.tutti?.result.best) continue;
+    const e = efficiency(p.bare.result, p.tutti.result);
+    const capRatio = p.tutti.result.best.consumers / p.bare.result.best.consumers;
+    const bound = sfuBound(p.bare.result) && sfuBound(p.tutti.result);
+    if (Number.isFinite(e.ratio)) effs.push(e.ratio);
+    if (bound) capRatios.push(capRatio);
     console.log(
-      `\n[bench:sfu] ${p.tutti.result.label}: worker top symbols (self time, last step)\n${p.tutti.perf}`,
+      `  run ${i + 1}: Tutti/baseline worker CPU efficiency ${e.ratio.toFixed(2)} (median over ${e.steps} common steps); ` +
+        `capacity ${capRatio.toFixed(2)}${bound ? '' : ' (not an SFU comparison: a ramp ended on the machine, the cap of subscribers or the budget)'}`,
     );
+  }
+  if (effs.length > 0) {
+    console.log(
+      `  ratio Tutti/baseline: worker CPU efficiency, median of ${effs.length} run(s): ${percentile(effs, 50).toFixed(2)} ` +
+        `[${effs.map((e) => e.toFixed(2)).join(', ')}] (goal ≥ 0.95)` +
+        (capRatios.length > 0
+          ? `; measured capacity ratio, median of ${capRatios.length}: ${percentile(capRatios, 50).toFixed(2)} [${capRatios.map((e) => e.toFixed(2)).join(', ')}]`
+          : ''),
+    );
+  }
+  const contended = pairs
+    .flatMap((p) => [...(p.bare?.result.steps ?? []), ...(p.tutti?.result.steps ?? [])])
+    .filter((s) => s.otherCpu > 0.25).length;
+  if (contended > 0) {
+    console.log(
+      `  note: ${contended} window(s) ran while other work used > 0.25 cores of this machine ("other" above); ` +
+        'these numbers are a smoke run, not a measurement: run on a quiet machine',
+    );
+  }
+  for (const p of pairs) {
+    if (p.tutti?.perf)
+      console.log(
+        `\n[bench:sfu] ${p.tutti.result.label}: worker top symbols (self time, last step)\n${p.tutti.perf}`,
+      );
+  }
+}
+
+for (const fb of feedbackModes) {
+  if (interrupted()) break;
+  await bench(fb, feedbackModes.length > 1 ? `-${fb}` : '');
 }
 process.exit(0);

@@ -109,7 +109,11 @@ async function spawn(spec: SpawnSpec): Promise<{ ok: number; failed: number; err
           { name, bindAddress },
           init?.headerExt ?? 'none',
           chrome
-            ? { profile: 'chrome', layer: tileLayer(subscriberCount++) }
+            ? {
+                profile: 'chrome',
+                layer: tileLayer(subscriberCount++),
+                ...(init?.feedback ? { feedback: init.feedback } : {}),
+              }
             : { profile: 'light' },
         );
         subscribers.push(bot);

@@ -18,6 +18,9 @@ import {
   type FixtureTrack,
 } from './rtp.ts';
 import { releaseCallbacks } from './ndcRelease.ts';
+import { pacer } from './pacer.ts';
+import { ChromeFeedback, feedbackTicker, type FeedbackMode } from './feedback.ts';
+import { TCC_URI } from './rtcp.ts';
 import { dtlsParametersFor, parseLocalSdp, remoteSdp, type RemoteMedia } from './sdp.ts';
 import {
   botRtpCapabilities,
@@ -27,6 +30,7 @@ import {
 } from './profile.ts';
 
 export { botRtpCapabilities, type HeaderExtProfile, type LoadProfile } from './profile.ts';
+export { pacer } from './pacer.ts';
 
 /**
  * Publisher and subscriber bots: real WebRTC (ICE + DTLS + SRTP, libdatachannel through
@@ -87,40 +91,6 @@ export function waitOpen(track: Track, timeoutMs: number): Promise<void> {
     });
   });
 }
-
-/** All publishers share one pacing timer (a few ms) so a thousand streams cost one timer. */
-class Pacer {
-  private readonly streams = new Set<{ stream: RtpStream; track: Track; startedAt: number }>();
-  private timer: NodeJS.Timeout | undefined;
-  sendErrors = 0;
-
-  add(stream: RtpStream, track: Track): () => void {
-    const entry = { stream, track, startedAt: performance.now() };
-    this.streams.add(entry);
-    this.timer ??= setInterval(() => this.tick(), 5);
-    return () => {
-      this.streams.delete(entry);
-      if (this.streams.size === 0 && this.timer) {
-        clearInterval(this.timer);
-        this.timer = undefined;
-      }
-    };
-  }
-
-  private tick(): void {
-    const now = performance.now();
-    for (const e of this.streams) {
-      e.stream.pump(now - e.startedAt, (pkt) => {
-        try {
-          if (!e.track.sendMessageBinary(pkt)) this.sendErrors++;
-        } catch {
-          this.sendErrors++;
-        }
-      });
-    }
-  }
-}
-export const pacer = new Pacer();
 
 /** A publisher's fixtures; `simulcast` (low to high) replaces `video` by three layers. */
 export interface PublisherMedia {
@@ -284,18 +254,29 @@ export class SubscriberBot {
   /** Spatial layer this subscriber's tiles ask for (chrome profile). */
   private readonly layer: number | undefined;
   private readonly tracks: Track[] = [];
+  /** Chrome-like RTCP feedback (transport-cc, RR, NACK); chrome profile, unless turned off. */
+  readonly feedback: ChromeFeedback | undefined;
+  private stopFeedback: (() => void) | undefined;
 
   constructor(
     sig: BotSignaling,
     opts: BotOptions,
     profile: HeaderExtProfile,
-    load: { profile: LoadProfile; layer?: number } = { profile: 'light' },
+    load: { profile: LoadProfile; layer?: number; feedback?: FeedbackMode } = { profile: 'light' },
   ) {
     this.sig = sig;
     this.opts = opts;
     this.profile = profile;
     this.load = load.profile;
     this.layer = load.layer;
+    const fb = load.feedback ?? (load.profile === 'chrome' ? 'chrome' : 'none');
+    if (fb === 'chrome') this.feedback = new ChromeFeedback((p) => this.sendRtcp(p));
+  }
+
+  /** RTCP out on any open track: one DTLS-SRTP transport (BUNDLE), encrypted as SRTCP. */
+  sendRtcp(packet: Buffer): boolean {
+    for (const t of this.tracks) if (t.isOpen()) return t.sendMessageBinary(packet);
+    return false;
   }
 
   /**
@@ -313,8 +294,11 @@ export class SubscriberBot {
     pc.onTrack((track) => {
       this.tracks.push(track);
       const mid = track.mid();
+      const fb = this.feedback;
       track.onMessage((msg) => {
-        if (isRtcp(msg) || msg.length < 12) return;
+        if (isRtcp(msg)) return fb?.onRtcp(msg, performance.now());
+        if (msg.length < 12) return;
+        fb?.onRtp(msg, performance.now());
         const s = this.streams.get(mid);
         if (s && (s.ssrc === undefined || s.ssrc === msg.readUInt32BE(8)))
           s.stats.onPacket(msg, performance.now());
@@ -329,6 +313,7 @@ export class SubscriberBot {
       }
     };
     this.sig.onNewConsumer(take);
+    if (this.feedback) this.stopFeedback = feedbackTicker.add(this.feedback);
     if (fromJoin) await Promise.all(fromJoin.consumers.map(take));
     else await this.sig.ready(this.rtpCapabilities);
   }
@@ -348,6 +333,16 @@ export class SubscriberBot {
       announcedAt: performance.now(),
       ssrc: c.rtpParameters.encodings?.[0]?.ssrc,
     });
+    const enc = c.rtpParameters.encodings?.[0];
+    if (this.feedback && enc?.ssrc !== undefined) {
+      const tcc = c.rtpParameters.headerExtensions?.find((e) => e.uri === TCC_URI);
+      this.feedback.tccExtId ??= tcc?.id;
+      const codec = c.rtpParameters.codecs[0]!;
+      this.feedback.addStream(enc.ssrc, codec.clockRate, {
+        nack: codec.rtcpFeedback?.some((f) => f.type === 'nack' && !f.parameter) ?? false,
+        ...(enc.rtx?.ssrc !== undefined ? { rtxSsrc: enc.rtx.ssrc } : {}),
+      });
+    }
     if (this.pendingBatch) return this.pendingBatch.promise;
     const promise = new Promise<void>((resolve, reject) => {
       setTimeout(() => {
@@ -386,6 +381,7 @@ export class SubscriberBot {
 
   close(): void {
     this.closed = true;
+    this.stopFeedback?.();
     releaseCallbacks(this.pc, this.tracks);
     try {
       this.pc?.close();

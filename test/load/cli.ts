@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { FeedbackMode } from './feedback.ts';
 import { BareSfu } from './bare-sfu.ts';
 import type { HeaderExtProfile, LoadProfile } from './bots.ts';
 import { BotProcess, percentile, windowOf } from './controller.ts';
@@ -26,6 +27,8 @@ const USAGE = `Usage: npm run load -- [options]
   --header-ext none|transport-cc   RTP header extensions subscribers offer (default none)
   --profile light|chrome   light (default): one VP8 stream, --header-ext as given; chrome:
                        subscribers offer Chrome's extensions + RTX, publishers send 3 simulcast layers
+  --feedback chrome|none   chrome profile: subscribers send Chrome's RTCP (transport-cc, RR,
+                       NACK; default chrome) or none
   --bind IP            local address for the bots' ICE (default 127.0.0.1 for loopback URLs)
   --room-prefix NAME   room names are NAME-1..NAME-N (default load)
   --max-loss PCT       exit 1 above this loss (default 1)
@@ -43,6 +46,7 @@ const { values: a } = parseArgs({
     source: { type: 'string', default: 'camera' },
     'header-ext': { type: 'string', default: 'none' },
     profile: { type: 'string', default: 'light' },
+    feedback: { type: 'string' },
     bind: { type: 'string' },
     'room-prefix': { type: 'string', default: 'load' },
     'max-loss': { type: 'string', default: '1' },
@@ -76,6 +80,8 @@ if (!['camera', 'screen'].includes(a.source!)) fail('--source must be camera or 
 if (!['none', 'transport-cc'].includes(a['header-ext']!))
   fail('--header-ext must be none or transport-cc');
 if (!['light', 'chrome'].includes(a.profile!)) fail('--profile must be light or chrome');
+if (a.feedback !== undefined && !['none', 'chrome'].includes(a.feedback))
+  fail('--feedback must be chrome or none');
 if (!a.bare && !a.url) fail('--url is required (or --bare)');
 const maxLoss = Number(a['max-loss']);
 
@@ -95,6 +101,7 @@ const bots = await BotProcess.start({
   ...(bindAddress ? { bindAddress } : {}),
   headerExt: a['header-ext'] as HeaderExtProfile,
   profile: a.profile as LoadProfile,
+  ...(a.feedback ? { feedback: a.feedback as FeedbackMode } : {}),
 });
 let sfu: BareSfu | undefined;
 if (a.bare) {

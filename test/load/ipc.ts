@@ -7,6 +7,7 @@ import type {
   TransportOptions,
 } from '@tutti/protocol';
 import type { HeaderExtProfile, LoadProfile, NewConsumer } from './bots.ts';
+import type { FeedbackMode } from './feedback.ts';
 
 /**
  * Messages between a controller (the load CLI or a benchmark) and the bot process it
@@ -60,6 +61,8 @@ export interface BotInit {
   headerExt: HeaderExtProfile;
   /** light (default): one VP8 stream, `headerExt` offered; chrome: see test/load/profile.ts. */
   profile?: LoadProfile;
+  /** Subscribers' RTCP feedback (test/load/feedback.ts); default chrome for the chrome profile. */
+  feedback?: FeedbackMode;
 }
 
 export interface BotStats {
