@@ -11,7 +11,7 @@ import { CpuMeter, machineInfo } from '../load/cpu.ts';
 import { ensureRoom } from '../load/signaling.ts';
 import { startTuttiServer } from './tutti-server.ts';
 import { watchInterrupt } from '../load/interrupt.ts';
-import { pageHook, phasesOf, type PageMarks, type Path } from './joinHook.ts';
+import { JOIN_PATHS, pageHook, phasesOf, type PageMarks, type Path } from './joinHook.ts';
 
 /**
  * npm run bench:join — a real Chromium joins a room that already has 2 publishers (bots
@@ -35,18 +35,29 @@ const { values: args } = parseArgs({
     'no-local-media': { type: 'boolean', default: false },
     /** Loopback address of the server (HTTP and media) and the bots. */
     host: { type: 'string', default: '127.0.0.1' },
-    /** short | classic | both (interleaved, with the ratio). */
+    /**
+     * Join paths, interleaved: both (classic,short), all, or a comma list of classic, short
+     * (one-reply join, DTLS fingerprint sent ahead), short-connect (one-reply join with
+     * media.connectTransport: no fingerprint), short-render-first (short, the room view
+     * rendered before the consumers are set up).
+     */
     path: { type: 'string', default: 'both' },
     /** link | click | both. */
     figure: { type: 'string', default: 'both' },
   },
 });
-const PATHS: Path[] = args.path === 'both' ? ['classic', 'short'] : [args.path as Path];
+const PATHS = (
+  args.path === 'both'
+    ? ['classic', 'short']
+    : args.path === 'all'
+      ? [...JOIN_PATHS]
+      : args.path.split(',')
+) as Path[];
 const FIGURES = (args.figure === 'both' ? ['link', 'click'] : [args.figure]) as (
   'link' | 'click'
 )[];
-if (!PATHS.every((p) => p === 'short' || p === 'classic'))
-  throw new Error('--path short|classic|both');
+if (!PATHS.every((p) => JOIN_PATHS.includes(p)))
+  throw new Error(`--path both|all|<comma list of ${JOIN_PATHS.join(', ')}>`);
 if (!FIGURES.every((f) => f === 'link' || f === 'click'))
   throw new Error('--figure link|click|both');
 const GOAL = { link: 300, click: 200 };
@@ -97,13 +108,18 @@ async function oneJoin(
       return { ...m, dcl: nav?.domContentLoadedEventEnd ?? NaN };
     });
     const start = figure === 'link' ? 0 : (marks.click ?? NaN);
-    // The short path sends neither: if it did, it fell back to the old sequence.
-    if (path === 'short' && ('media.ready' in marks.sent || 'media.createTransport' in marks.sent))
-      throw new Error(`short path fell back: sent ${Object.keys(marks.sent).join(', ')}`);
+    // A one-reply join sends neither (and with the fingerprint ahead no connectTransport):
+    // if it did, it fell back to the old sequence.
+    const fellBack =
+      'media.ready' in marks.sent ||
+      'media.createTransport' in marks.sent ||
+      (path !== 'short-connect' && 'media.connectTransport' in marks.sent);
+    if (path !== 'classic' && fellBack)
+      throw new Error(`${path} path fell back: sent ${Object.keys(marks.sent).join(', ')}`);
     return {
       ...(figure === 'link' && { DOMContentLoaded: marks.dcl ?? NaN }),
       ...phasesOf(marks, path, start),
-      ...(figure === 'link' && { 'room view shown': (marks.joined ?? NaN) - start }),
+      'room view shown': (marks.joined ?? NaN) - start,
     };
   } finally {
     await context.close();
@@ -182,9 +198,11 @@ try {
     console.log(
       `\n[bench:join] ${figure}: p50 ms from ${start} (n = ${runs.map((r) => r.length).join(' / ')})`,
     );
-    console.log(`  ${'phase'.padEnd(36)}${PATHS.map((p) => p.padStart(9)).join('')}`);
+    const width = (p: Path) => Math.max(9, p.length + 2);
+    console.log(`  ${'phase'.padEnd(36)}${PATHS.map((p) => p.padStart(width(p))).join('')}`);
     for (const phase of Object.keys(runs.find((r) => r.length)?.[0] ?? {})) {
-      console.log(`  ${phase.padEnd(36)}${runs.map((r) => `  ${fmt(p50(r, phase))}`).join('')}`);
+      const cells = runs.map((r, k) => fmt(p50(r, phase)).padStart(width(PATHS[k]!)));
+      console.log(`  ${phase.padEnd(36)}${cells.join('')}`);
     }
     PATHS.forEach((path, k) => {
       const f = runs[k]!.map((r) => r['first decoded frame']!);
@@ -195,11 +213,23 @@ try {
         `[bench:join] ${figure}/${path}: first frame p50 ${median.toFixed(0)} ms, p95 ${percentile(f, 95).toFixed(0)} ms, min ${Math.min(...f).toFixed(0)}, max ${Math.max(...f).toFixed(0)}; goal p50 < ${GOAL[figure]} ms: ${median < GOAL[figure] ? 'met' : 'MISSED'}`,
       );
     });
-    if (PATHS.length === 2 && runs.every((r) => r.length > 0)) {
-      const [classic, short] = runs.map((r) => p50(r, 'first decoded frame'));
-      console.log(
-        `[bench:join] ${figure}: ratio short / classic (first frame p50) ${(short! / classic!).toFixed(2)}`,
-      );
+    // Ratios of the first frame's p50: each path against classic, and the two steps of
+    // this change (the fingerprint ahead; the render order) against the path before them.
+    const frameP50 = (p: Path) => {
+      const rs = runs[PATHS.indexOf(p)];
+      return rs?.length ? p50(rs, 'first decoded frame') : NaN;
+    };
+    const pairs: [Path, Path][] = [
+      ...PATHS.filter((p) => p !== 'classic').map((p): [Path, Path] => [p, 'classic']),
+      ['short', 'short-connect'],
+      ['short-render-first', 'short'],
+    ];
+    for (const [a, b] of pairs) {
+      const ratio = frameP50(a) / frameP50(b);
+      if (Number.isFinite(ratio))
+        console.log(
+          `[bench:join] ${figure}: ratio ${a} / ${b} (first frame p50) ${ratio.toFixed(2)}`,
+        );
     }
   }
   const w = server.workerPids.length;

@@ -28,7 +28,7 @@ export interface PageMarks {
 }
 
 /** The page script: `opts` are localStorage settings for the client. */
-export function pageHook(opts: { noLocalMedia: boolean; joinPath: 'short' | 'classic' }): string {
+export function pageHook(opts: { noLocalMedia: boolean; joinPath: Path }): string {
   return `
 (() => {
   try {
@@ -126,7 +126,9 @@ export function pageHook(opts: { noLocalMedia: boolean; joinPath: 'short' | 'cla
 `;
 }
 
-export type Path = 'short' | 'classic';
+/** The client's `tutti.joinPath` values (client/src/lib/storage.ts). */
+export const JOIN_PATHS = ['classic', 'short-connect', 'short', 'short-render-first'] as const;
+export type Path = (typeof JOIN_PATHS)[number];
 
 /**
  * One join's phases, each the time from the figure's start (navigation, or the click) to
@@ -147,14 +149,15 @@ export function phasesOf(m: PageMarks, path: Path, start: number): Record<string
     .map((r) => r.at);
   const videos = videoRtp.length ? videoRtp.map((t, i) => Math.min(t, frameRtp[i] ?? t)) : frameRtp;
   const all = [...audioRtp, ...videos];
+  const short = path !== 'classic';
   return {
     'WebSocket open': at(m.wsOpen),
     'lobby.subscribe answered': at(m.answered['lobby.subscribe']),
     'room.join sent': at(m.sent['room.join']),
     'room.join answered': at(join),
-    'router capabilities': path === 'short' ? at(m.answered['lobby.subscribe']) : at(join),
-    'recv transport created': path === 'short' ? at(join) : at(m.answered['media.createTransport']),
-    'first consumer offered': path === 'short' ? at(join) : at(m.received['media.newConsumer']),
+    'router capabilities': short ? at(m.answered['lobby.subscribe']) : at(join),
+    'recv transport created': short ? at(join) : at(m.answered['media.createTransport']),
+    'first consumer offered': short ? at(join) : at(m.received['media.newConsumer']),
     'media.connectTransport answered': at(m.answered['media.connectTransport']),
     'DTLS connected': at(m.connected),
     'first RTP (first stream)': rtp.length ? Math.min(...all) - start : NaN,

@@ -62,6 +62,8 @@ export interface BotOptions {
   name: string;
   /** Local address the bot's ICE binds to (127.0.0.1 for loopback runs). */
   bindAddress: string | undefined;
+  /** A DTLS certificate made ahead (PEM files), so its fingerprint is known before a join. */
+  certificate?: { certificatePemFile: string; keyPemFile: string };
 }
 
 const VIDEO_PT = 96;
@@ -70,6 +72,7 @@ function newPeerConnection(opts: BotOptions): PeerConnection {
   return new ndc.PeerConnection(opts.name, {
     iceServers: [],
     ...(opts.bindAddress ? { bindAddress: opts.bindAddress } : {}),
+    ...opts.certificate,
     enableIceTcp: false,
     disableAutoNegotiation: true,
   });
@@ -221,9 +224,7 @@ export class PublisherBot {
   }
 }
 
-function randomSsrc(): number {
-  return 1 + Math.floor(Math.random() * 0xfffffff0);
-}
+const randomSsrc = (): number => 1 + Math.floor(Math.random() * 0xfffffff0);
 
 export interface StreamStats {
   kind: MediaKind;
@@ -280,14 +281,15 @@ export class SubscriberBot {
   }
 
   /**
-   * `fromJoin`: the one-reply join's answer (recv transport and consumers, already resumed
-   * on the server): no createTransport, no media.ready, nothing to answer.
+   * `fromJoin`: the one-reply join's answer (recv transport, consumers resumed on the server;
+   * `connected`: with this bot's certificate): no createTransport, media.ready, connect.
    */
   async start(
     startedAt = performance.now(),
-    fromJoin?: { transport: TransportOptions; consumers: NewConsumer[] },
+    fromJoin?: { transport: TransportOptions; consumers: NewConsumer[]; connected?: boolean },
   ): Promise<void> {
     this.startedAt = startedAt;
+    this.connected = fromJoin?.connected ?? false;
     this.transport = fromJoin?.transport ?? (await this.sig.createTransport('recv'));
     const pc = newPeerConnection(this.opts);
     this.pc = pc;

@@ -17,6 +17,9 @@ function write(key: string, value: string | null): void {
   }
 }
 
+export const JOIN_PATHS = ['short', 'classic', 'short-connect', 'short-render-first'] as const;
+export type JoinPath = (typeof JOIN_PATHS)[number];
+
 export const storage = {
   get nickname(): string {
     return read('tutti.nickname') ?? '';
@@ -42,11 +45,14 @@ export const storage = {
   },
   /**
    * The one-reply join (default): the device is loaded with the lobby's router capabilities
-   * and room.join brings transports and consumers. 'classic' keeps the old request sequence
-   * (bench:join compares the two in one run).
+   * and room.join brings transports and consumers, with the DTLS fingerprint sent ahead.
+   * For bench:join, which compares them in one run: 'classic' keeps the old request
+   * sequence, 'short-connect' sends no fingerprint (media.connectTransport as before),
+   * 'short-render-first' renders the room view before the consumers are set up.
    */
-  get joinPath(): 'short' | 'classic' {
-    return read('tutti.joinPath') === 'classic' ? 'classic' : 'short';
+  get joinPath(): JoinPath {
+    const v = read('tutti.joinPath');
+    return JOIN_PATHS.find((p) => p === v) ?? 'short';
   },
   /** Max camera capture height (tests lower it to save CPU). */
   get cameraHeight(): number {

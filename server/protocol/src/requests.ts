@@ -1,5 +1,6 @@
 import type { ChatMessage, MediaSource, PeerInfo, RoomSummary } from './common.ts';
 import type {
+  DtlsFingerprint,
   DtlsParameters,
   IceCandidate,
   IceParameters,
@@ -181,6 +182,22 @@ export interface JoinMediaRequest {
   transports: ('send' | 'recv')[];
   rtpCapabilities?: RtpCapabilities;
   forceTcp?: boolean;
+  /**
+   * The client's DTLS parameters, known before its transports exist (its RTCCertificate was
+   * generated ahead and is given to the RTCPeerConnections): the server connects the
+   * transports of the join with them, so no `media.connectTransport` is needed (the
+   * answer's `connected` lists which).
+   */
+  dtlsParameters?: JoinDtlsParameters;
+}
+
+/**
+ * DTLS parameters sent ahead: the role is always `client` (what a browser answering the
+ * server's `actpass` takes; with `auto` mediasoup would be the DTLS client too).
+ */
+export interface JoinDtlsParameters {
+  role: 'client';
+  fingerprints: DtlsFingerprint[];
 }
 
 /**
@@ -194,6 +211,12 @@ export interface JoinMedia {
   send?: TransportOptions;
   recv?: TransportOptions;
   consumers?: NewConsumer[];
+  /**
+   * The transports the server connected with the join's `dtlsParameters`: their `connect`
+   * event needs no `media.connectTransport` (one that comes anyway with the same
+   * parameters is answered as done). Absent: connect them as before.
+   */
+  connected?: ('send' | 'recv')[];
 }
 
 /** `game` and `hands` (room life) are there when the games module runs; `captions` and

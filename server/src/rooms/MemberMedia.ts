@@ -13,6 +13,7 @@ import type { Config } from '@tutti/config';
 import { TuttiError, type MediaSource, type TransportOptions } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
 import { handedOn, offerConsumer, type DeliverConsumer } from './consume.ts';
+import { connectOnce } from './dtlsConnect.ts';
 import { takeOrMake } from './spareTransports.ts';
 import { madeWhileWanted, mediasoupCall, whileOpen } from './mediaErrors.ts';
 import { transportParameters } from './transportParameters.ts';
@@ -161,9 +162,9 @@ export class MemberMedia {
     return transportParameters(transport);
   }
 
+  /** Once per transport (dtlsConnect.ts): the one-reply join may have connected it already. */
   async connectTransport(transportId: string, dtlsParameters: DtlsParameters): Promise<void> {
-    const t = this.#assertAndGetTransport(transportId);
-    await mediasoupCall(() => t.connect({ dtlsParameters }));
+    return connectOnce(this.#assertAndGetTransport(transportId), dtlsParameters);
   }
 
   async restartIce(transportId: string): Promise<IceParameters> {

@@ -1,5 +1,11 @@
 import type { Device } from 'mediasoup-client';
-import type { IceSettings, JoinMedia, MediaSource, RtpCapabilities } from '@tutti/protocol';
+import type {
+  IceSettings,
+  JoinDtlsParameters,
+  JoinMedia,
+  MediaSource,
+  RtpCapabilities,
+} from '@tutti/protocol';
 import type { E2ee } from '../e2ee/E2ee.ts';
 import type { Signaling } from '../signaling.ts';
 import { Consumers } from './consumers.ts';
@@ -8,6 +14,16 @@ import { untilConnected } from './ice.ts';
 import { canSimulcast, Producers } from './producers.ts';
 import { buildTransport, openTransport } from './transports.ts';
 import type { Consumer, LocalSource, MediaEvents, Producer, Transport } from './types.ts';
+
+/** What a one-reply join brings to start(): see session/shortJoin.ts. */
+export interface FromJoin {
+  device: Device;
+  media: JoinMedia | undefined;
+  /** The certificate made ahead and the parameters room.join sent (null: none sent). */
+  dtls?: { certificate: RTCCertificate; parameters: JoinDtlsParameters } | null;
+  /** Render the room view before the consumers are set up (bench:join compares). */
+  renderFirst?: boolean;
+}
 
 /**
  * Owns the mediasoup-client Device, both transports, every producer and consumer.
@@ -64,14 +80,13 @@ export class MediaClient {
   async start(
     routerRtpCapabilities?: RtpCapabilities,
     onDispatched?: () => void,
-    fromJoin?: { device: Device; media: JoinMedia | undefined },
+    fromJoin?: FromJoin,
   ): Promise<void> {
     const generation = ++this.#generation;
     const media = fromJoin?.media;
     if (fromJoin && media?.recv && media.consumers) {
-      const { recv, consumers, send } = media;
-      const ready = { recv, consumers, ...(send && { send }) };
-      await this.#startFromJoin(generation, fromJoin.device, ready, onDispatched);
+      const ready = { ...media, recv: media.recv };
+      await this.#startFromJoin(generation, fromJoin, ready, onDispatched);
       return;
     }
     const caps =
@@ -115,27 +130,39 @@ export class MediaClient {
   /**
    * The one-reply join: `device` was loaded before room.join (with the lobby's router
    * capabilities) and the answer brought the transports and the consumers of what the
-   * others already send — no request before ICE + DTLS but media.connectTransport.
+   * others already send; with `dtls` the server also connected the transports with our
+   * certificate's fingerprint — no request at all before ICE + DTLS.
    */
   async #startFromJoin(
     generation: number,
-    device: Device,
+    { device, dtls, renderFirst }: FromJoin,
     media: JoinMedia & { recv: NonNullable<JoinMedia['recv']> },
     onDispatched?: () => void,
   ): Promise<void> {
     this.device = device;
     const build = (direction: 'send' | 'recv', options: NonNullable<JoinMedia['recv']>) =>
-      buildTransport(this.signaling, device, direction, options, this.ice, (message) =>
-        this.events.error(message),
+      buildTransport(
+        this.signaling,
+        device,
+        direction,
+        options,
+        this.ice,
+        (message) => this.events.error(message),
+        dtls
+          ? {
+              certificate: dtls.certificate,
+              connected: media.connected?.includes(direction) ? dtls.parameters : null,
+            }
+          : undefined,
       );
     this.#setRecvTransport(build('recv', media.recv));
     if (media.send && (device.canProduce('audio') || device.canProduce('video')))
       this.sendTransport = build('send', media.send);
-    // The room view renders only once the consumers are set up on the PeerConnection (ICE
-    // under way): rendering it first kept the main thread from the SDP steps for ~30 ms on
-    // a quiet machine and ~200 ms on a busy one (bench:join's phases).
+    // The room view renders once the consumers are set up on the PeerConnection (ICE under
+    // way), unless bench:join asks for the other order (docs/benchmarks.md measures both).
+    if (renderFirst) onDispatched?.();
     await this.#consumers.consumeAll(media.consumers ?? []);
-    onDispatched?.();
+    if (!renderFirst) onDispatched?.();
     if (generation !== this.#generation) return;
     await this.#producers.reproduce();
   }

@@ -1,5 +1,6 @@
 import { Device, type types } from 'mediasoup-client';
 import type { RtpCapabilities } from '@tutti/protocol';
+import { dtlsCertificate } from './certificate.ts';
 import { fromServer } from './wire.ts';
 
 type HandlerFactory = NonNullable<
@@ -38,8 +39,12 @@ function handlerFactory(): HandlerFactory | undefined {
   return cachedFactory ?? undefined;
 }
 
-/** Probes the browser's native RTP capabilities in the background (before room.join). */
+/**
+ * Probes the browser's native RTP capabilities and makes the DTLS certificate
+ * (certificate.ts) in the background (before room.join).
+ */
 export function prewarmMedia(): void {
+  void dtlsCertificate();
   const factory = handlerFactory();
   if (!factory) return;
   for (const direction of ['recvonly', 'sendonly'] as const) {

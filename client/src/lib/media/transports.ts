@@ -1,5 +1,11 @@
 import type { Device, types } from 'mediasoup-client';
-import type { IceSettings, MediaSource, TransportOptions } from '@tutti/protocol';
+import type {
+  IceSettings,
+  JoinDtlsParameters,
+  MediaSource,
+  TransportOptions,
+} from '@tutti/protocol';
+import { sameDtls } from './certificate.ts';
 import type { Signaling } from '../signaling.ts';
 import { restartIceWhenStuck } from './ice.ts';
 import type { Transport } from './types.ts';
@@ -25,9 +31,18 @@ export async function openTransport(
   return buildTransport(signaling, device, direction, options, ice, onError);
 }
 
+/** A one-reply join's DTLS set-up: the page's certificate, and what the server connected with. */
+export interface DtlsAhead {
+  certificate: RTCCertificate;
+  /** The parameters the join sent, when the server connected this transport with them. */
+  connected: JoinDtlsParameters | null;
+}
+
 /**
  * A transport on the device from the server's parameters (a `media.createTransport` answer,
- * or the one-reply join's `media.send` / `media.recv`).
+ * or the one-reply join's `media.send` / `media.recv`). `ahead`: its PeerConnection uses
+ * the certificate made ahead and, when the join connected it, its `connect` event answers
+ * here without media.connectTransport (ICE then starts without waiting for a round trip).
  */
 export function buildTransport(
   signaling: Signaling,
@@ -36,17 +51,26 @@ export function buildTransport(
   options: TransportOptions,
   ice: IceSettings,
   onError: (message: string) => void,
+  ahead?: DtlsAhead,
 ): Transport {
   const params: types.TransportOptions = {
     ...options,
     iceServers: ice.iceServers,
     iceTransportPolicy: ice.iceTransportPolicy,
     // Gather local candidates now: ICE can start as soon as the first m-line exists.
-    additionalSettings: { iceCandidatePoolSize: 1 },
+    additionalSettings: {
+      iceCandidatePoolSize: 1,
+      ...(ahead && { certificates: [ahead.certificate] }),
+    },
   };
   const transport =
     direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
   transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    if (ahead?.connected && sameDtls(dtlsParameters, ahead.connected)) {
+      callback();
+      return;
+    }
+    // Not connected by the join (or not with these parameters: the server then says so).
     signaling
       .request('media.connectTransport', { transportId: transport.id, dtlsParameters })
       .then(() => callback(), errback);

@@ -1,7 +1,7 @@
 import type { IceSettings, JoinResult, RequestData } from '@tutti/protocol';
 import { errorCodeOf, errorText } from '@tutti/protocol';
 import { prewarmMedia } from '../media/device.ts';
-import { preloadDevice, shortJoinMedia, type LobbyMedia } from './shortJoin.ts';
+import { prepareShortJoin, shortJoinMedia, type LobbyMedia } from './shortJoin.ts';
 import { describe } from '../media/errors.ts';
 import { MediaClient } from '../media/MediaClient.ts';
 import type { Signaling } from '../signaling.ts';
@@ -160,10 +160,10 @@ export class RoomSession {
     prewarmMedia();
     // The one-reply join: a device loaded with the lobby's router capabilities lets the
     // join answer bring the transports and consumers too (see shortJoin.ts).
-    const device = await preloadDevice(lobby);
+    const short = await prepareShortJoin(lobby);
     const joined = await signaling.request('room.join', {
       ...joinData(roomId, nickname, password, token),
-      ...(device && { media: shortJoinMedia(device) }),
+      ...(short && { media: shortJoinMedia(short) }),
     });
     let session: RoomSession;
     try {
@@ -184,8 +184,8 @@ export class RoomSession {
     let dispatched: () => void = () => undefined;
     const onWire = new Promise<void>((resolve) => (dispatched = resolve));
     const fromJoin =
-      device && joined.room.e2ee === (lobby.e2ee ?? false)
-        ? { device, media: joined.media }
+      short && joined.room.e2ee === (lobby.e2ee ?? false)
+        ? { ...short, media: joined.media }
         : undefined;
     const media = session.#startMedia(
       joined.routerRtpCapabilities,

@@ -32,6 +32,22 @@ const object = <T>() =>
 
 const empty = () => z.object({}).strict();
 
+/** A certificate fingerprint as SDP writes it; mediasoup compares it in upper case. */
+const fingerprintSchema = z
+  .object({
+    algorithm: z.enum(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']),
+    value: z
+      .string()
+      .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){15,63}$/i, 'fingerprint: hex bytes separated by colons')
+      .overwrite((v) => v.toUpperCase()),
+  })
+  .strict();
+
+/** room.join's `media.dtlsParameters`: fully checked here (the server connects with it). */
+const joinDtlsSchema = z
+  .object({ role: z.literal('client'), fingerprints: z.array(fingerprintSchema).min(1).max(4) })
+  .strict();
+
 export const requestSchemas = {
   // Lobby
   'lobby.subscribe': empty(),
@@ -57,6 +73,7 @@ export const requestSchemas = {
           transports: z.array(z.enum(['send', 'recv'])).max(2),
           rtpCapabilities: object<RtpCapabilities>().optional(),
           forceTcp: z.boolean().optional(),
+          dtlsParameters: joinDtlsSchema.optional(),
         })
         .strict()
         .optional(),
