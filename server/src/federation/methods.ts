@@ -4,6 +4,7 @@ import { moderationMethods } from './moderationMethods.ts';
 import { presenceMethods } from './presenceMethods.ts';
 import { recordingMethods } from './recordingMethods.ts';
 import { e2eeMethods } from './e2eeMethods.ts';
+import { handoverMethods } from './handoverMethods.ts';
 import { roomLifeMethods } from './roomLifeMethods.ts';
 
 /**
@@ -18,6 +19,7 @@ export const clusterMethods = {
   ...recordingMethods,
   ...e2eeMethods,
   ...roomLifeMethods,
+  ...handoverMethods,
 } satisfies RpcMethods;
 
 export type ClusterMethods = typeof clusterMethods;
