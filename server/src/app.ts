@@ -15,6 +15,7 @@ import { createMediaFederation } from './federation/mediaFederation.ts';
 import { createModerationRelay } from './federation/moderationRelay.ts';
 import { createRecordingRelay } from './federation/recordingRelay.ts';
 import { createE2eeEpochRelay } from './federation/e2eeEpochs.ts';
+import { createHandover } from './federation/handover.ts';
 import { createRoomLifeRelay } from './federation/roomLifeRelay.ts';
 import { createCaptionsRelay } from './federation/captionsRelay.ts';
 import type { RemoteCaptions } from './captions/remote.ts';
@@ -295,15 +296,31 @@ export async function buildApp(
     maxBufferedBytes: config.signaling.maxBufferedBytes,
     isMember: (channel) => rooms.membership(channel.id) !== undefined,
     holdMembers: () => !drain.draining,
+    nodeId: cluster.nodeId,
     onClosed: (channel) => rooms.connectionClosed(channel),
     log,
   });
   rooms.use(mediaFederation.rooms);
+  // A token another node of the cluster issued: that node hands the membership over.
+  const handover = createHandover({
+    cluster,
+    moves: cluster.moves,
+    rooms,
+    sessions,
+    log: log.child({ module: 'handover' }),
+    timeoutMs: config.cluster.rpcTimeoutMs,
+    carry: moderation.carry,
+    carried: (from, to) => moderation.identities.alias(from, to),
+  });
   const handlerTables = gateJoins(
     withResumeTokens(
       [
         roomHandlers(rooms, iceSettingsFrom(config), admin.joinPolicy, moderation),
-        sessionHandlers(sessions, (channel) => membershipSnapshot(rooms, channel)),
+        sessionHandlers(
+          sessions,
+          (channel) => membershipSnapshot(rooms, channel),
+          handover.resumeFrom,
+        ),
         ...concerns.flatMap((c) => c.handlers ?? []),
       ],
       sessions,
@@ -358,6 +375,7 @@ export async function buildApp(
     if (ownsPool) workers.close();
     for (const concern of concerns) await concern.close?.();
     mediaFederation.close();
+    handover.close();
     await cluster.stop(); // Seats given back, registry entry removed.
     await stores.close();
   });

@@ -242,13 +242,19 @@ export interface JoinResult
   media?: JoinMedia;
 }
 
-/** The membership as it stands now, after a resume (media and transports are the same). */
+/** The membership as it stands now, after a resume. */
 export interface ResumeResult {
   self: PeerInfo;
   peers: PeerInfo[];
   room: RoomSummary;
   /** The next token: the one just used is spent. */
   resumeToken: string;
+  /**
+   * `kept`: the same node, media and transports are the same. `rebuild`: the membership came
+   * over from another node of the cluster, whose transports are gone: drop transports,
+   * producers and consumers and redo them here (as after `media.restart`), same tracks.
+   */
+  media: 'kept' | 'rebuild';
 }
 
 export interface ResponseMap

@@ -180,6 +180,26 @@ export function createCaptionsModule(
     captionsOf(room).enable(by || 'another node');
   };
 
+  /** A member came in (a join, or a resume from another node). */
+  const arrived = (roomId: string) => {
+    const by = onElsewhere.get(roomId);
+    const room = rooms.get(roomId);
+    onElsewhere.delete(roomId);
+    if (by !== undefined && room) follow(room, by); // On elsewhere: on here again.
+  };
+  /** A member went (a leave, or a resume on another node). */
+  const went = (roomId: string, roomEmpty: boolean) => {
+    // A leaver's mic closed with its transports: its stream stopped on that.
+    if (!roomEmpty) return;
+    known.delete(roomId); // Switches may be missed from now on: ask again on a rejoin.
+    const on = byRoom.get(roomId)?.state();
+    const room = rooms.get(roomId);
+    // The room goes on on other nodes: its captions stay on there, and here on a rejoin.
+    if (on?.enabled && room && rooms.summaryOf(room).peers > 0)
+      onElsewhere.set(roomId, on.enabledBy ?? '');
+    void forget(roomId);
+  };
+
   return {
     handlers,
     service,
@@ -187,23 +207,12 @@ export function createCaptionsModule(
       async joinAnswer(roomId) {
         const here = rooms.get(roomId);
         if (here) await catchUp(here);
-        const by = onElsewhere.get(roomId);
-        const room = rooms.get(roomId);
-        onElsewhere.delete(roomId);
-        if (by !== undefined && room) follow(room, by); // On elsewhere: on here again.
+        arrived(roomId);
         return { captions: stateOf(roomId) };
       },
-      memberLeft(roomId, _memberId, roomEmpty) {
-        // A leaver's mic closed with its transports: its stream stopped on that.
-        if (!roomEmpty) return;
-        known.delete(roomId); // Switches may be missed from now on: ask again on a rejoin.
-        const on = byRoom.get(roomId)?.state();
-        const room = rooms.get(roomId);
-        // The room goes on on other nodes: its captions stay on there, and here on a rejoin.
-        if (on?.enabled && room && rooms.summaryOf(room).peers > 0)
-          onElsewhere.set(roomId, on.enabledBy ?? '');
-        void forget(roomId);
-      },
+      memberArrived: (roomId) => arrived(roomId),
+      memberLeft: (roomId, _memberId, roomEmpty) => went(roomId, roomEmpty),
+      memberDeparted: (roomId, _memberId, roomEmpty) => went(roomId, roomEmpty),
       roomDeleted(roomId) {
         onElsewhere.delete(roomId);
         known.delete(roomId);

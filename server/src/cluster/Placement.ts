@@ -21,6 +21,8 @@ export interface RoomSpread {
 export interface RoomPlacement {
   /** Takes a seat for memberId on nodeId if the room has fewer than `capacity`. */
   reserve(roomId: string, memberId: string, nodeId: string, capacity: number): Promise<SeatResult>;
+  /** The node a member's seat is on (null: it holds none). */
+  seatOf(roomId: string, memberId: string): Promise<string | null>;
   /** Gives the seat back; resolves whether there was one. */
   release(roomId: string, memberId: string): Promise<boolean>;
   /** Releases every seat held on a node (it left or was declared gone); resolves how many. */

@@ -95,6 +95,10 @@ export class RedisPlacement implements RoomPlacement {
     return { ok: ok === 1, count };
   }
 
+  seatOf(roomId: string, memberId: string): Promise<string | null> {
+    return this.#redis.hget(`${this.#prefix}seats:${roomId}`, memberId);
+  }
+
   async release(roomId: string, memberId: string): Promise<boolean> {
     return (await RELEASE(this.#redis, [], [this.#prefix, roomId, memberId])) === 1;
   }

@@ -65,6 +65,7 @@ export class LocalClusterHub {
     return {
       reserve: async (roomId, memberId, nodeId, capacity) =>
         this.#reserve(roomId, memberId, nodeId, capacity),
+      seatOf: async (roomId, memberId) => this.#seats.get(roomId)?.get(memberId) ?? null,
       release: async (roomId, memberId) => this.#release(roomId, memberId),
       releaseNode: async (nodeId) => {
         let released = 0;

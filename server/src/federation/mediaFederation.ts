@@ -111,6 +111,13 @@ export function createMediaFederation(deps: MediaFederationDeps): MediaFederatio
     memberLeft(roomId, _memberId, roomEmpty) {
       if (roomEmpty) edge.deactivate(roomId);
     },
+    // Resumed from another node: it consumes from here now, as after a join.
+    memberArrived(roomId, member) {
+      void rooms.joinAnswer?.(roomId, member);
+    },
+    memberDeparted(roomId, _memberId, roomEmpty) {
+      if (roomEmpty) edge.deactivate(roomId);
+    },
   };
 
   return {

@@ -5,6 +5,7 @@ import { presenceMethods } from './presenceMethods.ts';
 import { recordingMethods } from './recordingMethods.ts';
 import { e2eeMethods } from './e2eeMethods.ts';
 import { captionsMethods } from './captionsMethods.ts';
+import { handoverMethods } from './handoverMethods.ts';
 import { roomLifeMethods } from './roomLifeMethods.ts';
 
 /**
@@ -20,6 +21,7 @@ export const clusterMethods = {
   ...e2eeMethods,
   ...roomLifeMethods,
   ...captionsMethods,
+  ...handoverMethods,
 } satisfies RpcMethods;
 
 export type ClusterMethods = typeof clusterMethods;

@@ -34,8 +34,21 @@ export class NicknameHolds {
     throw new TuttiError('MEDIA_UNAVAILABLE', 'no free nickname found; try another');
   }
 
-  release(roomId: string, memberId: string, nickname: string): void {
-    bounded(this.#claims.release(roomId, this.#nodeId, memberId, nickname), this.#timeoutMs)
+  /** The member's name, held by `fromNode`, is this node's now (it resumed here). */
+  async move(roomId: string, memberId: string, nickname: string, fromNode: string): Promise<void> {
+    const moved = await clusterCall(
+      this.#claims.move(roomId, fromNode, this.#nodeId, memberId, nickname),
+      this.#timeoutMs,
+      this.#log,
+      'the cluster could not move your nickname',
+    );
+    if (!moved)
+      this.#log.warn({ roomId, memberId }, 'presence: a moved nickname is held by another');
+  }
+
+  /** Gives a name back (held by this node, or by `nodeId`). */
+  release(roomId: string, memberId: string, nickname: string, nodeId = this.#nodeId): void {
+    bounded(this.#claims.release(roomId, nodeId, memberId, nickname), this.#timeoutMs)
       // Left held, the name stays taken in that room until this node restarts or leaves.
       .catch((err: unknown) => this.#log.warn({ err, roomId }, 'presence: nickname not released'));
   }

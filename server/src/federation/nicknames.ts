@@ -17,6 +17,17 @@ export interface NicknameClaims {
     candidates: string[],
   ): Promise<string | null>;
   release(roomId: string, nodeId: string, memberId: string, nickname: string): Promise<void>;
+  /**
+   * The member's name, held by `fromNode`, is `toNode`'s from now on (it resumed there);
+   * false when someone else holds it (the member keeps it anyway: it is inside).
+   */
+  move(
+    roomId: string,
+    fromNode: string,
+    toNode: string,
+    memberId: string,
+    nickname: string,
+  ): Promise<boolean>;
   /** Every name a node held (it left the cluster, or starts again under the same id). */
   releaseNode(nodeId: string): Promise<void>;
   close(): Promise<void>;
@@ -46,6 +57,18 @@ local p, room, owner, node, name = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local key = p .. 'nick:' .. room
 if redis.call('HGET', key, name) == owner then redis.call('HDEL', key, name) end
 redis.call('SREM', p .. 'nicknode:' .. node, room .. '\\t' .. name)
+return 1
+`);
+
+const MOVE = luaScript(`
+local p, room, from, to = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local fromNode, toNode, name = ARGV[5], ARGV[6], ARGV[7]
+local key = p .. 'nick:' .. room
+local cur = redis.call('HGET', key, name)
+if cur and cur ~= from and cur ~= to then return 0 end
+redis.call('HSET', key, name, to)
+redis.call('SREM', p .. 'nicknode:' .. fromNode, room .. '\\t' .. name)
+redis.call('SADD', p .. 'nicknode:' .. toNode, room .. '\\t' .. name)
 return 1
 `);
 
@@ -79,6 +102,11 @@ export function redisNicknames(
     async release(roomId, nodeId, memberId, nickname) {
       const args = [p, roomId, `${nodeId}|${memberId}`, nodeId, nicknameKey(nickname)];
       await RELEASE(redis, [], args);
+    },
+    async move(roomId, fromNode, toNode, memberId, nickname) {
+      const [from, to] = [`${fromNode}|${memberId}`, `${toNode}|${memberId}`];
+      const args = [p, roomId, from, to, fromNode, toNode, nicknameKey(nickname)];
+      return Number(await MOVE(redis, [], args)) === 1;
     },
     async releaseNode(nodeId) {
       await RELEASE_NODE(redis, [], [p, nodeId]);
@@ -118,6 +146,15 @@ export function localNicknames(hub: LocalClusterHub): NicknameClaims {
         names.delete(nicknameKey(nickname));
       }
       if (names?.size === 0) table.delete(roomId);
+    },
+    async move(roomId, fromNode, toNode, memberId, nickname) {
+      const names = table.get(roomId) ?? new Map<string, string>();
+      table.set(roomId, names);
+      const cur = names.get(nicknameKey(nickname));
+      const to = `${toNode}|${memberId}`;
+      if (cur !== undefined && cur !== `${fromNode}|${memberId}` && cur !== to) return false;
+      names.set(nicknameKey(nickname), to);
+      return true;
     },
     async releaseNode(nodeId) {
       for (const [roomId, names] of table) {

@@ -14,6 +14,7 @@ import type { SharedModerationState } from '../moderation/sharedState.ts';
 import type { RoomStore } from '../store/RoomStore.ts';
 import type { PeerInfo } from '@tutti/protocol';
 import { localLifeClaims, redisLifeClaims, type LifeClaims } from './lifeClaims.ts';
+import type { MemberMoves } from './memberMoves.ts';
 import { clusterMethods, type ClusterMethods } from './methods.ts';
 import { localNicknames, redisNicknames } from './nicknames.ts';
 import { Presence } from './presence.ts';
@@ -27,6 +28,8 @@ export type ClusterNode = Cluster<ClusterMethods> & {
   readonly lifeClaims: LifeClaims;
   /** The rooms' moderation state, shared by the nodes (Redis, or the hub in process). */
   readonly moderationState: SharedModerationState;
+  /** Members resuming across nodes: presence's side (federation/handover.ts). */
+  readonly moves: MemberMoves;
   /** The members of other nodes, as presence knows them. */
   readonly remote: {
     peers(roomId: string): PeerInfo[];
@@ -110,10 +113,13 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
     for (const fn of changeListeners) presence.onRemoteChange(fn);
     return presence;
   });
+  const moves = (presence as Presence | undefined)?.moves;
+  if (!moves) throw new Error('rooms not federated');
   return {
     ...cluster,
     bus,
     lifeClaims,
+    moves,
     remote: {
       peers: (roomId) => presence?.remotePeers(roomId) ?? [],
       onChange(fn) {

@@ -10,6 +10,7 @@ import type { RoomStore } from '../store/RoomStore.ts';
 import type { ClusterMethods } from './methods.ts';
 import type { PresenceBus } from './presenceBus.ts';
 import type { PresenceMessage } from './presenceEvents.ts';
+import { MemberMoves } from './memberMoves.ts';
 import { NicknameHolds } from './nicknameHolds.ts';
 import type { NicknameClaims } from './nicknames.ts';
 import { SeatReleases } from './seatReleases.ts';
@@ -53,6 +54,8 @@ export class Presence implements RoomFederation {
   readonly #claimed = new Map<string, [string, string]>();
   readonly #names: NicknameHolds;
   readonly #onRemoteChange = new Set<(roomId: string) => void>();
+  /** Members going over to or coming from other nodes (resumed there or here). */
+  readonly moves: MemberMoves;
 
   constructor(deps: PresenceDeps) {
     this.#d = deps;
@@ -60,6 +63,16 @@ export class Presence implements RoomFederation {
     this.#releases = new SeatReleases(deps.cluster.placement, deps.log, deps.timeoutMs);
     this.#names = new NicknameHolds(deps.nicknames, deps.cluster.nodeId, deps.log, deps.timeoutMs);
     this.#records = new SharedRecords(deps);
+    this.moves = new MemberMoves({
+      ...deps,
+      nodeId: this.#nodeId,
+      placement: deps.cluster.placement,
+      remote: this.#remote,
+      releases: this.#releases,
+      names: this.#names,
+      tellLeft: (gone) => this.#tellLeft(gone),
+      changed: (roomId) => this.#changed(roomId),
+    });
     deps.bus.subscribe((m) => this.#onMessage(m));
     deps.bus.onRecovered(() => void this.resync(RESYNC_TRIES));
     const { registry, rpc } = deps.cluster;
@@ -120,6 +133,7 @@ export class Presence implements RoomFederation {
       this.#d.bus.publish({ type: 'member.joined', roomId, peer: m.info });
     });
     room.on('updated', (peer) => this.#d.bus.publish({ type: 'member.updated', roomId, peer }));
+    room.on('seated', (m) => this.moves.seated(roomId, m.info));
     room.on('left', (m) => {
       this.#d.bus.publish({ type: 'member.left', roomId, peerId: m.id });
       this.#releases.release(roomId, m.id);

@@ -125,6 +125,9 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
         if (roomEmpty && (!remote() || !lives.get(roomId))) lives.forget(roomId);
         else lives.changed(roomId, memberId);
       },
+      // Resumed on or from another node: the same player, now on another node.
+      memberArrived: (roomId) => lives.changed(roomId),
+      memberDeparted: (roomId) => lives.changed(roomId),
       roomDeleted: (roomId) => lives.forget(roomId),
     },
     async screenChat(roomId, senderId, text) {

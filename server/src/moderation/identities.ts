@@ -32,6 +32,11 @@ export class Identities {
     return this.#byConnection.get(connectionId) ?? Promise.resolve(null);
   }
 
+  /** A member resumed from another node on this connection: it is `to` from now on. */
+  alias(from: string, to: string): void {
+    this.#byConnection.set(to, this.of(from));
+  }
+
   closed(connectionId: string): void {
     this.#byConnection.delete(connectionId);
   }

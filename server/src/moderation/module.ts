@@ -2,6 +2,7 @@ import type { Concern } from '../module/concern.ts';
 import type { Logger } from '../kernel/log.ts';
 import type { RoomStore } from '../store/RoomStore.ts';
 import type { HandlerTable, RequestContext } from '../rooms/ports.ts';
+import type { Room } from '../rooms/Room.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { ModerationActions } from './actions.ts';
 import type { Admission, MediaGuard } from '../rooms/admission.ts';
@@ -29,6 +30,10 @@ export function createModerationModule(opts: ModerationModuleOptions): Concern &
   identities: Identities;
   actions: ModerationActions;
   moderation: Moderation;
+  carry: {
+    out(room: Room, memberId: string): { micHeld: boolean };
+    in(room: Room, memberId: string, state: { micHeld: boolean }): void;
+  };
 } {
   const identities = new Identities(opts.log);
   const moderation = new Moderation({ ...opts, identities });
@@ -97,6 +102,13 @@ export function createModerationModule(opts: ModerationModuleOptions): Concern &
     admission: moderation,
     guard: moderation,
     identities,
+    /** A member resuming on another node takes its held mic along (federation/handover.ts). */
+    carry: {
+      out: (room, memberId) => ({ micHeld: moderation.state(room).releaseMic(memberId) }),
+      in: (room, memberId, state) => {
+        if (state.micHeld) moderation.state(room).holdMic(memberId);
+      },
+    },
     actions,
     moderation,
   };

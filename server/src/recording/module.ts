@@ -57,6 +57,9 @@ export function createRecordingModule(opts: RecordingModuleOptions): Concern & {
       memberLeft: (roomId, _memberId, roomEmpty) => {
         if (roomEmpty) recorder.roomEmpty(roomId);
       },
+      memberDeparted: (roomId, _memberId, roomEmpty) => {
+        if (roomEmpty) recorder.roomEmpty(roomId);
+      },
       roomDeleted: (roomId) => recorder.roomDeleted(roomId),
     },
     async http(app) {

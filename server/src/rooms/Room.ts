@@ -42,6 +42,10 @@ export interface RoomEvents {
   joined: [member: Member];
   /** A member left (leave, disconnect, kick, room closing). */
   left: [member: Member];
+  /** A member came over from another node of the cluster (a resume there): no join. */
+  seated: [member: Member];
+  /** A member went over to another node (it resumed there): no leave. */
+  handedOff: [member: Member];
   /**
    * A member's new producer, once the others are consuming it (captions listen for mics,
    * recording for every track;
@@ -215,6 +219,43 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
     this.emit('joined', member);
     this.emit('changed');
     return { ...info };
+  }
+
+  /**
+   * A member another node handed over (it resumed here): in with the same id, nickname and
+   * role, no media yet (its client rebuilds it), and nothing told to the others, for whom it
+   * never left. Its cluster seat and nickname moved here before (federation/handover.ts).
+   */
+  seat(channel: MemberChannel, peer: PeerInfo): PeerInfo {
+    if (this.#closed) throw new TuttiError('ROOM_NOT_FOUND', 'room not found');
+    if (this.#members.has(channel.id)) throw new TuttiError('ALREADY_JOINED', 'already here');
+    const info: PeerInfo = { ...peer, ...NO_MEDIA, id: channel.id };
+    const member = this.#newMember(channel, info);
+    this.#members.set(member.id, member);
+    // Not a join: the others only see its media gone until it publishes again here.
+    this.broadcast('room.peerUpdated', { peer: { ...info } }, member.id);
+    this.emit('seated', member);
+    this.emit('changed');
+    return { ...info };
+  }
+
+  /**
+   * The member goes over to another node (it resumed there): out of this node with its
+   * media (the others' consumers of it close), without a leave for anyone.
+   */
+  handOff(memberId: string): Member | undefined {
+    const member = this.#members.get(memberId);
+    if (!member) return undefined;
+    this.#members.delete(memberId);
+    member.media.close();
+    this.media.memberLeft(memberId);
+    this.emit('handedOff', member);
+    if (this.#members.size === 0) {
+      if (this.#pendingJoins === 0) this.media.close();
+      this.emit('empty');
+    }
+    this.emit('changed');
+    return member;
   }
 
   #newMember(channel: MemberChannel, info: PeerInfo): Member {

@@ -43,10 +43,8 @@ export interface RegistryDeps {
 type DeletionCause = 'owner' | 'idle' | 'admin';
 
 /**
- * All rooms of this node, and who sits where: create/find/update/delete, join/leave, and the
- * RoomDirectory other concerns ask. Access control, the lobby and the idle clock are pieces
- * of their own; concerns contribute through use(). Room metadata lives in the RoomStore, so
- * rooms survive a restart.
+ * All rooms of this node and who sits where (create/find/update/delete, join/leave, the
+ * RoomDirectory); access, lobby and idle clock are pieces of their own; concerns use().
  */
 export class RoomRegistry implements RoomDirectory {
   readonly #deps: RegistryDeps;
@@ -76,7 +74,7 @@ export class RoomRegistry implements RoomDirectory {
     for (const record of stored) this.#idle.restarted(this.#add(record));
   }
 
-  /** Registers a concern's contribution (at start-up, before the server listens). */
+  /** A concern's contribution (at start-up, before the server listens). */
   use(ext: RoomExtension): void {
     this.#extensions.use(ext);
   }
@@ -257,11 +255,7 @@ export class RoomRegistry implements RoomDirectory {
 
   // ── Join / leave ────────────────────────────────────────────────────────────────────
 
-  /**
-   * Checks the password (RoomAccess: counted before the hash, per address and room, one scrypt
-   * per address at a time), makes sure the newcomer's router exists, then admits it (capacity,
-   * nickname de-dup) and asks the contributions for their part of the answer in that same tick.
-   */
+  /** Password (RoomAccess), router, admission (capacity, nickname), extras in that tick. */
   async join(
     channel: MemberChannel,
     roomId: string,
@@ -347,11 +341,7 @@ export class RoomRegistry implements RoomDirectory {
     this.#idle.start(() => this.cleanup());
   }
 
-  /**
-   * Server shutdown: tell members, disconnect them. Rooms stay in the store. Every room is
-   * marked closed synchronously (before the first await), so a worker closing right after
-   * is ignored by the rooms; calling it again returns the same promise.
-   */
+  /** Shutdown: members told and disconnected, rooms kept (closed synchronously; idempotent). */
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
@@ -377,6 +367,15 @@ export class RoomRegistry implements RoomDirectory {
     room.on('left', (member) => {
       this.#memberships.left(member.id, room);
       this.#extensions.memberLeft(room.id, member.id, room.size === 0);
+    });
+    // Resumed on another node / from another node: no join, no leave (federation/handover).
+    room.on('seated', (member) => {
+      this.#memberships.joined(member.id, room);
+      this.#extensions.memberArrived(room.id, member.channel);
+    });
+    room.on('handedOff', (member) => {
+      this.#memberships.left(member.id, room);
+      this.#extensions.memberDeparted(room.id, member.id, room.size === 0);
     });
     room.on('changed', () => this.#lobby.changed());
     this.#idle.watch(room);

@@ -76,4 +76,26 @@ export class RoomExtensions {
       }
     }
   }
+
+  /** A member resumed from another node was seated here (no join: it never left). */
+  memberArrived(roomId: string, member: MemberChannel): void {
+    for (const ext of this.#list) {
+      try {
+        ext.memberArrived?.(roomId, member);
+      } catch (err) {
+        this.#log.error({ err, roomId, peerId: member.id }, 'memberArrived contribution failed');
+      }
+    }
+  }
+
+  /** A member went over to another node (no leave); `roomEmpty`: none is left here. */
+  memberDeparted(roomId: string, memberId: string, roomEmpty: boolean): void {
+    for (const ext of this.#list) {
+      try {
+        ext.memberDeparted?.(roomId, memberId, roomEmpty);
+      } catch (err) {
+        this.#log.error({ err, roomId, peerId: memberId }, 'memberDeparted contribution failed');
+      }
+    }
+  }
 }

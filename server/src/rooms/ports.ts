@@ -112,6 +112,13 @@ export interface RoomExtension {
   memberJoined?(roomId: string, member: PeerInfo, firstIn: boolean): void;
   /** A member left its room (leave, disconnect, room closed); `roomEmpty` when none is left. */
   memberLeft?(roomId: string, memberId: string, roomEmpty: boolean): void;
+  /**
+   * A member that resumed through this node was handed over by the node it sat on: seated
+   * here with the same id (not a join: the others never saw it leave).
+   */
+  memberArrived?(roomId: string, member: MemberChannel): void;
+  /** A member went over to another node (it resumed there): not a leave. */
+  memberDeparted?(roomId: string, memberId: string, roomEmpty: boolean): void;
   /** After a connection closed (and left its room, if any): forget per-connection state. */
   connectionClosed?(member: MemberChannel): void;
 }

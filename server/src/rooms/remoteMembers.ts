@@ -16,14 +16,14 @@ export interface GoneMember {
 export class RemoteMembers {
   readonly #rooms = new Map<string, Map<string, Map<string, PeerInfo>>>();
 
-  /** Adds or replaces a member; returns whether it was new. */
+  /** Adds or replaces a member; returns whether it was new (not known on any node). */
   put(roomId: string, nodeId: string, peer: PeerInfo): boolean {
-    this.#dropElsewhere(roomId, nodeId, peer.id);
+    const moved = this.#dropElsewhere(roomId, nodeId, peer.id);
     const nodes = this.#rooms.get(roomId) ?? new Map<string, Map<string, PeerInfo>>();
     this.#rooms.set(roomId, nodes);
     const peers = nodes.get(nodeId) ?? new Map<string, PeerInfo>();
     nodes.set(nodeId, peers);
-    const isNew = !peers.has(peer.id);
+    const isNew = !moved && !peers.has(peer.id);
     peers.set(peer.id, { ...peer });
     return isNew;
   }
@@ -120,12 +120,14 @@ export class RemoteMembers {
     return n;
   }
 
-  /** A member moved between nodes (reconnected elsewhere): only one copy is kept. */
-  #dropElsewhere(roomId: string, nodeId: string, peerId: string): void {
+  /** A member moved between nodes (resumed elsewhere): one copy is kept; was it elsewhere? */
+  #dropElsewhere(roomId: string, nodeId: string, peerId: string): boolean {
+    let found = false;
     for (const [other, peers] of this.#rooms.get(roomId) ?? []) {
-      if (other !== nodeId && peers.delete(peerId) && peers.size === 0) {
-        this.#rooms.get(roomId)?.delete(other);
-      }
+      if (other === nodeId || !peers.delete(peerId)) continue;
+      found = true;
+      if (peers.size === 0) this.#rooms.get(roomId)?.delete(other);
     }
+    return found;
   }
 }

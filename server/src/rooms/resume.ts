@@ -4,8 +4,8 @@ import type { RoomRegistry } from './RoomRegistry.ts';
 
 /**
  * What a member resuming on a new socket is told (session.resume): itself and the others as
- * they are now, since notifications sent into the dead socket may be lost. NOT_JOINED if it
- * is in no room.
+ * they are now, cluster-wide, since notifications sent into the dead socket may be lost.
+ * NOT_JOINED if it is in no room.
  */
 export function membershipSnapshot(
   rooms: RoomRegistry,
@@ -14,7 +14,7 @@ export function membershipSnapshot(
   const { room, member } = rooms.requireMember(channel);
   return {
     self: { ...member.info },
-    peers: room.peers().filter((p) => p.id !== member.id),
-    room: room.summary(),
+    peers: rooms.peersOf(room).filter((p) => p.id !== member.id),
+    room: rooms.summaryOf(room),
   };
 }

@@ -41,8 +41,8 @@ export class ResumableChannel implements MemberChannel {
   /** Set once another channel took this one's socket over (a resume): requests go there. */
   #movedTo: ResumableChannel | undefined;
 
-  constructor(socket: SocketChannel, opts: ResumableChannelOptions) {
-    this.id = socket.id;
+  constructor(socket: SocketChannel, opts: ResumableChannelOptions, id = socket.id) {
+    this.id = id;
     this.#socket = socket;
     this.#lastIp = socket.ip;
     this.#opts = opts;
@@ -143,6 +143,28 @@ export class ResumableChannel implements MemberChannel {
     const waiters = this.#attachWaiters;
     this.#attachWaiters = [];
     for (const w of waiters) w.resolve();
+  }
+
+  /**
+   * A channel under `id` (a member handed over by another node) carried by `from`'s socket
+   * from now on; `from` is finished (its requests go to the new channel).
+   */
+  static carrying(id: string, from: ResumableChannel, opts: ResumableChannelOptions) {
+    const socket = from.#socket;
+    if (!socket || from.#finished) throw new Error('nothing to carry');
+    const channel = new ResumableChannel(socket, opts, id);
+    from.#socket = null;
+    from.#movedTo = channel;
+    from.finish();
+    return channel;
+  }
+
+  /** The notifications kept while detached, handed to another node (this node keeps none). */
+  takeKept(): PreparedNotification[] {
+    const kept = this.#buffer;
+    this.#buffer = [];
+    this.#bufferBytes = 0;
+    return kept;
   }
 
   /** Final close: calls onFinished once; waiting requests fail, kept frames are dropped. */

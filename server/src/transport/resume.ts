@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { TuttiError } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
-import type { MemberChannel } from '../rooms/ports.ts';
+import type { MemberChannel, PreparedNotification } from '../rooms/ports.ts';
 import { ResumableChannel, type SocketChannel } from './ResumableChannel.ts';
 
 export interface ResumeOptions {
+  /** This node's id: tokens name it, so another node of a cluster knows whom to ask. */
+  nodeId: string;
   /** How long a member whose socket dropped keeps its membership (0: none). */
   graceMs: number;
   /** Notifications kept for a detached member, bytes; past it the membership ends. */
@@ -29,6 +31,8 @@ const GONE = 'the membership is gone (expired, left or resumed elsewhere); join 
  */
 export class ResumeSessions {
   readonly #opts: ResumeOptions;
+  /** `.` and this node's id, base64url: every token's tail. */
+  readonly #tail: string;
   readonly #channels = new Map<string, ResumableChannel>();
   /** Token hash → channel id. */
   readonly #tokens = new Map<string, string>();
@@ -39,6 +43,19 @@ export class ResumeSessions {
 
   constructor(opts: ResumeOptions) {
     this.#opts = opts;
+    this.#tail = `.${Buffer.from(opts.nodeId).toString('base64url')}`;
+  }
+
+  /** The node a token was issued by (undefined: a token without a tail, this node's). */
+  static issuer(token: string): string | undefined {
+    const dot = token.indexOf('.');
+    return dot < 0 ? undefined : Buffer.from(token.slice(dot + 1), 'base64url').toString();
+  }
+
+  /** Whether this node issued the token (a token without a tail counts as this node's). */
+  issued(token: string): boolean {
+    const node = ResumeSessions.issuer(token);
+    return node === undefined || node === this.#opts.nodeId;
   }
 
   /** A new socket: its own channel (a member's channel once it joins). */
@@ -55,7 +72,7 @@ export class ResumeSessions {
   issue(channel: MemberChannel): string | undefined {
     if (this.#opts.graceMs <= 0 || !this.#channels.has(channel.id)) return undefined;
     this.#revoke(channel.id);
-    const token = randomBytes(32).toString('base64url');
+    const token = randomBytes(32).toString('base64url') + this.#tail;
     const hash = hashToken(token);
     this.#tokens.set(hash, channel.id);
     this.#tokenOf.set(channel.id, hash);
@@ -117,6 +134,63 @@ export class ResumeSessions {
     return { channel: target, token: this.issue(target)! };
   }
 
+  /**
+   * Another node presents the token (hashed) of one of our members: it takes the membership
+   * over. Like resume(), the token is spent whatever the outcome; RESUME_FAILED when it is
+   * unknown or its membership ended. Returns the member's channel, its grace stopped; the
+   * caller takes the member out of its room (silently) and finishes the channel, in this tick.
+   */
+  handOver(hash: string): ResumableChannel {
+    const id = this.#tokens.get(hash);
+    if (id !== undefined) this.#revoke(id);
+    const target = id === undefined ? undefined : this.#channels.get(id);
+    if (!target || target.closed) throw new TuttiError('RESUME_FAILED', GONE);
+    if (!this.#opts.isMember(target)) {
+      target.finish();
+      throw new TuttiError('RESUME_FAILED', GONE);
+    }
+    clearTimeout(this.#graceTimers.get(target.id));
+    this.#graceTimers.delete(target.id);
+    this.#opts.log.info({ peerId: id, attached: target.attached }, 'membership handed over');
+    return target;
+  }
+
+  /**
+   * A membership handed over by another node lands on `from`'s socket (a fresh socket in no
+   * room): a channel under the member's `id` carries it from now on, `seat` puts it in its
+   * room (synchronously: nothing is sent to it before), then `kept` (what the other node
+   * kept for it) is replayed. Returns the channel and its next token.
+   */
+  carry(
+    id: string,
+    from: MemberChannel,
+    seat: (channel: ResumableChannel) => void,
+    kept: readonly PreparedNotification[],
+  ): { channel: ResumableChannel; token: string } {
+    const fresh = this.#channels.get(from.id);
+    if (!fresh || fresh.current !== fresh || fresh.closed || !fresh.attached) {
+      throw new TuttiError('RESUME_FAILED', 'connection closed');
+    }
+    if (this.#opts.isMember(fresh)) {
+      throw new TuttiError('ALREADY_JOINED', 'this connection is in a room already');
+    }
+    if (this.#channels.has(id)) throw new TuttiError('RESUME_FAILED', 'this member is here');
+    const channel = ResumableChannel.carrying(id, fresh, {
+      maxBufferedBytes: this.#opts.maxBufferedBytes,
+      onFinished: (ch) => this.#finished(ch),
+    });
+    this.#channels.set(id, channel);
+    try {
+      seat(channel);
+    } catch (err) {
+      channel.finish();
+      throw err;
+    }
+    for (const prepared of kept) void channel.notifyPrepared(prepared);
+    this.#opts.log.info({ peerId: id }, 'membership resumed from another node');
+    return { channel, token: this.issue(channel)! };
+  }
+
   /** Members waiting out their grace (metrics, tests). */
   get detached(): number {
     return this.#graceTimers.size;
@@ -149,6 +223,7 @@ export class ResumeSessions {
   }
 }
 
-function hashToken(token: string): string {
+/** What the server keeps of a token (and what a node asks another about). */
+export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }

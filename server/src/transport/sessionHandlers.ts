@@ -1,6 +1,6 @@
-import type { PeerInfo, RoomSummary } from '@tutti/protocol';
+import type { PeerInfo, ResumeResult, RoomSummary } from '@tutti/protocol';
 import type { HandlerTable, MemberChannel } from '../rooms/ports.ts';
-import type { ResumeSessions } from './resume.ts';
+import { ResumeSessions } from './resume.ts';
 
 /** Where a resumed member stands now (rooms/resume.ts builds it from the registry). */
 export type MembershipSnapshot = (channel: MemberChannel) => {
@@ -9,15 +9,27 @@ export type MembershipSnapshot = (channel: MemberChannel) => {
   room: RoomSummary;
 };
 
+/** A token another node issued: that node is asked to hand the membership over. */
+export type ResumeElsewhere = (
+  nodeId: string,
+  token: string,
+  fresh: MemberChannel,
+) => Promise<ResumeResult>;
+
 /** `session.resume` (take a kept membership over) and `session.ping` (liveness). */
 export function sessionHandlers(
   sessions: ResumeSessions,
   snapshot: MembershipSnapshot,
+  elsewhere?: ResumeElsewhere,
 ): HandlerTable {
   return {
     'session.resume': (ctx, data) => {
+      const issuer = ResumeSessions.issuer(data.token);
+      if (elsewhere && issuer !== undefined && !sessions.issued(data.token)) {
+        return elsewhere(issuer, data.token, ctx.peer);
+      }
       const { channel, token } = sessions.resume(data.token, ctx.peer);
-      return { ...snapshot(channel), resumeToken: token };
+      return { ...snapshot(channel), resumeToken: token, media: 'kept' };
     },
     'session.ping': () => ({}),
   };

@@ -239,7 +239,10 @@ export class RoomSession {
     }
   }
 
-  /** `media.restart`: the room's media moved to another worker; rebuild on the same tracks. */
+  /**
+   * `media.restart` (the room's media moved to another worker), or a resume through another
+   * node (our transports stayed on the old one): rebuild on the same tracks.
+   */
   async #restartMedia(): Promise<void> {
     if (this.ended) return;
     this.#stores.local.status = 'restarting';
@@ -292,12 +295,18 @@ export class RoomSession {
     this.#resumeToken = undefined;
     if (token) {
       try {
-        this.#resumeToken = await resumeMembership(this.#signaling, this.#stores.members, token);
+        const resumed = await resumeMembership(this.#signaling, this.#stores.members, token);
+        this.#resumeToken = resumed.token;
         if (this.ended) return;
-        const local = this.#stores.local;
-        if (local.status === 'restarting') local.status = this.#statusBeforeDrop ?? 'ready';
         this.#stores.notices.add('Reconnected');
-        await this.context.chatActions.caughtUp().catch(() => undefined);
+        const caughtUp = this.context.chatActions.caughtUp().catch(() => undefined);
+        // Another node took the membership over: our transports stayed on the old one.
+        if (resumed.rebuildMedia) await this.#restartMedia();
+        else {
+          const local = this.#stores.local;
+          if (local.status === 'restarting') local.status = this.#statusBeforeDrop ?? 'ready';
+        }
+        await caughtUp;
         return;
       } catch {
         if (this.ended) return; // Otherwise the membership is gone: join again.

@@ -25,8 +25,13 @@ export const joinTokenSchema = z
   .max(4096)
   .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'not a join token');
 export const mediaSourceSchema = z.enum(MEDIA_SOURCES);
-/** A resume token: 32 random bytes, base64url (43 characters). */
-export const resumeTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'malformed resume token');
+/**
+ * A resume token: 32 random bytes, base64url (43 characters), then `.` and the issuing node's
+ * id in base64url (a cluster asks that node to hand the membership over; docs/reconnect.md).
+ */
+export const resumeTokenSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{43}(\.[A-Za-z0-9_-]{1,172})?$/, 'malformed resume token');
 /** A chat idempotency key: what a client generates (a UUID fits). */
 export const idempotencyKeySchema = z
   .string()

@@ -1,0 +1,193 @@
+import { z } from 'zod';
+import {
+  TuttiError,
+  type NotificationMap,
+  type NotificationMethod,
+  type ResumeResult,
+} from '@tutti/protocol';
+import type { Logger } from '../kernel/log.ts';
+import type { MemberChannel, PreparedNotification } from '../rooms/ports.ts';
+import { membershipSnapshot } from '../rooms/resume.ts';
+import type { Room } from '../rooms/Room.ts';
+import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import { hashToken, type ResumeSessions } from '../transport/resume.ts';
+import type { MemberMoves } from './memberMoves.ts';
+import type { ClusterNode } from './node.ts';
+
+/** What a member carries to its new node besides its membership (moderation's part). */
+export interface CarriedState {
+  micHeld: boolean;
+}
+
+export interface HandoverDeps {
+  cluster: Pick<ClusterNode, 'nodeId' | 'rpc' | 'registry'>;
+  moves: MemberMoves;
+  rooms: RoomRegistry;
+  sessions: ResumeSessions;
+  log: Logger;
+  /** The handover request's timeout (cluster.rpcTimeoutMs). */
+  timeoutMs: number;
+  /** The member's state a concern keeps per node: taken out on the old node, put in here. */
+  carry?: {
+    out(room: Room, memberId: string): CarriedState;
+    in(room: Room, memberId: string, state: CarriedState): void;
+  };
+  /** Connection `from` carries member `to` from now on (its identity follows). */
+  carried?(from: string, to: string): void;
+}
+
+/** Kept notifications handed over at most (an RPC message is at most 1 MiB). */
+const MAX_KEPT_BYTES = 768 * 1024;
+const GONE = 'the membership is gone (expired, left or resumed elsewhere); join again';
+const frameSchema = z.object({
+  notification: z.literal(true),
+  method: z.string().min(1).max(64),
+  data: z.record(z.string(), z.unknown()),
+});
+
+/**
+ * Membership resume across the nodes of a cluster (docs/reconnect.md). A resume token names
+ * the node that issued it; a socket that presents it to another node makes that node ask the
+ * issuer (`session.handover`) for the membership. The issuer spends the token and lets the
+ * member go without a leave (its media closes there); the new node moves its cluster seat and
+ * nickname, seats it under the same id without a join, replays what was kept for it and
+ * answers `media: 'rebuild'`. If the issuer is gone or says no: RESUME_FAILED, and the client
+ * joins afresh as before. If the move fails half-way, the member leaves for everyone.
+ */
+export function createHandover(deps: HandoverDeps): {
+  resumeFrom(nodeId: string, token: string, fresh: MemberChannel): Promise<ResumeResult>;
+  close(): void;
+} {
+  const { cluster, moves, rooms, sessions, log } = deps;
+  const watchdogs = new Set<NodeJS.Timeout>();
+  /** Sockets with a resume in flight (one at a time per socket). */
+  const resuming = new Set<string>();
+
+  // ── The issuing node ────────────────────────────────────────────────────────────────
+  cluster.rpc.handle('session.handover', ({ tokenHash }, { from }) => {
+    // All of it in this tick: no grace expiry, second resume or leave can come in between.
+    const channel = sessions.handOver(tokenHash);
+    const { room, member } = rooms.requireMember(channel);
+    const kept = channel.takeKept().filter((f) => !f.method.startsWith('media.'));
+    if (kept.reduce((n, f) => n + f.text.length, 0) > MAX_KEPT_BYTES) {
+      channel.finish(); // Missed too much: it leaves, as at the end of its grace.
+      throw new TuttiError('RESUME_FAILED', 'too much was missed; join again');
+    }
+    const peer = { ...member.info };
+    const state = deps.carry?.out(room, member.id) ?? { micHeld: false };
+    // Listed as the new node's member first: nothing here ever sees it gone (room life).
+    moves.handedOver(room.id, peer, from);
+    room.handOff(member.id);
+    channel.finish(); // In no room now: only a half-open socket closes.
+    watch(room.id, peer, from);
+    log.info({ peerId: peer.id, roomId: room.id, to: from }, 'member handed over');
+    return { roomId: room.id, peer, kept: kept.map((f) => f.text), ...state };
+  });
+
+  /** If the new node never took the seat over, the member left after all. */
+  const watch = (roomId: string, peer: ResumeResult['self'], to: string) => {
+    const timer = setTimeout(() => {
+      watchdogs.delete(timer);
+      void moves.seatOf(roomId, peer.id).then(
+        (at) => {
+          if (at !== cluster.nodeId) return;
+          log.warn({ peerId: peer.id, roomId, to }, 'handed-over member never arrived: it left');
+          moves.movedAway(roomId, peer, [cluster.nodeId, to]);
+        },
+        () => undefined,
+      );
+    }, 3 * deps.timeoutMs);
+    timer.unref();
+    watchdogs.add(timer);
+  };
+
+  // ── The node the member resumes through ─────────────────────────────────────────────
+  async function resumeFrom(
+    nodeId: string,
+    token: string,
+    fresh: MemberChannel,
+  ): Promise<ResumeResult> {
+    if (rooms.membership(fresh.id)) {
+      throw new TuttiError('ALREADY_JOINED', 'this connection is in a room already');
+    }
+    if (resuming.has(fresh.id)) throw new TuttiError('RESUME_FAILED', 'a resume is under way');
+    if (!cluster.registry.get(nodeId)) {
+      throw new TuttiError('RESUME_FAILED', 'the server that held your membership is gone');
+    }
+    resuming.add(fresh.id);
+    try {
+      const answer = await cluster.rpc
+        .request(
+          nodeId,
+          'session.handover',
+          { tokenHash: hashToken(token) },
+          { timeoutMs: deps.timeoutMs },
+        )
+        .catch((err: unknown) => {
+          log.info({ err, nodeId }, 'resume: no handover from the issuing node');
+          throw new TuttiError('RESUME_FAILED', GONE);
+        });
+      // From here on the member is ours: seated here, or gone for everyone.
+      try {
+        return await seat(nodeId, answer, fresh);
+      } catch (err) {
+        log.warn({ err, peerId: answer.peer.id }, 'resume: handed-over member not seated');
+        moves.movedAway(answer.roomId, answer.peer, [nodeId, cluster.nodeId]);
+        throw new TuttiError('RESUME_FAILED', GONE);
+      }
+    } finally {
+      resuming.delete(fresh.id);
+    }
+  }
+
+  async function seat(
+    nodeId: string,
+    answer: { roomId: string; peer: ResumeResult['self']; kept: string[]; micHeld: boolean },
+    fresh: MemberChannel,
+  ): Promise<ResumeResult> {
+    const { peer } = answer;
+    const room = await rooms.find(answer.roomId);
+    const done = room.beginJoin(); // Keeps the room's routers while it is empty here.
+    try {
+      await room.media.routerFor(peer.id);
+      await moves.arriving(room, peer, nodeId);
+      if (fresh.closed) throw new Error('connection closed');
+      deps.carried?.(fresh.id, peer.id);
+      const kept = answer.kept.flatMap(parseFrame);
+      const { channel, token } = sessions.carry(
+        peer.id,
+        fresh,
+        (ch) => {
+          room.seat(ch, peer);
+          deps.carry?.in(room, peer.id, { micHeld: answer.micHeld });
+        },
+        kept,
+      );
+      return { ...membershipSnapshot(rooms, channel), resumeToken: token, media: 'rebuild' };
+    } finally {
+      done();
+    }
+  }
+
+  function parseFrame(text: string): PreparedNotification[] {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return [];
+    }
+    const frame = frameSchema.safeParse(json);
+    if (!frame.success) return [];
+    // A frame this cluster's own node serialized for the member: replayed as it is.
+    const method = frame.data.method as NotificationMethod;
+    return [{ method, data: frame.data.data as NotificationMap[NotificationMethod], text }];
+  }
+
+  return {
+    resumeFrom,
+    close() {
+      for (const timer of watchdogs) clearTimeout(timer);
+      watchdogs.clear();
+    },
+  };
+}

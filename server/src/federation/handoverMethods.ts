@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { peerInfoSchema } from './presenceEvents.ts';
+
+/** What a node keeps of a resume token (SHA-256, base64url). */
+const tokenHash = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+
+/**
+ * `session.handover`: a member resumes through the calling node with a resume token the
+ * called node issued. The called node spends the token, takes the member out of its room
+ * without a leave and answers what the caller needs to seat it (federation/handover.ts): the
+ * room, what the others see of the member (id, nickname, role, joinedAt), the notifications
+ * kept for it while it was away (protoo frames, in order; media ones dropped: its transports
+ * stay behind) and whether a moderator holds its mic. RESUME_FAILED when the token is
+ * unknown or spent, or its membership is over.
+ */
+export const handoverMethods = {
+  'session.handover': {
+    request: z.object({ tokenHash }),
+    response: z.object({
+      roomId: z.string().min(1).max(128),
+      peer: peerInfoSchema,
+      kept: z.array(z.string().max(512 * 1024)).max(10_000),
+      micHeld: z.boolean(),
+    }),
+  },
+};
