@@ -23,7 +23,7 @@ const USAGE = `Usage: npm run soak -- [options]
   --workers N          media workers (default 2, 1 on a one-core box)
   --video-share F      share of publishers that send video too (default 0.5)
   --actions N          most actions started per second (default 6)
-  --rss-bound MIB      the server's RSS may end (idle) this far above baseline (default 96)
+  --rss-bound MIB      the server's RSS may end (idle) this far above baseline (default 32)
   --max-bot-seconds S  a bot leaves after at most this long (default 30)
   --host IP            where the server listens and the bots bind (default
                        TUTTI_SOAK_HOST or 127.0.0.1)
@@ -47,7 +47,7 @@ const { values: a } = parseArgs({
     workers: { type: 'string' },
     'video-share': { type: 'string', default: '0.5' },
     actions: { type: 'string', default: '6' },
-    'rss-bound': { type: 'string', default: '96' },
+    'rss-bound': { type: 'string', default: '32' },
     'max-bot-seconds': { type: 'string', default: '30' },
     host: { type: 'string' },
     'sample-seconds': { type: 'string', default: '60' },

@@ -15,7 +15,7 @@ import type { SoakResult } from './soak.ts';
  */
 
 /** How far the idle server's RSS may end above its baseline (docs/benchmarks.md, soak). */
-const RSS_BOUND_MIB = 64;
+const RSS_BOUND_MIB = 16;
 
 /**
  * 60 s of soak plus start, warm-up, settle and idle: ~100 s on a quiet box, 3-4 minutes on
