@@ -15,6 +15,8 @@ export type Media = { video: FixtureTrack | undefined; audio: FixtureTrack | und
 export interface BotContext {
   httpUrl: string;
   wsUrl: string;
+  /** Local address the bots' ICE binds to (the server's host: 127.0.0.1 by default). */
+  bindAddress: string;
   /** A failed request: the soak tallies codes (INTERNAL fails it). */
   onError(what: string, err: unknown): void;
 }
@@ -99,7 +101,7 @@ export class SoakBot {
     if (!shared || this.#publisher || this.#gone) return false;
     const publisher = new PublisherBot(shared, media, {
       name: this.name,
-      bindAddress: '127.0.0.1',
+      bindAddress: this.#ctx.bindAddress,
     });
     this.#publisher = publisher;
     const ok = await this.#try('publish', () => publisher.start());
@@ -125,7 +127,7 @@ export class SoakBot {
     if (!shared || this.#subscriber || this.#gone) return false;
     const subscriber = new SubscriberBot(
       shared,
-      { name: this.name, bindAddress: '127.0.0.1' },
+      { name: this.name, bindAddress: this.#ctx.bindAddress },
       'none',
     );
     this.#subscriber = subscriber;

@@ -4,9 +4,10 @@ import * as mediasoup from 'mediasoup';
 import type { Worker } from 'mediasoup/types';
 
 /**
- * What the soak counts: every open mediasoup object of the in-process server (through
- * mediasoup's observer API, so install it *before* the server starts), its open signaling
- * connections and HTTP sockets, and the memory of this process and of the media workers.
+ * What the soak counts, inside the server's process (test/soak/serverproc.ts): every open
+ * mediasoup object (through mediasoup's observer API, so install it *before* the server
+ * starts), its open signaling connections and HTTP sockets, and the memory of the server's
+ * process and of its media workers (separate processes, read from /proc).
  */
 
 /** Counts that must come back to their baseline exactly. */
@@ -25,13 +26,29 @@ export const EXACT_COUNTS = [
 ] as const;
 export type CountName = (typeof EXACT_COUNTS)[number];
 
-export interface Snapshot {
-  counts: Record<CountName, number>;
-  /** This process (server and bots): resident set and V8 heap in use, bytes. */
+/** One process's memory, bytes. */
+export interface ProcMemory {
   rss: number;
+  /** Anonymous (malloc, V8 heap) and file-backed (code, mapped files) parts of rss (/proc). */
+  rssAnon: number;
+  rssFile: number;
   heapUsed: number;
+  heapTotal: number;
+  /** Memory of JS objects held outside the V8 heap (Buffers, ArrayBuffers). */
+  external: number;
+}
+
+/** What the server's process reports: its counts and memory, and its workers' RSS. */
+export interface ServerSnapshot {
+  counts: Record<CountName, number>;
+  server: ProcMemory;
   /** Sum of the media workers' resident sets (from /proc), bytes; 0 where /proc is missing. */
   workerRss: number;
+}
+
+/** A soak snapshot: the server's, plus the memory of the bots' process (the soak driver). */
+export interface Snapshot extends ServerSnapshot {
+  bots: ProcMemory;
 }
 
 /** The app's registry of signaling connections. */
@@ -95,17 +112,15 @@ export class Census {
   }
 
   /** Counts now; memory after a full GC when the process runs with --expose-gc. */
-  snapshot(collect = true): Snapshot {
-    if (collect) globalThis.gc?.();
+  snapshot(collect = true): ServerSnapshot {
     const counts = Object.fromEntries(
       EXACT_COUNTS.map((name) => [name, this.#open.get(name)!.size]),
     ) as Record<CountName, number>;
     counts.protooConnections = this.#gauges.protooConnections();
     counts.webSockets = this.#upgraded.size;
     counts.httpSockets = this.#sockets.size;
-    const mem = process.memoryUsage();
-    const workerRss = this.workerPids.reduce((sum, pid) => sum + procRss(pid), 0);
-    return { counts, rss: mem.rss, heapUsed: mem.heapUsed, workerRss };
+    const workerRss = this.workerPids.reduce((sum, pid) => sum + procStatus(pid).rss, 0);
+    return { counts, server: processMemory(collect), workerRss };
   }
 
   stop(): void {
@@ -119,14 +134,44 @@ export class Census {
   }
 }
 
-/** VmRSS of a process in bytes (Linux /proc), 0 if unreadable. */
-function procRss(pid: number): number {
+/** VmRSS, RssAnon and RssFile of a process in bytes (Linux /proc), 0 if unreadable. */
+export function procStatus(pid: number | 'self'): {
+  rss: number;
+  rssAnon: number;
+  rssFile: number;
+} {
+  let text = '';
   try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
-    return 0;
+    /* not Linux, or the process is gone */
   }
+  const kB = (field: string): number => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : 0;
+  };
+  return { rss: kB('VmRSS'), rssAnon: kB('RssAnon'), rssFile: kB('RssFile') };
+}
+
+/** This process's memory; after a full GC first when `collect` (and run with --expose-gc). */
+export function processMemory(collect: boolean): ProcMemory {
+  if (collect) globalThis.gc?.();
+  const mem = process.memoryUsage();
+  const status = procStatus('self');
+  return {
+    rss: mem.rss,
+    rssAnon: status.rssAnon,
+    rssFile: status.rssFile,
+    heapUsed: mem.heapUsed,
+    heapTotal: mem.heapTotal,
+    external: mem.external,
+  };
+}
+
+function maxMemory(a: ProcMemory, b: ProcMemory): ProcMemory {
+  const out = { ...a };
+  for (const k of Object.keys(out) as (keyof ProcMemory)[]) out[k] = Math.max(a[k], b[k]);
+  return out;
 }
 
 /** The largest of each value over a run. */
@@ -135,8 +180,8 @@ export function peakOf(a: Snapshot, b: Snapshot): Snapshot {
   for (const name of EXACT_COUNTS) counts[name] = Math.max(a.counts[name], b.counts[name]);
   return {
     counts,
-    rss: Math.max(a.rss, b.rss),
-    heapUsed: Math.max(a.heapUsed, b.heapUsed),
+    server: maxMemory(a.server, b.server),
+    bots: maxMemory(a.bots, b.bots),
     workerRss: Math.max(a.workerRss, b.workerRss),
   };
 }

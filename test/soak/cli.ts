@@ -7,11 +7,11 @@ import { runSoak } from './soak.ts';
 /**
  * npm run soak -- --minutes 30
  *
- * Bots join, leave, publish, subscribe, pause, chat and upload every second against an
- * in-process Tutti server; at the end its mediasoup objects, connections and sockets must be
- * back to the baseline and RSS within a bound (run with --expose-gc, as the npm script does,
- * so memory is read after a full GC). Exit 0 on pass, 1 on fail. Ctrl-C ends the
- * run early (still checked); a second Ctrl-C exits at once.
+ * Bots join, leave, publish, subscribe, pause, chat and upload every second against a
+ * Tutti server in a process of its own; at the end its mediasoup objects, connections and
+ * sockets must be back to the baseline and the idle server's RSS within a bound (both
+ * processes run with --expose-gc, so memory is read after a full GC). Exit 0 on pass, 1 on
+ * fail. Ctrl-C ends the run early (still checked); a second Ctrl-C exits at once.
  */
 
 const USAGE = `Usage: npm run soak -- [options]
@@ -23,9 +23,19 @@ const USAGE = `Usage: npm run soak -- [options]
   --workers N          media workers (default 2, 1 on a one-core box)
   --video-share F      share of publishers that send video too (default 0.5)
   --actions N          most actions started per second (default 6)
-  --rss-bound MIB      RSS may end this far above baseline (default 96)
+  --rss-bound MIB      the server's RSS may end (idle) this far above baseline (default 32)
   --max-bot-seconds S  a bot leaves after at most this long (default 30)
-  --json               print the result as one JSON line as well`;
+  --host IP            where the server listens and the bots bind (default
+                       TUTTI_SOAK_HOST or 127.0.0.1)
+  --sample-seconds S   a memory sample (after a full GC) every S seconds (default 60)
+  --idle-seconds S     the idle wait after everyone left, before the end check (default 20)
+  --malloc-arena-max N MALLOC_ARENA_MAX for the server's process only
+  --trim-probe         at the end, call malloc_trim(0) in the server through gdb and
+                       sample again (diagnosis only, not judged)
+  --json               print the result as one JSON line as well
+The server's heap is written at baseline and end when TUTTI_SOAK_HEAP_SNAPSHOT=PREFIX is
+set (PREFIX.baseline.heapsnapshot, PREFIX.end.heapsnapshot; compare them with
+node test/soak/heapdiff.ts A B). Writing them moves RSS: leave it unset for the verdict.`;
 
 const { values: a } = parseArgs({
   options: {
@@ -37,8 +47,13 @@ const { values: a } = parseArgs({
     workers: { type: 'string' },
     'video-share': { type: 'string', default: '0.5' },
     actions: { type: 'string', default: '6' },
-    'rss-bound': { type: 'string', default: '96' },
+    'rss-bound': { type: 'string', default: '32' },
     'max-bot-seconds': { type: 'string', default: '30' },
+    host: { type: 'string' },
+    'sample-seconds': { type: 'string', default: '60' },
+    'idle-seconds': { type: 'string', default: '20' },
+    'malloc-arena-max': { type: 'string' },
+    'trim-probe': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -60,6 +75,7 @@ const seconds = a.seconds
   ? num('seconds', a.seconds, 5, 86_400)
   : num('minutes', a.minutes, 0.1, 1440) * 60;
 const seed = a.seed ? num('seed', a.seed, 0, 2 ** 32 - 1) : Math.floor(Math.random() * 2 ** 32);
+const heapPrefix = process.env.TUTTI_SOAK_HEAP_SNAPSHOT?.replace(/\.heapsnapshot$/, '');
 const stopRequested = watchInterrupt('soak: stopping (bots leave, then the end check runs)…');
 console.log(
   `soak: seed ${seed} (repeat with --seed ${seed})${globalThis.gc ? '' : '; no --expose-gc'}`,
@@ -76,6 +92,18 @@ const result = await runSoak({
   actionsPerSecond: Math.round(num('actions', a.actions, 1, 50)),
   maxBotSeconds: num('max-bot-seconds', a['max-bot-seconds'], 2, 3600),
   rssBoundMiB: num('rss-bound', a['rss-bound'], 1, 4096),
+  host: a.host ?? process.env.TUTTI_SOAK_HOST ?? '127.0.0.1',
+  sampleSeconds: num('sample-seconds', a['sample-seconds'], 1, 3600),
+  idleSeconds: num('idle-seconds', a['idle-seconds'], 0, 600),
+  ...(a['malloc-arena-max']
+    ? {
+        serverEnv: {
+          MALLOC_ARENA_MAX: String(num('malloc-arena-max', a['malloc-arena-max'], 1, 64)),
+        },
+      }
+    : {}),
+  trimProbe: a['trim-probe'],
+  ...(heapPrefix ? { heapSnapshotPrefix: heapPrefix } : {}),
   stopRequested,
   print: (line) => console.log(line),
 });

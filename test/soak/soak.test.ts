@@ -8,10 +8,20 @@ import type { SoakResult } from './soak.ts';
 /**
  * 60 s of the soak (npm run soak) inside npm test, kept light for a shared CI box: up to 8
  * bots in 2 rooms, a third of the publishers with video, at most 3 actions a second. It
- * runs in its own process (with --expose-gc; libdatachannel's threads end with it).
- * Everything must be back to its baseline at the end, no request may answer INTERNAL,
- * nothing may crash.
+ * runs in its own process (with --expose-gc; libdatachannel's threads end with it), and the
+ * server in another: the RSS it judges is the server's alone. Everything must be back to its
+ * baseline at the end, the idle server's RSS within its bound, no request may answer
+ * INTERNAL, nothing may crash. TUTTI_SOAK_HOST picks the loopback address (127.0.0.1).
  */
+
+/** How far the idle server's RSS may end above its baseline (docs/benchmarks.md, soak). */
+const RSS_BOUND_MIB = 16;
+
+/**
+ * 60 s of soak plus start, warm-up, settle and idle: ~100 s on a quiet box, 3-4 minutes on
+ * a 2-core box at load average 20-40 (2026-12-02).
+ */
+const KILL_AFTER_MS = 360_000;
 
 const workerBin = resolveWorkerBin();
 const skip = existsSync(workerBin)
@@ -30,7 +40,7 @@ function runCli(
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 200_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
     child.on('error', reject);
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -43,7 +53,7 @@ function runCli(
 
 test(
   'soak: 60 s of bots joining, leaving, producing, consuming, chatting, uploading',
-  { skip, timeout: 240_000 },
+  { skip, timeout: KILL_AFTER_MS + 30_000 },
   async () => {
     const seed = process.env.TUTTI_SOAK_SEED ?? String(Math.floor(Math.random() * 2 ** 32));
     const r = await runCli(
@@ -54,6 +64,12 @@ test(
         '3',
         '--max-bot-seconds',
         '20',
+        '--sample-seconds',
+        '15',
+        '--idle-seconds',
+        '10',
+        '--rss-bound',
+        String(RSS_BOUND_MIB),
       ]),
     );
     const out = r.out.replace(/^\{"soak".*$/m, '');
@@ -62,6 +78,10 @@ test(
     const { result } = r;
     assert.ok((result.actions.join ?? 0) >= 10, out);
     assert.ok(result.peak.counts.producers > 0 && result.peak.counts.consumers > 0, out);
+    // The server's memory and the bots' are two processes, each sampled over the run.
+    assert.ok(result.end.server.rss > 0 && result.end.bots.rss > 0, out);
+    assert.ok(result.timeline.filter((s) => s.phase === 'run').length >= 3, out);
+    assert.equal(result.timeline.at(-1)?.phase, 'idle', out);
     assert.equal(result.internalErrors, 0, out);
     assert.deepEqual(result.crashes, [], out);
     assert.deepEqual(result.failures, [], out);

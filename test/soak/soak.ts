@@ -1,18 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeHeapSnapshot } from 'node:v8';
 import { errorCodeOf } from '@tutti/protocol';
-import { startTestServer } from '../helpers/startServer.ts';
 import { loadOpusFixture, loadVp8Fixture } from '../load/rtp.ts';
 import { ensureRoom } from '../load/signaling.ts';
 import { SoakBot, type BotContext, type Media } from './bot.ts';
-import { Census, EXACT_COUNTS, peakOf, type Snapshot } from './census.ts';
+import { EXACT_COUNTS, peakOf, processMemory, type Snapshot } from './census.ts';
 import { Random } from './random.ts';
+import { SoakServer } from './serverIpc.ts';
+import { formatSample, mallocTrim, timelineHeader, type Phase, type Sample } from './timeline.ts';
 
 /**
- * The soak: an in-process Tutti server, and every second a bounded random mix of bot
- * actions (join, leave, publish real RTP, subscribe, pause/resume, chat, upload). At the
- * end every bot leaves; after a settle period the mediasoup objects, connections and
- * sockets must be back to their baseline exactly, and memory within a bound.
+ * The soak: a Tutti server in a process of its own (test/soak/serverproc.ts: its RSS is
+ * the server's, not the bots'), and every second a bounded random mix of bot actions (join,
+ * leave, publish real RTP, subscribe, pause/resume, chat, upload) from this process. At the
+ * end every bot leaves; after a settle and an idle period the mediasoup objects, connections
+ * and sockets must be back to their baseline exactly, and the server's RSS within a bound.
  */
 
 export interface SoakOptions {
@@ -28,8 +29,20 @@ export interface SoakOptions {
   actionsPerSecond: number;
   /** A bot leaves after at most this long. */
   maxBotSeconds: number;
-  /** How far RSS may end above its baseline, MiB. */
+  /** How far the server's RSS may end (idle) above its baseline, MiB. */
   rssBoundMiB: number;
+  /** Where the server listens and the bots bind (default 127.0.0.1). */
+  host?: string;
+  /** A memory sample every this many seconds (default 60). */
+  sampleSeconds?: number;
+  /** How long the idle server is left alone before the end snapshot (default 20 s). */
+  idleSeconds?: number;
+  /** Added to the server process's environment (e.g. MALLOC_ARENA_MAX). */
+  serverEnv?: NodeJS.ProcessEnv;
+  /** After the end: call malloc_trim(0) in the server through gdb and sample once more. */
+  trimProbe?: boolean;
+  /** Write the server's heap at baseline and end: <prefix>.baseline/.end.heapsnapshot. */
+  heapSnapshotPrefix?: string;
   stopRequested?: () => boolean;
   print?: (line: string) => void;
 }
@@ -39,7 +52,9 @@ export interface SoakResult {
   seconds: number;
   baseline: Snapshot;
   peak: Snapshot;
+  /** After the settle and idle periods: what is judged. */
   end: Snapshot;
+  timeline: Sample[];
   actions: Record<string, number>;
   /** Failed requests by `what CODE`. */
   errors: Record<string, number>;
@@ -71,21 +86,21 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const onCrash = (err: unknown): void => void crashes.push(String(err));
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
-  const census = new Census();
-  const server = await startTestServer({
-    // Small routers so rooms spill onto a second router (and worker): pipes get soaked too.
-    media: { numWorkers: opts.workers, maxConsumersPerRouter: 4 },
-    rooms: { maxCapacity: 1000 },
-  });
-  census.watchServer(server.app.server, {
-    protooConnections: () => server.app.tutti.connections.count,
-  });
+  const host = opts.host ?? '127.0.0.1';
+  const server = await SoakServer.start({ host, workers: opts.workers }, opts.serverEnv);
+  let workersClosed = 0;
+  const snap = async (collect: boolean): Promise<Snapshot> => {
+    const s = await server.snapshot(collect);
+    workersClosed = s.workersClosed;
+    return { ...s.snapshot, bots: processMemory(collect) };
+  };
   const actions: Record<string, number> = {};
   const errors: Record<string, number> = {};
   let internalErrors = 0;
   const ctx: BotContext = {
     httpUrl: server.url,
     wsUrl: server.wsUrl,
+    bindAddress: host,
     onError(what, err) {
       const code = errorCodeOf(err) ?? 'OTHER';
       if (code === 'INTERNAL') internalErrors++;
@@ -107,7 +122,6 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   };
   let botSeq = 0;
   const roomIds: string[] = [];
-
   const join = async (roomId: string): Promise<void> => {
     const bot = new SoakBot(ctx, `bot-${++botSeq}`, roomId);
     bots.add(bot);
@@ -140,10 +154,29 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const started = Date.now();
     await sleep(SETTLE_MIN_MS);
     while (baseline && Date.now() - started < SETTLE_MAX_MS) {
-      const now = census.snapshot(false);
+      const now = await snap(false);
       if (EXACT_COUNTS.every((n) => now.counts[n] === baseline.counts[n])) return;
       await sleep(500);
     }
+  };
+
+  const timeline: Sample[] = [];
+  let t0 = Date.now();
+  const sample = async (phase: Phase): Promise<Snapshot> => {
+    const s: Sample = {
+      at: Math.round((Date.now() - t0) / 1000),
+      phase,
+      bots: bots.size,
+      snapshot: await snap(true),
+    };
+    timeline.push(s);
+    print(`  mem ${formatSample(s)}`);
+    return s.snapshot;
+  };
+  const heapSnapshot = async (which: string): Promise<void> => {
+    if (!opts.heapSnapshotPrefix) return;
+    const file = `${opts.heapSnapshotPrefix}.${which}.heapsnapshot`;
+    print(`  heap snapshot: ${await server.heapSnapshot(file)}`);
   };
 
   let baseline: Snapshot;
@@ -164,11 +197,18 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     await sleep(1000);
     for (const b of warm) await b.leave('graceful');
     await settle(undefined);
-    baseline = census.snapshot();
+    t0 = Date.now();
+    print(`  mem ${timelineHeader()}`);
+    baseline = await sample('baseline');
     peak = baseline;
+    // For a leak hunt: what the heap holds at baseline and once everyone left (compare
+    // them with test/soak/heapdiff.ts, or in DevTools' Memory tab).
+    await heapSnapshot('baseline');
     print(`baseline taken; soaking ${opts.seconds} s with up to ${opts.maxBots} bots`);
 
+    const sampleMs = (opts.sampleSeconds ?? 60) * 1000;
     const startedAt = Date.now();
+    let nextSample = startedAt + sampleMs;
     while (Date.now() - startedAt < opts.seconds * 1000 && !opts.stopRequested?.()) {
       for (const bot of bots) {
         if (Date.now() - bot.bornAt > opts.maxBotSeconds * 1000 && !bot.gone)
@@ -180,7 +220,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         for (let k = 0; k < n; k++) act(rnd.weighted(WEIGHTS));
       }
       await sleep(1000);
-      peak = peakOf(peak, census.snapshot(false));
+      peak = peakOf(peak, await snap(false));
+      if (Date.now() >= nextSample) {
+        nextSample += sampleMs;
+        peak = peakOf(peak, await sample('run'));
+      }
       elapsed = Math.round((Date.now() - startedAt) / 1000);
       if (elapsed % 10 === 0) {
         print(`  ${elapsed} s: ${bots.size} bots, ${peak.counts.consumers} peak consumers`);
@@ -190,21 +234,28 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     await Promise.allSettled([...pending]);
     await Promise.allSettled([...bots].map((b) => leave(b)));
     await settle(baseline);
-    end = census.snapshot();
-    // For a leak hunt: what the heap holds once everyone left (open in DevTools' Memory tab).
-    const heapFile = process.env.TUTTI_SOAK_HEAP_SNAPSHOT;
-    if (heapFile) print(`  heap snapshot: ${writeHeapSnapshot(heapFile)}`);
+    await sample('settled');
+    // Idle: nothing runs; what RSS the server still holds then is what the verdict is on.
+    await sleep((opts.idleSeconds ?? 20) * 1000);
+    end = await sample('idle');
+    await heapSnapshot('end');
+    if (opts.trimProbe) {
+      if (await mallocTrim(server.pid)) await sample('trimmed');
+      else print('  trim probe: gdb could not call malloc_trim in the server');
+    }
   } finally {
-    // Nothing closes a worker before the server stops: one that closed died.
-    if (census.workersClosed > 0) crashes.push(`${census.workersClosed} media worker(s) died`);
-    await server.stop().catch((err: unknown) => crashes.push(`server stop: ${String(err)}`));
-    census.stop();
+    const stopped = await server.stop().catch((err: unknown) => [`server stop: ${String(err)}`]);
+    crashes.push(...stopped);
+    if (workersClosed > 0 && !stopped.some((c) => c.includes('worker'))) {
+      crashes.push(`${workersClosed} media worker(s) died`);
+    }
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);
   }
   const result = { seed: opts.seed, seconds: elapsed, baseline, peak, end, actions, errors };
   return {
     ...result,
+    timeline,
     internalErrors,
     crashes,
     gcExposed: globalThis.gc !== undefined,
@@ -215,7 +266,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
 
 const MiB = 1024 * 1024;
 
-/** What failed: counts off their baseline, RSS over its bound, INTERNAL answers, crashes. */
+/**
+ * What failed: counts off their baseline, the idle server's RSS over its bound, INTERNAL
+ * answers, crashes.
+ */
 function judge(
   opts: SoakOptions,
   r: { baseline: Snapshot; peak: Snapshot; end: Snapshot; actions: Record<string, number> },
@@ -230,9 +284,9 @@ function judge(
       );
     }
   }
-  const grew = (r.end.rss - r.baseline.rss) / MiB;
+  const grew = (r.end.server.rss - r.baseline.server.rss) / MiB;
   if (grew > opts.rssBoundMiB) {
-    failures.push(`RSS grew ${grew.toFixed(1)} MiB (bound ${opts.rssBoundMiB} MiB)`);
+    failures.push(`server RSS grew ${grew.toFixed(1)} MiB (bound ${opts.rssBoundMiB} MiB)`);
   }
   if (internalErrors > 0) failures.push(`${internalErrors} request(s) answered INTERNAL`);
   for (const c of crashes) failures.push(`crash: ${c}`);

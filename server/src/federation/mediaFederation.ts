@@ -93,14 +93,18 @@ export function createMediaFederation(deps: MediaFederationDeps): MediaFederatio
   registry.on('nodeJoined', (info) => edge.nodeBack(info.nodeId));
 
   const watched = new WeakSet<Room>();
+  // Not inline in joinAnswer: a closure made there shares its scope with `member`, and the
+  // room's listener kept the room's first joiner (its channel, socket, buffers) for life.
+  const watch = (room: Room): void => {
+    if (watched.has(room)) return;
+    watched.add(room);
+    room.on('produced', (producer) => origin.produced(room.id, producer));
+  };
   const rooms: RoomExtension = {
     joinAnswer(roomId, member) {
       const room = deps.room(roomId);
       if (!room) return {};
-      if (!watched.has(room)) {
-        watched.add(room);
-        room.on('produced', (producer) => origin.produced(room.id, producer));
-      }
+      watch(room);
       // In the background: the join answer never waits for other nodes. The seat was
       // taken before admission (federation/presence), so placement.spread() shows this node.
       void (async () => {
