@@ -95,13 +95,14 @@ export async function startTuttiServer(
   process.once('exit', killOnExit);
   void exited.then(() => process.off('exit', killOnExit));
   const url = `http://${host}:${port}`;
-  const deadline = Date.now() + 30_000;
+  // A loaded box can take its time to start a server (and its worker).
+  const deadline = Date.now() + 90_000;
   let workerPids: number[];
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Tutti server exited with ${child.exitCode}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error('Tutti server did not become healthy within 30 s');
+      throw new Error('Tutti server did not become healthy within 90 s');
     }
     try {
       const res = await fetch(`${url}/api/health/detail`);
