@@ -63,6 +63,7 @@ test('signaling limits: defaults and environment', () => {
     roomCreatesPerMinute: 30,
     maxBufferedBytes: 4 * 1024 * 1024,
     maxResponseBytes: 1024 * 1024,
+    preframeBroadcasts: true,
     pingIntervalSeconds: 25,
     maxConnectionsPerAddress: 100,
     allowedOrigins: [],
@@ -77,6 +78,8 @@ test('signaling limits: defaults and environment', () => {
   );
   assert.equal(c.signaling.requestsPerSecond, 2.5);
   assert.equal(c.signaling.roomCreatesPerMinute, 5);
+  const baseline = loadConfig({}, { TUTTI_SIGNALING_PREFRAME_BROADCASTS: 'false' });
+  assert.equal(baseline.signaling.preframeBroadcasts, false);
   assert.throws(
     () => loadConfig({}, { TUTTI_SIGNALING_REQUEST_BURST: '0' }),
     /signaling\.requestBurst/,

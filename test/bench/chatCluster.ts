@@ -1,8 +1,8 @@
-import { percentile } from '../load/controller.ts';
-import { CpuMeter, machineInfo } from '../load/cpu.ts';
-import { ProtooPeer } from '../load/protoo.ts';
+import { CpuMeter, machineBusyMs } from '../load/cpu.ts';
 import { ensureRoom } from '../load/signaling.ts';
 import { startClusterProcesses } from '../helpers/clusterProcesses.ts';
+import { pct, PeerFleet } from './chatFleet.ts';
+import type { ChatRun } from './chatCompare.ts';
 
 export interface ClusterChatBenchOptions {
   nodes: number;
@@ -10,9 +10,13 @@ export interface ClusterChatBenchOptions {
   peers: number;
   rate: number;
   durationS: number;
+  /** The peers in this many child processes (0: in the bench's process). */
+  peerProcs: number;
+  /** The peers parse every frame (PeerShard.connect). */
+  parseAll: boolean;
   /** PostgreSQL commits without waiting for the disk (the chat store's fsync out of the way). */
   asyncCommit: boolean;
-  /** Extra environment for every node (e.g. NODE_OPTIONS for a profile). */
+  /** Extra environment for every node (e.g. NODE_OPTIONS for a profile, the baseline). */
   env?: Record<string, string>;
   interrupted: () => boolean;
 }
@@ -24,15 +28,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * (real Redis and PostgreSQL, test/helpers/clusterProcesses.ts). The peers of one room are
  * spread round-robin over the nodes and every peer sends in turn, so in the same run each
  * delivery is either same-node (sender and receiver on one node) or cross-node (through the
- * Redis chat bus): p50/p99 of both. Resolves the exit code.
+ * Redis chat bus): p50/p99 of both. Resolves the run, or undefined when it failed.
  */
-export async function runClusterChatBench(opts: ClusterChatBenchOptions): Promise<number> {
+export async function runClusterChatBench(
+  opts: ClusterChatBenchOptions,
+): Promise<ChatRun | undefined> {
   const hosts = opts.hosts.slice(0, opts.nodes);
   if (hosts.length < opts.nodes) throw new Error(`--hosts names fewer than ${opts.nodes} hosts`);
-  console.log(`[bench:chat] machine: ${machineInfo()}`);
-  console.log(
-    `[bench:chat] cluster of ${opts.nodes} nodes (${hosts.join(', ')}), ${opts.peers} peers, ${opts.rate} msg/s for ${opts.durationS} s`,
-  );
   if (opts.asyncCommit) console.log('[bench:chat] PostgreSQL: synchronous_commit=off');
   const cluster = await startClusterProcesses({
     hosts,
@@ -45,90 +47,72 @@ export async function runClusterChatBench(opts: ClusterChatBenchOptions): Promis
       ...opts.env,
     },
   });
-  const peers: { peer: ProtooPeer; node: number }[] = [];
-  let exitCode = 0;
+  const fleet = new PeerFleet({
+    peers: opts.peers,
+    urls: cluster.nodes.map((n) => n.wsUrl),
+    procs: opts.peerProcs,
+  });
   try {
     const roomId = await ensureRoom(cluster.nodes[0]!.wsUrl, 'bench-chat-cluster');
-    const same: number[] = [];
-    const cross: number[] = [];
-    const sent = new Map<string, { at: number; node: number; same?: number; cross?: number }>();
-    let received = 0;
-    for (let i = 0; i < opts.peers && !opts.interrupted(); i++) {
-      const node = i % opts.nodes;
-      const peer = await ProtooPeer.connect(cluster.nodes[node]!.wsUrl);
-      peer.on('chat.message', ({ message }) => {
-        const t = performance.now();
-        received++;
-        const s = sent.get(message.text);
-        if (!s) return;
-        (s.node === node ? same : cross).push(t - s.at);
-        // The first delivery on the sender's node and on another: their gap is the bus hop,
-        // apart from the store's queue both wait in.
-        if (s.node === node) s.same ??= t;
-        else s.cross ??= t;
-      });
-      await peer.request('room.join', { roomId, nickname: `chat-${i}` });
-      peers.push({ peer, node });
-    }
+    await fleet.connect(roomId, opts.parseAll);
     await sleep(2000);
     const pids = cluster.nodes.map((n) => n.proc.child.pid!);
-    const meter = new CpuMeter([...pids, process.pid]);
+    const meter = new CpuMeter([...pids, ...fleet.pids]);
+    const busy0 = machineBusyMs();
     const t0 = performance.now();
-    const total = opts.rate * opts.durationS;
-    let n = 0;
-    let errors = 0;
-    /** chat.send → its answer: the store's queue and write plus the publish, before fan-out. */
-    const acks: number[] = [];
-    while (n < total && !opts.interrupted()) {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * opts.rate));
-      while (n < due) {
-        const from = peers[n % peers.length]!;
-        const text = `m${n}`;
-        sent.set(text, { at: performance.now(), node: from.node });
-        const at = performance.now();
-        from.peer
-          .request('chat.send', { text })
-          .then(() => acks.push(performance.now() - at))
-          .catch((err: unknown) => {
-            if (errors++ < 3) console.error(`[bench:chat] chat.send failed: ${String(err)}`);
-          });
-        n++;
-      }
-      await sleep(5);
-    }
-    const expected = n * peers.length;
-    const tailEnd = performance.now() + 5000;
-    while (received < expected && performance.now() < tailEnd) await sleep(50);
+    const r = await fleet.run(opts.rate, opts.durationS);
+    const seconds = (performance.now() - t0) / 1000;
     const cpu = meter.sample();
-    const fmt = (v: number[]) =>
-      `p50 ${percentile(v, 50).toFixed(1)} ms, p99 ${percentile(v, 99).toFixed(1)} ms (${v.length} deliveries)`;
+    const nodeCpu = cpu.slice(0, pids.length);
+    const serverTotal = nodeCpu.reduce((a, b) => a + b, 0);
+    const peersCpu = cpu.slice(pids.length).reduce((a, b) => a + b, 0);
+    const otherCpu = Math.max(
+      0,
+      (machineBusyMs() - busy0) / (seconds * 1000) - serverTotal - peersCpu,
+    );
+    const expected = r.sent * opts.peers;
+    const fmt = (v: Float64Array, what = 'deliveries') =>
+      `p50 ${pct(v, 50).toFixed(1)} ms, p99 ${pct(v, 99).toFixed(1)} ms (${v.length} ${what})`;
     console.log(
-      `[bench:chat] sent ${n}, ${received}/${expected} deliveries, ${errors} send errors`,
+      `[bench:chat] sent ${r.sent}, ${r.received}/${expected} deliveries, ${r.errors} send errors`,
     );
-    console.log(`[bench:chat] same-node fan-out  ${fmt(same)}`);
-    console.log(`[bench:chat] chat.send answered ${fmt(acks).replace('deliveries', 'sends')}`);
-    console.log(`[bench:chat] cross-node fan-out ${fmt(cross)}`);
-    const hops = [...sent.values()].flatMap((m) =>
-      m.same !== undefined && m.cross !== undefined ? [m.cross - m.same] : [],
+    console.log(`[bench:chat] same-node fan-out  ${fmt(r.same)}`);
+    console.log(`[bench:chat] chat.send answered ${fmt(r.acks, 'sends')}`);
+    console.log(`[bench:chat] cross-node fan-out ${fmt(r.cross)}`);
+    console.log(
+      `[bench:chat] cross-node extra per message (first cross-node minus first same-node delivery): ${fmt(r.hops, 'messages')}`,
+    );
+    const run: ChatRun = {
+      label: '',
+      ok: r.received >= expected * 0.99 && r.errors === 0,
+      p50: pct(r.same, 50),
+      p99: pct(r.same, 99),
+      crossP50: pct(r.cross, 50),
+      crossP99: pct(r.cross, 99),
+      ackP99: pct(r.acks, 99),
+      serverCpu: nodeCpu,
+      peersCpu,
+      otherCpu,
+      received: r.received,
+      expected,
+      usPerDelivery: r.received > 0 ? (serverTotal * seconds * 1e6) / r.received : NaN,
+    };
+    const cpuText = nodeCpu.map((c, i) => `node ${i + 1} ${(c * 100).toFixed(0)}%`).join(', ');
+    console.log(
+      `[bench:chat] CPU (share of a core): ${cpuText} = ${run.usPerDelivery.toFixed(2)} µs per delivery (all nodes); peers ${(peersCpu * 100).toFixed(0)}% (${fleet.pids.length} process(es)); other work ${(otherCpu * 100).toFixed(0)}%`,
     );
     console.log(
-      `[bench:chat] cross-node extra per message (first cross-node minus first same-node delivery): ${fmt(hops).replace('deliveries', 'messages')}`,
+      `[bench:chat] peers' own event-loop delay p99 ${r.loopP99Ms.toFixed(1)} ms, max ${r.loopMaxMs.toFixed(1)} ms (worst peer process)`,
     );
-    const cpuText = cpu
-      .slice(0, pids.length)
-      .map((c, i) => `node ${i + 1} ${(c * 100).toFixed(0)}%`)
-      .join(', ');
     console.log(
-      `[bench:chat] CPU (share of a core): ${cpuText}, peers (this process) ${((cpu[pids.length] ?? 0) * 100).toFixed(0)}%`,
+      `[bench:chat] goal: cross-node p99 < 30 ms: ${run.crossP99 < 30 ? 'met' : 'MISSED'}`,
     );
-    const p99 = percentile(cross, 99);
-    console.log(`[bench:chat] goal: cross-node p99 < 30 ms: ${p99 < 30 ? 'met' : 'MISSED'}`);
-    if (received < expected * 0.99 || errors > 0) exitCode = 1;
+    return run;
   } catch (err) {
     console.error(`[bench:chat] failed: ${err instanceof Error ? err.message : String(err)}`);
-    exitCode = 1;
+    return undefined;
   } finally {
-    for (const { peer } of peers) peer.close();
+    await fleet.close();
     if (opts.env?.NODE_OPTIONS) {
       // A profile is written on a clean exit: drain (SIGTERM) before stop()'s SIGKILL.
       for (const node of cluster.nodes) node.signal('SIGTERM');
@@ -136,5 +120,4 @@ export async function runClusterChatBench(opts: ClusterChatBenchOptions): Promis
     }
     await cluster.stop();
   }
-  return exitCode;
 }

@@ -96,7 +96,7 @@ export async function startTuttiServer(
   void exited.then(() => process.off('exit', killOnExit));
   const url = `http://${host}:${port}`;
   // A loaded machine can take longer to start the server (TypeScript loading): overridable.
-  const startMs = Number(process.env.TUTTI_BENCH_SERVER_START_MS ?? 30_000);
+  const startMs = Number(process.env.TUTTI_BENCH_SERVER_START_MS ?? 90_000);
   const deadline = Date.now() + startMs;
   let workerPids: number[];
   for (;;) {

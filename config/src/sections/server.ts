@@ -89,6 +89,11 @@ export const signalingSection = z
       .int()
       .min(16 * 1024)
       .default(1024 * 1024),
+    /**
+     * Room-wide notifications (chat, presence) are framed once and the same bytes written
+     * to every socket; false lets `ws` frame each send (the chat bench's baseline).
+     */
+    preframeBroadcasts: bool.default(true),
     /** The server pings every socket this often; one that missed the last pong is cut. */
     pingIntervalSeconds: seconds.default(25),
     /**

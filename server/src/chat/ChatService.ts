@@ -19,9 +19,10 @@ import type { ChatBus } from './ChatBus.ts';
 import { fitHistoryPage } from './historyBudget.ts';
 import { RoomQueues } from './roomQueue.ts';
 
-/** A stored message and its publish (started in store order). */
+/** A stored message and its publish (started in store order; none for a key stored before). */
 interface Appended {
   stored: ChatMessage;
+  created: boolean;
   done: Promise<void>;
 }
 
@@ -64,8 +65,14 @@ const DEFAULT_HISTORY_BYTES = 256 * 1024;
 const WITHDRAWN_REMEMBERED = 1000;
 
 /**
- * Chat: validate → rate-limit → store → publish on the bus; the bus subscription delivers
- * to this node's members, applying private-message visibility per recipient.
+ * Chat: rate-limit → validate → screen → store → publish on the bus; the bus subscription
+ * delivers to this node's members, applying private-message visibility per recipient.
+ *
+ * Idempotency keys cost no round trip of their own: the append's batch answers a key stored
+ * before with the earlier message (`created: false`: nothing published, the rate token given
+ * back). Only a send refused before the store looks its key up, so that an outbox resend is
+ * answered rather than refused; a resend that passes is screened again (a game sees the
+ * guess twice: the first correct one closed the round, so the second scores nothing).
  *
  * Store-then-publish, and the sender's answer says what happened: stored and published →
  * the message; the store failed → its error, nothing published; the bus failed or timed out
@@ -123,15 +130,42 @@ export class ChatService {
     data: { text: string; to?: string | undefined; key?: string | undefined },
   ): Promise<ChatMessage> {
     const { roomId, nickname } = this.#rooms.requireMembership(peer.id);
-    // An outbox resend of a message already stored: the same answer, nothing sent again.
-    const earlier = data.key && (await this.#store.findByKey(roomId, peer.id, data.key));
-    if (earlier) return this.#present(earlier, peer.id);
-    if (!this.#limiter.take(peer.id)) {
-      throw new TuttiError(
-        'RATE_LIMITED',
-        `too many messages: at most ${this.#settings.ratePerSecond} per second`,
-      );
+    let message: NewChatMessage;
+    let charged = false;
+    try {
+      if (!this.#limiter.take(peer.id)) {
+        throw new TuttiError(
+          'RATE_LIMITED',
+          `too many messages: at most ${this.#settings.ratePerSecond} per second`,
+        );
+      }
+      charged = true;
+      message = await this.#accept(peer.id, roomId, nickname, data);
+    } catch (err) {
+      // An outbox resend of a message already stored gets its earlier answer, not a refusal
+      // (its burst may hit the rate limit, its recipient may have left): the key is looked
+      // up here only, not on every keyed send — the append's batch answers a stored key too.
+      const earlier =
+        data.key && (await this.#store.findByKey(roomId, peer.id, data.key).catch(() => undefined));
+      if (earlier) {
+        if (charged) this.#limiter.give(peer.id);
+        return this.#present(earlier, peer.id);
+      }
+      throw err;
     }
+    const { stored, created } = await this.#storeAndPublish(message, data.key);
+    // A resend the batch found stored (created: false): nothing was sent, nothing charged.
+    if (!created) this.#limiter.give(peer.id);
+    return this.#present(stored, peer.id);
+  }
+
+  /** Validation, the recipient and the screen: the message to store, or why not. */
+  async #accept(
+    senderId: string,
+    roomId: string,
+    nickname: string,
+    data: { text: string; to?: string | undefined },
+  ): Promise<NewChatMessage> {
     const text = data.text.trim();
     const length = [...text].length;
     if (length < 1) throw new TuttiError('INVALID_REQUEST', 'message must not be empty');
@@ -143,23 +177,19 @@ export class ChatService {
     }
     let to: ChatMessage['to'];
     if (data.to !== undefined) {
-      if (data.to === peer.id) throw new TuttiError('INVALID_REQUEST', 'cannot message yourself');
+      if (data.to === senderId) throw new TuttiError('INVALID_REQUEST', 'cannot message yourself');
       const member = this.#rooms.member(roomId, data.to);
       if (!member) throw new TuttiError('NOT_FOUND', 'the recipient is not in this room');
       to = { peerId: member.id, nickname: member.nickname };
     }
-    await this.#screen?.(roomId, peer.id, text);
-    return this.#storeAndPublish(
-      {
-        roomId,
-        from: { peerId: peer.id, nickname },
-        ...(to && { to }),
-        text,
-        createdAt: Date.now(),
-      },
-      peer.id,
-      data.key,
-    );
+    await this.#screen?.(roomId, senderId, text);
+    return {
+      roomId,
+      from: { peerId: senderId, nickname },
+      ...(to && { to }),
+      text,
+      createdAt: Date.now(),
+    };
   }
 
   /** Posts the server's announcement of an uploaded file into the room. */
@@ -174,7 +204,8 @@ export class ChatService {
       createdAt: Date.now(),
       file,
     };
-    return this.#storeAndPublish(message, uploader.peerId);
+    const { stored } = await this.#storeAndPublish(message);
+    return this.#present(stored, uploader.peerId);
   }
 
   async history(
@@ -250,14 +281,13 @@ export class ChatService {
 
   /**
    * Appends in the room's queue (group commit: with other messages queued meanwhile) and
-   * starts the publish before the room's next turn; resolves with the sender's copy once
-   * the bus took it (see the class comment).
+   * starts the publish before the room's next turn; resolves with the stored message once
+   * the bus took it (see the class comment), `created: false` for a key stored before.
    */
   async #storeAndPublish(
     message: NewChatMessage,
-    senderId: string,
     key?: string,
-  ): Promise<ChatMessage> {
+  ): Promise<{ stored: ChatMessage; created: boolean }> {
     // Rejects: nothing was published.
     const published = await this.#queues.append(message.roomId, { message, key });
     try {
@@ -269,7 +299,7 @@ export class ChatService {
         'the message could not be delivered to the room and was not kept; send it again',
       );
     }
-    return this.#present(published.stored, senderId);
+    return published;
   }
 
   /**
@@ -301,7 +331,7 @@ export class ChatService {
       const { message: stored, created } = r.value;
       const done = created ? this.#publish(stored) : Promise.resolve();
       done.catch(() => {}); // Handled by the sender's #storeAndPublish.
-      return { status: 'fulfilled', value: { stored, done } };
+      return { status: 'fulfilled', value: { stored, created, done } };
     });
   }
 

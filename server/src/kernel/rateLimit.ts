@@ -25,6 +25,12 @@ export class TokenBucket {
     return true;
   }
 
+  /** Gives back a token taken for something that turned out to cost nothing (up to burst). */
+  give(): void {
+    this.#refill();
+    this.#tokens = Math.min(this.#burst, this.#tokens + 1);
+  }
+
   /** True when the bucket is full again (it then behaves like a fresh one). */
   get full(): boolean {
     this.#refill();
@@ -59,6 +65,11 @@ export class KeyedRateLimiter {
       this.#buckets.set(key, bucket);
     }
     return bucket.take();
+  }
+
+  /** Gives back one token of `key` (see TokenBucket.give); nothing for an unknown key. */
+  give(key: string): void {
+    this.#buckets.get(key)?.give();
   }
 
   /** Forget a key (its connection closed) so the map does not grow with every one ever seen. */

@@ -7,9 +7,9 @@ import type {
 } from '@tutti/protocol';
 import type { MemberChannel, PreparedNotification } from '../rooms/ports.ts';
 
-/** Sends a serialized protoo message as is (our WsTransport). */
+/** Sends a notification serialized (and framed) once for many sockets (our WsTransport). */
 export interface RawSender {
-  sendRaw(text: string): Promise<void>;
+  sendPrepared(prepared: PreparedNotification): Promise<void>;
 }
 
 /**
@@ -45,14 +45,14 @@ export class ProtooChannel implements MemberChannel {
   }
 
   /**
-   * Like notify(), with a notification serialized once for many recipients: its string
-   * goes to the socket as is. Keeps its order relative to notify() (both hand the frame
-   * to the socket synchronously).
+   * Like notify(), with a notification serialized once for many recipients: its WebSocket
+   * frame is built once too and goes to the socket as is. Keeps its order relative to
+   * notify() (both hand the frame to the socket synchronously).
    */
   notifyPrepared(prepared: PreparedNotification): Promise<void> {
     if (this.#signal.closed) return Promise.resolve();
     if (!this.#raw) return this.#signal.notify(prepared.method, prepared.data).catch(() => {});
-    return this.#raw.sendRaw(prepared.text).catch(() => {});
+    return this.#raw.sendPrepared(prepared).catch(() => {});
   }
 
   request<M extends ServerRequestMethod>(

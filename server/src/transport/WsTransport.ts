@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ERROR_CODES, parseFrame } from '@tutti/protocol';
+import { preparedFrame } from './wsFrame.ts';
 
 /**
  * The subset of a `ws` WebSocket this adapter uses (kept structural so unit tests can
@@ -15,15 +16,25 @@ export interface WsLike {
   terminate?(): void;
   /**
    * The TCP socket under a `ws` WebSocket (ws keeps it as `_socket`). When present, the
-   * frames of one tick are corked together: one write (one writev) per socket and tick.
+   * frames of one tick are corked together: one write (one writev) per socket and tick;
+   * with `write` too, a prepared frame is written to it as is (see sendPrepared).
    */
-  readonly _socket?: { cork(): void; uncork(): void } | null;
+  readonly _socket?: {
+    cork(): void;
+    uncork(): void;
+    write?(chunk: Buffer): boolean;
+    readonly destroyed?: boolean;
+  } | null;
+  /** The negotiated extensions (`ws` has it): '' means frames go out exactly as framed. */
+  readonly extensions?: string;
   on(event: 'message', listener: (data: unknown, isBinary: boolean) => void): unknown;
   on(event: 'close', listener: (code: number, reason: unknown) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
 }
 
 const WS_OPEN = 1;
+/** What a pre-framed send answers once its frame is handed to the socket (one for all). */
+const HANDED_ON: Promise<void> = Promise.resolve();
 
 /** What one socket may cost in server memory (issue #10: a client that stops reading). */
 export interface SendLimits {
@@ -31,6 +42,12 @@ export interface SendLimits {
   maxBufferedBytes: number;
   /** A success response bigger than this goes out as PAYLOAD_TOO_LARGE instead. */
   maxResponseBytes: number;
+  /**
+   * Room-wide notifications are framed once and the same bytes written to every socket
+   * (default true); false: `ws` frames each send itself (the baseline the chat bench
+   * compares against).
+   */
+  preframeBroadcasts?: boolean;
 }
 
 const DEFAULT_LIMITS: SendLimits = {
@@ -108,6 +125,42 @@ export class WsTransport extends EventEmitter {
   async sendRaw(text: string): Promise<void> {
     if (this.#closed || this.#ws.readyState !== WS_OPEN) throw new Error('transport closed');
     await this.#sendText(text);
+  }
+
+  /**
+   * Sends a notification prepared once for many sockets: its WebSocket frame is built once
+   * (wsFrame.ts) and the same Buffer is written to this socket — no per-socket framing or
+   * UTF-8 encoding. Same bound, corking and order as send(): `ws` writes its own frames to
+   * the same socket synchronously (no extensions negotiated, so nothing is held back in its
+   * sender), so the two interleave in call order. Settles once the frame is handed to the
+   * socket. Without a writable socket underneath (a test double) it falls back to sendRaw.
+   */
+  sendPrepared(prepared: { readonly text: string }): Promise<void> {
+    const ws = this.#ws;
+    if (this.#closed || ws.readyState !== WS_OPEN) {
+      return Promise.reject(new Error('transport closed'));
+    }
+    const socket = ws._socket;
+    if (
+      this.#limits.preframeBroadcasts === false ||
+      ws.extensions !== '' ||
+      !socket?.write ||
+      socket.destroyed
+    ) {
+      return this.#sendText(prepared.text);
+    }
+    const queued = ws.bufferedAmount ?? 0;
+    if (queued > this.#limits.maxBufferedBytes) {
+      this.#cut(queued);
+      return Promise.reject(new Error('transport closed: send buffer full'));
+    }
+    this.#corkForTick();
+    try {
+      socket.write(preparedFrame(prepared));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return HANDED_ON;
   }
 
   /**
