@@ -10,9 +10,8 @@
  *   without breaking the video or the membership;
  * - link down 13 s with chat both ways: the client's heartbeat finds the dead socket, the
  *   new one resumes the membership (docs/reconnect.md), chat typed during the outage leaves
- *   the outbox once and what others sent meanwhile shows once;
- * - a 300 kbit/s tbf cap on the receiver's downlink: it drops to a lower simulcast layer,
- *   never freezes for 2 s, and climbs back once the cap is lifted.
+ *   the outbox once and what others sent meanwhile shows once.
+ * The 300 kbit/s tbf cap on the receiver's downlink has its own file (netcap.test.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -22,14 +21,7 @@ import { connectSignaling, type SignalingClient } from '../helpers/signalingClie
 import { startTestServer, type TestServer } from '../helpers/startServer.ts';
 import { launchBrowser, newParticipant, waitFor, type Participant } from '../helpers/browser.ts';
 import { createNetNamespace, netnsAvailable, type NetNamespace } from '../helpers/netns.ts';
-import {
-  frameRates,
-  keyFrames,
-  recordIceUfrags,
-  video,
-  watchFrames,
-  type Sample,
-} from '../helpers/videoWatch.ts';
+import { recordIceUfrags, video } from '../helpers/videoWatch.ts';
 
 const ROOM = 'Faulty';
 
@@ -232,90 +224,5 @@ describe(
         'the receiver decoding after the resume',
       );
     });
-
-    // Measured (mediasoup transport stats and consumer layers sampled every 0.5-1 s, 5 runs):
-    // the recv transport's transport-cc estimate falls from ~600-950 to ~120-260 kbit/s within
-    // 1.5 s of the cap, and the consumer moves to a lower layer within 2-4 s: spatial layer 0
-    // when the estimate sits near 120-150 kbit/s, but only a lower temporal layer of spatial 1
-    // (same 480 px, 7.5-15 fps) when it sits near 200-260 kbit/s, which a width-only check
-    // called "stayed on its top layer". While the cap holds, mediasoup's probes pass through
-    // tbf's bucket at line rate and read 560-850 kbit/s, so every 5-12 s it climbs for ~2 s and
-    // falls again. A lower layer is therefore a smaller width or a frame rate under 60% of the
-    // uncapped one; asserted: the drop, most of a 10-s hold on a lower layer, no freeze over
-    // 2 s, and the climb back once the cap is lifted.
-    // todo, not a gate: in one clean-clone run under load only 37 % of the hold was on a lower
-    // layer (61-63 % in the runs before): mediasoup's probes climb back through the bucket.
-    const capTodo =
-      'the share of the hold on a lower layer under a tbf cap is not reliable yet (issue 10)';
-    test(
-      '300 kbit/s cap on the downlink: lower layer, no freeze, back up when lifted',
-      { todo: capTodo },
-      async () => {
-        // Uncapped: wait until the top layer arrives (after the outage the estimate ramps up).
-        let top = 0;
-        await waitFor(
-          async () => {
-            const { width } = await video(receiver);
-            const grew = width > top;
-            top = Math.max(top, width);
-            return !grew && top >= 320;
-          },
-          30_000,
-          'the receiver on its top layer',
-        );
-        const uncapped = await watchFrames(receiver, () => false, 3000);
-        top = Math.max(top, (await video(receiver)).width);
-        const rates = frameRates(uncapped.samples);
-        const topFps = rates.reduce((n, r) => n + r.fps, 0) / Math.max(1, rates.length);
-        /** A lower simulcast layer: spatial (narrower) or temporal (fewer frames per second). */
-        const lower = (r: { fps: number; width: number }) =>
-          (r.width > 0 && r.width < top) || r.fps < 0.6 * topFps;
-
-        // A short queue (50 ms): with 100-300 ms the estimate reacted late or not at all and the
-        // old layer froze 2-3 s before the switch.
-        const k0 = await keyFrames(receiver);
-        ns.shape({ rateKbit: 300, latencyMs: 50 });
-        const cappedAt = Date.now();
-        let seen: Sample[] = [];
-        const capped = await watchFrames(
-          receiver,
-          (v) => {
-            seen = [...seen, { at: Date.now(), ...v }].filter((x) => Date.now() - x.at < 1500);
-            return Date.now() - cappedAt > 1000 && frameRates(seen).some(lower);
-          },
-          40_000,
-        );
-        const lowerAfterMs = Date.now() - cappedAt;
-        // Keep the cap a while longer: it must keep decoding, mostly on a lower layer.
-        const held = await watchFrames(receiver, () => false, 10_000);
-        const heldRates = frameRates(held.samples);
-        const lowShare = heldRates.filter(lower).length / Math.max(1, heldRates.length);
-        const low = Math.min(...heldRates.map((r) => r.width).filter((w) => w > 0));
-        const lowFps = Math.min(...heldRates.map((r) => r.fps));
-        const k1 = await keyFrames(receiver);
-        ns.unshape();
-        const lifted = await watchFrames(receiver, (v) => v.width >= top, 45_000);
-        console.log(
-          `[netfault] top ${top}px at ${topFps.toFixed(1)} fps; capped: lower after ` +
-            `${lowerAfterMs} ms, widths ${capped.widths.join('/')}, longest freeze ` +
-            `${capped.longestFreezeMs} ms then ${held.longestFreezeMs} ms, ` +
-            `${Math.round(lowShare * 100)}% of the hold on a lower layer (widths down to ${low}px, ` +
-            `frame rates down to ${lowFps.toFixed(1)} fps; widths ` +
-            `${held.widths.join('/')}); lifted: ` +
-            `widths ${lifted.widths.join('/')}, reached top: ${lifted.done}; under the cap the ` +
-            `receiver sent ${k1.pli - k0.pli} PLI, ${k1.fir - k0.fir} FIR and decoded ` +
-            `${k1.keys - k0.keys} key frames`,
-        );
-
-        assert.ok(capped.done, `a lower layer under the cap (saw ${capped.widths})`);
-        assert.ok(lowShare >= 0.5, `mostly on a lower layer under the cap (${lowShare})`);
-        assert.ok(
-          Math.max(capped.longestFreezeMs, held.longestFreezeMs) < 2000,
-          'no frozen video over 2 s under the cap',
-        );
-        assert.ok(lifted.done, `climbed back to ${top}px after the cap (saw ${lifted.widths})`);
-        assert.ok(lifted.longestFreezeMs < 2000, 'no frozen video over 2 s after the cap');
-      },
-    );
   },
 );

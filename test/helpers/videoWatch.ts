@@ -1,8 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Participant } from './browser.ts';
 
 // What a page's remote video does over time, read from the page (the network fault tests):
-// ICE restarts, key frames, frames decoded and frozen stretches.
+// ICE restarts and frames decoded (the cap test has its own, in netcap.test.ts).
 
 declare global {
   interface Window {
@@ -38,72 +37,8 @@ export async function recordIceUfrags(p: Participant): Promise<void> {
   });
 }
 
-/** The receiver's inbound video so far: key frames asked for (PLI, FIR) and decoded. */
-export async function keyFrames(
-  p: Participant,
-): Promise<{ pli: number; fir: number; keys: number }> {
-  return p.page.evaluate(async () => {
-    const out = { pli: 0, fir: 0, keys: 0 };
-    for (const pc of window.__pcs ?? []) {
-      if (pc.connectionState === 'closed') continue;
-      (await pc.getStats()).forEach((s: Record<string, unknown>) => {
-        if (s['type'] !== 'inbound-rtp' || s['kind'] !== 'video') return;
-        out.pli += Number(s['pliCount'] ?? 0);
-        out.fir += Number(s['firCount'] ?? 0);
-        out.keys += Number(s['keyFramesDecoded'] ?? 0);
-      });
-    }
-    return out;
-  });
-}
-
 /** Frames decoded and width of the first remote video. */
 export async function video(p: Participant): Promise<{ frames: number; width: number }> {
   const [v] = await p.videos();
   return { frames: v?.frames ?? 0, width: v?.width ?? 0 };
-}
-
-export interface Sample {
-  at: number;
-  frames: number;
-  width: number;
-}
-
-/** Frames per second over the last second before each sample (from the second sample on). */
-export function frameRates(
-  samples: readonly Sample[],
-): { at: number; fps: number; width: number }[] {
-  return samples.flatMap((s, i) => {
-    const from = samples.slice(0, i).findLast((o) => s.at - o.at >= 1000);
-    return from
-      ? [{ at: s.at, fps: ((s.frames - from.frames) * 1000) / (s.at - from.at), width: s.width }]
-      : [];
-  });
-}
-
-/** Samples every 250 ms while `until` is false (or timeoutMs passes); longest frozen stretch. */
-export async function watchFrames(
-  p: Participant,
-  until: (v: { frames: number; width: number }) => boolean,
-  timeoutMs: number,
-): Promise<{ done: boolean; longestFreezeMs: number; widths: number[]; samples: Sample[] }> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await video(p);
-  let lastChange = Date.now();
-  let longestFreezeMs = 0;
-  const widths = new Set<number>();
-  /** Every sample, in order (width 0: the element switching resolution). */
-  const samples: Sample[] = [];
-  for (;;) {
-    await sleep(250);
-    const now = await video(p);
-    samples.push({ at: Date.now(), ...now });
-    if (now.width > 0) widths.add(now.width); // 0 while the element switches resolution
-    if (now.frames !== last.frames) lastChange = Date.now();
-    longestFreezeMs = Math.max(longestFreezeMs, Date.now() - lastChange);
-    last = now;
-    if (until(now)) return { done: true, longestFreezeMs, widths: [...widths], samples };
-    if (Date.now() > deadline)
-      return { done: false, longestFreezeMs, widths: [...widths], samples };
-  }
 }
