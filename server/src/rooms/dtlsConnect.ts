@@ -11,10 +11,20 @@ import { mediasoupCall } from './mediaErrors.ts';
  */
 const connects = new WeakMap<WebRtcTransport, { key: string; done: Promise<void> }>();
 
-/** Role and fingerprints, in a form two equal parameter sets share. */
-function keyOf(d: DtlsParameters): string {
-  const fps = d.fingerprints.map((f) => `${f.algorithm} ${f.value.toUpperCase()}`).sort();
-  return `${d.role ?? 'auto'}|${fps.join(',')}`;
+/**
+ * Role and fingerprints, in a form two equal parameter sets share; undefined when they are
+ * not fingerprints at all (media.connectTransport's schema leaves their check to mediasoup).
+ */
+function keyOf(d: DtlsParameters): string | undefined {
+  const list: unknown = d.fingerprints;
+  if (!Array.isArray(list)) return undefined;
+  const fps: string[] = [];
+  for (const f of list as unknown[]) {
+    const { algorithm, value } = (f ?? {}) as { algorithm?: unknown; value?: unknown };
+    if (typeof algorithm !== 'string' || typeof value !== 'string') return undefined;
+    fps.push(`${algorithm} ${value.toUpperCase()}`);
+  }
+  return `${typeof d.role === 'string' ? d.role : 'auto'}|${fps.sort().join(',')}`;
 }
 
 export async function connectOnce(
@@ -22,6 +32,9 @@ export async function connectOnce(
   dtlsParameters: DtlsParameters,
 ): Promise<void> {
   const key = keyOf(dtlsParameters);
+  if (key === undefined) {
+    throw new TuttiError('INVALID_REQUEST', 'dtlsParameters: fingerprints of { algorithm, value }');
+  }
   const before = connects.get(transport);
   if (before) {
     if (before.key !== key) {

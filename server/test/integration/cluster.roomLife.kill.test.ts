@@ -68,11 +68,12 @@ test('kill -9 the room’s life authority mid-quiz: the quiz goes on, and a gues
   const before = (await cy.client.request('game.state', {})).game;
   assert.ok(before?.kind === 'choseong' && before.round === 2);
 
+  await answerOf(roomId, 2); // Round 2 is saved: what a change's last moment may lose is not this test's.
   n1.signal('SIGKILL');
   await n1.exited;
-  // Within the registry's 6 s and a takeover: each member is told the game as it was.
+  // The registry's 6 s and a takeover (slower on a loaded box): each is told the game as it was.
   for (const m of [ben, cy]) {
-    const { game } = await m.client.nextNotification('game.snapshot', undefined, 15_000);
+    const { game } = await m.client.nextNotification('game.snapshot', undefined, 30_000);
     assert.deepEqual(game, before);
   }
   const holder = await redis.get(`${cluster.redisPrefix}life:${roomId}`);

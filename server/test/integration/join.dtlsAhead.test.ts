@@ -144,6 +144,16 @@ test('a join with DTLS parameters gets connected transports: no media.connectTra
     }),
     (e) => errorCodeOf(e) === 'INVALID_REQUEST',
   );
+  // Not fingerprints at all (the fuzz found `{}` answered INTERNAL): a clear refusal.
+  for (const dtlsParameters of [{}, { fingerprints: 'x' }, { fingerprints: [{ value: 1 }] }]) {
+    await assert.rejects(
+      peer.request('media.connectTransport', {
+        transportId: media.recv.id,
+        dtlsParameters: dtlsParameters as unknown as typeof dtls,
+      }),
+      (e) => errorCodeOf(e) === 'INVALID_REQUEST',
+    );
+  }
 });
 
 test('room.join media.dtlsParameters is validated: role client only, hex fingerprints', async () => {
