@@ -15,6 +15,7 @@ import { createMediaFederation } from './federation/mediaFederation.ts';
 import { createModerationRelay } from './federation/moderationRelay.ts';
 import { createRecordingRelay } from './federation/recordingRelay.ts';
 import { createE2eeEpochRelay } from './federation/e2eeEpochs.ts';
+import { chatCarrier, identityCarrier } from './federation/carriers.ts';
 import { createHandover } from './federation/handover.ts';
 import { createRoomLifeRelay } from './federation/roomLifeRelay.ts';
 import { createCaptionsRelay } from './federation/captionsRelay.ts';
@@ -161,6 +162,7 @@ export async function buildApp(
   let auth: Auth;
   let admin: ReturnType<typeof createAdminModule>;
   let moderation: ReturnType<typeof createModerationModule>;
+  let chat: Awaited<ReturnType<typeof createChatModule>>;
   try {
     auth = createAuth({ config, store: stores.auth }); // Throws on a provider that is not https.
     // API keys, join tokens, the guest rule, the admin API (docs/admin-api.md).
@@ -186,7 +188,7 @@ export async function buildApp(
     });
     concerns.push(games);
     const screen = games.screenChat;
-    const chat = await createChatModule({
+    chat = await createChatModule({
       config,
       store: stores.chat,
       rooms,
@@ -226,6 +228,7 @@ export async function buildApp(
       config,
       log,
       roomName: (id) => rooms.get(id)?.record.name,
+      memberInfo: (roomId, id) => rooms.get(roomId)?.member(id)?.info,
       identityOf: admin.identityOf,
     });
     concerns.push(webhooks);
@@ -309,8 +312,11 @@ export async function buildApp(
     sessions,
     log: log.child({ module: 'handover' }),
     timeoutMs: config.cluster.rpcTimeoutMs,
-    carry: moderation.carry,
-    carried: (from, to) => moderation.identities.alias(from, to),
+    carry: [moderation.carry, chatCarrier(chat.service, log), identityCarrier(admin.identityOf)],
+    carried: (from, to, state) => {
+      moderation.identities.alias(from, to);
+      admin.identified(to, state.identity);
+    },
   });
   const handlerTables = gateJoins(
     withResumeTokens(

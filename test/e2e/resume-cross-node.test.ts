@@ -82,6 +82,9 @@ describe('a page resumes its membership through another node', () => {
   let alice: Participant;
   let bob: Participant;
 
+  const room = (n: InProcessNode) =>
+    [...n.app.tutti.rooms.rooms()].find((r) => r.record.name === ROOM);
+
   before(async () => {
     browser = await launchBrowser();
     // One files secret: it signs the presence bus too (else each node drops the other's).
@@ -116,8 +119,6 @@ describe('a page resumes its membership through another node', () => {
     await bob.waitVideosDecoding(1, 5, 120_000);
     await alice.waitVideosDecoding(1, 5, 120_000);
     const aliceId = await alice.page.evaluate(() => window.__tutti!.selfId());
-    const room = (n: InProcessNode) =>
-      [...n.app.tutti.rooms.rooms()].find((r) => r.record.name === ROOM);
     assert.ok(room(a)?.hasMember(aliceId), 'Alice sits on node A');
     // Bob's page must never show her leaving: watch his participant count.
     await bob.page.evaluate(() => {
@@ -157,5 +158,46 @@ describe('a page resumes its membership through another node', () => {
       () => (window as unknown as { __counts: string[] }).__counts,
     );
     assert.ok(counts.length > 0 && counts.every((c) => c === '2'), `Bob saw ${counts.join(',')}`);
+  });
+
+  // Under load the new socket can go while the rebuild is under way (a missed heartbeat, a
+  // second cut): its requests are lost with it, and the resume on the next socket (same
+  // node) says 'kept'. The rebuild must be done again then, not left half-made.
+  test('back to node A, the socket lost during the rebuild: rebuilt again, decoding', async () => {
+    const aliceId = await alice.page.evaluate(() => window.__tutti!.selfId());
+    const restarts = await alice.page.evaluate(() => window.__tutti!.restarts());
+    // The page's next media.createTransport never leaves: its socket closes instead (no
+    // status: a drop to the server, which keeps the membership).
+    await alice.page.evaluate(() => {
+      const w = window as unknown as { __cutRebuild?: boolean };
+      w.__cutRebuild = true;
+      const send = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (this: WebSocket, data) {
+        if (w.__cutRebuild && typeof data === 'string' && data.includes('media.createTransport')) {
+          w.__cutRebuild = false;
+          this.close();
+          return;
+        }
+        send.call(this, data);
+      };
+    });
+    proxy.switchTo({ host: HOST_A, port: portOf(a) });
+    await waitFor(() => room(a)?.hasMember(aliceId), 30_000, 'Alice seated on node A again');
+    await waitFor(
+      async () => alice.page.evaluate(() => !(window as { __cutRebuild?: boolean }).__cutRebuild),
+      30_000,
+      'the rebuild’s socket cut',
+    );
+    await waitFor(
+      async () => (await alice.page.evaluate(() => window.__tutti!.restarts())) >= restarts + 2,
+      30_000,
+      'Alice’s media rebuilt again on the next socket',
+    );
+    assert.equal(await alice.page.evaluate(() => window.__tutti!.selfId()), aliceId);
+    await alice.waitVideosDecoding(1, 5, 120_000).catch(async (err: unknown) => {
+      const media = await alice.page.evaluate(() => window.__tutti?.diagnostics());
+      throw new Error(`${String(err)}: ${JSON.stringify(media)}`);
+    });
+    await bob.waitVideosDecoding(1, 5, 120_000);
   });
 });

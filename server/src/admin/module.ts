@@ -33,6 +33,8 @@ export function createAdminModule(opts: AdminModuleOptions): Concern & {
   connectionOpened(channel: MemberChannel, req: FastifyRequest): void;
   /** The token identity a member joined with (webhooks), if it joined with one. */
   identityOf(peerId: string): string | undefined;
+  /** A member resumed here from another node with the identity it joined with there. */
+  identified(peerId: string, identity: string | undefined): void;
 } {
   const keys = new ApiKeys(opts.store);
   const sessions = new ConnectionSessions(opts.sessionToken);
@@ -52,6 +54,7 @@ export function createAdminModule(opts: AdminModuleOptions): Concern & {
     joinPolicy,
     connectionOpened: (channel, req) => sessions.opened(channel, req),
     identityOf: (peerId) => sessions.identity(peerId),
+    identified: (peerId, identity) => sessions.identified(peerId, identity),
     rooms: { connectionClosed: (member) => sessions.closed(member.id) },
     async http(app: FastifyInstance) {
       await app.register(adminHttpPlugin, {

@@ -16,6 +16,8 @@ import {
   type NewChatMessage,
 } from '../store/chatStore.ts';
 import type { ChatBus } from './ChatBus.ts';
+import { catchUp, ChatMarks, LiveDeliveries, type ChatMark } from './catchUp.ts';
+import { publishWithin } from './publish.ts';
 import { fitHistoryPage } from './historyBudget.ts';
 import { RoomQueues } from './roomQueue.ts';
 
@@ -94,8 +96,10 @@ export class ChatService {
   readonly #publishTimeoutMs: number;
   /** Per room: its appends (group-committed) and join-history reads, one turn at a time. */
   readonly #queues: RoomQueues<AppendRequest, Appended>;
-  /** Peers whose join-history page is being read → ids delivered to them live meanwhile. */
-  readonly #joining = new Map<string, Set<string>>();
+  /** Ids delivered live while a member's page is read; ids a catch-up sent it. */
+  readonly #live = new LiveDeliveries();
+  /** What this node delivered (a member going over to another node takes its mark). */
+  readonly #marks = new ChatMarks();
   /** Messages whose publish failed (insertion order, oldest first). */
   readonly #withdrawn = new Set<string>();
 
@@ -230,12 +234,10 @@ export class ChatService {
    */
   async historyOnJoin(peer: ChatPeer): Promise<ChatMessage[]> {
     const { roomId } = this.#rooms.requireMembership(peer.id);
-    const live = new Set<string>();
-    this.#joining.set(peer.id, live);
+    const live = this.#live.watch(peer.id);
     try {
-      const page = await this.#queues.task(roomId, () =>
-        this.#store.page(roomId, peer.id, { limit: this.#settings.historyPageSize }),
-      );
+      const page = await this.#latestPage(roomId, peer.id);
+      this.#marks.read(peer.id, page.messages);
       const messages = page.messages
         .filter((m) => !live.has(m.id))
         .map((m) => this.#present(m, peer.id));
@@ -245,8 +247,32 @@ export class ChatService {
         this.#settings.historyMaxBytes ?? DEFAULT_HISTORY_BYTES,
       ).messages;
     } finally {
-      if (this.#joining.get(peer.id) === live) this.#joining.delete(peer.id);
+      this.#live.unwatch(peer.id, live);
     }
+  }
+
+  /** What a member had of its room's chat here (it goes over to another node). */
+  markOf(roomId: string, peerId: string): ChatMark {
+    return this.#marks.mark(roomId, peerId);
+  }
+
+  /** It came over from another node (`mark`: what it had there): what it missed, once. */
+  catchUp(peer: MemberChannel, mark: ChatMark): Promise<number> {
+    const page = (roomId: string, viewerId: string) => this.#latestPage(roomId, viewerId);
+    const roomOf = (peerId: string) => this.#rooms.requireMembership(peerId).roomId;
+    const deps = { page, roomOf, present: this.#present, withdrawn: this.#withdrawn };
+    return catchUp({ ...deps, marks: this.#marks, live: this.#live }, peer, mark);
+  }
+
+  /** The room has no member on this node any more. */
+  roomEmptied(roomId: string): void {
+    this.#marks.forgetRoom(roomId);
+  }
+
+  /** In the room's turn: after the appends queued before it. */
+  #latestPage(roomId: string, viewerId: string): Promise<HistoryPage> {
+    const limit = this.#settings.historyPageSize;
+    return this.#queues.task(roomId, () => this.#store.page(roomId, viewerId, { limit }));
   }
 
   async findFile(roomId: string, fileId: string): Promise<SharedFile | undefined> {
@@ -269,6 +295,8 @@ export class ChatService {
   /** The connection closed: its rate bucket can go (a leave alone keeps it). */
   connectionClosed(peerId: string): void {
     this.#limiter.forget(peerId);
+    this.#live.forget(peerId);
+    this.#marks.forgetMember(peerId);
   }
 
   deleteRoom(roomId: string): Promise<void> {
@@ -329,28 +357,12 @@ export class ChatService {
     return results.map((r) => {
       if (r.status === 'rejected') return r;
       const { message: stored, created } = r.value;
-      const done = created ? this.#publish(stored) : Promise.resolve();
+      const done = created
+        ? publishWithin(this.#bus, stored, this.#publishTimeoutMs)
+        : Promise.resolve();
       done.catch(() => {}); // Handled by the sender's #storeAndPublish.
       return { status: 'fulfilled', value: { stored, created, done } };
     });
-  }
-
-  /** The bus's publish, bounded by publishTimeoutMs. */
-  #publish(message: ChatMessage): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error('chat bus publish timed out')),
-        this.#publishTimeoutMs,
-      );
-    });
-    let publish: Promise<void>;
-    try {
-      publish = this.#bus.publish(message);
-    } catch (err) {
-      publish = Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
-    return Promise.race([publish, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** A message the bus did not take: out of the history, and never delivered by this node. */
@@ -367,30 +379,22 @@ export class ChatService {
   #deliver(message: ChatMessage): void {
     if (this.#withdrawn.has(message.id)) return;
     const to = message.to;
-    if (to) {
-      // Private: the sender and the recipient only.
-      for (const peer of this.#rooms.members(message.roomId)) {
-        if (peer.id !== to.peerId && peer.id !== message.from.peerId) continue;
-        this.#joining.get(peer.id)?.add(message.id);
-        void peer.notify('chat.message', { message: this.#present(message, peer.id) });
-      }
-      return;
-    }
-    if (message.file) {
-      // File links carry each recipient's own access token.
-      for (const peer of this.#rooms.members(message.roomId)) {
-        this.#joining.get(peer.id)?.add(message.id);
-        void peer.notify('chat.message', { message: this.#present(message, peer.id) });
-      }
-      return;
-    }
-    // The same bytes for everyone: serialize once (lazily: a room with no local member
-    // on this node costs nothing).
+    let any = false;
+    // The same bytes for everyone unless private or a file (file links carry each
+    // recipient's own token): serialized once, lazily (no local member: no cost).
     let prepared: PreparedNotification<'chat.message'> | undefined;
     for (const peer of this.#rooms.members(message.roomId)) {
-      prepared ??= prepareNotification('chat.message', { message });
-      this.#joining.get(peer.id)?.add(message.id);
-      void peer.notifyPrepared(prepared);
+      any = true;
+      // Private: the sender and the recipient only.
+      if (to && peer.id !== to.peerId && peer.id !== message.from.peerId) continue;
+      if (!this.#live.deliver(peer.id, message.id)) continue; // A catch-up sent it.
+      if (to || message.file) {
+        void peer.notify('chat.message', { message: this.#present(message, peer.id) });
+      } else {
+        prepared ??= prepareNotification('chat.message', { message });
+        void peer.notifyPrepared(prepared);
+      }
     }
+    if (any) this.#marks.delivered(message);
   }
 }

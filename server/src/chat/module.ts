@@ -64,6 +64,9 @@ export async function createChatModule(
       roomDeleted: (roomId) => service.deleteRoom(roomId),
       // The chat rate is per connection: leaving and re-joining must not reset it.
       connectionClosed: (member) => service.connectionClosed(member.id),
+      // What this node delivered in a room matters while it has members there (catchUp.ts).
+      memberLeft: (roomId, _id, empty) => void (empty && service.roomEmptied(roomId)),
+      memberDeparted: (roomId, _id, empty) => void (empty && service.roomEmptied(roomId)),
     },
     async close() {
       service.close();

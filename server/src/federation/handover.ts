@@ -11,13 +11,28 @@ import { membershipSnapshot } from '../rooms/resume.ts';
 import type { Room } from '../rooms/Room.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 import { hashToken, type ResumeSessions } from '../transport/resume.ts';
+import type { handoverMethods } from './handoverMethods.ts';
 import type { MemberMoves } from './memberMoves.ts';
 import type { ClusterNode } from './node.ts';
 
-/** What a member carries to its new node besides its membership (moderation's part). */
+/** What a member carries to its new node besides its membership. */
 export interface CarriedState {
+  /** Moderation: a moderator holds its mic. */
   micHeld: boolean;
+  /** Admin: the join token identity it came with (the webhooks report it). */
+  identity?: string | undefined;
+  /** Chat: what it had there (chat/catchUp.ts); the new node sends it what it missed. */
+  chat?: { after: number; seen: string[] } | undefined;
 }
+
+/** One concern's part of it: taken out on the old node, put in on the new one. */
+export interface Carrier {
+  out(room: Room, memberId: string): Partial<CarriedState>;
+  /** In the tick the member was seated. */
+  in?(room: Room, memberId: string, state: CarriedState): void;
+}
+
+type HandoverAnswer = z.output<(typeof handoverMethods)['session.handover']['response']>;
 
 export interface HandoverDeps {
   cluster: Pick<ClusterNode, 'nodeId' | 'rpc' | 'registry'>;
@@ -27,13 +42,10 @@ export interface HandoverDeps {
   log: Logger;
   /** The handover request's timeout (cluster.rpcTimeoutMs). */
   timeoutMs: number;
-  /** The member's state a concern keeps per node: taken out on the old node, put in here. */
-  carry?: {
-    out(room: Room, memberId: string): CarriedState;
-    in(room: Room, memberId: string, state: CarriedState): void;
-  };
-  /** Connection `from` carries member `to` from now on (its identity follows). */
-  carried?(from: string, to: string): void;
+  /** The member's state concerns keep per node: taken out on the old node, put in here. */
+  carry?: readonly Carrier[];
+  /** Connection `from` carries member `to` from now on (its identities follow), before seating. */
+  carried?(from: string, to: string, state: CarriedState): void;
 }
 
 /** Kept notifications handed over at most (an RPC message is at most 1 MiB). */
@@ -74,7 +86,8 @@ export function createHandover(deps: HandoverDeps): {
       throw new TuttiError('RESUME_FAILED', 'too much was missed; join again');
     }
     const peer = { ...member.info };
-    const state = deps.carry?.out(room, member.id) ?? { micHeld: false };
+    const state: CarriedState = { micHeld: false };
+    for (const carrier of deps.carry ?? []) Object.assign(state, carrier.out(room, member.id));
     // Listed as the new node's member first: nothing here ever sees it gone (room life).
     moves.handedOver(room.id, peer, from);
     room.handOff(member.id);
@@ -142,24 +155,30 @@ export function createHandover(deps: HandoverDeps): {
 
   async function seat(
     nodeId: string,
-    answer: { roomId: string; peer: ResumeResult['self']; kept: string[]; micHeld: boolean },
+    answer: HandoverAnswer,
     fresh: MemberChannel,
   ): Promise<ResumeResult> {
     const { peer } = answer;
+    const state: CarriedState = {
+      micHeld: answer.micHeld,
+      identity: answer.identity,
+      chat: answer.chat,
+    };
     const room = await rooms.find(answer.roomId);
     const done = room.beginJoin(); // Keeps the room's routers while it is empty here.
     try {
       await room.media.routerFor(peer.id);
       await moves.arriving(room, peer, nodeId);
       if (fresh.closed) throw new Error('connection closed');
-      deps.carried?.(fresh.id, peer.id);
+      // Before the seat: the concerns that see it arrive (webhooks) know who it is.
+      deps.carried?.(fresh.id, peer.id, state);
       const kept = answer.kept.flatMap(parseFrame);
       const { channel, token } = sessions.carry(
         peer.id,
         fresh,
         (ch) => {
           room.seat(ch, peer);
-          deps.carry?.in(room, peer.id, { micHeld: answer.micHeld });
+          for (const carrier of deps.carry ?? []) carrier.in?.(room, peer.id, state);
         },
         kept,
       );

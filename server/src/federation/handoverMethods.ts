@@ -10,7 +10,8 @@ const tokenHash = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
  * without a leave and answers what the caller needs to seat it (federation/handover.ts): the
  * room, what the others see of the member (id, nickname, role, joinedAt), the notifications
  * kept for it while it was away (protoo frames, in order; media ones dropped: its transports
- * stay behind) and whether a moderator holds its mic. RESUME_FAILED when the token is
+ * stay behind), whether a moderator holds its mic, the join token identity it came with and
+ * what it had of the chat (the new node sends it what it missed). RESUME_FAILED when the token is
  * unknown or spent, or its membership is over.
  */
 export const handoverMethods = {
@@ -21,6 +22,13 @@ export const handoverMethods = {
       peer: peerInfoSchema,
       kept: z.array(z.string().max(512 * 1024)).max(10_000),
       micHeld: z.boolean(),
+      identity: z.string().min(1).max(128).optional(),
+      chat: z
+        .object({
+          after: z.number().int().min(0),
+          seen: z.array(z.string().min(1).max(64)).max(512),
+        })
+        .optional(),
     }),
   },
 };

@@ -9,6 +9,8 @@ export interface WebhooksModuleOptions {
   log: Logger;
   /** The room's name while it exists (events carry it). */
   roomName(roomId: string): string | undefined;
+  /** A member as its room has it now (a member that came over from another node). */
+  memberInfo?(roomId: string, memberId: string): PeerInfo | undefined;
   /** The join token identity (`sub`) a member came with, when it did (admin module). */
   identityOf?(peerId: string): string | undefined;
 }
@@ -47,15 +49,24 @@ export function createWebhooksModule(
           active.set(roomId, room);
           sender.send('room_started', roomOf(roomId, room));
         }
-        const identity = opts.identityOf?.(peer.id);
-        const participant = {
-          id: peer.id,
-          nickname: peer.nickname,
-          ...(peer.role && { role: peer.role }),
-          ...(identity !== undefined && { identity }),
-        };
+        const participant = participantOf(peer, opts.identityOf?.(peer.id));
         room.members.set(peer.id, participant);
         sender.send('participant_joined', { ...roomOf(roomId, room), participant });
+      },
+      // Resumed through this node (federation/handover.ts): not a join, but its leave here
+      // is reported with who it is (no room_started: the room was started elsewhere).
+      memberArrived(roomId, member) {
+        const peer = opts.memberInfo?.(roomId, member.id);
+        if (webhooks.urls.length === 0 || !peer) return;
+        let room = active.get(roomId);
+        if (!room)
+          active.set(roomId, (room = { name: opts.roomName(roomId) ?? '', members: new Map() }));
+        room.members.set(peer.id, participantOf(peer, opts.identityOf?.(peer.id)));
+      },
+      // Went over to another node: not a leave; the room goes on there.
+      memberDeparted(roomId, memberId, roomEmpty) {
+        active.get(roomId)?.members.delete(memberId);
+        if (roomEmpty) active.delete(roomId);
       },
       memberLeft(roomId, memberId, roomEmpty) {
         const room = active.get(roomId);
@@ -70,5 +81,17 @@ export function createWebhooksModule(
       },
     },
     close: () => sender.close(),
+  };
+}
+
+function participantOf(
+  peer: PeerInfo,
+  identity: string | undefined,
+): Pick<PeerInfo, 'id' | 'nickname' | 'role'> & { identity?: string } {
+  return {
+    id: peer.id,
+    nickname: peer.nickname,
+    ...(peer.role && { role: peer.role }),
+    ...(identity !== undefined && { identity }),
   };
 }

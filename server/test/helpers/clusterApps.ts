@@ -129,7 +129,7 @@ function deepMerge(
 }
 
 /** One node's view of a shared bus: closing it drops only this node's subscriptions. */
-function chatView(shared: ChatBus): ChatBus {
+export function chatView(shared: ChatBus): ChatBus {
   const mine = new Set<() => void>();
   return {
     publish: (message) => shared.publish(message),

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '@tutti/config';
 import { buildApp } from '@tutti/server';
+import type { ChatBus } from '../../src/chat/ChatBus.ts';
 import type { LocalClusterHub } from '../../src/cluster/index.ts';
 
 /** One Tutti node of an in-process cluster: its own worker pool, HTTP and media address. */
@@ -26,6 +27,8 @@ export interface NodeSpec {
   redisUrl?: string;
   numWorkers?: number;
   overrides?: Record<string, unknown>;
+  /** On the hub: one node's view of a bus the nodes share (chat crosses nodes). */
+  chatBus?: ChatBus;
 }
 
 export function sharedDataDir(): { dir: string; remove(): void } {
@@ -52,6 +55,7 @@ export async function startNode(spec: NodeSpec): Promise<InProcessNode> {
   const app = await buildApp(config, {
     logger: logLevel === 'silent' ? false : { level: logLevel },
     ...(spec.hub && { clusterHub: spec.hub }),
+    ...(spec.chatBus && { chatBus: spec.chatBus }),
   });
   await app.listen({ host: spec.host, port: 0 });
   const addr = app.server.address();

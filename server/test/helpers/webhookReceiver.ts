@@ -18,11 +18,13 @@ export interface WebhookReceiver {
 }
 
 /**
- * A real HTTP receiver on 127.0.0.11 (this helper's loopback address), port 0:
- * `answer(n)` says what to do with the n-th POST (0-based): a status, or 'hang' (never answer).
+ * A real HTTP receiver on 127.0.0.11 (this helper's loopback address, unless `host` says
+ * another), port 0: `answer(n)` says what to do with the n-th POST (0-based): a status, or
+ * 'hang' (never answer).
  */
 export async function startWebhookReceiver(
   answer: (n: number) => number | 'hang' = () => 204,
+  host = '127.0.0.11',
 ): Promise<WebhookReceiver> {
   const received: ReceivedHook[] = [];
   const held: ServerResponse[] = [];
@@ -41,10 +43,10 @@ export async function startWebhookReceiver(
       else res.writeHead(what).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.11', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.11:${port}/hooks`,
+    url: `http://${host}:${port}/hooks`,
     received,
     held,
     async close() {

@@ -286,7 +286,11 @@ describe('membership resume across nodes (two processes, Redis + PostgreSQL)', (
         'her leave',
       );
     }
-    assert.equal(await redis.hget(`${cluster.redisPrefix}seats:${roomId}`, id), null);
+    // The seat goes after the leave is told (a Redis write of its own): wait for it.
+    let stays = await redis.hget(`${cluster.redisPrefix}seats:${roomId}`, id);
+    for (let i = 0; stays !== null && i < 100; i++, await sleep(50))
+      stays = await redis.hget(`${cluster.redisPrefix}seats:${roomId}`, id);
+    assert.equal(stays, null, 'her seat released');
     for (const w of [onA, onB]) await w.request('room.leave', {});
   });
 

@@ -30,6 +30,7 @@ import { RecordingActions } from './recordingActions.svelte.ts';
 import { bindRoomLife, RoomLifeActions } from './roomLife.ts';
 import { RoomOwnerActions } from './roomOwner.ts';
 import { StatsActions } from './stats.ts';
+import { MediaRebuilds } from './rebuild.ts';
 import { resumeMembership } from './reconnect.ts';
 import { exposeForTests } from './testHooks.ts';
 
@@ -64,6 +65,7 @@ export class RoomSession {
   #resumeToken: string | undefined;
   /** The media status when the socket dropped: a resume keeps the media, so it comes back. */
   #statusBeforeDrop: RoomStores['local']['status'] | undefined;
+  readonly #rebuilds: MediaRebuilds;
 
   constructor(
     signaling: Signaling,
@@ -107,6 +109,13 @@ export class RoomSession {
       error: (message) => notices.showError(message),
     });
     this.#media = media;
+    this.#rebuilds = new MediaRebuilds({
+      restart: () => media.restart(),
+      connected: () => signaling.state === 'open',
+      ended: () => !!this.ended,
+      local,
+      notices,
+    });
     media.ice = iceOf(joined);
     media.e2ee = startE2ee(joined.room, joined.self.id, stores.e2ee);
     this.#devices = new DeviceActions(media, local, notices, () => !!this.ended);
@@ -243,17 +252,8 @@ export class RoomSession {
    * `media.restart` (the room's media moved to another worker), or a resume through another
    * node (our transports stayed on the old one): rebuild on the same tracks.
    */
-  async #restartMedia(): Promise<void> {
-    if (this.ended) return;
-    this.#stores.local.status = 'restarting';
-    this.#stores.notices.add('Media connection moved, reconnecting…');
-    try {
-      await this.#media.restart();
-      this.#stores.local.status = 'ready';
-    } catch (err) {
-      this.#stores.local.status = 'failed';
-      this.#stores.notices.showError(`Could not restore media: ${describe(err)}`);
-    }
+  #restartMedia(): Promise<void> {
+    return this.#rebuilds.run();
   }
 
   #closed(reason: string): void {
@@ -300,8 +300,9 @@ export class RoomSession {
         if (this.ended) return;
         this.#stores.notices.add('Reconnected');
         const caughtUp = this.context.chatActions.caughtUp().catch(() => undefined);
-        // Another node took the membership over: our transports stayed on the old one.
-        if (resumed.rebuildMedia) await this.#restartMedia();
+        // Another node took the membership over (our transports stayed on the old one), or
+        // a rebuild was under way when the last socket went (rebuild.ts).
+        if (resumed.rebuildMedia || this.#rebuilds.owed) await this.#restartMedia();
         else {
           const local = this.#stores.local;
           if (local.status === 'restarting') local.status = this.#statusBeforeDrop ?? 'ready';
@@ -320,6 +321,7 @@ export class RoomSession {
     // server no longer knows this tab, so join again and rebuild media on the same tracks.
     this.#media.reset();
     this.#stores.tracks.clear();
+    this.#rebuilds.cancel();
     try {
       const joined = await this.#signaling.request(
         'room.join',
