@@ -3,12 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { spawnMain, type MainProcess } from '../../server/test/helpers/mainProcess.ts';
 import { createTestSchema } from '../../server/test/helpers/pgSchema.ts';
 import { startS3rver } from '../../server/test/helpers/storageS3rver.ts';
-
-const REDIS = process.env.TUTTI_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { dropRedisKeys, TEST_REDIS_URL } from './redisKeys.ts';
 
 export interface ClusterNodeProcess {
   nodeId: string;
@@ -65,7 +63,7 @@ export async function startClusterProcesses(
   const tag = randomBytes(4).toString('hex');
   const redisPrefix = `tutti:presence-proc-${tag}:`;
   const own = opts.services ?? {};
-  const redisUrl = own.redisUrl ?? REDIS;
+  const redisUrl = own.redisUrl ?? TEST_REDIS_URL;
   const schema = own.databaseUrl === undefined ? await createTestSchema() : undefined;
   const databaseUrl = withSettings(own.databaseUrl ?? schema!.url, opts.databaseSettings ?? []);
   const s3 = own.s3Endpoint === undefined ? await startS3rver() : undefined;
@@ -79,11 +77,7 @@ export async function startClusterProcesses(
     await Promise.all(nodes.map((n) => Promise.race([n.exited, sleep(5000)])));
     await s3?.stop().catch(() => {});
     await schema?.drop().catch(() => {});
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => null });
-    redis.on('error', () => {}); // A test's own Redis may be gone already.
-    const keys = await redis.keys(`${redisPrefix}*`).catch(() => []);
-    if (keys.length) await redis.del(...keys).catch(() => 0);
-    await redis.quit().catch(() => redis.disconnect());
+    await dropRedisKeys(redisPrefix, redisUrl);
     rmSync(dir, { recursive: true, force: true });
   };
   try {

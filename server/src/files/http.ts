@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { contentDisposition } from './filename.ts';
 import type { FilesService } from './FilesService.ts';
 import { FILES_PATH } from './links.ts';
-import { parseRange } from './range.ts';
+import { parseRange, replyRange } from './range.ts';
 import { tooLarge } from './sniff.ts';
 import type { UploadSlot } from './UploadQuota.ts';
 import { TuttiError } from '@tutti/protocol';
@@ -91,15 +91,7 @@ export const filesHttpPlugin: FastifyPluginAsync<{ files: FilesService }> = asyn
       .header('content-security-policy', "default-src 'none'; sandbox")
       .header('cache-control', 'private, no-cache')
       .header('accept-ranges', 'bytes');
-    if (range) {
-      reply
-        .status(206)
-        .header('content-range', `bytes ${range.start}-${range.end}/${file.size}`)
-        .header('content-length', range.end - range.start + 1);
-    } else {
-      reply.header('content-length', file.size);
-    }
-    return reply.send(stream);
+    return replyRange(reply, range, file.size).send(stream);
   }
 };
 

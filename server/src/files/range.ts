@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import type { ByteRange } from './Storage.ts';
 
 /**
@@ -23,4 +24,17 @@ export function parseRange(
   const end = to === '' ? size - 1 : Math.min(Number(to), size - 1);
   if (start >= size || end < start) return 'unsatisfiable';
   return { start, end };
+}
+
+/** The status and length of a reply that serves `range` of `size` bytes (all of it if none). */
+export function replyRange(
+  reply: FastifyReply,
+  range: ByteRange | undefined,
+  size: number,
+): FastifyReply {
+  if (!range) return reply.header('content-length', size);
+  return reply
+    .status(206)
+    .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
+    .header('content-length', range.end - range.start + 1);
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { TuttiError } from '@tutti/protocol';
-import { parseRange } from '../files/range.ts';
+import { parseRange, replyRange } from '../files/range.ts';
 import type { TokenSigner } from '../files/tokens.ts';
 import type { Storage } from '../files/Storage.ts';
 import type { RoomDirectory } from '../rooms/ports.ts';
@@ -62,12 +62,6 @@ export const recordingHttpPlugin: FastifyPluginAsync<RecordingHttpOptions> = asy
       .header('x-content-type-options', 'nosniff')
       .header('cache-control', 'private, no-cache')
       .header('accept-ranges', 'bytes');
-    if (range) {
-      reply
-        .status(206)
-        .header('content-range', `bytes ${range.start}-${range.end}/${file.size}`)
-        .header('content-length', range.end - range.start + 1);
-    } else reply.header('content-length', file.size);
-    return reply.send(stream);
+    return replyRange(reply, range, file.size).send(stream);
   });
 };

@@ -48,6 +48,53 @@ export interface ClusterApps {
 /** Fast failure detection for tests: a node silent for 1 s is gone. */
 export const FAST_CLUSTER = { heartbeatMs: 200, nodeTimeoutMs: 1000, rpcTimeoutMs: 1500 };
 
+/** One node in this process: where it listens and what it shares with the others. */
+export interface AppNodeSpec {
+  nodeId: string;
+  /** A loopback address (HTTP and media listen there). */
+  host: string;
+  /** Its SQLite records (shared by the nodes of a test on the hub). */
+  dataDir: string;
+  /** Merged over the test defaults (one worker, fast failure detection). */
+  overrides?: Record<string, unknown>;
+  hub?: LocalClusterHub;
+  workerPool?: WorkerPool;
+  chatBus?: ChatBus;
+}
+
+/** Builds and starts one node (config from `spec` alone: an empty TUTTI_CONFIG file). */
+export async function startAppNode(spec: AppNodeSpec): Promise<ClusterApp> {
+  const emptyConfig = path.join(spec.dataDir, 'test-config.json');
+  writeFileSync(emptyConfig, '{}');
+  const { nodeId, host } = spec;
+  const base = {
+    server: { host, port: 0, logLevel: process.env.TUTTI_TEST_LOG ?? 'silent' },
+    media: { numWorkers: 1, listenIp: host },
+    data: { dir: spec.dataDir },
+    cluster: { nodeId, ...FAST_CLUSTER },
+  };
+  const config = loadConfig(deepMerge(base, spec.overrides ?? {}), { TUTTI_CONFIG: emptyConfig });
+  const level = config.server.logLevel;
+  const app = await buildApp(config, {
+    logger: level === 'silent' ? false : { level },
+    ...(spec.workerPool && { workerPool: spec.workerPool }),
+    ...(spec.hub && { clusterHub: spec.hub }),
+    ...(spec.chatBus && { chatBus: spec.chatBus }),
+  });
+  await app.listen({ host, port: 0 });
+  const addr = app.server.address();
+  if (!addr || typeof addr === 'string') throw new Error('no TCP address');
+  let stopped: Promise<void> | undefined;
+  return {
+    nodeId,
+    url: `http://${host}:${addr.port}`,
+    wsUrl: `ws://${host}:${addr.port}/ws`,
+    app,
+    config,
+    stop: () => (stopped ??= app.close().then(() => undefined)),
+  };
+}
+
 /**
  * `n` Tutti apps in this process as nodes of one cluster: on `hub` (records shared through one
  * SQLite file) or, with `overrides.redis.url` and `overrides.database.url`, on Redis and
@@ -59,44 +106,25 @@ export async function startClusterApps(
   opts: { hub?: LocalClusterHub; prefix?: string } = {},
 ): Promise<ClusterApps> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tutti-presence-'));
-  const emptyConfig = path.join(dataDir, 'test-config.json');
-  writeFileSync(emptyConfig, '{}');
   const pool = await WorkerPool.create({ numWorkers: 1 });
   const nodes: ClusterApp[] = [];
   const prefix = opts.prefix ?? `presence-${process.pid}-`;
   // On the hub, chat crosses "nodes" through one in-process bus (on Redis: RedisChatBus).
   const chat = opts.hub && new LocalChatBus();
+  const secret = { files: { secret: 'presence-test-secret-0123456789' } };
   try {
     for (let i = 0; i < n; i++) {
-      const nodeId = `${prefix}node${i + 1}`;
-      const base = {
-        server: { host: '127.0.0.1', port: 0, logLevel: process.env.TUTTI_TEST_LOG ?? 'silent' },
-        media: { numWorkers: 1, listenIp: '127.0.0.1' },
-        data: { dir: dataDir },
-        files: { secret: 'presence-test-secret-0123456789' },
-        cluster: { nodeId, ...FAST_CLUSTER },
-      };
-      const config = loadConfig(deepMerge(base, overrides), { TUTTI_CONFIG: emptyConfig });
-      const level = config.server.logLevel;
-      const app = await buildApp(config, {
-        logger: level === 'silent' ? false : { level },
-        workerPool: pool,
-        ...(opts.hub && { clusterHub: opts.hub }),
-        ...(chat && { chatBus: chatView(chat) }),
-      });
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      const addr = app.server.address();
-      if (!addr || typeof addr === 'string') throw new Error('no TCP address');
-      const url = `http://127.0.0.1:${addr.port}`;
-      let stopped: Promise<void> | undefined;
-      nodes.push({
-        nodeId,
-        url,
-        wsUrl: `ws://127.0.0.1:${addr.port}/ws`,
-        app,
-        config,
-        stop: () => (stopped ??= app.close().then(() => undefined)),
-      });
+      nodes.push(
+        await startAppNode({
+          nodeId: `${prefix}node${i + 1}`,
+          host: '127.0.0.1',
+          dataDir,
+          overrides: deepMerge(secret, overrides),
+          workerPool: pool,
+          ...(opts.hub && { hub: opts.hub }),
+          ...(chat && { chatBus: chatView(chat) }),
+        }),
+      );
     }
   } catch (err) {
     for (const node of nodes) await node.stop();
@@ -115,7 +143,7 @@ export async function startClusterApps(
   };
 }
 
-function deepMerge(
+export function deepMerge(
   a: Record<string, unknown>,
   b: Record<string, unknown>,
 ): Record<string, unknown> {

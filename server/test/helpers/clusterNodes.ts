@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '@tutti/config';
-import { buildApp } from '@tutti/server';
 import type { ChatBus } from '../../src/chat/ChatBus.ts';
 import type { LocalClusterHub } from '../../src/cluster/index.ts';
+import { deepMerge, startAppNode } from './clusterApps.ts';
 
 /** One Tutti node of an in-process cluster: its own worker pool, HTTP and media address. */
 export interface InProcessNode {
@@ -38,45 +37,18 @@ export function sharedDataDir(): { dir: string; remove(): void } {
 
 /** Starts a node with a short heartbeat (a node gone is noticed within about a second). */
 export async function startNode(spec: NodeSpec): Promise<InProcessNode> {
-  const emptyConfig = path.join(spec.dataDir, 'test-config.json');
-  writeFileSync(emptyConfig, '{}');
-  const logLevel = process.env.TUTTI_TEST_LOG ?? 'silent';
-  const config = loadConfig(
-    {
-      server: { host: spec.host, port: 0, logLevel },
-      media: { numWorkers: spec.numWorkers ?? 1, listenIp: spec.host },
-      data: { dir: spec.dataDir },
-      cluster: { nodeId: spec.nodeId, heartbeatMs: 200, nodeTimeoutMs: 1000, rpcTimeoutMs: 1500 },
-      ...(spec.redisUrl && { redis: { url: spec.redisUrl } }),
-      ...spec.overrides,
-    },
-    { TUTTI_CONFIG: emptyConfig },
-  );
-  const app = await buildApp(config, {
-    logger: logLevel === 'silent' ? false : { level: logLevel },
-    ...(spec.hub && { clusterHub: spec.hub }),
+  const own = {
+    media: { numWorkers: spec.numWorkers ?? 1 },
+    ...(spec.redisUrl && { redis: { url: spec.redisUrl } }),
+  };
+  return startAppNode({
+    nodeId: spec.nodeId,
+    host: spec.host,
+    dataDir: spec.dataDir,
+    overrides: deepMerge(own, spec.overrides ?? {}),
+    ...(spec.hub && { hub: spec.hub }),
     ...(spec.chatBus && { chatBus: spec.chatBus }),
   });
-  await app.listen({ host: spec.host, port: 0 });
-  const addr = app.server.address();
-  if (!addr || typeof addr === 'string') throw new Error('no TCP address');
-  const url = `http://${spec.host}:${addr.port}`;
-  return {
-    nodeId: spec.nodeId,
-    app,
-    url,
-    wsUrl: `ws://${spec.host}:${addr.port}/ws`,
-    stop: () => app.close(),
-  };
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `cond` every 50 ms; throws after `timeoutMs`. */
-export async function until(what: string, cond: () => boolean, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+export { sleep, until } from '../../../test/helpers/waits.ts';

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
+import { signalingMembers } from '../../../test/helpers/signalingMembers.ts';
 import { LocalClusterHub } from '../../src/cluster/index.ts';
 import { startClusterApps, type ClusterApp, type ClusterApps } from '../helpers/clusterApps.ts';
 
@@ -12,37 +12,32 @@ const OVERRIDES = { media: { listenIp: '127.0.16.2' } };
 const hub = new LocalClusterHub();
 let apps: ClusterApps;
 let late: ClusterApps | undefined;
-const clients: SignalingClient[] = [];
+const members = signalingMembers();
 
 before(async () => {
   apps = await startClusterApps(2, OVERRIDES, { hub, prefix: `e2ee-${process.pid}-` });
 });
 after(async () => {
-  for (const c of clients) c.close();
+  members.closeAll();
   await late?.stop();
   await apps?.stop();
 });
 
-async function join(node: ClusterApp, roomId: string, nickname: string) {
-  const client = await connectSignaling(node.wsUrl);
-  clients.push(client);
-  return { client, answer: await client.request('room.join', { roomId, nickname }) };
-}
+const join = (node: ClusterApp, roomId: string, nickname: string) =>
+  members.join(node, roomId, nickname);
 
 test('every node follows the room’s highest key epoch; a late node asks for it', async () => {
   const [a, b] = apps.nodes as [ClusterApp, ClusterApp];
-  const c = await connectSignaling(a.wsUrl);
-  const { room } = await c.request('room.create', { name: 'Sealed across nodes', e2ee: true });
-  c.close();
-  const ann = await join(a, room.id, 'Ann');
-  const ben = await join(b, room.id, 'Ben');
+  const { roomId } = await members.createRoom(a, 'Sealed across nodes', { e2ee: true });
+  const ann = await join(a, roomId, 'Ann');
+  const ben = await join(b, roomId, 'Ben');
   assert.equal(ben.answer.e2eeEpoch, 0);
 
   await ben.client.request('e2ee.rotate', {});
   assert.deepEqual(await ann.client.nextNotification('e2ee.epoch'), { epoch: 1, reason: 'rotate' });
 
   // Cid joins on B and leaves: the member on A moves on too.
-  const cid = await join(b, room.id, 'Cid');
+  const cid = await join(b, roomId, 'Cid');
   assert.equal(cid.answer.e2eeEpoch, 1);
   await cid.client.request('room.leave', {});
   assert.deepEqual(await ann.client.nextNotification('e2ee.epoch'), { epoch: 2, reason: 'left' });
@@ -61,6 +56,6 @@ test('every node follows the room’s highest key epoch; a late node asks for it
     { ...OVERRIDES, data: { dir: a.config.data.dir } },
     { hub, prefix: `e2ee-late-${process.pid}-` },
   );
-  const dee = await join(late.nodes[0]!, room.id, 'Dee');
+  const dee = await join(late.nodes[0]!, roomId, 'Dee');
   assert.equal(dee.answer.e2eeEpoch, 3);
 });

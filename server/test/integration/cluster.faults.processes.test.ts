@@ -3,7 +3,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { errorCodeOf, type SharedFile } from '@tutti/protocol';
-import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
+import type { SignalingClient } from '../../../test/helpers/signalingClient.ts';
+import { signalingMembers } from '../../../test/helpers/signalingMembers.ts';
+import { eventually as retry } from '../../../test/helpers/waits.ts';
 import {
   startClusterProcesses,
   type ClusterNodeProcess,
@@ -38,7 +40,7 @@ const RECOVER_MS = 20_000;
 let redis: OwnService, pg: OwnService, s3: OwnService;
 let cluster: ClusterProcesses;
 let n1: ClusterNodeProcess, n2: ClusterNodeProcess;
-const clients: SignalingClient[] = [];
+const members = signalingMembers();
 const closers: (() => void)[] = [];
 
 before(async () => {
@@ -71,28 +73,17 @@ after(async () => {
     }
     console.log(`# ${n.nodeId}: ${[...counts].map(([k, v]) => `${v}× ${k}`).join('; ')}`);
   }
-  for (const c of clients) c.close();
+  members.closeAll();
   for (const close of closers) close();
   await cluster?.stop();
   ndc.cleanup();
   await Promise.allSettled([redis?.dispose(), pg?.dispose(), s3?.dispose()]);
 });
 
-async function connect(node: ClusterNodeProcess): Promise<SignalingClient> {
-  const c = await connectSignaling(node.wsUrl);
-  clients.push(c);
-  return c;
-}
-
-async function member(node: ClusterNodeProcess, roomId: string, nickname: string) {
-  const client = await connect(node);
-  const answer = await client.request('room.join', { roomId, nickname });
-  return { client, answer, id: answer.self.id };
-}
-
-async function createRoom(node: ClusterNodeProcess, name: string): Promise<string> {
-  return (await (await connect(node)).request('room.create', { name })).room.id;
-}
+const connect = (node: ClusterNodeProcess) => members.connect(node);
+const member = members.join;
+const createRoom = async (node: ClusterNodeProcess, name: string): Promise<string> =>
+  (await members.createRoom(node, name)).roomId;
 
 /** The error code `p` rejects with and how long it took; fails if it resolved. */
 async function failure(p: Promise<unknown>): Promise<{ code: string; ms: number }> {
@@ -105,19 +96,8 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; ms: number 
 }
 
 /** Retries `fn` until it resolves, at most `ms`. */
-async function eventually<T>(what: string, fn: () => Promise<T>, ms = RECOVER_MS): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      return await fn();
-    } catch (err) {
-      last = err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  throw new Error(`${what}: not within ${ms} ms: ${String(last)}`);
-}
+const eventually = <T>(what: string, fn: () => Promise<T>, ms = RECOVER_MS): Promise<T> =>
+  retry(what, fn, ms);
 
 const ready = async (n: ClusterNodeProcess): Promise<number> =>
   (await fetch(`${n.url}/api/ready`, { signal: AbortSignal.timeout(3000) })).status;

@@ -1,14 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { PeerInfo, RequestData } from '@tutti/protocol';
-import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
+import { signalingMembers } from '../../../test/helpers/signalingMembers.ts';
 import { hashOwnerSecret, newOwnerSecret, ownedBy, roomNameKey } from '../../src/rooms/security.ts';
 import { ApiKeys } from '../../src/admin/keys.ts';
-import { FreezableHub, startClusterApps, type ClusterApp } from '../helpers/clusterApps.ts';
-import { createTestSchema } from '../helpers/pgSchema.ts';
-import { startS3rver } from '../helpers/storageS3rver.ts';
+import type { ClusterApp } from '../helpers/clusterApps.ts';
+import { inProcessCluster, redisPostgresCluster } from '../helpers/clusterEnvs.ts';
 import { rejectCode, sleep } from './bot.ts';
 
 // Issues 11 and 9: room-wide moderation holds across the nodes of a cluster. Two nodes, a
@@ -16,32 +14,18 @@ import { rejectCode, sleep } from './bot.ts';
 // unmute", bars, the waiting room and "end for everyone" are the cluster's, not a node's.
 // Once on the in-process hub, once on Redis + PostgreSQL (docs/moderation.md).
 
-const REDIS = process.env.TUTTI_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
 interface Env {
   nodes: ClusterApp[];
   close(): Promise<void>;
 }
 
-const clients: SignalingClient[] = [];
+const members = signalingMembers();
 /** A socket to a node, seen as coming from `address` (the nodes trust loopback proxies). */
-async function connect(node: ClusterApp, address = '10.0.0.1'): Promise<SignalingClient> {
-  const headers = { 'x-forwarded-for': address };
-  const c = await connectSignaling(node.wsUrl, 10_000, { headers });
-  clients.push(c);
-  return c;
-}
-async function join(node: ClusterApp, data: RequestData<'room.join'>, address?: string) {
-  const client = await connect(node, address);
-  const answer = await client.request('room.join', data);
-  return { client, answer, id: answer.self.id };
-}
-async function createRoom(node: ClusterApp, name: string) {
-  const c = await connect(node);
-  const r = await c.request('room.create', { name });
-  c.close();
-  return { roomId: r.room.id, ownerSecret: r.ownerSecret };
-}
+const connect = (node: ClusterApp, address = '10.0.0.1') => members.connect(node, address);
+const join = (node: ClusterApp, data: RequestData<'room.join'>, address = '10.0.0.1') =>
+  members.joinWith(node, data, address);
+const createRoom = (node: ClusterApp, name: string) =>
+  members.createRoom(node, name, {}, '10.0.0.1');
 
 const OVERRIDES = {
   server: { trustProxy: '127.0.0.1', roomCreatesPerMinute: 1000 },
@@ -65,7 +49,7 @@ function suite(variant: string, setup: () => Promise<Env>): void {
       [a, b] = env.nodes as [ClusterApp, ClusterApp];
     });
     after(async () => {
-      for (const cl of clients.splice(0)) cl.close();
+      members.closeAll();
       await env?.close();
     });
 
@@ -306,36 +290,20 @@ function suite(variant: string, setup: () => Promise<Env>): void {
 }
 
 suite('in process', async () => {
-  const hub = new FreezableHub();
-  const apps = await startClusterApps(2, OVERRIDES, { hub, prefix: `modx-${process.pid}-` });
-  return { nodes: apps.nodes, close: () => apps.stop() };
+  const env = await inProcessCluster(2, {
+    tag: 'moderation',
+    overrides: OVERRIDES,
+    nodePrefix: `modx-${process.pid}-`,
+  });
+  return { nodes: env.apps.nodes, close: env.close };
 });
 
 suite('Redis + PostgreSQL', async () => {
-  const prefix = `tutti:moderation-test-${process.pid}:`;
-  const schema = await createTestSchema();
-  const s3 = await startS3rver();
-  const apps = await startClusterApps(
-    2,
-    {
-      ...OVERRIDES,
-      redis: { url: REDIS },
-      database: { url: schema.url },
-      files: { driver: 's3', s3: { ...s3.settings('moderation'), createBucket: true } },
-      cluster: { redisPrefix: prefix },
-    },
-    { prefix: `modr-${process.pid}-` },
-  );
-  return {
-    nodes: apps.nodes,
-    async close() {
-      await apps.stop();
-      await s3.stop();
-      await schema.drop();
-      const admin = new Redis(REDIS);
-      const keys = await admin.keys(`${prefix}*`);
-      if (keys.length) await admin.del(...keys);
-      await admin.quit();
-    },
-  };
+  const nodePrefix = `modr-${process.pid}-`;
+  const env = await redisPostgresCluster(2, {
+    tag: 'moderation',
+    overrides: OVERRIDES,
+    nodePrefix,
+  });
+  return { nodes: env.apps.nodes, close: env.close };
 });

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { ClusterError, createCluster } from '../../src/cluster/index.ts';
 import { silentLogger } from '../../src/kernel/log.ts';
+import { eventually as retry } from '../../../test/helpers/waits.ts';
 import { selfInfo, testMethods, withHandlers, type TestCluster } from './cluster.suite.ts';
 
 // Redis frozen (SIGSTOP), then killed and started again, under two running nodes. This test
@@ -63,19 +64,9 @@ async function stopRedis(): Promise<void> {
   await exited;
 }
 
-async function eventually<T>(what: string, fn: () => Promise<T>, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      return await fn();
-    } catch (err) {
-      last = err;
-      await sleep(100);
-    }
-  }
-  throw new Error(`${what} did not recover: ${String(last)}`);
-}
+/** Retries `fn` (every 100 ms) until it resolves, at most `ms`. */
+const eventually = <T>(what: string, fn: () => Promise<T>, ms = 8000): Promise<T> =>
+  retry(what, fn, ms, 100);
 
 /** Resolves the error a promise rejected with, failing if it resolved or took over `ms`. */
 async function failsWithin(p: Promise<unknown>, ms: number): Promise<ClusterError> {

@@ -2,15 +2,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import type { PeerInfo } from '@tutti/protocol';
-import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
+import { TEST_REDIS_URL as REDIS } from '../../../test/helpers/redisKeys.ts';
+import { signalingMembers } from '../../../test/helpers/signalingMembers.ts';
+import type { ClusterApp } from '../helpers/clusterApps.ts';
 import {
-  FreezableHub,
-  startClusterApps,
-  type ClusterApp,
-  type ClusterApps,
-} from '../helpers/clusterApps.ts';
-import { createTestSchema, type TestSchema } from '../helpers/pgSchema.ts';
-import { startS3rver } from '../helpers/storageS3rver.ts';
+  inProcessCluster,
+  redisPostgresCluster,
+  type ClusterEnv as Env,
+} from '../helpers/clusterEnvs.ts';
 import { joinBot, rejectCode, sleep } from './bot.ts';
 
 // Three nodes of one cluster in this process: members on different nodes see each other
@@ -18,35 +17,12 @@ import { joinBot, rejectCode, sleep } from './bot.ts';
 // records are shared, a dead node's members leave, garbage on the bus changes nothing.
 // Once on the in-process hub (records in one SQLite file), once on Redis + PostgreSQL.
 
-const REDIS = process.env.TUTTI_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-interface Env {
-  apps: ClusterApps;
-  hub?: FreezableHub;
-  close(): Promise<void>;
-}
-
-const clients: SignalingClient[] = [];
-async function connect(node: ClusterApp): Promise<SignalingClient> {
-  const c = await connectSignaling(node.wsUrl);
-  clients.push(c);
-  return c;
-}
-async function join(node: ClusterApp, roomId: string, nickname: string, password?: string) {
-  const client = await connect(node);
-  const answer = await client.request('room.join', {
-    roomId,
-    nickname,
-    ...(password && { password }),
-  });
-  return { client, answer, id: answer.self.id };
-}
-async function createRoom(node: ClusterApp, name: string, capacity?: number) {
-  const c = await connect(node);
-  const r = await c.request('room.create', { name, ...(capacity && { capacity }) });
-  c.close();
-  return { roomId: r.room.id, ownerSecret: r.ownerSecret };
-}
+const members = signalingMembers();
+const connect = (node: ClusterApp) => members.connect(node);
+const join = (node: ClusterApp, roomId: string, nickname: string, password?: string) =>
+  members.join(node, roomId, nickname, password ? { password } : {});
+const createRoom = (node: ClusterApp, name: string, capacity?: number) =>
+  members.createRoom(node, name, capacity ? { capacity } : {});
 const names = (peers: PeerInfo[]) => peers.map((p) => p.nickname).sort();
 
 function suite(variant: string, setup: () => Promise<Env>): void {
@@ -58,7 +34,7 @@ function suite(variant: string, setup: () => Promise<Env>): void {
       [a, b, c] = env.apps.nodes as [ClusterApp, ClusterApp, ClusterApp];
     });
     after(async () => {
-      for (const cl of clients.splice(0)) cl.close();
+      members.closeAll();
       await env?.close();
     });
 
@@ -81,7 +57,7 @@ function suite(variant: string, setup: () => Promise<Env>): void {
       assert.deepEqual(names(ann2.answer.peers), ['Ann', 'Ben']);
       // Mute states: a mic on node A is seen on node B.
       const bot = await joinBot(a.wsUrl, roomId, 'Mic');
-      clients.push(bot.client);
+      members.track(bot.client);
       await bot.setupMedia();
       await bot.produce('mic');
       await ben.client.nextNotification(
@@ -320,32 +296,5 @@ function suite(variant: string, setup: () => Promise<Env>): void {
   });
 }
 
-suite('in process', async () => {
-  const hub = new FreezableHub();
-  const apps = await startClusterApps(3, {}, { hub });
-  return { apps, hub, close: () => apps.stop() };
-});
-
-suite('Redis + PostgreSQL', async () => {
-  const prefix = `tutti:presence-test-${process.pid}:`;
-  const schema: TestSchema = await createTestSchema();
-  const s3 = await startS3rver();
-  const apps = await startClusterApps(3, {
-    redis: { url: REDIS },
-    database: { url: schema.url },
-    files: { driver: 's3', s3: { ...s3.settings('presence'), createBucket: true } },
-    cluster: { redisPrefix: prefix },
-  });
-  return {
-    apps,
-    async close() {
-      await apps.stop();
-      await s3.stop();
-      await schema.drop();
-      const admin = new Redis(REDIS);
-      const keys = await admin.keys(`${prefix}*`);
-      if (keys.length) await admin.del(...keys);
-      await admin.quit();
-    },
-  };
-});
+suite('in process', () => inProcessCluster(3, { tag: 'presence' }));
+suite('Redis + PostgreSQL', () => redisPostgresCluster(3, { tag: 'presence' }));

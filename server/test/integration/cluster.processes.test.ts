@@ -5,12 +5,13 @@ import ndc from 'node-datachannel';
 import { PublisherBot, SubscriberBot, type NewConsumer } from '../../../test/load/bots.ts';
 import { loadOpusFixture, loadVp8Fixture } from '../../../test/load/rtp.ts';
 import { TuttiSignaling } from '../../../test/load/signaling.ts';
-import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
 import {
   startClusterProcesses,
   type ClusterNodeProcess,
   type ClusterProcesses,
 } from '../../../test/helpers/clusterProcesses.ts';
+import { TEST_REDIS_URL as REDIS } from '../../../test/helpers/redisKeys.ts';
+import { signalingMembers } from '../../../test/helpers/signalingMembers.ts';
 
 // Issue 9's cluster test: three `server/src/main.ts` processes on 127.0.0.2, .3 and .4,
 // configured by environment alone, sharing a real Redis and a PostgreSQL database created
@@ -18,29 +19,14 @@ import {
 // capacity; node-datachannel bots on different nodes exchange RTP (counted per stream);
 // kill -9 a node and the others see its members leave within 10 s; SIGTERM drains.
 // TUTTI_TEST_CLUSTER_HOSTS overrides the hosts (comma-separated).
-const REDIS = process.env.TUTTI_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const HOSTS = (process.env.TUTTI_TEST_CLUSTER_HOSTS ?? '127.0.0.2,127.0.0.3,127.0.0.4').split(',');
 
 let cluster: ClusterProcesses;
 let n1: ClusterNodeProcess, n2: ClusterNodeProcess, n3: ClusterNodeProcess;
-const clients: SignalingClient[] = [];
-
-async function member(node: ClusterNodeProcess, roomId: string, nickname: string) {
-  const client = await connectSignaling(node.wsUrl);
-  clients.push(client);
-  const answer = await client.request('room.join', { roomId, nickname });
-  return { client, answer, id: answer.self.id };
-}
-
-async function createRoom(node: ClusterNodeProcess, name: string, capacity?: number) {
-  const c = await connectSignaling(node.wsUrl);
-  try {
-    const r = await c.request('room.create', { name, ...(capacity && { capacity }) });
-    return r.room.id;
-  } finally {
-    c.close();
-  }
-}
+const members = signalingMembers();
+const member = members.join;
+const createRoom = async (node: ClusterNodeProcess, name: string, capacity?: number) =>
+  (await members.createRoom(node, name, capacity ? { capacity } : {})).roomId;
 
 before(async () => {
   cluster = await startClusterProcesses({
@@ -52,7 +38,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of clients) c.close();
+  members.closeAll();
   await cluster?.stop();
   ndc.cleanup();
 });

@@ -1,7 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
+import { dropRedisKeys, TEST_REDIS_URL as REDIS } from '../../../test/helpers/redisKeys.ts';
+import { signalingMembers } from '../../../test/helpers/signalingMembers.ts';
 import { rpcKey } from '../../src/cluster/rpcSeal.ts';
 import { seal } from '../../src/kernel/sealed.ts';
 import { startClusterApps, type ClusterApp, type ClusterApps } from '../helpers/clusterApps.ts';
@@ -11,14 +12,13 @@ import { sleep } from './bot.ts';
 // onto a node's Redis channel, as anyone who reaches Redis can, is not executed unless it is
 // signed with the cluster secret and fresh. Two real nodes on Redis; the forger is this test.
 
-const REDIS = process.env.TUTTI_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const HOST = process.env.TUTTI_TEST_CLUSTER_HOSTS?.split(',')[0] ?? '127.0.0.1';
 const prefix = `tutti:rpc-forgery-${process.pid}:`;
 
 let apps: ClusterApps;
 let a: ClusterApp, b: ClusterApp;
 const redis = new Redis(REDIS, { maxRetriesPerRequest: 1 });
-const clients: SignalingClient[] = [];
+const members = signalingMembers();
 
 before(async () => {
   apps = await startClusterApps(
@@ -30,18 +30,13 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of clients) c.close();
+  members.closeAll();
   await apps?.stop();
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
+  await dropRedisKeys(prefix);
   await redis.quit();
 });
 
-async function connect(node: ClusterApp): Promise<SignalingClient> {
-  const c = await connectSignaling(node.wsUrl);
-  clients.push(c);
-  return c;
-}
+const connect = (node: ClusterApp) => members.connect(node);
 
 test('a forged moderation.relay on a node’s Redis channel removes nobody; a signed, fresh one does', async () => {
   const olga = await connect(a);

@@ -9,81 +9,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import WebSocket from 'ws';
-import {
-  errorCodeOf,
-  FrameLink,
-  type NotificationMap,
-  type NotificationMethod,
-  type RequestData,
-  type RequestMethod,
-  type ResponseMap,
-} from '@tutti/protocol';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
-
-interface Client {
-  ws: WebSocket;
-  notifications: { method: string; data: unknown }[];
-  request<M extends RequestMethod>(method: M, data: RequestData<M>): Promise<ResponseMap[M]>;
-  /** Notifications of one method received so far. */
-  seen<M extends NotificationMethod>(method: M): NotificationMap[M][];
-  closed: Promise<number>;
-}
-
-/** A protoo client on a plain `ws` socket, so a test can cut it without a close frame. */
-async function connect(url: string): Promise<Client> {
-  const ws = new WebSocket(url, 'protoo');
-  const link = new FrameLink((text) => ws.send(text), { requestTimeoutMs: 5000 });
-  const notifications: { method: string; data: unknown }[] = [];
-  link.client.onAny((n) => notifications.push(n));
-  link.client.handleOther(() => ({}));
-  ws.on('message', (data) => link.receive(data.toString()));
-  const closed = new Promise<number>((resolve) =>
-    ws.on('close', (code) => {
-      link.close();
-      resolve(code);
-    }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  return {
-    ws,
-    notifications,
-    closed,
-    request: (method, data) => link.client.request(method, data),
-    seen: <M extends NotificationMethod>(method: M) =>
-      notifications.filter((n) => n.method === method).map((n) => n.data as NotificationMap[M]),
-  };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (err) {
-    return errorCodeOf(err);
-  }
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(20);
-  }
-}
+import { codeOf, until } from '../../../test/helpers/waits.ts';
+import { connectRaw, type RawClient } from '../helpers/rawSignaling.ts';
 
 describe('membership resume', () => {
   let server: TestServer;
   let roomId: string;
-  const open: Client[] = [];
-  const client = async () => {
-    const c = await connect(server.wsUrl);
-    open.push(c);
-    return c;
-  };
+  const open: RawClient[] = [];
+  const client = () => connectRaw(server.wsUrl, { open });
   const member = async (nickname: string) => {
     const c = await client();
     const joined = await c.request('room.join', { roomId, nickname });
@@ -119,7 +53,7 @@ describe('membership resume', () => {
     assert.deepEqual(resumed.peers.map((p) => p.nickname).sort(), ['bob', 'watcher']);
     assert.notEqual(resumed.resumeToken, alice.token, 'a fresh token');
     // What was sent while she was away arrives once, in order, on the new socket.
-    await until(() => again.seen('room.peerJoined').length === 1, 2000, 'the replayed join');
+    await until('the replayed join', () => again.seen('room.peerJoined').length === 1, 2000, 20);
     const chats = again.seen('chat.message').map((n) => n.message.id);
     assert.deepEqual(chats, [message.id]);
     // The new socket acts as the member: its chat comes from alice.
@@ -160,7 +94,7 @@ describe('membership resume', () => {
     const carol = await member('carol');
     carol.c.ws.terminate();
     const dropAt = Date.now();
-    await until(() => watcher.c.seen('room.peerLeft').length === 1, 5000, 'carol leaving');
+    await until('carol leaving', () => watcher.c.seen('room.peerLeft').length === 1, 5000, 20);
     const waited = Date.now() - dropAt;
     assert.ok(waited >= 1800 && waited < 4000, `left after the 2 s grace (${waited} ms)`);
     assert.equal(watcher.c.seen('room.peerLeft')[0]!.peerId, carol.joined.self.id);
@@ -177,7 +111,12 @@ describe('membership resume', () => {
     // A goodbye (close frame 1000) is a leave: no grace.
     const dave = await member('dave');
     dave.c.ws.close(1000);
-    await until(() => watcher.c.seen('room.peerLeft').length === 1, 1500, 'dave leaving at once');
+    await until(
+      'dave leaving at once',
+      () => watcher.c.seen('room.peerLeft').length === 1,
+      1500,
+      20,
+    );
     const x = await client();
     assert.equal(
       await codeOf(x.request('session.resume', { token: dave.token! })),
