@@ -1,3 +1,6 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import type { HtmlTagDescriptor, Plugin } from 'vite';
@@ -47,13 +50,55 @@ function preloadRoomChunk(): Plugin {
   };
 }
 
+const COMPRESSIBLE = /\.(js|mjs|css|html|svg|json|txt|map|wasm)$/;
+
+/**
+ * Writes `<file>.br` (quality 11) and `<file>.gz` (level 9) next to every compressible file
+ * of the build, once, so the server sends them as they are (server/src/http/static.ts,
+ * `preCompressed`) instead of compressing per request — or not at all. Files under 1 KB
+ * and ones that would not shrink are left alone.
+ */
+function precompress(): Plugin {
+  let outDir = '';
+  return {
+    name: 'tutti-precompress',
+    apply: 'build',
+    configResolved(config) {
+      outDir = path.resolve(config.root, config.build.outDir);
+    },
+    async closeBundle() {
+      const walk = async (dir: string): Promise<string[]> =>
+        (
+          await Promise.all(
+            (await readdir(dir, { withFileTypes: true })).map((e) =>
+              e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)],
+            ),
+          )
+        ).flat();
+      for (const file of await walk(outDir)) {
+        if (!COMPRESSIBLE.test(file) || (await stat(file)).size < 1024) continue;
+        const body = await readFile(file);
+        const br = brotliCompressSync(body, {
+          params: {
+            [constants.BROTLI_PARAM_QUALITY]: 11,
+            [constants.BROTLI_PARAM_SIZE_HINT]: body.length,
+          },
+        });
+        const gz = gzipSync(body, { level: 9 });
+        if (br.length < body.length) await writeFile(`${file}.br`, br);
+        if (gz.length < body.length) await writeFile(`${file}.gz`, gz);
+      }
+    },
+  };
+}
+
 // Dev server proxies signaling and the HTTP API (rooms, /api/files uploads and downloads)
 // to the Tutti server on :3000.
 const target = process.env.TUTTI_DEV_SERVER ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
   root: import.meta.dirname,
-  plugins: [svelte(), preloadRoomChunk()],
+  plugins: [svelte(), preloadRoomChunk(), precompress()],
   server: {
     proxy: {
       // The server refuses cross-origin /ws upgrades (docs/admin-api.md): the dev page's

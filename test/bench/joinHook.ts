@@ -107,9 +107,14 @@ export function pageHook(opts: { noLocalMedia: boolean; joinPath: Path }): strin
     if (marks.click === null && e.target instanceof Element && e.target.closest('[data-testid="room-item"]')) marks.click = now();
   }, true);
   const seen = new WeakSet();
-  const check = () => {
-    if (marks.joined === null && document.querySelector('[data-testid="leave-room"]')) marks.joined = now();
-    for (const v of document.querySelectorAll('video[data-testid="remote-video"]')) {
+  // Only the added subtrees are searched: querying the whole document on every mutation
+  // batch cost the page tens of ms of main thread during a join (the measurement's own load).
+  const check = (mutations) => {
+    const roots = [];
+    for (const m of mutations) for (const n of m.addedNodes) if (n instanceof Element) roots.push(n);
+    const find = (sel) => roots.flatMap((r) => [...(r.matches(sel) ? [r] : []), ...r.querySelectorAll(sel)]);
+    if (marks.joined === null && find('[data-testid="leave-room"]').length) marks.joined = now();
+    for (const v of find('video[data-testid="remote-video"]')) {
       if (seen.has(v)) continue;
       seen.add(v);
       const onFrame = (_t, meta) => {

@@ -14,6 +14,16 @@ function looksLikeFile(url: string): boolean {
 }
 
 /**
+ * Hashed build output (/assets/*: the name changes with the content) is cached for a year
+ * and never revalidated; everything else (index.html, favicon) is revalidated on every
+ * load (ETag), so a new build is picked up at once.
+ */
+export function cacheControlFor(root: string, filePath: string): string {
+  const rel = path.relative(root, filePath).split(path.sep).join('/');
+  return rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
+}
+
+/**
  * Serves the built Svelte client (config.server.publicDir, relative to the repo root) with
  * an SPA fallback: unknown GETs that accept HTML get index.html; /api/* and /ws stay 404 JSON.
  * Files are looked up at request time (wildcard route), so a client built or rebuilt while
@@ -30,6 +40,10 @@ export const staticPlugin: FastifyPluginAsync<{ publicDir: string }> = async (ap
     prefix: '/',
     wildcard: true,
     index: ['index.html'],
+    // The build writes .br and .gz next to each compressible file (client/vite.config.ts):
+    // served as is, never compressed per request.
+    preCompressed: true,
+    setHeaders: (reply, filePath) => reply.header('cache-control', cacheControlFor(root, filePath)),
     // A missing publicDir is reported above, in plain words.
     suppressWarning: true,
   });

@@ -156,12 +156,16 @@ export class MediaClient {
           : undefined,
       );
     this.#setRecvTransport(build('recv', media.recv));
-    if (media.send && (device.canProduce('audio') || device.canProduce('video')))
-      this.sendTransport = build('send', media.send);
     // The room view renders once the consumers are set up on the PeerConnection (ICE under
     // way), unless bench:join asks for the other order (docs/benchmarks.md measures both).
     if (renderFirst) onDispatched?.();
     await this.#consumers.consumeAll(media.consumers ?? []);
+    // The send transport's PeerConnection (tens of ms of main thread on a busy machine) is
+    // built after the recv side's SDP is set, not in front of it: nothing is produced
+    // before start() returns.
+    const current = generation === this.#generation && !this.#closed;
+    if (current && media.send && (device.canProduce('audio') || device.canProduce('video')))
+      this.sendTransport = build('send', media.send);
     if (!renderFirst) onDispatched?.();
     if (generation !== this.#generation) return;
     await this.#producers.reproduce();
