@@ -17,7 +17,10 @@ import {
 } from '../store/chatStore.ts';
 import type { ChatBus } from './ChatBus.ts';
 import { fitHistoryPage } from './historyBudget.ts';
+import { publishWithin } from './publish.ts';
 import { RoomQueues } from './roomQueue.ts';
+import type { ChatSettings } from './settings.ts';
+import { traceClock, type ChatTrace } from './trace.ts';
 
 /** A stored message and its publish (started in store order; none for a key stored before). */
 interface Appended {
@@ -43,21 +46,7 @@ export type ChatScreen = (roomId: string, senderId: string, text: string) => voi
 /** A connection as chat sees it: only its id (membership is asked of the rooms). */
 export type ChatPeer = Pick<MemberChannel, 'id'>;
 
-export interface ChatSettings {
-  ratePerSecond: number;
-  burst: number;
-  maxLength: number;
-  historyPageSize: number;
-  /** A history page is trimmed to this many bytes (its newest messages; hasMore: true). */
-  historyMaxBytes?: number;
-  /** How long the bus may take to accept a message before the send fails (default 5 s). */
-  publishTimeoutMs?: number;
-  /**
-   * A store task that waited longer than this in its room's queue (the store is hanging) is
-   * refused with STORE_UNAVAILABLE instead of queueing behind another timeout (default 5 s).
-   */
-  queueWaitMs?: number;
-}
+export type { ChatSettings } from './settings.ts';
 
 const DEFAULT_HISTORY_BYTES = 256 * 1024;
 
@@ -98,6 +87,8 @@ export class ChatService {
   readonly #joining = new Map<string, Set<string>>();
   /** Messages whose publish failed (insertion order, oldest first). */
   readonly #withdrawn = new Set<string>();
+  /** Opt-in per-message timings (chat.traceDir). */
+  readonly #trace: ChatTrace | undefined;
 
   constructor(opts: {
     store: ChatStore;
@@ -108,7 +99,9 @@ export class ChatService {
     present?: Presenter | undefined;
     /** The games module's hook on chat text (guesses; the drawer's word is refused). */
     screen?: ChatScreen | undefined;
+    trace?: ChatTrace | undefined;
   }) {
+    this.#trace = opts.trace;
     this.#store = opts.store;
     this.#bus = opts.bus;
     this.#rooms = opts.rooms;
@@ -130,6 +123,7 @@ export class ChatService {
     data: { text: string; to?: string | undefined; key?: string | undefined },
   ): Promise<ChatMessage> {
     const { roomId, nickname } = this.#rooms.requireMembership(peer.id);
+    const recv = this.#trace && traceClock();
     let message: NewChatMessage;
     let charged = false;
     try {
@@ -153,9 +147,11 @@ export class ChatService {
       }
       throw err;
     }
+    const queued = this.#trace && traceClock();
     const { stored, created } = await this.#storeAndPublish(message, data.key);
     // A resend the batch found stored (created: false): nothing was sent, nothing charged.
     if (!created) this.#limiter.give(peer.id);
+    if (recv && queued && created) this.#trace!.answered(stored.id, data.key, recv, queued);
     return this.#present(stored, peer.id);
   }
 
@@ -310,6 +306,7 @@ export class ChatService {
    */
   async #appendBatch(items: AppendRequest[]): Promise<PromiseSettledResult<Appended>[]> {
     let results: PromiseSettledResult<AppendResult>[];
+    const start = this.#trace && traceClock();
     try {
       results = await this.#store.appendBatch(items);
     } catch (err) {
@@ -326,31 +323,21 @@ export class ChatService {
         );
       }
     }
+    const storedAt = this.#trace && traceClock();
     return results.map((r) => {
       if (r.status === 'rejected') return r;
       const { message: stored, created } = r.value;
-      const done = created ? this.#publish(stored) : Promise.resolve();
+      const done = created
+        ? publishWithin(this.#bus, stored, this.#publishTimeoutMs)
+        : Promise.resolve();
       done.catch(() => {}); // Handled by the sender's #storeAndPublish.
+      if (this.#trace && created) {
+        const { id } = stored;
+        this.#trace.add({ k: 'batch', id, start: start!, stored: storedAt!, size: items.length });
+        void done.then(() => this.#trace!.add({ k: 'pub', id, t: traceClock() }), () => {});
+      }
       return { status: 'fulfilled', value: { stored, created, done } };
     });
-  }
-
-  /** The bus's publish, bounded by publishTimeoutMs. */
-  #publish(message: ChatMessage): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error('chat bus publish timed out')),
-        this.#publishTimeoutMs,
-      );
-    });
-    let publish: Promise<void>;
-    try {
-      publish = this.#bus.publish(message);
-    } catch (err) {
-      publish = Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
-    return Promise.race([publish, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** A message the bus did not take: out of the history, and never delivered by this node. */
@@ -366,6 +353,12 @@ export class ChatService {
 
   #deliver(message: ChatMessage): void {
     if (this.#withdrawn.has(message.id)) return;
+    const t = this.#trace && traceClock();
+    this.#fanOut(message);
+    if (t) this.#trace!.delivery(message.id, t, [...this.#rooms.members(message.roomId)].length);
+  }
+
+  #fanOut(message: ChatMessage): void {
     const to = message.to;
     if (to) {
       // Private: the sender and the recipient only.
