@@ -37,6 +37,8 @@ const { values: args } = parseArgs({
     compare: { type: 'boolean', default: false },
     /** --compare's baseline as NAME=VALUE,… of server environment (default: the ws-framing one). */
     'baseline-env': { type: 'string' },
+    /** Without --compare: NAME=VALUE,… of server environment for the run (e.g. a baseline second). */
+    env: { type: 'string' },
     rounds: { type: 'string', default: '1' },
     /** Profiles the server process(es) (V8 --cpu-prof, written there when they exit). */
     'server-cpu-prof': { type: 'string' },
@@ -70,7 +72,11 @@ const variants: { label: string; env: Record<string, string> }[] = args.compare
         : { label: `baseline (${args['baseline-env']})`, env: parseEnv(args['baseline-env']) },
       { label: args['baseline-env'] === undefined ? 'pre-framed broadcasts' : 'new', env: {} },
     ]).flat()
-  : [{ label: 'default', env: {} }];
+  : [
+      args.env === undefined
+        ? { label: 'default', env: {} }
+        : { label: `with ${args.env}`, env: parseEnv(args.env) },
+    ];
 
 const runs: ChatRun[] = [];
 let exitCode = 0;
@@ -91,7 +97,9 @@ for (const variant of variants) {
       peerProcs: PEER_PROCS,
       parseAll: args['parse-all'],
       asyncCommit: args['pg-async-commit'],
-      ...(args.trace !== undefined && { traceDir: `${args.trace}/run-${runs.length + 1}-${Date.now()}` }),
+      ...(args.trace !== undefined && {
+        traceDir: `${args.trace}/run-${runs.length + 1}-${Date.now()}`,
+      }),
       env: { ...profileEnv, ...variant.env },
       interrupted,
     });

@@ -204,12 +204,36 @@ export class PeerFleet {
       loopP99Ms: Math.max(...reports.map((r) => r.loopP99Ms)),
       loopMaxMs: Math.max(...reports.map((r) => r.loopMaxMs)),
       messages: {
-        sentAt: merge(reports.map((r) => r.sentAt), total, true),
-        ackAt: merge(reports.map((r) => r.ackAt), total, true),
-        firstSame: merge(reports.map((r) => r.firstSame), total, true),
-        firstCross: merge(reports.map((r) => r.firstCross), total, true),
-        lastSame: merge(reports.map((r) => r.lastSame), total, false),
-        lastCross: merge(reports.map((r) => r.lastCross), total, false),
+        sentAt: merge(
+          reports.map((r) => r.sentAt),
+          total,
+          true,
+        ),
+        ackAt: merge(
+          reports.map((r) => r.ackAt),
+          total,
+          true,
+        ),
+        firstSame: merge(
+          reports.map((r) => r.firstSame),
+          total,
+          true,
+        ),
+        firstCross: merge(
+          reports.map((r) => r.firstCross),
+          total,
+          true,
+        ),
+        lastSame: merge(
+          reports.map((r) => r.lastSame),
+          total,
+          false,
+        ),
+        lastCross: merge(
+          reports.map((r) => r.lastCross),
+          total,
+          false,
+        ),
       },
     };
   }

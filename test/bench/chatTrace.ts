@@ -70,7 +70,9 @@ export function printTrace(dir: string, m: MessageTimes): void {
     return;
   }
   const total = 'TOTAL sent → last cross-node delivery';
-  const slow = [...rows].sort((a, b) => b[total]! - a[total]!).slice(0, Math.max(1, rows.length / 100));
+  const slow = [...rows]
+    .sort((a, b) => b[total]! - a[total]!)
+    .slice(0, Math.max(1, rows.length / 100));
   const q = (v: number[], p: number): number => {
     const s = v.filter(Number.isFinite).sort((a, b) => a - b);
     return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
@@ -82,7 +84,11 @@ export function printTrace(dir: string, m: MessageTimes): void {
   for (const phase of Object.keys(rows[0]!)) {
     const v = rows.map((r) => r[phase]!);
     console.log(
-      `[bench:chat]   ${phase.padEnd(46)} ${q(v, 50).toFixed(2).padStart(8)} / ${q(v, 99).toFixed(2).padStart(8)} | ${mean(slow.map((r) => r[phase]!)).toFixed(2).padStart(8)}`,
+      `[bench:chat]   ${phase.padEnd(46)} ${q(v, 50).toFixed(2).padStart(8)} / ${q(v, 99).toFixed(2).padStart(8)} | ${mean(
+        slow.map((r) => r[phase]!),
+      )
+        .toFixed(2)
+        .padStart(8)}`,
     );
   }
   console.log(

@@ -334,7 +334,10 @@ export class ChatService {
       if (this.#trace && created) {
         const { id } = stored;
         this.#trace.add({ k: 'batch', id, start: start!, stored: storedAt!, size: items.length });
-        void done.then(() => this.#trace!.add({ k: 'pub', id, t: traceClock() }), () => {});
+        void done.then(
+          () => this.#trace!.add({ k: 'pub', id, t: traceClock() }),
+          () => {},
+        );
       }
       return { status: 'fulfilled', value: { stored, created, done } };
     });

@@ -39,7 +39,14 @@ export class ChatTrace {
 
   /** The origin node answers a chat.send (a message it created). */
   answered(id: string, key: string | undefined, recv: number, queued: number): void {
-    this.add({ k: 'send', id, ...(key !== undefined && { key }), recv, queued, answered: traceClock() });
+    this.add({
+      k: 'send',
+      id,
+      ...(key !== undefined && { key }),
+      recv,
+      queued,
+      answered: traceClock(),
+    });
   }
 
   /** A node delivered a message it took off the bus at `t` to `local` members. */
