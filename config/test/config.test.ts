@@ -326,3 +326,15 @@ test('admin, webhooks and allowed origins: env names, lists, and a secret requir
     /webhooks\.urls/,
   );
 });
+
+test('chat: the bus cork (on by default) and the opt-in trace directory by environment', () => {
+  const c = loadConfig({}, {});
+  assert.equal(c.chat.coalesceBusWrites, true);
+  assert.equal(c.chat.traceDir, undefined);
+  const b = loadConfig(
+    {},
+    { TUTTI_CHAT_COALESCE_BUS_WRITES: 'false', TUTTI_CHAT_TRACE_DIR: '/tmp/trace' },
+  );
+  assert.equal(b.chat.coalesceBusWrites, false);
+  assert.equal(b.chat.traceDir, '/tmp/trace');
+});

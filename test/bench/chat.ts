@@ -35,10 +35,16 @@ const { values: args } = parseArgs({
     /** The peers parse every frame (a real client does; on one box it costs more than the server). */
     'parse-all': { type: 'boolean', default: false },
     compare: { type: 'boolean', default: false },
+    /** --compare's baseline as NAME=VALUE,… of server environment (default: the ws-framing one). */
+    'baseline-env': { type: 'string' },
+    /** Without --compare: NAME=VALUE,… of server environment for the run (e.g. a baseline second). */
+    env: { type: 'string' },
     rounds: { type: 'string', default: '1' },
     /** Profiles the server process(es) (V8 --cpu-prof, written there when they exit). */
     'server-cpu-prof': { type: 'string' },
     'pg-async-commit': { type: 'boolean', default: false },
+    /** --nodes ≥ 2: the nodes trace each message's phases into DIR/<run>; printed per run. */
+    trace: { type: 'string' },
   },
 });
 const PEERS = Math.min(1000, Math.max(2, Number(args.peers)));
@@ -61,10 +67,16 @@ const where =
   (args['parse-all'] ? ', every frame parsed' : ', chat.message read by prefix');
 const variants: { label: string; env: Record<string, string> }[] = args.compare
   ? Array.from({ length: ROUNDS }, () => [
-      { label: 'baseline (ws frames each send)', env: BASELINE_ENV },
-      { label: 'pre-framed broadcasts', env: {} },
+      args['baseline-env'] === undefined
+        ? { label: 'baseline (ws frames each send)', env: BASELINE_ENV }
+        : { label: `baseline (${args['baseline-env']})`, env: parseEnv(args['baseline-env']) },
+      { label: args['baseline-env'] === undefined ? 'pre-framed broadcasts' : 'new', env: {} },
     ]).flat()
-  : [{ label: 'default', env: {} }];
+  : [
+      args.env === undefined
+        ? { label: 'default', env: {} }
+        : { label: `with ${args.env}`, env: parseEnv(args.env) },
+    ];
 
 const runs: ChatRun[] = [];
 let exitCode = 0;
@@ -85,6 +97,9 @@ for (const variant of variants) {
       peerProcs: PEER_PROCS,
       parseAll: args['parse-all'],
       asyncCommit: args['pg-async-commit'],
+      ...(args.trace !== undefined && {
+        traceDir: `${args.trace}/run-${runs.length + 1}-${Date.now()}`,
+      }),
       env: { ...profileEnv, ...variant.env },
       interrupted,
     });
@@ -99,6 +114,10 @@ for (const variant of variants) {
   }
 }
 if (args.compare) printComparison(runs);
+
+function parseEnv(text: string): Record<string, string> {
+  return Object.fromEntries(text.split(',').map((kv) => kv.split('=', 2) as [string, string]));
+}
 process.exit(exitCode);
 
 async function runSingleNode(env: Record<string, string>): Promise<ChatRun | undefined> {

@@ -3,6 +3,7 @@ import { ensureRoom } from '../load/signaling.ts';
 import { startClusterProcesses } from '../helpers/clusterProcesses.ts';
 import { pct, PeerFleet } from './chatFleet.ts';
 import type { ChatRun } from './chatCompare.ts';
+import { printTrace } from './chatTrace.ts';
 
 export interface ClusterChatBenchOptions {
   nodes: number;
@@ -16,6 +17,8 @@ export interface ClusterChatBenchOptions {
   parseAll: boolean;
   /** PostgreSQL commits without waiting for the disk (the chat store's fsync out of the way). */
   asyncCommit: boolean;
+  /** The nodes trace every message into this (fresh) directory; the phases are printed. */
+  traceDir?: string | undefined;
   /** Extra environment for every node (e.g. NODE_OPTIONS for a profile, the baseline). */
   env?: Record<string, string>;
   interrupted: () => boolean;
@@ -45,6 +48,7 @@ export async function runClusterChatBench(
       TUTTI_SERVER_LOG_LEVEL: 'warn',
       TUTTI_ROOMS_MAX_CAPACITY: '1000',
       ...opts.env,
+      ...(opts.traceDir !== undefined && { TUTTI_CHAT_TRACE_DIR: opts.traceDir }),
     },
   });
   const fleet = new PeerFleet({
@@ -107,6 +111,10 @@ export async function runClusterChatBench(
     console.log(
       `[bench:chat] goal: cross-node p99 < 30 ms: ${run.crossP99 < 30 ? 'met' : 'MISSED'}`,
     );
+    if (opts.traceDir !== undefined) {
+      await sleep(500); // The nodes append their traces every 200 ms.
+      printTrace(opts.traceDir, r.messages);
+    }
     return run;
   } catch (err) {
     console.error(`[bench:chat] failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -45,7 +45,7 @@ export function printComparison(runs: ChatRun[]): void {
       ? `, cross-node p99 ×${(next.crossP99 / base.crossP99).toFixed(2)}`
       : '';
     console.log(
-      `[bench:chat] ratio pre-framed ÷ baseline (pair ${(i + 1) / 2}): server CPU per delivery ×${(next.usPerDelivery / base.usPerDelivery).toFixed(2)}, p99 ×${(next.p99 / base.p99).toFixed(2)}${cross}`,
+      `[bench:chat] ratio new ÷ baseline (pair ${(i + 1) / 2}): server CPU per delivery ×${(next.usPerDelivery / base.usPerDelivery).toFixed(2)}, p99 ×${(next.p99 / base.p99).toFixed(2)}${cross}`,
     );
   }
 }

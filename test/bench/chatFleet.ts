@@ -92,6 +92,31 @@ export interface FleetReport {
   sent: number;
   loopP99Ms: number;
   loopMaxMs: number;
+  /** Per message n, over all shards (machine clock, NaN: none): for --trace's phases. */
+  messages: MessageTimes;
+}
+
+export interface MessageTimes {
+  sentAt: Float64Array;
+  ackAt: Float64Array;
+  firstSame: Float64Array;
+  firstCross: Float64Array;
+  lastSame: Float64Array;
+  lastCross: Float64Array;
+}
+
+/** Per message, the shards' times merged: the earliest (`min`) or latest of those present. */
+function merge(parts: Float64Array[], total: number, min: boolean): Float64Array {
+  const out = new Float64Array(total).fill(NaN);
+  for (const p of parts) {
+    for (let n = 0; n < total; n++) {
+      const v = p[n]!;
+      if (!(v > 0)) continue;
+      const cur = out[n]!;
+      if (!(cur > 0) || (min ? v < cur : v > cur)) out[n] = v;
+    }
+  }
+  return out;
 }
 
 /**
@@ -178,6 +203,38 @@ export class PeerFleet {
       sent: reports.reduce((a, r) => a + r.sent, 0),
       loopP99Ms: Math.max(...reports.map((r) => r.loopP99Ms)),
       loopMaxMs: Math.max(...reports.map((r) => r.loopMaxMs)),
+      messages: {
+        sentAt: merge(
+          reports.map((r) => r.sentAt),
+          total,
+          true,
+        ),
+        ackAt: merge(
+          reports.map((r) => r.ackAt),
+          total,
+          true,
+        ),
+        firstSame: merge(
+          reports.map((r) => r.firstSame),
+          total,
+          true,
+        ),
+        firstCross: merge(
+          reports.map((r) => r.firstCross),
+          total,
+          true,
+        ),
+        lastSame: merge(
+          reports.map((r) => r.lastSame),
+          total,
+          false,
+        ),
+        lastCross: merge(
+          reports.map((r) => r.lastCross),
+          total,
+          false,
+        ),
+      },
     };
   }
 

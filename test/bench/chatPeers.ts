@@ -35,6 +35,11 @@ export interface ShardReport {
   /** Per message: first delivery on the sender's node / on another (machine clock, NaN: none). */
   firstSame: Float64Array;
   firstCross: Float64Array;
+  /** Per message: the last delivery on the sender's node / on another; sent; answered (this shard's). */
+  lastSame: Float64Array;
+  lastCross: Float64Array;
+  sentAt: Float64Array;
+  ackAt: Float64Array;
   received: number;
   errors: number;
   sent: number;
@@ -73,6 +78,10 @@ export class PeerShard {
   #acks = new Samples();
   #firstSame = new Float64Array(0);
   #firstCross = new Float64Array(0);
+  #lastSame = new Float64Array(0);
+  #lastCross = new Float64Array(0);
+  #sentAt = new Float64Array(0);
+  #ackAt = new Float64Array(0);
   #received = 0;
   #errors = 0;
   #sent = 0;
@@ -111,12 +120,18 @@ export class PeerShard {
     const first = from === node ? this.#firstSame : this.#firstCross;
     (from === node ? this.#same : this.#cross).push(t - at);
     if (n < first.length && !(first[n]! <= t)) first[n] = t;
+    const last = from === node ? this.#lastSame : this.#lastCross;
+    if (n < last.length && !(last[n]! >= t)) last[n] = t;
   }
 
   /** Sends this shard's share of the plan (message n by peer n % peers), paced on the clock. */
   async send(plan: SendPlan): Promise<void> {
     this.#firstSame = new Float64Array(plan.total).fill(NaN);
     this.#firstCross = new Float64Array(plan.total).fill(NaN);
+    this.#lastSame = new Float64Array(plan.total).fill(NaN);
+    this.#lastCross = new Float64Array(plan.total).fill(NaN);
+    this.#sentAt = new Float64Array(plan.total).fill(NaN);
+    this.#ackAt = new Float64Array(plan.total).fill(NaN);
     const mine = new Map(this.#peers.map((p) => [p.spec.index, p]));
     this.#loop = monitorEventLoopDelay({ resolution: 5 });
     this.#loop.enable();
@@ -128,11 +143,17 @@ export class PeerShard {
         const p = mine.get(n % plan.peers);
         if (!p) continue;
         const at = clock();
+        const i = n;
+        this.#sentAt[i] = at;
         this.#sent++;
         // Keyed, as the real client's sends always are (its outbox).
         const key = `${plan.keyPrefix}-${n}`;
         p.peer.request('chat.send', { text: `m${n}|${p.spec.node}|${at}`, key }).then(
-          () => this.#acks.push(clock() - at),
+          () => {
+            const t = clock();
+            this.#ackAt[i] = t;
+            this.#acks.push(t - at);
+          },
           (err: unknown) => {
             if (this.#errors++ < 3) console.error(`[bench:chat] chat.send failed: ${String(err)}`);
           },
@@ -154,6 +175,10 @@ export class PeerShard {
       acks: this.#acks.take(),
       firstSame: this.#firstSame,
       firstCross: this.#firstCross,
+      lastSame: this.#lastSame,
+      lastCross: this.#lastCross,
+      sentAt: this.#sentAt,
+      ackAt: this.#ackAt,
       received: this.#received,
       errors: this.#errors,
       sent: this.#sent,

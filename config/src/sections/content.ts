@@ -20,6 +20,10 @@ export const chatSection = z
       .int()
       .min(16 * 1024)
       .default(256 * 1024),
+    /** A tick's chat bus PUBLISHes leave in one write to Redis (false: bench:chat's baseline). */
+    coalesceBusWrites: bool.default(true),
+    /** Opt-in: per-message timings of the chat path as NDJSON in this directory (benches). */
+    traceDir: z.string().optional(),
   })
   .prefault({});
 

@@ -1,12 +1,7 @@
 import type { ChatMessage, SharedFile } from '@tutti/protocol';
 import { TuttiError } from '@tutti/protocol';
 import { KeyedRateLimiter } from '../kernel/rateLimit.ts';
-import {
-  prepareNotification,
-  type MemberChannel,
-  type PreparedNotification,
-  type RoomDirectory,
-} from '../rooms/ports.ts';
+import type { MemberChannel, RoomDirectory } from '../rooms/ports.ts';
 import {
   MAX_APPEND_BATCH,
   type AppendRequest,
@@ -16,10 +11,13 @@ import {
   type NewChatMessage,
 } from '../store/chatStore.ts';
 import type { ChatBus } from './ChatBus.ts';
+import { fanOut } from './fanOut.ts';
 import { catchUp, ChatMarks, LiveDeliveries, type ChatMark } from './catchUp.ts';
 import { publishWithin } from './publish.ts';
 import { fitHistoryPage } from './historyBudget.ts';
 import { RoomQueues } from './roomQueue.ts';
+import type { ChatSettings } from './settings.ts';
+import { traceClock, type ChatTrace } from './trace.ts';
 
 /** A stored message and its publish (started in store order; none for a key stored before). */
 interface Appended {
@@ -45,21 +43,7 @@ export type ChatScreen = (roomId: string, senderId: string, text: string) => voi
 /** A connection as chat sees it: only its id (membership is asked of the rooms). */
 export type ChatPeer = Pick<MemberChannel, 'id'>;
 
-export interface ChatSettings {
-  ratePerSecond: number;
-  burst: number;
-  maxLength: number;
-  historyPageSize: number;
-  /** A history page is trimmed to this many bytes (its newest messages; hasMore: true). */
-  historyMaxBytes?: number;
-  /** How long the bus may take to accept a message before the send fails (default 5 s). */
-  publishTimeoutMs?: number;
-  /**
-   * A store task that waited longer than this in its room's queue (the store is hanging) is
-   * refused with STORE_UNAVAILABLE instead of queueing behind another timeout (default 5 s).
-   */
-  queueWaitMs?: number;
-}
+export type { ChatSettings } from './settings.ts';
 
 const DEFAULT_HISTORY_BYTES = 256 * 1024;
 
@@ -102,6 +86,8 @@ export class ChatService {
   readonly #marks = new ChatMarks();
   /** Messages whose publish failed (insertion order, oldest first). */
   readonly #withdrawn = new Set<string>();
+  /** Opt-in per-message timings (chat.traceDir). */
+  readonly #trace: ChatTrace | undefined;
 
   constructor(opts: {
     store: ChatStore;
@@ -112,7 +98,9 @@ export class ChatService {
     present?: Presenter | undefined;
     /** The games module's hook on chat text (guesses; the drawer's word is refused). */
     screen?: ChatScreen | undefined;
+    trace?: ChatTrace | undefined;
   }) {
+    this.#trace = opts.trace;
     this.#store = opts.store;
     this.#bus = opts.bus;
     this.#rooms = opts.rooms;
@@ -134,6 +122,7 @@ export class ChatService {
     data: { text: string; to?: string | undefined; key?: string | undefined },
   ): Promise<ChatMessage> {
     const { roomId, nickname } = this.#rooms.requireMembership(peer.id);
+    const recv = this.#trace && traceClock();
     let message: NewChatMessage;
     let charged = false;
     try {
@@ -157,9 +146,11 @@ export class ChatService {
       }
       throw err;
     }
+    const queued = this.#trace && traceClock();
     const { stored, created } = await this.#storeAndPublish(message, data.key);
     // A resend the batch found stored (created: false): nothing was sent, nothing charged.
     if (!created) this.#limiter.give(peer.id);
+    if (recv && queued && created) this.#trace!.answered(stored.id, data.key, recv, queued);
     return this.#present(stored, peer.id);
   }
 
@@ -338,6 +329,7 @@ export class ChatService {
    */
   async #appendBatch(items: AppendRequest[]): Promise<PromiseSettledResult<Appended>[]> {
     let results: PromiseSettledResult<AppendResult>[];
+    const start = this.#trace && traceClock();
     try {
       results = await this.#store.appendBatch(items);
     } catch (err) {
@@ -354,6 +346,7 @@ export class ChatService {
         );
       }
     }
+    const storedAt = this.#trace && traceClock();
     return results.map((r) => {
       if (r.status === 'rejected') return r;
       const { message: stored, created } = r.value;
@@ -361,6 +354,14 @@ export class ChatService {
         ? publishWithin(this.#bus, stored, this.#publishTimeoutMs)
         : Promise.resolve();
       done.catch(() => {}); // Handled by the sender's #storeAndPublish.
+      if (this.#trace && created) {
+        const { id } = stored;
+        this.#trace.add({ k: 'batch', id, start: start!, stored: storedAt!, size: items.length });
+        void done.then(
+          () => this.#trace!.add({ k: 'pub', id, t: traceClock() }),
+          () => {},
+        );
+      }
       return { status: 'fulfilled', value: { stored, created, done } };
     });
   }
@@ -378,23 +379,14 @@ export class ChatService {
 
   #deliver(message: ChatMessage): void {
     if (this.#withdrawn.has(message.id)) return;
-    const to = message.to;
-    let any = false;
-    // The same bytes for everyone unless private or a file (file links carry each
-    // recipient's own token): serialized once, lazily (no local member: no cost).
-    let prepared: PreparedNotification<'chat.message'> | undefined;
-    for (const peer of this.#rooms.members(message.roomId)) {
-      any = true;
-      // Private: the sender and the recipient only.
-      if (to && peer.id !== to.peerId && peer.id !== message.from.peerId) continue;
-      if (!this.#live.deliver(peer.id, message.id)) continue; // A catch-up sent it.
-      if (to || message.file) {
-        void peer.notify('chat.message', { message: this.#present(message, peer.id) });
-      } else {
-        prepared ??= prepareNotification('chat.message', { message });
-        void peer.notifyPrepared(prepared);
-      }
-    }
-    if (any) this.#marks.delivered(message);
+    const t = this.#trace && traceClock();
+    this.#fanOut(message);
+    if (t) this.#trace!.delivery(message.id, t, [...this.#rooms.members(message.roomId)].length);
+  }
+
+  #fanOut(message: ChatMessage): void {
+    const members = this.#rooms.members(message.roomId);
+    const present = (m: ChatMessage, peerId: string) => this.#present(m, peerId);
+    if (fanOut(message, members, this.#live, present)) this.#marks.delivered(message);
   }
 }

@@ -8,6 +8,7 @@ import { ChatService, type ChatScreen, type Presenter } from './ChatService.ts';
 import { chatHandlers } from './handlers.ts';
 import { LocalChatBus } from './LocalChatBus.ts';
 import { RedisChatBus } from './RedisChatBus.ts';
+import { ChatTrace } from './trace.ts';
 
 export interface ChatModuleOptions {
   config: Config;
@@ -36,6 +37,7 @@ export async function createChatModule(
           // The cluster secret signs bus messages: a forged publish on Redis is dropped.
           secret: config.files.secret,
           commandTimeoutMs: config.redis.commandTimeoutMs,
+          coalesceWrites: config.chat.coalesceBusWrites,
         })
       : new LocalChatBus());
   if (config.redis.url && !config.files.secret) {
@@ -45,6 +47,7 @@ export async function createChatModule(
     );
   }
   if (bus instanceof RedisChatBus) await bus.ready();
+  const trace = config.chat.traceDir ? new ChatTrace(config.chat.traceDir) : undefined;
   const service = new ChatService({
     store: opts.store,
     bus,
@@ -53,6 +56,7 @@ export async function createChatModule(
     settings: { ...config.chat, queueWaitMs: config.database.statementTimeoutMs },
     present: opts.present,
     screen: opts.screen,
+    trace,
   });
   return {
     service,
@@ -70,6 +74,7 @@ export async function createChatModule(
     },
     async close() {
       service.close();
+      trace?.close();
       await bus.close();
     },
   };

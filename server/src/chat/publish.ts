@@ -1,8 +1,12 @@
 import type { ChatMessage } from '@tutti/protocol';
 import type { ChatBus } from './ChatBus.ts';
 
-/** The bus's publish, bounded by `timeoutMs` (a bus that throws rejects the same way). */
-export function publishWithin(bus: ChatBus, message: ChatMessage, timeoutMs: number) {
+/** The bus's publish, bounded by `timeoutMs` (a bus that hangs fails the send, it never holds it). */
+export function publishWithin(
+  bus: ChatBus,
+  message: ChatMessage,
+  timeoutMs: number,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('chat bus publish timed out')), timeoutMs);

@@ -99,3 +99,46 @@ test('RedisChatBus drops malformed payloads on its channel and keeps delivering'
     await node.close();
   }
 });
+
+test('RedisChatBus: the PUBLISHes of one tick go out together, in order, on every node', async () => {
+  const channel = `tutti:test:${randomUUID()}`;
+  const nodes = [0, 1].map(() => new RedisChatBus(REDIS, { channel, secret }));
+  try {
+    await Promise.all(nodes.map((n) => n.ready()));
+    const got = nodes.map(() => [] as number[]);
+    const all = Promise.all(
+      nodes.map(
+        (bus, i) =>
+          new Promise<void>((resolve) =>
+            bus.subscribe((m) => void (got[i]!.push(m.seq) === 300 && resolve())),
+          ),
+      ),
+    );
+    // A batch's publishes start in one tick (ChatService): corked, they leave in one write.
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) => nodes[0]!.publish(message(round * 100 + i + 1))),
+      );
+    }
+    await all;
+    const inOrder = Array.from({ length: 300 }, (_, i) => i + 1);
+    for (const seqs of got) assert.deepEqual(seqs, inOrder);
+  } finally {
+    await Promise.all(nodes.map((n) => n.close()));
+  }
+});
+
+test('RedisChatBus: a publish with Redis gone fails at once, corked or not', async () => {
+  const channel = `tutti:test:${randomUUID()}`;
+  for (const coalesceWrites of [true, false]) {
+    const node = new RedisChatBus(REDIS, { channel, secret, coalesceWrites });
+    await node.ready();
+    const got = new Promise<ChatMessage>((resolve) => node.subscribe(resolve));
+    await node.publish(message(1));
+    assert.deepEqual(await got, message(1));
+    await node.close();
+    const t0 = Date.now();
+    await assert.rejects(node.publish(message(2)), { code: 'UNAVAILABLE' });
+    assert.ok(Date.now() - t0 < 500, 'no wait for a closed connection');
+  }
+});
