@@ -155,9 +155,11 @@ export class MemberMedia {
     transport.on('icestatechange', (state) => log.debug({ state }, 'transport ICE state'));
     if (direction === 'send') {
       await transport.setMaxIncomingBitrate(this.#config.media.maxIncomingBitrate).catch(() => {});
-    } else if (gen.rtpCapabilities) {
+    } else {
+      const { minOutgoingBitrate: min } = this.#config.media; // the lowest layer stays allowed
+      if (min > 0) await transport.setMinOutgoingBitrate(min).catch(() => {});
       // media.ready came first (or this replaces a recv transport): consume everything now.
-      setImmediate(() => this.#consumeAll());
+      if (gen.rtpCapabilities) setImmediate(() => this.#consumeAll());
     }
     return transportParameters(transport);
   }
