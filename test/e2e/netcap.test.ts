@@ -6,7 +6,8 @@
  * The sender is an ordinary page with a fake camera (simulcast, 540p). Asserted, with the
  * SFU's own view (the in-process server's mediasoup consumer: its 'layerschange' events) and
  * the page's: under the cap the consumer drops to a lower simulcast layer (spatial or
- * temporal) and the page keeps decoding (no frozen video over 2 s); once the cap is lifted it
+ * temporal), the page shows it within 5 s and keeps decoding there (no frozen video over 2 s,
+ * at least 3 fps; the switch itself is logged as 'with the switch'); once the cap is lifted it
  * climbs back to the layers it had and the page to the width it had.
  *
  * Why tbf with a small bucket (2 packets) and not the 16 KiB of before: mediasoup (like
@@ -46,8 +47,14 @@ import {
 } from '../helpers/videoConsumers.ts';
 
 const ROOM = 'Capped';
-/** The cap: 300 kbit/s, a bucket of two full-size packets, at most 100 ms queued. */
+/**
+ * The cap: 300 kbit/s, a bucket of two full-size packets, at most 100 ms queued. (300 ms was
+ * measured too, 2026-12-03: climbs back in 1.5-4.8 s instead of 5-15 s, but the page shows
+ * the lower layer only 5.5-6.3 s after the cap at load average 18-21.)
+ */
 const CAP = { rateKbit: 300, burst: 3028, latencyMs: 100 };
+/** The switch at the cap's onset (loss until the estimate reacts, then a lower key frame). */
+const ONSET_MAX_MS = 5000;
 /** How long the cap holds after the drop. */
 const HOLD_MS = 10_000;
 
@@ -232,10 +239,13 @@ describe(
       );
     }
 
-    // todo, not a gate yet: on the shared box at load average 15-40 it passed 2 of 5 (and 0 of
-    // 2 with two busy loops on top): a starved sender sends under 450 kbit/s uncapped, or the
-    // estimate collapses to ~30 kbit/s and mediasoup forwards no layer (docs/architecture.md).
-    const capTodo = 'fails on a loaded box: starved sender, estimate collapse (issue 10)';
+    // todo, not a gate yet (docs/architecture.md).
+    // Since media.minOutgoingBitrate (150 kbit/s) the estimate no longer collapses (never
+    // under 150 in 23 runs, never no layer); what still fails under load is the switch at the
+    // onset: 2.5-3.4 s frozen (S2 into the cap until S1's key frame), 2026-12-03: 11 of 15
+    // passed at load average 6-19 (before the onset bound); with it 1 of 4 (load 5-13; the page
+    // on S1 only after 6.2-6.6 s, once 3 s frozen on S1), and 0 of 4 at 300 ms latency (18-21).
+    const capTodo = 'the switch at the cap onset freezes 3+ s on a loaded box (issue 10)';
     test(
       '300 kbit/s tbf cap on the downlink: a lower layer, no freeze, back up when lifted',
       { todo: capTodo },
@@ -270,7 +280,7 @@ describe(
 
       const cappedAt = Date.now();
       ns.shape(CAP);
-      let droppedAt = 0;
+      let droppedAt: number;
       try {
         const drop = await waitFor(
           () =>
@@ -306,7 +316,10 @@ describe(
       const endAt = Date.now();
 
       const capped = await framesBetween(receiver, cappedAt, liftedAt);
-      const held = capped.filter((s) => s.at >= droppedAt);
+      // On the lower layer: from the page's first smaller frame (or the drop, if temporal only).
+      const switchedAt = capped.find((s) => s.width > 0 && s.width < topWidth)?.at ?? droppedAt;
+      const held = capped.filter((s) => s.at >= switchedAt);
+      const onsetMs = switchedAt - cappedAt;
       const lifted = await framesBetween(receiver, liftedAt, endAt);
       const uncapped = await framesBetween(receiver, cappedAt - 3000, cappedAt);
       const spans = layerSpans(t, cappedAt, liftedAt);
@@ -324,17 +337,20 @@ describe(
         .filter((s) => s.at >= cappedAt && s.at < liftedAt)
         .map((s) => s.score);
       const [freezeCapped, freezeLifted] = [longestFreezeMs(capped), longestFreezeMs(lifted)];
+      const freezeHeld = longestFreezeMs(held);
       console.log(
         `[netcap] uncapped ${formatLayers(top)} (preferred ${formatLayers(preferredLayers(t))}), ` +
           `${topWidth}px at ${fps(uncapped).toFixed(1)} fps, estimate ` +
           `${estimate(0, cappedAt)} kbit/s (min/median/max); cap ${CAP.rateKbit} kbit/s, burst ` +
-          `${CAP.burst} B, latency ${CAP.latencyMs} ms: lower after ${droppedAt - cappedAt} ms; ` +
+          `${CAP.burst} B, latency ${CAP.latencyMs} ms: lower after ${droppedAt - cappedAt} ms, ` +
+          `on the page after ${onsetMs} ms; ` +
           `layers (ms after the cap) ` +
           `${spans.map((s) => `${formatLayers(s.layers)}@${s.at - cappedAt}`).join(' ')}; ` +
           `${Math.round((lowMs * 100) / Math.max(1, liftedAt - droppedAt))}% of the hold below ` +
           `${formatLayers(top)} (${noneMs} ms on none), ${climbs} climbs back; estimate ` +
           `${estimate(droppedAt, liftedAt)} kbit/s; page ${widths.join('/')}px at ` +
-          `${fps(held).toFixed(1)} fps, longest freeze ${freezeCapped} ms, scores ` +
+          `${fps(held).toFixed(1)} fps, longest freeze ${freezeHeld} ms (${freezeCapped} with the ` +
+          `switch), scores ` +
           `${Math.min(...scores, 10)}-${Math.max(...scores, 0)}, ${k1.pli - k0.pli} PLI, ` +
           `${k1.keys - k0.keys} key frames, WebRTC freezes ${k1.freezes - k0.freezes} ` +
           `(${(k1.freezeS - k0.freezeS).toFixed(1)} s); lifted: back ` +
@@ -343,7 +359,11 @@ describe(
       );
 
       assert.ok(capped.length > 0 && lifted.length > 0, 'the page sampled its video');
-      assert.ok(freezeCapped < 2000, `no frozen video over 2 s under the cap (${freezeCapped} ms)`);
+      assert.ok(onsetMs < ONSET_MAX_MS, `on the lower layer ${onsetMs} ms after the cap`);
+      assert.ok(
+        freezeHeld < 2000,
+        `no frozen video over 2 s on the lower layer (${freezeHeld} ms)`,
+      );
       assert.ok(fps(held) >= 3, `kept decoding on the lower layer (${fps(held).toFixed(1)} fps)`);
       if (backErr) throw backErr;
       assert.ok(freezeLifted < 2000, `no frozen video over 2 s after the cap (${freezeLifted} ms)`);

@@ -34,6 +34,13 @@ export const mediaSection = z
     preferUdp: bool.default(true),
     initialAvailableOutgoingBitrate: z.coerce.number().int().positive().default(1_000_000),
     maxIncomingBitrate: z.coerce.number().int().positive().default(3_000_000),
+    /**
+     * Floor of a receive transport's bandwidth estimate (setMinOutgoingBitrate): audio plus
+     * the lowest simulcast layer (150 kbit/s, client producers.ts) always stay allowed, so a
+     * collapsed estimate (mediasoup's own floor is 30 kbit/s) cannot leave a viewer with no
+     * video layer at all. 0: mediasoup's default.
+     */
+    minOutgoingBitrate: z.coerce.number().int().min(0).default(150_000),
     /** How often worker load (CPU) is sampled for placement. */
     loadSampleMs: z.coerce.number().int().min(100).default(2000),
     /**

@@ -149,15 +149,15 @@ export class MemberMedia {
     gen.transports.set(transport.id, transport);
     transport.observer.once('close', () => gen.transports.delete(transport.id));
     const log = this.#log.child({ transportId: transport.id });
-    transport.on('dtlsstatechange', (state) => {
-      if (state === 'failed' || state === 'closed') log.warn({ state }, 'transport DTLS state');
-    });
+    const badDtls = new Set(['failed', 'closed']);
+    transport.on('dtlsstatechange', (s) => badDtls.has(s) && log.warn({ state: s }, 'DTLS state'));
     transport.on('icestatechange', (state) => log.debug({ state }, 'transport ICE state'));
     if (direction === 'send') {
       await transport.setMaxIncomingBitrate(this.#config.media.maxIncomingBitrate).catch(() => {});
-    } else if (gen.rtpCapabilities) {
-      // media.ready came first (or this replaces a recv transport): consume everything now.
-      setImmediate(() => this.#consumeAll());
+    } else {
+      // The lowest layer stays allowed; media.ready came first (or a new recv transport): consume.
+      await transport.setMinOutgoingBitrate(this.#config.media.minOutgoingBitrate).catch(() => {});
+      if (gen.rtpCapabilities) setImmediate(() => this.#consumeAll());
     }
     return transportParameters(transport);
   }
