@@ -43,7 +43,7 @@ export class RedisChatBus implements ChatBus {
   #corked = false;
 
   constructor(url: string, opts: RedisChatBusOptions = {}) {
-    this.#channel = opts.channel ?? 'tutti:chat';
+    this.#channel = opts.channel ?? 'tutti:cluster:chat';
     this.#key = busKey(opts.secret ?? randomBytes(32));
     this.#timeoutMs = opts.commandTimeoutMs ?? 1000;
     this.#coalesce = opts.coalesceWrites ?? true;

@@ -36,6 +36,8 @@ export async function createChatModule(
           log: opts.log.child({ module: 'chat-bus' }),
           // The cluster secret signs bus messages: a forged publish on Redis is dropped.
           secret: config.files.secret,
+          // Under the cluster's prefix, as every key and channel: clusters sharing a Redis stay apart.
+          channel: `${config.cluster.redisPrefix}chat`,
           commandTimeoutMs: config.redis.commandTimeoutMs,
           coalesceWrites: config.chat.coalesceBusWrites,
         })

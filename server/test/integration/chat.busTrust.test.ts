@@ -13,7 +13,8 @@ import { startOwnRedis, type OwnRedis } from '../helpers/redisServer.ts';
 // Redis fails chat.send within redis.commandTimeoutMs instead of hanging it.
 
 const SECRET = 'the cluster secret of this test, shared by its nodes';
-const CHANNEL = 'tutti:chat';
+// The default cluster.redisPrefix ('tutti:cluster:') + 'chat'.
+const CHANNEL = 'tutti:cluster:chat';
 const TIMEOUT_MS = 400;
 
 describe('chat bus trust and timeouts (own Redis)', () => {
@@ -67,6 +68,8 @@ describe('chat bus trust and timeouts (own Redis)', () => {
       JSON.stringify({ m: 7, s: 'zz' }),
       JSON.stringify({ id: 'x', text: 7 }),
     ];
+    // Only this cluster's channel is heard: a publish elsewhere (another prefix) reaches no one.
+    assert.equal(await raw.publish('tutti:chat', 'another cluster'), 0);
     for (const p of payloads) assert.equal(await raw.publish(CHANNEL, p), 1);
     // Signed, but with another key (a node of another cluster, or a guessed secret).
     const stranger = new RedisChatBus(redis.url, { secret: 'not the cluster secret at all' });
