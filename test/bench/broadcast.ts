@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,6 +72,8 @@ async function startNodes(
   const redis: OwnRedis = await startOwnRedis();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tutti-bench-cluster-'));
   const servers: TuttiServer[] = [];
+  // One cluster secret for all nodes: it signs their RPCs (without it no pipe is negotiated).
+  const secret = randomBytes(24).toString('base64url');
   const stop = async () => {
     await Promise.all(servers.map((s) => s.stop()));
     await redis.stop();
@@ -83,7 +86,12 @@ async function startNodes(
           numWorkers,
           host: `127.0.0.8${i}`,
           dataDir,
-          env: { ...env, TUTTI_REDIS_URL: redis.url, TUTTI_CLUSTER_NODE_ID: `bench-media-${i}` },
+          env: {
+            ...env,
+            TUTTI_REDIS_URL: redis.url,
+            TUTTI_FILES_SECRET: secret,
+            TUTTI_CLUSTER_NODE_ID: `bench-media-${i}`,
+          },
         }),
       );
       // Rooms are read from the store at start-up: the others must find it there.
