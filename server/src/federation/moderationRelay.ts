@@ -49,6 +49,19 @@ export function createModerationRelay(deps: {
   rpc.handle('moderation.admin', async ({ roomId, targetId, action }) => ({
     paused: await actions.byAdminHere(roomId, targetId, action),
   }));
+  // The list a node shows leaves out people waiting on nodes it sees gone (waitingEntries): a
+  // node leaving, joining or coming back changes it though the shared list did not, so the
+  // moderators here are told it again (else a ghost stays listed, or a real knock hidden).
+  const retell = () => {
+    for (const room of rooms.rooms()) {
+      moderation.changed(room.id, 'waiting').catch((err: unknown) => {
+        deps.log.warn({ err, roomId: room.id }, 'moderation: the waiting list was not re-told');
+      });
+    }
+  };
+  registry.on('nodeLeft', () => retell());
+  registry.on('nodeJoined', () => retell());
+  registry.on('nodeRestarted', () => retell());
   cluster.bus.subscribe(({ event }) => {
     if (event.type !== 'moderation.changed') return;
     moderation.changed(event.roomId, event.change).catch((err: unknown) => {

@@ -133,8 +133,10 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
       await bus.start().catch((err: unknown) => {
         deps.log.warn({ err }, 'presence: bus not subscribed yet (Redis down?); retrying');
       });
-      await cluster.start();
+      // A past life's waiting entries go before our first heartbeat: once the others see this
+      // node live again they list its entries, and must not list those ghosts.
       await pastLife.run();
+      await cluster.start();
       await presence?.start();
     },
     async stop() {
