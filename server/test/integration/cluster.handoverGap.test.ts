@@ -18,7 +18,14 @@ import { LocalChatBus } from '../../src/chat/LocalChatBus.ts';
 import { LocalClusterHub } from '../../src/cluster/index.ts';
 import { chatView } from '../helpers/clusterApps.ts';
 import { sharedDataDir, startNode, type InProcessNode } from '../helpers/clusterNodes.ts';
-import { connectRaw, until, type RawClient } from '../helpers/rawClient.ts';
+import { until as waitUntil } from '../../../test/helpers/waits.ts';
+import { connectRaw as connectSocket, type RawClient } from '../helpers/rawSignaling.ts';
+
+const connectRaw = (wsUrl: string, open: RawClient[]): Promise<RawClient> =>
+  connectSocket(wsUrl, { requestTimeoutMs: 15_000, open });
+/** Polls `check` every 25 ms; throws after `ms`. */
+const until = (check: () => boolean, ms: number, what: string): Promise<void> =>
+  waitUntil(what, check, ms, 25);
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver.ts';
 
 const [HOST_A, HOST_B, HOST_HOOKS] = (

@@ -13,115 +13,28 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import WebSocket from 'ws';
-import {
-  errorCodeOf,
-  FrameLink,
-  type NewConsumer,
-  type NotificationMap,
-  type NotificationMethod,
-  type RequestData,
-  type RequestMethod,
-  type ResponseMap,
-} from '@tutti/protocol';
+import { errorCodeOf } from '@tutti/protocol';
 import {
   startClusterProcesses,
   type ClusterNodeProcess,
   type ClusterProcesses,
 } from '../../../test/helpers/clusterProcesses.ts';
-import { fakeDtls, opusParams, vp8Params } from './bot.ts';
+import { codeOf, until as waitUntil } from '../../../test/helpers/waits.ts';
+import { connectRaw, type RawClient as Client } from '../helpers/rawSignaling.ts';
 
 const REDIS = process.env.TUTTI_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const HOSTS = (process.env.TUTTI_TEST_RESUME_HOSTS ?? '127.0.17.1,127.0.17.2').split(',');
 const GRACE_S = 4;
 
-interface Client {
-  ws: WebSocket;
-  notifications: { method: string; data: unknown }[];
-  consumers: NewConsumer[];
-  request<M extends RequestMethod>(method: M, data: RequestData<M>): Promise<ResponseMap[M]>;
-  seen<M extends NotificationMethod>(method: M): NotificationMap[M][];
-  closed: Promise<number>;
-  /** Transports (fake DTLS) and media.ready: the server starts consuming for it. */
-  setupMedia(): Promise<{ send: string }>;
-  produce(send: string, source: 'mic' | 'camera'): Promise<string>;
-}
-
 const open: Client[] = [];
 
-/** A protoo client on a plain `ws` socket, so a test can cut it without a close frame. */
-async function connect(node: ClusterNodeProcess): Promise<Client> {
-  const ws = new WebSocket(node.wsUrl, 'protoo');
-  const link = new FrameLink((text) => ws.send(text), { requestTimeoutMs: 8000 });
-  const notifications: { method: string; data: unknown }[] = [];
-  const consumers: NewConsumer[] = [];
-  link.client.onAny((n) => notifications.push(n));
-  link.client.handleOther((r) => {
-    if (r.method === 'media.newConsumer') consumers.push(r.data);
-    return {};
-  });
-  ws.on('message', (data) => link.receive(data.toString()));
-  const closed = new Promise<number>((resolve) =>
-    ws.on('close', (code) => {
-      link.close();
-      resolve(code);
-    }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const request: Client['request'] = (method, data) => link.client.request(method, data);
-  const client: Client = {
-    ws,
-    notifications,
-    consumers,
-    closed,
-    request,
-    seen: <M extends NotificationMethod>(method: M) =>
-      notifications.filter((n) => n.method === method).map((n) => n.data as NotificationMap[M]),
-    async setupMedia() {
-      const caps = (await request('media.getRouterRtpCapabilities', {})).rtpCapabilities;
-      const send = await request('media.createTransport', { direction: 'send' });
-      const recv = await request('media.createTransport', { direction: 'recv' });
-      for (const t of [send, recv]) {
-        await request('media.connectTransport', { transportId: t.id, dtlsParameters: fakeDtls });
-      }
-      await request('media.ready', { rtpCapabilities: caps });
-      return { send: send.id };
-    },
-    async produce(send, source) {
-      const kind = source === 'mic' ? 'audio' : 'video';
-      const rtpParameters = kind === 'audio' ? opusParams('0') : vp8Params('1', 3);
-      const answer = await request('media.produce', {
-        transportId: send,
-        kind,
-        rtpParameters,
-        source,
-      });
-      return answer.producerId;
-    },
-  };
-  open.push(client);
-  return client;
-}
+/** A raw protoo client (cut without a close frame) on one node. */
+const connect = (node: ClusterNodeProcess): Promise<Client> =>
+  connectRaw(node.wsUrl, { requestTimeoutMs: 8000, open });
 
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(25);
-  }
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (err) {
-    return errorCodeOf(err);
-  }
-}
+/** Polls `check` every 25 ms; throws after `ms`. */
+const until = (check: () => boolean, ms: number, what: string): Promise<void> =>
+  waitUntil(what, check, ms, 25);
 
 /** A's and B's count of the room (the lobby's, cluster-wide). */
 async function countOn(node: ClusterNodeProcess, roomId: string): Promise<number> {
