@@ -1,3 +1,4 @@
+import { configSchema } from '@tutti/config';
 import * as mediasoup from 'mediasoup';
 import type {
   Consumer,
@@ -37,6 +38,17 @@ interface BareRoom {
   peers: Map<string, BarePeer>;
 }
 
+/** Bitrate limits the baseline's transports get, as MemberMedia gives Tutti's (0: no floor). */
+export interface BareLimits {
+  maxIncomingBitrate: number;
+  minOutgoingBitrate: number;
+}
+
+function tuttiDefaultLimits(): BareLimits {
+  const { maxIncomingBitrate, minOutgoingBitrate } = configSchema.parse({}).media;
+  return { maxIncomingBitrate, minOutgoingBitrate };
+}
+
 export type AskPeer = (peerId: string, c: NewConsumer) => Promise<void>;
 
 export class BareSfu {
@@ -45,22 +57,33 @@ export class BareSfu {
   private readonly peers = new Map<string, BarePeer>();
   private readonly ask: AskPeer;
   private readonly listenIp: string;
+  private readonly limits: BareLimits;
 
-  private constructor(worker: Worker, ask: AskPeer, listenIp: string) {
+  private constructor(worker: Worker, ask: AskPeer, listenIp: string, limits: BareLimits) {
     this.worker = worker;
     this.ask = ask;
     this.listenIp = listenIp;
+    this.limits = limits;
   }
 
-  /** `listenIp`: the loopback address the transports listen on (and announce). */
-  static async start(ask: AskPeer, workerBin?: string, listenIp = '127.0.0.1'): Promise<BareSfu> {
+  /**
+   * `listenIp`: the loopback address the transports listen on (and announce). `limits`: the
+   * transports' bitrate limits, by default Tutti's own defaults, so a ramp with feedback compares
+   * two SFUs and not two configurations (without the floor the estimate collapses and streams stall).
+   */
+  static async start(
+    ask: AskPeer,
+    workerBin?: string,
+    listenIp = '127.0.0.1',
+    limits: BareLimits = tuttiDefaultLimits(),
+  ): Promise<BareSfu> {
     const worker = await mediasoup.createWorker({
       workerBin: resolveWorkerBin(workerBin),
       logLevel: 'warn',
       rtcMinPort: 40000,
       rtcMaxPort: 49999,
     });
-    return new BareSfu(worker, ask, listenIp);
+    return new BareSfu(worker, ask, listenIp, limits);
   }
 
   close(): void {
@@ -113,7 +136,11 @@ export class BareSfu {
             initialAvailableOutgoingBitrate: 1_000_000,
           }),
         );
-        t.appData.direction = (data as BareRequestMap['createTransport']['req']).direction;
+        const direction = (data as BareRequestMap['createTransport']['req']).direction;
+        t.appData.direction = direction;
+        if (direction === 'send') await t.setMaxIncomingBitrate(this.limits.maxIncomingBitrate);
+        else if (this.limits.minOutgoingBitrate > 0)
+          await t.setMinOutgoingBitrate(this.limits.minOutgoingBitrate);
         peer.transports.set(t.id, t);
         const res: TransportOptions = {
           id: t.id,
