@@ -53,7 +53,11 @@ export class Signaling {
   #state: ConnectionState = 'connecting';
   #heartbeat: ReturnType<typeof setInterval> | undefined;
 
-  constructor(readonly url: string = defaultSignalingUrl()) {
+  readonly url: string;
+
+  // No parameter property: Node's type stripping runs this file too (the resume tests).
+  constructor(url: string = defaultSignalingUrl()) {
+    this.url = url;
     this.#connect();
     this.#heartbeat = setInterval(() => this.#ping(), HEARTBEAT_MS);
   }

@@ -1,6 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../kernel/log.ts';
 import { dropLogger } from './dropLog.ts';
 import { nodeInfoSchema, type NodeInfo, type NodeLoad } from './schemas.ts';
+import { StallWatch, stallLimitMs } from './stallWatch.ts';
 
 /** One entry as the store holds it: raw JSON (validated here) and its age by the store's clock. */
 export interface RegistryEntry {
@@ -50,7 +52,9 @@ type Events = {
  * everyone's; a node whose entry is older than `expiryMs` is declared gone (nodeLeft, then
  * its entry is removed). Redis unreachable: the last view is kept and nobody is declared
  * gone on this node's say-so, nor for one expiry window after it comes back (the others may
- * not have beaten again yet); then the scans catch up.
+ * not have beaten again yet); then the scans catch up. The same after this process's own
+ * event loop stalled: every node in it (tests, or a crowded box) was as silent as we were,
+ * and an entry that looks stale may only be stale by our stall.
  */
 export class NodeRegistry {
   readonly nodeId: string;
@@ -71,8 +75,12 @@ export class NodeRegistry {
   #ticking: Promise<void> | undefined;
   /** Unknown until the first heartbeat. */
   #healthy: boolean | undefined;
-  /** When the store last became reachable (or we started): no one is declared gone before +expiryMs. */
-  #healthySince = Date.now();
+  /**
+   * No one is declared gone before this (performance.now()): one expiry window after we
+   * started, the store became reachable again, or our own event loop stalled.
+   */
+  #judgeFrom: number;
+  readonly #stalls: StallWatch;
   #beaten = false;
   /** Bumped on selfReinstated: the others can tell our return from the entry they reaped. */
   #epoch = 0;
@@ -89,12 +97,18 @@ export class NodeRegistry {
       expiryMs: opts.expiryMs ?? 6000,
     };
     this.#dropped = dropLogger(opts.log);
+    this.#judgeFrom = performance.now() + this.#opts.expiryMs;
+    this.#stalls = new StallWatch(stallLimitMs(this.#opts.heartbeatMs, this.#opts.expiryMs));
   }
 
   /** First heartbeat and scan, then one every heartbeatMs. Never throws for an unreachable store. */
   async start(): Promise<void> {
     await this.tick();
-    this.#timer = setInterval(() => void this.tick(), this.#opts.heartbeatMs);
+    this.#stalls.start();
+    this.#timer = setInterval(() => {
+      this.#noticeStall();
+      void this.tick();
+    }, this.#opts.heartbeatMs);
     this.#timer.unref();
   }
 
@@ -102,6 +116,7 @@ export class NodeRegistry {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#stalls.stop();
     await this.#ticking;
     await this.#store.remove(this.nodeId).catch(() => undefined);
   }
@@ -149,11 +164,13 @@ export class NodeRegistry {
     }
     if (this.#healthy === false) {
       this.#opts.log.info({}, 'cluster: node registry reachable again');
-      this.#healthySince = Date.now();
+      this.#holdJudgement();
     }
     this.#healthy = true;
-    // Just back from an outage (or just started), the others may not have beaten yet.
-    const judging = Date.now() - this.#healthySince >= this.#opts.expiryMs;
+    // The scan's answer may have waited out a stall of ours (the timer had not run yet).
+    this.#noticeStall();
+    // Just back from an outage or a stall (or just started), the others may not have beaten yet.
+    const judging = performance.now() >= this.#judgeFrom;
     if (replaced === null && this.#beaten) {
       this.#epoch++;
       await this.#runAll('selfReinstated', []);
@@ -192,6 +209,22 @@ export class NodeRegistry {
       if (!seen.has(nodeId) && nodeId !== this.nodeId && judging)
         await this.#declareGone(nodeId, false);
     }
+  }
+
+  /** Nobody is declared gone for one expiry window from now: long enough for all to beat. */
+  #holdJudgement(): void {
+    this.#judgeFrom = Math.max(this.#judgeFrom, performance.now() + this.#opts.expiryMs);
+  }
+
+  /** After our own event loop stalled, the others' entries are judged only a window later. */
+  #noticeStall(): void {
+    const stalledMs = this.#stalls.check();
+    if (stalledMs === 0) return;
+    this.#holdJudgement();
+    this.#opts.log.warn(
+      { stalledMs: Math.round(stalledMs) },
+      'cluster: this process stalled; no node is declared gone for one node timeout',
+    );
   }
 
   #parse(entry: RegistryEntry): NodeInfo | undefined {

@@ -1,9 +1,11 @@
 import type { PipeTransport, Producer, Router } from 'mediasoup/types';
 import type { Config } from '@tutti/config';
+import { TuttiError } from '@tutti/protocol';
 import { ClusterError } from '../cluster/index.ts';
 import type { Logger } from '../kernel/log.ts';
 import type { ProducerAppData } from '../rooms/mediaTypes.ts';
 import type { Room } from '../rooms/Room.ts';
+import { EAGER_ATTEMPTS, EdgeRetries } from './edgeRetries.ts';
 import type { RemoteProducerInfo } from './mediaMethods.ts';
 import { createPipeEnd, describeEnd, type MediaRpc } from './pipeEnds.ts';
 
@@ -35,19 +37,17 @@ export interface MediaEdgeDeps {
   room: (roomId: string) => Room | undefined;
   /** The other nodes hosting members of the room (placement.spread). */
   hosts: (roomId: string) => Promise<string[]>;
+  /** Presence still lists this member of the room (on another node). */
+  present: (roomId: string, peerId: string) => boolean;
   media: Config['media'];
   log: Logger;
 }
 
 const key = (roomId: string, node: string): string => `${roomId}|${node}`;
 
-/** A timeout or a bus/node outage may pass: tried again (3 times, 0.5, 1, 2 s later). */
-const MAX_ATTEMPTS = 3;
-const transient = (err: unknown): boolean =>
-  err instanceof ClusterError && (err.failure === 'TIMEOUT' || err.failure === 'UNAVAILABLE');
-const later = (attempt: number, fn: () => void): void => {
-  setTimeout(fn, 500 * 2 ** attempt).unref();
-};
+/** The origin itself answered that it has no such producer (or no media of the room). */
+const notThere = (err: unknown): boolean =>
+  err instanceof TuttiError && !(err instanceof ClusterError) && err.code === 'NOT_FOUND';
 
 /**
  * This node as an edge: while it hosts members of a room it watches the other nodes
@@ -55,7 +55,10 @@ const later = (attempt: number, fn: () => void): void => {
  * appData on the room's anchor router, which the local members consume like a local one
  * (Room.remote). One SRTP PipeTransport pair per (room, origin node), opened with the first
  * producer and closed with the last; everything closes when the room's last local member
- * leaves or the origin node is gone.
+ * leaves or the origin node is gone. A watch or a pipe that fails (the origin briefly
+ * unreachable, slow, erring) is tried again with a capped backoff for as long as the room
+ * has local members and the origin still hosts it, or presence still lists the producer's
+ * member; a member here must not keep a dead tile because its origin was away a moment.
  */
 export class MediaEdge {
   readonly #deps: MediaEdgeDeps;
@@ -64,6 +67,7 @@ export class MediaEdge {
   readonly #links = new Map<string, EdgeLink>();
   /** Node declared gone → the rooms watched there, watched again if it comes back. */
   readonly #lost = new Map<string, Set<string>>();
+  readonly #retries = new EdgeRetries();
 
   constructor(deps: MediaEdgeDeps) {
     this.#deps = deps;
@@ -71,6 +75,11 @@ export class MediaEdge {
 
   get links(): number {
     return this.#links.size;
+  }
+
+  /** Watches and pipes waiting to be tried again (tests, inspection). */
+  get retrying(): number {
+    return this.#retries.size;
   }
 
   isActive(roomId: string): boolean {
@@ -97,22 +106,43 @@ export class MediaEdge {
   }
 
   async #sync(roomId: string, origin: string, attempt = 0): Promise<void> {
+    const subs = this.#active.get(roomId);
     let producers: RemoteProducerInfo[];
     try {
       ({ producers } = await this.#deps.rpc.request(origin, 'media.watch', { roomId }));
     } catch (err) {
-      this.#deps.log.warn({ err, roomId, origin, attempt }, 'media: could not watch a node');
-      const subs = this.#active.get(roomId);
-      if (!subs?.has(origin)) return;
-      if (attempt + 1 < MAX_ATTEMPTS && transient(err)) {
-        later(attempt, () => {
-          if (this.#active.get(roomId) === subs && subs.has(origin))
-            void this.#sync(roomId, origin, attempt + 1);
-        });
-      } else subs.delete(origin); // It asks us itself when its members come (or it is gone).
+      this.#failed(err, attempt, 'media: could not watch a node', { roomId, origin });
+      if (!subs?.has(origin) || this.#active.get(roomId) !== subs) return;
+      const where = { roomId, origin };
+      this.#retries.schedule(`watch|${key(roomId, origin)}`, where, attempt, () => {
+        void this.#resync(roomId, origin, subs, attempt + 1);
+      });
       return;
     }
+    this.#retries.cancel(`watch|${key(roomId, origin)}`); // Another chain's retry: not needed.
     await Promise.all(producers.map((p) => this.pipeIn(roomId, origin, p)));
+  }
+
+  /** A failed watch again, while the room has members here and the origin still hosts it. */
+  async #resync(roomId: string, origin: string, subs: Set<string>, attempt: number) {
+    const wanted = () => this.#active.get(roomId) === subs && subs.has(origin);
+    if (!wanted()) return;
+    if (attempt >= EAGER_ATTEMPTS) {
+      // Placement unreadable (Redis away): assume it still does, and ask again later.
+      const hosts = await this.#deps.hosts(roomId).catch(() => [origin]);
+      if (!wanted()) return;
+      if (!hosts.includes(origin)) {
+        subs.delete(origin); // It asks us itself when its members come back.
+        return;
+      }
+    }
+    await this.#sync(roomId, origin, attempt);
+  }
+
+  /** The first failures are warnings; a long outage is not logged at every retry. */
+  #failed(err: unknown, attempt: number, msg: string, where: Record<string, string>): void {
+    const level = attempt < EAGER_ATTEMPTS || attempt % 20 === 0 ? 'warn' : 'debug';
+    this.#deps.log[level]({ err, ...where, attempt }, msg);
   }
 
   /** The room's last local member left: stop watching, close its pipes. */
@@ -120,6 +150,7 @@ export class MediaEdge {
     const subs = this.#active.get(roomId);
     if (!subs) return;
     this.#active.delete(roomId);
+    this.#retries.cancelWhere({ roomId });
     for (const origin of subs) this.#send(origin, 'media.unwatch', roomId);
     for (const link of [...this.#links.values()])
       if (link.roomId === roomId) this.#closeLink(link, true);
@@ -128,6 +159,7 @@ export class MediaEdge {
   /** `node` left the cluster or restarted: its producers close here (their consumers too). */
   nodeGone(node: string): void {
     const lost = this.#lost.get(node) ?? new Set<string>();
+    this.#retries.cancelWhere({ origin: node });
     for (const [roomId, subs] of this.#active) if (subs.delete(node)) lost.add(roomId);
     if (lost.size > 0) this.#lost.set(node, lost);
     for (const link of [...this.#links.values()])
@@ -143,6 +175,7 @@ export class MediaEdge {
 
   closeAll(): void {
     for (const roomId of [...this.#active.keys()]) this.deactivate(roomId);
+    this.#retries.cancelWhere({});
   }
 
   // ── Announcements from an origin ────────────────────────────────────────────────────
@@ -152,6 +185,7 @@ export class MediaEdge {
   }
 
   closed(roomId: string, origin: string, producerId: string): void {
+    this.#retries.cancel(`pipe|${key(roomId, origin)}|${producerId}`);
     const entry = this.#links.get(key(roomId, origin))?.entries.get(producerId);
     if (!entry) return;
     entry.closed = true;
@@ -217,15 +251,18 @@ export class MediaEdge {
       room.remote.add(producer); // Every local member consumes it now.
       if (source === 'mic') await room.media.observeMic(producer);
     } catch (err) {
-      this.#deps.log.warn({ err, roomId, origin, producerId, attempt }, 'media: could not pipe in');
+      this.#failed(err, attempt, 'media: could not pipe in', { roomId, origin, producerId });
       entry.producer?.close();
       this.#entryGone(link, entry);
-      if (attempt + 1 < MAX_ATTEMPTS && transient(err) && !entry.closed) {
-        later(attempt, () => {
-          if (this.#active.get(roomId)?.has(origin))
-            void this.pipeIn(roomId, origin, info, attempt + 1);
-        });
-      }
+      // Closed meanwhile (announced, or the pipe went and a new watch pipes it again), or the
+      // origin says it has no such producer: nothing to wait for.
+      if (entry.closed || notThere(err)) return;
+      const where = { roomId, origin };
+      this.#retries.schedule(`pipe|${key(roomId, origin)}|${producerId}`, where, attempt, () => {
+        if (!this.#active.get(roomId)?.has(origin)) return; // Nobody here wants it.
+        if (attempt + 1 >= EAGER_ATTEMPTS && !this.#deps.present(roomId, info.peerId)) return;
+        void this.pipeIn(roomId, origin, info, attempt + 1);
+      });
     }
   }
 

@@ -7,6 +7,7 @@ import type { Room } from '../rooms/Room.ts';
 import { MediaEdge } from './mediaEdge.ts';
 import type { MediaMethods } from './mediaMethods.ts';
 import { MediaOrigin } from './mediaOrigin.ts';
+import type { ClusterNode } from './node.ts';
 
 export interface MediaFederation {
   readonly origin: MediaOrigin;
@@ -17,7 +18,8 @@ export interface MediaFederation {
 }
 
 export interface MediaFederationDeps {
-  cluster: Cluster<MediaMethods>;
+  /** With presence's view of the other nodes' members (a pipe is retried while it lists one). */
+  cluster: Cluster<MediaMethods> & Pick<ClusterNode, 'remote'>;
   room: (roomId: string) => Room | undefined;
   config: Config;
   log: Logger;
@@ -40,6 +42,7 @@ export function createMediaFederation(deps: MediaFederationDeps): MediaFederatio
     log,
     hosts: async (roomId) =>
       Object.keys((await placement.spread(roomId)).nodes).filter((n) => n !== nodeId),
+    present: (roomId, peerId) => cluster.remote.peers(roomId).some((p) => p.id === peerId),
   });
 
   rpc.handle('media.watch', (d, { from }) => {

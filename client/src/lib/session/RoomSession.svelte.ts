@@ -31,7 +31,7 @@ import { bindRoomLife, RoomLifeActions } from './roomLife.ts';
 import { RoomOwnerActions } from './roomOwner.ts';
 import { StatsActions } from './stats.ts';
 import { MediaRebuilds } from './rebuild.ts';
-import { resumeMembership } from './reconnect.ts';
+import { MembershipResume } from './reconnect.ts';
 import { exposeForTests } from './testHooks.ts';
 
 /** `removed`: a moderator took us out; `ended`: a moderator ended the meeting. */
@@ -61,8 +61,8 @@ export class RoomSession {
   #token: string | undefined;
   #onEnd: (reason: EndReason, message?: string) => void;
   #giveUp: ReturnType<typeof setTimeout> | undefined;
-  /** For session.resume after a dropped socket; single use (each answer brings the next). */
-  #resumeToken: string | undefined;
+  /** session.resume after a dropped socket: the token, and whether to try it (reconnect.ts). */
+  readonly #resume: MembershipResume;
   /** The media status when the socket dropped: a resume keeps the media, so it comes back. */
   #statusBeforeDrop: RoomStores['local']['status'] | undefined;
   readonly #rebuilds: MediaRebuilds;
@@ -89,6 +89,7 @@ export class RoomSession {
     };
     const { members, tracks, chat, local, notices } = stores;
     this.#stores = stores;
+    this.#resume = new MembershipResume(signaling, members);
     this.#recording = new RecordingActions(signaling, members);
     this.#applyJoin(joined);
     const media = new MediaClient(signaling, {
@@ -149,6 +150,7 @@ export class RoomSession {
       signaling.on('server.draining', ({ reconnectAfterMs }) => this.#draining(reconnectAfterMs)),
       signaling.onState((state, reconnect) => {
         if (state === 'open' && reconnect && !this.ended) void this.#reconnected();
+        if (state === 'disconnected') this.#resume.dropped();
         if (state === 'disconnected' && !this.ended && local.status !== 'restarting') {
           this.#statusBeforeDrop = local.status;
           local.status = 'restarting';
@@ -212,7 +214,7 @@ export class RoomSession {
     this.#stores.life.reset(joined.game ?? null, joined.hands?.queue ?? []);
     this.#stores.moderation.reset(joined.moderation);
     this.#stores.captions.reset(joined.captions);
-    this.#resumeToken = joined.resumeToken;
+    this.#resume.issued(joined.resumeToken);
     this.#recording.store.reset(joined);
   }
 
@@ -291,29 +293,20 @@ export class RoomSession {
 
   /** A new socket: resume the kept membership if the server still has it, else join again. */
   async #reconnected(): Promise<void> {
-    const token = this.#resumeToken;
-    this.#resumeToken = undefined;
-    if (token) {
-      try {
-        const resumed = await resumeMembership(this.#signaling, this.#stores.members, token);
-        this.#resumeToken = resumed.token;
-        if (this.ended) return;
-        this.#stores.notices.add('Reconnected');
-        const caughtUp = this.context.chatActions.caughtUp().catch(() => undefined);
-        // Another node took the membership over (our transports stayed on the old one), or
-        // a rebuild was under way when the last socket went (rebuild.ts).
-        if (resumed.rebuildMedia || this.#rebuilds.owed) await this.#restartMedia();
-        else {
-          const local = this.#stores.local;
-          if (local.status === 'restarting') local.status = this.#statusBeforeDrop ?? 'ready';
-        }
-        await caughtUp;
-        return;
-      } catch {
-        if (this.ended) return; // Otherwise the membership is gone: join again.
-      }
+    const step = await this.#resume.onOpen();
+    // `wait`: no verdict on this socket; the next one tries the resume again.
+    if (this.ended || step.kind === 'wait') return;
+    if (step.kind === 'join') return this.#rejoin(); // The membership is gone: join again.
+    this.#stores.notices.add('Reconnected');
+    const caughtUp = this.context.chatActions.caughtUp().catch(() => undefined);
+    // Another node took the membership over (our transports stayed on the old one), or
+    // a rebuild was under way when the last socket went (rebuild.ts).
+    if (step.rebuildMedia || this.#rebuilds.owed) await this.#restartMedia();
+    else {
+      const local = this.#stores.local;
+      if (local.status === 'restarting') local.status = this.#statusBeforeDrop ?? 'ready';
     }
-    await this.#rejoin();
+    await caughtUp;
   }
 
   async #rejoin(): Promise<void> {

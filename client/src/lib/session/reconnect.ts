@@ -1,21 +1,103 @@
+import { errorCodeOf } from '@tutti/protocol';
 import type { Signaling } from '../signaling.ts';
 import type { MembersStore } from '../state/members.svelte.ts';
+
+/**
+ * How long one `session.resume` waits for its answer on a socket that stays open. Long: the
+ * server spends the token as it reads the request, so asking again elsewhere can only be
+ * refused; a slow node (a handover from a busy one) answers late but answers. A dead socket
+ * is found sooner by the signaling's ping (8 s), and then the next socket asks again.
+ */
+export const RESUME_ANSWER_MS = 30_000;
+/**
+ * How long after a drop the server may still keep the membership (its default grace,
+ * server.resumeGraceSeconds): past it a resume is not tried again, the tab joins afresh.
+ */
+export const RESUME_WINDOW_MS = 15_000;
+
+/** The server's verdicts: the membership is not there to take (or this socket is in one). */
+const VERDICTS = new Set(['RESUME_FAILED', 'ALREADY_JOINED', 'INVALID_REQUEST']);
+
+/**
+ * What to do on a new socket: `resumed` (the member list is the server's again; rebuild the
+ * media if it says so), `join` afresh, or `wait` for the next socket, which tries again.
+ */
+export type ResumeStep =
+  { kind: 'resumed'; rebuildMedia: boolean } | { kind: 'join' } | { kind: 'wait' };
+
+export type ResumeSignaling = Pick<Signaling, 'request' | 'reconnect' | 'state'>;
+export type ResumeMembers = Pick<MembersStore, 'sync'>;
 
 /**
  * After a dropped socket: takes the membership the server kept for us over on the new
  * socket (`session.resume`, docs/reconnect.md). Same id, nobody saw us leave; the member
  * list is brought up to the server's, since notifications sent into the dead socket may be
- * lost. Resolves with the next resume token and whether the media must be rebuilt (the
- * socket landed on another node of the cluster, which took the membership over: our
- * transports stayed on the old one). Rejects (RESUME_FAILED…) when the membership is gone,
- * and the caller joins again.
+ * lost. A refusal (RESUME_FAILED…) means the membership is gone: join afresh. No answer (a
+ * socket that died under the request, one that never answers) is no verdict: the token may
+ * still be good (the request may never have reached the server), but not on this socket (a
+ * late answer would seat us on it while we joined), so a fresh socket tries again, for as
+ * long as the server may keep the membership.
  */
-export async function resumeMembership(
-  signaling: Signaling,
-  members: MembersStore,
-  token: string,
-): Promise<{ token: string; rebuildMedia: boolean }> {
-  const resumed = await signaling.request('session.resume', { token }, 10_000);
-  members.sync(resumed.room, resumed.self, resumed.peers);
-  return { token: resumed.resumeToken, rebuildMedia: resumed.media === 'rebuild' };
+export class MembershipResume {
+  readonly #signaling: ResumeSignaling;
+  readonly #members: ResumeMembers;
+  readonly #windowMs: number;
+  readonly #answerMs: number;
+  /** Single use: each join or resume answer brings the next. */
+  #token: string | undefined;
+  #droppedAt: number | undefined;
+  /** Bumped at every new socket: an attempt whose socket was replaced leaves it to the next. */
+  #opens = 0;
+
+  constructor(
+    signaling: ResumeSignaling,
+    members: ResumeMembers,
+    opts: { windowMs?: number; answerMs?: number } = {},
+  ) {
+    this.#signaling = signaling;
+    this.#members = members;
+    this.#windowMs = opts.windowMs ?? RESUME_WINDOW_MS;
+    this.#answerMs = opts.answerMs ?? RESUME_ANSWER_MS;
+  }
+
+  /** A join answer's token (none: the server keeps no grace). */
+  issued(token: string | undefined): void {
+    this.#token = token;
+    this.#droppedAt = undefined;
+  }
+
+  /** The socket dropped: the server keeps the membership for its grace from about now. */
+  dropped(): void {
+    this.#droppedAt ??= Date.now();
+  }
+
+  /** A new socket is open: resume on it, or say what to do instead. */
+  async onOpen(): Promise<ResumeStep> {
+    const open = ++this.#opens;
+    const token = this.#token;
+    if (token === undefined || !this.#inWindow()) return this.#join();
+    let resumed;
+    try {
+      resumed = await this.#signaling.request('session.resume', { token }, this.#answerMs);
+    } catch (err) {
+      if (open !== this.#opens) return { kind: 'wait' }; // The newer socket tries itself.
+      if (VERDICTS.has(errorCodeOf(err) ?? '') || !this.#inWindow()) return this.#join();
+      // Still the socket we asked on (else it went and the next one is coming by itself).
+      if (this.#signaling.state === 'open') this.#signaling.reconnect();
+      return { kind: 'wait' };
+    }
+    this.issued(resumed.resumeToken);
+    this.#members.sync(resumed.room, resumed.self, resumed.peers);
+    return { kind: 'resumed', rebuildMedia: resumed.media === 'rebuild' };
+  }
+
+  #inWindow(): boolean {
+    return this.#droppedAt === undefined || Date.now() - this.#droppedAt < this.#windowMs;
+  }
+
+  #join(): ResumeStep {
+    this.#token = undefined;
+    this.#droppedAt = undefined;
+    return { kind: 'join' };
+  }
 }

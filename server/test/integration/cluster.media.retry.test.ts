@@ -1,0 +1,205 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import ndc from 'node-datachannel';
+import { PublisherBot, SubscriberBot, type NewConsumer } from '../../../test/load/bots.ts';
+import { loadVp8Fixture } from '../../../test/load/rtp.ts';
+import { ensureRoom, TuttiSignaling } from '../../../test/load/signaling.ts';
+import { LocalClusterHub } from '../../src/cluster/index.ts';
+import {
+  sharedDataDir,
+  sleep,
+  startNode,
+  until,
+  type InProcessNode,
+} from '../helpers/clusterNodes.ts';
+
+// The media edge while its origin is away for a while (unreachable, or taking requests and
+// never answering): for longer than its first three tries. Two nodes on one in-process hub;
+// real WebRTC bots (node-datachannel) publish on a and view on b. A member on b must not keep
+// a dead tile once a is back, and the tries stop when nobody on b wants the room any more or
+// the producer's member is gone. TUTTI_TEST_CLUSTER_HOSTS overrides the addresses.
+
+const video = loadVp8Fixture();
+const [HOST_A, HOST_B, HOST_BOTS] = (
+  process.env.TUTTI_TEST_CLUSTER_HOSTS ?? '127.0.0.2,127.0.0.3,127.0.0.4'
+).split(',') as [string, string, string];
+
+/**
+ * Requests of `methods` to node `to` are lost: refused (nobody listening) or swallowed (never
+ * answered); `also` (to another node) are swallowed too, uncounted.
+ */
+function outage(
+  hub: LocalClusterHub,
+  to: string,
+  methods: string[],
+  mode: 'refuse' | 'swallow',
+  also: [node: string, method: string][] = [],
+) {
+  const inject = hub.inject.bind(hub);
+  const names = (m: string) => `\\"method\\":\\"${m}\\"`; // As it is inside the signed body.
+  let dropped = 0;
+  hub.inject = (nodeId, raw) => {
+    if (nodeId === to && methods.some((m) => raw.includes(names(m)))) {
+      dropped++;
+      return mode === 'refuse' ? 0 : 1;
+    }
+    if (also.some(([node, m]) => node === nodeId && raw.includes(names(m)))) return 1;
+    return inject(nodeId, raw);
+  };
+  return {
+    get dropped() {
+      return dropped;
+    },
+    end: () => void (hub.inject = inject),
+  };
+}
+
+interface Viewer {
+  packets(producerId: string): number;
+  close(): void;
+}
+
+async function viewer(node: InProcessNode, roomId: string, name: string): Promise<Viewer> {
+  const sig = await TuttiSignaling.join(node.wsUrl, roomId, name);
+  const offers = new Map<string, NewConsumer>();
+  const onNewConsumer = sig.onNewConsumer.bind(sig);
+  sig.onNewConsumer = (handler) =>
+    onNewConsumer(async (c) => {
+      offers.set(c.producerId, c);
+      await handler(c);
+    });
+  const bot = new SubscriberBot(sig, { name, bindAddress: HOST_BOTS }, 'none');
+  await bot.start();
+  return {
+    packets(id) {
+      const mid = offers.get(id)?.rtpParameters.mid;
+      return mid === undefined ? 0 : (bot.streams.get(mid)?.stats.packets ?? 0);
+    },
+    close: () => bot.close(),
+  };
+}
+
+async function publisher(node: InProcessNode, roomId: string, name: string) {
+  const sig = await TuttiSignaling.join(node.wsUrl, roomId, name);
+  const pub = new PublisherBot(sig, { video, audio: undefined }, { name, bindAddress: HOST_BOTS });
+  await pub.start();
+  return pub;
+}
+
+describe('media across nodes: an origin away for longer than three tries', () => {
+  const hub = new LocalClusterHub();
+  const data = sharedDataDir();
+  let a: InProcessNode;
+  let b: InProcessNode;
+  const closers: (() => void)[] = [];
+  const roomOf = (name: string) =>
+    [...a.app.tutti.rooms.rooms()].find((r) => r.record.name === name)!.id;
+  /** A member without media on a: b, hosting the room too, watches a for it. */
+  const watching = async (roomId: string) => {
+    const idle = await TuttiSignaling.join(a.wsUrl, roomId, 'idle');
+    closers.push(() => idle.close());
+    await until('b watches a for the room', () =>
+      a.app.tutti.mediaFederation.origin.watchers(roomId).has('retry-b'),
+    );
+  };
+  before(async () => {
+    a = await startNode({ nodeId: 'retry-a', host: HOST_A, dataDir: data.dir, hub });
+    for (const name of ['Away', 'Silent', 'Left', 'Gone']) await ensureRoom(a.wsUrl, name);
+    b = await startNode({ nodeId: 'retry-b', host: HOST_B, dataDir: data.dir, hub });
+  });
+  after(async () => {
+    for (const close of closers) close();
+    await sleep(300);
+    ndc.cleanup();
+    await b.stop();
+    await a.stop();
+    data.remove();
+  });
+
+  test('the origin unreachable for 4 s: the viewer on the edge receives once it is back', async () => {
+    const roomId = roomOf('Away');
+    const pub = await publisher(a, roomId, 'pub');
+    closers.push(() => pub.close());
+    const away = outage(hub, 'retry-a', ['media.watch'], 'refuse');
+    let v: Viewer;
+    try {
+      v = await viewer(b, roomId, 'v');
+      closers.push(() => v.close());
+      await sleep(4000); // The old edge gave up after 1.5 s (3 tries, 0.5 and 1 s apart).
+      assert.ok(away.dropped >= 4, `watched again while away (${away.dropped} tries)`);
+    } finally {
+      away.end();
+    }
+    const id = pub.producerIds[0]!;
+    await until('the viewer on b receiving a’s camera', () => v.packets(id) >= 20, 20_000);
+    assert.equal(b.app.tutti.mediaFederation.edge.retrying, 0);
+  });
+
+  test('pipe.consume swallowed for 7 s (each try times out): the late camera reaches b', async () => {
+    const roomId = roomOf('Silent');
+    const v = await viewer(b, roomId, 'v');
+    closers.push(() => v.close());
+    await watching(roomId);
+    const silent = outage(hub, 'retry-a', ['pipe.consume'], 'swallow');
+    let id: string;
+    try {
+      const pub = await publisher(a, roomId, 'late');
+      closers.push(() => pub.close());
+      id = pub.producerIds[0]!;
+      // Three tries of 1.5 s each, 0.5 and 1 s apart: the old edge gave up after 6 s.
+      await sleep(7000);
+      assert.ok(silent.dropped >= 3, `asked again (${silent.dropped} tries)`);
+      assert.equal(v.packets(id), 0);
+    } finally {
+      silent.end();
+    }
+    await until('the late camera at the viewer on b', () => v.packets(id) >= 20, 20_000);
+  });
+
+  test('the tries stop when the room’s last member on the edge leaves', async () => {
+    const roomId = roomOf('Left');
+    const pub = await publisher(a, roomId, 'pub');
+    closers.push(() => pub.close());
+    const away = outage(hub, 'retry-a', ['media.watch'], 'refuse');
+    try {
+      const v = await viewer(b, roomId, 'v');
+      await until('b tries again', () => away.dropped >= 3, 8000);
+      v.close();
+      await until('no retry pending on b', () => b.app.tutti.mediaFederation.edge.retrying === 0);
+      const dropped = away.dropped;
+      await sleep(6000); // Longer than the capped backoff.
+      assert.equal(away.dropped, dropped, 'not asked again');
+    } finally {
+      away.end();
+    }
+  });
+
+  test('the tries stop when the producer’s member leaves the origin', async () => {
+    const roomId = roomOf('Gone');
+    const v = await viewer(b, roomId, 'v');
+    closers.push(() => v.close());
+    await watching(roomId);
+    // Its close is not announced either: only presence can tell b the producer is gone.
+    const silent = outage(hub, 'retry-a', ['pipe.consume'], 'refuse', [
+      ['retry-b', 'media.producerClosed'],
+    ]);
+    try {
+      const pub = await publisher(a, roomId, 'brief');
+      await until('b tries again', () => silent.dropped >= 3, 8000);
+      pub.close(); // Its member leaves a: presence on b drops it.
+      await until('b has no member of a in the room', () =>
+        b.app.tutti.cluster.remote.peers(roomId).every((p) => p.nickname !== 'brief'),
+      );
+      await until(
+        'no retry pending on b',
+        () => b.app.tutti.mediaFederation.edge.retrying === 0,
+        8000,
+      );
+      const dropped = silent.dropped;
+      await sleep(6000);
+      assert.equal(silent.dropped, dropped, 'not asked again');
+    } finally {
+      silent.end();
+    }
+  });
+});

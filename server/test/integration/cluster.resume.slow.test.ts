@@ -1,0 +1,164 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { PeerInfo } from '@tutti/protocol';
+import { MembershipResume, type ResumeStep } from '../../../client/src/lib/session/reconnect.ts';
+import { Signaling } from '../../../client/src/lib/signaling.ts';
+import { ensureRoom } from '../../../test/load/signaling.ts';
+import { LocalClusterHub } from '../../src/cluster/index.ts';
+import {
+  sharedDataDir,
+  sleep,
+  startNode,
+  until,
+  type InProcessNode,
+} from '../helpers/clusterNodes.ts';
+
+// The browser client's resume (client/src/lib/session/reconnect.ts, with its real Signaling
+// over protoo-client) against two real nodes: a member of node a whose socket drops lands on
+// node b, and b's handover from a is slow (a's answer comes 12 s late, past the old 10 s the
+// client waited). The client must neither give up nor join on that socket: it resumes, same
+// id. Also: the server refusing the token means a fresh join, on a socket no resume is
+// pending on. TUTTI_TEST_CLUSTER_HOSTS overrides the addresses.
+
+const [HOST_A, HOST_B, HOST_PROXY] = (
+  process.env.TUTTI_TEST_CLUSTER_HOSTS ?? '127.0.0.2,127.0.0.3,127.0.0.4'
+).split(',') as [string, string, string];
+const HANDOVER_DELAY_MS = 12_000;
+
+/** A TCP proxy whose target can change; `cut()` drops every connection without a close frame. */
+class SwitchProxy {
+  target: { host: string; port: number };
+  port = 0;
+  readonly #sockets = new Set<net.Socket>();
+  readonly #server = net.createServer((client) => {
+    const upstream = net.connect(this.target);
+    for (const s of [client, upstream]) {
+      this.#sockets.add(s);
+      s.on('close', () => this.#sockets.delete(s));
+      s.on('error', () => {});
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+
+  constructor(target: { host: string; port: number }) {
+    this.target = target;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.#server.listen(0, HOST_PROXY, resolve));
+    this.port = (this.#server.address() as net.AddressInfo).port;
+  }
+
+  cut(): void {
+    for (const s of this.#sockets) s.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise((resolve) => this.#server.close(resolve));
+  }
+}
+
+const portOf = (node: InProcessNode) => Number(new URL(node.url).port);
+
+/** The client side as RoomSession wires it: dropped on 'disconnected', a try on every re-open. */
+function resumingClient(url: string) {
+  const signaling = new Signaling(url);
+  const synced: PeerInfo[] = [];
+  const resume = new MembershipResume(signaling, { sync: (_room, self) => synced.push(self) });
+  const steps: ResumeStep[] = [];
+  signaling.onState((state, reconnect) => {
+    if (state === 'disconnected') resume.dropped();
+    if (state === 'open' && reconnect) void resume.onOpen().then((s) => steps.push(s));
+  });
+  return { signaling, synced, steps, resume };
+}
+
+describe('the client’s resume through a slow node', () => {
+  const hub = new LocalClusterHub();
+  const data = sharedDataDir();
+  let a: InProcessNode;
+  let b: InProcessNode;
+  let proxy: SwitchProxy;
+  const clients: Signaling[] = [];
+  // The handover may take as long as the delay (and the kept membership outlive it).
+  const overrides = { cluster: { rpcTimeoutMs: 30_000 }, server: { resumeGraceSeconds: 40 } };
+  before(async () => {
+    a = await startNode({ nodeId: 'slow-a', host: HOST_A, dataDir: data.dir, hub, overrides });
+    b = await startNode({ nodeId: 'slow-b', host: HOST_B, dataDir: data.dir, hub, overrides });
+    proxy = new SwitchProxy({ host: HOST_A, port: portOf(a) });
+    await proxy.start();
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await proxy.close();
+    await b.stop();
+    await a.stop();
+    data.remove();
+  });
+
+  test('a handover answered 12 s late: the client waits and resumes (same id, no join)', async () => {
+    const roomId = await ensureRoom(a.wsUrl, 'Slow resume');
+    proxy.target = { host: HOST_A, port: portOf(a) };
+    const c = resumingClient(`ws://${HOST_PROXY}:${proxy.port}/ws`);
+    clients.push(c.signaling);
+    const member = await c.signaling.request('room.join', { roomId, nickname: 'Slowpoke' });
+    assert.ok(member.resumeToken);
+    c.resume.issued(member.resumeToken);
+
+    // b's handover request to a arrives 12 s late.
+    const inject = hub.inject.bind(hub);
+    let delayed = 0;
+    hub.inject = (nodeId, raw) => {
+      if (nodeId === 'slow-a' && raw.includes('\\"method\\":\\"session.handover\\"')) {
+        delayed++;
+        setTimeout(() => inject(nodeId, raw), HANDOVER_DELAY_MS);
+        return 1;
+      }
+      return inject(nodeId, raw);
+    };
+    try {
+      proxy.target = { host: HOST_B, port: portOf(b) };
+      const cutAt = Date.now();
+      proxy.cut();
+      await until('a resume step', () => c.steps.length > 0, HANDOVER_DELAY_MS + 15_000, 100);
+      const took = Date.now() - cutAt;
+      assert.deepEqual(
+        c.steps.map((s) => s.kind),
+        ['resumed'],
+      );
+      assert.ok(took >= HANDOVER_DELAY_MS, `answered after the delay (${took} ms)`);
+      assert.equal(delayed, 1);
+      assert.equal(c.synced.at(-1)?.id, member.self.id, 'the same member');
+      const roomB = b.app.tutti.rooms.get(roomId);
+      assert.ok(roomB?.hasMember(member.self.id), 'b carries it now');
+      assert.equal(roomB?.size, 1, 'and nobody else joined there');
+    } finally {
+      hub.inject = inject;
+    }
+  });
+
+  test('the token refused (unknown to the server): a fresh join on the new socket', async () => {
+    const roomId = await ensureRoom(a.wsUrl, 'Refused resume');
+    proxy.target = { host: HOST_A, port: portOf(a) };
+    const c = resumingClient(`ws://${HOST_PROXY}:${proxy.port}/ws`);
+    clients.push(c.signaling);
+    const member = await c.signaling.request('room.join', { roomId, nickname: 'Spent' });
+    assert.ok(member.resumeToken);
+    c.resume.issued(`${member.resumeToken.slice(0, 10)}${'A'.repeat(33)}`); // Not the server's.
+    proxy.cut();
+    await until('a resume step', () => c.steps.length > 0, 15_000, 100);
+    assert.deepEqual(
+      c.steps.map((s) => s.kind),
+      ['join'],
+    );
+    await sleep(200);
+    // The socket is in no room: a join works on it.
+    const again = await c.signaling.request('room.join', { roomId, nickname: 'Spent again' });
+    assert.notEqual(again.self.id, member.self.id);
+  });
+});
