@@ -155,8 +155,8 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
       // A past life's waiting entries go before our first heartbeat: once the others see this
       // node live again they list its entries, and must not list those ghosts.
       await pastLife.run();
-      await roomSessions.start();
-      await cluster.start();
+      // Both bounded by a connect timeout (with Redis down the node starts anyway).
+      await Promise.all([roomSessions.start(), cluster.start()]);
       await presence?.start();
     },
     async stop() {

@@ -171,9 +171,8 @@ function suite(variant: string, setup: (hooksUrl: string) => Promise<Env>): void
         await Promise.all([x.c.request('room.leave', {}), y.c.request('room.leave', {})]);
         await settle(roomId, 'room_finished', 1);
         assert.equal(count(roomId, 'room_finished'), 1, `round ${round}: one room_finished`);
-        const events = hooksOf(roomId).map((h) => h.event);
-        assert.equal(events[0], 'room_started');
-        assert.equal(events.at(-1), 'room_finished');
+        // Across nodes no order is promised: the other node's participant_joined may reach
+        // the receiver before the winner's room_started (two senders).
       }
     });
 

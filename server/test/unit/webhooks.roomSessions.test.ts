@@ -1,0 +1,144 @@
+/**
+ * The webhooks' room runs across nodes (federation/roomSessions.ts, roomSessionStore.ts) on
+ * their own, on the in-process hub and on a real Redis: of many first joins at once from two
+ * nodes exactly one starts the run, of many last leaves exactly one finishes it (with the
+ * room's name as it started), a move is neither, a member handed over that never arrives is
+ * out after the arrival time, and a dead node's members are released by whichever node sees
+ * it first: its runs finish once.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LocalClusterHub } from '../../src/cluster/index.ts';
+import type { NodeRegistry } from '../../src/cluster/index.ts';
+import { createRoomSessions } from '../../src/federation/roomSessions.ts';
+import {
+  localRoomSessionStore,
+  redisRoomSessionStore,
+  type RoomSessionStore,
+} from '../../src/federation/roomSessionStore.ts';
+import { silentLogger as log } from '../../src/kernel/log.ts';
+import { dropRedisKeys, TEST_REDIS_URL } from '../../../test/helpers/redisKeys.ts';
+import { sleep, until } from '../../../test/helpers/waits.ts';
+
+/** A registry that only lets the test say a node left. */
+function fakeRegistry() {
+  const left: ((nodeId: string) => unknown)[] = [];
+  const registry = {
+    on: (event: string, fn: (nodeId: string) => unknown) => {
+      if (event === 'nodeLeft') left.push(fn);
+      return () => {};
+    },
+  } as unknown as Pick<NodeRegistry, 'on'>;
+  return { registry, leave: (nodeId: string) => Promise.all(left.map((fn) => fn(nodeId))) };
+}
+
+function nodes(store: () => RoomSessionStore, arrivalMs = 60_000) {
+  return ['n1', 'n2'].map((nodeId) => {
+    const { registry, leave } = fakeRegistry();
+    const finished: string[] = [];
+    const sessions = createRoomSessions({
+      nodeId,
+      registry,
+      store: store(),
+      log,
+      timeoutMs: 2000,
+      arrivalMs,
+    });
+    sessions.onFinished((roomId, name) => finished.push(`${roomId} ${name}`));
+    return { nodeId, sessions, leave, finished };
+  }) as [Node, Node];
+}
+type Node = {
+  nodeId: string;
+  sessions: ReturnType<typeof createRoomSessions>;
+  leave: (nodeId: string) => Promise<unknown>;
+  finished: string[];
+};
+
+function suite(variant: string, makeStore: () => () => RoomSessionStore, cleanup: () => unknown) {
+  describe(`room runs across nodes (${variant})`, { concurrency: false }, () => {
+    after(cleanup);
+    test('racing first joins: one start; racing last leaves: one finish, named', async () => {
+      const [a, b] = nodes(makeStore());
+      const joins = Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? a : b).sessions.joined('race', `m${i}`, 'Race room'),
+      );
+      assert.equal((await Promise.all(joins)).filter(Boolean).length, 1);
+      const leaves = Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? a : b).sessions.left('race', `m${i}`, i >= 38),
+      );
+      assert.deepEqual(
+        (await Promise.all(leaves)).filter((n) => n !== undefined),
+        ['Race room'],
+      );
+      // Empty and in again: a new run.
+      assert.equal(await a.sessions.joined('race', 'm0', 'Renamed'), true);
+      assert.equal(await a.sessions.left('race', 'm0', true), 'Renamed');
+      for (const n of [a, b]) await n.sessions.close();
+    });
+
+    test('a move is no start or finish; a leave from the wrong node changes nothing', async () => {
+      const [a, b] = nodes(makeStore());
+      assert.equal(await a.sessions.joined('move', 'ann', 'Move'), true);
+      a.sessions.departed('move', 'ann');
+      await b.sessions.arrived('move', 'ann');
+      assert.equal(await a.sessions.left('move', 'ann', true), undefined, 'she is on b now');
+      assert.equal(await b.sessions.joined('move', 'ben', 'Move'), false);
+      assert.equal(await b.sessions.left('move', 'ann', false), undefined);
+      assert.equal(await b.sessions.left('move', 'ben', true), 'Move');
+      for (const n of [a, b]) await n.sessions.close();
+    });
+
+    test('handed over and never arrived: out after the arrival time', async () => {
+      const [a, b] = nodes(makeStore(), 300);
+      assert.equal(await a.sessions.joined('lost', 'ann', 'Lost'), true);
+      a.sessions.departed('lost', 'ann');
+      await until('the run finished', () => a.finished.length === 1, 5000);
+      assert.deepEqual(a.finished, ['lost Lost']);
+      assert.deepEqual(b.finished, []);
+      for (const n of [a, b]) await n.sessions.close();
+    });
+
+    test('a dead node: its members out, its runs finished once by whoever sees it', async () => {
+      const [a, b] = nodes(makeStore());
+      const c = nodes(makeStore())[0]; // A third node that sees it too.
+      assert.equal(await a.sessions.joined('dead', 'ann', 'Dead'), true);
+      assert.equal(await b.sessions.joined('dead', 'ben', 'Dead'), false);
+      assert.equal(await b.sessions.joined('alone', 'bo', 'Alone'), true);
+      assert.equal(await a.sessions.joined('kept', 'al', 'Kept'), true);
+      assert.equal(await b.sessions.joined('kept', 'bea', 'Kept'), false);
+      assert.equal(await a.sessions.left('dead', 'ann', true), undefined);
+      await Promise.all([a.leave('n2'), c.leave('n2')]);
+      assert.deepEqual([...a.finished, ...c.finished].sort(), ['alone Alone', 'dead Dead']);
+      assert.equal(await a.sessions.left('kept', 'al', true), 'Kept', 'bea went with n2');
+      await sleep(50);
+      for (const n of [a, b, c]) await n.sessions.close();
+    });
+
+    test('a node that starts releases what its past life left', async () => {
+      const store = makeStore();
+      const [a, b] = nodes(store);
+      assert.equal(await b.sessions.joined('past', 'bo', 'Past'), true);
+      const again = nodes(store)[1]; // n2 again, after a crash.
+      await again.sessions.start();
+      assert.deepEqual(again.finished, ['past Past']);
+      for (const n of [a, b, again]) await n.sessions.close();
+    });
+  });
+}
+
+suite(
+  'in process',
+  () => {
+    const hub = new LocalClusterHub();
+    return () => localRoomSessionStore(hub);
+  },
+  () => {},
+);
+
+const prefix = `tutti:h-roomsessions-test-${process.pid}:`;
+suite(
+  'Redis',
+  () => () => redisRoomSessionStore({ url: TEST_REDIS_URL, prefix }, log),
+  () => dropRedisKeys(prefix),
+);
