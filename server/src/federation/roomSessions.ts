@@ -23,7 +23,8 @@ export interface RoomSessionsDeps {
  * a run starts with the room's first member on any node and finishes with its last. A node
  * that dies takes its members out with it: every node that sees it gone (nodeLeft) releases
  * them, one of them (the store's atomic step) finishes the runs that emptied, and tells its
- * webhooks. A node that starts releases what a crashed predecessor under its id left.
+ * webhooks. A node that starts releases what a crashed predecessor under its id left; one
+ * that was taken for dead and is back has its webhooks join its members again.
  */
 export function createRoomSessions(deps: RoomSessionsDeps): RoomSessions & {
   start(): Promise<void>;
@@ -31,6 +32,7 @@ export function createRoomSessions(deps: RoomSessionsDeps): RoomSessions & {
 } {
   const { nodeId, store, log } = deps;
   const finishedListeners: ((roomId: string, name: string) => void)[] = [];
+  const returnedListeners: (() => void)[] = [];
   const arrivals = new Set<NodeJS.Timeout>();
   const call = <T>(work: Promise<T>) => bounded(work, deps.timeoutMs);
 
@@ -43,6 +45,10 @@ export function createRoomSessions(deps: RoomSessionsDeps): RoomSessions & {
   };
   // Thrown, it is retried on the registry's next scan.
   deps.registry.on('nodeLeft', (gone) => releaseNode(gone, `node ${gone} gone`));
+  // Our entry had been reaped (frozen, cut off): the others released our members.
+  deps.registry.on('selfReinstated', () => {
+    for (const fn of returnedListeners) fn();
+  });
 
   return {
     joined: (roomId, memberId, name) => call(store.join(roomId, memberId, nodeId, name)),
@@ -64,6 +70,9 @@ export function createRoomSessions(deps: RoomSessionsDeps): RoomSessions & {
     },
     onFinished(fn) {
       finishedListeners.push(fn);
+    },
+    onReturned(fn) {
+      returnedListeners.push(fn);
     },
     async start() {
       // Before anyone joins here: members under this id are a past life's. Without Redis

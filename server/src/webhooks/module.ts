@@ -71,6 +71,17 @@ export function createWebhooksModule(
   sessions?.onFinished((roomId, name) =>
     inTurn(roomId, async () => sender.send('room_finished', roomOf(roomId, name))),
   );
+  // Taken for dead and back: our members are in again (a run finished for them restarts).
+  sessions?.onReturned(() => {
+    for (const [roomId, { name, members }] of active) {
+      for (const memberId of members.keys()) {
+        inTurn(roomId, async () => {
+          if (await sessions.joined(roomId, memberId, name))
+            sender.send('room_started', roomOf(roomId, name));
+        });
+      }
+    }
+  });
 
   return {
     sender,

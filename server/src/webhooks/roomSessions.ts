@@ -18,4 +18,9 @@ export interface RoomSessions {
   left(roomId: string, memberId: string, nodeEmpty: boolean): Promise<string | undefined>;
   /** Runs that ended without a leave here: a node died with the room's last members. */
   onFinished(fn: (roomId: string, name: string) => void): void;
+  /**
+   * This node was taken for dead and is back (its members were released by the others):
+   * `fn` joins its members again (a run finished meanwhile starts anew).
+   */
+  onReturned(fn: () => void): void;
 }

@@ -5,8 +5,9 @@
  * both nodes included, and when a node dies with the last members the node that sees it
  * gone finishes the room, once. Participant events stay each node's. Two nodes in this
  * process with their own HTTP and media addresses and a real HTTP receiver; once on the
- * in-process hub (the death: a frozen node) and once on Redis + PostgreSQL (the death: a node
- * that drops out of the registry with its members inside).
+ * in-process hub (the death: a frozen node; and one frozen for a while and back: its room
+ * finished, then started again) and once on Redis + PostgreSQL (the death: a node that drops
+ * out of the registry with its members inside).
  *
  * TUTTI_TEST_CLUSTER_HOSTS overrides the addresses (node A, node B, the webhook receiver).
  */
@@ -41,6 +42,8 @@ interface Env {
   b: ClusterApp;
   /** Takes node B out as a death does: no goodbye, its members still inside. */
   kill(): Promise<void>;
+  /** On the hub: B's heartbeats stop reaching the registry (true) or again (false). */
+  freeze?(frozen: boolean): void;
   close(): Promise<void>;
 }
 
@@ -189,6 +192,21 @@ function suite(variant: string, setup: (hooksUrl: string) => Promise<Env>): void
       assert.deepEqual(runs, ['room_started', 'room_finished', 'room_started']);
     });
 
+    test('a node taken for dead and back: its room finished, then started again', async (t) => {
+      if (!env.freeze) return t.skip('the hub freezes a node');
+      const roomId = await createRoom('Frozen');
+      await join(env.b, roomId, 'Ben');
+      await settle(roomId, 'participant_joined', 1);
+      env.freeze(true);
+      await until('room_finished', () => count(roomId, 'room_finished') === 1, 10_000);
+      env.freeze(false); // Its next beat finds its entry reaped: selfReinstated.
+      await settle(roomId, 'room_started', 2);
+      const runs = hooksOf(roomId)
+        .map((h) => h.event)
+        .filter((e) => e.startsWith('room_'));
+      assert.deepEqual(runs, ['room_started', 'room_finished', 'room_started']);
+    });
+
     // Last: node B is gone afterwards.
     test('a node dies with the last members: its room finishes once, within 10 s', async () => {
       const roomId = await createRoom('Death');
@@ -211,13 +229,15 @@ function suite(variant: string, setup: (hooksUrl: string) => Promise<Env>): void
   });
 }
 
-suite('in process', (url) => {
+suite('in process', async (url) => {
   const hub = new FreezableHub();
-  return twoNodes(url, { hub }, async (b) => {
+  const env = await twoNodes(url, { hub }, async (b) => {
     // Its heartbeats stop and its entry goes stale: as good as dead to the others.
     hub.frozen.add(b.nodeId);
     await b.app.tutti.cluster.registry.stop();
   });
+  const freeze = (frozen: boolean) => void hub.frozen[frozen ? 'add' : 'delete'](env.b.nodeId);
+  return { ...env, freeze };
 });
 
 suite('Redis + PostgreSQL', async (url) => {

@@ -20,22 +20,25 @@ import { silentLogger as log } from '../../src/kernel/log.ts';
 import { dropRedisKeys, TEST_REDIS_URL } from '../../../test/helpers/redisKeys.ts';
 import { sleep, until } from '../../../test/helpers/waits.ts';
 
-/** A registry that only lets the test say a node left. */
+/** A registry that only lets the test say a node left, or that this one is back. */
 function fakeRegistry() {
-  const left: ((nodeId: string) => unknown)[] = [];
+  const on: Record<string, ((nodeId: string) => unknown)[]> = { nodeLeft: [], selfReinstated: [] };
   const registry = {
     on: (event: string, fn: (nodeId: string) => unknown) => {
-      if (event === 'nodeLeft') left.push(fn);
+      on[event]?.push(fn);
       return () => {};
     },
   } as unknown as Pick<NodeRegistry, 'on'>;
-  return { registry, leave: (nodeId: string) => Promise.all(left.map((fn) => fn(nodeId))) };
+  const leave = (nodeId: string) => Promise.all(on.nodeLeft!.map((fn) => fn(nodeId)));
+  const back = () => on.selfReinstated!.forEach((fn) => fn(''));
+  return { registry, leave, back };
 }
 
 function nodes(store: () => RoomSessionStore, arrivalMs = 60_000) {
   return ['n1', 'n2'].map((nodeId) => {
-    const { registry, leave } = fakeRegistry();
+    const { registry, leave, back } = fakeRegistry();
     const finished: string[] = [];
+    let returned = 0;
     const sessions = createRoomSessions({
       nodeId,
       registry,
@@ -45,14 +48,17 @@ function nodes(store: () => RoomSessionStore, arrivalMs = 60_000) {
       arrivalMs,
     });
     sessions.onFinished((roomId, name) => finished.push(`${roomId} ${name}`));
-    return { nodeId, sessions, leave, finished };
+    sessions.onReturned(() => returned++);
+    return { nodeId, sessions, leave, back, finished, returned: () => returned };
   }) as [Node, Node];
 }
 type Node = {
   nodeId: string;
   sessions: ReturnType<typeof createRoomSessions>;
   leave: (nodeId: string) => Promise<unknown>;
+  back: () => void;
   finished: string[];
+  returned: () => number;
 };
 
 function suite(variant: string, makeStore: () => () => RoomSessionStore, cleanup: () => unknown) {
@@ -111,6 +117,10 @@ function suite(variant: string, makeStore: () => () => RoomSessionStore, cleanup
       await Promise.all([a.leave('n2'), c.leave('n2')]);
       assert.deepEqual([...a.finished, ...c.finished].sort(), ['alone Alone', 'dead Dead']);
       assert.equal(await a.sessions.left('kept', 'al', true), 'Kept', 'bea went with n2');
+      // n2 was only frozen: back, its webhooks are told to join its members again.
+      b.back();
+      assert.equal(b.returned(), 1);
+      assert.equal(await b.sessions.joined('alone', 'bo', 'Alone'), true, 'a new run');
       await sleep(50);
       for (const n of [a, b, c]) await n.sessions.close();
     });
