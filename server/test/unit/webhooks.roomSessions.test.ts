@@ -6,7 +6,7 @@
  * out after the arrival time, and a dead node's members are released by whichever node sees
  * it first: its runs finish once.
  */
-import { after, describe, test } from 'node:test';
+import { after, afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LocalClusterHub } from '../../src/cluster/index.ts';
 import type { NodeRegistry } from '../../src/cluster/index.ts';
@@ -34,8 +34,16 @@ function fakeRegistry() {
   return { registry, leave, back };
 }
 
-function nodes(store: () => RoomSessionStore, arrivalMs = 60_000) {
-  return ['n1', 'n2'].map((nodeId) => {
+/** Every node a test made: closed after it, passed or not (their Redis connections). */
+const made: Node[] = [];
+
+/** Nodes (n1 and n2 unless `ids`) on stores from `store`, started (their stores connected). */
+async function nodes(
+  store: () => RoomSessionStore,
+  arrivalMs = 60_000,
+  ids = ['n1', 'n2'],
+): Promise<[Node, Node]> {
+  const two = ids.map((nodeId) => {
     const { registry, leave, back } = fakeRegistry();
     const finished: string[] = [];
     let returned = 0;
@@ -51,6 +59,9 @@ function nodes(store: () => RoomSessionStore, arrivalMs = 60_000) {
     sessions.onReturned(() => returned++);
     return { nodeId, sessions, leave, back, finished, returned: () => returned };
   }) as [Node, Node];
+  made.push(...two);
+  for (const n of two) await n.sessions.start();
+  return two;
 }
 type Node = {
   nodeId: string;
@@ -63,9 +74,12 @@ type Node = {
 
 function suite(variant: string, makeStore: () => () => RoomSessionStore, cleanup: () => unknown) {
   describe(`room runs across nodes (${variant})`, { concurrency: false }, () => {
+    afterEach(async () => {
+      for (const n of made.splice(0)) await n.sessions.close();
+    });
     after(cleanup);
     test('racing first joins: one start; racing last leaves: one finish, named', async () => {
-      const [a, b] = nodes(makeStore());
+      const [a, b] = await nodes(makeStore());
       const joins = Array.from({ length: 40 }, (_, i) =>
         (i % 2 ? a : b).sessions.joined('race', `m${i}`, 'Race room'),
       );
@@ -80,11 +94,10 @@ function suite(variant: string, makeStore: () => () => RoomSessionStore, cleanup
       // Empty and in again: a new run.
       assert.equal(await a.sessions.joined('race', 'm0', 'Renamed'), true);
       assert.equal(await a.sessions.left('race', 'm0', true), 'Renamed');
-      for (const n of [a, b]) await n.sessions.close();
     });
 
     test('a move is no start or finish; a leave from the wrong node changes nothing', async () => {
-      const [a, b] = nodes(makeStore());
+      const [a, b] = await nodes(makeStore());
       assert.equal(await a.sessions.joined('move', 'ann', 'Move'), true);
       a.sessions.departed('move', 'ann');
       await b.sessions.arrived('move', 'ann');
@@ -92,22 +105,21 @@ function suite(variant: string, makeStore: () => () => RoomSessionStore, cleanup
       assert.equal(await b.sessions.joined('move', 'ben', 'Move'), false);
       assert.equal(await b.sessions.left('move', 'ann', false), undefined);
       assert.equal(await b.sessions.left('move', 'ben', true), 'Move');
-      for (const n of [a, b]) await n.sessions.close();
     });
 
     test('handed over and never arrived: out after the arrival time', async () => {
-      const [a, b] = nodes(makeStore(), 300);
+      const [a, b] = await nodes(makeStore(), 300);
       assert.equal(await a.sessions.joined('lost', 'ann', 'Lost'), true);
       a.sessions.departed('lost', 'ann');
       await until('the run finished', () => a.finished.length === 1, 5000);
       assert.deepEqual(a.finished, ['lost Lost']);
       assert.deepEqual(b.finished, []);
-      for (const n of [a, b]) await n.sessions.close();
     });
 
     test('a dead node: its members out, its runs finished once by whoever sees it', async () => {
-      const [a, b] = nodes(makeStore());
-      const c = nodes(makeStore())[0]; // A third node that sees it too.
+      const store = makeStore();
+      const [a, b] = await nodes(store);
+      const [c] = await nodes(store, 60_000, ['n3']); // A third node that sees it too.
       assert.equal(await a.sessions.joined('dead', 'ann', 'Dead'), true);
       assert.equal(await b.sessions.joined('dead', 'ben', 'Dead'), false);
       assert.equal(await b.sessions.joined('alone', 'bo', 'Alone'), true);
@@ -122,17 +134,15 @@ function suite(variant: string, makeStore: () => () => RoomSessionStore, cleanup
       assert.equal(b.returned(), 1);
       assert.equal(await b.sessions.joined('alone', 'bo', 'Alone'), true, 'a new run');
       await sleep(50);
-      for (const n of [a, b, c]) await n.sessions.close();
     });
 
     test('a node that starts releases what its past life left', async () => {
       const store = makeStore();
-      const [a, b] = nodes(store);
+      const [a, b] = await nodes(store);
       assert.equal(await b.sessions.joined('past', 'bo', 'Past'), true);
-      const again = nodes(store)[1]; // n2 again, after a crash.
+      const [again] = await nodes(store, 60_000, ['n2']); // n2 again, after a crash.
       await again.sessions.start();
       assert.deepEqual(again.finished, ['past Past']);
-      for (const n of [a, b, again]) await n.sessions.close();
     });
   });
 }
