@@ -230,6 +230,7 @@ export async function buildApp(
       roomName: (id) => rooms.get(id)?.record.name,
       memberInfo: (roomId, id) => rooms.get(roomId)?.member(id)?.info,
       identityOf: admin.identityOf,
+      sessions: cluster.roomSessions, // room_started / room_finished once for the cluster
     });
     concerns.push(webhooks);
     const postChat = (peer: MemberChannel, text: string) => chat.service.send(peer, { text });

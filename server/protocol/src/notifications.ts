@@ -44,6 +44,13 @@ export interface NotificationMap
   'media.restart': { reason: 'worker-died' };
 
   'chat.message': { message: ChatMessage };
+  /**
+   * After a resume through another node: more chat was sent meanwhile than the server sends
+   * one by one (`too-many`: over 2000 messages or 1 MiB), or it could not be read (`failed`).
+   * Read the history again (`chat.history` without `before`) and page back from there: what
+   * the client holds may have a gap.
+   */
+  'chat.gap': { reason: 'too-many' | 'failed' };
 
   /**
    * This node is shutting down (SIGTERM drain) and takes no new peers: close the socket and

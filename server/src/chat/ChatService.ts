@@ -12,7 +12,7 @@ import {
 } from '../store/chatStore.ts';
 import type { ChatBus } from './ChatBus.ts';
 import { fanOut } from './fanOut.ts';
-import { catchUp, ChatMarks, LiveDeliveries, type ChatMark } from './catchUp.ts';
+import { CATCH_UP_PAGE, catchUp, ChatMarks, LiveDeliveries, type ChatMark } from './catchUp.ts';
 import { publishWithin } from './publish.ts';
 import { fitHistoryPage } from './historyBudget.ts';
 import { RoomQueues } from './roomQueue.ts';
@@ -249,7 +249,11 @@ export class ChatService {
 
   /** It came over from another node (`mark`: what it had there): what it missed, once. */
   catchUp(peer: MemberChannel, mark: ChatMark): Promise<number> {
-    const page = (roomId: string, viewerId: string) => this.#latestPage(roomId, viewerId);
+    // The latest page in the room's turn; older ones are stored already: read as they are.
+    const page = (roomId: string, viewerId: string, before?: string) =>
+      before === undefined
+        ? this.#latestPage(roomId, viewerId)
+        : this.#store.page(roomId, viewerId, { before, limit: CATCH_UP_PAGE });
     const roomOf = (peerId: string) => this.#rooms.requireMembership(peerId).roomId;
     const deps = { page, roomOf, present: this.#present, withdrawn: this.#withdrawn };
     return catchUp({ ...deps, marks: this.#marks, live: this.#live }, peer, mark);

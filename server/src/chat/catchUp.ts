@@ -1,10 +1,11 @@
 import type { ChatMessage } from '@tutti/protocol';
 import type { MemberChannel } from '../rooms/ports.ts';
+import type { HistoryPage } from '../store/chatStore.ts';
 
 /**
  * What a member had of its room's chat on the node it left (a resume through another node,
  * federation/handover.ts): every message up to seq `after`, and the ones in `seen`. The new
- * node sends it the rest of the latest page (`ChatCatchUp`): what was sent while neither
+ * node sends it the rest (`catchUp`, paging back to the mark): what was sent while neither
  * node delivered to it (after the old one let it go, before the new one seated it).
  */
 export interface ChatMark {
@@ -45,9 +46,9 @@ export class ChatMarks {
     this.#settle(room);
   }
 
-  /** A page the member read: it has everything up to the page's newest message. */
-  read(memberId: string, messages: readonly ChatMessage[]): void {
-    const newest = messages.reduce((n, m) => Math.max(n, m.seq), 0);
+  /** A page the member read: it has everything up to the page's newest message (or `had`). */
+  read(memberId: string, messages: readonly ChatMessage[], had = 0): void {
+    const newest = messages.reduce((n, m) => Math.max(n, m.seq), had);
     this.#floors.set(memberId, Math.max(this.#floors.get(memberId) ?? 0, newest));
   }
 
@@ -122,19 +123,38 @@ export class LiveDeliveries {
 }
 
 export interface CatchUpDeps {
-  /** The room's latest page for the viewer, read in its turn after the room's appends. */
-  page(roomId: string, viewerId: string): Promise<{ messages: ChatMessage[] }>;
+  /**
+   * A page of the room's history for the viewer, oldest first: without `before` the latest,
+   * read in its turn after the room's appends; with it, the one older than that message.
+   */
+  page(roomId: string, viewerId: string, before?: string): Promise<HistoryPage>;
   roomOf(peerId: string): string;
   present(message: ChatMessage, viewerId: string): ChatMessage;
   withdrawn: ReadonlySet<string>;
   marks: ChatMarks;
   live: LiveDeliveries;
+  /** At most this much is caught up (default CATCH_UP_LIMITS); more: `chat.gap`. */
+  limits?: CatchUpLimits;
 }
 
+export interface CatchUpLimits {
+  messages: number;
+  /** Of the messages' JSON (they queue on the member's socket: signaling.maxBufferedBytes). */
+  bytes: number;
+}
+
+/** The older pages a catch-up reads (after the room's latest one), in messages. */
+export const CATCH_UP_PAGE = 500;
+
+/** A gap bigger than this is not pushed message by message: the member re-reads instead. */
+export const CATCH_UP_LIMITS: CatchUpLimits = { messages: 2000, bytes: 1024 * 1024 };
+
 /**
- * A member resumed here from another node: the messages of the latest page it neither had
- * there (`mark`) nor got live here since it was seated, once each. Call it in the tick the
- * member was seated (what is delivered from then on counts as had).
+ * A member resumed here from another node: the messages it neither had there (`mark`) nor
+ * got live here since it was seated, once each, oldest first. Pages back through the history
+ * until it reaches the mark; a gap over the limits (or a read that fails) is not sent but
+ * told (`chat.gap`): the client reads the history again. Call it in the tick the member was
+ * seated (what is delivered from then on counts as had). Resolves how many were sent.
  */
 export async function catchUp(
   deps: CatchUpDeps,
@@ -145,20 +165,53 @@ export async function catchUp(
   const live = deps.live.watch(peer.id);
   // Delivered there already: not again here, if the bus brings one here only now.
   deps.live.sent(peer.id, mark.seen);
+  const limits = deps.limits ?? CATCH_UP_LIMITS;
   try {
-    const { messages } = await deps.page(roomId, peer.id);
-    deps.marks.read(peer.id, messages);
     const seen = new Set(mark.seen);
-    const missed = messages.filter(
-      (m) => m.seq > mark.after && !seen.has(m.id) && !live.has(m.id) && !deps.withdrawn.has(m.id),
-    );
+    const since = await readSince(deps, roomId, peer.id, mark.after, limits.messages + seen.size);
+    const missed = (since ?? [])
+      .filter((m) => !seen.has(m.id) && !live.has(m.id) && !deps.withdrawn.has(m.id))
+      .sort((a, b) => a.seq - b.seq);
+    if (!since || missed.length > limits.messages || jsonBytes(missed) > limits.bytes) {
+      void peer.notify('chat.gap', { reason: 'too-many' });
+      return 0;
+    }
+    deps.marks.read(peer.id, since, mark.after);
     deps.live.sent(
       peer.id,
       missed.map((m) => m.id),
     );
     for (const m of missed) void peer.notify('chat.message', { message: deps.present(m, peer.id) });
     return missed.length;
+  } catch (err) {
+    void peer.notify('chat.gap', { reason: 'failed' });
+    throw err;
   } finally {
     deps.live.unwatch(peer.id, live);
   }
+}
+
+/**
+ * The room's messages after seq `after` (newest page first, then older ones), or undefined
+ * when there are more than `most` of them.
+ */
+async function readSince(
+  deps: CatchUpDeps,
+  roomId: string,
+  viewerId: string,
+  after: number,
+  most: number,
+): Promise<ChatMessage[] | undefined> {
+  const since: ChatMessage[] = [];
+  for (let page = await deps.page(roomId, viewerId); ;) {
+    for (const m of page.messages) if (m.seq > after) since.push(m);
+    if (since.length > most) return undefined;
+    const oldest = page.messages[0];
+    if (!oldest || oldest.seq <= after || !page.hasMore) return since;
+    page = await deps.page(roomId, viewerId, oldest.id);
+  }
+}
+
+function jsonBytes(messages: readonly ChatMessage[]): number {
+  return messages.reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m)), 0);
 }

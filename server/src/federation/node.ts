@@ -20,6 +20,9 @@ import { localNicknames, redisNicknames } from './nicknames.ts';
 import { Presence } from './presence.ts';
 import { PresenceBus } from './presenceBus.ts';
 import { hubModerationState, redisModerationState } from './roomWideState.ts';
+import { createRoomSessions } from './roomSessions.ts';
+import { localRoomSessionStore, redisRoomSessionStore } from './roomSessionStore.ts';
+import type { RoomSessions } from '../webhooks/roomSessions.ts';
 
 export type ClusterNode = Cluster<ClusterMethods> & {
   /** The signed presence bus: room events; room life, captions, recording, key epochs and moderation changes fan out on it too. */
@@ -28,6 +31,8 @@ export type ClusterNode = Cluster<ClusterMethods> & {
   readonly lifeClaims: LifeClaims;
   /** The rooms' moderation state, shared by the nodes (Redis, or the hub in process). */
   readonly moderationState: SharedModerationState;
+  /** The rooms' runs across the cluster, as the webhooks report them (room_started/finished). */
+  readonly roomSessions: RoomSessions;
   /** Members resuming across nodes: presence's side (federation/handover.ts). */
   readonly moves: MemberMoves;
   /** The members of other nodes, as presence knows them. */
@@ -90,6 +95,19 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
   const moderationState = settings.redis
     ? redisModerationState({ ...settings.redis, prefix: config.cluster.redisPrefix }, deps.log)
     : hubModerationState(hub!);
+  const redisPrefix = config.cluster.redisPrefix;
+  const roomSessions = createRoomSessions({
+    nodeId: cluster.nodeId,
+    registry: cluster.registry,
+    // Without webhooks nothing asks: no Redis connection for it.
+    store:
+      settings.redis && config.webhooks.urls.length > 0
+        ? redisRoomSessionStore({ ...settings.redis, prefix: redisPrefix }, deps.log)
+        : localRoomSessionStore(hub ?? new LocalClusterHub()),
+    log: deps.log.child({ module: 'webhooks' }),
+    timeoutMs: config.cluster.rpcTimeoutMs,
+    arrivalMs: 3 * config.cluster.rpcTimeoutMs + 2000,
+  });
   const pastLife = releasePastLife({
     nodeId: cluster.nodeId,
     startedAt,
@@ -119,6 +137,7 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
     ...cluster,
     bus,
     lifeClaims,
+    roomSessions,
     moves,
     remote: {
       peers: (roomId) => presence?.remotePeers(roomId) ?? [],
@@ -136,7 +155,8 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
       // A past life's waiting entries go before our first heartbeat: once the others see this
       // node live again they list its entries, and must not list those ghosts.
       await pastLife.run();
-      await cluster.start();
+      // Both bounded by a connect timeout (with Redis down the node starts anyway).
+      await Promise.all([roomSessions.start(), cluster.start()]);
       await presence?.start();
     },
     async stop() {
@@ -146,6 +166,7 @@ export function createClusterNode(deps: ClusterNodeDeps): ClusterNode {
       await nicknames.close();
       await lifeClaims.close();
       await moderationState.close();
+      await roomSessions.close();
       await cluster.stop();
     },
   };

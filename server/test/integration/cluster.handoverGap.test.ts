@@ -4,7 +4,8 @@
  * hub that holds A's answer to `session.handover` back (GatedHub) while the others chat, so
  * the gap is as long as the test wants, whatever the load. The message sent in it reaches
  * the member once, live, through B; what was sent while it was away (kept on A) and after
- * (live on B) once too. Its leave through B is reported by B's webhooks with its nickname
+ * (live on B) once too; a gap of 250 messages (more than a page) all of it, once, in order.
+ * Its leave through B is reported by B's webhooks with its nickname
  * and join token identity, and nothing about its move is.
  *
  * TUTTI_TEST_GAP_HOSTS overrides the addresses (node A, node B, the webhook receiver).
@@ -89,6 +90,9 @@ describe('a resume through another node, in its gap (in process, one hub)', () =
     const overrides = (nodeId: string) => ({
       files: { secret: SECRET },
       webhooks: { urls: [hooks.url], secret: SECRET, backoffMs: 50 },
+      // A long gap is 250 messages from two members within seconds.
+      chat: { ratePerSecond: 1000, burst: 1000 },
+      signaling: { requestsPerSecond: 1000, requestBurst: 1000 },
       // Patient on a loaded machine: the held answer must not time out, nor a node seem gone.
       cluster: { nodeId, heartbeatMs: 300, nodeTimeoutMs: 6000, rpcTimeoutMs: 10_000 },
     });
@@ -186,6 +190,47 @@ describe('a resume through another node, in its gap (in process, one hub)', () =
     await sleep(1000); // Time for a second copy to show up.
     const got = again.seen('chat.message').map((n) => n.message.id);
     assert.deepEqual([...got].sort(), [...want].sort(), 'each message exactly once');
+    for (const c of [again, ann, bea]) await c.request('room.leave', {});
+  });
+
+  test('a gap of 250 messages (more than a page) arrives complete, once, in order', async () => {
+    const { roomId, ann, bea, id, resumeToken } = await room('Long gap');
+    const release = hub.hold();
+    const held = hub.held;
+    const again = await connectRaw(b.wsUrl, open);
+    const resuming = again.request('session.resume', { token: resumeToken });
+    await until(() => hub.held === held + 1, 15_000, 'A answered the handover');
+    assert.equal(inRoom(b, roomId, id), false, 'B has not seated her yet');
+    // 125 from each node, 25 at a time: their order is the store's (seq), not the sends'.
+    const gap: { id: string; seq: number }[] = [];
+    for (let i = 0; i < 10; i++) {
+      const batch = Array.from({ length: 25 }, (_, j) =>
+        (j % 2 ? ann : bea).request('chat.send', { text: `gap ${i * 25 + j}` }),
+      );
+      for (const { message } of await Promise.all(batch)) gap.push(message);
+    }
+    const ids = new Set(gap.map((m) => m.id));
+    for (const w of [ann, bea]) {
+      await until(
+        () => w.seen('chat.message').filter((n) => ids.has(n.message.id)).length === 250,
+        20_000,
+        'the gap delivered to the others',
+      );
+    }
+    release();
+    assert.equal((await resuming).self.id, id);
+    const got = () => again.seen('chat.message').filter((n) => ids.has(n.message.id));
+    await until(() => got().length >= 250, 20_000, 'alice gets the whole gap').catch(
+      (err: unknown) => assert.fail(`${String(err)}; she got ${got().length} of 250`),
+    );
+    await sleep(1000); // Time for a second copy to show up.
+    const want = [...gap].sort((x, y) => x.seq - y.seq).map((m) => m.id);
+    assert.deepEqual(
+      got().map((n) => n.message.id),
+      want,
+      'each once, oldest first',
+    );
+    assert.equal(again.seen('chat.gap').length, 0, 'no gap told: it was caught up');
     for (const c of [again, ann, bea]) await c.request('room.leave', {});
   });
 

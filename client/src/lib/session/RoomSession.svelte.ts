@@ -145,6 +145,7 @@ export class RoomSession {
       ...bindCaptions(signaling, stores.captions),
       ...this.#recording.bind(),
       ...this.context.e2eeActions.bind(),
+      ...this.context.chatActions.bind(),
       signaling.on('room.closed', ({ reason }) => this.#closed(reason)),
       signaling.on('media.restart', () => void this.#restartMedia()),
       signaling.on('server.draining', ({ reconnectAfterMs }) => this.#draining(reconnectAfterMs)),

@@ -31,6 +31,19 @@ export class ChatActions {
     await this.outbox.flush();
   }
 
+  /** `chat.gap`: the server could not catch us up after a resume: read the history again. */
+  bind(): (() => void)[] {
+    return [this.signaling.on('chat.gap', () => void this.reread().catch(() => undefined))];
+  }
+
+  /** The latest page, and paging back from it (what we held before it may have a gap). */
+  async reread(): Promise<void> {
+    const { messages, hasMore } = await this.signaling.request('chat.history', {
+      limit: HISTORY_PAGE,
+    });
+    this.chat.rebase(messages, hasMore);
+  }
+
   async loadOlder(): Promise<void> {
     const oldest = this.chat.oldest;
     const { messages, hasMore } = await this.signaling.request('chat.history', {

@@ -23,6 +23,19 @@ export class ChatStore {
     for (const m of messages) if (!this.byId.has(m.id)) this.byId.set(m.id, m);
   }
 
+  /**
+   * The room's latest page, read again because what we hold may have a gap: what is older
+   * than the page goes (paging back with `before` fills it in, contiguous), the rest merges.
+   */
+  rebase(messages: ChatMessage[], hasMore: boolean): void {
+    const oldest = messages[0];
+    if (oldest && hasMore) {
+      for (const [id, m] of this.byId) if (m.seq < oldest.seq) this.byId.delete(id);
+    }
+    this.merge(messages);
+    this.hasMore = hasMore;
+  }
+
   /** A new message (live or our own); listeners hear about it once. */
   add(message: ChatMessage): void {
     if (this.byId.has(message.id)) return;
