@@ -113,7 +113,11 @@ export class AppState {
 
   async subscribeLobby(): Promise<void> {
     try {
-      const { rooms, routerRtpCapabilities } = await this.signaling.request('lobby.subscribe', {});
+      // The page's first lobby was asked for by boot.ts as its socket opened.
+      const early = this.signaling.takeEarlyLobby();
+      const { rooms, routerRtpCapabilities } = await (early?.catch(() =>
+        this.signaling.request('lobby.subscribe', {}),
+      ) ?? this.signaling.request('lobby.subscribe', {}));
       this.rooms = sortRooms(rooms);
       if (routerRtpCapabilities && !this.#routerCaps) {
         // A join may follow any moment: have the room chunk and the native capabilities
