@@ -160,15 +160,13 @@ export class MediaClient {
     // way), unless bench:join asks for the other order (docs/benchmarks.md measures both).
     if (renderFirst) onDispatched?.();
     await this.#consumers.consumeAll(media.consumers ?? []);
-    if (!renderFirst) onDispatched?.();
-    // The send transport's PeerConnection (40–80 ms of a loaded main thread) is built after
-    // the recv side's SDP is set and the room view's first render (the microtasks that
-    // onDispatched sets off; the video elements the first frame needs), not in front of
-    // them: nothing is produced before start() returns.
-    if (!renderFirst) await new Promise((resolve) => setTimeout(resolve, 0));
+    // The send transport's PeerConnection (tens of ms of main thread on a busy machine) is
+    // built after the recv side's SDP is set, not in front of it: nothing is produced
+    // before start() returns.
     const current = generation === this.#generation && !this.#closed;
     if (current && media.send && (device.canProduce('audio') || device.canProduce('video')))
       this.sendTransport = build('send', media.send);
+    if (!renderFirst) onDispatched?.();
     if (generation !== this.#generation) return;
     await this.#producers.reproduce();
   }
