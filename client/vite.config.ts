@@ -50,6 +50,35 @@ function preloadRoomChunk(): Plugin {
   };
 }
 
+/**
+ * boot.ts is an entry of its own, with its own `<script type=module>` at the top of the
+ * page: its few hundred bytes arrive and run (opening the signaling socket) while the app's
+ * chunks are still being fetched and compiled. main.ts imports it as well (the same module,
+ * evaluated once), which is how the dev server runs it first.
+ */
+function bootScript(): Plugin {
+  return {
+    name: 'tutti-boot-script',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, ctx) {
+        const boot = Object.values(ctx.bundle ?? {}).find(
+          (c) => c.type === 'chunk' && c.isEntry && c.facadeModuleId?.endsWith('/src/boot.ts'),
+        );
+        if (!boot) return [];
+        return [
+          {
+            tag: 'script',
+            attrs: { type: 'module', async: true, crossorigin: true, src: `/${boot.fileName}` },
+            injectTo: 'head-prepend',
+          },
+        ];
+      },
+    },
+  };
+}
+
 const COMPRESSIBLE = /\.(js|mjs|css|html|svg|json|txt|map|wasm)$/;
 
 /**
@@ -98,7 +127,7 @@ const target = process.env.TUTTI_DEV_SERVER ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
   root: import.meta.dirname,
-  plugins: [svelte(), preloadRoomChunk(), precompress()],
+  plugins: [svelte(), bootScript(), preloadRoomChunk(), precompress()],
   server: {
     proxy: {
       // The server refuses cross-origin /ws upgrades (docs/admin-api.md): the dev page's
@@ -112,5 +141,11 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     chunkSizeWarningLimit: 1500,
+    rollupOptions: {
+      input: {
+        index: path.resolve(import.meta.dirname, 'index.html'),
+        boot: path.resolve(import.meta.dirname, 'src/boot.ts'),
+      },
+    },
   },
 });

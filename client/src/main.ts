@@ -1,3 +1,5 @@
+// First: the signaling socket opens before the rest of the app is evaluated (boot.ts).
+import './boot.ts';
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';

@@ -39,7 +39,8 @@ const { values: args } = parseArgs({
      * Join paths, interleaved: both (classic,short), all, or a comma list of classic, short
      * (one-reply join, DTLS fingerprint sent ahead), short-connect (one-reply join with
      * media.connectTransport: no fingerprint), short-render-first (short, the room view
-     * rendered before the consumers are set up).
+     * rendered before the consumers are set up), short-late-socket (short, the socket opened
+     * by the app after its chunks evaluated instead of by client/src/boot.ts first).
      */
     path: { type: 'string', default: 'both' },
     /** link | click | both. */
@@ -114,6 +115,8 @@ async function oneJoin(
       'media.ready' in marks.sent ||
       'media.createTransport' in marks.sent ||
       (path !== 'short-connect' && 'media.connectTransport' in marks.sent);
+    // One socket per page load: boot.ts's (or the app's), reused by the room.
+    if (marks.wsCount !== 1) throw new Error(`the page opened ${marks.wsCount} WebSockets`);
     if (path !== 'classic' && fellBack)
       throw new Error(`${path} path fell back: sent ${Object.keys(marks.sent).join(', ')}`);
     return {
@@ -223,6 +226,7 @@ try {
       ...PATHS.filter((p) => p !== 'classic').map((p): [Path, Path] => [p, 'classic']),
       ['short', 'short-connect'],
       ['short-render-first', 'short'],
+      ['short-late-socket', 'short'],
     ];
     for (const [a, b] of pairs) {
       const ratio = frameP50(a) / frameP50(b);

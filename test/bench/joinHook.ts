@@ -11,6 +11,10 @@ export interface PageMarks {
   click: number | null;
   wsCreated: number | null;
   wsOpen: number | null;
+  /** WebSockets the page created (one per page load, the lobby's reused by the room). */
+  wsCount: number;
+  /** The app's first element in #app (the Svelte runtime and the app's chunk evaluated). */
+  app: number | null;
   /** method → first time sent / answered (ours), or received (the server's requests). */
   sent: Record<string, number>;
   answered: Record<string, number>;
@@ -37,7 +41,7 @@ export function pageHook(opts: { noLocalMedia: boolean; joinPath: Path }): strin
     ${opts.noLocalMedia ? "localStorage.setItem('tutti.autoMedia', 'off');" : ''}
   } catch {}
   const now = () => performance.now();
-  const marks = { click: null, wsCreated: null, wsOpen: null, sent: {}, answered: {}, received: {},
+  const marks = { click: null, wsCreated: null, wsOpen: null, wsCount: 0, app: null, sent: {}, answered: {}, received: {},
     pc: null, connected: null, track: null, joined: null, firstRtp: {}, frames: [], frame: null };
   window.__benchMarks = marks;
   const first = (obj, key) => { if (obj[key] === undefined) obj[key] = now(); };
@@ -47,6 +51,7 @@ export function pageHook(opts: { noLocalMedia: boolean; joinPath: Path }): strin
     constructor(...a) {
       super(...a);
       if (marks.wsCreated === null) marks.wsCreated = now();
+      marks.wsCount++;
       const pending = new Map();
       this.addEventListener('open', () => { if (marks.wsOpen === null) marks.wsOpen = now(); });
       const send = this.send.bind(this);
@@ -110,6 +115,7 @@ export function pageHook(opts: { noLocalMedia: boolean; joinPath: Path }): strin
   // Only the added subtrees are searched: querying the whole document on every mutation
   // batch cost the page tens of ms of main thread during a join (the measurement's own load).
   const check = (mutations) => {
+    if (marks.app === null && document.getElementById('app')?.firstElementChild) marks.app = now();
     const roots = [];
     for (const m of mutations) for (const n of m.addedNodes) if (n instanceof Element) roots.push(n);
     const find = (sel) => roots.flatMap((r) => [...(r.matches(sel) ? [r] : []), ...r.querySelectorAll(sel)]);
@@ -132,7 +138,13 @@ export function pageHook(opts: { noLocalMedia: boolean; joinPath: Path }): strin
 }
 
 /** The client's `tutti.joinPath` values (client/src/lib/storage.ts). */
-export const JOIN_PATHS = ['classic', 'short-connect', 'short', 'short-render-first'] as const;
+export const JOIN_PATHS = [
+  'classic',
+  'short-connect',
+  'short',
+  'short-render-first',
+  'short-late-socket',
+] as const;
 export type Path = (typeof JOIN_PATHS)[number];
 
 /**
@@ -156,6 +168,8 @@ export function phasesOf(m: PageMarks, path: Path, start: number): Record<string
   const all = [...audioRtp, ...videos];
   const short = path !== 'classic';
   return {
+    'WebSocket created': at(m.wsCreated),
+    'app mounted': at(m.app),
     'WebSocket open': at(m.wsOpen),
     'lobby.subscribe answered': at(m.answered['lobby.subscribe']),
     'room.join sent': at(m.sent['room.join']),

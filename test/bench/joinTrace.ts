@@ -45,6 +45,39 @@ interface CpuProfile {
   }[];
   samples: number[];
   timeDeltas: number[];
+  startTime: number;
+}
+
+/**
+ * The profile as a timeline from navigation (`t0`, trace µs): per 50 ms slice, the sampled
+ * JavaScript time (not idle, not "program") and the three functions that took most of it,
+ * so the join's critical path can be read against the phases.
+ */
+function printTimeline(p: CpuProfile, t0: number, endMs: number): void {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const SLICE = 50;
+  const slices = new Map<number, Map<string, number>>();
+  let ts = p.startTime;
+  p.samples.forEach((id, i) => {
+    ts += p.timeDeltas[i] ?? 0;
+    const at = (ts - t0) / 1000;
+    if (at < 0 || at > endMs) return;
+    const f = byId.get(id)!.callFrame;
+    if (f.functionName === '(idle)' || f.functionName === '(program)') return;
+    const url = f.url.replace(/^https?:\/\/[^/]+/, '').replace(/^\/assets\//, '');
+    const key = `${f.functionName || '(anon)'}${url ? ` ${url}` : ''}`;
+    const slice = slices.get(Math.floor(at / SLICE)) ?? new Map<string, number>();
+    slices.set(Math.floor(at / SLICE), slice);
+    slice.set(key, (slice.get(key) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
+  });
+  console.log('  JavaScript by 50 ms slice from navigation (sampled ms, top 3):');
+  for (const [k, slice] of [...slices.entries()].sort((a, b) => a[0] - b[0])) {
+    const total = [...slice.values()].reduce((a, b) => a + b, 0);
+    const top = [...slice.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3);
+    console.log(
+      `    ${String(k * SLICE).padStart(5)} ${total.toFixed(0).padStart(3)}  ${top.map(([n, v]) => `${n} ${v.toFixed(0)}`).join(', ')}`,
+    );
+  }
 }
 
 /** Self time by function (top 25) and by script, of the sampled profile. */
@@ -168,10 +201,22 @@ try {
     console.log(
       `  metrics: script ${(m.ScriptDuration! * 1000).toFixed(0)} ms, layout ${(m.LayoutDuration! * 1000).toFixed(0)} ms, style ${(m.RecalcStyleDuration! * 1000).toFixed(0)} ms, task ${(m.TaskDuration! * 1000).toFixed(0)} ms`,
     );
-    // Main thread of the page's renderer: the thread of the first ParseHTML event.
-    const main = events.find((e) => e.name === 'ParseHTML');
-    const nav = events.find((e) => e.name === 'navigationStart' || e.name === 'NavigationStart');
+    // Main thread of the page's renderer: the thread that parsed the server's page (not
+    // about:blank's, which a cross-process navigation leaves in another renderer).
+    const page0 = (e: TraceEvent) => {
+      const d = e.args?.data as { url?: string; beginData?: { url?: string } } | undefined;
+      return (d?.beginData?.url ?? d?.url ?? '').startsWith(server.url);
+    };
+    const main =
+      events.find((e) => e.name === 'ParseHTML' && page0(e)) ??
+      events.findLast((e) => e.name === 'ParseHTML');
+    const nav = events.find(
+      (e) =>
+        (e.name === 'navigationStart' || e.name === 'NavigationStart') &&
+        (!main || e.pid === main.pid),
+    );
     if (!main) continue;
+    if (nav && args.figure !== 'click') printTimeline(profile, nav.ts, info.marks.frame ?? 0);
     const t0 = nav?.ts ?? main.ts;
     const frameTs = t0 + (info.marks.frame ?? 0) * 1000;
     const busy = new Map<string, number>();

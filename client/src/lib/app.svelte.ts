@@ -67,6 +67,12 @@ export class AppState {
   #waitingFor: { roomId: string; nickname: string; password: string | undefined } | null = null;
   /** A shared link's room (#/room/<id>): joined as soon as the lobby list shows it. */
   linkRoom = $state<string | null>(roomIdFromHash());
+  /**
+   * A shared link's join may come (its room, a remembered nickname): the lobby is not
+   * rendered meanwhile — its first render cost the link's join 100–200 ms of a loaded main
+   * thread in front of the room chunk — but once the join fails, or cannot be made.
+   */
+  linkPending = $state(roomIdFromHash() !== null && validNickname(storage.nickname));
   /** The server's router capabilities (lobby.subscribe): the one-reply join loads them first. */
   #routerCaps: RtpCapabilities | undefined;
   /** `?token=` in the page URL: joined as soon as the socket is open. */
@@ -107,13 +113,18 @@ export class AppState {
     });
     signaling.onState((state) => {
       this.connection = state;
+      if (state === 'disconnected') this.linkPending = false;
       if (state === 'open') void this.subscribeLobby();
     });
   }
 
   async subscribeLobby(): Promise<void> {
     try {
-      const { rooms, routerRtpCapabilities } = await this.signaling.request('lobby.subscribe', {});
+      // The page's first lobby was asked for by boot.ts as its socket opened.
+      const early = this.signaling.takeEarlyLobby();
+      const { rooms, routerRtpCapabilities } = await (early?.catch(() =>
+        this.signaling.request('lobby.subscribe', {}),
+      ) ?? this.signaling.request('lobby.subscribe', {}));
       this.rooms = sortRooms(rooms);
       if (routerRtpCapabilities && !this.#routerCaps) {
         // A join may follow any moment: have the room chunk and the native capabilities
@@ -129,6 +140,8 @@ export class AppState {
     } catch (err) {
       console.warn('lobby.subscribe failed', err);
     }
+    // No link join under way (the room is not listed, or locked): the lobby asks.
+    if (!this.joining && !this.session) this.linkPending = false;
   }
 
   /** A page opened with a join token goes straight into the token's room. */
@@ -152,7 +165,7 @@ export class AppState {
     const room = id ? this.rooms.find((r) => r.id === id) : undefined;
     if (!room || room.locked || this.session || this.joining) return;
     const nickname = storage.nickname.trim();
-    if (!nickname || nickname.length > 32) return;
+    if (!validNickname(nickname)) return;
     this.linkRoom = null;
     this.joinRoom(room.id, nickname).catch((err: unknown) => {
       this.lobbyMessage = explain(err);
@@ -210,6 +223,7 @@ export class AppState {
       this.notice = { kind: 'waiting', text: 'Waiting for a moderator to let you in…' };
     } finally {
       this.joining = false;
+      this.linkPending = false;
     }
   }
 
@@ -235,6 +249,11 @@ export class AppState {
     history.replaceState(null, '', '#/');
     void this.subscribeLobby();
   }
+}
+
+function validNickname(nickname: string): boolean {
+  const n = nickname.trim();
+  return n.length > 0 && n.length <= 32;
 }
 
 function sortRooms(rooms: RoomSummary[]): RoomSummary[] {

@@ -10,6 +10,8 @@ import {
   type ServerRequestHandler,
   type ServerRequestMethod,
 } from '@tutti/protocol';
+import { signalingUrl, takeEarlySocket, type EarlySocket } from '../boot.ts';
+import { EarlySocketTransport } from './earlySocket.ts';
 
 export type ConnectionState = 'connecting' | 'open' | 'disconnected';
 
@@ -21,10 +23,11 @@ export type ConnectionState = 'connecting' | 'open' | 'disconnected';
 const HEARTBEAT_MS = 4000;
 const PING_TIMEOUT_MS = 8000;
 
+const RETRY = { retries: 50, factor: 1.5, minTimeout: 300, maxTimeout: 3000 };
+
 /** Default signaling URL: same origin, path /ws. */
 export function defaultSignalingUrl(): string {
-  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${proto}//${location.host}/ws`;
+  return signalingUrl();
 }
 
 /**
@@ -52,13 +55,18 @@ export class Signaling {
   #everOpened = false;
   #state: ConnectionState = 'connecting';
   #heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** The lobby answer that came on the socket boot.ts opened (taken by the first lobby). */
+  #earlyLobby: EarlySocket['lobby'] | null = null;
 
   readonly url: string;
 
   // No parameter property: Node's type stripping runs this file too (the resume tests).
   constructor(url: string = defaultSignalingUrl()) {
     this.url = url;
-    this.#connect();
+    // The page's socket was opened by boot.ts, before the app started: adopt it.
+    const early = takeEarlySocket(url);
+    this.#earlyLobby = early?.lobby ?? null;
+    this.#connect(early);
     this.#heartbeat = setInterval(() => this.#ping(), HEARTBEAT_MS);
   }
 
@@ -75,11 +83,21 @@ export class Signaling {
     return this.#state;
   }
 
-  #connect(): void {
+  /**
+   * The `lobby.subscribe` answer boot.ts asked for as its socket opened, once (null: none,
+   * or already taken — then ask).
+   */
+  takeEarlyLobby(): EarlySocket['lobby'] | null {
+    const lobby = this.#earlyLobby;
+    this.#earlyLobby = null;
+    return lobby;
+  }
+
+  #connect(early: EarlySocket | null = null): void {
     if (this.#closed) return;
-    const transport = new WebSocketTransport(this.url, {
-      retry: { retries: 50, factor: 1.5, minTimeout: 300, maxTimeout: 3000 },
-    });
+    const transport = early
+      ? new EarlySocketTransport(early, RETRY)
+      : new WebSocketTransport(this.url, { retry: RETRY });
     const peer = new Peer(transport);
     this.#peer = peer;
     peer.on('open', () => {

@@ -17,7 +17,13 @@ function write(key: string, value: string | null): void {
   }
 }
 
-export const JOIN_PATHS = ['short', 'classic', 'short-connect', 'short-render-first'] as const;
+export const JOIN_PATHS = [
+  'short',
+  'classic',
+  'short-connect',
+  'short-render-first',
+  'short-late-socket',
+] as const;
 export type JoinPath = (typeof JOIN_PATHS)[number];
 
 export const storage = {
@@ -48,7 +54,9 @@ export const storage = {
    * and room.join brings transports and consumers, with the DTLS fingerprint sent ahead.
    * For bench:join, which compares them in one run: 'classic' keeps the old request
    * sequence, 'short-connect' sends no fingerprint (media.connectTransport as before),
-   * 'short-render-first' renders the room view before the consumers are set up.
+   * 'short-render-first' renders the room view before the consumers are set up,
+   * 'short-late-socket' has the app open its socket after its chunks are evaluated (boot.ts
+   * opens none: the page before it).
    */
   get joinPath(): JoinPath {
     const v = read('tutti.joinPath');

@@ -1,4 +1,5 @@
 import type { JoinDtlsParameters } from '@tutti/protocol';
+import { takeEarlyCertificate } from '../../boot.ts';
 
 /**
  * The DTLS certificate of this page's transports, generated ahead (while the socket
@@ -25,7 +26,8 @@ function generate(): Promise<RTCCertificate | null> {
 
 /** The page's certificate (null: the browser cannot make one; joins then connect as before). */
 export async function dtlsCertificate(): Promise<RTCCertificate | null> {
-  made ??= generate();
+  // A shared link's page started it in boot.ts, before the app's chunks were evaluated.
+  made ??= takeEarlyCertificate() ?? generate();
   const cert = await made;
   if (cert && cert.expires - Date.now() < MARGIN_MS) {
     made = generate();
