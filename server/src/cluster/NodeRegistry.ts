@@ -71,6 +71,7 @@ export class NodeRegistry {
   readonly #dropped: (reason: string, detail?: object) => void;
   readonly #startedAt = Date.now();
   #draining = false;
+  #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   /** Unknown until the first heartbeat. */
@@ -114,6 +115,7 @@ export class NodeRegistry {
 
   /** Stops beating and removes this node's entry so the others see it leave at once. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#stalls.stop();
@@ -142,6 +144,16 @@ export class NodeRegistry {
   /** True once a heartbeat went through, false while the store is unreachable (readiness). */
   get healthy(): boolean {
     return this.#healthy === true;
+  }
+
+  /**
+   * A heartbeat + scan begun after this call (one in flight may have scanned before what the
+   * caller saw), for a node the caller heard of but this one does not list: it may have
+   * started since the last scan, which is not the same as gone. Nothing once stopped.
+   */
+  async refresh(): Promise<void> {
+    await this.#ticking;
+    if (!this.#stopped) await this.tick();
   }
 
   /** One heartbeat + scan; runs are serialized (a slow store never stacks them up). */

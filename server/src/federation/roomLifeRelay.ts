@@ -74,13 +74,23 @@ export function createRoomLifeRelay(deps: {
       throw new TuttiError('MEDIA_UNAVAILABLE', 'the room’s games cannot be reached; try again');
     }
   };
+  /**
+   * Whether a room's holder is a live node. One this node does not list may have started
+   * since its last scan (the registry is read every heartbeat): taking its rooms then would
+   * leave two lives for one room, so the registry is read again before it counts as gone.
+   */
+  const listed = async (nodeId: string): Promise<boolean> => {
+    if (cluster.registry.get(nodeId) !== undefined) return true;
+    await reach(cluster.registry.refresh());
+    return cluster.registry.get(nodeId) !== undefined;
+  };
   const claims = cluster.lifeClaims;
   const rpcOpts = { timeoutMs };
 
   return {
     async authority(roomId) {
       let holder = await reach(claims.claim(roomId, me));
-      if (holder !== me && cluster.registry.get(holder) === undefined) {
+      if (holder !== me && !(await listed(holder))) {
         holder = await reach(claims.claim(roomId, me, holder)); // Its holder is gone: ours now.
       }
       return holder === me ? undefined : holder;
