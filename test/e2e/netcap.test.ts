@@ -6,9 +6,11 @@
  * The sender is an ordinary page with a fake camera (simulcast, 540p). Asserted, with the
  * SFU's own view (the in-process server's mediasoup consumer: its 'layerschange' events) and
  * the page's: under the cap the consumer drops to a lower simulcast layer (spatial or
- * temporal), the page shows it within 5 s and keeps decoding there (no frozen video over 2 s,
- * at least 3 fps; the switch itself is logged as 'with the switch'); once the cap is lifted it
- * climbs back to the layers it had and the page to the width it had.
+ * temporal), the page shows it within 5 s and keeps decoding (no frozen video over 2 s under
+ * the cap, the switch included, and at least 3 fps on the lower layer); once the cap is
+ * lifted it climbs back to the layers it had and the page to the width it had. What makes
+ * the switch fast is the server's hold of a congested downlink (server/src/rooms/
+ * downlinkGuard.ts): the lowest layer at once, the top one no longer forwarded nor resent.
  *
  * Why tbf with a small bucket (2 packets) and not the 16 KiB of before: mediasoup (like
  * libwebrtc) probes by sending short bursts of padding well above its estimate and reads the
@@ -53,6 +55,8 @@ const ROOM = 'Capped';
  * the lower layer only 5.5-6.3 s after the cap at load average 18-21.)
  */
 const CAP = { rateKbit: 300, burst: 3028, latencyMs: 100 };
+/** What the receiver must get uncapped for the cap to bind (times the cap). */
+const BINDS = 1.3;
 /** The switch at the cap's onset (loss until the estimate reacts, then a lower key frame). */
 const ONSET_MAX_MS = 5000;
 /** How long the cap holds after the drop. */
@@ -239,39 +243,33 @@ describe(
       );
     }
 
-    // todo, not a gate yet (docs/architecture.md).
-    // Since media.minOutgoingBitrate (150 kbit/s) the estimate no longer collapses (never
-    // under 150 in 23 runs, never no layer); what still fails under load is the switch at the
-    // onset: 2.5-3.4 s frozen (S2 into the cap until S1's key frame), 2026-12-03: 11 of 15
-    // passed at load average 6-19 (before the onset bound); with it 1 of 4 (load 5-13; the page
-    // on S1 only after 6.2-6.6 s, once 3 s frozen on S1), and 0 of 4 at 300 ms latency (18-21).
-    const capTodo = 'the switch at the cap onset freezes 3+ s on a loaded box (issue 10)';
-    test(
-      '300 kbit/s tbf cap on the downlink: a lower layer, no freeze, back up when lifted',
-      { todo: capTodo },
-      async () => {
-        const t = await waitFor(receiverConsumer, 20_000, "the server's consumer for the receiver");
-        const est = watchBwe(t); // the estimate toward the receiver, every 500 ms
-        try {
-          await capAndLift(t, est.samples, est.stop);
-        } finally {
-          await est.stop();
-        }
-      },
-    );
+    // Before the downlink hold (2026-12-03) the switch froze the page 2.5-3.4 s on a loaded
+    // box (S2 into the cap, then its retransmissions, until a lower key frame got through):
+    // a todo then (docs/architecture.md).
+    test('300 kbit/s tbf cap on the downlink: a lower layer, no freeze, back up when lifted', async () => {
+      const t = await waitFor(receiverConsumer, 20_000, "the server's consumer for the receiver");
+      const est = watchBwe(t); // the estimate toward the receiver, every 500 ms
+      try {
+        await capAndLift(t, est.samples, est.stop);
+      } finally {
+        await est.stop();
+      }
+    });
 
     async function capAndLift(t: TrackedConsumer, bwe: BweSample[], stopBwe: () => Promise<void>) {
       const top = await settledLayers(t);
       const topWidth = await waitFor(() => pageWidth(receiver), 10_000, 'a video width');
       // The cap must bind: the top layer has to need more than it. A CPU-starved sender's does
-      // not (measured at load average 40-50: 100-280 kbit/s, at 3-5 fps).
+      // not (measured at load average 40-50: 100-280 kbit/s, at 3-5 fps), or only at times:
+      // 1.3x the cap for 2 s, waited for up to a minute (2026-12-03, load 16-43: twice not
+      // 1.5x within 30 s).
       const binding = await waitFor(
         () => {
           const last = bwe.filter((s) => s.at > Date.now() - 2000);
-          return last.length >= 3 && last.every((s) => s.sent >= 1.5 * CAP.rateKbit * 1000);
+          return last.length >= 3 && last.every((s) => s.sent >= BINDS * CAP.rateKbit * 1000);
         },
-        30_000,
-        `the server sending over ${1.5 * CAP.rateKbit} kbit/s to the receiver before the cap`,
+        60_000,
+        `the server sending over ${BINDS * CAP.rateKbit} kbit/s to the receiver before the cap`,
       ).catch((err: unknown) => {
         throw new Error(`${String(err)}; ${timeline(bwe, Date.now() - 5000, Date.now())}`);
       });
@@ -343,7 +341,11 @@ describe(
           `${topWidth}px at ${fps(uncapped).toFixed(1)} fps, estimate ` +
           `${estimate(0, cappedAt)} kbit/s (min/median/max); cap ${CAP.rateKbit} kbit/s, burst ` +
           `${CAP.burst} B, latency ${CAP.latencyMs} ms: lower after ${droppedAt - cappedAt} ms, ` +
-          `on the page after ${onsetMs} ms; ` +
+          `on the page after ${onsetMs} ms; preferred ` +
+          `${t.preferred
+            .filter((p) => p.at > cappedAt)
+            .map((p) => `S${p.spatial}@${p.at - cappedAt}`)
+            .join(' ')}; ` +
           `layers (ms after the cap) ` +
           `${spans.map((s) => `${formatLayers(s.layers)}@${s.at - cappedAt}`).join(' ')}; ` +
           `${Math.round((lowMs * 100) / Math.max(1, liftedAt - droppedAt))}% of the hold below ` +
@@ -361,8 +363,8 @@ describe(
       assert.ok(capped.length > 0 && lifted.length > 0, 'the page sampled its video');
       assert.ok(onsetMs < ONSET_MAX_MS, `on the lower layer ${onsetMs} ms after the cap`);
       assert.ok(
-        freezeHeld < 2000,
-        `no frozen video over 2 s on the lower layer (${freezeHeld} ms)`,
+        freezeCapped < 2000,
+        `no frozen video over 2 s under the cap, the switch included (${freezeCapped} ms)`,
       );
       assert.ok(fps(held) >= 3, `kept decoding on the lower layer (${fps(held).toFixed(1)} fps)`);
       if (backErr) throw backErr;

@@ -24,6 +24,8 @@ export interface TrackedConsumer {
   /** Every layer change mediasoup reported, in order. */
   changes: LayerChange[];
   scores: { at: number; score: number; producerScore: number }[];
+  /** Every setPreferredLayers() the server made on it (the client's or its congestion hold). */
+  preferred: { at: number; spatial: number }[];
 }
 
 export interface BweSample {
@@ -126,8 +128,14 @@ export function trackVideoConsumers(): VideoConsumerTracker {
             transport: transport as WebRtcTransport,
             changes: [{ at: Date.now(), layers: toLayers(consumer.currentLayers) }],
             scores: [],
+            preferred: [],
           };
           all.push(t);
+          const setPreferred = consumer.setPreferredLayers.bind(consumer);
+          consumer.setPreferredLayers = (layers) => {
+            t.preferred.push({ at: Date.now(), spatial: layers.spatialLayer });
+            return setPreferred(layers);
+          };
           consumer.observer.on('layerschange', (l) =>
             t.changes.push({ at: Date.now(), layers: toLayers(l) }),
           );

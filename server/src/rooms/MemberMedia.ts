@@ -14,6 +14,7 @@ import { TuttiError, type MediaSource, type TransportOptions } from '@tutti/prot
 import type { Logger } from '../kernel/log.ts';
 import { handedOn, offerConsumer, type DeliverConsumer } from './consume.ts';
 import { connectOnce } from './dtlsConnect.ts';
+import { guardDownlink, pauseAsAsked, preferLayers } from './downlinkGuard.ts';
 import { takeOrMake } from './spareTransports.ts';
 import { madeWhileWanted, mediasoupCall, whileOpen } from './mediaErrors.ts';
 import { transportParameters } from './transportParameters.ts';
@@ -155,8 +156,10 @@ export class MemberMedia {
     if (direction === 'send') {
       await transport.setMaxIncomingBitrate(this.#config.media.maxIncomingBitrate).catch(() => {});
     } else {
-      // The lowest layer stays allowed; media.ready came first (or a new recv transport): consume.
+      // The lowest layer stays allowed, and is what a congested link gets; media.ready came
+      // first (or a new recv transport): consume.
       await transport.setMinOutgoingBitrate(this.#config.media.minOutgoingBitrate).catch(() => {});
+      guardDownlink(transport, log);
       if (gen.rtpCapabilities) setImmediate(() => this.#consumeAll());
     }
     return transportParameters(transport);
@@ -263,12 +266,12 @@ export class MemberMedia {
 
   pauseConsumer(consumerId: string): Promise<void> {
     const c = this.#assertAndGetConsumer(consumerId);
-    return whileOpen(c, 'consumer', () => c.pause());
+    return whileOpen(c, 'consumer', () => pauseAsAsked(c, true));
   }
 
   resumeConsumer(consumerId: string): Promise<void> {
     const c = this.#assertAndGetConsumer(consumerId);
-    return whileOpen(c, 'consumer', () => c.resume());
+    return whileOpen(c, 'consumer', () => pauseAsAsked(c, false));
   }
 
   async setConsumerPreferredLayers(
@@ -278,11 +281,8 @@ export class MemberMedia {
   ): Promise<void> {
     const c = this.#assertAndGetConsumer(consumerId);
     if (c.type !== 'simulcast' && c.type !== 'svc') return; // Nothing to choose from.
-    await whileOpen(c, 'consumer', () =>
-      c.setPreferredLayers(
-        temporalLayer === undefined ? { spatialLayer } : { spatialLayer, temporalLayer },
-      ),
-    );
+    const layers = temporalLayer === undefined ? { spatialLayer } : { spatialLayer, temporalLayer };
+    await whileOpen(c, 'consumer', () => preferLayers(c, layers));
   }
 
   async getStats(kind: 'transport' | 'producer' | 'consumer', id: string): Promise<unknown[]> {

@@ -1,6 +1,7 @@
 import type { Consumer, Producer, RtpCapabilities, WebRtcTransport } from 'mediasoup/types';
 import type { NewConsumer } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
+import { watchConsumer } from './downlinkGuard.ts';
 import type { ConsumerAppData, ProducerAppData, TransportAppData } from './mediaTypes.ts';
 import type { MemberChannel } from './ports.ts';
 
@@ -81,6 +82,7 @@ export async function offerConsumer(
     return;
   }
   consumers.set(consumer.id, consumer);
+  watchConsumer(target.transport, consumer, producer);
   /**
    * Until the client answered media.newConsumer it has no consumer with this id (its
    * recvTransport.consume() is still running) and would drop notifications about it:
