@@ -10,10 +10,13 @@ import type { MembersStore } from '../state/members.svelte.ts';
  */
 export const RESUME_ANSWER_MS = 30_000;
 /**
- * How long after a drop the server may still keep the membership (its default grace,
- * server.resumeGraceSeconds): past it a resume is not tried again, the tab joins afresh.
+ * How long after a drop a resume that got no verdict is tried again on the next socket; past
+ * it the tab joins afresh. Longer than the server's grace (server.resumeGraceSeconds, 15 s):
+ * the grace starts when the server notices the drop, which for a half-open socket (a link
+ * down) is its own ping's time-out, well after the client's. The first resume on a new
+ * socket is always tried: the server's answer is the verdict.
  */
-export const RESUME_WINDOW_MS = 15_000;
+export const RESUME_WINDOW_MS = 45_000;
 
 /** The server's verdicts: the membership is not there to take (or this socket is in one). */
 const VERDICTS = new Set(['RESUME_FAILED', 'ALREADY_JOINED', 'INVALID_REQUEST']);
@@ -75,7 +78,7 @@ export class MembershipResume {
   async onOpen(): Promise<ResumeStep> {
     const open = ++this.#opens;
     const token = this.#token;
-    if (token === undefined || !this.#inWindow()) return this.#join();
+    if (token === undefined) return this.#join();
     let resumed;
     try {
       resumed = await this.#signaling.request('session.resume', { token }, this.#answerMs);
