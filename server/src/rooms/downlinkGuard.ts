@@ -97,9 +97,16 @@ async function react(g: Guard, r: BweReading): Promise<void> {
   const sharpDrop = g.peak.sharpDrop(r.at, r.available);
   if (!g.state.congested && !sharpDrop) return;
   const all = [...g.watched.values()].filter((w) => !w.consumer.closed && !w.consumer.paused);
+  // One stats request per producer per pass, however many of its consumers are here.
+  const rates = new Map<string, Promise<LayerRates>>();
+  const ratesOf = (p: Producer) => {
+    let r = rates.get(p.id);
+    if (!r) rates.set(p.id, (r = layerRates(p).catch((): LayerRates => [])));
+    return r;
+  };
   const views = await Promise.all(
     all.map(async (w) => ({
-      rates: await layerRates(w.producer).catch((): LayerRates => []),
+      rates: await ratesOf(w.producer),
       current: w.consumer.currentLayers?.spatialLayer,
       wish: w.wish.spatialLayer,
     })),
