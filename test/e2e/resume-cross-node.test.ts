@@ -9,7 +9,6 @@
  * TUTTI_TEST_RESUME_E2E_HOSTS overrides the three addresses (node A, node B, the proxy).
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { LocalClusterHub } from '../../server/src/cluster/index.ts';
@@ -18,57 +17,13 @@ import {
   startNode,
   type InProcessNode,
 } from '../../server/test/helpers/clusterNodes.ts';
+import { SwitchingProxy } from '../helpers/switchingProxy.ts';
 import { launchBrowser, newParticipant, waitFor, type Participant } from '../helpers/browser.ts';
 
 const ROOM = 'Roaming page';
 const [HOST_A, HOST_B, HOST_PROXY] = (
   process.env.TUTTI_TEST_RESUME_E2E_HOSTS ?? '127.0.17.11,127.0.17.12,127.0.17.13'
 ).split(',') as [string, string, string];
-
-/** A TCP proxy whose backend can be switched; switching cuts every connection. */
-class SwitchingProxy {
-  readonly #sockets = new Set<net.Socket>();
-  #target: { host: string; port: number };
-  #server: net.Server | undefined;
-  port = 0;
-
-  constructor(target: { host: string; port: number }) {
-    this.#target = target;
-  }
-
-  async start(host: string): Promise<void> {
-    const server = net.createServer((client) => {
-      const upstream = net.connect(this.#target);
-      for (const s of [client, upstream]) {
-        this.#sockets.add(s);
-        s.on('close', () => this.#sockets.delete(s));
-        s.on('error', () => {});
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, host, () => resolve());
-    });
-    this.#server = server;
-    this.port = (server.address() as net.AddressInfo).port;
-  }
-
-  switchTo(target: { host: string; port: number }): void {
-    this.#target = target;
-    for (const s of this.#sockets) s.destroy();
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) =>
-      this.#server ? this.#server.close(() => resolve()) : resolve(),
-    );
-  }
-}
 
 const portOf = (node: InProcessNode) => Number(new URL(node.url).port);
 

@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import type { PeerInfo } from '@tutti/protocol';
 import { MembershipResume, type ResumeStep } from '../../../client/src/lib/session/reconnect.ts';
 import { Signaling } from '../../../client/src/lib/signaling.ts';
+import { SwitchingProxy } from '../../../test/helpers/switchingProxy.ts';
 import { ensureRoom } from '../../../test/load/signaling.ts';
 import { LocalClusterHub } from '../../src/cluster/index.ts';
 import {
@@ -26,43 +26,6 @@ const [HOST_A, HOST_B, HOST_PROXY] = (
 ).split(',') as [string, string, string];
 const HANDOVER_DELAY_MS = 12_000;
 
-/** A TCP proxy whose target can change; `cut()` drops every connection without a close frame. */
-class SwitchProxy {
-  target: { host: string; port: number };
-  port = 0;
-  readonly #sockets = new Set<net.Socket>();
-  readonly #server = net.createServer((client) => {
-    const upstream = net.connect(this.target);
-    for (const s of [client, upstream]) {
-      this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
-      s.on('error', () => {});
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-
-  constructor(target: { host: string; port: number }) {
-    this.target = target;
-  }
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.#server.listen(0, HOST_PROXY, resolve));
-    this.port = (this.#server.address() as net.AddressInfo).port;
-  }
-
-  cut(): void {
-    for (const s of this.#sockets) s.destroy();
-  }
-
-  async close(): Promise<void> {
-    this.cut();
-    await new Promise((resolve) => this.#server.close(resolve));
-  }
-}
-
 const portOf = (node: InProcessNode) => Number(new URL(node.url).port);
 
 /** The client side as RoomSession wires it: dropped on 'disconnected', a try on every re-open. */
@@ -83,19 +46,19 @@ describe('the client’s resume through a slow node', () => {
   const data = sharedDataDir();
   let a: InProcessNode;
   let b: InProcessNode;
-  let proxy: SwitchProxy;
+  let proxy: SwitchingProxy;
   const clients: Signaling[] = [];
   // The handover may take as long as the delay (and the kept membership outlive it).
   const overrides = { cluster: { rpcTimeoutMs: 30_000 }, server: { resumeGraceSeconds: 40 } };
   before(async () => {
     a = await startNode({ nodeId: 'slow-a', host: HOST_A, dataDir: data.dir, hub, overrides });
     b = await startNode({ nodeId: 'slow-b', host: HOST_B, dataDir: data.dir, hub, overrides });
-    proxy = new SwitchProxy({ host: HOST_A, port: portOf(a) });
-    await proxy.start();
+    proxy = new SwitchingProxy({ host: HOST_A, port: portOf(a) });
+    await proxy.start(HOST_PROXY);
   });
   after(async () => {
     for (const c of clients) c.close();
-    await proxy.close();
+    await proxy.stop();
     await b.stop();
     await a.stop();
     data.remove();
