@@ -17,7 +17,7 @@ import {
   startNode,
   type InProcessNode,
 } from '../../server/test/helpers/clusterNodes.ts';
-import { SwitchingProxy } from '../helpers/switchingProxy.ts';
+import { TcpProxy } from '../../server/test/helpers/tcpProxy.ts';
 import { launchBrowser, newParticipant, waitFor, type Participant } from '../helpers/browser.ts';
 
 const ROOM = 'Roaming page';
@@ -33,7 +33,7 @@ describe('a page resumes its membership through another node', () => {
   let browser: Browser;
   let a: InProcessNode;
   let b: InProcessNode;
-  let proxy: SwitchingProxy;
+  let proxy: TcpProxy;
   let alice: Participant;
   let bob: Participant;
 
@@ -47,7 +47,7 @@ describe('a page resumes its membership through another node', () => {
     const spec = { dataDir: data.dir, hub, overrides };
     a = await startNode({ nodeId: 'e2e-resume-a', host: HOST_A, ...spec });
     b = await startNode({ nodeId: 'e2e-resume-b', host: HOST_B, ...spec });
-    proxy = new SwitchingProxy({ host: HOST_A, port: portOf(a) });
+    proxy = new TcpProxy({ host: HOST_A, port: portOf(a) });
     await proxy.start(HOST_PROXY);
     // In the room, with more patience than waitInRoom() on a loaded machine.
     const inRoom = (p: Participant) =>

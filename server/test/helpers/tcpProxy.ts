@@ -1,23 +1,29 @@
 import net from 'node:net';
 
+export interface ProxyTarget {
+  host: string;
+  port: number;
+}
+
 /**
  * A TCP proxy in front of a real server, to put real network faults between a client and
  * it: `stop()` refuses and cuts every connection (the server is down), `freeze()` keeps
  * connections open but passes no more bytes (the server hangs), `start()` brings it back on
- * the same port.
+ * the same port; `switchTo()` moves it to another backend (a client that reconnects lands on
+ * another node behind one address), `cut()` drops every connection without a close frame.
  */
 export class TcpProxy {
-  readonly #target: { host: string; port: number };
   readonly #sockets = new Set<net.Socket>();
+  #target: ProxyTarget;
   #server: net.Server | undefined;
   #frozen = false;
   port = 0;
 
-  constructor(target: { host: string; port: number }) {
+  constructor(target: ProxyTarget) {
     this.#target = target;
   }
 
-  async start(): Promise<void> {
+  async start(host = '127.0.0.1'): Promise<void> {
     this.#frozen = false;
     const server = net.createServer((client) => {
       const upstream = net.connect(this.#target);
@@ -33,7 +39,7 @@ export class TcpProxy {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
+      server.listen(this.port, host, () => resolve());
     });
     this.#server = server;
     this.port = (server.address() as net.AddressInfo).port;
@@ -43,8 +49,23 @@ export class TcpProxy {
     this.#frozen = true;
   }
 
-  async stop(): Promise<void> {
+  /** New connections go to `target` from now on; the open ones stay until cut. */
+  set target(target: ProxyTarget) {
+    this.#target = target;
+  }
+
+  cut(): void {
     for (const s of this.#sockets) s.destroy();
+  }
+
+  /** Switches the backend and cuts every connection. */
+  switchTo(target: ProxyTarget): void {
+    this.#target = target;
+    this.cut();
+  }
+
+  async stop(): Promise<void> {
+    this.cut();
     const server = this.#server;
     this.#server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));

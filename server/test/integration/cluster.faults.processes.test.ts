@@ -17,7 +17,8 @@ import {
   ownS3,
   type OwnService,
 } from '../../../test/helpers/ownServices.ts';
-import { PublisherBot, SubscriberBot, type NewConsumer } from '../../../test/load/bots.ts';
+import { PublisherBot } from '../../../test/load/bots.ts';
+import { countingSubscriber } from '../helpers/countingSubscriber.ts';
 import { loadOpusFixture, loadVp8Fixture } from '../../../test/load/rtp.ts';
 import { TuttiSignaling } from '../../../test/load/signaling.ts';
 import ndc from 'node-datachannel';
@@ -152,21 +153,9 @@ async function publisher(node: ClusterNodeProcess, roomId: string, name: string)
 
 /** A subscriber bot on `node`; returns the packets received so far of a producer. */
 async function subscriber(node: ClusterNodeProcess, roomId: string, name: string) {
-  const sig = await TuttiSignaling.join(node.wsUrl, roomId, name);
-  const offers = new Map<string, NewConsumer>();
-  const onNewConsumer = sig.onNewConsumer.bind(sig);
-  sig.onNewConsumer = (handler) =>
-    onNewConsumer(async (c) => {
-      offers.set(c.producerId, c);
-      await handler(c);
-    });
-  const bot = new SubscriberBot(sig, { name, bindAddress: '127.0.0.1' }, 'none');
+  const bot = await countingSubscriber(node.wsUrl, roomId, name, '127.0.0.1');
   closers.push(() => bot.close());
-  await bot.start();
-  return (producerId: string): number => {
-    const mid = offers.get(producerId)?.rtpParameters.mid;
-    return mid === undefined ? 0 : (bot.streams.get(mid)?.stats.packets ?? 0);
-  };
+  return (producerId: string): number => bot.packets(producerId);
 }
 
 /** Resolves once `packets()` grew by `n`, failing after `ms`. */

@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import ndc from 'node-datachannel';
-import { PublisherBot, SubscriberBot, type NewConsumer } from '../../../test/load/bots.ts';
+import { PublisherBot } from '../../../test/load/bots.ts';
+import { countingSubscriber, type CountingSubscriber } from '../helpers/countingSubscriber.ts';
 import { loadVp8Fixture } from '../../../test/load/rtp.ts';
 import { ensureRoom, TuttiSignaling } from '../../../test/load/signaling.ts';
 import { LocalClusterHub } from '../../src/cluster/index.ts';
@@ -54,30 +55,8 @@ function outage(
   };
 }
 
-interface Viewer {
-  packets(producerId: string): number;
-  close(): void;
-}
-
-async function viewer(node: InProcessNode, roomId: string, name: string): Promise<Viewer> {
-  const sig = await TuttiSignaling.join(node.wsUrl, roomId, name);
-  const offers = new Map<string, NewConsumer>();
-  const onNewConsumer = sig.onNewConsumer.bind(sig);
-  sig.onNewConsumer = (handler) =>
-    onNewConsumer(async (c) => {
-      offers.set(c.producerId, c);
-      await handler(c);
-    });
-  const bot = new SubscriberBot(sig, { name, bindAddress: HOST_BOTS }, 'none');
-  await bot.start();
-  return {
-    packets(id) {
-      const mid = offers.get(id)?.rtpParameters.mid;
-      return mid === undefined ? 0 : (bot.streams.get(mid)?.stats.packets ?? 0);
-    },
-    close: () => bot.close(),
-  };
-}
+const viewer = (node: InProcessNode, roomId: string, name: string): Promise<CountingSubscriber> =>
+  countingSubscriber(node.wsUrl, roomId, name, HOST_BOTS);
 
 async function publisher(node: InProcessNode, roomId: string, name: string) {
   const sig = await TuttiSignaling.join(node.wsUrl, roomId, name);
@@ -121,7 +100,7 @@ describe('media across nodes: an origin away for longer than three tries', () =>
     const pub = await publisher(a, roomId, 'pub');
     closers.push(() => pub.close());
     const away = outage(hub, 'retry-a', ['media.watch'], 'refuse');
-    let v: Viewer;
+    let v: CountingSubscriber;
     try {
       v = await viewer(b, roomId, 'v');
       closers.push(() => v.close());

@@ -2,7 +2,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import ndc from 'node-datachannel';
-import { PublisherBot, SubscriberBot, type NewConsumer } from '../../../test/load/bots.ts';
+import { PublisherBot } from '../../../test/load/bots.ts';
+import { countingSubscriber } from '../helpers/countingSubscriber.ts';
 import { loadOpusFixture, loadVp8Fixture } from '../../../test/load/rtp.ts';
 import { TuttiSignaling } from '../../../test/load/signaling.ts';
 import {
@@ -94,21 +95,9 @@ test('bots on different nodes exchange RTP, counted per stream', async () => {
   const closers: (() => void)[] = [];
   /** A subscriber whose consumer offers are kept, to count packets by producer. */
   const subscriber = async (node: ClusterNodeProcess, name: string) => {
-    const sig = await TuttiSignaling.join(node.wsUrl, roomId, name);
-    const offers = new Map<string, NewConsumer>();
-    const onNewConsumer = sig.onNewConsumer.bind(sig);
-    sig.onNewConsumer = (handler) =>
-      onNewConsumer(async (c) => {
-        offers.set(c.producerId, c);
-        await handler(c);
-      });
-    const bot = new SubscriberBot(sig, { name, bindAddress: '127.0.0.1' }, 'none');
-    await bot.start();
+    const bot = await countingSubscriber(node.wsUrl, roomId, name, '127.0.0.1');
     closers.push(() => bot.close());
-    return (producerId: string): number => {
-      const mid = offers.get(producerId)?.rtpParameters.mid;
-      return mid === undefined ? 0 : (bot.streams.get(mid)?.stats.packets ?? 0);
-    };
+    return (producerId: string): number => bot.packets(producerId);
   };
   const publisher = async (node: ClusterNodeProcess, name: string) => {
     const sig = await TuttiSignaling.join(node.wsUrl, roomId, name);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { PeerInfo } from '@tutti/protocol';
 import { MembershipResume, type ResumeStep } from '../../../client/src/lib/session/reconnect.ts';
 import { Signaling } from '../../../client/src/lib/signaling.ts';
-import { SwitchingProxy } from '../../../test/helpers/switchingProxy.ts';
+import { TcpProxy } from '../helpers/tcpProxy.ts';
 import { ensureRoom } from '../../../test/load/signaling.ts';
 import { LocalClusterHub } from '../../src/cluster/index.ts';
 import {
@@ -46,14 +46,14 @@ describe('the client’s resume through a slow node', () => {
   const data = sharedDataDir();
   let a: InProcessNode;
   let b: InProcessNode;
-  let proxy: SwitchingProxy;
+  let proxy: TcpProxy;
   const clients: Signaling[] = [];
   // The handover may take as long as the delay (and the kept membership outlive it).
   const overrides = { cluster: { rpcTimeoutMs: 30_000 }, server: { resumeGraceSeconds: 40 } };
   before(async () => {
     a = await startNode({ nodeId: 'slow-a', host: HOST_A, dataDir: data.dir, hub, overrides });
     b = await startNode({ nodeId: 'slow-b', host: HOST_B, dataDir: data.dir, hub, overrides });
-    proxy = new SwitchingProxy({ host: HOST_A, port: portOf(a) });
+    proxy = new TcpProxy({ host: HOST_A, port: portOf(a) });
     await proxy.start(HOST_PROXY);
   });
   after(async () => {
