@@ -38,6 +38,8 @@ const { values: args } = parseArgs({
     perf: { type: 'string' },
     only: { type: 'string' },
     budget: { type: 'string', default: '150' },
+    /** Tutti's downlink guard (media.downlinkGuard): on, off, or both (a third ramp per run). */
+    guard: { type: 'string', default: 'on' },
     /** Loopback address of the servers (HTTP and media) and the bots. */
     host: { type: 'string', default: '127.0.0.1' },
   },
@@ -64,6 +66,8 @@ if (cap !== undefined) {
   const why = cgroupUnavailable();
   if (why) fail(`--cap: ${why}`);
 }
+const guardArg = args.guard;
+if (!['on', 'off', 'both'].includes(guardArg)) fail('--guard must be on, off or both');
 const runs = Number(args.runs);
 if (!Number.isInteger(runs) || runs < 1 || runs > 9) fail('--runs must be 1..9');
 const perfSeconds = args.perf === undefined ? undefined : Number(args.perf);
@@ -136,8 +140,12 @@ async function runBare(label: string, feedback: FeedbackMode): Promise<Run> {
   }
 }
 
-async function runTutti(label: string, feedback: FeedbackMode): Promise<Run> {
-  const server = await startTuttiServer({ numWorkers: 1, host: args.host });
+async function runTutti(label: string, feedback: FeedbackMode, guard: boolean): Promise<Run> {
+  const server = await startTuttiServer({
+    numWorkers: 1,
+    host: args.host,
+    env: { TUTTI_MEDIA_DOWNLINK_GUARD: String(guard) },
+  });
   try {
     const bots = await BotProcess.start({
       mode: 'tutti',
@@ -212,16 +220,43 @@ console.log(
       .map((l) => l.toFixed(1))
       .join(' ')}`,
 );
+interface Pair {
+  bare?: Run;
+  /** Tutti as shipped (downlink guard on). */
+  tutti?: Run;
+  /** Tutti with media.downlinkGuard off (`--guard off|both`). */
+  unguarded?: Run;
+}
+
+/** `--guard both`: what the guard's bwe trace costs: unguarded worker CPU over guarded, per step. */
+function guardCost(pairs: Pair[]): void {
+  const ratios: number[] = [];
+  for (const [i, p] of pairs.entries()) {
+    if (!p.tutti || !p.unguarded) continue;
+    const e = efficiency(p.unguarded.result, p.tutti.result);
+    if (Number.isFinite(e.ratio)) ratios.push(e.ratio);
+    console.log(
+      `  run ${i + 1}: guard on/off worker CPU efficiency ${e.ratio.toFixed(2)} (median over ${e.steps} common steps; < 1: the guard costs)`,
+    );
+  }
+  if (ratios.length > 0)
+    console.log(
+      `  guard on/off efficiency, median of ${ratios.length}: ${percentile(ratios, 50).toFixed(2)} [${ratios.map((r) => r.toFixed(2)).join(', ')}]`,
+    );
+}
+
 /** One set of run pairs with one kind of subscriber feedback, and its summary. */
 async function bench(feedback: FeedbackMode, tag: string): Promise<void> {
-  const pairs: { bare?: Run; tutti?: Run }[] = [];
+  const pairs: Pair[] = [];
   for (let i = 1; i <= runs && !interrupted(); i++) {
-    const pair: { bare?: Run; tutti?: Run } = {};
+    const pair: Pair = {};
     const suffix = runs > 1 ? `#${i}` : '';
     if (args.only !== 'tutti' && !interrupted())
       pair.bare = await runBare(`bare${tag}${suffix}`, feedback);
-    if (args.only !== 'bare' && !interrupted())
-      pair.tutti = await runTutti(`tutti${tag}${suffix}`, feedback);
+    if (args.only !== 'bare' && guardArg !== 'off' && !interrupted())
+      pair.tutti = await runTutti(`tutti${tag}${suffix}`, feedback, true);
+    if (args.only !== 'bare' && guardArg !== 'on' && !interrupted())
+      pair.unguarded = await runTutti(`tutti-noguard${tag}${suffix}`, feedback, false);
     pairs.push(pair);
   }
   console.log(
@@ -230,7 +265,9 @@ async function bench(feedback: FeedbackMode, tag: string): Promise<void> {
       .map((l) => l.toFixed(1))
       .join(' ')}:`,
   );
-  for (const p of pairs) for (const r of [p.bare, p.tutti]) if (r) console.log('  ' + summary(r));
+  for (const p of pairs)
+    for (const r of [p.bare, p.tutti, p.unguarded]) if (r) console.log('  ' + summary(r));
+  if (guardArg === 'both') guardCost(pairs);
   const effs: number[] = [];
   const capRatios: number[] = [];
   for (const [i, p] of pairs.entries()) {

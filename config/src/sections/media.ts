@@ -41,6 +41,12 @@ export const mediaSection = z
      * video layer at all. 0: mediasoup's default.
      */
     minOutgoingBitrate: z.coerce.number().int().min(0).default(150_000),
+    /**
+     * The receive transports' layer guard (server/src/rooms/downlinkGuard.ts): holds simulcast
+     * consumers to a fitting layer when a link's estimate drops sharply. It turns on mediasoup's
+     * `bwe` trace for every receive transport; off only to measure what that costs.
+     */
+    downlinkGuard: bool.default(true),
     /** How often worker load (CPU) is sampled for placement. */
     loadSampleMs: z.coerce.number().int().min(100).default(2000),
     /**

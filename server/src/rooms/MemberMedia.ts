@@ -159,7 +159,7 @@ export class MemberMedia {
       // The lowest layer stays allowed, and is what a congested link gets; media.ready came
       // first (or a new recv transport): consume.
       await transport.setMinOutgoingBitrate(this.#config.media.minOutgoingBitrate).catch(() => {});
-      guardDownlink(transport, log);
+      if (this.#config.media.downlinkGuard) guardDownlink(transport, log);
       if (gen.rtpCapabilities) setImmediate(() => this.#consumeAll());
     }
     return transportParameters(transport);
