@@ -196,6 +196,15 @@ test('cluster settings: the env names the cluster issue lists, with their defaul
   assert.equal(d.cluster.nodeId, hostname(), 'the node id defaults to the host name');
   assert.equal(d.cluster.heartbeatMs, 2000);
   assert.equal(d.cluster.nodeTimeoutMs, 6000);
+  assert.equal(d.cluster.mediaReconcileMs, 10_000);
+  assert.equal(
+    loadConfig({}, { TUTTI_CLUSTER_MEDIA_RECONCILE_MS: '2500' }).cluster.mediaReconcileMs,
+    2500,
+  );
+  assert.throws(
+    () => loadConfig({}, { TUTTI_CLUSTER_MEDIA_RECONCILE_MS: '5' }),
+    /mediaReconcileMs/,
+  );
   assert.equal(d.database.url, undefined);
   assert.equal(d.redis.commandTimeoutMs, 1000);
   assert.equal(d.server.drainGraceSeconds, 60);

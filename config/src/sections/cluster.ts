@@ -40,6 +40,11 @@ export const clusterSection = z
     /** A node silent for longer than this is gone: its members leave, its seats free up. */
     nodeTimeoutMs: z.coerce.number().int().min(300).max(300_000).default(6000),
     rpcTimeoutMs: z.coerce.number().int().min(50).max(60_000).default(2000),
+    /**
+     * How often a node compares, with each node it pipes media from, the producers it holds
+     * with the ones there (±25 %): a lost announcement is repaired within about this long.
+     */
+    mediaReconcileMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
     /** Every Redis key and channel of the cluster starts with this (several clusters, one Redis). */
     redisPrefix: z
       .string()

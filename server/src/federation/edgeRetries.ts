@@ -7,9 +7,14 @@ export const RETRY_CAP_MS = 5000;
 export const backoffMs = (attempt: number): number =>
   Math.min(BASE_MS * 2 ** attempt, RETRY_CAP_MS);
 
-interface Pending {
+interface Where {
   readonly roomId: string;
   readonly origin: string;
+  /** A pipe-in's; a watch's has none. */
+  readonly producerId?: string;
+}
+
+interface Pending extends Where {
   readonly timer: NodeJS.Timeout;
 }
 
@@ -27,12 +32,7 @@ export class EdgeRetries {
   }
 
   /** Runs `fn` after the backoff of `attempt`, instead of whatever was pending under `key`. */
-  schedule(
-    key: string,
-    where: { roomId: string; origin: string },
-    attempt: number,
-    fn: () => void,
-  ): void {
+  schedule(key: string, where: Where, attempt: number, fn: () => void): void {
     this.cancel(key);
     const timer = setTimeout(() => {
       if (this.#pending.get(key)?.timer === timer) this.#pending.delete(key);
@@ -47,6 +47,13 @@ export class EdgeRetries {
     if (!pending) return;
     clearTimeout(pending.timer);
     this.#pending.delete(key);
+  }
+
+  /** The producers of `origin` in the room whose pipe-in waits to be tried again. */
+  *producers(roomId: string, origin: string): Iterable<string> {
+    for (const p of this.#pending.values())
+      if (p.producerId !== undefined && p.roomId === roomId && p.origin === origin)
+        yield p.producerId;
   }
 
   /** Cancels every retry for the room (nobody here wants it) or from the origin (gone). */

@@ -5,8 +5,9 @@ import { ClusterError } from '../cluster/index.ts';
 import type { Logger } from '../kernel/log.ts';
 import type { ProducerAppData } from '../rooms/mediaTypes.ts';
 import type { Room } from '../rooms/Room.ts';
+import { listed, OriginView, type Heard } from './announcementOrder.ts';
 import { EAGER_ATTEMPTS, EdgeRetries } from './edgeRetries.ts';
-import type { RemoteProducerInfo } from './mediaMethods.ts';
+import type { RemoteProducerInfo, Stamp } from './mediaMethods.ts';
 import { createPipeEnd, describeEnd, type MediaRpc } from './pipeEnds.ts';
 
 /** A producer of the origin, piped in (or being piped in). */
@@ -15,7 +16,6 @@ interface Entry {
   producer?: Producer<ProducerAppData>;
   /** What the origin said last (announcements may overtake the pipe.consume answer). */
   paused: boolean;
-  told: boolean;
   closed: boolean;
 }
 
@@ -45,6 +45,12 @@ export interface MediaEdgeDeps {
 
 const key = (roomId: string, node: string): string => `${roomId}|${node}`;
 
+/** A producer held: `paused` as the origin said last (unknown while a pipe-in waits to retry). */
+export interface Held {
+  readonly paused: boolean | undefined;
+  readonly closed: boolean;
+}
+
 /** The origin itself answered that it has no such producer (or no media of the room). */
 const notThere = (err: unknown): boolean =>
   err instanceof TuttiError && !(err instanceof ClusterError) && err.code === 'NOT_FOUND';
@@ -62,8 +68,8 @@ const notThere = (err: unknown): boolean =>
  */
 export class MediaEdge {
   readonly #deps: MediaEdgeDeps;
-  /** Rooms with local members → the origin nodes watched for them. */
-  readonly #active = new Map<string, Set<string>>();
+  /** Rooms with local members → the origin nodes watched for them, and what each said. */
+  readonly #active = new Map<string, Map<string, OriginView>>();
   readonly #links = new Map<string, EdgeLink>();
   /** Node declared gone → the rooms watched there, watched again if it comes back. */
   readonly #lost = new Map<string, Set<string>>();
@@ -89,7 +95,7 @@ export class MediaEdge {
   /** The room has local members: watch every other node hosting it. */
   async activate(roomId: string): Promise<void> {
     if (this.#active.has(roomId)) return;
-    this.#active.set(roomId, new Set());
+    this.#active.set(roomId, new Map());
     const hosts = await this.#deps.hosts(roomId).catch((err: unknown) => {
       this.#deps.log.warn({ err, roomId }, 'media: no room spread; other nodes will ask');
       return [];
@@ -101,15 +107,18 @@ export class MediaEdge {
   async subscribe(roomId: string, origin: string): Promise<void> {
     const subs = this.#active.get(roomId);
     if (!subs || subs.has(origin)) return;
-    subs.add(origin);
+    subs.set(origin, new OriginView());
     await this.#sync(roomId, origin);
   }
 
   async #sync(roomId: string, origin: string, attempt = 0): Promise<void> {
     const subs = this.#active.get(roomId);
-    let producers: RemoteProducerInfo[];
+    // Watched anew (the pipe went): reconciles wait for this answer.
+    const before = subs?.get(origin);
+    if (before) before.answered = false;
+    let answer: { producers: RemoteProducerInfo[]; stamp: Stamp };
     try {
-      ({ producers } = await this.#deps.rpc.request(origin, 'media.watch', { roomId }));
+      answer = await this.#deps.rpc.request(origin, 'media.watch', { roomId });
     } catch (err) {
       this.#failed(err, attempt, 'media: could not watch a node', { roomId, origin });
       if (!subs?.has(origin) || this.#active.get(roomId) !== subs) return;
@@ -120,11 +129,16 @@ export class MediaEdge {
       return;
     }
     this.#retries.cancel(`watch|${key(roomId, origin)}`); // Another chain's retry: not needed.
-    await Promise.all(producers.map((p) => this.pipeIn(roomId, origin, p)));
+    const view = this.#active.get(roomId)?.get(origin);
+    if (!view) return;
+    view.answered = true;
+    const heard = listed(answer.stamp);
+    const fresh = answer.producers.filter((p) => view.take(p.producerId, heard, true));
+    await Promise.all(fresh.map((p) => this.pipeIn(roomId, origin, p)));
   }
 
   /** A failed watch again, while the room has members here and the origin still hosts it. */
-  async #resync(roomId: string, origin: string, subs: Set<string>, attempt: number) {
+  async #resync(roomId: string, origin: string, subs: Map<string, OriginView>, attempt: number) {
     const wanted = () => this.#active.get(roomId) === subs && subs.has(origin);
     if (!wanted()) return;
     if (attempt >= EAGER_ATTEMPTS) {
@@ -151,7 +165,7 @@ export class MediaEdge {
     if (!subs) return;
     this.#active.delete(roomId);
     this.#retries.cancelWhere({ roomId });
-    for (const origin of subs) this.#send(origin, 'media.unwatch', roomId);
+    for (const origin of subs.keys()) this.#send(origin, 'media.unwatch', roomId);
     for (const link of [...this.#links.values()])
       if (link.roomId === roomId) this.#closeLink(link, true);
   }
@@ -178,29 +192,59 @@ export class MediaEdge {
     this.#retries.cancelWhere({});
   }
 
-  // ── Announcements from an origin ────────────────────────────────────────────────────
-
-  opened(roomId: string, origin: string, info: RemoteProducerInfo): void {
-    if (this.#active.get(roomId)?.has(origin)) void this.pipeIn(roomId, origin, info);
+  /** Origin → the rooms whose watch it answered: what the reconciler asks about. */
+  watched(): Map<string, Map<string, OriginView>> {
+    const out = new Map<string, Map<string, OriginView>>();
+    for (const [roomId, subs] of this.#active)
+      for (const [origin, view] of subs)
+        if (view.answered) out.set(origin, (out.get(origin) ?? new Map()).set(roomId, view));
+    return out;
   }
 
-  closed(roomId: string, origin: string, producerId: string): void {
+  /** What `origin` said of the room, while it is watched there. */
+  view(roomId: string, origin: string): OriginView | undefined {
+    return this.#active.get(roomId)?.get(origin);
+  }
+
+  /** The origin's producers this node holds for the room: piped (or being) in, or retried. */
+  held(roomId: string, origin: string): Map<string, Held> {
+    const out = new Map<string, Held>();
+    for (const [id, e] of this.#links.get(key(roomId, origin))?.entries ?? [])
+      out.set(id, { paused: e.paused, closed: e.closed });
+    for (const id of this.#retries.producers(roomId, origin))
+      if (!out.has(id)) out.set(id, { paused: undefined, closed: false });
+    return out;
+  }
+
+  // ── Announcements from an origin (heard: announced; or listed, by a reconcile) ─────
+  // Each applies only if newer than what was heard of that producer (announcementOrder.ts);
+  // they answer whether it did.
+
+  opened(roomId: string, origin: string, info: RemoteProducerInfo, heard: Heard): boolean {
+    if (!this.view(roomId, origin)?.take(info.producerId, heard, true)) return false;
+    void this.pipeIn(roomId, origin, info);
+    return true;
+  }
+
+  closed(roomId: string, origin: string, producerId: string, heard: Heard): boolean {
+    if (this.view(roomId, origin)?.closed(producerId, heard) === false) return false;
     this.#retries.cancel(`pipe|${key(roomId, origin)}|${producerId}`);
     const entry = this.#links.get(key(roomId, origin))?.entries.get(producerId);
-    if (!entry) return;
+    if (!entry) return true;
     entry.closed = true;
     entry.producer?.close();
+    return true;
   }
 
-  async setPaused(roomId: string, origin: string, producerId: string, paused: boolean) {
+  setPaused(roomId: string, origin: string, producerId: string, paused: boolean, heard: Heard) {
     const entry = this.#links.get(key(roomId, origin))?.entries.get(producerId);
-    if (!entry) return;
+    if (!entry || this.view(roomId, origin)?.take(producerId, heard, true) === false) return false;
     entry.paused = paused;
-    entry.told = true;
     const p = entry.producer;
-    if (!p || p.closed || p.paused === paused) return;
     // Closed meanwhile (the pipe, the origin): nothing to pause any more.
-    await (paused ? p.pause() : p.resume()).catch(() => {});
+    if (p && !p.closed && p.paused !== paused)
+      void (paused ? p.pause() : p.resume()).catch(() => {});
+    return true;
   }
 
   /** The origin's end closed (its router went): pipe everything in again. */
@@ -222,14 +266,16 @@ export class MediaEdge {
     const room = this.#deps.room(roomId);
     const link = room && this.#link(room, origin);
     if (!room || !link || link.entries.has(info.producerId)) return;
-    const entry: Entry = { info, paused: info.paused, told: false, closed: false };
+    const entry: Entry = { info, paused: info.paused, closed: false };
     link.entries.set(info.producerId, entry);
     const { producerId } = info;
     try {
       await link.ready;
       if (entry.closed || link.closed) return this.#entryGone(link, entry);
       const answer = await this.#deps.rpc.request(origin, 'pipe.consume', { roomId, producerId });
-      if (!entry.told) entry.paused = answer.producer.paused;
+      // Unless something newer was heard meanwhile (a pause announced after this answer).
+      if (this.view(roomId, origin)?.take(producerId, listed(answer.stamp), true) ?? true)
+        entry.paused = answer.producer.paused;
       const transport = link.transport;
       if (entry.closed || link.closed || !transport) return this.#entryGone(link, entry);
       const { source, peerId, kind } = answer.producer;
@@ -257,7 +303,7 @@ export class MediaEdge {
       // Closed meanwhile (announced, or the pipe went and a new watch pipes it again), or the
       // origin says it has no such producer: nothing to wait for.
       if (entry.closed || notThere(err)) return;
-      const where = { roomId, origin };
+      const where = { roomId, origin, producerId };
       this.#retries.schedule(`pipe|${key(roomId, origin)}|${producerId}`, where, attempt, () => {
         if (!this.#active.get(roomId)?.has(origin)) return; // Nobody here wants it.
         if (attempt + 1 >= EAGER_ATTEMPTS && !this.#deps.present(roomId, info.peerId)) return;

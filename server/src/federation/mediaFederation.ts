@@ -4,6 +4,8 @@ import type { Cluster } from '../cluster/index.ts';
 import type { Logger } from '../kernel/log.ts';
 import type { RoomExtension } from '../rooms/ports.ts';
 import type { Room } from '../rooms/Room.ts';
+import { announced } from './announcementOrder.ts';
+import { EdgeReconciler } from './edgeReconcile.ts';
 import { MediaEdge } from './mediaEdge.ts';
 import type { MediaMethods } from './mediaMethods.ts';
 import { MediaOrigin } from './mediaOrigin.ts';
@@ -12,6 +14,8 @@ import type { ClusterNode } from './node.ts';
 export interface MediaFederation {
   readonly origin: MediaOrigin;
   readonly edge: MediaEdge;
+  /** The edge's periodic repair of lost announcements (cluster.mediaReconcileMs). */
+  readonly reconciler: EdgeReconciler;
   /** Registered with rooms.use(): notices a room's first and last local member. */
   readonly rooms: RoomExtension;
   close(): void;
@@ -44,12 +48,23 @@ export function createMediaFederation(deps: MediaFederationDeps): MediaFederatio
       Object.keys((await placement.spread(roomId)).nodes).filter((n) => n !== nodeId),
     present: (roomId, peerId) => cluster.remote.peers(roomId).some((p) => p.id === peerId),
   });
+  const periodMs = config.cluster.mediaReconcileMs;
+  const reconciler = new EdgeReconciler({ rpc, edge, periodMs, log });
+  reconciler.start();
 
+  // It hosts the room too: watch it back (a node that joined after us asks us first).
+  const watchBack = (roomId: string, from: string) => {
+    if (edge.isActive(roomId)) void edge.subscribe(roomId, from);
+  };
   rpc.handle('media.watch', (d, { from }) => {
-    const producers = origin.watch(d.roomId, from);
-    // It hosts the room too: watch it back (a node that joined after us asks us first).
-    if (edge.isActive(d.roomId)) void edge.subscribe(d.roomId, from);
-    return { producers };
+    const answer = origin.watch(d.roomId, from);
+    watchBack(d.roomId, from);
+    return answer;
+  });
+  rpc.handle('media.rewatch', (d, { from }) => {
+    const answer = origin.rewatch(d.roomIds, from);
+    for (const roomId of d.roomIds) watchBack(roomId, from);
+    return answer;
   });
   rpc.handle('media.unwatch', (d, { from }) => (origin.unwatch(d.roomId, from), {}));
   rpc.handle('pipe.open', async (d, { from }) => {
@@ -65,20 +80,20 @@ export function createMediaFederation(deps: MediaFederationDeps): MediaFederatio
     (d, { from }) => (origin.unconsume(d.roomId, from, d.producerId), {}),
   );
   rpc.handle('pipe.close', (d, { from }) => (origin.close(d.roomId, from), {}));
-  rpc.handle(
-    'media.producerOpened',
-    (d, { from }) => (edge.opened(d.roomId, from, d.producer), {}),
-  );
-  rpc.handle(
-    'media.producerClosed',
-    (d, { from }) => (edge.closed(d.roomId, from, d.producerId), {}),
-  );
-  rpc.handle('media.producerPaused', async (d, { from }) => {
-    await edge.setPaused(d.roomId, from, d.producerId, true);
+  rpc.handle('media.producerOpened', (d, { from }) => {
+    edge.opened(d.roomId, from, d.producer, announced(d.stamp));
     return {};
   });
-  rpc.handle('media.producerResumed', async (d, { from }) => {
-    await edge.setPaused(d.roomId, from, d.producerId, false);
+  rpc.handle('media.producerClosed', (d, { from }) => {
+    edge.closed(d.roomId, from, d.producerId, announced(d.stamp));
+    return {};
+  });
+  rpc.handle('media.producerPaused', (d, { from }) => {
+    edge.setPaused(d.roomId, from, d.producerId, true, announced(d.stamp));
+    return {};
+  });
+  rpc.handle('media.producerResumed', (d, { from }) => {
+    edge.setPaused(d.roomId, from, d.producerId, false, announced(d.stamp));
     return {};
   });
   rpc.handle('pipe.closed', (d, { from }) => (edge.pipeClosed(d.roomId, from), {}));
@@ -130,8 +145,10 @@ export function createMediaFederation(deps: MediaFederationDeps): MediaFederatio
   return {
     origin,
     edge,
+    reconciler,
     rooms,
     close() {
+      reconciler.close();
       edge.closeAll();
       origin.closeAll();
     },

@@ -5,7 +5,8 @@ import { TuttiError } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
 import type { ProducerAppData } from '../rooms/mediaTypes.ts';
 import type { Room } from '../rooms/Room.ts';
-import type { MediaMethods, RemoteProducerInfo } from './mediaMethods.ts';
+import { OriginClock } from './announcementOrder.ts';
+import type { MediaMethods, RemoteProducerInfo, Stamp } from './mediaMethods.ts';
 import { createPipeEnd, describeEnd, type MediaRpc, type PipeEnd } from './pipeEnds.ts';
 
 /** The origin's half of one room's pipe to one edge node. */
@@ -44,6 +45,7 @@ export class MediaOrigin {
   /** roomId → edge nodes watching it. */
   readonly #watchers = new Map<string, Set<string>>();
   readonly #links = new Map<string, OriginLink>();
+  readonly #clock = new OriginClock();
 
   constructor(deps: MediaOriginDeps) {
     this.#deps = deps;
@@ -59,13 +61,30 @@ export class MediaOrigin {
   }
 
   /** `edge` hosts members of the room: its producers now; later ones are announced. */
-  watch(roomId: string, edge: string): RemoteProducerInfo[] {
+  watch(roomId: string, edge: string): { producers: RemoteProducerInfo[]; stamp: Stamp } {
+    return { producers: this.#watch(roomId, edge), stamp: this.#clock.now() };
+  }
+
+  /** The edge still watches these rooms (a watcher dropped meanwhile is added back). */
+  rewatch(roomIds: string[], edge: string): { rooms: RoomProducers[]; stamp: Stamp } {
+    const rooms = roomIds.map((roomId) => ({ roomId, producers: this.#watch(roomId, edge) }));
+    return { rooms, stamp: this.#clock.now() };
+  }
+
+  #watch(roomId: string, edge: string): RemoteProducerInfo[] {
     const set = this.#watchers.get(roomId) ?? new Set();
     this.#watchers.set(roomId, set.add(edge));
     const room = this.#deps.room(roomId);
+    const piped = this.#links.get(key(roomId, edge))?.consumers;
     const out: RemoteProducerInfo[] = [];
     for (const m of room?.members() ?? [])
-      for (const p of m.media.producers()) if (!p.closed) out.push(producerInfo(p));
+      for (const p of m.media.producers()) {
+        if (p.closed) continue;
+        // What the edge was told: the pipe consumer's pause events are its announcements.
+        const consumer = piped?.get(p.id)?.consumer;
+        const paused = consumer && !consumer.closed ? consumer.producerPaused : p.paused;
+        out.push({ ...producerInfo(p), paused });
+      }
     return out;
   }
 
@@ -79,7 +98,8 @@ export class MediaOrigin {
   /** A local member produced: every watching edge hears of it. */
   produced(roomId: string, producer: Producer<ProducerAppData>): void {
     for (const edge of this.#watchers.get(roomId) ?? []) {
-      this.#tell(edge, 'media.producerOpened', { roomId, producer: producerInfo(producer) });
+      const stamp = this.#clock.next();
+      this.#tell(edge, 'media.producerOpened', { roomId, producer: producerInfo(producer), stamp });
     }
   }
 
@@ -112,14 +132,25 @@ export class MediaOrigin {
     roomId: string,
     edge: string,
     producerId: string,
-  ): Promise<{ producer: RemoteProducerInfo; rtpParameters: Consumer['rtpParameters'] }> {
+  ): Promise<{
+    producer: RemoteProducerInfo;
+    rtpParameters: Consumer['rtpParameters'];
+    stamp: Stamp;
+  }> {
     const room = this.#deps.room(roomId);
     const link = this.#links.get(key(roomId, edge));
     const producer = room && findProducer(room, producerId);
     if (!room || !producer) throw new TuttiError('NOT_FOUND', 'producer not found');
     if (!link || link.transport.closed) throw new TuttiError('NOT_FOUND', 'no pipe open');
     const had = link.consumers.get(producerId);
-    if (had) return { producer: producerInfo(producer), rtpParameters: had.consumer.rtpParameters };
+    if (had) {
+      const { rtpParameters, producerPaused: paused } = had.consumer;
+      return {
+        producer: { ...producerInfo(producer), paused },
+        rtpParameters,
+        stamp: this.#clock.now(),
+      };
+    }
     const reached = await room.media.reach(producer, link.router);
     let consumer: Consumer;
     try {
@@ -134,13 +165,12 @@ export class MediaOrigin {
       throw new TuttiError('NOT_FOUND', 'producer or pipe closed meanwhile');
     }
     link.consumers.set(producerId, { consumer, release: reached.release });
-    const tell = (method: 'media.producerPaused' | 'media.producerResumed') =>
-      this.#tell(edge, method, { roomId, producerId });
+    const tell = (
+      method: 'media.producerPaused' | 'media.producerResumed' | 'media.producerClosed',
+    ) => this.#tell(edge, method, { roomId, producerId, stamp: this.#clock.next() });
     consumer.on('producerpause', () => tell('media.producerPaused'));
     consumer.on('producerresume', () => tell('media.producerResumed'));
-    consumer.on('producerclose', () =>
-      this.#tell(edge, 'media.producerClosed', { roomId, producerId }),
-    );
+    consumer.on('producerclose', () => tell('media.producerClosed'));
     consumer.observer.once('close', () => {
       if (link.consumers.get(producerId)?.consumer === consumer) link.consumers.delete(producerId);
       reached.release();
@@ -148,6 +178,7 @@ export class MediaOrigin {
     return {
       producer: { ...producerInfo(producer), paused: consumer.producerPaused },
       rtpParameters: consumer.rtpParameters,
+      stamp: this.#clock.now(),
     };
   }
 
@@ -181,7 +212,7 @@ export class MediaOrigin {
     if (!link.transport.closed) link.transport.close();
   }
 
-  /** Announcements are fire and forget: a lost one is repaired by the edge's next watch. */
+  /** Announcements are fire and forget: a lost one is repaired by the edge's next rewatch. */
   #tell<K extends Announcement>(
     edge: string,
     method: K,
@@ -192,6 +223,8 @@ export class MediaOrigin {
       .catch((err: unknown) => this.#deps.log.debug({ err, edge, method }, 'media: not told'));
   }
 }
+
+type RoomProducers = { roomId: string; producers: RemoteProducerInfo[] };
 
 type Announcement =
   | 'media.producerOpened'
