@@ -122,6 +122,7 @@ test('handOver spends the token, stops the grace; carry seats the member on a fr
       void c.notify('room.updated', { room: {} } as never);
     },
     replay,
+    hashToken(token),
   );
   assert.equal(channel.id, 'm1');
   assert.deepEqual(seated, ['m1']);
