@@ -62,12 +62,6 @@ export class ResumeSessions {
     return dot < 0 ? undefined : Buffer.from(token.slice(dot + 1), 'base64url').toString();
   }
 
-  /** Whether this node issued the token (a token without a tail counts as this node's). */
-  issued(token: string): boolean {
-    const node = ResumeSessions.issuer(token);
-    return node === undefined || node === this.#opts.nodeId;
-  }
-
   /** Whether `token` resumes a member here (live, or spent by a resume not yet confirmed). */
   holds(token: string): boolean {
     return this.#lookup(hashToken(token)) !== undefined;
