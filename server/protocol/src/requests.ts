@@ -78,6 +78,11 @@ export interface RequestMap
    * token is the `resumeToken` of the last join or resume answer; single use.
    */
   'session.resume': { token: string };
+  /**
+   * The resume answer arrived: the token that resume spent is dead from now on (until then
+   * it may resume the same membership again, in case the answer was lost: docs/reconnect.md).
+   */
+  'session.confirm': Empty;
   /** Liveness probe: the client finds a dead socket the browser has not noticed yet. */
   'session.ping': Empty;
   /** Owner only (owner secret from room.create / POST /api/rooms). */
@@ -273,6 +278,7 @@ export interface ResponseMap
   'room.join': JoinResult;
   'room.leave': Empty;
   'session.resume': ResumeResult;
+  'session.confirm': Empty;
   'session.ping': Empty;
   'room.delete': Empty;
   'room.update': { room: RoomSummary };
@@ -320,6 +326,7 @@ export const REQUEST_METHODS = [
   'room.join',
   'room.leave',
   'session.resume',
+  'session.confirm',
   'session.ping',
   'room.delete',
   'room.update',

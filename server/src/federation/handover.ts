@@ -33,6 +33,7 @@ export interface Carrier {
 }
 
 type HandoverAnswer = z.output<(typeof handoverMethods)['session.handover']['response']>;
+type HandedOver = Exclude<HandoverAnswer, { movedTo: string }>;
 
 export interface HandoverDeps {
   cluster: Pick<ClusterNode, 'nodeId' | 'rpc' | 'registry'>;
@@ -74,9 +75,18 @@ export function createHandover(deps: HandoverDeps): {
   const watchdogs = new Set<NodeJS.Timeout>();
   /** Sockets with a resume in flight (one at a time per socket). */
   const resuming = new Set<string>();
+  /**
+   * Token hash → the node we handed its member over to, while that resume's answer may have
+   * been lost (the new node keeps the token good for as long): a retry through a third node
+   * is sent there.
+   */
+  const passedOn = new Map<string, { node: string; until: number }>();
 
   // ── The issuing node ────────────────────────────────────────────────────────────────
   cluster.rpc.handle('session.handover', ({ tokenHash }, { from }) => {
+    const now = Date.now();
+    const movedTo = passedOnTo(tokenHash);
+    if (movedTo !== undefined && movedTo !== from) return { movedTo };
     // All of it in this tick: no grace expiry, second resume or leave can come in between.
     const channel = sessions.handOver(tokenHash);
     const { room, member } = rooms.requireMember(channel);
@@ -93,9 +103,17 @@ export function createHandover(deps: HandoverDeps): {
     room.handOff(member.id);
     channel.finish(); // In no room now: only a half-open socket closes.
     watch(room.id, peer, from);
+    passedOn.set(tokenHash, { node: from, until: now + sessions.unconfirmedMs });
     log.info({ peerId: peer.id, roomId: room.id, to: from }, 'member handed over');
     return { roomId: room.id, peer, kept: kept.map((f) => f.text), ...state };
   });
+
+  /** The node we handed the member of this token over to, while it may still hold it. */
+  function passedOnTo(tokenHash: string): string | undefined {
+    const now = Date.now();
+    for (const [hash, gone] of passedOn) if (gone.until <= now) passedOn.delete(hash);
+    return passedOn.get(tokenHash)?.node;
+  }
 
   /** If the new node never took the seat over, the member left after all. */
   const watch = (roomId: string, peer: ResumeResult['self'], to: string) => {
@@ -116,7 +134,7 @@ export function createHandover(deps: HandoverDeps): {
 
   // ── The node the member resumes through ─────────────────────────────────────────────
   async function resumeFrom(
-    nodeId: string,
+    issuer: string,
     token: string,
     fresh: MemberChannel,
   ): Promise<ResumeResult> {
@@ -124,28 +142,30 @@ export function createHandover(deps: HandoverDeps): {
       throw new TuttiError('ALREADY_JOINED', 'this connection is in a room already');
     }
     if (resuming.has(fresh.id)) throw new TuttiError('RESUME_FAILED', 'a resume is under way');
-    if (!cluster.registry.get(nodeId)) {
+    // One of our own tokens that we no longer hold: its member went to another node a moment
+    // ago (that answer may have been lost), or it is gone.
+    let from = issuer === cluster.nodeId ? passedOnTo(hashToken(token)) : issuer;
+    if (from === undefined) throw new TuttiError('RESUME_FAILED', GONE);
+    if (!cluster.registry.get(from)) {
       throw new TuttiError('RESUME_FAILED', 'the server that held your membership is gone');
     }
     resuming.add(fresh.id);
     try {
-      const answer = await cluster.rpc
-        .request(
-          nodeId,
-          'session.handover',
-          { tokenHash: hashToken(token) },
-          { timeoutMs: deps.timeoutMs },
-        )
-        .catch((err: unknown) => {
-          log.info({ err, nodeId }, 'resume: no handover from the issuing node');
-          throw new TuttiError('RESUME_FAILED', GONE);
-        });
+      let answer = await askHandover(from, token);
+      if ('movedTo' in answer) {
+        // The issuer handed it to another node whose answer was lost: that node has it (once).
+        from = answer.movedTo;
+        const there = from !== cluster.nodeId && cluster.registry.get(from);
+        answer = there ? await askHandover(from, token) : answer;
+        if ('movedTo' in answer) throw new TuttiError('RESUME_FAILED', GONE);
+      }
       // From here on the member is ours: seated here, or gone for everyone.
+      const handed = answer;
       try {
-        return await seat(nodeId, answer, fresh);
+        return await seat(from, handed, fresh, token);
       } catch (err) {
-        log.warn({ err, peerId: answer.peer.id }, 'resume: handed-over member not seated');
-        moves.movedAway(answer.roomId, answer.peer, [nodeId, cluster.nodeId]);
+        log.warn({ err, peerId: handed.peer.id }, 'resume: handed-over member not seated');
+        moves.movedAway(handed.roomId, handed.peer, [from, cluster.nodeId]);
         throw new TuttiError('RESUME_FAILED', GONE);
       }
     } finally {
@@ -153,10 +173,25 @@ export function createHandover(deps: HandoverDeps): {
     }
   }
 
+  function askHandover(nodeId: string, token: string): Promise<HandoverAnswer> {
+    return cluster.rpc
+      .request(
+        nodeId,
+        'session.handover',
+        { tokenHash: hashToken(token) },
+        { timeoutMs: deps.timeoutMs },
+      )
+      .catch((err: unknown) => {
+        log.info({ err, nodeId }, 'resume: no handover from the node that held it');
+        throw new TuttiError('RESUME_FAILED', GONE);
+      });
+  }
+
   async function seat(
     nodeId: string,
-    answer: HandoverAnswer,
+    answer: HandedOver,
     fresh: MemberChannel,
+    token: string,
   ): Promise<ResumeResult> {
     const { peer } = answer;
     const state: CarriedState = {
@@ -173,7 +208,7 @@ export function createHandover(deps: HandoverDeps): {
       // Before the seat: the concerns that see it arrive (webhooks) know who it is.
       deps.carried?.(fresh.id, peer.id, state);
       const kept = answer.kept.flatMap(parseFrame);
-      const { channel, token } = sessions.carry(
+      const carried = sessions.carry(
         peer.id,
         fresh,
         (ch) => {
@@ -181,8 +216,10 @@ export function createHandover(deps: HandoverDeps): {
           for (const carrier of deps.carry ?? []) carrier.in?.(room, peer.id, state);
         },
         kept,
+        hashToken(token), // If this answer is lost, the client's retry lands here again.
       );
-      return { ...membershipSnapshot(rooms, channel), resumeToken: token, media: 'rebuild' };
+      const snapshot = membershipSnapshot(rooms, carried.channel);
+      return { ...snapshot, resumeToken: carried.token, media: 'rebuild' };
     } finally {
       done();
     }

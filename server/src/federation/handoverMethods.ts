@@ -12,23 +12,28 @@ const tokenHash = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
  * kept for it while it was away (protoo frames, in order; media ones dropped: its transports
  * stay behind), whether a moderator holds its mic, the join token identity it came with and
  * what it had of the chat (the new node sends it what it missed). RESUME_FAILED when the token is
- * unknown or spent, or its membership is over.
+ * unknown or spent, or its membership is over. `movedTo`: the called node handed this very
+ * token's member over to that node a moment ago, and that resume's answer may have been lost
+ * (docs/reconnect.md): ask that node instead.
  */
 export const handoverMethods = {
   'session.handover': {
     request: z.object({ tokenHash }),
-    response: z.object({
-      roomId: z.string().min(1).max(128),
-      peer: peerInfoSchema,
-      kept: z.array(z.string().max(512 * 1024)).max(10_000),
-      micHeld: z.boolean(),
-      identity: z.string().min(1).max(128).optional(),
-      chat: z
-        .object({
-          after: z.number().int().min(0),
-          seen: z.array(z.string().min(1).max(64)).max(512),
-        })
-        .optional(),
-    }),
+    response: z.union([
+      z.object({ movedTo: z.string().min(1).max(128) }),
+      z.object({
+        roomId: z.string().min(1).max(128),
+        peer: peerInfoSchema,
+        kept: z.array(z.string().max(512 * 1024)).max(10_000),
+        micHeld: z.boolean(),
+        identity: z.string().min(1).max(128).optional(),
+        chat: z
+          .object({
+            after: z.number().int().min(0),
+            seen: z.array(z.string().min(1).max(64)).max(512),
+          })
+          .optional(),
+      }),
+    ]),
   },
 };

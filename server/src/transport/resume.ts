@@ -3,6 +3,7 @@ import { TuttiError } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
 import type { MemberChannel, PreparedNotification } from '../rooms/ports.ts';
 import { ResumableChannel, type SocketChannel } from './ResumableChannel.ts';
+import { UnconfirmedResumes, type ResumeMedia } from './unconfirmedResumes.ts';
 
 export interface ResumeOptions {
   /** This node's id: tokens name it, so another node of a cluster knows whom to ask. */
@@ -21,13 +22,20 @@ export interface ResumeOptions {
 }
 
 const GONE = 'the membership is gone (expired, left or resumed elsewhere); join again';
+/**
+ * How long an unconfirmed resume's token stays good while its socket looks attached, at
+ * least: the client finds a dead socket within 12 s (a ping every 4 s, 8 s to answer) and
+ * retries a moment later, while the server may not notice a half-open one for 50 s.
+ */
+const UNCONFIRMED_ATTACHED_MIN_MS = 30_000;
 
 /**
  * Membership resume (docs/reconnect.md): every socket's channel is a ResumableChannel; a
  * member gets a resume token with each join and resume answer. When its socket drops, the
  * member stays in its room, detached, for the grace period; a new socket presenting the
  * token takes it over (same id, same media, no leave/join for the others). Tokens are 32
- * random bytes, kept only as SHA-256 hashes, one live token per member, spent on use.
+ * random bytes, kept only as SHA-256 hashes, one live token per member, spent on use; the
+ * last one spent resumes the same member again until the client confirms the answer.
  */
 export class ResumeSessions {
   readonly #opts: ResumeOptions;
@@ -40,6 +48,8 @@ export class ResumeSessions {
   readonly #tokenOf = new Map<string, string>();
   /** Channel id → the grace timer of a detached member. */
   readonly #graceTimers = new Map<string, NodeJS.Timeout>();
+  /** Spent tokens whose resume answer may not have reached the client. */
+  readonly #unconfirmed = new UnconfirmedResumes();
 
   constructor(opts: ResumeOptions) {
     this.#opts = opts;
@@ -52,10 +62,17 @@ export class ResumeSessions {
     return dot < 0 ? undefined : Buffer.from(token.slice(dot + 1), 'base64url').toString();
   }
 
-  /** Whether this node issued the token (a token without a tail counts as this node's). */
-  issued(token: string): boolean {
-    const node = ResumeSessions.issuer(token);
-    return node === undefined || node === this.#opts.nodeId;
+  /** Whether `token` resumes a member here (live, or spent by a resume not yet confirmed). */
+  holds(token: string): boolean {
+    return this.#lookup(hashToken(token)) !== undefined;
+  }
+
+  /**
+   * How long a spent token may still resume its member at most: while attached, then to the
+   * end of a grace begun by then (another node that handed the member over forwards for as long).
+   */
+  get unconfirmedMs(): number {
+    return this.#attachedWindowMs() + this.#opts.graceMs;
   }
 
   /** A new socket: its own channel (a member's channel once it joins). */
@@ -97,6 +114,8 @@ export class ResumeSessions {
       return;
     }
     channel.detach();
+    // A resume answer that went down with this socket: its token is good for the grace.
+    this.#unconfirmed.detached(channel.id, Date.now(), this.#opts.graceMs);
     const timer = setTimeout(() => {
       this.#opts.log.info({ peerId: channel.id }, 'resume grace over: member leaves');
       channel.finish();
@@ -108,19 +127,23 @@ export class ResumeSessions {
 
   /**
    * session.resume on `from` (a fresh socket's channel, in no room): the token's member is
-   * carried by `from`'s socket from now on. Returns it and its next token. The token is
-   * spent whatever the outcome; RESUME_FAILED when it is unknown or its membership ended.
+   * carried by `from`'s socket from now on. Returns it, its next token and what to say of
+   * the media. The token is spent whatever the outcome (but resumes the same member again
+   * until confirmed); RESUME_FAILED when it is unknown or its membership ended.
    */
-  resume(token: string, from: MemberChannel): { channel: ResumableChannel; token: string } {
+  resume(
+    token: string,
+    from: MemberChannel,
+  ): { channel: ResumableChannel; token: string; media: ResumeMedia } {
     const fresh = this.#channels.get(from.id);
     if (!fresh || fresh.current !== fresh) throw new TuttiError('INTERNAL', 'unknown connection');
     if (this.#opts.isMember(fresh)) {
       throw new TuttiError('ALREADY_JOINED', 'this connection is in a room already');
     }
     const hash = hashToken(token);
-    const id = this.#tokens.get(hash);
-    if (id !== undefined) this.#revoke(id);
-    const target = id === undefined ? undefined : this.#channels.get(id);
+    const found = this.#lookup(hash);
+    if (found) this.#revoke(found.id);
+    const target = found && this.#channels.get(found.id);
     if (!target || target.closed || target === fresh) throw new TuttiError('RESUME_FAILED', GONE);
     if (!this.#opts.isMember(target)) {
       target.finish(); // Whatever is left of it (a detached non-member) goes now.
@@ -130,8 +153,17 @@ export class ResumeSessions {
     this.#graceTimers.delete(target.id);
     const wasAttached = target.attached;
     target.adopt(fresh);
-    this.#opts.log.info({ peerId: target.id, wasAttached }, 'membership resumed on a new socket');
-    return { channel: target, token: this.issue(target)! };
+    this.#spent(hash, target.id, found.media);
+    this.#opts.log.info(
+      { peerId: target.id, wasAttached, again: found.again },
+      'membership resumed on a new socket',
+    );
+    return { channel: target, token: this.issue(target)!, media: found.media };
+  }
+
+  /** The client has the answer of `channel`'s last resume: the token it spent is dead. */
+  confirm(channel: MemberChannel): void {
+    this.#unconfirmed.forget(channel.id);
   }
 
   /**
@@ -141,7 +173,7 @@ export class ResumeSessions {
    * caller takes the member out of its room (silently) and finishes the channel, in this tick.
    */
   handOver(hash: string): ResumableChannel {
-    const id = this.#tokens.get(hash);
+    const id = this.#lookup(hash)?.id;
     if (id !== undefined) this.#revoke(id);
     const target = id === undefined ? undefined : this.#channels.get(id);
     if (!target || target.closed) throw new TuttiError('RESUME_FAILED', GONE);
@@ -159,13 +191,15 @@ export class ResumeSessions {
    * A membership handed over by another node lands on `from`'s socket (a fresh socket in no
    * room): a channel under the member's `id` carries it from now on, `seat` puts it in its
    * room (synchronously: nothing is sent to it before), then `kept` (what the other node
-   * kept for it) is replayed. Returns the channel and its next token.
+   * kept for it) is replayed. Returns the channel and its next token; `spent` (the hash of
+   * the token the client presented) resumes it here again, with a rebuild, until confirmed.
    */
   carry(
     id: string,
     from: MemberChannel,
     seat: (channel: ResumableChannel) => void,
     kept: readonly PreparedNotification[],
+    spent: string,
   ): { channel: ResumableChannel; token: string } {
     const fresh = this.#channels.get(from.id);
     if (!fresh || fresh.current !== fresh || fresh.closed || !fresh.attached) {
@@ -187,6 +221,7 @@ export class ResumeSessions {
       throw err;
     }
     for (const prepared of kept) void channel.notifyPrepared(prepared);
+    this.#spent(spent, id, 'rebuild');
     this.#opts.log.info({ peerId: id }, 'membership resumed from another node');
     return { channel, token: this.issue(channel)! };
   }
@@ -206,6 +241,7 @@ export class ResumeSessions {
   #finished(channel: ResumableChannel): void {
     this.#channels.delete(channel.id);
     this.#revoke(channel.id);
+    this.#unconfirmed.forget(channel.id);
     clearTimeout(this.#graceTimers.get(channel.id));
     this.#graceTimers.delete(channel.id);
     try {
@@ -213,6 +249,27 @@ export class ResumeSessions {
     } catch (err) {
       this.#opts.log.error({ err, peerId: channel.id }, 'peer cleanup failed');
     }
+  }
+
+  /**
+   * The member a token resumes: the one it is the live token of, or the one whose last
+   * resume spent it, while that resume is unconfirmed (docs/reconnect.md, "a lost answer").
+   */
+  #lookup(hash: string): { id: string; media: ResumeMedia; again: boolean } | undefined {
+    const id = this.#tokens.get(hash);
+    if (id !== undefined) return { id, media: 'kept', again: false };
+    const spent = this.#unconfirmed.find(hash);
+    if (!spent || Date.now() >= spent.until) return undefined;
+    return { id: spent.memberId, media: spent.media, again: true };
+  }
+
+  #spent(hash: string, memberId: string, media: ResumeMedia): void {
+    const until = Date.now() + this.#attachedWindowMs();
+    this.#unconfirmed.spent(hash, { memberId, until, media });
+  }
+
+  #attachedWindowMs(): number {
+    return Math.max(this.#opts.graceMs, UNCONFIRMED_ATTACHED_MIN_MS);
   }
 
   #revoke(channelId: string): void {

@@ -9,14 +9,20 @@ export type MembershipSnapshot = (channel: MemberChannel) => {
   room: RoomSummary;
 };
 
-/** A token another node issued: that node is asked to hand the membership over. */
+/**
+ * A token this node does not hold: the node that has its member (the issuer, or the node it
+ * handed the member over to) is asked to hand the membership over.
+ */
 export type ResumeElsewhere = (
   nodeId: string,
   token: string,
   fresh: MemberChannel,
 ) => Promise<ResumeResult>;
 
-/** `session.resume` (take a kept membership over) and `session.ping` (liveness). */
+/**
+ * `session.resume` (take a kept membership over), `session.confirm` (its answer arrived) and
+ * `session.ping` (liveness).
+ */
 export function sessionHandlers(
   sessions: ResumeSessions,
   snapshot: MembershipSnapshot,
@@ -25,11 +31,17 @@ export function sessionHandlers(
   return {
     'session.resume': (ctx, data) => {
       const issuer = ResumeSessions.issuer(data.token);
-      if (elsewhere && issuer !== undefined && !sessions.issued(data.token)) {
+      // A token this node does not hold: another node's, or one of ours whose member we
+      // handed over a moment ago (that answer may have been lost): the handover finds it.
+      if (elsewhere && issuer !== undefined && !sessions.holds(data.token)) {
         return elsewhere(issuer, data.token, ctx.peer);
       }
-      const { channel, token } = sessions.resume(data.token, ctx.peer);
-      return { ...snapshot(channel), resumeToken: token, media: 'kept' };
+      const { channel, token, media } = sessions.resume(data.token, ctx.peer);
+      return { ...snapshot(channel), resumeToken: token, media };
+    },
+    'session.confirm': (ctx) => {
+      sessions.confirm(ctx.peer);
+      return {};
     },
     'session.ping': () => ({}),
   };

@@ -183,7 +183,8 @@ describe('membership resume across nodes (two processes, Redis + PostgreSQL)', (
     const newcomer = await connect(a);
     const other = await newcomer.request('room.join', { roomId, nickname: 'alice' });
     assert.notEqual(other.self.nickname, 'alice');
-    // The spent token is refused on either node; the new one is node B's.
+    // Once the answer is confirmed, the spent token is refused on either node.
+    await again.request('session.confirm', {});
     for (const node of [a, b]) {
       const thief = await connect(node);
       const code = await codeOf(thief.request('session.resume', { token: joined.resumeToken! }));
@@ -207,7 +208,7 @@ describe('membership resume across nodes (two processes, Redis + PostgreSQL)', (
     for (const w of [onA, onB]) await w.request('room.leave', {});
   });
 
-  test('the same token through both nodes at once: one resume wins, nobody sees a leave', async () => {
+  test('the same token through both nodes at once: the last resume carries it, nobody sees a leave', async () => {
     const owner = await connect(a);
     const roomId = (await owner.request('room.create', { name: 'Racing' })).room.id;
     owner.ws.close(1000);
@@ -230,13 +231,17 @@ describe('membership resume across nodes (two processes, Redis + PostgreSQL)', (
       viaB.request('session.resume', { token: joined.resumeToken! }),
     ]);
     const won = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
-    assert.equal(won.length, 1, 'exactly one resume wins');
-    const lost = outcomes.find((o) => o.status === 'rejected');
-    assert.equal(
-      errorCodeOf(lost?.status === 'rejected' ? lost.reason : undefined),
-      'RESUME_FAILED',
-    );
-    const winner = [viaA, viaB][won[0]!]!;
+    assert.ok(won.length >= 1, 'a resume wins');
+    for (const o of outcomes) {
+      if (o.status === 'rejected') assert.equal(errorCodeOf(o.reason), 'RESUME_FAILED');
+    }
+    // Unconfirmed, the token may win twice, one after the other (the first answer might have
+    // been lost: docs/reconnect.md): the later one carries dave, the earlier socket is closed.
+    let winner = [viaA, viaB][won[0]!]!;
+    if (won.length === 2) {
+      winner = await Promise.race([viaA.closed.then(() => viaB), viaB.closed.then(() => viaA)]);
+    }
+    await winner.request('session.confirm', {});
     const sent = await winner.request('chat.send', { text: 'still me' });
     assert.equal(sent.message.from.peerId, id);
     await sleep(1000);

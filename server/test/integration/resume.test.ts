@@ -67,7 +67,9 @@ describe('membership resume', () => {
         'nobody saw alice leave',
       );
     }
-    // A spent token is worth nothing, even while its membership lives on (double resume).
+    // A spent token is worth nothing once the answer is confirmed, even while its membership
+    // lives on (double resume).
+    await again.request('session.confirm', {});
     const thief = await client();
     assert.equal(
       await codeOf(thief.request('session.resume', { token: alice.token! })),
@@ -87,6 +89,54 @@ describe('membership resume', () => {
     );
     for (const m of [watcher, bob]) await m.c.request('room.leave', {});
     await third.request('room.leave', {});
+  });
+
+  test('a spent token resumes again until the answer is confirmed, never after', async () => {
+    const watcher = await member('watcher5');
+    const hana = await member('hana');
+    hana.c.ws.terminate();
+    await hana.c.closed;
+    const first = await client();
+    const lost = await first.request('session.resume', { token: hana.token! });
+    // Say that answer never arrived: the client asks again with the token it has.
+    const retry = await client();
+    const again = await retry.request('session.resume', { token: hana.token! });
+    assert.equal(again.self.id, hana.joined.self.id, 'the same membership');
+    assert.equal(again.media, 'kept');
+    assert.equal(await first.closed, 4000, 'the socket the answer was lost on is closed');
+    // The token of the lost answer is dead (the retry's answer brought the next one).
+    const stale = await client();
+    assert.equal(
+      await codeOf(stale.request('session.resume', { token: lost.resumeToken })),
+      'RESUME_FAILED',
+    );
+    // Confirmed: a replay of the spent token cannot take the live member.
+    await retry.request('session.confirm', {});
+    const thief = await client();
+    assert.equal(
+      await codeOf(thief.request('session.resume', { token: hana.token! })),
+      'RESUME_FAILED',
+    );
+    // Nor after a drop: the member detached again, the confirmed token stays dead.
+    retry.ws.terminate();
+    await retry.closed;
+    assert.equal(
+      await codeOf(thief.request('session.resume', { token: hana.token! })),
+      'RESUME_FAILED',
+    );
+    // Presenting the newer token confirms the older one too.
+    const back = await client();
+    const next = await back.request('session.resume', { token: again.resumeToken });
+    assert.equal(next.self.id, hana.joined.self.id);
+    const thief2 = await client();
+    assert.equal(
+      await codeOf(thief2.request('session.resume', { token: hana.token! })),
+      'RESUME_FAILED',
+    );
+    await sleep(100);
+    assert.equal(await Promise.race([back.closed, sleep(100).then(() => 'open')]), 'open');
+    assert.deepEqual(watcher.c.seen('room.peerLeft'), [], 'nobody saw hana leave');
+    for (const c of [watcher.c, back]) await c.request('room.leave', {});
   });
 
   test('after the grace the member leaves as before, and its token is refused', async () => {

@@ -37,9 +37,10 @@ export type ResumeMembers = Pick<MembersStore, 'sync'>;
  * list is brought up to the server's, since notifications sent into the dead socket may be
  * lost. A refusal (RESUME_FAILED…) means the membership is gone: join afresh. No answer (a
  * socket that died under the request, one that never answers) is no verdict: the token may
- * still be good (the request may never have reached the server), but not on this socket (a
- * late answer would seat us on it while we joined), so a fresh socket tries again, for as
- * long as the server may keep the membership.
+ * still be good (the request may never have reached the server, or its answer was lost: the
+ * server lets a spent token resume the same membership again until we confirm the answer),
+ * but not on this socket (a late answer would seat us on it while we joined), so a fresh
+ * socket tries again, for as long as the server may keep the membership.
  */
 export class MembershipResume {
   readonly #signaling: ResumeSignaling;
@@ -90,6 +91,9 @@ export class MembershipResume {
       return { kind: 'wait' };
     }
     this.issued(resumed.resumeToken);
+    // The token just spent resumes us again until the server hears we have the answer: say
+    // so, so that a replay of it cannot take us over (a lost confirm only leaves it longer).
+    this.#signaling.request('session.confirm', {}).catch(() => undefined);
     this.#members.sync(resumed.room, resumed.self, resumed.peers);
     return { kind: 'resumed', rebuildMedia: resumed.media === 'rebuild' };
   }

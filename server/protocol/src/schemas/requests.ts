@@ -81,6 +81,7 @@ export const requestSchemas = {
     .strict(),
   'room.leave': empty(),
   'session.resume': z.object({ token: resumeTokenSchema }).strict(),
+  'session.confirm': empty(),
   'session.ping': empty(),
   'room.delete': z.object({ roomId: idSchema, ownerSecret: ownerSecretSchema }).strict(),
   'room.update': z
