@@ -161,18 +161,18 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
       roomDeleted: (roomId) => lives.forget(roomId),
     },
     async screenChat(roomId, senderId, text) {
+      const life = lives.get(roomId);
       // Judged here while the room is still ours (its claim is read only while a game runs).
-      const ours = lives.get(roomId)?.games.kind === undefined || (await lives.check(roomId));
-      const life = ours ? lives.get(roomId) : undefined;
-      if (life) {
+      if (life && (life.games.kind === undefined || (await lives.check(roomId)))) {
         if (life.chat(senderId, text) === 'withhold') throw withheld();
         return;
       }
-      const elsewhere = lives.gameElsewhere(roomId);
-      if (!elsewhere) return;
+      // Just lost, the room's game is not known here yet: its holder judges this one.
+      const at = lives.gameElsewhere(roomId)?.[0] ?? (life && (await authority(roomId)));
+      if (!at) return;
       // The game's node judges it; unreachable, the message is chat like any other.
       const outcome = await remote()!
-        .chat(elsewhere[0], roomId, senderId, text)
+        .chat(at, roomId, senderId, text)
         .catch(() => 'none');
       if (outcome === 'withhold') throw withheld();
     },
