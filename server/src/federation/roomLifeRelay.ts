@@ -3,6 +3,7 @@ import type { RemoteRoomLife, RoomLifeService } from '../games/remote.ts';
 import { parseLifeRecord } from '../games/saved.ts';
 import type { Logger } from '../kernel/log.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import { dropLogger } from '../cluster/dropLog.ts';
 import type { ClusterNode } from './node.ts';
 import type { PresenceEvent } from './presenceEvents.ts';
 import { bounded } from './timeout.ts';
@@ -59,16 +60,18 @@ export function createRoomLifeRelay(deps: {
   // A node the registry does not list may have just started (delivered once a fresh scan
   // lists it), or be gone: cut off or frozen, it may still run a room taken over since, and
   // its events would contradict the new holder's (dropped).
+  const dropped = dropLogger(deps.log); // A gone node may go on talking: one line a second.
   const fromListed = unlistedSenderGate<LifeEvent>({
     listed: (nodeId) => cluster.registry.get(nodeId) !== undefined,
     refresh: () => cluster.registry.refresh(),
     timeoutMs,
     deliver: (from, e) => service.deliver(from, e.roomId, e.event, e.to),
     drop: (from, events) =>
-      deps.log.warn(
-        { from, roomIds: [...new Set(events.map((e) => e.roomId))], count: events.length },
-        'room life: event of a gone node dropped',
-      ),
+      dropped('room life: event of a gone node', {
+        from,
+        roomIds: [...new Set(events.map((e) => e.roomId))],
+        count: events.length,
+      }),
   });
   cluster.bus.subscribe(({ from, event }) => {
     if (event.type === 'life.event' && from !== me) fromListed(from, event);

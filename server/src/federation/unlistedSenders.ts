@@ -8,9 +8,9 @@ const MAX_WAITING = 1000;
  * from this node's next scan (read every heartbeat), though it beat before it sent anything:
  * the registry is read again (a scan begun after the event came; the registry coalesces the
  * reads of events arriving together), bounded by the timeout, and its events wait for it in
- * their order. Listed then, they are delivered; still unlisted, the node is gone (declared
- * gone, or never beating), its events are dropped, and so are the next ones without another
- * read, until a scan lists it again.
+ * their order. Listed then, they are delivered; still unlisted, they are dropped, and the node
+ * is gone (declared gone, or never beating): its next events are dropped without another read,
+ * until a scan lists it again.
  */
 export function unlistedSenderGate<E>(deps: {
   listed: (nodeId: string) => boolean;
@@ -25,12 +25,13 @@ export function unlistedSenderGate<E>(deps: {
   /** Nodes found unlisted after a fresh scan: gone until a scan lists them again. */
   const gone = new Set<string>();
 
-  const settle = (from: string): void => {
+  /** `read`: the registry was read (else it failed or timed out: nothing learnt of `from`). */
+  const settle = (from: string, read: boolean): void => {
     const events = waiting.get(from) ?? [];
     waiting.delete(from);
     if (!deps.listed(from)) {
       if (gone.size >= MAX_WAITING) gone.clear();
-      gone.add(from);
+      if (read) gone.add(from);
       return deps.drop(from, events);
     }
     for (const event of events) deps.deliver(from, event);
@@ -48,8 +49,9 @@ export function unlistedSenderGate<E>(deps: {
     }
     if (gone.has(from)) return deps.drop(from, [event]);
     waiting.set(from, [event]);
-    void bounded(deps.refresh(), deps.timeoutMs)
-      .catch(() => undefined) // Unreadable: what the registry listed stands.
-      .then(() => settle(from));
+    void bounded(deps.refresh(), deps.timeoutMs).then(
+      () => settle(from, true),
+      () => settle(from, false), // Unreadable: what the registry listed stands.
+    );
   };
 }
