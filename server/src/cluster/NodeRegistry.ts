@@ -45,6 +45,11 @@ type Events = {
    * than expiryMs), so the others released its seats: re-reserve them.
    */
   selfReinstated: () => void | Promise<void>;
+  /**
+   * This process's event loop stalled for `stalledMs` (noticed once it runs again): whatever
+   * this node held by being alive (room lives) may have been taken over meanwhile.
+   */
+  stalled: (stalledMs: number) => void;
 };
 
 /**
@@ -67,6 +72,7 @@ export class NodeRegistry {
     nodeRestarted: new Set(),
     nodeLeft: new Set(),
     selfReinstated: new Set(),
+    stalled: new Set(),
   };
   readonly #dropped: (reason: string, detail?: object) => void;
   readonly #startedAt = Date.now();
@@ -237,6 +243,7 @@ export class NodeRegistry {
       { stalledMs: Math.round(stalledMs) },
       'cluster: this process stalled; no node is declared gone for one node timeout',
     );
+    this.#emit('stalled', [stalledMs]);
   }
 
   #parse(entry: RegistryEntry): NodeInfo | undefined {
@@ -298,7 +305,7 @@ export class NodeRegistry {
     );
   }
 
-  #emit<K extends 'nodeJoined' | 'nodeUpdated' | 'nodeRestarted'>(
+  #emit<K extends 'nodeJoined' | 'nodeUpdated' | 'nodeRestarted' | 'stalled'>(
     event: K,
     args: Parameters<Events[K]>,
   ): void {

@@ -22,12 +22,19 @@ export interface LifeClaims {
   claim(roomId: string, nodeId: string, replacing?: string): Promise<string>;
   /** Gives the room up if `nodeId` holds it (its members are all gone), its saved life too. */
   release(roomId: string, nodeId: string): Promise<void>;
-  /** Writes the room's life if `nodeId` holds the room; false when it does not. */
-  save(roomId: string, nodeId: string, write: LifeWrite): Promise<boolean>;
+  /**
+   * Writes the room's life if `nodeId` holds the room: `taken` when another node holds it,
+   * `unclaimed` when nobody does (given up, or expired), and nothing is written then.
+   */
+  save(roomId: string, nodeId: string, write: LifeWrite): Promise<SaveOutcome>;
+  /** Who holds the room now (a plain read, nothing refreshed); null when nobody. */
+  holder(roomId: string): Promise<string | null>;
   /** The room's life as its holder last wrote it; null when none. */
   load(roomId: string): Promise<LifeRecord | null>;
   close(): Promise<void>;
 }
+
+export type SaveOutcome = 'saved' | 'taken' | 'unclaimed';
 
 /** A saved life nobody writes again (its room emptied while nobody held it) goes after 6 h. */
 const STATE_TTL_MS = 6 * 3600 * 1000;
@@ -53,8 +60,11 @@ return 1
 `);
 
 // ARGV: holder, ttl, state ('' = unchanged), reset ('1' = empty the log), strokes to append…
+// Answers 1 (saved), 0 (another node holds the room), -1 (nobody does).
 const SAVE = luaScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local cur = redis.call('GET', KEYS[1])
+if not cur then return -1 end
+if cur ~= ARGV[1] then return 0 end
 local ttl = ARGV[2]
 if ARGV[3] ~= '' then redis.call('SET', KEYS[2], ARGV[3], 'PX', ttl)
 else redis.call('PEXPIRE', KEYS[2], ttl) end
@@ -82,7 +92,11 @@ export function redisLifeClaims(
     },
     async save(roomId, nodeId, w) {
       const args = [nodeId, STATE_TTL_MS, w.state, w.resetStrokes ? '1' : '0', ...w.strokes];
-      return (await SAVE(redis, keys(roomId), args)) === 1;
+      const answer = Number(await SAVE(redis, keys(roomId), args));
+      return answer === 1 ? 'saved' : answer === 0 ? 'taken' : 'unclaimed';
+    },
+    async holder(roomId) {
+      return redis.get(key(roomId));
     },
     async load(roomId) {
       const [, stateKey, strokesKey] = keys(roomId);
@@ -129,11 +143,16 @@ export function localLifeClaims(hub: LocalClusterHub): LifeClaims {
       lives.delete(roomId);
     },
     async save(roomId, nodeId, w) {
-      if (holders.get(roomId) !== nodeId) return false;
+      const cur = holders.get(roomId);
+      if (cur === undefined) return 'unclaimed';
+      if (cur !== nodeId) return 'taken';
       const was = lives.get(roomId) ?? { state: '', strokes: [] };
       const strokes = [...(w.resetStrokes ? [] : was.strokes), ...w.strokes];
       lives.set(roomId, { state: w.state || was.state, strokes });
-      return true;
+      return 'saved';
+    },
+    async holder(roomId) {
+      return holders.get(roomId) ?? null;
     },
     async load(roomId) {
       const record = lives.get(roomId);

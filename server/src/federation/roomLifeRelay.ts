@@ -3,8 +3,13 @@ import type { RemoteRoomLife, RoomLifeService } from '../games/remote.ts';
 import { parseLifeRecord } from '../games/saved.ts';
 import type { Logger } from '../kernel/log.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
+import { dropLogger } from '../cluster/dropLog.ts';
 import type { ClusterNode } from './node.ts';
+import type { PresenceEvent } from './presenceEvents.ts';
 import { bounded } from './timeout.ts';
+import { unlistedSenderGate } from './unlistedSenders.ts';
+
+type LifeEvent = Extract<PresenceEvent, { type: 'life.event' }>;
 
 /**
  * Room life across nodes (docs/cluster.md). Each room's life runs on one node, its holder in
@@ -14,7 +19,10 @@ import { bounded } from './timeout.ts';
  * (`life.event`). The holder believes nothing about a member but the id: role and node come
  * from presence, and only the node a member sits on may speak for it. The holder keeps the
  * room's life in the claims' store on every change; the node that replaces a gone holder
- * reads it back (checked: a bad or forged one is dropped and logged) and carries it on.
+ * reads it back (checked: a bad or forged one is dropped and logged) and carries it on. A
+ * holder that was frozen or cut off meanwhile learns it lost the room (a refused save, another
+ * node's event for it, its claim read after a stall or before a timer speaks) and drops its
+ * stale life without a word (games/lives.ts).
  */
 export function createRoomLifeRelay(deps: {
   cluster: ClusterNode;
@@ -49,18 +57,28 @@ export function createRoomLifeRelay(deps: {
     memberOf(roomId, memberId, from);
     return { outcome: await service.chat(roomId, memberId, text) };
   });
-  cluster.bus.subscribe(({ from, event }) => {
-    if (event.type !== 'life.event') return;
-    // A node the registry no longer lists (cut off, frozen) may still run a room taken over
-    // since: its events would contradict the new holder's.
-    if (from !== me && cluster.registry.get(from) === undefined) {
-      return deps.log.warn(
-        { from, roomId: event.roomId },
-        'room life: event of a gone node dropped',
-      );
-    }
-    service.deliver(from, event.roomId, event.event, event.to);
+  // A node the registry does not list may have just started (delivered once a fresh scan
+  // lists it), or be gone: cut off or frozen, it may still run a room taken over since, and
+  // its events would contradict the new holder's (dropped).
+  const dropped = dropLogger(deps.log); // A gone node may go on talking: one line a second.
+  const fromListed = unlistedSenderGate<LifeEvent>({
+    listed: (nodeId) => cluster.registry.get(nodeId) !== undefined,
+    refresh: () => cluster.registry.refresh(),
+    timeoutMs,
+    deliver: (from, e) => service.deliver(from, e.roomId, e.event, e.to),
+    drop: (from, events) =>
+      dropped('room life: event of a gone node', {
+        from,
+        roomIds: [...new Set(events.map((e) => e.roomId))],
+        count: events.length,
+      }),
   });
+  cluster.bus.subscribe(({ from, event }) => {
+    if (event.type === 'life.event' && from !== me) fromListed(from, event);
+  });
+  // Back from a stall, or from being declared gone: our rooms may have been taken over.
+  cluster.registry.on('stalled', () => service.recheck());
+  cluster.registry.on('selfReinstated', () => service.recheck());
   cluster.remote.onChange((roomId) => service.membersChanged(roomId));
   cluster.registry.on('nodeLeft', (nodeId) => service.nodeGone(nodeId));
 
@@ -118,12 +136,20 @@ export function createRoomLifeRelay(deps: {
     async saveLife(roomId, write) {
       try {
         const saved = await bounded(claims.save(roomId, me, write), timeoutMs);
-        if (!saved) deps.log.warn({ roomId }, 'room life: not saved (another node holds the room)');
-        return saved;
+        if (saved === 'saved') return 'saved';
+        deps.log.warn({ roomId, saved }, 'room life: not saved (this node holds the room no more)');
+        return saved === 'taken' ? 'taken' : 'failed';
       } catch (err) {
         deps.log.warn({ err, roomId }, 'room life: not saved');
-        return false;
+        return 'failed';
       }
+    },
+    async holds(roomId) {
+      const holder = await bounded(claims.holder(roomId), timeoutMs).catch((err: unknown) => {
+        deps.log.warn({ err, roomId }, 'room life: the room’s claim could not be read');
+        return null;
+      });
+      return holder === null ? undefined : holder === me;
     },
     async loadLife(roomId) {
       let record;

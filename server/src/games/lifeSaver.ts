@@ -1,3 +1,4 @@
+import type { LifeSaveOutcome } from './remote.ts';
 import type { RoomLife } from './roomLife.ts';
 import type { LifeWrite } from './saved.ts';
 
@@ -9,20 +10,28 @@ type Canvas = { id: number; count: number } | 'none' | 'unknown';
  * the room over when this one dies carries it on. Every change of a game or the hand queue is
  * announced to the members, and the life's members changing is seen in Lives: both `touch`
  * it. Writes are coalesced (one per turn of the event loop, one at a time, the newest state),
- * skipped when nothing changed, and CatchMind's canvas is appended to, not rewritten.
+ * skipped when nothing changed, and CatchMind's canvas is appended to, not rewritten. A write
+ * refused because another node holds the room now (this life is stale) stops it for good and
+ * says so (`taken`); one that failed otherwise is tried again on the next change.
  */
 export class LifeSaver {
   readonly #life: () => RoomLife | undefined;
-  readonly #write: (write: LifeWrite) => Promise<boolean>;
+  readonly #write: (write: LifeWrite) => Promise<LifeSaveOutcome>;
+  readonly #taken: () => void;
   #state = '';
   #canvas: Canvas = 'unknown';
   #dirty = false;
   #running: Promise<void> | undefined;
   #closed = false;
 
-  constructor(life: () => RoomLife | undefined, write: (write: LifeWrite) => Promise<boolean>) {
+  constructor(
+    life: () => RoomLife | undefined,
+    write: (write: LifeWrite) => Promise<LifeSaveOutcome>,
+    taken: () => void,
+  ) {
     this.#life = life;
     this.#write = write;
+    this.#taken = taken;
   }
 
   /** The life was restored from the store: its canvas is there already. */
@@ -77,7 +86,11 @@ export class LifeSaver {
         resetStrokes,
         strokes: strokes.map((s) => JSON.stringify(s)),
       });
-      if (!written) continue; // Tried again on the next change.
+      if (written === 'taken') {
+        this.close();
+        return this.#taken();
+      }
+      if (written === 'failed') continue; // Tried again on the next change.
       this.#state = state;
       this.#canvas = next;
     }

@@ -19,13 +19,17 @@ interface Held {
  * authority), and what it knows of lives other nodes run (which rooms have a game there, so
  * that chat is screened by the authority only while a game runs). A life run here is kept in
  * the shared store on every change (LifeSaver); a life this node starts running is first
- * restored from there, so a room taken over from a node that died carries on its game.
+ * restored from there, so a room taken over from a node that died carries on its game. A
+ * life this node runs no more (it was frozen or cut off, and another node took the room over)
+ * is dropped without a word (`lose`): noticed by a refused save, by a read of the claim before
+ * one of its timers speaks, or when the module checks (`check`).
  */
 export class Lives {
   readonly #rooms: RoomDirectory;
   readonly #engine: Omit<GameManagerOptions, 'host'> | undefined;
   readonly #host: (roomId: string) => GameHost;
   readonly #remote: () => RemoteRoomLife | undefined;
+  readonly #lost: (roomId: string) => void;
   readonly #held = new Map<string, Held>();
   /** Lives being restored from the store (the first caller's; the others wait for it). */
   readonly #pending = new Map<string, Promise<RoomLife>>();
@@ -37,11 +41,14 @@ export class Lives {
     engine: Omit<GameManagerOptions, 'host'> | undefined;
     host: (roomId: string) => GameHost;
     remote: () => RemoteRoomLife | undefined;
+    /** A life run here was dropped: another node holds its room now (`lose`). */
+    lost: (roomId: string) => void;
   }) {
     this.#rooms = opts.rooms;
     this.#engine = opts.engine;
     this.#host = opts.host;
     this.#remote = opts.remote;
+    this.#lost = opts.lost;
   }
 
   get(roomId: string): RoomLife | undefined {
@@ -72,12 +79,14 @@ export class Lives {
     const base = this.#host(roomId);
     const saver = new LifeSaver(
       () => this.#held.get(roomId)?.life,
-      (write) => this.#remote()?.saveLife(roomId, write) ?? Promise.resolve(true),
+      (write) => this.#remote()?.saveLife(roomId, write) ?? Promise.resolve('saved'),
+      () => this.lose(roomId),
     );
     const host: GameHost = {
       ...base,
       broadcast: (event) => (base.broadcast(event), saver.touch()),
       send: (memberId, event) => (base.send(memberId, event), saver.touch()),
+      schedule: (delayMs, fire) => this.#schedule(roomId, () => life, base, delayMs, fire),
     };
     const life = new RoomLife({ ...this.#engine, host });
     const held: Held = { life, players: new Set(), saver };
@@ -117,6 +126,37 @@ export class Lives {
     const held = this.#held.get(roomId);
     if (!held) return;
     if (this.#sync(held, roomId, leaving) === 0) this.forget(roomId);
+  }
+
+  /**
+   * Whether this node still holds the room (its claim read): a life run here whose room
+   * another node holds now is dropped (`lose`). True when the store cannot say: an outage
+   * must not drop a life that is still ours.
+   */
+  async check(roomId: string): Promise<boolean> {
+    const ours = await this.#remote()?.holds(roomId);
+    if (ours !== false) return true;
+    this.lose(roomId);
+    return false;
+  }
+
+  /** The rooms whose life runs here. */
+  heldRooms(): string[] {
+    return [...this.#held.keys()];
+  }
+
+  /**
+   * Another node holds the room now: the life here is stale. Dropped without a word (its game
+   * halted, no game.ended, the claim not given up: it is not ours), its members routed to
+   * the holder from now on.
+   */
+  lose(roomId: string): void {
+    const held = this.#held.get(roomId);
+    if (!held) return;
+    this.#held.delete(roomId);
+    held.saver.close();
+    held.life.suspend();
+    this.#lost(roomId);
   }
 
   forget(roomId: string): void {
@@ -160,6 +200,31 @@ export class Lives {
   /** A node left: the rooms with members here whose game ran there (to be taken over). */
   gamesOn(nodeId: string): string[] {
     return [...this.#gamesElsewhere].filter(([, [at]]) => at === nodeId).map(([r]) => r);
+  }
+
+  /**
+   * A timer of a life run here. In a cluster, the room's claim is read before it fires (a
+   * node frozen or cut off meanwhile may have lost the room: its timer must not speak for a
+   * stale life); cancelled during the read, or the life dropped, it does not fire.
+   */
+  #schedule(
+    roomId: string,
+    life: () => RoomLife,
+    base: GameHost,
+    delayMs: number,
+    fire: () => void,
+  ): () => void {
+    if (!this.#remote()) return base.schedule(delayMs, fire);
+    let cancelled = false;
+    const cancel = base.schedule(delayMs, () => {
+      void this.check(roomId).then((ours) => {
+        if (ours && !cancelled && this.get(roomId) === life()) fire();
+      });
+    });
+    return () => {
+      cancelled = true;
+      cancel();
+    };
   }
 
   /** Everyone in the room now (here and on other nodes), but `leaving`. */

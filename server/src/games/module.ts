@@ -15,7 +15,7 @@ import {
 import { systemClock, type GameHost } from './host.ts';
 import { Lives } from './lives.ts';
 import type { GameManagerOptions } from './manager.ts';
-import type { GameEvent } from './protocol.ts';
+import type { GameEvent, GameSnapshot } from './protocol.ts';
 import type { RemoteRoomLife, RoomLifeService } from './remote.ts';
 
 export interface GamesModuleOptions {
@@ -48,15 +48,40 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
 } {
   const { rooms } = opts;
   const remote = () => opts.remote?.();
-  const lives = new Lives({
+  const lives: Lives = new Lives({
     rooms,
     engine: opts.engine,
     remote,
     host: (roomId) => roomHost(rooms, roomId, remote),
+    lost: (roomId) => void followHolder(roomId),
   });
-  /** The node running the room's life, undefined when it is this one. */
-  const authority = async (roomId: string): Promise<string | undefined> =>
-    remote()?.authority(roomId);
+  /**
+   * The node running the room's life, undefined when it is this one. Another one: a life
+   * still run here is stale (this node lost the room while frozen or cut off), and dropped.
+   */
+  const authority = async (roomId: string): Promise<string | undefined> => {
+    const at = await remote()?.authority(roomId);
+    if (at && lives.get(roomId)) lives.lose(roomId);
+    return at;
+  };
+  /**
+   * This node lost the room (its life dropped): its members here may have missed the
+   * holder's takeover, so each is told the game and the hand queue as the holder has them,
+   * and their chat is screened there from now on.
+   */
+  const followHolder = async (roomId: string): Promise<void> => {
+    const at = await authority(roomId).catch(() => undefined);
+    if (!at) return; // Unreachable, or ours again: the next request of the room settles it.
+    for (const member of rooms.members(roomId)) {
+      const extras = await remote()!
+        .joinExtras(at, roomId, member.id)
+        .catch(() => undefined);
+      if (!extras) return;
+      lives.gameSeen(roomId, at, extras.game?.kind ?? null);
+      if (extras.game) void member.notifyPrepared(prepare(snapshotEvent(extras.game)));
+      void member.notifyPrepared(prepare({ method: 'hand.queue', data: extras.hands }));
+    }
+  };
 
   const handlers: HandlerTable = {};
   for (const method of GAME_REQUEST_METHODS) {
@@ -88,6 +113,8 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
       return lives.get(roomId)?.chat(memberId, text) ?? 'none';
     },
     deliver(from, roomId, event, to) {
+      // Another node speaks for a room whose life runs here: one of the two lost it.
+      if (lives.get(roomId)) void lives.check(roomId);
       if (event.method === 'game.started' || event.method === 'game.snapshot')
         lives.gameSeen(roomId, from, event.data.game.kind);
       else if (event.method === 'game.ended') lives.gameSeen(roomId, from, null);
@@ -97,6 +124,9 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
       }
     },
     membersChanged: (roomId) => lives.changed(roomId),
+    recheck() {
+      for (const roomId of lives.heldRooms()) void lives.check(roomId);
+    },
     nodeGone(nodeId) {
       // Its games go on: one node with members takes each room over (a compare-and-set on
       // the gone holder) and carries the game on from the store; the others follow it.
@@ -132,15 +162,17 @@ export function createGamesModule(opts: GamesModuleOptions): Concern & {
     },
     async screenChat(roomId, senderId, text) {
       const life = lives.get(roomId);
-      if (life) {
+      // Judged here while the room is still ours (its claim is read only while a game runs).
+      if (life && (life.games.kind === undefined || (await lives.check(roomId)))) {
         if (life.chat(senderId, text) === 'withhold') throw withheld();
         return;
       }
-      const elsewhere = lives.gameElsewhere(roomId);
-      if (!elsewhere) return;
+      // Just lost, the room's game is not known here yet: its holder judges this one.
+      const at = lives.gameElsewhere(roomId)?.[0] ?? (life && (await authority(roomId)));
+      if (!at) return;
       // The game's node judges it; unreachable, the message is chat like any other.
       const outcome = await remote()!
-        .chat(elsewhere[0], roomId, senderId, text)
+        .chat(at, roomId, senderId, text)
         .catch(() => 'none');
       if (outcome === 'withhold') throw withheld();
     },
@@ -175,6 +207,11 @@ function roomHost(
     },
   };
 }
+
+const snapshotEvent = (game: GameSnapshot): GameEvent => ({
+  method: 'game.snapshot',
+  data: { game },
+});
 
 function prepare(event: GameEvent): PreparedNotification {
   // GameEvent pairs each method with its data; TypeScript cannot follow that through a union.

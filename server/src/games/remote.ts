@@ -8,6 +8,9 @@ import type {
 } from './protocol.ts';
 import type { LifeWrite, SavedLife } from './saved.ts';
 
+/** What became of a write of a life run here (RemoteRoomLife.saveLife). */
+export type LifeSaveOutcome = 'saved' | 'taken' | 'failed';
+
 /** A member asking something of room life: who, and whether an owner or moderator. */
 export interface LifeCaller {
   memberId: string;
@@ -39,10 +42,16 @@ export interface RemoteRoomLife {
   /** This node runs the room's life no more (the room emptied cluster-wide): its saved life goes too. */
   release(roomId: string): void;
   /**
-   * Keeps a life run here in the shared store (while this node holds the room). False when
-   * not written (the store failed, or another node holds the room now).
+   * Keeps a life run here in the shared store (while this node holds the room): `taken` when
+   * another node holds the room now (the life here is stale), `failed` when not written for
+   * any other reason (the store failed: the life may well still be ours).
    */
-  saveLife(roomId: string, write: LifeWrite): Promise<boolean>;
+  saveLife(roomId: string, write: LifeWrite): Promise<LifeSaveOutcome>;
+  /**
+   * Whether this node still holds the room (a plain read of the claim): false when another
+   * node does, undefined when the store cannot say.
+   */
+  holds(roomId: string): Promise<boolean | undefined>;
   /** What the room's last authority saved, checked (saved.ts); null when none, or dropped. */
   loadLife(roomId: string): Promise<{ life: SavedLife; strokes: Stroke[] } | null>;
 }
@@ -64,4 +73,9 @@ export interface RoomLifeService {
   membersChanged(roomId: string): void;
   /** A node left the cluster: the lives it ran are gone. */
   nodeGone(nodeId: string): void;
+  /**
+   * This node came back from a stall or from being declared gone: another node may have
+   * taken over rooms it ran; each life run here checks its claim.
+   */
+  recheck(): void;
 }

@@ -77,7 +77,7 @@ function suite(
         },
       };
       const write = { state: JSON.stringify(forged), resetStrokes: true, strokes: [] };
-      assert.equal(await claims.save(roomId, 'ghost', write), true);
+      assert.equal(await claims.save(roomId, 'ghost', write), 'saved');
       const ben = await join(c, roomId, 'Ben'); // c replaces the ghost, reads the life back
       assert.equal(ben.answer.game, null);
       assert.equal(await state(ann), null);
