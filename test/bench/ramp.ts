@@ -1,6 +1,7 @@
 import { windowOf, type BotProcess, type Window } from '../load/controller.ts';
 import { CpuMeter, machineBusyMs, udpRcvbufErrors } from '../load/cpu.ts';
 import type { SpawnSpec } from '../load/ipc.ts';
+import { at, bareDebug } from '../load/bare-debug.ts';
 
 /**
  * Ramps subscribers on one room until loss > maxLossPct, a worker saturates, the machine
@@ -92,6 +93,7 @@ export async function ramp(
       ...(o.urls && { urls: o.urls }),
     });
     subs = target;
+    if (bareDebug) console.log(`[bare-debug] ${at()} ${r.ok} joined in ${r.ms.toFixed(0)} ms`);
     await sleep(o.settleMs);
     let step = await measure(bots, workerPids, serverPid, o, r.failed);
     // A lossy window while something else loaded the machine is measured again (twice at

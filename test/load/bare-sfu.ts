@@ -16,6 +16,7 @@ import {
 import type { TransportOptions } from '@tutti/protocol';
 import type { NewConsumer } from './bots.ts';
 import type { BareMethod, BareRequestMap } from './ipc.ts';
+import { debugConsumer, debugNote, debugProducer, debugTransport } from './bare-debug.ts';
 
 /**
  * The baseline: the same room logic as Tutti (join → transports → produce → ready →
@@ -142,6 +143,7 @@ export class BareSfu {
         else if (this.limits.minOutgoingBitrate > 0)
           await t.setMinOutgoingBitrate(this.limits.minOutgoingBitrate);
         peer.transports.set(t.id, t);
+        if (direction === 'recv') debugTransport(t);
         const res: TransportOptions = {
           id: t.id,
           iceParameters: t.iceParameters,
@@ -163,6 +165,7 @@ export class BareSfu {
           appData: { source: d.source },
         });
         peer.producers.push(producer);
+        debugProducer(producer);
         for (const other of peer.room.peers.values()) {
           if (other !== peer && other.rtpCapabilities) void this.consume(other, peer, producer);
         }
@@ -181,6 +184,7 @@ export class BareSfu {
         const c = peer.consumers.find((x) => x.id === d.consumerId);
         if (!c) throw new Error(`unknown consumer ${d.consumerId}`);
         // As Tutti does: only simulcast/SVC consumers have layers to choose from.
+        debugNote(c, `setPreferredLayers ${d.spatialLayer} (paused ${c.paused})`);
         if (c.type === 'simulcast' || c.type === 'svc')
           await c.setPreferredLayers({ spatialLayer: d.spatialLayer });
         return {} as Res;
@@ -213,6 +217,7 @@ export class BareSfu {
         paused: true,
       });
       peer.consumers.push(consumer);
+      debugConsumer(peer.id, consumer, recv, producer);
       await this.ask(peer.id, {
         id: consumer.id,
         producerId: producer.id,
@@ -223,6 +228,7 @@ export class BareSfu {
         type: consumer.type,
         producerPaused: consumer.producerPaused,
       });
+      debugNote(consumer, 'answered: resume');
       await consumer.resume();
     } catch {
       /* peer gone or refused: the bots count what they never receive */

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import {
   buildNack,
   buildReceiverReport,
+  buildSenderReport,
   buildTransportCc,
   forEachSenderReport,
   rtpPayloadOffset,
@@ -289,4 +290,30 @@ test('ChromeFeedback: transport-cc across the wrap, NACK for a gap (3 tries), RR
   assert.equal(rr.readIntBE(13, 3), 1, '65535 never arrived (0 came by RTX)');
   assert.equal(rr.readUInt32BE(16), 0x10003, 'one wrap: cycles 1, seq 3');
   assert.equal(rr[12], Math.floor(256 / 7));
+});
+
+test('sender report (RFC 3550 6.4.1): NTP time of a Unix instant, RTP timestamp, counts', () => {
+  // 2026-01-01T00:00:00.250Z: NTP seconds = Unix seconds + 2 208 988 800, fraction 0.25 × 2^32.
+  const wallMs = Date.UTC(2026, 0, 1) + 250;
+  const b = buildSenderReport({
+    ssrc: 0xdeadbeef,
+    wallMs,
+    rtpTimestamp: 0xfffffffe,
+    packets: 7,
+    octets: 7000,
+  });
+  assert.equal(b.length, 28);
+  assert.equal(b[0], 0x80, 'V=2, no padding, no report blocks');
+  assert.equal(b[1], 200);
+  assert.equal(b.readUInt16BE(2), 6, 'length in 32-bit words minus one');
+  assert.equal(b.readUInt32BE(4), 0xdeadbeef);
+  assert.equal(b.readUInt32BE(8), Date.UTC(2026, 0, 1) / 1000 + 2_208_988_800);
+  assert.equal(b.readUInt32BE(12), 0x40000000);
+  assert.equal(b.readUInt32BE(16), 0xfffffffe);
+  assert.equal(b.readUInt32BE(20), 7);
+  assert.equal(b.readUInt32BE(24), 7000);
+  // What a receiver keeps of it for LSR: the middle 32 bits of the NTP time.
+  const seen: number[] = [];
+  forEachSenderReport(b, (ssrc, mid) => seen.push(ssrc, mid));
+  assert.deepEqual(seen, [0xdeadbeef, (((b.readUInt32BE(8) & 0xffff) << 16) | 0x4000) >>> 0]);
 });

@@ -184,6 +184,34 @@ export interface ReportBlock {
   dlsr: number;
 }
 
+/** Seconds from the NTP epoch (1900) to the Unix epoch (1970). */
+const NTP_UNIX_OFFSET_S = 2_208_988_800;
+
+/**
+ * A sender report (PT 200, no report blocks), as a browser sends one per outgoing stream:
+ * `wallMs` (Unix ms) as NTP time, the RTP timestamp of that same instant, and the packets
+ * and payload-plus-header octets sent so far (RFC 3550 6.4.1).
+ */
+export function buildSenderReport(o: {
+  ssrc: number;
+  wallMs: number;
+  rtpTimestamp: number;
+  packets: number;
+  octets: number;
+}): Buffer {
+  const buf = Buffer.alloc(28);
+  header(0, 200, 7, buf);
+  buf.writeUInt32BE(o.ssrc >>> 0, 4);
+  const seconds = Math.floor(o.wallMs / 1000);
+  const fraction = Math.floor(((o.wallMs - seconds * 1000) / 1000) * 0x1_0000_0000);
+  buf.writeUInt32BE((seconds + NTP_UNIX_OFFSET_S) >>> 0, 8);
+  buf.writeUInt32BE(Math.min(0xffffffff, fraction) >>> 0, 12);
+  buf.writeUInt32BE(o.rtpTimestamp >>> 0, 16);
+  buf.writeUInt32BE(o.packets >>> 0, 20);
+  buf.writeUInt32BE(o.octets >>> 0, 24);
+  return buf;
+}
+
 /** A receiver report (PT 201) with up to 31 report blocks. */
 export function buildReceiverReport(senderSsrc: number, blocks: readonly ReportBlock[]): Buffer {
   const count = Math.min(31, blocks.length);

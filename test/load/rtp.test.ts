@@ -92,3 +92,21 @@ test('RTCP demux and PLI detection', () => {
   assert.equal(hasKeyframeRequest(rr), false);
   assert.equal(isRtcp(Buffer.from([0x80, 96, 0, 1])), false);
 });
+
+test('rtpTimestampAt tells the timestamp of any instant on the packets’ timeline (sender reports)', () => {
+  const v = loadVp8Fixture();
+  const s = new RtpStream(v, 5, 96);
+  const sent: { atMs: number; ts: number }[] = [];
+  // Pumped every 5 ms as the pacer does, with a key frame jump and across a loop.
+  for (let t = 0; t <= v.loopMs + 400; t += 5) {
+    if (t === 1000) s.requestKeyframe(performance.now() - 1000);
+    s.pump(t, (p) => sent.push({ atMs: t, ts: p.readUInt32BE(4) }));
+  }
+  assert.ok(s.keyframeJumps >= 1);
+  // A frame's packets go out in the 5 ms tick after its time: its timestamp is at most
+  // 5 ms (450 ticks) behind the timestamp of the tick's instant, never ahead of it.
+  for (const p of sent) {
+    const behind = (s.rtpTimestampAt(p.atMs) - p.ts) | 0;
+    assert.ok(behind >= 0 && behind <= 450, `packet ts ${p.ts} at ${p.atMs} ms: ${behind} ticks`);
+  }
+});

@@ -171,6 +171,18 @@ export class RtpStream {
     this.keyframeDueAt = Math.max(now, this.lastForcedKeyframeAt + MIN_KEYFRAME_INTERVAL_MS);
   }
 
+  /**
+   * The RTP timestamp of the instant elapsedMs since the stream started (what a sender
+   * report pairs with its NTP time): the packets' timeline, continuous across loops and
+   * key frame jumps, at the track's clock rate.
+   */
+  rtpTimestampAt(elapsedMs: number): number {
+    const ticksPerMs = this.track.loopTicks / this.track.loopMs;
+    return (
+      (this.tsBase + this.offsetTicks + Math.round((elapsedMs - this.offsetMs) * ticksPerMs)) >>> 0
+    );
+  }
+
   /** Calls send() for every packet due at elapsedMs since the stream started. */
   pump(elapsedMs: number, send: (packet: Buffer) => void): void {
     const { packets, loopMs, loopTicks } = this.track;

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, test } from 'node:test';
+import ndc from 'node-datachannel';
+import type { Consumer, Producer } from 'mediasoup/types';
+import { resolveWorkerBin } from '../../media-workers/src/index.ts';
+import { BareSfu } from './bare-sfu.ts';
+import { PublisherBot, SubscriberBot, type BotSignaling, type NewConsumer } from './bots.ts';
+import { SIMULCAST_SCALES } from './profile.ts';
+import { loadOpusFixture, loadVp8Fixture } from './rtp.ts';
+
+/**
+ * A simulcast consumer of a bot publisher must be able to change layers, as one of a browser
+ * can: mediasoup switches a consumer to another spatial layer only once it can align that
+ * layer's RTP timestamps with the first one's, which takes the publisher's sender reports
+ * (worker: SimulcastProducerStreamManager::CanSwitchToSpatialLayer). Publisher bots that sent
+ * none left every consumer on the first layer it got: when the estimate fell under that
+ * layer's rate the consumer got no layer at all, and its stream stalled (issue 12).
+ */
+
+const workerBin = resolveWorkerBin();
+const skip = existsSync(workerBin) ? false : `no mediasoup worker at ${workerBin}`;
+const HOST = process.env.TUTTI_TEST_BOT_HOST ?? '127.0.0.1';
+
+after(() => ndc.cleanup());
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function inProcess(
+  sfu: BareSfu,
+  peerId: string,
+  handlers: Map<string, (c: NewConsumer) => Promise<void>>,
+): BotSignaling {
+  return {
+    createTransport: (direction) => sfu.handle(peerId, 'createTransport', { direction }),
+    connectTransport: async (transportId, dtlsParameters) => {
+      await sfu.handle(peerId, 'connectTransport', { transportId, dtlsParameters });
+    },
+    produce: async (req) => (await sfu.handle(peerId, 'produce', req)).producerId,
+    ready: async (rtpCapabilities) => {
+      await sfu.handle(peerId, 'ready', { rtpCapabilities });
+    },
+    setPreferredLayers: async (consumerId, spatialLayer) => {
+      await sfu.handle(peerId, 'setPreferredLayers', { consumerId, spatialLayer });
+    },
+    onNewConsumer: (h) => void handlers.set(peerId, h),
+    close: () => undefined,
+  };
+}
+
+async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !ok(); await sleep(50))
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+}
+
+test(
+  'a consumer of a bot publisher moves from simulcast layer 2 to layer 0 when asked',
+  { skip },
+  async () => {
+    const handlers = new Map<string, (c: NewConsumer) => Promise<void>>();
+    const sfu = await BareSfu.start(
+      (peer, c) => handlers.get(peer)?.(c) ?? Promise.reject(new Error('no handler')),
+      undefined,
+      HOST,
+    );
+    let video: Consumer | undefined;
+    let producer: Producer | undefined;
+    sfu.worker.observer.on('newrouter', (r) =>
+      r.observer.on('newtransport', (t) => {
+        t.observer.on('newproducer', (p) => {
+          if (p.kind === 'video') producer = p;
+        });
+        t.observer.on('newconsumer', (c) => {
+          if (c.kind === 'video') video = c;
+        });
+      }),
+    );
+    const bots: { close(): void }[] = [];
+    try {
+      for (const peer of ['pub', 'sub']) await sfu.handle(peer, 'join', { room: 'layers' });
+      const pub = new PublisherBot(
+        inProcess(sfu, 'pub', handlers),
+        {
+          video: undefined,
+          audio: loadOpusFixture(),
+          simulcast: SIMULCAST_SCALES.map((s) => loadVp8Fixture(undefined, s)),
+        },
+        { name: 'pub', bindAddress: HOST },
+      );
+      bots.push(pub);
+      await pub.start();
+      let senderReports = 0;
+      await until('the video producer', () => producer !== undefined, 5000);
+      producer!.on('trace', (tr) => {
+        if (tr.type === 'sr') senderReports++;
+      });
+      await producer!.enableTraceEvent(['sr']);
+      const sub = new SubscriberBot(
+        inProcess(sfu, 'sub', handlers),
+        { name: 'sub', bindAddress: HOST },
+        'none',
+        {
+          profile: 'chrome',
+          layer: 2,
+          feedback: 'none',
+        },
+      );
+      bots.push(sub);
+      await sub.start();
+      await until('the consumer on layer 2', () => video?.currentLayers?.spatialLayer === 2, 8000);
+      await video!.setPreferredLayers({ spatialLayer: 0 });
+      // A key frame of layer 0 is asked for at once and the bot answers within 300 ms.
+      await until(
+        `layer 0 (now ${JSON.stringify(video!.currentLayers ?? null)}, ${senderReports} sender reports)`,
+        () => video?.currentLayers?.spatialLayer === 0,
+        5000,
+      );
+      assert.ok(senderReports > 0, 'the publisher bot sends sender reports');
+      const before = [...sub.streams.values()].find((s) => s.kind === 'video')!.stats.packets;
+      await sleep(500);
+      const afterSwitch = [...sub.streams.values()].find((s) => s.kind === 'video')!.stats.packets;
+      assert.ok(afterSwitch > before + 5, `video flows on layer 0: ${before} → ${afterSwitch}`);
+    } finally {
+      for (const b of bots) b.close();
+      sfu.close();
+    }
+  },
+);
