@@ -20,6 +20,8 @@ export interface TuttiServer {
   workerPids: number[];
   /** With `inspect: true`: full GC in the server, then its JS heap use (V8 inspector). */
   gcHeapUsed(): Promise<number>;
+  /** With `inspect: true`: the server's V8 inspector WebSocket URL (heap snapshots). */
+  inspectorUrl(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -127,6 +129,7 @@ export async function startTuttiServer(
       if (!inspectorUrl) return Promise.reject(new Error('server not started with inspect: true'));
       return inspectorHeapAfterGc(inspectorUrl);
     },
+    inspectorUrl: () => inspectorUrl,
     async stop() {
       stopping = true;
       if (child.exitCode === null) {
