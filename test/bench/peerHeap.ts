@@ -23,8 +23,40 @@ const { values: args } = parseArgs({
     env: { type: 'string' },
     /** Also heap snapshots, diffed (their making inflates RSS: read RSS from a run without). */
     snapshots: { type: 'boolean', default: false },
+    /** The peers in this many child processes (as bench:chat's --peer-procs; at least 1). */
+    'peer-procs': { type: 'string', default: '1' },
   },
 });
+/**
+ * Resident kB by kind of mapping (/proc/PID/smaps): glibc's main malloc arena ([heap]), its
+ * thread arenas (anonymous, 64 MiB-aligned), other anonymous memory (V8's heap pages among
+ * it) and files.
+ */
+function residentByKind(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let kind = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) {
+      const arena = BigInt(`0x${m[1]}`) % (64n << 20n) === 0n;
+      kind =
+        m[2] === '[heap]'
+          ? 'malloc main arena'
+          : m[2]
+            ? m[2].startsWith('[')
+              ? m[2]
+              : 'files'
+            : arena
+              ? 'malloc thread arenas'
+              : 'other anonymous (V8 heap, …)';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) out.set(kind, (out.get(kind) ?? 0) + Number(rss[1]));
+  }
+  return out;
+}
+
 const PEERS = Math.min(1000, Math.max(1, Number(args.peers)));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -145,7 +177,11 @@ const server = await startTuttiServer({
     env: Object.fromEntries(args.env.split(',').map((kv) => kv.split('=', 2) as [string, string])),
   }),
 });
-const fleet = new PeerFleet({ peers: PEERS, urls: [server.wsUrl], procs: 1 });
+const fleet = new PeerFleet({
+  peers: PEERS,
+  urls: [server.wsUrl],
+  procs: Math.max(1, Number(args['peer-procs'])),
+});
 try {
   const url = server.inspectorUrl()!;
   const roomId = await ensureRoom(server.wsUrl, 'bench-chat');
@@ -158,6 +194,7 @@ try {
     server.pid,
     args.snapshots ? `${args.out}/before.heapsnapshot` : undefined,
   );
+  const mapsBefore = residentByKind(server.pid);
   await fleet.connect(roomId);
   await sleep(3000);
   const after = await sample(
@@ -166,7 +203,16 @@ try {
     args.snapshots ? `${args.out}/after.heapsnapshot` : undefined,
   );
   const kb = (bytes: number): string => (bytes / PEERS / 1024).toFixed(2);
-  console.log(`[peer-heap] ${PEERS} idle peers; per peer: RSS ${kb(after.rss - before.rss)} KB`);
+  // Freed heap pages go back to the OS from a background thread: RSS again a little later.
+  await sleep(2000);
+  const later = procRssBytes(server.pid) ?? 0;
+  console.log(
+    `[peer-heap] ${PEERS} idle peers; per peer: RSS ${kb(after.rss - before.rss)} KB right after the GC, ${kb(later - before.rss)} KB 2 s later`,
+  );
+  for (const [kind, kb] of residentByKind(server.pid)) {
+    const grown = (kb - (mapsBefore.get(kind) ?? 0)) / PEERS;
+    if (Math.abs(grown) >= 0.05) console.log(`  resident, ${kind}: ${grown.toFixed(2)} KB`);
+  }
   for (const k of Object.keys(after.usage)) {
     console.log(`  memoryUsage.${k}: ${kb(after.usage[k]! - before.usage[k]!)} KB`);
   }
