@@ -21,6 +21,8 @@ const { values: args } = parseArgs({
     /** Keep the two snapshots here (DIR/before.heapsnapshot, DIR/after.heapsnapshot). */
     out: { type: 'string', default: '/tmp' },
     env: { type: 'string' },
+    /** Node/V8 flags for the server, space-separated (e.g. "--v8-pool-size=0"). */
+    'node-args': { type: 'string' },
     /** Also heap snapshots, diffed (their making inflates RSS: read RSS from a run without). */
     snapshots: { type: 'boolean', default: false },
     /** The peers in this many child processes (as bench:chat's --peer-procs; at least 1). */
@@ -173,6 +175,7 @@ const server = await startTuttiServer({
   numWorkers: 1,
   host: args.host,
   inspect: true,
+  ...(args['node-args'] && { nodeArgs: args['node-args'].split(' ') }),
   ...(args.env && {
     env: Object.fromEntries(args.env.split(',').map((kv) => kv.split('=', 2) as [string, string])),
   }),
