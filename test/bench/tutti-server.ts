@@ -20,6 +20,8 @@ export interface TuttiServer {
   workerPids: number[];
   /** With `inspect: true`: full GC in the server, then its JS heap use (V8 inspector). */
   gcHeapUsed(): Promise<number>;
+  /** With `inspect: true`: the server's V8 inspector WebSocket URL (heap snapshots). */
+  inspectorUrl(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,8 @@ export async function startTuttiServer(
     numWorkers?: number;
     env?: Record<string, string>;
     inspect?: boolean;
+    /** More Node/V8 flags for the server process (e.g. `--v8-pool-size=0`). */
+    nodeArgs?: string[];
     /** A loopback address of its own (HTTP and media), e.g. one node of a cluster. */
     host?: string;
     /** Shared with other nodes (kept on stop); default a fresh temp dir. */
@@ -49,7 +53,7 @@ export async function startTuttiServer(
   const port = await freePort();
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'tutti-bench-'));
-  const nodeArgs = opts.inspect ? ['--inspect=127.0.0.1:0'] : [];
+  const nodeArgs = [...(opts.inspect ? ['--inspect=127.0.0.1:0'] : []), ...(opts.nodeArgs ?? [])];
   const child: ChildProcess = spawn(
     process.execPath,
     [...nodeArgs, path.join(REPO, 'server/src/main.ts')],
@@ -127,6 +131,7 @@ export async function startTuttiServer(
       if (!inspectorUrl) return Promise.reject(new Error('server not started with inspect: true'));
       return inspectorHeapAfterGc(inspectorUrl);
     },
+    inspectorUrl: () => inspectorUrl,
     async stop() {
       stopping = true;
       if (child.exitCode === null) {

@@ -9,6 +9,8 @@ export interface Logger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
+  /** pino has it: whether a call at `level` would write anything. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 /** A logger that drops everything (unit tests, tools). */

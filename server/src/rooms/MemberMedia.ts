@@ -26,6 +26,7 @@ import {
   type ProducerAppData,
   type TransportAppData,
 } from './mediaTypes.ts';
+import { freshGeneration, type Generation } from './mediaGeneration.ts';
 import type { Reached } from './pipes.ts';
 import type { MemberChannel } from './ports.ts';
 import type { RoomMedia } from './RoomMedia.ts';
@@ -39,24 +40,6 @@ export interface MemberMediaHost {
   /** Mic/camera/screen as derived from the producers (may be unchanged). */
   presenceChanged(presence: MediaPresence): void;
 }
-
-/** One media generation: replaced when the worker died (everything on it is gone). */
-interface Generation {
-  rtpCapabilities: RtpCapabilities | undefined;
-  transports: Map<string, WebRtcTransport<TransportAppData>>;
-  producers: Map<string, Producer<ProducerAppData>>;
-  consumers: Map<string, Consumer<ConsumerAppData>>;
-  /** `transportId:producerId` of consumers being created (dedups concurrent attempts). */
-  consuming: Set<string>;
-}
-
-const freshGeneration = (): Generation => ({
-  rtpCapabilities: undefined,
-  transports: new Map(),
-  producers: new Map(),
-  consumers: new Map(),
-  consuming: new Set(),
-});
 
 export interface MemberMediaOptions {
   id: string;
@@ -80,7 +63,8 @@ export class MemberMedia {
   readonly #log: Logger;
   readonly #room: RoomMedia;
   readonly #host: MemberMediaHost;
-  #gen = freshGeneration();
+  /** Made on first use (mediaGeneration.ts); undefined again after a reset(). */
+  #gen: Generation | undefined;
   #closed = false;
 
   constructor(opts: MemberMediaOptions) {
@@ -94,18 +78,22 @@ export class MemberMedia {
 
   /** The open producers (what the other members consume). */
   producers(): Iterable<Producer<ProducerAppData>> {
-    return this.#gen.producers.values();
+    return this.#gen?.producers.values() ?? [];
   }
 
   /** The member left: its transports close, and with them its producers and consumers. */
   close(): void {
     this.#closed = true;
-    for (const t of this.#gen.transports.values()) t.close();
+    for (const t of this.#gen?.transports.values() ?? []) t.close();
   }
 
   /** The worker died: forget everything (it closed with the worker); the client starts over. */
   reset(): void {
-    this.#gen = freshGeneration();
+    this.#gen = undefined;
+  }
+
+  get #current(): Generation {
+    return (this.#gen ??= freshGeneration());
   }
 
   #isCurrent(gen: Generation): boolean {
@@ -130,7 +118,7 @@ export class MemberMedia {
     ahead = false,
   ): Promise<TransportOptions> {
     const router = await this.#room.routerFor(this.#id);
-    const gen = this.#gen;
+    const gen = this.#current;
     const appData = { direction, peerId: this.#id };
     const make = () =>
       router.createWebRtcTransport<TransportAppData>({
@@ -179,7 +167,7 @@ export class MemberMedia {
   async ready(rtpCapabilities: RtpCapabilities, consume = true): Promise<void> {
     await this.#room.routerFor(this.#id);
     if (this.#closed) throw new TuttiError('NOT_JOINED', 'no longer in the room');
-    this.#gen.rtpCapabilities = rtpCapabilities;
+    this.#current.rtpCapabilities = rtpCapabilities;
     if (consume) this.#consumeAll();
     const speaker = this.#room.speaker;
     if (speaker !== undefined)
@@ -213,7 +201,7 @@ export class MemberMedia {
     if (transport.appData.direction !== 'send') {
       throw new TuttiError('INVALID_REQUEST', 'produce needs a send transport');
     }
-    const gen = this.#gen;
+    const gen = this.#current;
     const producer = await mediasoupCall(() =>
       transport.produce<ProducerAppData>({
         kind: args.kind,
@@ -310,7 +298,7 @@ export class MemberMedia {
   }
 
   async #consume(producer: Producer<ProducerAppData>, deliver?: DeliverConsumer): Promise<void> {
-    const gen = this.#gen;
+    const gen = this.#current;
     const transport = [...gen.transports.values()].find((t) => t.appData.direction === 'recv');
     if (!transport) return;
     // Per recv transport: one that replaced another must not wait on the old one's attempt.
@@ -368,7 +356,8 @@ export class MemberMedia {
   #refreshPresence(): void {
     if (this.#closed) return;
     const bySource = new Map<MediaSource, Producer<ProducerAppData>>();
-    for (const p of this.#gen.producers.values()) if (!p.closed) bySource.set(p.appData.source, p);
+    for (const p of this.#current.producers.values())
+      if (!p.closed) bySource.set(p.appData.source, p);
     const state = (s: MediaSource): 'on' | 'off' | 'none' => {
       const p = bySource.get(s);
       return p ? (p.paused ? 'off' : 'on') : 'none';
@@ -381,19 +370,19 @@ export class MemberMedia {
   }
 
   #assertAndGetTransport(transportId: string): WebRtcTransport<TransportAppData> {
-    const t = this.#gen.transports.get(transportId);
+    const t = this.#current.transports.get(transportId);
     if (!t) throw new TuttiError('NOT_FOUND', 'transport not found');
     return t;
   }
 
   #assertAndGetProducer(producerId: string): Producer<ProducerAppData> {
-    const p = this.#gen.producers.get(producerId);
+    const p = this.#current.producers.get(producerId);
     if (!p) throw new TuttiError('NOT_FOUND', 'producer not found');
     return p;
   }
 
   #assertAndGetConsumer(consumerId: string): Consumer<ConsumerAppData> {
-    const c = this.#gen.consumers.get(consumerId);
+    const c = this.#current.consumers.get(consumerId);
     if (!c) throw new TuttiError('NOT_FOUND', 'consumer not found');
     return c;
   }

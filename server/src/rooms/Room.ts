@@ -10,6 +10,7 @@ import {
   type Role,
   type RoomSummary,
 } from '@tutti/protocol';
+import { lazyChild } from '../kernel/lazyLog.ts';
 import type { Logger } from '../kernel/log.ts';
 import type { RoomRecord } from '../store/RoomStore.ts';
 import { NO_MEDIA, type MediaPresence, type ProducerAppData } from './mediaTypes.ts';
@@ -264,7 +265,7 @@ export class Room extends EventEmitter<RoomEvents> implements RoomMediaHost {
       id,
       channel,
       config: this.#config,
-      log: this.#log.child({ peerId: id }),
+      log: lazyChild(this.#log, { peerId: id }),
       room: this.media,
       host: {
         othersProducers: () => this.#producersExcept(id),

@@ -2,7 +2,8 @@
 export interface PingableSocket {
   ping(): void;
   terminate(): void;
-  on(event: 'pong' | 'close', listener: () => void): unknown;
+  /** Listeners run with the socket as `this` (an EventEmitter's do). */
+  on(event: 'pong' | 'close', listener: (this: PingableSocket) => void): unknown;
 }
 
 /**
@@ -16,19 +17,27 @@ export class Heartbeat {
   readonly #answered = new Map<PingableSocket, boolean>();
   readonly #timer: NodeJS.Timeout;
   readonly #onDead: (socket: PingableSocket) => void;
+  /** Shared by every socket (each gets itself as `this`): no closures per socket. */
+  readonly #onPong: (this: PingableSocket) => void;
+  readonly #onClose: (this: PingableSocket) => void;
 
   constructor(intervalMs: number, onDead: (socket: PingableSocket) => void = () => {}) {
     this.#onDead = onDead;
+    const answered = this.#answered;
+    this.#onPong = function () {
+      if (answered.has(this)) answered.set(this, true);
+    };
+    this.#onClose = function () {
+      answered.delete(this);
+    };
     this.#timer = setInterval(() => this.#beat(), intervalMs);
     this.#timer.unref();
   }
 
   watch(socket: PingableSocket): void {
     this.#answered.set(socket, true);
-    socket.on('pong', () => {
-      if (this.#answered.has(socket)) this.#answered.set(socket, true);
-    });
-    socket.on('close', () => this.#answered.delete(socket));
+    socket.on('pong', this.#onPong);
+    socket.on('close', this.#onClose);
   }
 
   get size(): number {

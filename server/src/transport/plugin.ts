@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Peer as ProtooPeer } from 'protoo-server';
 import { ERROR_CODES } from '@tutti/protocol';
+import { lazyChild } from '../kernel/lazyLog.ts';
 import type { Logger } from '../kernel/log.ts';
 import { TokenBucket } from '../kernel/rateLimit.ts';
 import type { HandlerTable, MemberChannel } from '../rooms/ports.ts';
@@ -12,6 +13,7 @@ import { createDispatcher } from './dispatch.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { ProtooChannel } from './ProtooChannel.ts';
 import type { ResumeSessions } from './resume.ts';
+import { UpgradeRelease } from './upgradeRelease.ts';
 import { WsTransport, type SendLimits, type WsLike } from './WsTransport.ts';
 
 export interface TransportOptions {
@@ -91,8 +93,12 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
     await reply.code(429).send({ error: 'RATE_LIMITED', message: TOO_MANY_SOCKETS });
   };
 
-  app.get('/ws', { websocket: true, onRequest: refuseFullAddress }, (socket, req) => {
-    if (!perAddress.tryOpen(req.ip)) {
+  const upgrades = new UpgradeRelease();
+  const onRequest = [upgrades.remember, refuseFullAddress];
+  app.get('/ws', { websocket: true, onRequest }, (socket, req) => {
+    // No closure below may capture `req`: it would keep the whole upgrade request alive.
+    const { ip } = req;
+    if (!perAddress.tryOpen(ip)) {
       socket.close(CLOSE_POLICY, `RATE_LIMITED: ${TOO_MANY_SOCKETS}`);
       return;
     }
@@ -100,14 +106,18 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
     // dropping a socket it found dead): the member may come back. 1000/1001 are goodbyes.
     let dropped = false;
     socket.on('close', (code: number) => {
-      perAddress.release(req.ip);
+      perAddress.release(ip);
       dropped = RESUMABLE_CLOSES.has(code);
     });
     heartbeat.watch(socket);
     const ws = socket as unknown as WsLike;
-    const label = `WS:[${req.ip}]:${req.socket.remotePort ?? '?'}`;
+    const label = `WS:[${ip}]:${req.socket.remotePort ?? '?'}`;
     const id = randomUUID();
-    const log = opts.log.child({ peerId: id });
+    const log = lazyChild(opts.log, { peerId: id });
+    upgrades.release(req, socket, (err) => {
+      log.error({ err }, 'signaling socket error');
+      socket.terminate();
+    });
     const transport = new WsTransport(
       ws,
       label,
@@ -115,7 +125,7 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
       limits,
     );
     transport.on('overflow', (bytes: number) =>
-      log.warn({ ip: req.ip, bufferedBytes: bytes }, 'signaling client not reading: socket cut'),
+      log.warn({ ip, bufferedBytes: bytes }, 'signaling client not reading: socket cut'),
     );
     transport.on('oversized', (bytes: number) =>
       log.warn({ bytes }, 'signaling answer over maxResponseBytes: sent PAYLOAD_TOO_LARGE'),
@@ -128,11 +138,11 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
       transport.close();
       return;
     }
-    const socketChannel = new ProtooChannel(signal, req.ip, transport);
+    const socketChannel = new ProtooChannel(signal, ip, transport);
     // This socket's channel; after a session.resume, `peer.current` is the resumed member's.
     const peer = opts.sessions.open(socketChannel);
     opts.onOpened?.(peer, req);
-    log.debug({ ip: req.ip }, 'signaling connected');
+    log.debug({ ip }, 'signaling connected');
     // Lives and dies with the connection: nothing to clean up.
     const bucket = new TokenBucket({
       ratePerSecond: opts.rateLimit.requestsPerSecond,
@@ -144,7 +154,7 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
       if (!bucket.take()) {
         if (!limitedLogged) {
           limitedLogged = true;
-          log.warn({ ip: req.ip }, 'signaling rate limit hit');
+          log.warn({ ip }, 'signaling rate limit hit');
         }
         reject(ERROR_CODES.RATE_LIMITED, RATE_LIMITED_REASON);
         return;

@@ -64,6 +64,21 @@ describe('connection hygiene', () => {
     await server?.stop();
   });
 
+  test('a frame over maxPayload ends its socket on the server at once (1009)', async () => {
+    const connections = server.app.tutti.connections;
+    const before = connections.count;
+    const big = await tryOpen(server.wsUrl);
+    assert.ok('open' in big);
+    assert.equal(connections.count, before + 1);
+    const closed = new Promise<number>((resolve) => big.open.once('close', resolve));
+    big.open.send('x'.repeat(1024 * 1024 + 1));
+    assert.equal(await closed, 1009);
+    // Not left waiting 30 s for the close handshake ws would otherwise wait for.
+    const until = Date.now() + 2000;
+    while (connections.count > before && Date.now() < until) await sleep(25);
+    assert.equal(connections.count, before, 'the server dropped the socket');
+  });
+
   test(`cap + 5 sockets from one address: exactly ${CAP} stay open; a freed slot is reusable`, async () => {
     const outcomes = await Promise.all(
       Array.from({ length: CAP + 5 }, () => tryOpen(server.wsUrl)),

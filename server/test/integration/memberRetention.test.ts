@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -59,6 +60,30 @@ test('a member who left is not kept in memory by its room (first joiner, later j
     assert.ok(await collected(first.channel), "the room's first joiner is collected too");
     assert.equal(s.app.tutti.rooms.get(room.id)?.size, 1);
     stays.close();
+    owner.close();
+  } finally {
+    await s.stop();
+  }
+});
+
+test('an open socket does not keep the HTTP request it was upgraded from', async () => {
+  // About 5 KB a socket (request, headers, the routing response, Fastify's request/reply):
+  // docs/benchmarks.md, memory per idle peer.
+  const host = process.env.TUTTI_TEST_HOST ?? '127.0.0.1';
+  const s = await startTestServer({ server: { host }, media: { listenIp: host } });
+  const upgrades: WeakRef<IncomingMessage>[] = [];
+  s.app.server.on('upgrade', (req: IncomingMessage) => upgrades.push(new WeakRef(req)));
+  try {
+    const owner = await connectSignaling(s.wsUrl);
+    const { room } = await owner.request('room.create', { name: 'upgrades' });
+    const member = await connectSignaling(s.wsUrl);
+    await member.request('room.join', { roomId: room.id, nickname: 'stays' });
+    assert.equal(upgrades.length, 2);
+    for (const ref of upgrades) assert.ok(await collected(ref), 'the upgrade request is collected');
+    // The sockets work on without it.
+    const { message } = await member.request('chat.send', { text: 'still here' });
+    assert.equal(message.text, 'still here');
+    member.close();
     owner.close();
   } finally {
     await s.stop();
