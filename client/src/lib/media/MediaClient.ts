@@ -10,7 +10,7 @@ import type { E2ee } from '../e2ee/E2ee.ts';
 import type { Signaling } from '../signaling.ts';
 import { Consumers } from './consumers.ts';
 import { e2eeCodecsOnly, loadDevice } from './device.ts';
-import { untilConnected } from './ice.ts';
+import { untilChecking, untilConnected } from './ice.ts';
 import { canSimulcast, Producers } from './producers.ts';
 import { buildTransport, openTransport } from './transports.ts';
 import type { Consumer, LocalSource, MediaEvents, Producer, Transport } from './types.ts';
@@ -160,6 +160,9 @@ export class MediaClient {
     // way), unless bench:join asks for the other order (docs/benchmarks.md measures both).
     if (renderFirst) onDispatched?.();
     await this.#consumers.consumeAll(media.consumers ?? []);
+    // Nothing long on the main thread until the recv side's ICE checks are under way
+    // (ice.ts, untilChecking): the room view renders, and the send PC is built, after that.
+    await untilChecking(this.recvTransport, 150);
     // The send transport's PeerConnection (tens of ms of main thread on a busy machine) is
     // built after the recv side's SDP is set, not in front of it: nothing is produced
     // before start() returns.
