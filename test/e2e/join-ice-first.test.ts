@@ -4,7 +4,9 @@
  * page's main thread has had a few turns (client/src/lib/media/ice.ts, untilChecking), so
  * the client builds the receive PeerConnection, lets its ICE checks start, and only then
  * builds the send PeerConnection and renders the room view (a cap of 150 ms bounds that
- * wait). Two Chromium pages.
+ * wait). And Bob publishes his own camera only once Alice's first frame is on his screen
+ * (MediaClient.remoteMediaShown, capped at 1 s): producing's SDP work and encoder start no
+ * longer fall in the window where that frame is decoded. Two Chromium pages.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -14,8 +16,9 @@ import { launchBrowser, newParticipant, type Participant } from '../helpers/brow
 
 const ROOM = 'ICE first';
 const HOST = '127.0.14.5';
-/** MediaClient's cap on that wait (a slower ICE start is let go). */
+/** MediaClient's caps on the two waits (a slower ICE start, or no frame, lets them pass). */
 const CHECKING_CAP_MS = 150;
+const FRAME_CAP_MS = 1000;
 
 /**
  * In page time (performance.now()): every RTCPeerConnection created; for the receive one
@@ -91,7 +94,7 @@ interface OrderLog {
 const orderOf = (p: Participant): Promise<OrderLog> =>
   p.page.evaluate(() => (window as unknown as { __order: OrderLog }).__order);
 
-describe('a one-reply join starts ICE before rendering the room', () => {
+describe('a one-reply join starts ICE before rendering and publishes after the first frame', () => {
   let server: TestServer;
   let browser: Browser;
   let alice: Participant;
@@ -138,5 +141,16 @@ describe('a one-reply join starts ICE before rendering the room', () => {
       `send PC at ${send}, receive ICE start ${o.recvChecking} (SLD ${o.recvSld})`,
     );
     assert.ok(o.view >= released, `room view at ${o.view}, receive ICE start ${o.recvChecking}`);
+  });
+
+  test('Bob publishes his camera after Alice’s first frame is shown', async () => {
+    const o = await orderOf(bob);
+    assert.ok(o.frame !== null && o.produce !== null, JSON.stringify(o));
+    // The frame was shown first, or the cap (it starts after the receive side's SDP) ran out.
+    const released = Math.min(o.frame, o.recvSld! + FRAME_CAP_MS);
+    assert.ok(
+      o.produce >= released,
+      `media.produce at ${o.produce}, first remote frame at ${o.frame} (connected ${o.recvConnected})`,
+    );
   });
 });

@@ -1,11 +1,19 @@
 import type { MediaClient } from '../media/MediaClient.ts';
 
-/** What a remote tile asks of its consumer: pause while hidden, a layer that fits its size. */
+/**
+ * What a remote tile asks of its consumer: pause while hidden, a layer that fits its size;
+ * and what it tells: its first frame was shown.
+ */
 export class ConsumerActions {
   constructor(private readonly media: MediaClient) {}
 
   setVisible(consumerId: string, visible: boolean): Promise<void> {
     return this.media.pauseConsumer(consumerId, !visible);
+  }
+
+  /** The tile showed its first frame (our own camera is published after one). */
+  frameShown(): void {
+    this.media.firstFrame.shown();
   }
 
   /** Simulcast layer for a tile `px` device pixels wide (≤360 → 0, ≤760 → 1, else 2). */
