@@ -264,7 +264,13 @@ try {
       ['short', 'short-connect'],
       ['short-render-first', 'short'],
       ['short-late-socket', 'short'],
-      ...BUILDS.flatMap(({ label }) => PATHS.map((p): [string, string] => [p, `${label}:${p}`])),
+      // Each build against the one before it (--build order, this build last), and this
+      // build against the first.
+      ...PATHS.flatMap((p) => {
+        const builds = [...BUILDS.map(({ label }) => `${label}:${p}`), p];
+        const steps = builds.slice(1).map((b, k): [string, string] => [b, builds[k]!]);
+        return builds.length > 2 ? [...steps, [p, builds[0]!] as [string, string]] : steps;
+      }),
     ];
     for (const [a, b] of pairs) {
       const ratio = frameP50(a) / frameP50(b);
