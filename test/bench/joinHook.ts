@@ -44,6 +44,8 @@ export interface PageMarks {
   };
   /** Long main-thread tasks (PerformanceObserver 'longtask'): start and duration, ms. */
   longTasks: [number, number][];
+  /** The last capability-probe offer before the join (Device.load's native capabilities). */
+  probeDone: number | null;
   /** getUserMedia: first call and first answer. */
   gum: { called: number | null; resolved: number | null };
   dcl?: number;
@@ -62,7 +64,7 @@ export function pageHook(opts: { noLocalMedia: boolean; joinPath: Path }): strin
   const marks = { click: null, wsCreated: null, wsOpen: null, wsCount: 0, app: null, sent: {}, answered: {}, received: {},
     pc: null, connected: null, track: null, joined: null, firstRtp: {}, frames: [], frame: null,
     recv: { created: null, srd: null, sld: null, candidate: null, checking: null, iceConnected: null, dtlsConnected: null },
-    longTasks: [], gum: { called: null, resolved: null } };
+    longTasks: [], gum: { called: null, resolved: null }, probeDone: null };
   window.__benchMarks = marks;
   const first = (obj, key) => { if (obj[key] === undefined) obj[key] = now(); };
   // The signaling socket: protoo JSON frames, requests matched to answers by id.
@@ -151,6 +153,13 @@ export function pageHook(opts: { noLocalMedia: boolean; joinPath: Path }): strin
       const mine = d && d.type === 'offer' && (recvPc === null ? ((recvPc = this), watchRecv(this), true) : recvPc === this);
       const p = srd.call(this, d, ...rest);
       if (mine) p.then(() => { if (marks.recv.srd === null) marks.recv.srd = now(); }, () => {});
+      return p;
+    };
+    // The capability probe: the first RTCPeerConnections' offers (they never get an answer).
+    const co = NativePc.prototype.createOffer;
+    NativePc.prototype.createOffer = function (...a) {
+      const p = co.apply(this, a);
+      if (recvPc === null) p.then(() => { marks.probeDone = now(); }, () => {});
       return p;
     };
     const sld = NativePc.prototype.setLocalDescription;
@@ -248,6 +257,8 @@ export function phasesOf(m: PageMarks, path: Path, start: number): Record<string
     'app mounted': at(m.app),
     'WebSocket open': at(m.wsOpen),
     'lobby.subscribe answered': at(m.answered['lobby.subscribe']),
+    'first RTCPeerConnection (probe)': at(m.pc),
+    'probe offers done': at(m.probeDone),
     'room.join sent': at(m.sent['room.join']),
     'room.join answered': at(join),
     'router capabilities': short ? at(m.answered['lobby.subscribe']) : at(join),
