@@ -16,6 +16,11 @@ export class ConsumerActions {
     this.media.firstFrame.shown();
   }
 
+  /** Resolves once a tile showed its first frame, at most after timeoutMs. */
+  firstFrame(timeoutMs: number): Promise<void> {
+    return this.media.firstFrame.wait(timeoutMs);
+  }
+
   /** Simulcast layer for a tile `px` device pixels wide (≤360 → 0, ≤760 → 1, else 2). */
   fitWidth(consumerId: string, px: number): Promise<void> {
     const layer = px <= 360 ? 0 : px <= 760 ? 1 : 2;
