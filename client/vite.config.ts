@@ -146,14 +146,6 @@ export default defineConfig({
         index: path.resolve(import.meta.dirname, 'index.html'),
         boot: path.resolve(import.meta.dirname, 'src/boot.ts'),
       },
-      output: {
-        // V8's explicit compile hint as the room chunk's first line: its functions are
-        // compiled eagerly, on the thread that compiles the streamed (modulepreloaded)
-        // script, instead of lazily on the main thread the first time each runs — the room
-        // view's first render was the busiest main-thread stretch of a join (bench:join,
-        // docs/benchmarks.md). After minification, which would drop the comment.
-        postBanner: (chunk) => (chunk.name === 'room-chunk' ? '//# allFunctionsCalledOnLoad' : ''),
-      },
     },
   },
 });

@@ -10,8 +10,7 @@ import type { E2ee } from '../e2ee/E2ee.ts';
 import type { Signaling } from '../signaling.ts';
 import { Consumers } from './consumers.ts';
 import { e2eeCodecsOnly, loadDevice } from './device.ts';
-import { FirstFrame } from './firstFrame.ts';
-import { untilChecking, untilConnected } from './ice.ts';
+import { untilConnected } from './ice.ts';
 import { canSimulcast, Producers } from './producers.ts';
 import { buildTransport, openTransport } from './transports.ts';
 import type { Consumer, LocalSource, MediaEvents, Producer, Transport } from './types.ts';
@@ -47,8 +46,6 @@ export class MediaClient {
   #closed = false;
   #recvWaiters: ((transport: Transport | null) => void)[] = [];
   restarts = 0;
-  /** The room view's first remote video frame (tiles report it): producing waits for it. */
-  readonly firstFrame = new FirstFrame();
   /** ICE servers and policy for new transports: from the latest room.join answer. */
   ice: IceSettings = { iceServers: [], iceTransportPolicy: 'all' };
   /** Set before start() in an end-to-end encrypted room (VP8 and Opus only, every frame sealed). */
@@ -163,9 +160,6 @@ export class MediaClient {
     // way), unless bench:join asks for the other order (docs/benchmarks.md measures both).
     if (renderFirst) onDispatched?.();
     await this.#consumers.consumeAll(media.consumers ?? []);
-    // Nothing long on the main thread until the recv side's ICE checks are under way
-    // (ice.ts, untilChecking): the room view renders, and the send PC is built, after that.
-    await untilChecking(this.recvTransport, 150);
     // The send transport's PeerConnection (tens of ms of main thread on a busy machine) is
     // built after the recv side's SDP is set, not in front of it: nothing is produced
     // before start() returns.
@@ -195,21 +189,9 @@ export class MediaClient {
     return untilConnected(this.recvTransport, timeoutMs);
   }
 
-  /**
-   * Resolves once what others send is flowing: the recv transport connected and, when a
-   * remote video is consumed, its first frame shown — at most after timeoutMs in all.
-   */
-  async remoteMediaShown(timeoutMs: number): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    await this.recvConnected(timeoutMs);
-    const video = [...this.consumers.values()].some((c) => c.kind === 'video' && !c.closed);
-    if (video) await this.firstFrame.wait(deadline - performance.now());
-  }
-
   /** Drops transports, producers and consumers (local tracks stay) — then start() again. */
   reset(): void {
     this.#generation++;
-    this.firstFrame.reset();
     this.#consumers.dropAll();
     this.#producers.closeAll();
     this.sendTransport?.close();

@@ -246,9 +246,7 @@ export class RoomSession {
     if (mic && camera) {
       // Receive first: while the first remote streams connect and decode, encoding our own
       // camera (3 simulcast layers) competes for the CPU. Capture is already under way.
-      // After the first remote frame is shown, not only the transport connected: producing's
-      // SDP work and encoder start fell in the window of that frame's decode (≤ 1 s).
-      if (this.#stores.members.anyoneSending) await this.#media.remoteMediaShown(1000);
+      if (this.#stores.members.anyoneSending) await this.#media.recvConnected(1000);
       await Promise.all([this.#devices.enableMic(mic), this.#devices.enableCamera(camera)]);
     }
   }

@@ -1,24 +1,11 @@
 import type { MediaClient } from '../media/MediaClient.ts';
 
-/**
- * What a remote tile asks of its consumer: pause while hidden, a layer that fits its size;
- * and what it tells: its first frame was shown.
- */
+/** What a remote tile asks of its consumer: pause while hidden, a layer that fits its size. */
 export class ConsumerActions {
   constructor(private readonly media: MediaClient) {}
 
   setVisible(consumerId: string, visible: boolean): Promise<void> {
     return this.media.pauseConsumer(consumerId, !visible);
-  }
-
-  /** The tile showed its first frame (our own camera is published after one). */
-  frameShown(): void {
-    this.media.firstFrame.shown();
-  }
-
-  /** Resolves once a tile showed its first frame, at most after timeoutMs. */
-  firstFrame(timeoutMs: number): Promise<void> {
-    return this.media.firstFrame.wait(timeoutMs);
   }
 
   /** Simulcast layer for a tile `px` device pixels wide (≤360 → 0, ≤760 → 1, else 2). */
