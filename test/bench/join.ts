@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { mergedPublicDir } from './joinBuilds.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -12,6 +13,7 @@ import { ensureRoom } from '../load/signaling.ts';
 import { startTuttiServer } from './tutti-server.ts';
 import { watchInterrupt } from '../load/interrupt.ts';
 import { JOIN_PATHS, pageHook, phasesOf, type PageMarks, type Path } from './joinHook.ts';
+import { printPhases } from './joinReport.ts';
 
 /**
  * npm run bench:join — a real Chromium joins a room that already has 2 publishers (bots
@@ -20,9 +22,11 @@ import { JOIN_PATHS, pageHook, phasesOf, type PageMarks, type Path } from './joi
  * frame) and **click** (click on the room in an open lobby → first frame, the lobby's
  * socket reused). Each join is a fresh browser context. Both join paths run interleaved in
  * the same sitting — `short` (the one-reply join) and `classic` (the old request sequence,
- * the client's `tutti.joinPath`) — and the phase breakdown (joinHook.ts) says where the
- * time goes: socket, join answer, router capabilities, transports, ICE + DTLS, first RTP of
- * every existing stream, first frame.
+ * the client's `tutti.joinPath`) — and the phase breakdown (joinHook.ts, p50 / p90 per
+ * phase) says where the time goes: socket, join answer, router capabilities, the receive
+ * PeerConnection's SDP, ICE gathering and checks, DTLS, first RTP of every existing stream,
+ * first frame. `--build old=<dist>` runs another client build interleaved with this one
+ * against the same server (joinBuilds.ts), for an A/B of client changes in one sitting.
  */
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -45,6 +49,16 @@ const { values: args } = parseArgs({
     path: { type: 'string', default: 'both' },
     /** link | click | both. */
     figure: { type: 'string', default: 'both' },
+    /**
+     * Other client builds to run against this one, interleaved, same server: `label=dir`
+     * (a dist directory), repeatable; every path runs on each (kinds `<label>:<path>`).
+     */
+    build: { type: 'string', multiple: true, default: [] },
+    /**
+     * Extra kinds on this build, each with page settings: `label:key=value,key=value` —
+     * repeatable (e.g. an experiment switch read from localStorage).
+     */
+    variant: { type: 'string', multiple: true, default: [] },
   },
 });
 const PATHS = (
@@ -62,6 +76,32 @@ if (!PATHS.every((p) => JOIN_PATHS.includes(p)))
 if (!FIGURES.every((f) => f === 'link' || f === 'click'))
   throw new Error('--figure link|click|both');
 const GOAL = { link: 300, click: 200 };
+/** A path on one build: `page` is the HTML file that loads that build ('' = this build). */
+interface Kind {
+  label: string;
+  path: Path;
+  page: string;
+  storage?: Record<string, string>;
+}
+const variants = args.variant.map((v) => {
+  const [label = '', settings = ''] = v.split(/:(.*)/s);
+  const storage = Object.fromEntries(settings.split(',').map((kv) => kv.split(/=(.*)/s)));
+  return { label, storage: storage as Record<string, string> };
+});
+const BUILDS = args.build.map((b) => {
+  const [label = '', dir = ''] = b.split(/=(.*)/s);
+  if (!/^[a-z0-9-]+$/.test(label) || !dir) throw new Error('--build <label>=<dist directory>');
+  return { label, dir };
+});
+const KINDS: Kind[] = [
+  ...BUILDS.flatMap(({ label }) =>
+    PATHS.map((p) => ({ label: `${label}:${p}`, path: p, page: `${label}.html` })),
+  ),
+  ...PATHS.map((p) => ({ label: p, path: p, page: '' })),
+  ...variants.flatMap(({ label, storage }) =>
+    PATHS.map((p) => ({ label: `${label}:${p}`, path: p, page: '', storage })),
+  ),
+];
 const JOINS = Math.min(200, Math.max(1, Number(args.joins)));
 const PUBLISHERS = Math.min(10, Math.max(1, Number(args.publishers)));
 
@@ -75,18 +115,22 @@ if (!existsSync(path.join(REPO, 'client/dist/index.html'))) {
 /** One join in a fresh context: its phases from the figure's start. */
 async function oneJoin(
   figure: 'link' | 'click',
-  path: Path,
+  { path, page: file, storage }: Kind,
   roomId: string,
   streams: number,
 ): Promise<Record<string, number>> {
   const context = await browser.newContext();
   try {
     await context.addInitScript(pageHook({ noLocalMedia: args['no-local-media'], joinPath: path }));
+    if (storage)
+      await context.addInitScript((kv) => {
+        for (const [k, v] of Object.entries(kv)) localStorage.setItem(k, v);
+      }, storage);
     const page = await context.newPage();
     if (figure === 'link') {
-      await page.goto(`${server.url}/#/room/${roomId}`, { waitUntil: 'commit' });
+      await page.goto(`${server.url}/${file}#/room/${roomId}`, { waitUntil: 'commit' });
     } else {
-      await page.goto(`${server.url}/`, { waitUntil: 'load' });
+      await page.goto(`${server.url}/${file}`, { waitUntil: 'load' });
       const item = page.locator(`[data-testid="room-item"][data-room-id="${roomId}"]`);
       await item.waitFor({ timeout: 10_000 });
       await page.waitForTimeout(500); // the lobby settled (its socket open, list shown)
@@ -130,7 +174,14 @@ async function oneJoin(
 }
 
 console.log(`[bench:join] machine: ${machineInfo()}`);
-const server = await startTuttiServer({ numWorkers: 1, host: args.host });
+const publicDir = BUILDS.length
+  ? mergedPublicDir(path.join(REPO, 'client/dist'), BUILDS)
+  : undefined;
+const server = await startTuttiServer({
+  numWorkers: 1,
+  host: args.host,
+  ...(publicDir && { env: { TUTTI_SERVER_PUBLIC_DIR: publicDir } }),
+});
 let bots: BotProcess | undefined;
 let exitCode = 0;
 const browser = await chromium.launch({
@@ -154,7 +205,7 @@ try {
   });
   if (pub.ok !== PUBLISHERS) throw new Error(`publishers failed: ${pub.errors.join('; ')}`);
   console.log(
-    `[bench:join] room ${roomId} with ${PUBLISHERS} publishers; ${JOINS} joins (+1 warm-up) per figure (${FIGURES.join(', ')}) and path (${PATHS.join(', ')})` +
+    `[bench:join] room ${roomId} with ${PUBLISHERS} publishers; ${JOINS} joins (+1 warm-up) per figure (${FIGURES.join(', ')}) and kind (${KINDS.map((k) => k.label).join(', ')})` +
       (args['no-local-media'] ? '; joiners do not start their own camera/microphone' : ''),
   );
 
@@ -165,12 +216,12 @@ try {
   for (let i = 0; i <= JOINS && !interrupted(); i++) {
     for (const figure of FIGURES) {
       // Alternate the order so neither path always runs right after the other.
-      const order = i % 2 === 0 ? PATHS : [...PATHS].reverse();
-      for (const path of order) {
+      const order = i % 2 === 0 ? KINDS : [...KINDS].reverse();
+      for (const kind of order) {
         if (interrupted()) break;
-        const key = `${figure}/${path}`;
+        const key = `${figure}/${kind.label}`;
         try {
-          const phases = await oneJoin(figure, path, roomId, streams);
+          const phases = await oneJoin(figure, kind, roomId, streams);
           if (i > 0) results.set(key, [...(results.get(key) ?? []), phases]);
           const f = phases['first decoded frame']!;
           process.stdout.write(
@@ -188,45 +239,38 @@ try {
   }
   const cpu = meter.sample();
   if (process.stdout.isTTY) process.stdout.write('\n');
-  const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(0).padStart(7) : '      –');
   let frames = 0;
   for (const figure of FIGURES) {
-    const runs = PATHS.map((p) => results.get(`${figure}/${p}`) ?? []);
-    const p50 = (rs: Record<string, number>[], phase: string) =>
-      percentile(
-        rs.map((r) => r[phase]!).filter((v) => Number.isFinite(v)),
-        50,
-      );
-    const start = figure === 'link' ? 'navigation' : 'click in the lobby';
-    console.log(
-      `\n[bench:join] ${figure}: p50 ms from ${start} (n = ${runs.map((r) => r.length).join(' / ')})`,
+    const runs = KINDS.map((k) => results.get(`${figure}/${k.label}`) ?? []);
+    frames += runs.reduce((n, r) => n + r.length, 0);
+    printPhases(
+      figure,
+      KINDS.map((k) => k.label),
+      runs,
     );
-    const width = (p: Path) => Math.max(9, p.length + 2);
-    console.log(`  ${'phase'.padEnd(36)}${PATHS.map((p) => p.padStart(width(p))).join('')}`);
-    for (const phase of Object.keys(runs.find((r) => r.length)?.[0] ?? {})) {
-      const cells = runs.map((r, k) => fmt(p50(r, phase)).padStart(width(PATHS[k]!)));
-      console.log(`  ${phase.padEnd(36)}${cells.join('')}`);
-    }
-    PATHS.forEach((path, k) => {
-      const f = runs[k]!.map((r) => r['first decoded frame']!);
-      frames += f.length;
-      if (f.length === 0) return;
-      const median = percentile(f, 50);
-      console.log(
-        `[bench:join] ${figure}/${path}: first frame p50 ${median.toFixed(0)} ms, p95 ${percentile(f, 95).toFixed(0)} ms, min ${Math.min(...f).toFixed(0)}, max ${Math.max(...f).toFixed(0)}; goal p50 < ${GOAL[figure]} ms: ${median < GOAL[figure] ? 'met' : 'MISSED'}`,
-      );
-    });
-    // Ratios of the first frame's p50: each path against classic, and the two steps of
-    // this change (the fingerprint ahead; the render order) against the path before them.
-    const frameP50 = (p: Path) => {
-      const rs = runs[PATHS.indexOf(p)];
-      return rs?.length ? p50(rs, 'first decoded frame') : NaN;
+    // Ratios of the first frame's p50: each path against classic, the steps of the join
+    // path's changes against the path before them, and this build against each --build.
+    const frameP50 = (label: string) => {
+      const rs = runs[KINDS.findIndex((k) => k.label === label)];
+      return rs?.length
+        ? percentile(
+            rs.map((r) => r['first decoded frame']!),
+            50,
+          )
+        : NaN;
     };
-    const pairs: [Path, Path][] = [
-      ...PATHS.filter((p) => p !== 'classic').map((p): [Path, Path] => [p, 'classic']),
+    const pairs: [string, string][] = [
+      ...PATHS.filter((p) => p !== 'classic').map((p): [string, string] => [p, 'classic']),
       ['short', 'short-connect'],
       ['short-render-first', 'short'],
       ['short-late-socket', 'short'],
+      // Each build against the one before it (--build order, this build last), and this
+      // build against the first.
+      ...PATHS.flatMap((p) => {
+        const builds = [...BUILDS.map(({ label }) => `${label}:${p}`), p];
+        const steps = builds.slice(1).map((b, k): [string, string] => [b, builds[k]!]);
+        return builds.length > 2 ? [...steps, [p, builds[0]!] as [string, string]] : steps;
+      }),
     ];
     for (const [a, b] of pairs) {
       const ratio = frameP50(a) / frameP50(b);
@@ -235,6 +279,14 @@ try {
           `[bench:join] ${figure}: ratio ${a} / ${b} (first frame p50) ${ratio.toFixed(2)}`,
         );
     }
+    KINDS.forEach(({ label }, k) => {
+      const f = runs[k]!.map((r) => r['first decoded frame']!);
+      if (f.length === 0) return;
+      const median = percentile(f, 50);
+      console.log(
+        `[bench:join] ${figure}/${label}: first frame p50 ${median.toFixed(0)} ms, p90 ${percentile(f, 90).toFixed(0)}, p95 ${percentile(f, 95).toFixed(0)} ms, min ${Math.min(...f).toFixed(0)}, max ${Math.max(...f).toFixed(0)}; goal p50 < ${GOAL[figure]} ms: ${median < GOAL[figure] ? 'met' : 'MISSED'}`,
+      );
+    });
   }
   const w = server.workerPids.length;
   console.log(
@@ -255,5 +307,6 @@ try {
   await browser.close();
   await bots?.stop();
   await server.stop();
+  if (publicDir) rmSync(publicDir, { recursive: true, force: true });
 }
 process.exit(exitCode);

@@ -28,6 +28,26 @@ export interface PageMarks {
   /** Per remote video: first decoded frame, and when that frame's last packet arrived. */
   frames: { at: number; receiveTime: number | null }[];
   frame: number | null;
+  /**
+   * The receive RTCPeerConnection (the first given a remote offer): when it was created,
+   * its offer and answer applied, ICE checking / connected and DTLS connected as the main
+   * thread saw them.
+   */
+  recv: {
+    created: number | null;
+    srd: number | null;
+    sld: number | null;
+    candidate: number | null;
+    checking: number | null;
+    iceConnected: number | null;
+    dtlsConnected: number | null;
+  };
+  /** Long main-thread tasks (PerformanceObserver 'longtask'): start and duration, ms. */
+  longTasks: [number, number][];
+  /** The last capability-probe offer before the join (Device.load's native capabilities). */
+  probeDone: number | null;
+  /** getUserMedia: first call and first answer. */
+  gum: { called: number | null; resolved: number | null };
   dcl?: number;
 }
 
@@ -42,7 +62,9 @@ export function pageHook(opts: { noLocalMedia: boolean; joinPath: Path }): strin
   } catch {}
   const now = () => performance.now();
   const marks = { click: null, wsCreated: null, wsOpen: null, wsCount: 0, app: null, sent: {}, answered: {}, received: {},
-    pc: null, connected: null, track: null, joined: null, firstRtp: {}, frames: [], frame: null };
+    pc: null, connected: null, track: null, joined: null, firstRtp: {}, frames: [], frame: null,
+    recv: { created: null, srd: null, sld: null, candidate: null, checking: null, iceConnected: null, dtlsConnected: null },
+    longTasks: [], gum: { called: null, resolved: null }, probeDone: null };
   window.__benchMarks = marks;
   const first = (obj, key) => { if (obj[key] === undefined) obj[key] = now(); };
   // The signaling socket: protoo JSON frames, requests matched to answers by id.
@@ -92,11 +114,65 @@ export function pageHook(opts: { noLocalMedia: boolean; joinPath: Path }): strin
     };
     void poll();
   };
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) marks.longTasks.push([e.startTime, e.duration]);
+    }).observe({ type: 'longtask', buffered: true });
+  } catch {}
+  const md = navigator.mediaDevices;
+  if (md && md.getUserMedia) {
+    const gum = md.getUserMedia.bind(md);
+    md.getUserMedia = (c) => {
+      if (marks.gum.called === null) marks.gum.called = now();
+      const p = gum(c);
+      p.then(() => { if (marks.gum.resolved === null) marks.gum.resolved = now(); }, () => {});
+      return p;
+    };
+  }
   const NativePc = window.RTCPeerConnection;
   if (NativePc) {
+    let recvPc = null;
+    const created = new WeakMap();
+    const watchRecv = (pc) => {
+      const r = marks.recv;
+      r.created = created.get(pc) ?? null;
+      pc.addEventListener('icecandidate', (e) => {
+        if (e.candidate && r.candidate === null) { r.candidate = now(); window.__benchCand = e.candidate.candidate; }
+      });
+      pc.addEventListener('icegatheringstatechange', () => { (window.__benchGather ??= []).push([pc.iceGatheringState, now()]); });
+      pc.addEventListener('iceconnectionstatechange', () => {
+        if (pc.iceConnectionState === 'checking' && r.checking === null) r.checking = now();
+        if ((pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed') && r.iceConnected === null) r.iceConnected = now();
+      });
+      pc.addEventListener('connectionstatechange', () => {
+        if (pc.connectionState === 'connected' && r.dtlsConnected === null) r.dtlsConnected = now();
+      });
+    };
+    const srd = NativePc.prototype.setRemoteDescription;
+    NativePc.prototype.setRemoteDescription = function (d, ...rest) {
+      const mine = d && d.type === 'offer' && (recvPc === null ? ((recvPc = this), watchRecv(this), true) : recvPc === this);
+      const p = srd.call(this, d, ...rest);
+      if (mine) p.then(() => { if (marks.recv.srd === null) marks.recv.srd = now(); }, () => {});
+      return p;
+    };
+    // The capability probe: the first RTCPeerConnections' offers (they never get an answer).
+    const co = NativePc.prototype.createOffer;
+    NativePc.prototype.createOffer = function (...a) {
+      const p = co.apply(this, a);
+      if (recvPc === null) p.then(() => { marks.probeDone = now(); }, () => {});
+      return p;
+    };
+    const sld = NativePc.prototype.setLocalDescription;
+    NativePc.prototype.setLocalDescription = function (...a) {
+      const p = sld.apply(this, a);
+      if (this === recvPc) p.then(() => { if (marks.recv.sld === null) marks.recv.sld = now(); }, () => {});
+      return p;
+    };
     window.RTCPeerConnection = class extends NativePc {
       constructor(...a) {
         super(...a);
+        created.set(this, now());
+        (window.__benchPcs ??= []).push([now(), JSON.stringify(a[0] ?? {}).slice(0, 200)]);
         if (marks.pc === null) marks.pc = now();
         this.addEventListener('connectionstatechange', () => {
           if (this.connectionState === 'connected' && marks.connected === null) marks.connected = now();
@@ -109,7 +185,10 @@ export function pageHook(opts: { noLocalMedia: boolean; joinPath: Path }): strin
     };
   }
   document.addEventListener('click', (e) => {
-    if (marks.click === null && e.target instanceof Element && e.target.closest('[data-testid="room-item"]')) marks.click = now();
+    if (marks.click === null && e.target instanceof Element && e.target.closest('[data-testid="room-item"]')) {
+      marks.click = now();
+      performance.mark('bench:click'); // joinTrace.ts: the click in the trace's clock
+    }
   }, true);
   const seen = new WeakSet();
   // Only the added subtrees are searched: querying the whole document on every mutation
@@ -167,20 +246,39 @@ export function phasesOf(m: PageMarks, path: Path, start: number): Record<string
   const videos = videoRtp.length ? videoRtp.map((t, i) => Math.min(t, frameRtp[i] ?? t)) : frameRtp;
   const all = [...audioRtp, ...videos];
   const short = path !== 'classic';
+  // Main-thread time in long tasks from the join's answer to the first frame.
+  const [from, to] = [join ?? NaN, m.frame ?? NaN];
+  const busy = m.longTasks.reduce(
+    (sum, [s, d]) => sum + Math.max(0, Math.min(s + d, to) - Math.max(s, from)),
+    0,
+  );
   return {
     'WebSocket created': at(m.wsCreated),
     'app mounted': at(m.app),
     'WebSocket open': at(m.wsOpen),
     'lobby.subscribe answered': at(m.answered['lobby.subscribe']),
+    'first RTCPeerConnection (probe)': at(m.pc),
+    'probe offers done': at(m.probeDone),
     'room.join sent': at(m.sent['room.join']),
     'room.join answered': at(join),
     'router capabilities': short ? at(m.answered['lobby.subscribe']) : at(join),
     'recv transport created': short ? at(join) : at(m.answered['media.createTransport']),
     'first consumer offered': short ? at(join) : at(m.received['media.newConsumer']),
+    'recv PC created': at(m.recv.created),
+    'recv offer applied (SRD)': at(m.recv.srd),
+    'recv answer applied (SLD)': at(m.recv.sld),
+    'recv first local candidate (seen)': at(m.recv.candidate),
     'media.connectTransport answered': at(m.answered['media.connectTransport']),
+    'ICE checking (seen)': at(m.recv.checking),
+    'ICE connected (seen)': at(m.recv.iceConnected),
     'DTLS connected': at(m.connected),
     'first RTP (first stream)': rtp.length ? Math.min(...all) - start : NaN,
     'first RTP (every existing stream)': all.length ? Math.max(...all) - start : NaN,
     'first decoded frame': at(m.frame),
+    'media.setConsumerPreferredLayers sent': at(m.sent['media.setConsumerPreferredLayers']),
+    'media.produce sent': at(m.sent['media.produce']),
+    'getUserMedia called': at(m.gum.called),
+    'getUserMedia answered': at(m.gum.resolved),
+    'long tasks, join answer → frame': Number.isFinite(from + to) ? busy : NaN,
   };
 }

@@ -55,7 +55,7 @@ interface CpuProfile {
  */
 function printTimeline(p: CpuProfile, t0: number, endMs: number): void {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  const SLICE = 50;
+  const SLICE = Number(process.env.JOIN_TRACE_SLICE_MS ?? 50);
   const slices = new Map<number, Map<string, number>>();
   let ts = p.startTime;
   p.samples.forEach((id, i) => {
@@ -70,7 +70,7 @@ function printTimeline(p: CpuProfile, t0: number, endMs: number): void {
     slices.set(Math.floor(at / SLICE), slice);
     slice.set(key, (slice.get(key) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
   });
-  console.log('  JavaScript by 50 ms slice from navigation (sampled ms, top 3):');
+  console.log('  JavaScript by 50 ms slice from the start (sampled ms, top 3):');
   for (const [k, slice] of [...slices.entries()].sort((a, b) => a[0] - b[0])) {
     const total = [...slice.values()].reduce((a, b) => a + b, 0);
     const top = [...slice.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3);
@@ -216,9 +216,16 @@ try {
         (!main || e.pid === main.pid),
     );
     if (!main) continue;
-    if (nav && args.figure !== 'click') printTimeline(profile, nav.ts, info.marks.frame ?? 0);
+    // The timeline from the figure's start: navigation, or the click (page time, ms).
+    const from = args.figure === 'click' ? (info.marks.click ?? 0) : 0;
+    const clickMark = events.find((e) => e.name === 'bench:click');
+    const start = args.figure === 'click' ? clickMark?.ts : nav?.ts;
+    if (start !== undefined) printTimeline(profile, start, (info.marks.frame ?? 0) - from);
     const t0 = nav?.ts ?? main.ts;
-    const frameTs = t0 + (info.marks.frame ?? 0) * 1000;
+    const frameTs =
+      args.figure === 'click' && clickMark
+        ? clickMark.ts + ((info.marks.frame ?? 0) - from) * 1000
+        : t0 + (info.marks.frame ?? 0) * 1000;
     const busy = new Map<string, number>();
     for (const e of events) {
       if (e.pid !== main.pid || e.tid !== main.tid || e.ph !== 'X' || !e.dur) continue;
