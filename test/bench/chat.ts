@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CpuMeter, machineBusyMs, machineInfo, procRssBytes } from '../load/cpu.ts';
 import { ProtooPeer } from '../load/protoo.ts';
@@ -6,6 +7,7 @@ import { startTuttiServer } from './tutti-server.ts';
 import { watchInterrupt } from '../load/interrupt.ts';
 import { pct, PeerFleet } from './chatFleet.ts';
 import { BASELINE_ENV, printComparison, type ChatRun } from './chatCompare.ts';
+import { summarizeProfile } from './cpuProfileSummary.ts';
 
 /**
  * npm run bench:chat — 200 signaling-only peers in one room, 200 chat messages per second
@@ -37,11 +39,13 @@ const { values: args } = parseArgs({
     compare: { type: 'boolean', default: false },
     /** --compare's baseline as NAME=VALUE,… of server environment (default: the ws-framing one). */
     'baseline-env': { type: 'string' },
-    /** Without --compare: NAME=VALUE,… of server environment for the run (e.g. a baseline second). */
+    /** NAME=VALUE,… of server environment for the run (with --compare: for the new one of each pair). */
     env: { type: 'string' },
     rounds: { type: 'string', default: '1' },
     /** Profiles the server process(es) (V8 --cpu-prof, written there when they exit). */
     'server-cpu-prof': { type: 'string' },
+    /** One node: profiles the server during the messages only (V8 inspector), DIR/run-N.cpuprofile. */
+    'run-cpu-prof': { type: 'string' },
     'pg-async-commit': { type: 'boolean', default: false },
     /** --nodes ≥ 2: the nodes trace each message's phases into DIR/<run>; printed per run. */
     trace: { type: 'string' },
@@ -70,7 +74,9 @@ const variants: { label: string; env: Record<string, string> }[] = args.compare
       args['baseline-env'] === undefined
         ? { label: 'baseline (ws frames each send)', env: BASELINE_ENV }
         : { label: `baseline (${args['baseline-env']})`, env: parseEnv(args['baseline-env']) },
-      { label: args['baseline-env'] === undefined ? 'pre-framed broadcasts' : 'new', env: {} },
+      args.env === undefined
+        ? { label: args['baseline-env'] === undefined ? 'pre-framed broadcasts' : 'new', env: {} }
+        : { label: `new (${args.env})`, env: parseEnv(args.env) },
     ]).flat()
   : [
       args.env === undefined
@@ -115,6 +121,14 @@ for (const variant of variants) {
 }
 if (args.compare) printComparison(runs);
 
+function saveProfile(dir: string, profile: unknown): void {
+  mkdirSync(dir, { recursive: true });
+  const file = `${dir}/run-${runs.length + 1}-${Date.now()}.cpuprofile`;
+  writeFileSync(file, JSON.stringify(profile));
+  console.log(`[bench:chat] server profile of the messages: ${file}`);
+  for (const line of summarizeProfile(profile, 12)) console.log(`[bench:chat]   ${line}`);
+}
+
 function parseEnv(text: string): Record<string, string> {
   return Object.fromEntries(text.split(',').map((kv) => kv.split('=', 2) as [string, string]));
 }
@@ -152,10 +166,12 @@ async function runSingleNode(env: Record<string, string>): Promise<ChatRun | und
 
     const meter = new CpuMeter([server.pid, ...fleet.pids, ...server.workerPids]);
     const busy0 = machineBusyMs();
+    const stopProfile = args['run-cpu-prof'] ? await server.startCpuProfile() : undefined;
     const t0 = performance.now();
     const r = await fleet.run(RATE, DURATION_S);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = meter.sample();
+    if (stopProfile && args['run-cpu-prof']) saveProfile(args['run-cpu-prof'], await stopProfile());
     const serverCpu = cpu[0] ?? 0;
     const peersCpu = cpu.slice(1, 1 + fleet.pids.length).reduce((a, b) => a + b, 0);
     const otherCpu = Math.max(

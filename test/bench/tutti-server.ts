@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childPids } from '../load/cpu.ts';
+import { startCpuProfile } from './inspectorSession.ts';
 
 /**
  * Runs a real Tutti server (`node server/src/main.ts`) in its own process on 127.0.0.1,
@@ -20,6 +21,8 @@ export interface TuttiServer {
   workerPids: number[];
   /** With `inspect: true`: full GC in the server, then its JS heap use (V8 inspector). */
   gcHeapUsed(): Promise<number>;
+  /** With `inspect: true`: starts V8's CPU profiler there; stop() answers the profile. */
+  startCpuProfile(): Promise<() => Promise<unknown>>;
   stop(): Promise<void>;
 }
 
@@ -126,6 +129,10 @@ export async function startTuttiServer(
     gcHeapUsed: () => {
       if (!inspectorUrl) return Promise.reject(new Error('server not started with inspect: true'));
       return inspectorHeapAfterGc(inspectorUrl);
+    },
+    startCpuProfile: () => {
+      if (!inspectorUrl) return Promise.reject(new Error('server not started with inspect: true'));
+      return startCpuProfile(inspectorUrl);
     },
     async stop() {
       stopping = true;

@@ -13,6 +13,7 @@ import { Heartbeat } from './heartbeat.ts';
 import { ProtooChannel } from './ProtooChannel.ts';
 import type { ResumeSessions } from './resume.ts';
 import { WsTransport, type SendLimits, type WsLike } from './WsTransport.ts';
+import { WriteCoalescer } from './writeCoalescer.ts';
 
 export interface TransportOptions {
   connections: ConnectionRegistry;
@@ -56,6 +57,11 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
   const dispatch = createDispatcher(opts.handlerTables, opts.log);
   const { limits } = opts;
   const perAddress = new ConnectionsPerAddress(limits.maxConnectionsPerAddress);
+  // One for all sockets: the sockets one fan-out wrote to are flushed by one timer.
+  const coalescer = new WriteCoalescer({
+    holdMs: limits.coalesceWritesMs ?? 0,
+    busyFramesPerSecond: limits.coalesceFromFramesPerSecond ?? 0,
+  });
   const heartbeat = new Heartbeat(limits.pingIntervalSeconds * 1000, () =>
     opts.log.info({}, 'signaling socket missed a pong: terminated'),
   );
@@ -113,6 +119,7 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
       label,
       (err) => log.error({ err }, 'signaling listener error'),
       limits,
+      coalescer,
     );
     transport.on('overflow', (bytes: number) =>
       log.warn({ ip: req.ip, bufferedBytes: bytes }, 'signaling client not reading: socket cut'),
