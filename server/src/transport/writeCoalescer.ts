@@ -102,15 +102,16 @@ export class WriteCoalescer {
     batch.push(entry);
   }
 
-  /** Whether the last whole window handed over frames at the busy rate or more. */
+  /**
+   * Whether the last window (≥ RATE_WINDOW_MS, since the previous check) handed over frames at
+   * the busy rate or more: a quiet spell spreads the count over its length.
+   */
   #serverBusy(now: number): boolean {
     if (this.#holdMs <= 0) return false;
     if (this.#busyFramesPerSecond <= 0) return true;
     const elapsed = now - this.#windowStart;
     if (elapsed >= RATE_WINDOW_MS) {
-      this.#busy =
-        elapsed < 2 * RATE_WINDOW_MS &&
-        (this.#frames * 1000) / elapsed >= this.#busyFramesPerSecond;
+      this.#busy = (this.#frames * 1000) / elapsed >= this.#busyFramesPerSecond;
       this.#frames = 0;
       this.#windowStart = now;
     }
