@@ -8,6 +8,7 @@ import { watchInterrupt } from '../load/interrupt.ts';
 import { pct, PeerFleet } from './chatFleet.ts';
 import { BASELINE_ENV, printComparison, type ChatRun } from './chatCompare.ts';
 import { summarizeProfile } from './cpuProfileSummary.ts';
+import { writeSyscalls } from './procIo.ts';
 
 /**
  * npm run bench:chat — 200 signaling-only peers in one room, 200 chat messages per second
@@ -167,10 +168,12 @@ async function runSingleNode(env: Record<string, string>): Promise<ChatRun | und
     const meter = new CpuMeter([server.pid, ...fleet.pids, ...server.workerPids]);
     const busy0 = machineBusyMs();
     const stopProfile = args['run-cpu-prof'] ? await server.startCpuProfile() : undefined;
+    const writes0 = writeSyscalls([server.pid]);
     const t0 = performance.now();
     const r = await fleet.run(RATE, DURATION_S);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = meter.sample();
+    const writes = writeSyscalls([server.pid]) - writes0;
     if (stopProfile && args['run-cpu-prof']) saveProfile(args['run-cpu-prof'], await stopProfile());
     const serverCpu = cpu[0] ?? 0;
     const peersCpu = cpu.slice(1, 1 + fleet.pids.length).reduce((a, b) => a + b, 0);
@@ -194,6 +197,7 @@ async function runSingleNode(env: Record<string, string>): Promise<ChatRun | und
       received: r.received,
       expected,
       usPerDelivery: r.received > 0 ? (serverCpu * seconds * 1e6) / r.received : NaN,
+      writesPerDelivery: r.received > 0 ? writes / r.received : NaN,
     };
     console.log(
       `[bench:chat] sent ${r.sent} (${RATE} msg/s), ${r.received}/${expected} deliveries, ${r.errors} send errors`,
@@ -206,7 +210,7 @@ async function runSingleNode(env: Record<string, string>): Promise<ChatRun | und
       `[bench:chat] peers' own event-loop delay p99 ${r.loopP99Ms.toFixed(1)} ms, max ${r.loopMaxMs.toFixed(1)} ms (worst peer process)`,
     );
     console.log(
-      `[bench:chat] CPU: server Node ${(serverCpu * 100).toFixed(0)}% of a core = ${run.usPerDelivery.toFixed(2)} µs per delivery; peers ${(peersCpu * 100).toFixed(0)}% (${fleet.pids.length} process(es)); other work on the machine ${(otherCpu * 100).toFixed(0)}%`,
+      `[bench:chat] CPU: server Node ${(serverCpu * 100).toFixed(0)}% of a core = ${run.usPerDelivery.toFixed(2)} µs and ${run.writesPerDelivery.toFixed(2)} write syscalls per delivery; peers ${(peersCpu * 100).toFixed(0)}% (${fleet.pids.length} process(es)); other work on the machine ${(otherCpu * 100).toFixed(0)}%`,
     );
     console.log(
       `[bench:chat] goals: p99 < ${PEERS >= 1000 ? 50 : 25} ms: ${run.p99 < (PEERS >= 1000 ? 50 : 25) ? 'met' : 'MISSED'}; per idle peer < ${PEERS >= 1000 ? 20 : 150} KB: ${perPeerKb < (PEERS >= 1000 ? 20 : 150) ? 'met' : 'MISSED'}`,
