@@ -104,14 +104,18 @@ export class WriteCoalescer {
 
   /**
    * Whether the last window (≥ RATE_WINDOW_MS, since the previous check) handed over frames at
-   * the busy rate or more: a quiet spell spreads the count over its length.
+   * the busy rate or more (half of it, once busy): a quiet spell spreads the count over its
+   * length.
    */
   #serverBusy(now: number): boolean {
     if (this.#holdMs <= 0) return false;
     if (this.#busyFramesPerSecond <= 0) return true;
     const elapsed = now - this.#windowStart;
     if (elapsed >= RATE_WINDOW_MS) {
-      this.#busy = (this.#frames * 1000) / elapsed >= this.#busyFramesPerSecond;
+      // Busy until the rate falls to half: a server that falls behind hands over fewer frames
+      // a second, and writing them one by one again would put it further behind.
+      const threshold = this.#busy ? this.#busyFramesPerSecond / 2 : this.#busyFramesPerSecond;
+      this.#busy = (this.#frames * 1000) / elapsed >= threshold;
       this.#frames = 0;
       this.#windowStart = now;
     }

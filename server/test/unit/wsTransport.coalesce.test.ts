@@ -181,15 +181,25 @@ test('coalescing: a busy socket is held only while the server hands over frames 
     assert.equal(p.writes(), 3, 'held on a busy server');
     await transport.send({ response: true, id: 1, ok: true, data: {} });
     assert.equal(p.writes(), 4);
-    time.advance(600); // a quiet spell: not busy any more
-    void transport.sendPrepared(chat(404));
+    for (let i = 0; i < 150; i++) void transport.sendRaw(`{"n":${i}}`); // 600 a second
+    await transport.send({ response: true, id: 2, ok: true, data: {} });
+    assert.equal(p.writes(), 5);
+    time.advance(250);
+    void transport.sendPrepared(chat(404)); // under the busy rate, over half of it: still busy
     await endOfTick();
-    assert.equal(p.writes(), 5, 'at once again');
-    await until(() => p.got.length === 405, 'every frame');
+    assert.equal(p.writes(), 5, 'still held');
+    await transport.send({ response: true, id: 3, ok: true, data: {} });
+    assert.equal(p.writes(), 6);
+    time.advance(600); // a quiet spell: not busy any more
+    void transport.sendPrepared(chat(405));
+    await endOfTick();
+    assert.equal(p.writes(), 7, 'at once again');
+    await until(() => p.got.length === 558, 'every frame');
     assert.deepEqual(
-      p.got.filter((t) => !t.startsWith('{"response"')),
-      Array.from({ length: 404 }, (_, i) => chat(i + 1).text),
+      p.got.filter((t) => t.startsWith('{"notification"')),
+      Array.from({ length: 405 }, (_, i) => chat(i + 1).text),
     );
+    assert.equal(p.got.filter((t) => t.startsWith('{"n"')).length, 150);
   } finally {
     await close();
   }
