@@ -64,6 +64,8 @@ test('signaling limits: defaults and environment', () => {
     maxBufferedBytes: 4 * 1024 * 1024,
     maxResponseBytes: 1024 * 1024,
     preframeBroadcasts: true,
+    coalesceWritesMs: 20,
+    coalesceFromFramesPerSecond: 50_000,
     pingIntervalSeconds: 25,
     maxConnectionsPerAddress: 100,
     allowedOrigins: [],
@@ -80,6 +82,12 @@ test('signaling limits: defaults and environment', () => {
   assert.equal(c.signaling.roomCreatesPerMinute, 5);
   const baseline = loadConfig({}, { TUTTI_SIGNALING_PREFRAME_BROADCASTS: 'false' });
   assert.equal(baseline.signaling.preframeBroadcasts, false);
+  const perTick = loadConfig({}, { TUTTI_SIGNALING_COALESCE_WRITES_MS: '0' });
+  assert.equal(perTick.signaling.coalesceWritesMs, 0);
+  assert.throws(
+    () => loadConfig({}, { TUTTI_SIGNALING_COALESCE_WRITES_MS: '-1' }),
+    /signaling\.coalesceWritesMs/,
+  );
   assert.throws(
     () => loadConfig({}, { TUTTI_SIGNALING_REQUEST_BURST: '0' }),
     /signaling\.requestBurst/,

@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CpuMeter, machineBusyMs, machineInfo, procRssBytes } from '../load/cpu.ts';
 import { ProtooPeer } from '../load/protoo.ts';
@@ -6,6 +7,8 @@ import { startTuttiServer } from './tutti-server.ts';
 import { watchInterrupt } from '../load/interrupt.ts';
 import { pct, PeerFleet } from './chatFleet.ts';
 import { BASELINE_ENV, printComparison, type ChatRun } from './chatCompare.ts';
+import { summarizeProfile } from './cpuProfileSummary.ts';
+import { writeSyscalls } from './procIo.ts';
 
 /**
  * npm run bench:chat — 200 signaling-only peers in one room, 200 chat messages per second
@@ -37,11 +40,13 @@ const { values: args } = parseArgs({
     compare: { type: 'boolean', default: false },
     /** --compare's baseline as NAME=VALUE,… of server environment (default: the ws-framing one). */
     'baseline-env': { type: 'string' },
-    /** Without --compare: NAME=VALUE,… of server environment for the run (e.g. a baseline second). */
+    /** NAME=VALUE,… of server environment for the run (with --compare: for the new one of each pair). */
     env: { type: 'string' },
     rounds: { type: 'string', default: '1' },
     /** Profiles the server process(es) (V8 --cpu-prof, written there when they exit). */
     'server-cpu-prof': { type: 'string' },
+    /** One node: profiles the server during the messages only (V8 inspector), DIR/run-N.cpuprofile. */
+    'run-cpu-prof': { type: 'string' },
     'pg-async-commit': { type: 'boolean', default: false },
     /** --nodes ≥ 2: the nodes trace each message's phases into DIR/<run>; printed per run. */
     trace: { type: 'string' },
@@ -70,7 +75,9 @@ const variants: { label: string; env: Record<string, string> }[] = args.compare
       args['baseline-env'] === undefined
         ? { label: 'baseline (ws frames each send)', env: BASELINE_ENV }
         : { label: `baseline (${args['baseline-env']})`, env: parseEnv(args['baseline-env']) },
-      { label: args['baseline-env'] === undefined ? 'pre-framed broadcasts' : 'new', env: {} },
+      args.env === undefined
+        ? { label: args['baseline-env'] === undefined ? 'pre-framed broadcasts' : 'new', env: {} }
+        : { label: `new (${args.env})`, env: parseEnv(args.env) },
     ]).flat()
   : [
       args.env === undefined
@@ -115,6 +122,14 @@ for (const variant of variants) {
 }
 if (args.compare) printComparison(runs);
 
+function saveProfile(dir: string, profile: unknown): void {
+  mkdirSync(dir, { recursive: true });
+  const file = `${dir}/run-${runs.length + 1}-${Date.now()}.cpuprofile`;
+  writeFileSync(file, JSON.stringify(profile));
+  console.log(`[bench:chat] server profile of the messages: ${file}`);
+  for (const line of summarizeProfile(profile, 12)) console.log(`[bench:chat]   ${line}`);
+}
+
 function parseEnv(text: string): Record<string, string> {
   return Object.fromEntries(text.split(',').map((kv) => kv.split('=', 2) as [string, string]));
 }
@@ -152,10 +167,14 @@ async function runSingleNode(env: Record<string, string>): Promise<ChatRun | und
 
     const meter = new CpuMeter([server.pid, ...fleet.pids, ...server.workerPids]);
     const busy0 = machineBusyMs();
+    const stopProfile = args['run-cpu-prof'] ? await server.startCpuProfile() : undefined;
+    const writes0 = writeSyscalls([server.pid]);
     const t0 = performance.now();
     const r = await fleet.run(RATE, DURATION_S);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = meter.sample();
+    const writes = writeSyscalls([server.pid]) - writes0;
+    if (stopProfile && args['run-cpu-prof']) saveProfile(args['run-cpu-prof'], await stopProfile());
     const serverCpu = cpu[0] ?? 0;
     const peersCpu = cpu.slice(1, 1 + fleet.pids.length).reduce((a, b) => a + b, 0);
     const otherCpu = Math.max(
@@ -178,6 +197,7 @@ async function runSingleNode(env: Record<string, string>): Promise<ChatRun | und
       received: r.received,
       expected,
       usPerDelivery: r.received > 0 ? (serverCpu * seconds * 1e6) / r.received : NaN,
+      writesPerDelivery: r.received > 0 ? writes / r.received : NaN,
     };
     console.log(
       `[bench:chat] sent ${r.sent} (${RATE} msg/s), ${r.received}/${expected} deliveries, ${r.errors} send errors`,
@@ -190,7 +210,7 @@ async function runSingleNode(env: Record<string, string>): Promise<ChatRun | und
       `[bench:chat] peers' own event-loop delay p99 ${r.loopP99Ms.toFixed(1)} ms, max ${r.loopMaxMs.toFixed(1)} ms (worst peer process)`,
     );
     console.log(
-      `[bench:chat] CPU: server Node ${(serverCpu * 100).toFixed(0)}% of a core = ${run.usPerDelivery.toFixed(2)} µs per delivery; peers ${(peersCpu * 100).toFixed(0)}% (${fleet.pids.length} process(es)); other work on the machine ${(otherCpu * 100).toFixed(0)}%`,
+      `[bench:chat] CPU: server Node ${(serverCpu * 100).toFixed(0)}% of a core = ${run.usPerDelivery.toFixed(2)} µs and ${run.writesPerDelivery.toFixed(2)} write syscalls per delivery; peers ${(peersCpu * 100).toFixed(0)}% (${fleet.pids.length} process(es)); other work on the machine ${(otherCpu * 100).toFixed(0)}%`,
     );
     console.log(
       `[bench:chat] goals: p99 < ${PEERS >= 1000 ? 50 : 25} ms: ${run.p99 < (PEERS >= 1000 ? 50 : 25) ? 'met' : 'MISSED'}; per idle peer < ${PEERS >= 1000 ? 20 : 150} KB: ${perPeerKb < (PEERS >= 1000 ? 20 : 150) ? 'met' : 'MISSED'}`,

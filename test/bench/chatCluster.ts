@@ -4,6 +4,7 @@ import { startClusterProcesses } from '../helpers/clusterProcesses.ts';
 import { pct, PeerFleet } from './chatFleet.ts';
 import type { ChatRun } from './chatCompare.ts';
 import { printTrace } from './chatTrace.ts';
+import { writeSyscalls } from './procIo.ts';
 
 export interface ClusterChatBenchOptions {
   nodes: number;
@@ -63,10 +64,12 @@ export async function runClusterChatBench(
     const pids = cluster.nodes.map((n) => n.proc.child.pid!);
     const meter = new CpuMeter([...pids, ...fleet.pids]);
     const busy0 = machineBusyMs();
+    const writes0 = writeSyscalls(pids);
     const t0 = performance.now();
     const r = await fleet.run(opts.rate, opts.durationS);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = meter.sample();
+    const writes = writeSyscalls(pids) - writes0;
     const nodeCpu = cpu.slice(0, pids.length);
     const serverTotal = nodeCpu.reduce((a, b) => a + b, 0);
     const peersCpu = cpu.slice(pids.length).reduce((a, b) => a + b, 0);
@@ -100,10 +103,11 @@ export async function runClusterChatBench(
       received: r.received,
       expected,
       usPerDelivery: r.received > 0 ? (serverTotal * seconds * 1e6) / r.received : NaN,
+      writesPerDelivery: r.received > 0 ? writes / r.received : NaN,
     };
     const cpuText = nodeCpu.map((c, i) => `node ${i + 1} ${(c * 100).toFixed(0)}%`).join(', ');
     console.log(
-      `[bench:chat] CPU (share of a core): ${cpuText} = ${run.usPerDelivery.toFixed(2)} µs per delivery (all nodes); peers ${(peersCpu * 100).toFixed(0)}% (${fleet.pids.length} process(es)); other work ${(otherCpu * 100).toFixed(0)}%`,
+      `[bench:chat] CPU (share of a core): ${cpuText} = ${run.usPerDelivery.toFixed(2)} µs and ${run.writesPerDelivery.toFixed(2)} write syscalls per delivery (all nodes); peers ${(peersCpu * 100).toFixed(0)}% (${fleet.pids.length} process(es)); other work ${(otherCpu * 100).toFixed(0)}%`,
     );
     console.log(
       `[bench:chat] peers' own event-loop delay p99 ${r.loopP99Ms.toFixed(1)} ms, max ${r.loopMaxMs.toFixed(1)} ms (worst peer process)`,

@@ -18,6 +18,8 @@ export interface ChatRun {
   expected: number;
   /** The server processes' CPU time per delivery, µs. */
   usPerDelivery: number;
+  /** The server processes' write syscalls per delivery (procIo.ts). */
+  writesPerDelivery: number;
 }
 
 /** The server's environment for the baseline: `ws` frames every send itself. */
@@ -31,11 +33,11 @@ const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : '–');
 export function printComparison(runs: ChatRun[]): void {
   console.log('[bench:chat] ── comparison (same run, back to back)');
   console.log(
-    '[bench:chat] run | p50 / p99 ms | cross-node p50 / p99 ms | answer p99 ms | server µs per delivery | server % | peers % | other %',
+    '[bench:chat] run | p50 / p99 ms | cross-node p50 / p99 ms | answer p99 ms | server µs per delivery | server writes per delivery | server % | peers % | other %',
   );
   for (const r of runs) {
     console.log(
-      `[bench:chat] ${r.label} | ${ms(r.p50)} / ${ms(r.p99)} | ${ms(r.crossP50)} / ${ms(r.crossP99)} | ${ms(r.ackP99)} | ${r.usPerDelivery.toFixed(2)} | ${r.serverCpu.map((c) => (c * 100).toFixed(0)).join(' + ')} | ${(r.peersCpu * 100).toFixed(0)} | ${(r.otherCpu * 100).toFixed(0)}${r.ok ? '' : ' | INCOMPLETE'}`,
+      `[bench:chat] ${r.label} | ${ms(r.p50)} / ${ms(r.p99)} | ${ms(r.crossP50)} / ${ms(r.crossP99)} | ${ms(r.ackP99)} | ${r.usPerDelivery.toFixed(2)} | ${r.writesPerDelivery.toFixed(2)} | ${r.serverCpu.map((c) => (c * 100).toFixed(0)).join(' + ')} | ${(r.peersCpu * 100).toFixed(0)} | ${(r.otherCpu * 100).toFixed(0)}${r.ok ? '' : ' | INCOMPLETE'}`,
     );
   }
   for (let i = 1; i < runs.length; i += 2) {

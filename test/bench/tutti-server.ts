@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childPids } from '../load/cpu.ts';
+import { startCpuProfile } from './inspectorSession.ts';
 
 /**
  * Runs a real Tutti server (`node server/src/main.ts`) in its own process on 127.0.0.1,
@@ -22,6 +23,8 @@ export interface TuttiServer {
   gcHeapUsed(): Promise<number>;
   /** With `inspect: true`: the server's V8 inspector WebSocket URL (heap snapshots). */
   inspectorUrl(): string | undefined;
+  /** With `inspect: true`: starts V8's CPU profiler there; stop() answers the profile. */
+  startCpuProfile(): Promise<() => Promise<unknown>>;
   stop(): Promise<void>;
 }
 
@@ -132,6 +135,10 @@ export async function startTuttiServer(
       return inspectorHeapAfterGc(inspectorUrl);
     },
     inspectorUrl: () => inspectorUrl,
+    startCpuProfile: () => {
+      if (!inspectorUrl) return Promise.reject(new Error('server not started with inspect: true'));
+      return startCpuProfile(inspectorUrl);
+    },
     async stop() {
       stopping = true;
       if (child.exitCode === null) {

@@ -94,6 +94,14 @@ export const signalingSection = z
      * to every socket; false lets `ws` frame each send (the chat bench's baseline).
      */
     preframeBroadcasts: bool.default(true),
+    /**
+     * On a busy server (below), a socket that wrote less than this many ms ago holds its next
+     * frames until this long after that write: a busy socket (a big room's chat) writes once
+     * per hold instead of once per message; an idle one still writes at once. 0: never held.
+     */
+    coalesceWritesMs: z.coerce.number().min(0).max(100).default(20),
+    /** Frames handed over per second (all sockets) from which the hold applies; 0: always. */
+    coalesceFromFramesPerSecond: z.coerce.number().min(0).default(50_000),
     /** The server pings every socket this often; one that missed the last pong is cut. */
     pingIntervalSeconds: seconds.default(25),
     /**

@@ -98,7 +98,8 @@ export class LiveDeliveries {
 
   /** A live delivery to the member: false when a catch-up sent it already. */
   deliver(memberId: string, id: string): boolean {
-    this.#reading.get(memberId)?.add(id);
+    // Once per recipient of every message: no lookup while nobody reads a page.
+    if (this.#reading.size !== 0) this.#reading.get(memberId)?.add(id);
     if (this.#sent.size === 0) return true;
     const sent = this.#sent.get(memberId);
     if (!sent) return true;

@@ -6,6 +6,7 @@ import type {
   ServerRequestMethod,
 } from '@tutti/protocol';
 import type { MemberChannel, PreparedNotification } from '../rooms/ports.ts';
+import { HANDED_ON } from './WsTransport.ts';
 
 /** Sends a notification serialized (and framed) once for many sockets (our WsTransport). */
 export interface RawSender {
@@ -52,7 +53,9 @@ export class ProtooChannel implements MemberChannel {
   notifyPrepared(prepared: PreparedNotification): Promise<void> {
     if (this.#signal.closed) return Promise.resolve();
     if (!this.#raw) return this.#signal.notify(prepared.method, prepared.data).catch(() => {});
-    return this.#raw.sendPrepared(prepared).catch(() => {});
+    const sent = this.#raw.sendPrepared(prepared);
+    // Handed on (the shared settled promise): nothing to catch, no promise per recipient.
+    return sent === HANDED_ON ? sent : sent.catch(() => {});
   }
 
   request<M extends ServerRequestMethod>(

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ERROR_CODES, parseFrame } from '@tutti/protocol';
 import { preparedFrame } from './wsFrame.ts';
+import { CoalescedSocket, WriteCoalescer } from './writeCoalescer.ts';
 
 /**
  * The subset of a `ws` WebSocket this adapter uses (kept structural so unit tests can
@@ -15,9 +16,10 @@ export interface WsLike {
   /** Destroys the socket at once: whatever is still queued for it is dropped (`ws` has it). */
   terminate?(): void;
   /**
-   * The TCP socket under a `ws` WebSocket (ws keeps it as `_socket`). When present, the
-   * frames of one tick are corked together: one write (one writev) per socket and tick;
-   * with `write` too, a prepared frame is written to it as is (see sendPrepared).
+   * The TCP socket under a `ws` WebSocket (ws keeps it as `_socket`). When present, frames
+   * are corked together (writeCoalescer.ts): one write (one writev) per socket and tick, or
+   * per hold for a busy socket; with `write` too, a prepared frame is written to it as is
+   * (see sendPrepared).
    */
   readonly _socket?: {
     cork(): void;
@@ -34,7 +36,12 @@ export interface WsLike {
 
 const WS_OPEN = 1;
 /** What a pre-framed send answers once its frame is handed to the socket (one for all). */
-const HANDED_ON: Promise<void> = Promise.resolve();
+export const HANDED_ON: Promise<void> = Promise.resolve();
+/**
+ * Why a pre-framed send to a closed socket fails: one Error for all (a broadcast to a room
+ * whose members are leaving hits many closing sockets; a stack trace each is costly).
+ */
+const CLOSED = new Error('transport closed');
 
 /** What one socket may cost in server memory (issue #10: a client that stops reading). */
 export interface SendLimits {
@@ -48,7 +55,14 @@ export interface SendLimits {
    * compares against).
    */
   preframeBroadcasts?: boolean;
+  /** The write coalescer's hold (writeCoalescer.ts), ms; 0 or absent: per tick only. */
+  coalesceWritesMs?: number;
+  /** …applied from this many frames a second, all sockets together (default 0: always). */
+  coalesceFromFramesPerSecond?: number;
 }
+
+/** No holding: each socket's frames of one tick leave together at its end. */
+const PER_TICK = WriteCoalescer.perTick();
 
 const DEFAULT_LIMITS: SendLimits = {
   maxBufferedBytes: 4 * 1024 * 1024,
@@ -82,20 +96,29 @@ export class WsTransport extends EventEmitter {
   invalidFrames = 0;
   readonly #onError: (err: unknown) => void;
   readonly #limits: SendLimits;
-  /** The socket is corked until the end of this tick. */
-  #corked = false;
+  readonly #coalescer: WriteCoalescer;
+  /** The socket's place in the coalescer (none without a socket underneath: a test double). */
+  readonly #coalesced: CoalescedSocket | undefined;
+  /** No extension negotiated (fixed at the handshake): frames go out exactly as framed. */
+  readonly #plainFrames: boolean;
 
+  /** `coalescer`: shared by the server's sockets (one timer per batch of them). */
   constructor(
     ws: WsLike,
     label = 'WS',
     onError: (err: unknown) => void = () => {},
     limits: SendLimits = DEFAULT_LIMITS,
+    coalescer: WriteCoalescer = PER_TICK,
   ) {
     super();
     this.#ws = ws;
     this.#label = label;
     this.#onError = onError;
     this.#limits = limits;
+    this.#coalescer = coalescer;
+    this.#coalesced = ws._socket ? new CoalescedSocket(ws._socket) : undefined;
+    // Read once: ws builds this string anew on every read.
+    this.#plainFrames = ws.extensions === '';
 
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     ws.on('close', () => this.#markClosed());
@@ -114,7 +137,8 @@ export class WsTransport extends EventEmitter {
   async send(message: unknown): Promise<void> {
     if (this.#closed || this.#ws.readyState !== WS_OPEN) throw new Error('transport closed');
     const text = JSON.stringify(message);
-    await this.#sendText(this.#capResponse(message, text));
+    // An answer is waited on: it (and what is held before it) leaves at the end of this tick.
+    await this.#sendText(this.#capResponse(message, text), isResponse(message));
   }
 
   /**
@@ -130,20 +154,18 @@ export class WsTransport extends EventEmitter {
   /**
    * Sends a notification prepared once for many sockets: its WebSocket frame is built once
    * (wsFrame.ts) and the same Buffer is written to this socket — no per-socket framing or
-   * UTF-8 encoding. Same bound, corking and order as send(): `ws` writes its own frames to
+   * UTF-8 encoding. Same bound, coalescing and order as send(): `ws` writes its own frames to
    * the same socket synchronously (no extensions negotiated, so nothing is held back in its
    * sender), so the two interleave in call order. Settles once the frame is handed to the
    * socket. Without a writable socket underneath (a test double) it falls back to sendRaw.
    */
   sendPrepared(prepared: { readonly text: string }): Promise<void> {
     const ws = this.#ws;
-    if (this.#closed || ws.readyState !== WS_OPEN) {
-      return Promise.reject(new Error('transport closed'));
-    }
+    if (this.#closed || ws.readyState !== WS_OPEN) return Promise.reject(CLOSED);
     const socket = ws._socket;
     if (
       this.#limits.preframeBroadcasts === false ||
-      ws.extensions !== '' ||
+      !this.#plainFrames ||
       !socket?.write ||
       socket.destroyed
     ) {
@@ -154,7 +176,7 @@ export class WsTransport extends EventEmitter {
       this.#cut(queued);
       return Promise.reject(new Error('transport closed: send buffer full'));
     }
-    this.#corkForTick();
+    this.#hold(false);
     try {
       socket.write(preparedFrame(prepared));
     } catch (err) {
@@ -183,13 +205,13 @@ export class WsTransport extends EventEmitter {
     });
   }
 
-  #sendText(text: string): Promise<void> {
+  #sendText(text: string, urgent = false): Promise<void> {
     const queued = this.#ws.bufferedAmount ?? 0;
     if (queued > this.#limits.maxBufferedBytes) {
       this.#cut(queued);
       return Promise.reject(new Error('transport closed: send buffer full'));
     }
-    this.#corkForTick();
+    this.#hold(urgent);
     return new Promise<void>((resolve, reject) => {
       try {
         this.#ws.send(text, (err) => (err ? reject(err) : resolve()));
@@ -200,26 +222,19 @@ export class WsTransport extends EventEmitter {
   }
 
   /**
-   * Chat fan-out sends many frames to every socket in one tick (a batch of messages, a
-   * burst off the cluster bus): corked, they leave as one write instead of one syscall
-   * each. Uncorked on process.nextTick, i.e. once the current tick's work (its promise
-   * reactions included) is done, so nothing waits longer than the tick that sent it.
+   * Chat fan-out sends many frames to every socket (a batch of messages, a burst off the
+   * cluster bus): corked, they leave as one write instead of one syscall each — at the end
+   * of this tick, or for a busy socket within the coalescer's hold (writeCoalescer.ts).
    */
-  #corkForTick(): void {
-    const socket = this.#ws._socket;
-    if (this.#corked || !socket) return;
-    this.#corked = true;
-    socket.cork();
-    process.nextTick(() => {
-      this.#corked = false;
-      socket.uncork();
-    });
+  #hold(urgent: boolean): void {
+    if (this.#coalesced) this.#coalescer.hold(this.#coalesced, urgent);
   }
 
   close(): void {
     if (this.#closed) return;
     // Like protoo's transport: mark closed and emit now, don't wait for the socket.
     this.#markClosed();
+    this.#hold(true); // What is held goes out now, the close frame behind it.
     try {
       this.#ws.close(4000, 'closed by server');
     } catch {
@@ -272,6 +287,10 @@ export class WsTransport extends EventEmitter {
       this.#onError(err);
     }
   }
+}
+
+function isResponse(message: unknown): boolean {
+  return (message as { response?: unknown } | null)?.response === true;
 }
 
 function isSuccessResponse(message: unknown): message is { id: number } {

@@ -15,6 +15,7 @@ import { ProtooChannel } from './ProtooChannel.ts';
 import type { ResumeSessions } from './resume.ts';
 import { UpgradeRelease } from './upgradeRelease.ts';
 import { WsTransport, type SendLimits, type WsLike } from './WsTransport.ts';
+import { WriteCoalescer } from './writeCoalescer.ts';
 
 export interface TransportOptions {
   connections: ConnectionRegistry;
@@ -58,6 +59,11 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
   const dispatch = createDispatcher(opts.handlerTables, opts.log);
   const { limits } = opts;
   const perAddress = new ConnectionsPerAddress(limits.maxConnectionsPerAddress);
+  // One for all sockets: the sockets one fan-out wrote to are flushed by one timer.
+  const coalescer = new WriteCoalescer({
+    holdMs: limits.coalesceWritesMs ?? 0,
+    busyFramesPerSecond: limits.coalesceFromFramesPerSecond ?? 0,
+  });
   const heartbeat = new Heartbeat(limits.pingIntervalSeconds * 1000, () =>
     opts.log.info({}, 'signaling socket missed a pong: terminated'),
   );
@@ -123,6 +129,7 @@ export const transportPlugin: FastifyPluginAsync<TransportOptions> = async (app,
       label,
       (err) => log.error({ err }, 'signaling listener error'),
       limits,
+      coalescer,
     );
     transport.on('overflow', (bytes: number) =>
       log.warn({ ip, bufferedBytes: bytes }, 'signaling client not reading: socket cut'),
