@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { TuttiError, type ChatMessage } from '@tutti/protocol';
 import { silentLogger, type Logger } from '../kernel/log.ts';
-import { connectRedis } from '../kernel/redis.ts';
+import { connectRedis, quitRedis } from '../kernel/redis.ts';
 import { busKey, openBusMessage, sealBusMessage } from './busMessage.ts';
 import type { ChatBus } from './ChatBus.ts';
 
@@ -126,12 +126,9 @@ export class RedisChatBus implements ChatBus {
 
   async close(): Promise<void> {
     this.#handlers.clear();
-    // quit() waits for Redis; a frozen one must not hold the shutdown.
-    const quit = (client: Redis): Promise<unknown> =>
-      Promise.race([
-        client.quit(),
-        new Promise((resolve) => setTimeout(resolve, this.#timeoutMs).unref()),
-      ]).finally(() => client.disconnect());
-    await Promise.allSettled([quit(this.#sub), quit(this.#pub)]);
+    await Promise.all([
+      quitRedis(this.#sub, this.#timeoutMs),
+      quitRedis(this.#pub, this.#timeoutMs),
+    ]);
   }
 }

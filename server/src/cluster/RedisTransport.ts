@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../kernel/log.ts';
 import { ClusterError } from './errors.ts';
-import { connectRedis, type RedisSettings } from '../kernel/redis.ts';
+import { connectRedis, quitRedis, type RedisSettings } from '../kernel/redis.ts';
 import type { RpcTransport } from './Rpc.ts';
 
 /**
@@ -60,6 +60,6 @@ export class RedisTransport implements RpcTransport {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled(this.#subs.splice(0).map((s) => s.quit().catch(() => s.disconnect())));
+    await Promise.all(this.#subs.splice(0).map((s) => quitRedis(s)));
   }
 }

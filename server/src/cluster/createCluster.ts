@@ -3,7 +3,7 @@ import type { Logger } from '../kernel/log.ts';
 import { LocalClusterHub } from './local.ts';
 import { NodeRegistry } from './NodeRegistry.ts';
 import type { RoomPlacement } from './Placement.ts';
-import { connectRedis, whenReady, type RedisSettings } from '../kernel/redis.ts';
+import { connectRedis, quitRedis, whenReady, type RedisSettings } from '../kernel/redis.ts';
 import { RedisPlacement } from './RedisPlacement.ts';
 import { RedisRegistryStore } from './RedisRegistryStore.ts';
 import { RedisTransport } from './RedisTransport.ts';
@@ -117,7 +117,7 @@ export function createCluster<M extends RpcMethods>(opts: ClusterOptions<M>): Cl
       await registry.stop();
       await placement.releaseNode(opts.nodeId).catch(() => 0);
       await rpc.close();
-      if (redis) await redis.quit().catch(() => redis?.disconnect());
+      if (redis) await quitRedis(redis, opts.redis?.commandTimeoutMs ?? 1000);
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { connectRedis, type LocalClusterHub, type RedisSettings } from '../cluster/index.ts';
 import type { Logger } from '../kernel/log.ts';
-import { luaScript } from '../kernel/redis.ts';
+import { luaScript, quitRedis } from '../kernel/redis.ts';
 import type { LifeRecord, LifeWrite } from '../games/saved.ts';
 
 /**
@@ -109,9 +109,7 @@ export function redisLifeClaims(
       return { state, strokes: Array.isArray(strokes) ? strokes.map(String) : [] };
     },
     async close() {
-      await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1000).unref())]).finally(
-        () => redis.disconnect(),
-      );
+      await quitRedis(redis);
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { connectRedis, type LocalClusterHub, type RedisSettings } from '../cluster/index.ts';
 import type { Logger } from '../kernel/log.ts';
-import { luaScript } from '../kernel/redis.ts';
+import { luaScript, quitRedis } from '../kernel/redis.ts';
 
 /**
  * Nicknames held cluster-wide, per room: two people joining through two nodes at once can't
@@ -112,9 +112,7 @@ export function redisNicknames(
       await RELEASE_NODE(redis, [], [p, nodeId]);
     },
     async close() {
-      await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1000).unref())]).finally(
-        () => redis.disconnect(),
-      );
+      await quitRedis(redis);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { connectRedis, type LocalClusterHub, type RedisSettings } from '../cluster/index.ts';
+import { quitRedis } from '../kernel/redis.ts';
 import { dropLogger } from '../cluster/dropLog.ts';
 import type { Logger } from '../kernel/log.ts';
 import {
@@ -128,11 +129,6 @@ function redisWire(settings: RedisSettings & { prefix: string }, log: Logger): B
     if (readyOnce) for (const fn of recovered) fn();
     readyOnce = true;
   });
-  const quit = (client: Redis): Promise<unknown> =>
-    Promise.race([
-      client.quit(),
-      new Promise((resolve) => setTimeout(resolve, settings.commandTimeoutMs ?? 1000).unref()),
-    ]).finally(() => client.disconnect());
   return {
     send: (raw) => pub.publish(channel, raw),
     listen: (fn) => {
@@ -148,7 +144,8 @@ function redisWire(settings: RedisSettings & { prefix: string }, log: Logger): B
     },
     onRecovered: (fn) => recovered.add(fn),
     close: async () => {
-      await Promise.allSettled([quit(sub), quit(pub)]);
+      const ms = settings.commandTimeoutMs ?? 1000;
+      await Promise.all([quitRedis(sub, ms), quitRedis(pub, ms)]);
     },
   };
 }

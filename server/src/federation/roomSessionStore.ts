@@ -6,7 +6,7 @@ import {
   type RedisSettings,
 } from '../cluster/index.ts';
 import type { Logger } from '../kernel/log.ts';
-import { luaScript } from '../kernel/redis.ts';
+import { luaScript, quitRedis } from '../kernel/redis.ts';
 
 /**
  * The rooms' runs, shared by the nodes (federation/roomSessions.ts): per room, whether a run
@@ -120,9 +120,7 @@ export function redisRoomSessionStore(
     },
     ready: () => whenReady(redis, (settings.connectTimeoutMs ?? 2000) + 1000),
     async close() {
-      await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1000).unref())]).finally(
-        () => redis.disconnect(),
-      );
+      await quitRedis(redis);
     },
   };
 }

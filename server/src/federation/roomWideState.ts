@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { connectRedis, type LocalClusterHub, type RedisSettings } from '../cluster/index.ts';
 import type { Logger } from '../kernel/log.ts';
-import { luaScript } from '../kernel/redis.ts';
+import { luaScript, quitRedis } from '../kernel/redis.ts';
 import { parseJson } from '../kernel/sealed.ts';
 import {
   barKey,
@@ -155,9 +155,7 @@ export function redisModerationState(
       return changed;
     },
     async close() {
-      await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1000).unref())]).finally(
-        () => redis.disconnect(),
-      );
+      await quitRedis(redis);
     },
   };
 }

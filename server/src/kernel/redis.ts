@@ -82,3 +82,18 @@ export function whenReady(redis: Redis, ms: number): Promise<boolean> {
     redis.once('ready', onReady);
   });
 }
+
+/**
+ * Says goodbye to Redis (QUIT) but waits at most `ms` for it: a frozen or unreachable Redis
+ * must not hold a shutdown. The socket is closed either way, so nothing keeps the process up.
+ */
+export async function quitRedis(redis: Redis, ms = 1000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    redis.quit().catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+  ]).finally(() => {
+    clearTimeout(timer);
+    redis.disconnect();
+  });
+}
