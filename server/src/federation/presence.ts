@@ -145,6 +145,10 @@ export class Presence implements RoomFederation {
     return this.#records.find(roomId);
   }
 
+  current(room: Room): Promise<void> {
+    return this.#records.current(room);
+  }
+
   async admitting(
     room: Room,
     memberId: string,

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../kernel/log.ts';
 import type { RegistryHands } from '../rooms/federationPort.ts';
 import type { Room } from '../rooms/Room.ts';
@@ -38,13 +39,32 @@ export class SharedRecords {
     try {
       const room = this.#d.rooms.get(roomId);
       if (!room) return void (await this.find(roomId));
-      const record = await this.#read(roomId);
-      if (!record || room.closed) return;
-      room.replaceRecord({ ...record, emptySince: room.record.emptySince });
-      this.#d.hands.refreshed(room);
+      await this.#refresh(room);
     } catch (err) {
       this.#d.log.warn({ err, roomId }, 'presence: a changed room could not be reloaded');
     }
+  }
+
+  /**
+   * Before a join is checked (password, capacity): this node's copy as the store has it now.
+   * Another node's change is announced on the bus and may not have arrived yet; a password
+   * set there must already hold here. With the store unreachable the copy is kept.
+   */
+  async current(room: Room): Promise<void> {
+    try {
+      await this.#refresh(room);
+    } catch (err) {
+      this.#d.log.warn({ err, roomId: room.id }, 'presence: joining on this node’s copy');
+    }
+  }
+
+  async #refresh(room: Room): Promise<void> {
+    const record = await this.#read(room.id);
+    if (!record || room.closed) return;
+    const next = { ...record, emptySince: room.record.emptySince };
+    if (isDeepStrictEqual(next, room.record)) return;
+    room.replaceRecord(next);
+    this.#d.hands.refreshed(room);
   }
 
   /** Another node deleted the room (store and history): its members here are told and go. */
@@ -66,8 +86,7 @@ export class SharedRecords {
     return room;
   }
 
-  // The store has no get(id): a miss is rare (a room created elsewhere a moment ago).
-  async #read(roomId: string) {
-    return (await this.#d.store.list()).find((r) => r.id === roomId);
+  #read(roomId: string) {
+    return this.#d.store.get(roomId);
   }
 }

@@ -268,6 +268,7 @@ export class RoomRegistry implements RoomDirectory {
     let admitted: { self: PeerInfo; router: Router; extras: Promise<JoinExtras> };
     let seated = false; // A cluster seat to give back if the admission fails after all.
     try {
+      await this.#federation?.current(room);
       await this.#access.checkPassword(room.id, room.record.passwordHash, password, channel.ip);
       const router = await room.media.routerFor(channel.id);
       const claim = await this.#federation?.admitting(room, channel.id, nickname);

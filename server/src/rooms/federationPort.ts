@@ -13,6 +13,8 @@ export interface RoomFederation {
   watch(room: Room): void;
   /** A room this node does not know (created on another node just now): from the store. */
   find(roomId: string): Promise<Room | undefined>;
+  /** Before a join is checked: the room's record as the shared store has it now. */
+  current(room: Room): Promise<void>;
   /**
    * Before admission: takes the member's cluster seat (ROOM_FULL when the room is full
    * cluster-wide; MEDIA_UNAVAILABLE when the cluster can't be reached in time) and its

@@ -39,6 +39,8 @@ export interface RoomRecord {
  */
 export interface RoomStore {
   list(): Promise<RoomRecord[]>;
+  /** One room's record as stored now (a cluster node checks a join against it). */
+  get(id: string): Promise<RoomRecord | undefined>;
   /** Throws NameTakenError if nameKey is already used. */
   insert(room: RoomRecord): Promise<void>;
   /** Throws NameTakenError if the new nameKey is already used by another room. */
@@ -153,6 +155,12 @@ export class SqliteRoomStore implements RoomStore {
       .prepare('SELECT * FROM rooms ORDER BY created_at, id')
       .all() as unknown as RoomRow[];
     return rows.map(roomFromRow);
+  }
+
+  async get(id: string): Promise<RoomRecord | undefined> {
+    const row = this.#db.prepare('SELECT * FROM rooms WHERE id = ?').get(id) as unknown as
+      RoomRow | undefined;
+    return row && roomFromRow(row);
   }
 
   async insert(r: RoomRecord): Promise<void> {

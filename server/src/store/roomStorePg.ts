@@ -76,6 +76,11 @@ export class PgRoomStore implements RoomStore {
     return rows.map(fromRow);
   }
 
+  async get(id: string): Promise<RoomRecord | undefined> {
+    const rows = await this.#pg.query<PgRoomRow>('SELECT * FROM rooms WHERE id = $1', [id]);
+    return rows[0] && fromRow(rows[0]);
+  }
+
   async insert(r: RoomRecord): Promise<void> {
     await this.#uniqueGuard(() =>
       this.#pg.query(

@@ -10,6 +10,7 @@ import {
   redisPostgresCluster,
   type ClusterEnv as Env,
 } from '../helpers/clusterEnvs.ts';
+import { hashPassword } from '../../src/rooms/security.ts';
 import { joinBot, rejectCode, sleep } from './bot.ts';
 
 // Three nodes of one cluster in this process: members on different nodes see each other
@@ -207,6 +208,20 @@ function suite(variant: string, setup: () => Promise<Env>): void {
       const closed = await ben.client.nextNotification('room.closed');
       assert.equal(closed.reason, 'deleted');
       assert.equal(await rejectCode(join(b, roomId, 'After')), 'ROOM_NOT_FOUND');
+    });
+
+    test('a password set on one node holds on another before its announcement arrives', async () => {
+      const { roomId } = await createRoom(a, `Quiet ${variant}`);
+      await join(c, roomId, 'Cid'); // c holds a copy of the record, without a password
+      // Written to the shared store as a's PATCH does, but with no room.changed on the bus:
+      // c can only know from the store itself.
+      const stored = await a.app.tutti.stores.rooms.get(roomId);
+      assert.ok(stored);
+      const passwordHash = await hashPassword('sesame-43');
+      await a.app.tutti.stores.rooms.update({ ...stored, passwordHash });
+      assert.equal(c.app.tutti.rooms.get(roomId)?.record.passwordHash, null);
+      assert.equal(await rejectCode(join(c, roomId, 'NoPw')), 'BAD_PASSWORD');
+      await join(c, roomId, 'WithPw', 'sesame-43');
     });
 
     test('idle cleanup keeps a room whose members sit on another node', async () => {

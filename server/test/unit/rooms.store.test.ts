@@ -28,6 +28,7 @@ class FlakyRoomStore implements RoomStore {
     if (this.failing) throw new TuttiError('STORE_UNAVAILABLE', 'the database is unavailable');
   }
   list = () => this.#inner.list();
+  get = (id: string) => this.#inner.get(id);
   insert = async (r: RoomRecord) => (this.#check(), this.#inner.insert(r));
   update = async (r: RoomRecord) => (this.#check(), this.#inner.update(r));
   setEmptySince = async (id: string, at: number | null) => (

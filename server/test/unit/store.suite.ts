@@ -65,6 +65,8 @@ export function storeSuite(name: string, fresh: () => Promise<TestDatabase>): vo
       await rooms.delete('missing'); // no-op
       const byId = new Map((await rooms.list()).map((r) => [r.id, r]));
       assert.deepEqual(byId.get('a'), { ...room('a', 'alpha', 1), emptySince: null });
+      for (const id of ['a', 'b', 'c']) assert.deepEqual(await rooms.get(id), byId.get(id));
+      assert.equal(await rooms.get('missing'), undefined);
       assert.deepEqual(byId.get('b'), { ...room('b', 'delta', 2), name: 'Delta', capacity: 3 });
       assert.deepEqual(byId.get('c'), {
         ...room('c', 'gamma', 2),
