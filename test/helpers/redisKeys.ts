@@ -12,5 +12,8 @@ export async function dropRedisKeys(prefix: string, url = TEST_REDIS_URL): Promi
   redis.on('error', () => {});
   const keys = await redis.keys(`${prefix}*`).catch(() => []);
   if (keys.length) await redis.del(...keys).catch(() => 0);
+  // Until the socket is closed, not only QUIT answered: nothing of the test outlives it.
+  const ended = new Promise((resolve) => redis.once('end', resolve));
   await redis.quit().catch(() => redis.disconnect());
+  await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
 }
