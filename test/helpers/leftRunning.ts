@@ -1,11 +1,28 @@
-// Loaded into every test process by `npm test` (--import). The suite runs with
-// --test-force-exit so that a file which leaves a socket, timer or child process behind cannot
-// hang the whole run; this says which file did, so the leak gets fixed instead of hidden.
+// Loaded into every test process by `npm test` (--import). A test file whose process does not
+// exit once its tests and hooks are done (a socket, timer, server or child process left
+// behind) would hang the whole run: TUTTI_TEST_EXIT_GRACE_MS (60 s) after its tests end, it is
+// told what it left running and made to exit, so the leak is named and fixed, not waited on.
 // TUTTI_LEAK_STACKS=1 also prints where each socket left open was connected from.
 import { Socket } from 'node:net';
+import { after } from 'node:test';
 
+const graceMs = Number(process.env.TUTTI_TEST_EXIT_GRACE_MS ?? 60_000);
 const harmless = new Set(['PipeWrap', 'TTYWrap', 'FSReqCallback']);
 const connectedFrom = new WeakMap<Socket, string>();
+
+// Only in a test file's own process (the runner sets this), never in the runner itself.
+if (process.env.NODE_TEST_CONTEXT?.startsWith('child')) {
+  // Registered first, so it runs before the file's own top-level hooks: the grace covers them.
+  after(() => {
+    setTimeout(() => {
+      const file = process.argv.slice(1).find((a) => a.endsWith('.test.ts')) ?? process.argv[1];
+      process.stderr.write(
+        `${file}: still running ${graceMs} ms after its tests ended: ${leftRunning()}; exiting\n`,
+      );
+      process.exit();
+    }, graceMs).unref();
+  });
+}
 
 if (process.env.TUTTI_LEAK_STACKS === '1') {
   const connect = Socket.prototype.connect;
@@ -28,15 +45,15 @@ if (process.env.TUTTI_LEAK_STACKS === '1') {
   };
 }
 
-process.on('exit', () => {
-  const left = process.getActiveResourcesInfo().filter((r) => !harmless.has(r));
-  if (left.length === 0) return;
+/** What keeps the event loop up, counted by kind, and where its open sockets lead. */
+function leftRunning(): string {
   const counts = new Map<string, number>();
-  for (const r of left) counts.set(r, (counts.get(r) ?? 0) + 1);
+  for (const r of process.getActiveResourcesInfo()) {
+    if (!harmless.has(r)) counts.set(r, (counts.get(r) ?? 0) + 1);
+  }
   const what = [...counts].map(([r, n]) => `${r}×${n}`).join(', ');
-  const file = process.argv.slice(1).find((a) => a.endsWith('.test.ts')) ?? process.argv[1];
-  process.stderr.write(`left running at exit (${file}): ${what}${openSockets()}\n`);
-});
+  return what + openSockets();
+}
 
 /** Where the sockets still open lead (a port says whose: 6379 Redis, 5432 PostgreSQL…). */
 function openSockets(): string {
