@@ -5,8 +5,11 @@
 // TUTTI_LEAK_STACKS=1 also prints where each socket left open was connected from.
 import { Socket } from 'node:net';
 import { after } from 'node:test';
+import { Worker } from 'node:worker_threads';
 
 const graceMs = Number(process.env.TUTTI_TEST_EXIT_GRACE_MS ?? 60_000);
+/** After the grace, how long a main thread stuck in native code (no timer can fire) gets. */
+const blockedMs = Number(process.env.TUTTI_TEST_KILL_AFTER_MS ?? 30_000);
 const harmless = new Set(['PipeWrap', 'TTYWrap', 'FSReqCallback']);
 const connectedFrom = new WeakMap<Socket, string>();
 
@@ -14,6 +17,7 @@ const connectedFrom = new WeakMap<Socket, string>();
 if (process.env.NODE_TEST_CONTEXT?.startsWith('child')) {
   // Registered first, so it runs before the file's own top-level hooks: the grace covers them.
   after(() => {
+    watchFromAnotherThread(graceMs + blockedMs);
     setTimeout(() => {
       const file = process.argv.slice(1).find((a) => a.endsWith('.test.ts')) ?? process.argv[1];
       process.stderr.write(
@@ -22,6 +26,24 @@ if (process.env.NODE_TEST_CONTEXT?.startsWith('child')) {
       process.exit();
     }, graceMs).unref();
   });
+}
+
+/**
+ * A thread of its own that kills this process if it is still there `ms` from now: the main
+ * thread's timers cannot fire while it is blocked (a native call that never returns).
+ */
+function watchFromAnotherThread(ms: number): void {
+  const file = process.argv.slice(1).find((a) => a.endsWith('.test.ts')) ?? process.argv[1];
+  const watchdog = new Worker(
+    `const { writeSync } = require('node:fs');
+     const { ms, file } = require('node:worker_threads').workerData;
+     setTimeout(() => {
+       writeSync(2, file + ': blocked ' + ms + ' ms after its tests ended; killed\\n');
+       process.kill(process.pid, 'SIGKILL');
+     }, ms);`,
+    { eval: true, workerData: { ms, file } },
+  );
+  watchdog.unref();
 }
 
 if (process.env.TUTTI_LEAK_STACKS === '1') {
