@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { after, test } from 'node:test';
-import ndc from 'node-datachannel';
+import { test } from 'node:test';
 import type { Consumer, WebRtcTransport } from 'mediasoup/types';
 import { resolveWorkerBin } from '../../media-workers/src/index.ts';
 import { BareSfu } from './bare-sfu.ts';
@@ -24,8 +23,6 @@ const HOST = process.env.TUTTI_TEST_BOT_HOST ?? '127.0.0.1';
 const INITIAL_BITRATE = 1_000_000; // BareSfu's initialAvailableOutgoingBitrate
 /** The chrome subscriber "loses" every LOSE_EVERY-th packet before its feedback sees it. */
 const LOSE_EVERY = 5;
-
-after(() => ndc.cleanup());
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { after, test } from 'node:test';
-import ndc from 'node-datachannel';
+import { test } from 'node:test';
 import type { Consumer, Producer } from 'mediasoup/types';
 import { resolveWorkerBin } from '../../media-workers/src/index.ts';
 import { BareSfu } from './bare-sfu.ts';
@@ -21,8 +20,6 @@ import { loadOpusFixture, loadVp8Fixture } from './rtp.ts';
 const workerBin = resolveWorkerBin();
 const skip = existsSync(workerBin) ? false : `no mediasoup worker at ${workerBin}`;
 const HOST = process.env.TUTTI_TEST_BOT_HOST ?? '127.0.0.1';
-
-after(() => ndc.cleanup());
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

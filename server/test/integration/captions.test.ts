@@ -5,7 +5,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import ndc from 'node-datachannel';
 import { errorCodeOf, type CaptionLine, type CaptionsState } from '@tutti/protocol';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
 import { PublisherBot } from '../../../test/load/bots.ts';
@@ -123,7 +122,6 @@ describe('live captions: real speech over RTP → ffmpeg → pocketsphinx', () =
   after(async () => {
     for (const close of closers.splice(0)) close();
     await sleep(300);
-    ndc.cleanup();
     await s.stop();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -21,7 +21,6 @@ import { PublisherBot } from '../../../test/load/bots.ts';
 import { countingSubscriber } from '../helpers/countingSubscriber.ts';
 import { loadOpusFixture, loadVp8Fixture } from '../../../test/load/rtp.ts';
 import { TuttiSignaling } from '../../../test/load/signaling.ts';
-import ndc from 'node-datachannel';
 
 // Issue 10: Redis stopped and started again (empty) under a running cluster, PostgreSQL
 // restarted, the S3 server stopped — with real processes: two `server/src/main.ts` nodes and
@@ -77,7 +76,6 @@ after(async () => {
   members.closeAll();
   for (const close of closers) close();
   await cluster?.stop();
-  ndc.cleanup();
   await Promise.allSettled([redis?.dispose(), pg?.dispose(), s3?.dispose()]);
 });
 

@@ -1,6 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import ndc from 'node-datachannel';
 import { z } from 'zod';
 import { TuttiError } from '@tutti/protocol';
 import { PublisherBot, SubscriberBot, type NewConsumer } from '../../../test/load/bots.ts';
@@ -43,7 +42,6 @@ describe('media across nodes into a room spread over two workers of the edge', (
   after(async () => {
     for (const close of closers) close();
     await sleep(300);
-    ndc.cleanup();
     await b.stop();
     await a.stop();
     data.remove();
@@ -144,7 +142,6 @@ describe('three nodes: every producer reaches the two other nodes', () => {
   after(async () => {
     for (const close of closers) close();
     await sleep(300);
-    ndc.cleanup();
     for (const n of nodes.reverse()) await n.stop();
     data.remove();
   });

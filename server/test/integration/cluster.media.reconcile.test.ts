@@ -1,6 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import ndc from 'node-datachannel';
 import { PublisherBot } from '../../../test/load/bots.ts';
 import { loadVp8Fixture } from '../../../test/load/rtp.ts';
 import { ensureRoom, TuttiSignaling } from '../../../test/load/signaling.ts';
@@ -140,7 +139,6 @@ describe('media across nodes: the edge reconciles with its origins', () => {
   after(async () => {
     for (const close of closers) close();
     await sleep(300);
-    ndc.cleanup();
     await b?.stop();
     await a?.stop();
     data.remove();

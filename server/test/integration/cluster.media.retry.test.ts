@@ -1,6 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import ndc from 'node-datachannel';
 import { PublisherBot } from '../../../test/load/bots.ts';
 import { countingSubscriber, type CountingSubscriber } from '../helpers/countingSubscriber.ts';
 import { loadVp8Fixture } from '../../../test/load/rtp.ts';
@@ -89,7 +88,6 @@ describe('media across nodes: an origin away for longer than three tries', () =>
   after(async () => {
     for (const close of closers) close();
     await sleep(300);
-    ndc.cleanup();
     await b.stop();
     await a.stop();
     data.remove();

@@ -1,6 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import ndc from 'node-datachannel';
 import type { PipeTransport } from 'mediasoup/types';
 import type { NotificationMap, NotificationMethod } from '@tutti/protocol';
 import { PublisherBot, SubscriberBot, type NewConsumer } from '../../../test/load/bots.ts';
@@ -163,7 +162,6 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
     after(async () => {
       for (const bot of bots) bot.close();
       await sleep(300);
-      ndc.cleanup();
       await b?.stop().catch(() => {});
       await a?.stop().catch(() => {});
       await redis?.stop();

@@ -1,7 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import ndc from 'node-datachannel';
 import { PublisherBot } from '../../../test/load/bots.ts';
 import { countingSubscriber } from '../helpers/countingSubscriber.ts';
 import { loadOpusFixture, loadVp8Fixture } from '../../../test/load/rtp.ts';
@@ -41,7 +40,6 @@ before(async () => {
 after(async () => {
   members.closeAll();
   await cluster?.stop();
-  ndc.cleanup();
 });
 
 test('three nodes from environment alone: ready, and one cluster in Redis', async () => {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import ndc from 'node-datachannel';
 import { errorCodeOf, errorText, type GameSnapshot } from '@tutti/protocol';
 import { TEST_REDIS_URL } from '../../../test/helpers/redisKeys.ts';
 import { signalingMembers } from '../../../test/helpers/signalingMembers.ts';
@@ -52,14 +51,14 @@ export async function inProcess(tag: string, n = 2): Promise<Env> {
     overrides: { captions },
     nodePrefix: `${tag}-${process.pid}-`,
   });
-  return { ...env, close: () => env.close().then(() => ndc.cleanup()) };
+  return { ...env, close: () => env.close() };
 }
 
 /** `n` nodes on Redis + PostgreSQL (and an S3 server: the local files driver is refused). */
 export async function onRedis(tag: string, n = 2): Promise<Env> {
   const nodePrefix = `${tag}-redis-${process.pid}-`;
   const env = await redisPostgresCluster(n, { tag, overrides: { captions }, nodePrefix });
-  return { ...env, close: () => env.close().then(() => ndc.cleanup()) };
+  return { ...env, close: () => env.close() };
 }
 
 /** The env for the tests of a describe block: started before them, stopped after. */

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import ndc from 'node-datachannel';
 import { WorkerPool } from '@tutti/media-workers';
 import { LocalChatBus } from '../../src/chat/LocalChatBus.ts';
 import { LocalClusterHub } from '../../src/cluster/index.ts';
@@ -49,7 +48,6 @@ after(async () => {
   await early?.stop();
   pool?.close();
   rmSync(dataDir, { recursive: true, force: true });
-  ndc.cleanup();
 });
 
 async function member(at: ClusterApp, roomId: string, nickname: string) {

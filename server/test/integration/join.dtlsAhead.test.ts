@@ -5,7 +5,6 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import ndc from 'node-datachannel';
 import { errorCodeOf, type JoinDtlsParameters, type RtpCapabilities } from '@tutti/protocol';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
 import { botRtpCapabilities, PublisherBot, SubscriberBot } from '../../../test/load/bots.ts';
@@ -60,7 +59,6 @@ before(async () => {
 });
 after(async () => {
   for (const close of closers.splice(0)) close();
-  ndc.cleanup();
   await s.stop();
   rmSync(certDir, { recursive: true, force: true });
 });

@@ -1,6 +1,5 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import ndc from 'node-datachannel';
 import type { RtpCapabilities } from '@tutti/protocol';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
 import {
@@ -38,7 +37,6 @@ before(async () => {
 });
 after(async () => {
   for (const close of closers.splice(0)) close();
-  ndc.cleanup();
   await s.stop();
 });
 

@@ -1,6 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import ndc from 'node-datachannel';
 import type { NotificationMap, NotificationMethod } from '@tutti/protocol';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
 import { PublisherBot, SubscriberBot, type NewConsumer } from '../../../test/load/bots.ts';
@@ -151,7 +150,6 @@ describe('one room on several routers (2 workers, real RTP)', () => {
   after(async () => {
     for (const b of bots) b.close();
     await sleep(300); // DTLS close alerts, then libdatachannel's threads go.
-    ndc.cleanup();
     await s.stop();
     tracker.stop();
     observers.stop();

@@ -5,7 +5,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import ndc from 'node-datachannel';
 import type { RecordingItem, RecordingState } from '@tutti/protocol';
 import { startTestServer, type TestServer } from '../../../test/helpers/startServer.ts';
 import { PublisherBot } from '../../../test/load/bots.ts';
@@ -125,7 +124,6 @@ describe('recording (three participants, real RTP, ffmpeg)', () => {
   after(async () => {
     for (const m of members) m.close();
     await sleep(300);
-    ndc.cleanup();
     await s.stop();
     await hooks.close();
     if (!process.env.TUTTI_KEEP_RECORDINGS) rmSync(files, { recursive: true, force: true });

@@ -20,7 +20,6 @@ before(async () => {
 });
 after(async () => {
   for (const close of closers.splice(0)) close();
-  ndc.cleanup();
   await s.stop();
 });
 
