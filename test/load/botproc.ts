@@ -1,4 +1,3 @@
-import ndc from 'node-datachannel';
 import { PublisherBot, SubscriberBot, pacer, type BotSignaling } from './bots.ts';
 import { SIMULCAST_SCALES, tileLayer } from './profile.ts';
 import type { BotInit, BotStats, FromBots, SpawnSpec, ToBots } from './ipc.ts';
@@ -197,17 +196,12 @@ function stop(): void {
   if (stopping) return;
   stopping = true;
   for (const b of [...subscribers, ...publishers]) b.close();
-  // Give DTLS close alerts a moment, then drop libdatachannel's threads and exit.
+  // Give DTLS close alerts a moment, then exit. Not ndc.cleanup(): it can deadlock on a
+  // track's lock (the main thread then never returns, and no timer could end the process).
   setTimeout(() => {
-    try {
-      ndc.cleanup();
-    } catch {
-      /* ignore */
-    }
     send({ t: 'stopped' });
     process.exit(0);
   }, 300).unref();
-  setTimeout(() => process.exit(0), 3000).unref();
 }
 
 process.on('message', (raw) => {
