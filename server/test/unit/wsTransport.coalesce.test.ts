@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Socket } from 'node:net';
 import protoo from 'protoo-server';
-import WebSocket, { WebSocketServer } from 'ws';
 import { prepareNotification } from '../../src/rooms/ports.ts';
 import { ProtooChannel } from '../../src/transport/ProtooChannel.ts';
 import { ResumableChannel } from '../../src/transport/ResumableChannel.ts';
 import { WsTransport, type WsLike } from '../../src/transport/WsTransport.ts';
 import { WriteCoalescer } from '../../src/transport/writeCoalescer.ts';
+import { wsSocketPairs } from '../helpers/wsSocketPairs.ts';
 
 // A busy socket's frames are held for a moment and leave in one write (issue 12); an idle
 // socket's leave at the end of their tick. Real ws sockets on loopback; the coalescer's clock
@@ -31,52 +30,6 @@ function clock() {
   return { now: () => t, advance: (ms: number) => void (t += ms) };
 }
 
-interface Pair {
-  server: WebSocket;
-  client: WebSocket;
-  /** Every text the client got, in order. */
-  got: string[];
-  /** write syscalls the server socket's stream made (one per _write or _writev). */
-  writes: () => number;
-  clientClosed: Promise<number>;
-}
-
-async function pairs(n: number): Promise<{ list: Pair[]; close: () => Promise<void> }> {
-  const wss = new WebSocketServer({ host: HOST, port: 0 });
-  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-  const { port } = wss.address() as { port: number };
-  const list: Pair[] = [];
-  for (let i = 0; i < n; i++) {
-    const accepted = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
-    const client = new WebSocket(`ws://${HOST}:${port}`);
-    const got: string[] = [];
-    client.on('message', (data: Buffer) => got.push(data.toString()));
-    const clientClosed = new Promise<number>((resolve) => client.once('close', resolve));
-    client.on('error', () => {});
-    await new Promise<void>((resolve) => client.once('open', () => resolve()));
-    const server = await accepted;
-    server.on('error', () => {});
-    const socket = (server as unknown as { _socket: Socket })._socket;
-    let writes = 0;
-    const raw = socket as unknown as Record<'_write' | '_writev', (...a: unknown[]) => void>;
-    for (const name of ['_write', '_writev'] as const) {
-      const original = raw[name].bind(socket);
-      raw[name] = (...args: unknown[]) => {
-        writes++;
-        original(...args);
-      };
-    }
-    list.push({ server, client, got, writes: () => writes, clientClosed });
-  }
-  return {
-    list,
-    close: async () => {
-      for (const p of list) p.client.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
-  };
-}
-
 const LIMITS = { maxBufferedBytes: 4 << 20, maxResponseBytes: 1 << 20 };
 const chat = (n: number, text = `message ${n}`) =>
   prepareNotification('chat.message', {
@@ -92,7 +45,7 @@ const chat = (n: number, text = `message ${n}`) =>
 const notification = (method: string) => ({ notification: true, method, data: {} });
 
 test('coalescing: an idle socket writes at the end of its tick; a busy one holds its frames for one write, in order with responses and other notifications', async () => {
-  const { list, close } = await pairs(1);
+  const { list, close } = await wsSocketPairs(1, HOST);
   const p = list[0]!;
   const time = clock();
   const transport = new WsTransport(
@@ -150,7 +103,7 @@ test('coalescing: an idle socket writes at the end of its tick; a busy one holds
 });
 
 test('coalescing: a busy socket is held only while the server hands over frames at the busy rate', async () => {
-  const { list, close } = await pairs(1);
+  const { list, close } = await wsSocketPairs(1, HOST);
   const p = list[0]!;
   const time = clock();
   const coalescer = new WriteCoalescer({
@@ -206,7 +159,7 @@ test('coalescing: a busy socket is held only while the server hands over frames 
 });
 
 test('coalescing: held frames go out when the hold ends, one write per socket for many sockets, none lost', async () => {
-  const { list, close } = await pairs(5);
+  const { list, close } = await wsSocketPairs(5, HOST);
   const time = clock();
   const coalescer = new WriteCoalescer({ holdMs: 30, busyFramesPerSecond: 0, now: time.now });
   const transports = list.map(
@@ -240,7 +193,7 @@ test('coalescing: held frames go out when the hold ends, one write per socket fo
 });
 
 test('coalescing: a close mid-hold sends what was held, then the close frame; a cut socket just drops it', async () => {
-  const { list, close } = await pairs(2);
+  const { list, close } = await wsSocketPairs(2, HOST);
   const time = clock();
   const coalescer = new WriteCoalescer({ holdMs: 60_000, busyFramesPerSecond: 0, now: time.now });
   const [a, b] = list.map(
@@ -272,7 +225,7 @@ test('coalescing: a close mid-hold sends what was held, then the close frame; a 
 });
 
 test('coalescing and resume: a replaced socket sends what it held before closing; frames kept while detached reach the next socket at once, in order', async () => {
-  const { list, close } = await pairs(3);
+  const { list, close } = await wsSocketPairs(3, HOST);
   const time = clock();
   const coalescer = new WriteCoalescer({ holdMs: 60_000, busyFramesPerSecond: 0, now: time.now });
   const registry = new protoo.Room();
