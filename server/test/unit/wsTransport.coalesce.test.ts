@@ -44,17 +44,26 @@ const chat = (n: number, text = `message ${n}`) =>
   });
 const notification = (method: string) => ({ notification: true, method, data: {} });
 
-test('coalescing: an idle socket writes at the end of its tick; a busy one holds its frames for one write, in order with responses and other notifications', async () => {
-  const { list, close } = await wsSocketPairs(1, HOST);
-  const p = list[0]!;
+/**
+ * `n` ws socket pairs on HOST whose server ends are WsTransports writing through one
+ * coalescer on the test's clock (`time`).
+ */
+async function coalescedPairs(n: number, hold: { holdMs: number; busyFramesPerSecond: number }) {
+  const { list, close } = await wsSocketPairs(n, HOST);
   const time = clock();
-  const transport = new WsTransport(
-    p.server as unknown as WsLike,
-    'WS',
-    () => {},
-    LIMITS,
-    new WriteCoalescer({ holdMs: 60_000, busyFramesPerSecond: 0, now: time.now }),
+  const coalescer = new WriteCoalescer({ ...hold, now: time.now });
+  const transports = list.map(
+    (p) => new WsTransport(p.server as unknown as WsLike, 'WS', () => {}, LIMITS, coalescer),
   );
+  return { list, close, time, transports };
+}
+
+test('coalescing: an idle socket writes at the end of its tick; a busy one holds its frames for one write, in order with responses and other notifications', async () => {
+  const { list, close, time, transports } = await coalescedPairs(1, {
+    holdMs: 60_000,
+    busyFramesPerSecond: 0,
+  });
+  const [p, transport] = [list[0]!, transports[0]!];
   try {
     // Idle (it never wrote): at the end of this tick, however long the hold.
     void transport.sendPrepared(chat(1));
@@ -103,21 +112,11 @@ test('coalescing: an idle socket writes at the end of its tick; a busy one holds
 });
 
 test('coalescing: a busy socket is held only while the server hands over frames at the busy rate', async () => {
-  const { list, close } = await wsSocketPairs(1, HOST);
-  const p = list[0]!;
-  const time = clock();
-  const coalescer = new WriteCoalescer({
+  const { list, close, time, transports } = await coalescedPairs(1, {
     holdMs: 60_000,
     busyFramesPerSecond: 1000,
-    now: time.now,
   });
-  const transport = new WsTransport(
-    p.server as unknown as WsLike,
-    'WS',
-    () => {},
-    LIMITS,
-    coalescer,
-  );
+  const [p, transport] = [list[0]!, transports[0]!];
   try {
     void transport.sendPrepared(chat(1));
     await endOfTick();
@@ -159,12 +158,10 @@ test('coalescing: a busy socket is held only while the server hands over frames 
 });
 
 test('coalescing: held frames go out when the hold ends, one write per socket for many sockets, none lost', async () => {
-  const { list, close } = await wsSocketPairs(5, HOST);
-  const time = clock();
-  const coalescer = new WriteCoalescer({ holdMs: 30, busyFramesPerSecond: 0, now: time.now });
-  const transports = list.map(
-    (p) => new WsTransport(p.server as unknown as WsLike, 'WS', () => {}, LIMITS, coalescer),
-  );
+  const { list, close, time, transports } = await coalescedPairs(5, {
+    holdMs: 30,
+    busyFramesPerSecond: 0,
+  });
   try {
     for (const t of transports) void t.sendPrepared(chat(1));
     await endOfTick();
@@ -193,12 +190,11 @@ test('coalescing: held frames go out when the hold ends, one write per socket fo
 });
 
 test('coalescing: a close mid-hold sends what was held, then the close frame; a cut socket just drops it', async () => {
-  const { list, close } = await wsSocketPairs(2, HOST);
-  const time = clock();
-  const coalescer = new WriteCoalescer({ holdMs: 60_000, busyFramesPerSecond: 0, now: time.now });
-  const [a, b] = list.map(
-    (p) => new WsTransport(p.server as unknown as WsLike, 'WS', () => {}, LIMITS, coalescer),
-  ) as [WsTransport, WsTransport];
+  const { list, close, time, transports } = await coalescedPairs(2, {
+    holdMs: 60_000,
+    busyFramesPerSecond: 0,
+  });
+  const [a, b] = transports as [WsTransport, WsTransport];
   try {
     void a.sendPrepared(chat(1));
     void b.sendPrepared(chat(1));
@@ -225,18 +221,12 @@ test('coalescing: a close mid-hold sends what was held, then the close frame; a 
 });
 
 test('coalescing and resume: a replaced socket sends what it held before closing; frames kept while detached reach the next socket at once, in order', async () => {
-  const { list, close } = await wsSocketPairs(3, HOST);
-  const time = clock();
-  const coalescer = new WriteCoalescer({ holdMs: 60_000, busyFramesPerSecond: 0, now: time.now });
+  const { list, close, time, transports } = await coalescedPairs(3, {
+    holdMs: 60_000,
+    busyFramesPerSecond: 0,
+  });
   const registry = new protoo.Room();
-  const channels = list.map((p, i) => {
-    const transport = new WsTransport(
-      p.server as unknown as WsLike,
-      'WS',
-      () => {},
-      LIMITS,
-      coalescer,
-    );
+  const channels = transports.map((transport, i) => {
     const signal = registry.createPeer(`peer-${i}`, transport);
     return new ProtooChannel(signal, HOST, transport);
   });
