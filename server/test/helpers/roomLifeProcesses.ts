@@ -14,6 +14,7 @@ import { connectSignaling, type SignalingClient } from '../../../test/helpers/si
 const HOSTS = (process.env.TUTTI_TEST_CLUSTER_HOSTS ?? '127.0.0.2,127.0.0.3,127.0.0.4').split(',');
 
 type ThreeNodes = [ClusterNodeProcess, ClusterNodeProcess, ClusterNodeProcess];
+type Trio = 'ann' | 'ben' | 'cy';
 
 export interface LifeMember {
   client: SignalingClient;
@@ -31,6 +32,11 @@ export interface RoomLifeProcesses {
   createRoom: (node: ClusterNodeProcess, name: string) => Promise<string>;
   /** A socket of its own on `node`, joined to the room as `nickname` (closed in `after`). */
   member: (node: ClusterNodeProcess, roomId: string, nickname: string) => Promise<LifeMember>;
+  /**
+   * A room made through the first node with Ann joined there (so that node runs the room's
+   * life), Ben on the second and Cy on the third; resolves once Ann sees Cy.
+   */
+  annBenCy: (roomName: string) => Promise<{ roomId: string } & Record<Trio, LifeMember>>;
   /** The node id that holds the room's life claim in Redis (null: nobody). */
   holderOf: (roomId: string) => Promise<string | null>;
   /**
@@ -71,7 +77,7 @@ export function useRoomLifeProcesses(): RoomLifeProcesses {
   const started = () => cluster ?? assert.fail('the cluster is not started');
   const store = () => redis ?? assert.fail('the cluster is not started');
   const lifeKey = (roomId: string) => `${started().redisPrefix}life:${roomId}`;
-  return {
+  const life: RoomLifeProcesses = {
     get nodes() {
       return started().nodes as ThreeNodes;
     },
@@ -91,6 +97,15 @@ export function useRoomLifeProcesses(): RoomLifeProcesses {
       clients.push(client);
       const answer = await client.request('room.join', { roomId, nickname });
       return { client, answer, id: answer.self.id, node };
+    },
+    async annBenCy(roomName) {
+      const [n1, n2, n3] = life.nodes;
+      const roomId = await life.createRoom(n1, roomName);
+      const ann = await life.member(n1, roomId, 'Ann');
+      const ben = await life.member(n2, roomId, 'Ben');
+      const cy = await life.member(n3, roomId, 'Cy');
+      await ann.client.nextNotification('room.peerJoined', (d) => d.peer.id === cy.id);
+      return { roomId, ann, ben, cy };
     },
     holderOf: (roomId) => store().get(lifeKey(roomId)),
     async answerOf(roomId, round, tries) {
@@ -119,4 +134,5 @@ export function useRoomLifeProcesses(): RoomLifeProcesses {
       }
     },
   };
+  return life;
 }

@@ -8,7 +8,7 @@ import { useRoomLifeProcesses } from '../helpers/roomLifeProcesses.ts';
 // and an answer from a member on the third node counts. TUTTI_TEST_CLUSTER_HOSTS overrides
 // the hosts (comma-separated).
 const life = useRoomLifeProcesses();
-const { member, holderOf } = life;
+const { holderOf } = life;
 /** The quiz's answer, as the room's authority keeps it in Redis (written just after it is told). */
 const answerOf = (roomId: string, round: number) => life.answerOf(roomId, round, 100);
 
@@ -18,11 +18,8 @@ test('kill -9 the room’s life authority mid-quiz: the quiz goes on, and a gues
 
 async function killMidQuiz(): Promise<void> {
   const [n1, n2, n3] = life.nodes;
-  const roomId = await life.createRoom(n1, 'Killed mid-quiz');
-  const ann = await member(n1, roomId, 'Ann'); // n1 runs the room's life
-  const ben = await member(n2, roomId, 'Ben');
-  const cy = await member(n3, roomId, 'Cy');
-  await ann.client.nextNotification('room.peerJoined', (d) => d.peer.id === cy.id);
+  // Ann joined on n1, which runs the room's life.
+  const { roomId, ben, cy } = await life.annBenCy('Killed mid-quiz');
   await ben.client.request('game.start', {
     kind: 'choseong',
     options: { rounds: 3, seconds: 20 },

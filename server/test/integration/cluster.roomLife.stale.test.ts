@@ -10,7 +10,7 @@ import { useRoomLifeProcesses, type LifeMember as Member } from '../helpers/room
 // holds the room now. Three `server/src/main.ts` processes on Redis and PostgreSQL;
 // TUTTI_TEST_CLUSTER_HOSTS overrides the hosts (comma-separated).
 const life = useRoomLifeProcesses();
-const { member, holderOf } = life;
+const { holderOf } = life;
 /** The quiz's answer, as the room's holder keeps it in Redis (only the holder may write it). */
 const answerOf = (roomId: string, round: number) => life.answerOf(roomId, round, 200);
 
@@ -26,11 +26,8 @@ const rounds = (m: Member, from: number) =>
 
 async function frozenMidQuiz(): Promise<void> {
   const [n1, n2, n3] = life.nodes;
-  const roomId = await life.createRoom(n1, 'Frozen mid-quiz');
-  const ann = await member(n1, roomId, 'Ann'); // n1 runs the room's life
-  const ben = await member(n2, roomId, 'Ben');
-  const cy = await member(n3, roomId, 'Cy');
-  await ann.client.nextNotification('room.peerJoined', (d) => d.peer.id === cy.id);
+  // Ann joined on n1, which runs the room's life.
+  const { roomId, ann, ben, cy } = await life.annBenCy('Frozen mid-quiz');
   await ben.client.request('game.start', { kind: 'choseong', options: { rounds: 3, seconds: 15 } });
   await cy.client.nextNotification('game.choseong.round', (r) => r.round === 1);
   await cy.client.request('chat.send', { text: await answerOf(roomId, 1) });
