@@ -9,6 +9,7 @@ import {
 } from '../../../test/helpers/clusterProcesses.ts';
 import { TEST_REDIS_URL } from '../../../test/helpers/redisKeys.ts';
 import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
+import { savedQuizAnswer } from './savedQuiz.ts';
 
 /** Three nodes' hosts: TUTTI_TEST_CLUSTER_HOSTS (comma-separated) overrides the default. */
 const HOSTS = (process.env.TUTTI_TEST_CLUSTER_HOSTS ?? '127.0.0.2,127.0.0.3,127.0.0.4').split(',');
@@ -39,10 +40,7 @@ export interface RoomLifeProcesses {
   annBenCy: (roomName: string) => Promise<{ roomId: string } & Record<Trio, LifeMember>>;
   /** The node id that holds the room's life claim in Redis (null: nobody). */
   holderOf: (roomId: string) => Promise<string | null>;
-  /**
-   * The quiz's answer of `round`, as the room's holder keeps it in Redis (saved a moment after
-   * the members are told: the saver coalesces). Fails after `tries` reads 50 ms apart.
-   */
+  /** The quiz's answer of `round` as the room's holder saved it (savedQuiz.ts). */
   answerOf: (roomId: string, round: number, tries: number) => Promise<string>;
   /** Runs `body`; if it throws, prints each node's warnings and life / node-left lines first. */
   printingLogsOnFailure: (body: () => Promise<void>) => Promise<void>;
@@ -108,19 +106,8 @@ export function useRoomLifeProcesses(): RoomLifeProcesses {
       return { roomId, ann, ben, cy };
     },
     holderOf: (roomId) => store().get(lifeKey(roomId)),
-    async answerOf(roomId, round, tries) {
-      for (let tried = 0; ; tried++) {
-        const text = await store().get(`${lifeKey(roomId)}:state`);
-        type Saved = { game: { round: number; answer: string | null } | null };
-        const game = text ? (JSON.parse(text) as Saved).game : null;
-        if (game?.round === round && game.answer) return game.answer;
-        assert.ok(
-          tried < tries,
-          `round ${round} saved (saw ${text ? (game?.round ?? 'no game') : 'nothing'})`,
-        );
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    answerOf: (roomId, round, tries) =>
+      savedQuizAnswer(store(), started().redisPrefix, roomId, round, tries),
     async printingLogsOnFailure(body) {
       try {
         await body();

@@ -2,6 +2,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import type { ClusterApp } from '../helpers/clusterApps.ts';
+import { savedQuizAnswer } from '../helpers/savedQuiz.ts';
 import { createRoom, join, onRedis, REDIS, useEnv, type Env } from './cluster.roomLife.helpers.ts';
 
 // A node that held a room's life and lost it (it was frozen or cut off long enough to be
@@ -14,14 +15,8 @@ import { createRoom, join, onRedis, REDIS, useEnv, type Env } from './cluster.ro
 async function answerOf(env: Env, roomId: string, round: number): Promise<string> {
   const redis = new Redis(REDIS);
   try {
-    for (let tries = 0; ; tries++) {
-      const text = await redis.get(`${env.redisPrefix}life:${roomId}:state`);
-      type Saved = { game: { round: number; answer: string | null } | null };
-      const game = text ? (JSON.parse(text) as Saved).game : null;
-      if (game?.round === round && game.answer) return game.answer;
-      assert.ok(tries < 200, `round ${round} saved (saw ${game?.round ?? 'no game'})`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const prefix = env.redisPrefix ?? assert.fail('the env has no Redis prefix');
+    return await savedQuizAnswer(redis, prefix, roomId, round, 200);
   } finally {
     await redis.quit();
   }
