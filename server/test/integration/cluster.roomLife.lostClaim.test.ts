@@ -28,18 +28,20 @@ describe('cluster room life: a holder that lost its claim (Redis + PostgreSQL)',
   before(() => {
     [a, b] = got.nodes as [ClusterApp, ClusterApp];
   });
+  /** A two-round quiz started by Ben (on b) in a room Ann joined first, on a (a runs its life). */
+  const quiz = async (name: string, seconds: number) => {
+    const { roomId } = await createRoom(a, name);
+    const ann = await join(a, roomId, 'Ann');
+    const ben = await join(b, roomId, 'Ben');
+    await ben.client.request('game.start', { kind: 'choseong', options: { rounds: 2, seconds } });
+    return { roomId, ann, ben };
+  };
   /** b takes the room from a, as after declaring a gone. */
   const takeOver = async (roomId: string) =>
     assert.equal(await b.app.tutti.cluster.lifeClaims.claim(roomId, b.nodeId, a.nodeId), b.nodeId);
 
   test('another node speaks for the room: the stale life goes; a guess counts at the holder', async () => {
-    const { roomId } = await createRoom(a, 'Lost to an event');
-    const ann = await join(a, roomId, 'Ann'); // a runs the room's life
-    const ben = await join(b, roomId, 'Ben');
-    await ben.client.request('game.start', {
-      kind: 'choseong',
-      options: { rounds: 2, seconds: 60 },
-    });
+    const { roomId, ann, ben } = await quiz('Lost to an event', 60);
     await ann.client.nextNotification('game.choseong.round', (r) => r.round === 1);
     await answerOf(got.env, roomId, 1);
     await takeOver(roomId);
@@ -58,13 +60,7 @@ describe('cluster room life: a holder that lost its claim (Redis + PostgreSQL)',
   });
 
   test('a timer of a stale life is due: it reads the claim and says nothing', async () => {
-    const { roomId } = await createRoom(a, 'Lost to a timer');
-    const ann = await join(a, roomId, 'Ann'); // a runs the room's life
-    const ben = await join(b, roomId, 'Ben');
-    await ben.client.request('game.start', {
-      kind: 'choseong',
-      options: { rounds: 2, seconds: 5 },
-    });
+    const { roomId, ann, ben } = await quiz('Lost to a timer', 5);
     const round1 = await ann.client.nextNotification('game.choseong.round', (r) => r.round === 1);
     await answerOf(got.env, roomId, 1);
     await takeOver(roomId); // nobody asks b yet: a's round timer is the first to notice
