@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Consumer, WebRtcTransport } from 'mediasoup/types';
-import { resolveWorkerBin } from '../../media-workers/src/index.ts';
-import { BareSfu } from './bare-sfu.ts';
-import { PublisherBot, SubscriberBot, type BotSignaling, type NewConsumer } from './bots.ts';
+import {
+  simulcastPublisher,
+  skipWithoutWorker,
+  startInProcessBareSfu,
+} from '../helpers/bareSfuBots.ts';
+import { SubscriberBot } from './bots.ts';
 import type { FeedbackMode } from './feedback.ts';
-import { SIMULCAST_SCALES } from './profile.ts';
 import { buildNack } from './rtcp.ts';
-import { loadOpusFixture, loadVp8Fixture } from './rtp.ts';
 
 /**
  * The subscriber bots' Chrome-like RTCP feedback against a real mediasoup worker: what the
@@ -17,36 +17,13 @@ import { loadOpusFixture, loadVp8Fixture } from './rtp.ts';
  * counted and answered over RTX. Without feedback (the old bots) none of it moves.
  */
 
-const workerBin = resolveWorkerBin();
-const skip = existsSync(workerBin) ? false : `no mediasoup worker at ${workerBin}`;
+const skip = skipWithoutWorker();
 const HOST = process.env.TUTTI_TEST_BOT_HOST ?? '127.0.0.1';
 const INITIAL_BITRATE = 1_000_000; // BareSfu's initialAvailableOutgoingBitrate
 /** The chrome subscriber "loses" every LOSE_EVERY-th packet before its feedback sees it. */
 const LOSE_EVERY = 5;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function inProcess(
-  sfu: BareSfu,
-  peerId: string,
-  handlers: Map<string, (c: NewConsumer) => Promise<void>>,
-): BotSignaling {
-  return {
-    createTransport: (direction) => sfu.handle(peerId, 'createTransport', { direction }),
-    connectTransport: async (transportId, dtlsParameters) => {
-      await sfu.handle(peerId, 'connectTransport', { transportId, dtlsParameters });
-    },
-    produce: async (req) => (await sfu.handle(peerId, 'produce', req)).producerId,
-    ready: async (rtpCapabilities) => {
-      await sfu.handle(peerId, 'ready', { rtpCapabilities });
-    },
-    setPreferredLayers: async (consumerId, spatialLayer) => {
-      await sfu.handle(peerId, 'setPreferredLayers', { consumerId, spatialLayer });
-    },
-    onNewConsumer: (h) => void handlers.set(peerId, h),
-    close: () => undefined,
-  };
-}
 
 interface Observed {
   transportBitrates: number[];
@@ -66,12 +43,8 @@ interface Observed {
  * was made after the first was closed.)
  */
 async function run(): Promise<Record<FeedbackMode, Observed>> {
-  const handlers = new Map<string, (c: NewConsumer) => Promise<void>>();
-  const sfu = await BareSfu.start(
-    (peer, c) => handlers.get(peer)?.(c) ?? Promise.reject(new Error('no handler')),
-    undefined,
-    HOST,
-  );
+  const bare = await startInProcessBareSfu(HOST);
+  const { sfu } = bare;
   const transports = new Map<string, WebRtcTransport>();
   const consumers = new Map<string, Consumer[]>();
   sfu.worker.observer.on('newrouter', (r) =>
@@ -83,21 +56,13 @@ async function run(): Promise<Record<FeedbackMode, Observed>> {
   const bots: { close(): void }[] = [];
   try {
     for (const peer of ['pub', 'chrome', 'none']) await sfu.handle(peer, 'join', { room: 'fb' });
-    const pub = new PublisherBot(
-      inProcess(sfu, 'pub', handlers),
-      {
-        video: undefined,
-        audio: loadOpusFixture(),
-        simulcast: SIMULCAST_SCALES.map((s) => loadVp8Fixture(undefined, s)),
-      },
-      { name: 'pub', bindAddress: HOST },
-    );
+    const pub = simulcastPublisher(bare, HOST);
     bots.push(pub);
     await pub.start();
     const modes: FeedbackMode[] = ['chrome', 'none'];
     const subs = new Map<FeedbackMode, { sub: SubscriberBot; recvId: string }>();
     for (const feedback of modes) {
-      const sig = inProcess(sfu, feedback, handlers);
+      const sig = bare.signaling(feedback);
       const entry = { sub: undefined as unknown as SubscriberBot, recvId: '' };
       const create = sig.createTransport;
       sig.createTransport = async (direction) => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Consumer, Producer } from 'mediasoup/types';
-import { resolveWorkerBin } from '../../media-workers/src/index.ts';
-import { BareSfu } from './bare-sfu.ts';
-import { PublisherBot, SubscriberBot, type BotSignaling, type NewConsumer } from './bots.ts';
-import { SIMULCAST_SCALES } from './profile.ts';
-import { loadOpusFixture, loadVp8Fixture } from './rtp.ts';
+import {
+  simulcastPublisher,
+  skipWithoutWorker,
+  startInProcessBareSfu,
+} from '../helpers/bareSfuBots.ts';
+import { SubscriberBot } from './bots.ts';
 
 /**
  * A simulcast consumer of a bot publisher must be able to change layers, as one of a browser
@@ -17,33 +17,10 @@ import { loadOpusFixture, loadVp8Fixture } from './rtp.ts';
  * layer's rate the consumer got no layer at all, and its stream stalled (issue 12).
  */
 
-const workerBin = resolveWorkerBin();
-const skip = existsSync(workerBin) ? false : `no mediasoup worker at ${workerBin}`;
+const skip = skipWithoutWorker();
 const HOST = process.env.TUTTI_TEST_BOT_HOST ?? '127.0.0.1';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function inProcess(
-  sfu: BareSfu,
-  peerId: string,
-  handlers: Map<string, (c: NewConsumer) => Promise<void>>,
-): BotSignaling {
-  return {
-    createTransport: (direction) => sfu.handle(peerId, 'createTransport', { direction }),
-    connectTransport: async (transportId, dtlsParameters) => {
-      await sfu.handle(peerId, 'connectTransport', { transportId, dtlsParameters });
-    },
-    produce: async (req) => (await sfu.handle(peerId, 'produce', req)).producerId,
-    ready: async (rtpCapabilities) => {
-      await sfu.handle(peerId, 'ready', { rtpCapabilities });
-    },
-    setPreferredLayers: async (consumerId, spatialLayer) => {
-      await sfu.handle(peerId, 'setPreferredLayers', { consumerId, spatialLayer });
-    },
-    onNewConsumer: (h) => void handlers.set(peerId, h),
-    close: () => undefined,
-  };
-}
 
 async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
   for (const end = Date.now() + ms; !ok(); await sleep(50))
@@ -54,12 +31,8 @@ test(
   'a consumer of a bot publisher moves from simulcast layer 2 to layer 0 when asked',
   { skip },
   async () => {
-    const handlers = new Map<string, (c: NewConsumer) => Promise<void>>();
-    const sfu = await BareSfu.start(
-      (peer, c) => handlers.get(peer)?.(c) ?? Promise.reject(new Error('no handler')),
-      undefined,
-      HOST,
-    );
+    const bare = await startInProcessBareSfu(HOST);
+    const { sfu } = bare;
     let video: Consumer | undefined;
     let producer: Producer | undefined;
     sfu.worker.observer.on('newrouter', (r) =>
@@ -75,15 +48,7 @@ test(
     const bots: { close(): void }[] = [];
     try {
       for (const peer of ['pub', 'sub']) await sfu.handle(peer, 'join', { room: 'layers' });
-      const pub = new PublisherBot(
-        inProcess(sfu, 'pub', handlers),
-        {
-          video: undefined,
-          audio: loadOpusFixture(),
-          simulcast: SIMULCAST_SCALES.map((s) => loadVp8Fixture(undefined, s)),
-        },
-        { name: 'pub', bindAddress: HOST },
-      );
+      const pub = simulcastPublisher(bare, HOST);
       bots.push(pub);
       await pub.start();
       let senderReports = 0;
@@ -93,7 +58,7 @@ test(
       });
       await producer!.enableTraceEvent(['sr']);
       const sub = new SubscriberBot(
-        inProcess(sfu, 'sub', handlers),
+        bare.signaling('sub'),
         { name: 'sub', bindAddress: HOST },
         'none',
         {

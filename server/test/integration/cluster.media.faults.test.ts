@@ -13,6 +13,7 @@ import {
   until,
   type InProcessNode,
 } from '../helpers/clusterNodes.ts';
+import { useMediaNodePair } from '../helpers/mediaNodePair.ts';
 
 // Media across nodes, the harder cases: an edge whose room spans two workers, a lost RPC
 // tried again, malformed and forged requests, a node that never answers.
@@ -23,33 +24,22 @@ const errorCodeOf = (e: unknown) => (e instanceof TuttiError ? e.code : undefine
 
 describe('media across nodes into a room spread over two workers of the edge', () => {
   const hub = new LocalClusterHub();
-  const data = sharedDataDir();
-  let a: InProcessNode;
-  let b: InProcessNode;
-  const closers: (() => void)[] = [];
-  before(async () => {
-    a = await startNode({ nodeId: 'media-d', host: '127.0.0.86', dataDir: data.dir, hub });
-    await ensureRoom(a.wsUrl, 'Spread edge');
-    b = await startNode({
+  const nodes = useMediaNodePair({
+    a: { nodeId: 'media-d', host: '127.0.0.86', hub },
+    b: {
       nodeId: 'media-e',
       host: '127.0.0.87',
-      dataDir: data.dir,
       hub,
       numWorkers: 2,
       overrides: { media: { numWorkers: 2, listenIp: '127.0.0.87', maxConsumersPerRouter: 2 } },
-    });
+    },
+    rooms: ['Spread edge'],
   });
-  after(async () => {
-    for (const close of closers) close();
-    await sleep(300);
-    await b.stop();
-    await a.stop();
-    data.remove();
-  });
+  const { closers, roomOf } = nodes;
 
   test('viewers on both workers of the edge receive the origin’s camera (pipe, then in-node pipe)', async () => {
-    const roomId = [...a.app.tutti.rooms.rooms()].find((r) => r.record.name === 'Spread edge')!.id;
-    const pubSig = await TuttiSignaling.join(a.wsUrl, roomId, 'pub');
+    const roomId = roomOf('Spread edge');
+    const pubSig = await TuttiSignaling.join(nodes.a.wsUrl, roomId, 'pub');
     const pub = new PublisherBot(
       pubSig,
       { video, audio },
@@ -59,7 +49,7 @@ describe('media across nodes into a room spread over two workers of the edge', (
     closers.push(() => pub.close());
     const subs: { bot: SubscriberBot; offers: Map<string, NewConsumer> }[] = [];
     for (const name of ['v1', 'v2', 'v3']) {
-      const sig = await TuttiSignaling.join(b.wsUrl, roomId, name);
+      const sig = await TuttiSignaling.join(nodes.b.wsUrl, roomId, name);
       const offers = new Map<string, NewConsumer>();
       const onNewConsumer = sig.onNewConsumer.bind(sig);
       sig.onNewConsumer = (handler) =>
@@ -79,18 +69,18 @@ describe('media across nodes into a room spread over two workers of the edge', (
     for (const s of subs)
       for (const id of pub.producerIds)
         await until(`${id} at a viewer on b`, () => packets(s, id) >= 20);
-    const roomB = b.app.tutti.rooms.get(roomId)!;
+    const roomB = nodes.b.app.tutti.rooms.get(roomId)!;
     const pids = new Set(roomB.media.routers().map((r) => r.workerPid));
     assert.equal(pids.size, 2, 'the room spans both workers of b');
     assert.equal(
-      b.app.tutti.mediaFederation.edge.links,
+      nodes.b.app.tutti.mediaFederation.edge.links,
       1,
       'one pipe from a, whatever b’s routers',
     );
   });
 
   test('a pipe.consume lost on the way times out and is tried again', async () => {
-    const roomId = [...a.app.tutti.rooms.rooms()].find((r) => r.record.name === 'Spread edge')!.id;
+    const roomId = roomOf('Spread edge');
     // The hub swallows the next pipe.consume to a (as a bus that lost it would).
     const inject = hub.inject.bind(hub);
     let swallowed = 0;
@@ -102,7 +92,7 @@ describe('media across nodes into a room spread over two workers of the edge', (
       return inject(nodeId, raw);
     };
     try {
-      const sig = await TuttiSignaling.join(a.wsUrl, roomId, 'late');
+      const sig = await TuttiSignaling.join(nodes.a.wsUrl, roomId, 'late');
       const late = new PublisherBot(
         sig,
         { video, audio: undefined },
@@ -110,7 +100,7 @@ describe('media across nodes into a room spread over two workers of the edge', (
       );
       await late.start();
       closers.push(() => late.close());
-      const roomB = b.app.tutti.rooms.get(roomId)!;
+      const roomB = nodes.b.app.tutti.rooms.get(roomId)!;
       const id = late.producerIds[0]!;
       await until(
         'the late camera piped into b after the retry',

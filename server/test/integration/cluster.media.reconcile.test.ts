@@ -1,17 +1,12 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PublisherBot } from '../../../test/load/bots.ts';
 import { loadVp8Fixture } from '../../../test/load/rtp.ts';
-import { ensureRoom, TuttiSignaling } from '../../../test/load/signaling.ts';
+import { TuttiSignaling } from '../../../test/load/signaling.ts';
 import { dropRedisKeys, TEST_REDIS_URL } from '../../../test/helpers/redisKeys.ts';
 import { countingSubscriber, type CountingSubscriber } from '../helpers/countingSubscriber.ts';
-import {
-  sharedDataDir,
-  sleep,
-  startNode,
-  until,
-  type InProcessNode,
-} from '../helpers/clusterNodes.ts';
+import { sleep, until, type InProcessNode } from '../helpers/clusterNodes.ts';
+import { useMediaNodePair } from '../helpers/mediaNodePair.ts';
 
 // The media edge's periodic reconcile (federation/edgeReconcile.ts): an announcement from the
 // origin that is lost on the way is repaired within about cluster.mediaReconcileMs, and an
@@ -88,22 +83,23 @@ function holdRewatch(node: InProcessNode, to: string) {
 }
 
 describe('media across nodes: the edge reconciles with its origins', () => {
-  const data = sharedDataDir();
-  let a: InProcessNode;
-  let b: InProcessNode;
-  const closers: (() => void)[] = [];
   const spec = (nodeId: string, host: string) => ({
     nodeId,
     host,
-    dataDir: data.dir,
     redisUrl: TEST_REDIS_URL,
     overrides: { cluster: { redisPrefix: PREFIX, mediaReconcileMs: PERIOD_MS } },
   });
+  const nodes = useMediaNodePair({
+    a: spec('rec-a', HOST_A),
+    b: spec('rec-b', HOST_B),
+    rooms: ['Opened', 'Closed', 'Race'],
+    untilBothListed: true,
+    tearDown: () => dropRedisKeys(PREFIX),
+  });
+  const { closers, roomOf, bWatchingA } = nodes;
   const fed = (node: InProcessNode) => node.app.tutti.mediaFederation;
-  const roomOf = (name: string) =>
-    [...a.app.tutti.rooms.rooms()].find((r) => r.record.name === name)!.id;
   const heldOnB = (roomId: string) =>
-    [...b.app.tutti.rooms.get(roomId)!.remote.producers()].map((p) => p.id);
+    [...nodes.b.app.tutti.rooms.get(roomId)!.remote.producers()].map((p) => p.id);
 
   async function viewer(node: InProcessNode, roomId: string): Promise<CountingSubscriber> {
     const v = await countingSubscriber(node.wsUrl, roomId, 'viewer', HOST_BOTS);
@@ -121,43 +117,20 @@ describe('media across nodes: the edge reconciles with its origins', () => {
     closers.push(() => pub.close());
     return { sig, id: pub.producerIds[0]! };
   }
-  /** A member without media on a: b, hosting the room too, watches a for it. */
-  async function watching(roomId: string) {
-    const idle = await TuttiSignaling.join(a.wsUrl, roomId, 'idle');
-    closers.push(() => idle.close());
-    await until('b watches a for the room', () => fed(a).origin.watchers(roomId).has('rec-b'));
-  }
-
-  before(async () => {
-    a = await startNode(spec('rec-a', HOST_A));
-    for (const name of ['Opened', 'Closed', 'Race']) await ensureRoom(a.wsUrl, name);
-    b = await startNode(spec('rec-b', HOST_B));
-    await until('both nodes see each other', () =>
-      [a, b].every((n) => n.app.tutti.cluster.registry.nodes().length === 2),
-    );
-  });
-  after(async () => {
-    for (const close of closers) close();
-    await sleep(300);
-    await b?.stop();
-    await a?.stop();
-    data.remove();
-    await dropRedisKeys(PREFIX);
-  });
 
   test('a lost producerOpened: the viewer on the edge gets the camera at the next reconcile', async () => {
     const roomId = roomOf('Opened');
-    const v = await viewer(b, roomId);
-    await watching(roomId);
-    const lose = loseNext(a, 'rec-b', 'media.producerOpened', (d) => d.roomId === roomId);
+    const v = await viewer(nodes.b, roomId);
+    await bWatchingA(roomId);
+    const lose = loseNext(nodes.a, 'rec-b', 'media.producerOpened', (d) => d.roomId === roomId);
     try {
-      const { id } = await publisher(a, roomId, 'pub');
+      const { id } = await publisher(nodes.a, roomId, 'pub');
       await until('the announcement lost', () => lose.lost === 1);
       const t0 = Date.now();
       // Generous (ten periods): the box is shared; the old edge never got it at all.
       await until('the camera at the viewer on b', () => v.packets(id) >= 20, 10 * PERIOD_MS);
       console.log(`# lost producerOpened repaired: RTP at the viewer ${Date.now() - t0} ms later`);
-      assert.ok(fed(b).reconciler.repaired > 0, 'repaired by a reconcile');
+      assert.ok(fed(nodes.b).reconciler.repaired > 0, 'repaired by a reconcile');
     } finally {
       lose.end();
     }
@@ -165,10 +138,10 @@ describe('media across nodes: the edge reconciles with its origins', () => {
 
   test('a lost producerClosed: the stale consumer on the edge closes, the viewer is told', async () => {
     const roomId = roomOf('Closed');
-    const v = await viewer(b, roomId);
-    const { sig, id } = await publisher(a, roomId, 'pub');
+    const v = await viewer(nodes.b, roomId);
+    const { sig, id } = await publisher(nodes.a, roomId, 'pub');
     await until('the camera at the viewer on b', () => v.packets(id) >= 20, 20_000);
-    const lose = loseNext(a, 'rec-b', 'media.producerClosed', (d) => d.producerId === id);
+    const lose = loseNext(nodes.a, 'rec-b', 'media.producerClosed', (d) => d.producerId === id);
     try {
       await sig.peer.request('media.closeProducer', { producerId: id });
       await until('the announcement lost', () => lose.lost === 1);
@@ -183,10 +156,10 @@ describe('media across nodes: the edge reconciles with its origins', () => {
 
   test('announcements overtaking a reconcile’s answer are not undone by it', async () => {
     const roomId = roomOf('Race');
-    const v = await viewer(b, roomId);
-    const first = await publisher(a, roomId, 'first');
+    const v = await viewer(nodes.b, roomId);
+    const first = await publisher(nodes.a, roomId, 'first');
     await until('the first camera at the viewer on b', () => v.packets(first.id) >= 20, 20_000);
-    const hold = holdRewatch(b, 'rec-a');
+    const hold = holdRewatch(nodes.b, 'rec-a');
     // The origin answered: a list with the first camera playing and no second one.
     await Promise.race([
       hold.answered,
@@ -195,22 +168,22 @@ describe('media across nodes: the edge reconciles with its origins', () => {
     let second: { id: string };
     try {
       await first.sig.peer.request('media.pauseProducer', { producerId: first.id });
-      second = await publisher(a, roomId, 'second');
+      second = await publisher(nodes.a, roomId, 'second');
       await until('the pause at the viewer', () => v.pauses(first.id).length === 1);
       await until('the second camera at the viewer', () => v.packets(second.id) >= 20, 20_000);
     } finally {
       hold.release();
     }
-    const { reconciled, repaired } = fed(b).reconciler;
-    await until('the held answer applied', () => fed(b).reconciler.reconciled > reconciled);
+    const { reconciled, repaired } = fed(nodes.b).reconciler;
+    await until('the held answer applied', () => fed(nodes.b).reconciler.reconciled > reconciled);
     // Nothing to repair in it; an edge that took it as is would have undone both (and the
     // next reconcile redone them: the viewer told of each).
-    assert.equal(fed(b).reconciler.repaired, repaired, 'the stale answer changed nothing');
+    assert.equal(fed(nodes.b).reconciler.repaired, repaired, 'the stale answer changed nothing');
     await sleep(500); // What it would have undone reaches the viewer by then.
     assert.equal(v.closed(second.id), false, 'the second camera is not closed');
     assert.ok(heldOnB(roomId).includes(second.id));
     assert.deepEqual(v.pauses(first.id), [true], 'the first camera is not resumed');
-    const pipeProducer = [...b.app.tutti.rooms.get(roomId)!.remote.producers()].find(
+    const pipeProducer = [...nodes.b.app.tutti.rooms.get(roomId)!.remote.producers()].find(
       (p) => p.id === first.id,
     );
     assert.equal(pipeProducer?.paused, true);

@@ -1,17 +1,12 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PublisherBot } from '../../../test/load/bots.ts';
 import { countingSubscriber, type CountingSubscriber } from '../helpers/countingSubscriber.ts';
 import { loadVp8Fixture } from '../../../test/load/rtp.ts';
-import { ensureRoom, TuttiSignaling } from '../../../test/load/signaling.ts';
+import { TuttiSignaling } from '../../../test/load/signaling.ts';
 import { LocalClusterHub } from '../../src/cluster/index.ts';
-import {
-  sharedDataDir,
-  sleep,
-  startNode,
-  until,
-  type InProcessNode,
-} from '../helpers/clusterNodes.ts';
+import { sleep, until, type InProcessNode } from '../helpers/clusterNodes.ts';
+import { useMediaNodePair } from '../helpers/mediaNodePair.ts';
 
 // The media edge while its origin is away for a while (unreachable, or taking requests and
 // never answering): for longer than its first three tries. Two nodes on one in-process hub;
@@ -66,41 +61,21 @@ async function publisher(node: InProcessNode, roomId: string, name: string) {
 
 describe('media across nodes: an origin away for longer than three tries', () => {
   const hub = new LocalClusterHub();
-  const data = sharedDataDir();
-  let a: InProcessNode;
-  let b: InProcessNode;
-  const closers: (() => void)[] = [];
-  const roomOf = (name: string) =>
-    [...a.app.tutti.rooms.rooms()].find((r) => r.record.name === name)!.id;
-  /** A member without media on a: b, hosting the room too, watches a for it. */
-  const watching = async (roomId: string) => {
-    const idle = await TuttiSignaling.join(a.wsUrl, roomId, 'idle');
-    closers.push(() => idle.close());
-    await until('b watches a for the room', () =>
-      a.app.tutti.mediaFederation.origin.watchers(roomId).has('retry-b'),
-    );
-  };
-  before(async () => {
-    a = await startNode({ nodeId: 'retry-a', host: HOST_A, dataDir: data.dir, hub });
-    for (const name of ['Away', 'Silent', 'Left', 'Gone']) await ensureRoom(a.wsUrl, name);
-    b = await startNode({ nodeId: 'retry-b', host: HOST_B, dataDir: data.dir, hub });
+  const nodes = useMediaNodePair({
+    a: { nodeId: 'retry-a', host: HOST_A, hub },
+    b: { nodeId: 'retry-b', host: HOST_B, hub },
+    rooms: ['Away', 'Silent', 'Left', 'Gone'],
   });
-  after(async () => {
-    for (const close of closers) close();
-    await sleep(300);
-    await b.stop();
-    await a.stop();
-    data.remove();
-  });
+  const { closers, roomOf, bWatchingA } = nodes;
 
   test('the origin unreachable for 4 s: the viewer on the edge receives once it is back', async () => {
     const roomId = roomOf('Away');
-    const pub = await publisher(a, roomId, 'pub');
+    const pub = await publisher(nodes.a, roomId, 'pub');
     closers.push(() => pub.close());
     const away = outage(hub, 'retry-a', ['media.watch'], 'refuse');
     let v: CountingSubscriber;
     try {
-      v = await viewer(b, roomId, 'v');
+      v = await viewer(nodes.b, roomId, 'v');
       closers.push(() => v.close());
       await sleep(4000); // The old edge gave up after 1.5 s (3 tries, 0.5 and 1 s apart).
       assert.ok(away.dropped >= 4, `watched again while away (${away.dropped} tries)`);
@@ -109,18 +84,18 @@ describe('media across nodes: an origin away for longer than three tries', () =>
     }
     const id = pub.producerIds[0]!;
     await until('the viewer on b receiving a’s camera', () => v.packets(id) >= 20, 20_000);
-    assert.equal(b.app.tutti.mediaFederation.edge.retrying, 0);
+    assert.equal(nodes.b.app.tutti.mediaFederation.edge.retrying, 0);
   });
 
   test('pipe.consume swallowed for 7 s (each try times out): the late camera reaches b', async () => {
     const roomId = roomOf('Silent');
-    const v = await viewer(b, roomId, 'v');
+    const v = await viewer(nodes.b, roomId, 'v');
     closers.push(() => v.close());
-    await watching(roomId);
+    await bWatchingA(roomId);
     const silent = outage(hub, 'retry-a', ['pipe.consume'], 'swallow');
     let id: string;
     try {
-      const pub = await publisher(a, roomId, 'late');
+      const pub = await publisher(nodes.a, roomId, 'late');
       closers.push(() => pub.close());
       id = pub.producerIds[0]!;
       // Three tries of 1.5 s each, 0.5 and 1 s apart: the old edge gave up after 6 s.
@@ -135,14 +110,17 @@ describe('media across nodes: an origin away for longer than three tries', () =>
 
   test('the tries stop when the room’s last member on the edge leaves', async () => {
     const roomId = roomOf('Left');
-    const pub = await publisher(a, roomId, 'pub');
+    const pub = await publisher(nodes.a, roomId, 'pub');
     closers.push(() => pub.close());
     const away = outage(hub, 'retry-a', ['media.watch'], 'refuse');
     try {
-      const v = await viewer(b, roomId, 'v');
+      const v = await viewer(nodes.b, roomId, 'v');
       await until('b tries again', () => away.dropped >= 3, 8000);
       v.close();
-      await until('no retry pending on b', () => b.app.tutti.mediaFederation.edge.retrying === 0);
+      await until(
+        'no retry pending on b',
+        () => nodes.b.app.tutti.mediaFederation.edge.retrying === 0,
+      );
       const dropped = away.dropped;
       await sleep(6000); // Longer than the capped backoff.
       assert.equal(away.dropped, dropped, 'not asked again');
@@ -153,23 +131,23 @@ describe('media across nodes: an origin away for longer than three tries', () =>
 
   test('the tries stop when the producer’s member leaves the origin', async () => {
     const roomId = roomOf('Gone');
-    const v = await viewer(b, roomId, 'v');
+    const v = await viewer(nodes.b, roomId, 'v');
     closers.push(() => v.close());
-    await watching(roomId);
+    await bWatchingA(roomId);
     // Its close is not announced either: only presence can tell b the producer is gone.
     const silent = outage(hub, 'retry-a', ['pipe.consume'], 'refuse', [
       ['retry-b', 'media.producerClosed'],
     ]);
     try {
-      const pub = await publisher(a, roomId, 'brief');
+      const pub = await publisher(nodes.a, roomId, 'brief');
       await until('b tries again', () => silent.dropped >= 3, 8000);
       pub.close(); // Its member leaves a: presence on b drops it.
       await until('b has no member of a in the room', () =>
-        b.app.tutti.cluster.remote.peers(roomId).every((p) => p.nickname !== 'brief'),
+        nodes.b.app.tutti.cluster.remote.peers(roomId).every((p) => p.nickname !== 'brief'),
       );
       await until(
         'no retry pending on b',
-        () => b.app.tutti.mediaFederation.edge.retrying === 0,
+        () => nodes.b.app.tutti.mediaFederation.edge.retrying === 0,
         8000,
       );
       const dropped = silent.dropped;

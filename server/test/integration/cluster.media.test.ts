@@ -1,20 +1,15 @@
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PipeTransport } from 'mediasoup/types';
 import type { NotificationMap, NotificationMethod } from '@tutti/protocol';
 import { PublisherBot, SubscriberBot, type NewConsumer } from '../../../test/load/bots.ts';
 import { SIMULCAST_SCALES } from '../../../test/load/profile.ts';
 import { loadOpusFixture, loadVp8Fixture } from '../../../test/load/rtp.ts';
-import { ensureRoom, TuttiSignaling } from '../../../test/load/signaling.ts';
+import { TuttiSignaling } from '../../../test/load/signaling.ts';
 import { LocalClusterHub } from '../../src/cluster/index.ts';
 import type { Room } from '../../src/rooms/Room.ts';
-import {
-  sharedDataDir,
-  sleep,
-  startNode,
-  until,
-  type InProcessNode,
-} from '../helpers/clusterNodes.ts';
+import { sleep, until, type InProcessNode } from '../helpers/clusterNodes.ts';
+import { useMediaNodePair } from '../helpers/mediaNodePair.ts';
 import { trackMedia, type MediaTracker } from '../helpers/mediaTracker.ts';
 import { trackObservers, type ObserverTracker } from '../helpers/observerTracker.ts';
 import { startOwnRedis, type OwnRedis } from '../helpers/redisServer.ts';
@@ -71,22 +66,36 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
   describe(`media across two nodes (${label})`, () => {
     let redis: OwnRedis | undefined;
     const hub = new LocalClusterHub();
-    const data = sharedDataDir();
-    let a: InProcessNode;
-    let b: InProcessNode;
     let roomId: string;
     let roomA: Room;
     let roomB: Room;
     let tracker: MediaTracker;
     let observers: ObserverTracker;
-    const bots: Bot[] = [];
 
-    const spec = (nodeId: string, host: string) => ({
+    const spec = (nodeId: string, host: string) => () => ({
       nodeId,
       host,
-      dataDir: data.dir,
       ...(transport === 'hub' ? { hub } : { redisUrl: redis!.url }),
     });
+    // Rooms are loaded from the shared store at start-up: b starts after the room exists.
+    const nodes = useMediaNodePair({
+      a: spec('media-a', '127.0.0.81'),
+      b: spec('media-b', '127.0.0.82'),
+      rooms: [`Across ${label}`],
+      untilBothListed: true,
+      ignoreStopErrors: true, // Tests stop a node's registry or RPC themselves.
+      async setUp() {
+        tracker = trackMedia();
+        observers = trackObservers();
+        if (transport === 'redis') redis = await startOwnRedis();
+      },
+      async tearDown() {
+        await redis?.stop();
+        tracker.stop();
+        observers.stop();
+      },
+    });
+    const { closers } = nodes;
 
     async function subscriber(node: InProcessNode, name: string): Promise<Sub> {
       const c = await connect(node, roomId, name);
@@ -100,7 +109,7 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
         },
         close: () => bot.close(),
       };
-      bots.push(sub);
+      closers.push(() => sub.close());
       return sub;
     }
 
@@ -117,7 +126,7 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
         audio: bot.producerIds[1]!,
         close: () => bot.close(),
       };
-      bots.push(pub);
+      closers.push(() => pub.close());
       return pub;
     }
 
@@ -144,39 +153,20 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
     let sa: Sub;
     let sb: Sub;
 
-    before(async () => {
-      tracker = trackMedia();
-      observers = trackObservers();
-      if (transport === 'redis') redis = await startOwnRedis();
-      a = await startNode(spec('media-a', '127.0.0.81'));
-      roomId = await ensureRoom(a.wsUrl, `Across ${label}`);
-      // Rooms are loaded from the shared store at start-up: b starts after the room exists.
-      b = await startNode(spec('media-b', '127.0.0.82'));
-      roomA = a.app.tutti.rooms.get(roomId)!;
-      roomB = b.app.tutti.rooms.get(roomId)!;
+    before(() => {
+      roomId = nodes.roomOf(`Across ${label}`);
+      roomA = nodes.a.app.tutti.rooms.get(roomId)!;
+      roomB = nodes.b.app.tutti.rooms.get(roomId)!;
       assert.ok(roomB, 'the room is known on both nodes');
-      await until('both nodes see each other', () =>
-        [a, b].every((n) => n.app.tutti.cluster.registry.nodes().length === 2),
-      );
-    });
-    after(async () => {
-      for (const bot of bots) bot.close();
-      await sleep(300);
-      await b?.stop().catch(() => {});
-      await a?.stop().catch(() => {});
-      await redis?.stop();
-      data.remove();
-      tracker.stop();
-      observers.stop();
     });
 
     test('bots on different nodes exchange RTP through one SRTP pipe per room and direction', async () => {
-      pa = await publisher(a, 'pa', true);
-      sb = await subscriber(b, 'sb');
+      pa = await publisher(nodes.a, 'pa', true);
+      sb = await subscriber(nodes.b, 'sb');
       await flowing(sb, pa.video);
       await flowing(sb, pa.audio);
-      pb = await publisher(b, 'pb');
-      sa = await subscriber(a, 'sa');
+      pb = await publisher(nodes.b, 'pb');
+      sa = await subscriber(nodes.a, 'sa');
       for (const sub of [sa, sb])
         for (const id of [pa.video, pa.audio, pb.video, pb.audio]) await flowing(sub, id);
       // The consumer offered on b carries the origin's id, peer and source.
@@ -193,7 +183,7 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
         [pb.video, pb.audio].sort(),
       );
       // Each node is origin for the other once and edge once: one pipe pair each way.
-      for (const n of [a, b]) {
+      for (const n of [nodes.a, nodes.b]) {
         assert.equal(fed(n).origin.links, 1);
         assert.equal(fed(n).edge.links, 1);
       }
@@ -285,7 +275,7 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
       pb.close();
       await until('b has no members', () => roomB.size === 0);
       await until('every pipe between a and b closed', () =>
-        [a, b].every((n) => fed(n).origin.links === 0 && fed(n).edge.links === 0),
+        [nodes.a, nodes.b].every((n) => fed(n).origin.links === 0 && fed(n).edge.links === 0),
       );
       await until('pipe transports closed', () => pipeTransports() === 0);
       assert.equal(roomA.remote.size, 0);
@@ -293,22 +283,22 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
     });
 
     test('a newcomer on the edge gets the pipe reopened; the origin node gone closes its producers there, back pipes them again', async () => {
-      const sb2 = await subscriber(b, 'sb2');
+      const sb2 = await subscriber(nodes.b, 'sb2');
       await flowing(sb2, pa.video);
       await flowing(sb2, pa.audio);
-      assert.equal(fed(a).origin.links, 1, 'reopened');
+      assert.equal(fed(nodes.a).origin.links, 1, 'reopened');
       // a stops heartbeating (as if dead): b declares it gone and drops what came from it.
-      await a.app.tutti.cluster.registry.stop();
+      await nodes.a.app.tutti.cluster.registry.stop();
       await until(
         'sb2 told pa’s camera and mic are gone',
         () => closedNote(sb2, pa.video) && closedNote(sb2, pa.audio),
         5000,
       );
       assert.equal(roomB.remote.size, 0);
-      assert.equal(fed(b).edge.links, 0);
+      assert.equal(fed(nodes.b).edge.links, 0);
       // a was only frozen: back in the registry, b watches it again and pipes its media in.
       const firstOffer = sb2.offers.get(pa.video)!.id;
-      await a.app.tutti.cluster.registry.start();
+      await nodes.a.app.tutti.cluster.registry.start();
       await until(
         'sb2 offered pa’s camera again',
         () => sb2.offers.get(pa.video)!.id !== firstOffer,
@@ -325,10 +315,14 @@ function clusterMediaSuite(label: string, transport: 'hub' | 'redis'): void {
         ).length;
       assert.equal(toB(), 1, 'a’s end of the pipe to b');
       // b dies without a word: no RPC any more, no heartbeat.
-      await b.app.tutti.cluster.rpc.close();
-      await b.app.tutti.cluster.registry.stop();
-      await until('a closed its pipe to b', () => toB() === 0 && fed(a).origin.links === 0, 5000);
-      assert.equal(fed(a).origin.watchers(roomId).size, 0, 'b is told of nothing any more');
+      await nodes.b.app.tutti.cluster.rpc.close();
+      await nodes.b.app.tutti.cluster.registry.stop();
+      await until(
+        'a closed its pipe to b',
+        () => toB() === 0 && fed(nodes.a).origin.links === 0,
+        5000,
+      );
+      assert.equal(fed(nodes.a).origin.watchers(roomId).size, 0, 'b is told of nothing any more');
       assert.ok((await delta(sa, pa.video, 500)) > 0, 'a’s own members unaffected');
     });
   });

@@ -1,8 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PeerInfo } from '@tutti/protocol';
-import { MembershipResume, type ResumeStep } from '../../../client/src/lib/session/reconnect.ts';
-import { Signaling } from '../../../client/src/lib/signaling.ts';
+import type { Signaling } from '../../../client/src/lib/signaling.ts';
+import { joinBehindProxy, proxyTargetOf } from '../helpers/resumingClient.ts';
 import { TcpProxy } from '../helpers/tcpProxy.ts';
 import { ensureRoom } from '../../../test/load/signaling.ts';
 import { LocalClusterHub } from '../../src/cluster/index.ts';
@@ -26,21 +25,6 @@ const [HOST_A, HOST_B, HOST_PROXY] = (
 ).split(',') as [string, string, string];
 const HANDOVER_DELAY_MS = 12_000;
 
-const portOf = (node: InProcessNode) => Number(new URL(node.url).port);
-
-/** The client side as RoomSession wires it: dropped on 'disconnected', a try on every re-open. */
-function resumingClient(url: string) {
-  const signaling = new Signaling(url);
-  const synced: PeerInfo[] = [];
-  const resume = new MembershipResume(signaling, { sync: (_room, self) => synced.push(self) });
-  const steps: ResumeStep[] = [];
-  signaling.onState((state, reconnect) => {
-    if (state === 'disconnected') resume.dropped();
-    if (state === 'open' && reconnect) void resume.onOpen().then((s) => steps.push(s));
-  });
-  return { signaling, synced, steps, resume };
-}
-
 describe('the client’s resume through a slow node', () => {
   const hub = new LocalClusterHub();
   const data = sharedDataDir();
@@ -53,7 +37,7 @@ describe('the client’s resume through a slow node', () => {
   before(async () => {
     a = await startNode({ nodeId: 'slow-a', host: HOST_A, dataDir: data.dir, hub, overrides });
     b = await startNode({ nodeId: 'slow-b', host: HOST_B, dataDir: data.dir, hub, overrides });
-    proxy = new TcpProxy({ host: HOST_A, port: portOf(a) });
+    proxy = new TcpProxy(proxyTargetOf(a));
     await proxy.start(HOST_PROXY);
   });
   after(async () => {
@@ -66,11 +50,8 @@ describe('the client’s resume through a slow node', () => {
 
   test('a handover answered 12 s late: the client waits and resumes (same id, no join)', async () => {
     const roomId = await ensureRoom(a.wsUrl, 'Slow resume');
-    proxy.target = { host: HOST_A, port: portOf(a) };
-    const c = resumingClient(`ws://${HOST_PROXY}:${proxy.port}/ws`);
-    clients.push(c.signaling);
-    const member = await c.signaling.request('room.join', { roomId, nickname: 'Slowpoke' });
-    assert.ok(member.resumeToken);
+    const to = { node: a, roomId, nickname: 'Slowpoke' };
+    const { c, member } = await joinBehindProxy(proxy, HOST_PROXY, to, clients);
     c.resume.issued(member.resumeToken);
 
     // b's handover request to a arrives 12 s late.
@@ -85,7 +66,7 @@ describe('the client’s resume through a slow node', () => {
       return inject(nodeId, raw);
     };
     try {
-      proxy.target = { host: HOST_B, port: portOf(b) };
+      proxy.target = proxyTargetOf(b);
       const cutAt = Date.now();
       proxy.cut();
       await until('a resume step', () => c.steps.length > 0, HANDOVER_DELAY_MS + 15_000, 100);
@@ -107,11 +88,8 @@ describe('the client’s resume through a slow node', () => {
 
   test('the token refused (unknown to the server): a fresh join on the new socket', async () => {
     const roomId = await ensureRoom(a.wsUrl, 'Refused resume');
-    proxy.target = { host: HOST_A, port: portOf(a) };
-    const c = resumingClient(`ws://${HOST_PROXY}:${proxy.port}/ws`);
-    clients.push(c.signaling);
-    const member = await c.signaling.request('room.join', { roomId, nickname: 'Spent' });
-    assert.ok(member.resumeToken);
+    const to = { node: a, roomId, nickname: 'Spent' };
+    const { c, member } = await joinBehindProxy(proxy, HOST_PROXY, to, clients);
     c.resume.issued(`${member.resumeToken.slice(0, 10)}${'A'.repeat(33)}`); // Not the server's.
     proxy.cut();
     await until('a resume step', () => c.steps.length > 0, 15_000, 100);

@@ -1,92 +1,25 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
-import {
-  startClusterProcesses,
-  type ClusterNodeProcess,
-  type ClusterProcesses,
-} from '../../../test/helpers/clusterProcesses.ts';
-import { REDIS } from './cluster.roomLife.helpers.ts';
+import { useRoomLifeProcesses } from '../helpers/roomLifeProcesses.ts';
 
 // The room's life authority killed for real: three `server/src/main.ts` processes on Redis
 // and PostgreSQL, kill -9 the one running a 초성 quiz; the node that takes the room over
 // carries the quiz on from what the dead one kept in Redis (same round, scores, deadline),
 // and an answer from a member on the third node counts. TUTTI_TEST_CLUSTER_HOSTS overrides
 // the hosts (comma-separated).
-const HOSTS = (process.env.TUTTI_TEST_CLUSTER_HOSTS ?? '127.0.0.2,127.0.0.3,127.0.0.4').split(',');
-
-let cluster: ClusterProcesses;
-let n1: ClusterNodeProcess, n2: ClusterNodeProcess, n3: ClusterNodeProcess;
-const clients: SignalingClient[] = [];
-let redis: Redis;
-
-async function member(node: ClusterNodeProcess, roomId: string, nickname: string) {
-  const client = await connectSignaling(node.wsUrl);
-  clients.push(client);
-  const answer = await client.request('room.join', { roomId, nickname });
-  return { client, answer, id: answer.self.id, node };
-}
-
+const life = useRoomLifeProcesses();
+const { holderOf } = life;
 /** The quiz's answer, as the room's authority keeps it in Redis (written just after it is told). */
-async function answerOf(roomId: string, round: number): Promise<string> {
-  for (let tries = 0; ; tries++) {
-    const text = await redis.get(`${cluster.redisPrefix}life:${roomId}:state`);
-    // Saved a moment after the members are told (the saver coalesces): the game may not be there yet.
-    type Saved = { game: { round: number; answer: string | null } | null };
-    const game = text ? (JSON.parse(text) as Saved).game : null;
-    if (game?.round === round && game.answer) return game.answer;
-    assert.ok(
-      tries < 100,
-      `round ${round} saved (saw ${text ? (game?.round ?? 'no game') : 'nothing'})`,
-    );
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** A killed test run (Ctrl-C, the runner's timeout) must not leave three servers behind. */
-const killAll = () => {
-  for (const n of cluster?.nodes ?? []) if (n.proc.child.exitCode === null) n.signal('SIGKILL');
-};
-
-before(async () => {
-  process.once('exit', killAll);
-  cluster = await startClusterProcesses({ hosts: HOSTS.slice(0, 3), readyTimeoutMs: 60_000 });
-  [n1, n2, n3] = cluster.nodes as [ClusterNodeProcess, ClusterNodeProcess, ClusterNodeProcess];
-  redis = new Redis(REDIS);
-});
-
-after(async () => {
-  for (const c of clients) c.close();
-  await redis?.quit();
-  await cluster?.stop();
-  process.off('exit', killAll);
-});
+const answerOf = (roomId: string, round: number) => life.answerOf(roomId, round, 100);
 
 test('kill -9 the room’s life authority mid-quiz: the quiz goes on, and a guess from another node counts', async () => {
-  try {
-    await killMidQuiz();
-  } catch (err) {
-    printLogs(); // What each node said: the test's own notifications rarely tell why.
-    throw err;
-  }
+  await life.printingLogsOnFailure(killMidQuiz);
 });
 
-function printLogs(): void {
-  for (const n of cluster.nodes) {
-    const lines = n.proc.logs.filter((l) => l.level >= 40 || /life|node left/.test(l.msg));
-    console.error(`--- ${n.nodeId}\n${lines.map((l) => JSON.stringify(l)).join('\n')}`);
-  }
-}
-
 async function killMidQuiz(): Promise<void> {
-  const c = await connectSignaling(n1.wsUrl);
-  const roomId = (await c.request('room.create', { name: 'Killed mid-quiz' })).room.id;
-  c.close();
-  const ann = await member(n1, roomId, 'Ann'); // n1 runs the room's life
-  const ben = await member(n2, roomId, 'Ben');
-  const cy = await member(n3, roomId, 'Cy');
-  await ann.client.nextNotification('room.peerJoined', (d) => d.peer.id === cy.id);
+  const [n1, n2, n3] = life.nodes;
+  // Ann joined on n1, which runs the room's life.
+  const { roomId, ben, cy } = await life.annBenCy('Killed mid-quiz');
   await ben.client.request('game.start', {
     kind: 'choseong',
     options: { rounds: 3, seconds: 20 },
@@ -100,7 +33,7 @@ async function killMidQuiz(): Promise<void> {
 
   await answerOf(roomId, 2); // Round 2 is saved: what a change's last moment may lose is not this test's.
   // The room is n1's (nodes just started must not take it from one another: cluster.roomLife.lateNode).
-  assert.equal(await redis.get(`${cluster.redisPrefix}life:${roomId}`), n1.nodeId, 'held by n1');
+  assert.equal(await holderOf(roomId), n1.nodeId, 'held by n1');
   n1.signal('SIGKILL');
   await n1.exited;
   // The registry's 6 s and a takeover (slower on a loaded box): each is told the game as it was.
@@ -108,7 +41,7 @@ async function killMidQuiz(): Promise<void> {
     const { game } = await m.client.nextNotification('game.snapshot', undefined, 30_000);
     assert.deepEqual(game, before);
   }
-  const holder = await redis.get(`${cluster.redisPrefix}life:${roomId}`);
+  const holder = await holderOf(roomId);
   assert.ok(holder === n2.nodeId || holder === n3.nodeId, `held by ${holder}`);
   const timeout = await cy.client.nextNotification('game.choseong.timeout', undefined, 25_000);
   assert.equal(timeout.round, 2);

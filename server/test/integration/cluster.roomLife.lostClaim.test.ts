@@ -2,6 +2,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import type { ClusterApp } from '../helpers/clusterApps.ts';
+import { savedQuizAnswer } from '../helpers/savedQuiz.ts';
 import { createRoom, join, onRedis, REDIS, useEnv, type Env } from './cluster.roomLife.helpers.ts';
 
 // A node that held a room's life and lost it (it was frozen or cut off long enough to be
@@ -14,14 +15,8 @@ import { createRoom, join, onRedis, REDIS, useEnv, type Env } from './cluster.ro
 async function answerOf(env: Env, roomId: string, round: number): Promise<string> {
   const redis = new Redis(REDIS);
   try {
-    for (let tries = 0; ; tries++) {
-      const text = await redis.get(`${env.redisPrefix}life:${roomId}:state`);
-      type Saved = { game: { round: number; answer: string | null } | null };
-      const game = text ? (JSON.parse(text) as Saved).game : null;
-      if (game?.round === round && game.answer) return game.answer;
-      assert.ok(tries < 200, `round ${round} saved (saw ${game?.round ?? 'no game'})`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const prefix = env.redisPrefix ?? assert.fail('the env has no Redis prefix');
+    return await savedQuizAnswer(redis, prefix, roomId, round, 200);
   } finally {
     await redis.quit();
   }
@@ -33,18 +28,20 @@ describe('cluster room life: a holder that lost its claim (Redis + PostgreSQL)',
   before(() => {
     [a, b] = got.nodes as [ClusterApp, ClusterApp];
   });
+  /** A two-round quiz started by Ben (on b) in a room Ann joined first, on a (a runs its life). */
+  const quiz = async (name: string, seconds: number) => {
+    const { roomId } = await createRoom(a, name);
+    const ann = await join(a, roomId, 'Ann');
+    const ben = await join(b, roomId, 'Ben');
+    await ben.client.request('game.start', { kind: 'choseong', options: { rounds: 2, seconds } });
+    return { roomId, ann, ben };
+  };
   /** b takes the room from a, as after declaring a gone. */
   const takeOver = async (roomId: string) =>
     assert.equal(await b.app.tutti.cluster.lifeClaims.claim(roomId, b.nodeId, a.nodeId), b.nodeId);
 
   test('another node speaks for the room: the stale life goes; a guess counts at the holder', async () => {
-    const { roomId } = await createRoom(a, 'Lost to an event');
-    const ann = await join(a, roomId, 'Ann'); // a runs the room's life
-    const ben = await join(b, roomId, 'Ben');
-    await ben.client.request('game.start', {
-      kind: 'choseong',
-      options: { rounds: 2, seconds: 60 },
-    });
+    const { roomId, ann, ben } = await quiz('Lost to an event', 60);
     await ann.client.nextNotification('game.choseong.round', (r) => r.round === 1);
     await answerOf(got.env, roomId, 1);
     await takeOver(roomId);
@@ -63,13 +60,7 @@ describe('cluster room life: a holder that lost its claim (Redis + PostgreSQL)',
   });
 
   test('a timer of a stale life is due: it reads the claim and says nothing', async () => {
-    const { roomId } = await createRoom(a, 'Lost to a timer');
-    const ann = await join(a, roomId, 'Ann'); // a runs the room's life
-    const ben = await join(b, roomId, 'Ben');
-    await ben.client.request('game.start', {
-      kind: 'choseong',
-      options: { rounds: 2, seconds: 5 },
-    });
+    const { roomId, ann, ben } = await quiz('Lost to a timer', 5);
     const round1 = await ann.client.nextNotification('game.choseong.round', (r) => r.round === 1);
     await answerOf(got.env, roomId, 1);
     await takeOver(roomId); // nobody asks b yet: a's round timer is the first to notice

@@ -1,13 +1,6 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { connectSignaling, type SignalingClient } from '../../../test/helpers/signalingClient.ts';
-import {
-  startClusterProcesses,
-  type ClusterNodeProcess,
-  type ClusterProcesses,
-} from '../../../test/helpers/clusterProcesses.ts';
-import { REDIS } from './cluster.roomLife.helpers.ts';
+import { useRoomLifeProcesses, type LifeMember as Member } from '../helpers/roomLifeProcesses.ts';
 
 // The room's life authority frozen for real (SIGSTOP: its event loop stops, its Redis
 // connections stay open) for longer than the node timeout, mid-quiz: another node is declared
@@ -16,64 +9,13 @@ import { REDIS } from './cluster.roomLife.helpers.ts';
 // announce its own next round to its members) and send its members' guesses to the node that
 // holds the room now. Three `server/src/main.ts` processes on Redis and PostgreSQL;
 // TUTTI_TEST_CLUSTER_HOSTS overrides the hosts (comma-separated).
-const HOSTS = (process.env.TUTTI_TEST_CLUSTER_HOSTS ?? '127.0.0.2,127.0.0.3,127.0.0.4').split(',');
-
-let cluster: ClusterProcesses;
-let n1: ClusterNodeProcess, n2: ClusterNodeProcess, n3: ClusterNodeProcess;
-const clients: SignalingClient[] = [];
-let redis: Redis;
-
-async function member(node: ClusterNodeProcess, roomId: string, nickname: string) {
-  const client = await connectSignaling(node.wsUrl);
-  clients.push(client);
-  const answer = await client.request('room.join', { roomId, nickname });
-  return { client, id: answer.self.id, node };
-}
-type Member = Awaited<ReturnType<typeof member>>;
-
-const holderOf = (roomId: string) => redis.get(`${cluster.redisPrefix}life:${roomId}`);
-
+const life = useRoomLifeProcesses();
+const { holderOf } = life;
 /** The quiz's answer, as the room's holder keeps it in Redis (only the holder may write it). */
-async function answerOf(roomId: string, round: number): Promise<string> {
-  for (let tries = 0; ; tries++) {
-    const text = await redis.get(`${cluster.redisPrefix}life:${roomId}:state`);
-    type Saved = { game: { round: number; answer: string | null } | null };
-    const game = text ? (JSON.parse(text) as Saved).game : null;
-    if (game?.round === round && game.answer) return game.answer;
-    assert.ok(tries < 200, `round ${round} saved (saw ${game?.round ?? 'no game'})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const killAll = () => {
-  for (const n of cluster?.nodes ?? []) if (n.proc.child.exitCode === null) n.signal('SIGKILL');
-};
-
-before(async () => {
-  process.once('exit', killAll);
-  cluster = await startClusterProcesses({ hosts: HOSTS.slice(0, 3), readyTimeoutMs: 60_000 });
-  [n1, n2, n3] = cluster.nodes as [ClusterNodeProcess, ClusterNodeProcess, ClusterNodeProcess];
-  redis = new Redis(REDIS);
-});
-
-after(async () => {
-  n1?.signal('SIGCONT');
-  for (const c of clients) c.close();
-  await redis?.quit();
-  await cluster?.stop();
-  process.off('exit', killAll);
-});
+const answerOf = (roomId: string, round: number) => life.answerOf(roomId, round, 200);
 
 test('a frozen authority that lost the room drops its stale life and routes its member’s guess to the new holder', async () => {
-  try {
-    await frozenMidQuiz();
-  } catch (err) {
-    for (const n of cluster.nodes) {
-      const lines = n.proc.logs.filter((l) => l.level >= 40 || /life|node left/.test(l.msg));
-      console.error(`--- ${n.nodeId}\n${lines.map((l) => JSON.stringify(l)).join('\n')}`);
-    }
-    throw err;
-  }
+  await life.printingLogsOnFailure(frozenMidQuiz);
 });
 
 const rounds = (m: Member, from: number) =>
@@ -83,13 +25,9 @@ const rounds = (m: Member, from: number) =>
     .map((n) => JSON.stringify(n.data));
 
 async function frozenMidQuiz(): Promise<void> {
-  const c = await connectSignaling(n1.wsUrl);
-  const roomId = (await c.request('room.create', { name: 'Frozen mid-quiz' })).room.id;
-  c.close();
-  const ann = await member(n1, roomId, 'Ann'); // n1 runs the room's life
-  const ben = await member(n2, roomId, 'Ben');
-  const cy = await member(n3, roomId, 'Cy');
-  await ann.client.nextNotification('room.peerJoined', (d) => d.peer.id === cy.id);
+  const [n1, n2, n3] = life.nodes;
+  // Ann joined on n1, which runs the room's life.
+  const { roomId, ann, ben, cy } = await life.annBenCy('Frozen mid-quiz');
   await ben.client.request('game.start', { kind: 'choseong', options: { rounds: 3, seconds: 15 } });
   await cy.client.nextNotification('game.choseong.round', (r) => r.round === 1);
   await cy.client.request('chat.send', { text: await answerOf(roomId, 1) });

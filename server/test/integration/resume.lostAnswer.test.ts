@@ -1,13 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PeerInfo } from '@tutti/protocol';
-import { MembershipResume, type ResumeStep } from '../../../client/src/lib/session/reconnect.ts';
-import { Signaling } from '../../../client/src/lib/signaling.ts';
+import type { Signaling } from '../../../client/src/lib/signaling.ts';
 import { ensureRoom } from '../../../test/load/signaling.ts';
 import { LocalClusterHub } from '../../src/cluster/index.ts';
 import { codeOf } from '../../../test/helpers/waits.ts';
 import { sharedDataDir, startNode, until, type InProcessNode } from '../helpers/clusterNodes.ts';
 import { connectRaw, type RawClient } from '../helpers/rawSignaling.ts';
+import { joinBehindProxy, proxyTargetOf } from '../helpers/resumingClient.ts';
 import { TcpProxy, type LostAnswer } from '../helpers/tcpProxy.ts';
 
 // A resume the server handled whose answer never reached the client (docs/reconnect.md, "a
@@ -24,24 +24,6 @@ const [HOST_A, HOST_B, HOST_C, HOST_PROXY = HOST_A] = (
   process.env.TUTTI_TEST_CLUSTER_HOSTS ?? '127.0.0.2,127.0.0.3,127.0.0.4'
 ).split(',') as [string, string, string, string?];
 
-const portOf = (node: InProcessNode) => ({
-  host: new URL(node.url).hostname,
-  port: Number(new URL(node.url).port),
-});
-
-/** The client side as RoomSession wires it: dropped on 'disconnected', a try on every re-open. */
-function resumingClient(url: string) {
-  const signaling = new Signaling(url);
-  const synced: PeerInfo[] = [];
-  const resume = new MembershipResume(signaling, { sync: (_room, self) => synced.push(self) });
-  const steps: ResumeStep[] = [];
-  signaling.onState((state, reconnect) => {
-    if (state === 'disconnected') resume.dropped();
-    if (state === 'open' && reconnect) void resume.onOpen().then((s) => steps.push(s));
-  });
-  return { signaling, synced, steps, resume };
-}
-
 describe('a resume whose answer was lost', () => {
   const hub = new LocalClusterHub();
   const data = sharedDataDir();
@@ -55,7 +37,7 @@ describe('a resume whose answer was lost', () => {
     a = await startNode({ nodeId: 'lost-a', host: HOST_A, dataDir: data.dir, hub });
     b = await startNode({ nodeId: 'lost-b', host: HOST_B, dataDir: data.dir, hub });
     c3 = await startNode({ nodeId: 'lost-c', host: HOST_C, dataDir: data.dir, hub });
-    proxy = new TcpProxy(portOf(a));
+    proxy = new TcpProxy(proxyTargetOf(a));
     await proxy.start(HOST_PROXY);
   });
   after(async () => {
@@ -84,11 +66,13 @@ describe('a resume whose answer was lost', () => {
     const watcher = await connectRaw(a.wsUrl, { open: raw });
     await watcher.request('room.join', { roomId, nickname: `${name} watcher` });
     for (const earlier of clients.splice(0)) earlier.close(); // One client behind the proxy.
-    proxy.target = portOf(first);
-    const c = resumingClient(`ws://${HOST_PROXY}:${proxy.port}/ws`);
-    clients.push(c.signaling);
-    const member = await c.signaling.request('room.join', { roomId, nickname: `${name} member` });
-    assert.ok(member.resumeToken);
+    const nickname = `${name} member`;
+    const { c, member } = await joinBehindProxy(
+      proxy,
+      HOST_PROXY,
+      { node: first, roomId, nickname },
+      clients,
+    );
     c.resume.issued(member.resumeToken);
     await until(
       'the watcher seeing the member',
@@ -97,10 +81,10 @@ describe('a resume whose answer was lost', () => {
 
     // The next answer with a resume token is the resume's: it never reaches the client.
     const lost = proxy.loseAnswer({ answer: '"resumeToken"', then });
-    proxy.target = portOf(second);
+    proxy.target = proxyTargetOf(second);
     proxy.cut();
     assert.ok((await lost).includes(member.self.id), 'the answer lost was this member’s');
-    proxy.target = portOf(third); // Before the client's next socket (a timer away).
+    proxy.target = proxyTargetOf(third); // Before the client's next socket (a timer away).
     // The socket the answer was lost on may settle its request later (a `wait`) or never.
     const verdict = () => c.steps.filter((s) => s.kind !== 'wait');
     await until('a verdict after the lost answer', () => verdict().length > 0, 20_000, 50);
@@ -136,7 +120,7 @@ describe('a resume whose answer was lost', () => {
     assert.equal(sent.message.from.peerId, member.self.id);
     // Confirmed: the spent token replayed cannot take the member from its live socket.
     const thief = await connectRaw(a.wsUrl, { open: raw });
-    const stolen = thief.request('session.resume', { token: member.resumeToken! });
+    const stolen = thief.request('session.resume', { token: member.resumeToken });
     assert.equal(await codeOf(stolen), 'RESUME_FAILED');
     assert.equal(c.signaling.state, 'open');
     const still = await c.signaling.request('chat.send', { text: 'and still me' });

@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Socket } from 'node:net';
 import protoo from 'protoo-server';
-import WebSocket, { WebSocketServer } from 'ws';
 import { prepareNotification } from '../../src/rooms/ports.ts';
 import { ProtooChannel } from '../../src/transport/ProtooChannel.ts';
 import { ResumableChannel } from '../../src/transport/ResumableChannel.ts';
 import { WsTransport, type WsLike } from '../../src/transport/WsTransport.ts';
 import { WriteCoalescer } from '../../src/transport/writeCoalescer.ts';
+import { wsSocketPairs } from '../helpers/wsSocketPairs.ts';
 
 // A busy socket's frames are held for a moment and leave in one write (issue 12); an idle
 // socket's leave at the end of their tick. Real ws sockets on loopback; the coalescer's clock
@@ -31,52 +30,6 @@ function clock() {
   return { now: () => t, advance: (ms: number) => void (t += ms) };
 }
 
-interface Pair {
-  server: WebSocket;
-  client: WebSocket;
-  /** Every text the client got, in order. */
-  got: string[];
-  /** write syscalls the server socket's stream made (one per _write or _writev). */
-  writes: () => number;
-  clientClosed: Promise<number>;
-}
-
-async function pairs(n: number): Promise<{ list: Pair[]; close: () => Promise<void> }> {
-  const wss = new WebSocketServer({ host: HOST, port: 0 });
-  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-  const { port } = wss.address() as { port: number };
-  const list: Pair[] = [];
-  for (let i = 0; i < n; i++) {
-    const accepted = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
-    const client = new WebSocket(`ws://${HOST}:${port}`);
-    const got: string[] = [];
-    client.on('message', (data: Buffer) => got.push(data.toString()));
-    const clientClosed = new Promise<number>((resolve) => client.once('close', resolve));
-    client.on('error', () => {});
-    await new Promise<void>((resolve) => client.once('open', () => resolve()));
-    const server = await accepted;
-    server.on('error', () => {});
-    const socket = (server as unknown as { _socket: Socket })._socket;
-    let writes = 0;
-    const raw = socket as unknown as Record<'_write' | '_writev', (...a: unknown[]) => void>;
-    for (const name of ['_write', '_writev'] as const) {
-      const original = raw[name].bind(socket);
-      raw[name] = (...args: unknown[]) => {
-        writes++;
-        original(...args);
-      };
-    }
-    list.push({ server, client, got, writes: () => writes, clientClosed });
-  }
-  return {
-    list,
-    close: async () => {
-      for (const p of list) p.client.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-    },
-  };
-}
-
 const LIMITS = { maxBufferedBytes: 4 << 20, maxResponseBytes: 1 << 20 };
 const chat = (n: number, text = `message ${n}`) =>
   prepareNotification('chat.message', {
@@ -91,17 +44,26 @@ const chat = (n: number, text = `message ${n}`) =>
   });
 const notification = (method: string) => ({ notification: true, method, data: {} });
 
-test('coalescing: an idle socket writes at the end of its tick; a busy one holds its frames for one write, in order with responses and other notifications', async () => {
-  const { list, close } = await pairs(1);
-  const p = list[0]!;
+/**
+ * `n` ws socket pairs on HOST whose server ends are WsTransports writing through one
+ * coalescer on the test's clock (`time`).
+ */
+async function coalescedPairs(n: number, hold: { holdMs: number; busyFramesPerSecond: number }) {
+  const { list, close } = await wsSocketPairs(n, HOST);
   const time = clock();
-  const transport = new WsTransport(
-    p.server as unknown as WsLike,
-    'WS',
-    () => {},
-    LIMITS,
-    new WriteCoalescer({ holdMs: 60_000, busyFramesPerSecond: 0, now: time.now }),
+  const coalescer = new WriteCoalescer({ ...hold, now: time.now });
+  const transports = list.map(
+    (p) => new WsTransport(p.server as unknown as WsLike, 'WS', () => {}, LIMITS, coalescer),
   );
+  return { list, close, time, transports };
+}
+
+test('coalescing: an idle socket writes at the end of its tick; a busy one holds its frames for one write, in order with responses and other notifications', async () => {
+  const { list, close, time, transports } = await coalescedPairs(1, {
+    holdMs: 60_000,
+    busyFramesPerSecond: 0,
+  });
+  const [p, transport] = [list[0]!, transports[0]!];
   try {
     // Idle (it never wrote): at the end of this tick, however long the hold.
     void transport.sendPrepared(chat(1));
@@ -150,21 +112,11 @@ test('coalescing: an idle socket writes at the end of its tick; a busy one holds
 });
 
 test('coalescing: a busy socket is held only while the server hands over frames at the busy rate', async () => {
-  const { list, close } = await pairs(1);
-  const p = list[0]!;
-  const time = clock();
-  const coalescer = new WriteCoalescer({
+  const { list, close, time, transports } = await coalescedPairs(1, {
     holdMs: 60_000,
     busyFramesPerSecond: 1000,
-    now: time.now,
   });
-  const transport = new WsTransport(
-    p.server as unknown as WsLike,
-    'WS',
-    () => {},
-    LIMITS,
-    coalescer,
-  );
+  const [p, transport] = [list[0]!, transports[0]!];
   try {
     void transport.sendPrepared(chat(1));
     await endOfTick();
@@ -206,12 +158,10 @@ test('coalescing: a busy socket is held only while the server hands over frames 
 });
 
 test('coalescing: held frames go out when the hold ends, one write per socket for many sockets, none lost', async () => {
-  const { list, close } = await pairs(5);
-  const time = clock();
-  const coalescer = new WriteCoalescer({ holdMs: 30, busyFramesPerSecond: 0, now: time.now });
-  const transports = list.map(
-    (p) => new WsTransport(p.server as unknown as WsLike, 'WS', () => {}, LIMITS, coalescer),
-  );
+  const { list, close, time, transports } = await coalescedPairs(5, {
+    holdMs: 30,
+    busyFramesPerSecond: 0,
+  });
   try {
     for (const t of transports) void t.sendPrepared(chat(1));
     await endOfTick();
@@ -240,12 +190,11 @@ test('coalescing: held frames go out when the hold ends, one write per socket fo
 });
 
 test('coalescing: a close mid-hold sends what was held, then the close frame; a cut socket just drops it', async () => {
-  const { list, close } = await pairs(2);
-  const time = clock();
-  const coalescer = new WriteCoalescer({ holdMs: 60_000, busyFramesPerSecond: 0, now: time.now });
-  const [a, b] = list.map(
-    (p) => new WsTransport(p.server as unknown as WsLike, 'WS', () => {}, LIMITS, coalescer),
-  ) as [WsTransport, WsTransport];
+  const { list, close, time, transports } = await coalescedPairs(2, {
+    holdMs: 60_000,
+    busyFramesPerSecond: 0,
+  });
+  const [a, b] = transports as [WsTransport, WsTransport];
   try {
     void a.sendPrepared(chat(1));
     void b.sendPrepared(chat(1));
@@ -272,18 +221,12 @@ test('coalescing: a close mid-hold sends what was held, then the close frame; a 
 });
 
 test('coalescing and resume: a replaced socket sends what it held before closing; frames kept while detached reach the next socket at once, in order', async () => {
-  const { list, close } = await pairs(3);
-  const time = clock();
-  const coalescer = new WriteCoalescer({ holdMs: 60_000, busyFramesPerSecond: 0, now: time.now });
+  const { list, close, time, transports } = await coalescedPairs(3, {
+    holdMs: 60_000,
+    busyFramesPerSecond: 0,
+  });
   const registry = new protoo.Room();
-  const channels = list.map((p, i) => {
-    const transport = new WsTransport(
-      p.server as unknown as WsLike,
-      'WS',
-      () => {},
-      LIMITS,
-      coalescer,
-    );
+  const channels = transports.map((transport, i) => {
     const signal = registry.createPeer(`peer-${i}`, transport);
     return new ProtooChannel(signal, HOST, transport);
   });
