@@ -6,8 +6,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import type { HtmlTagDescriptor, Plugin } from 'vite';
 
 /**
- * `<link rel=modulepreload>` for the lazily loaded room chunks (room-chunk.ts: the session
- * and media; room-view.ts: the view) and their imports: the browser
+ * `<link rel=modulepreload>` for the lazily loaded room chunk and its imports: the browser
  * fetches and compiles it alongside the entry, so a shared link (#/room/<id>) finds it ready.
  */
 function preloadRoomChunk(): Plugin {
@@ -30,7 +29,7 @@ function preloadRoomChunk(): Plugin {
           for (const imported of chunk.imports) visit(imported);
         };
         for (const chunk of Object.values(bundle)) {
-          if (chunk.type === 'chunk' && /\/room-(chunk|view)\.ts$/.test(chunk.facadeModuleId ?? ''))
+          if (chunk.type === 'chunk' && chunk.facadeModuleId?.endsWith('/room-chunk.ts'))
             visit(chunk.fileName);
         }
         const link = (attrs: Record<string, string | boolean>): HtmlTagDescriptor => ({

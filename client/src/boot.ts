@@ -47,22 +47,6 @@ function lateSocket(): boolean {
 /** Not in a page (Node runs lib/signaling.ts in the resume tests): nothing is started. */
 const inPage = typeof location !== 'undefined' && typeof document !== 'undefined';
 
-/** A shared link (#/room/<id>): its join follows the lobby answer. */
-const linkPage = inPage && /^#\/room\//.test(location.hash);
-
-/**
- * A shared link's join needs the browser's native RTP capabilities (mediasoup-client's
- * probe: two throw-away RTCPeerConnections and their offers): their chunk is loaded and the
- * probe started once `lobby.subscribe` is on the wire, so the offers are made while its
- * answer is on the way — not after the room chunk is evaluated (lib/media/nativeCaps.ts).
- */
-function probeEarly(): void {
-  import('./lib/media/nativeCaps.ts').then(
-    (m) => m.probeNativeCaps(),
-    () => undefined, // The room chunk's prewarm probes as before.
-  );
-}
-
 function open(): EarlySocket | null {
   if (!inPage || typeof WebSocket === 'undefined' || lateSocket()) return null;
   const url = signalingUrl();
@@ -88,7 +72,6 @@ function open(): EarlySocket | null {
     } catch (err) {
       settle.no(err instanceof Error ? err : new Error(String(err)));
     }
-    if (linkPage) probeEarly();
   });
   ws.addEventListener('close', () => {
     clearTimeout(timer);
@@ -142,7 +125,8 @@ export function takeEarlySocket(url: string): EarlySocket | null {
  * lib/media/certificate.ts would make) is generated now, in the browser's background.
  */
 let certificate: Promise<RTCCertificate | null> | null =
-  linkPage &&
+  inPage &&
+  /^#\/room\//.test(location.hash) &&
   !lateSocket() &&
   typeof RTCPeerConnection !== 'undefined' &&
   typeof RTCPeerConnection.generateCertificate === 'function'

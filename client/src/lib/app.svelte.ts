@@ -1,7 +1,6 @@
 import { errorCodeOf, errorText, type RoomSummary, type RtpCapabilities } from '@tutti/protocol';
 import type { Component } from 'svelte';
 import type * as RoomChunkModule from './room-chunk.ts';
-import type * as RoomViewModule from './room-view.ts';
 import { deleteRoom } from './session/ownerActions.ts';
 import type { EndReason, RoomSession } from './session/RoomSession.svelte.ts';
 import { takeJoinTokenFromUrl, type UrlJoinToken } from './joinToken.ts';
@@ -49,19 +48,6 @@ export function loadRoomChunk(): Promise<RoomChunk> {
     });
   }
   return roomChunk;
-}
-
-let roomViewChunk: Promise<typeof RoomViewModule> | null = null;
-
-/** Loads the room view's chunk (once; a failed load is retried next time). */
-export function loadRoomView(): Promise<typeof RoomViewModule> {
-  if (!roomViewChunk) {
-    roomViewChunk = import('./room-view.ts');
-    roomViewChunk.catch(() => {
-      roomViewChunk = null;
-    });
-  }
-  return roomViewChunk;
 }
 
 /** App-wide state: the signaling connection, the lobby's room list, the current room. */
@@ -142,14 +128,9 @@ export class AppState {
       this.rooms = sortRooms(rooms);
       if (routerRtpCapabilities && !this.#routerCaps) {
         // A join may follow any moment: have the room chunk and the native capabilities
-        // ready so the one-reply join only computes the device before room.join (and, in
-        // the lobby, the room view's chunk too; a shared link's join evaluates it later).
-        const lobbyPage = roomIdFromHash() === null;
+        // ready so the one-reply join only computes the device before room.join.
         loadRoomChunk().then(
-          (chunk) => {
-            chunk.prewarmMedia();
-            if (lobbyPage) loadRoomView().catch(() => undefined);
-          },
+          (chunk) => chunk.prewarmMedia(),
           () => undefined,
         );
       }
@@ -220,12 +201,7 @@ export class AppState {
     try {
       if (!token) storage.nickname = nickname;
       const chunk = await loadRoomChunk();
-      // The view's chunk is evaluated from a later task: after room.join left (its device
-      // and certificate are ready by now on a shared link), while the join is answered.
-      const view = new Promise<typeof RoomViewModule>((ok, no) =>
-        setTimeout(() => loadRoomView().then(ok, no), 0),
-      );
-      view.catch(() => undefined);
+      this.roomView = chunk.RoomView;
       const session = await chunk.RoomSession.join(
         this.signaling,
         roomId,
@@ -238,12 +214,6 @@ export class AppState {
           e2ee: this.rooms.find((r) => r.id === roomId)?.e2ee,
         },
       );
-      try {
-        this.roomView = (await view).RoomView;
-      } catch (err) {
-        await session.leave();
-        throw err;
-      }
       this.session = session;
       history.replaceState(null, '', `#/room/${encodeURIComponent(roomId)}`);
     } catch (err) {

@@ -1,8 +1,43 @@
-import { Device } from 'mediasoup-client';
+import { Device, type types } from 'mediasoup-client';
 import type { RtpCapabilities } from '@tutti/protocol';
 import { dtlsCertificate } from './certificate.ts';
-import { handlerFactory, probeNativeCaps } from './nativeCaps.ts';
 import { fromServer } from './wire.ts';
+
+type HandlerFactory = NonNullable<
+  NonNullable<ConstructorParameters<typeof Device>[0]>['handlerFactory']
+>;
+let cachedFactory: HandlerFactory | null | undefined;
+
+/**
+ * The browser's mediasoup-client handler factory with its native RTP capabilities memoized:
+ * Device.load() probes them with two throw-away RTCPeerConnections, which
+ * `prewarmMedia()` does ahead of time (while the page connects and joins).
+ */
+function handlerFactory(): HandlerFactory | undefined {
+  if (cachedFactory !== undefined) return cachedFactory ?? undefined;
+  cachedFactory = null;
+  try {
+    const probe = new Device() as unknown as { _handlerFactory?: HandlerFactory };
+    const inner = probe._handlerFactory;
+    if (!inner || typeof inner.getNativeRtpCapabilities !== 'function') return undefined;
+    const native = new Map<string, Promise<types.RtpCapabilities>>();
+    cachedFactory = {
+      ...inner,
+      getNativeRtpCapabilities: (options) => {
+        let caps = native.get(options.direction);
+        if (!caps) {
+          caps = inner.getNativeRtpCapabilities(options);
+          native.set(options.direction, caps);
+          caps.catch(() => native.delete(options.direction));
+        }
+        return caps;
+      },
+    };
+  } catch {
+    // Unsupported browser: Device() throws again in loadDevice() with a readable error.
+  }
+  return cachedFactory ?? undefined;
+}
 
 /**
  * Probes the browser's native RTP capabilities and makes the DTLS certificate
@@ -10,7 +45,11 @@ import { fromServer } from './wire.ts';
  */
 export function prewarmMedia(): void {
   void dtlsCertificate();
-  probeNativeCaps();
+  const factory = handlerFactory();
+  if (!factory) return;
+  for (const direction of ['recvonly', 'sendonly'] as const) {
+    factory.getNativeRtpCapabilities({ direction }).catch(() => undefined);
+  }
 }
 
 /** A Device loaded with the router's capabilities, reusing the prewarmed native ones. */
