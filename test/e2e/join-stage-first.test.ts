@@ -3,7 +3,10 @@
  * remote <video> elements — and the rest (header controls, side panel, footer) follows once
  * a remote frame is on screen (≤ 300 ms), so its render and first layout do not hold the
  * browser's ICE start and the first frame (client/src/views/Room.svelte, docs/benchmarks.md).
- * A room where nobody sends video renders whole at once. Two Chromium pages.
+ * A room where nobody sends video renders whole at once. In a one-reply join into a room where
+ * others send, the send PeerConnection and the camera/mic capture come after the recv side's
+ * ICE checks began (client/src/lib/media/MediaClient.ts, session/RoomSession.svelte.ts).
+ * Two Chromium pages.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -42,6 +45,50 @@ const RECORD_ORDER = `(() => {
   }).observe(document, { subtree: true, childList: true });
 })();`;
 
+/**
+ * The receive RTCPeerConnection (the first given a remote offer): its answer applied (SLD)
+ * and its ICE checks begun; the PeerConnections created after it; getUserMedia's first call.
+ */
+const RECORD_PCS = `(() => {
+  const at = { sld: null, checking: null, later: [], gum: null };
+  window.__pcs = at;
+  const now = () => performance.now();
+  const md = navigator.mediaDevices;
+  const gum = md.getUserMedia.bind(md);
+  md.getUserMedia = (c) => { if (at.gum === null) at.gum = now(); return gum(c); };
+  let recv = null;
+  const Native = window.RTCPeerConnection;
+  const srd = Native.prototype.setRemoteDescription;
+  Native.prototype.setRemoteDescription = function (d, ...rest) {
+    if (recv === null && d && d.type === 'offer') {
+      recv = this;
+      this.addEventListener('iceconnectionstatechange', () => {
+        if (at.checking === null && this.iceConnectionState !== 'new') at.checking = now();
+      });
+    }
+    return srd.call(this, d, ...rest);
+  };
+  const sld = Native.prototype.setLocalDescription;
+  Native.prototype.setLocalDescription = function (...a) {
+    const p = sld.apply(this, a);
+    if (this === recv) p.then(() => { if (at.sld === null) at.sld = now(); }, () => {});
+    return p;
+  };
+  window.RTCPeerConnection = class extends Native {
+    constructor(...a) {
+      super(...a);
+      if (recv !== null) at.later.push(now());
+    }
+  };
+})();`;
+
+interface Pcs {
+  sld: number | null;
+  checking: number | null;
+  later: number[];
+  gum: number | null;
+}
+
 interface Order {
   video: number | null;
   frame: number | null;
@@ -74,6 +121,7 @@ describe('the room view renders its stage first', () => {
       }
     });
     await bob.context.addInitScript(RECORD_ORDER);
+    await bob.context.addInitScript(RECORD_PCS);
   });
 
   after(async () => {
@@ -108,5 +156,18 @@ describe('the room view renders its stage first', () => {
       `the rest after the first frame: ${JSON.stringify(o)}`,
     );
     await alice.waitParticipantCount(2);
+  });
+
+  test('the send PeerConnection and the capture wait for the recv side ICE start', async () => {
+    const pcs = await bob.page.evaluate(() => (window as unknown as { __pcs: Pcs }).__pcs);
+    const { sld, checking, later, gum } = pcs;
+    assert.ok(sld !== null && checking !== null, `recv SLD and ICE checks: ${JSON.stringify(pcs)}`);
+    assert.ok(later.length >= 1 && gum !== null, `a send PC and a capture: ${JSON.stringify(pcs)}`);
+    // Once the checks are under way, or when waiting for them gave up (150 ms after the render).
+    const due = Math.min(checking, sld + 140);
+    assert.ok(later[0]! >= due, `send PC after the recv ICE start: ${JSON.stringify(pcs)}`);
+    assert.ok(gum >= due, `getUserMedia after the recv ICE start: ${JSON.stringify(pcs)}`);
+    // Bob's camera still reaches Alice.
+    assert.equal((await alice.waitVideosDecoding(1, 10)).length, 1, "Alice decodes Bob's camera");
   });
 });
