@@ -4,6 +4,7 @@ import { procRssBytes } from '../load/cpu.ts';
 import { ProtooPeer } from '../load/protoo.ts';
 import { ensureRoom } from '../load/signaling.ts';
 import { PeerFleet } from './chatFleet.ts';
+import { marginalNote, warmUpWave, type Warmup } from './idleWarmup.ts';
 import { startTuttiServer } from './tutti-server.ts';
 
 /**
@@ -11,6 +12,8 @@ import { startTuttiServer } from './tutti-server.ts';
  * server with no peers and the same server with `--peers N` idle ones in the chat bench's
  * room, each after a full GC: RSS, process.memoryUsage() and a V8 heap snapshot each; the
  * snapshots are diffed by (node type, constructor) and the biggest growths printed per peer.
+ * "No peers" means after a warm-up wave of as many peers that join another room and stay
+ * joined (`--warmup-peers`, idleWarmup.ts): the figures are what an extra idle peer costs.
  */
 
 const { values: args } = parseArgs({
@@ -27,6 +30,8 @@ const { values: args } = parseArgs({
     snapshots: { type: 'boolean', default: false },
     /** The peers in this many child processes (as bench:chat's --peer-procs; at least 1). */
     'peer-procs': { type: 'string', default: '1' },
+    /** Peers that join a room of their own (and stay) before the baseline; 0: none. Default: --peers. */
+    'warmup-peers': { type: 'string' },
   },
 });
 /**
@@ -60,6 +65,8 @@ function residentByKind(pid: number): Map<string, number> {
 }
 
 const PEERS = Math.min(1000, Math.max(1, Number(args.peers)));
+const WARMUP_PEERS = Math.min(1000, Math.max(0, Number(args['warmup-peers'] ?? PEERS)));
+const PEER_PROCS = Math.max(1, Number(args['peer-procs']));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A minimal inspector client: one request at a time, chunk events passed to `onEvent`. */
@@ -183,8 +190,9 @@ const server = await startTuttiServer({
 const fleet = new PeerFleet({
   peers: PEERS,
   urls: [server.wsUrl],
-  procs: Math.max(1, Number(args['peer-procs'])),
+  procs: PEER_PROCS,
 });
+let warmup: Warmup | undefined;
 try {
   const url = server.inspectorUrl()!;
   const roomId = await ensureRoom(server.wsUrl, 'bench-chat');
@@ -192,6 +200,8 @@ try {
   await warm.request('room.join', { roomId, nickname: 'warmup' });
   warm.close();
   await sleep(1500);
+  warmup = await warmUpWave(server, WARMUP_PEERS, PEER_PROCS, '[peer-heap]');
+  if (warmup.line) console.log(warmup.line);
   const before = await sample(
     url,
     server.pid,
@@ -210,7 +220,7 @@ try {
   await sleep(2000);
   const later = procRssBytes(server.pid) ?? 0;
   console.log(
-    `[peer-heap] ${PEERS} idle peers; per peer: RSS ${kb(after.rss - before.rss)} KB right after the GC, ${kb(later - before.rss)} KB 2 s later`,
+    `[peer-heap] ${PEERS} idle peers (${marginalNote(WARMUP_PEERS)}); per peer: RSS ${kb(after.rss - before.rss)} KB right after the GC, ${kb(later - before.rss)} KB 2 s later`,
   );
   for (const [kind, kb] of residentByKind(server.pid)) {
     const grown = (kb - (mapsBefore.get(kind) ?? 0)) / PEERS;
@@ -235,6 +245,7 @@ try {
   }
 } finally {
   await fleet.close();
+  await warmup?.fleet?.close();
   await server.stop();
 }
 process.exit(0);
