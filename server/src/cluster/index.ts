@@ -5,7 +5,7 @@ export { ClusterError, type ClusterFailure } from './errors.ts';
 export { LocalClusterHub } from './local.ts';
 export { NodeRegistry, type RegistryStore, type NodeRegistryOptions } from './NodeRegistry.ts';
 export type { RoomPlacement, RoomSpread, SeatResult } from './Placement.ts';
-export { connectRedis, whenReady, type RedisSettings } from '../kernel/redis.ts';
+export { connectRedis, quitRedis, whenReady, type RedisSettings } from '../kernel/redis.ts';
 export { clusterSettings, type ClusterSettings } from './settings.ts';
 export { RedisPlacement } from './RedisPlacement.ts';
 export { RedisRegistryStore } from './RedisRegistryStore.ts';

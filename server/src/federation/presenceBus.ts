@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { connectRedis, type LocalClusterHub, type RedisSettings } from '../cluster/index.ts';
-import { quitRedis } from '../kernel/redis.ts';
+import {
+  connectRedis,
+  quitRedis,
+  type LocalClusterHub,
+  type RedisSettings,
+} from '../cluster/index.ts';
 import { dropLogger } from '../cluster/dropLog.ts';
 import type { Logger } from '../kernel/log.ts';
 import {
