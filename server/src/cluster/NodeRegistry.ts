@@ -110,6 +110,7 @@ export class NodeRegistry {
 
   /** First heartbeat and scan, then one every heartbeatMs. Never throws for an unreachable store. */
   async start(): Promise<void> {
+    this.#stopped = false; // Started again after a stop (tests freeze a node this way).
     await this.tick();
     this.#stalls.start();
     this.#timer = setInterval(() => {

@@ -65,6 +65,31 @@ export function registryContract({ setup, track }: ContractFixture): void {
     assert.equal(((await inFlight) as ClusterError).failure, 'UNAVAILABLE');
   });
 
+  it('a registry started again after a stop beats on refresh() (a frozen node thawed)', async () => {
+    const { env, id } = await setup();
+    const store = env.store();
+    const nodeId = `thawed-${id}`;
+    // Beats only when asked: no timer tick can stand in for refresh().
+    const node = new NodeRegistry(store, {
+      self: selfInfo(nodeId),
+      load: () => ({ cpu: 0, routers: 0, consumers: 0, peers: 0 }),
+      log: captureLog(),
+      heartbeatMs: 600_000,
+      expiryMs: 1_200_000,
+    });
+    await node.start();
+    await node.stop();
+    await node.start();
+    try {
+      await store.remove(nodeId);
+      await node.refresh();
+      const listed = (await store.scan()).some((e) => e.nodeId === nodeId);
+      assert.ok(listed, 'refresh() beat again after the restart');
+    } finally {
+      await node.stop();
+    }
+  });
+
   it('a node back under the same id: others see it restart, its old seats are cleared', async () => {
     const { env, a, id } = await setup();
     const nodeId = `phoenix-${id}`;
