@@ -6,14 +6,21 @@ import type {
   WebRtcTransport,
 } from 'mediasoup/types';
 import type { Logger } from '../kernel/log.ts';
-import { EstimatePeak, holdLayers, type HoldState, type LayerRates } from './downlinkLayers.ts';
+import {
+  EstimatePeak,
+  FREE_DOWNLINK,
+  holdLayers,
+  type HoldState,
+  type LayerRates,
+} from './downlinkLayers.ts';
 
 /**
  * A receive transport's layer guard (issue 10, the decisions in downlinkLayers.ts): when its
  * estimate drops under what it forwards, every simulcast/SVC consumer on it is held to a
  * layer with room to spare (asked for at once, so the lower layer's key frame is requested
- * now), until the estimate covers all its consumers want; then they get the layers the
- * client asked for again. The client's wish goes through preferLayers().
+ * now), until the estimate has covered all its consumers want for a while; the hold climbs
+ * back one layer at a time, then they get the layers the client asked for again. The
+ * client's wish goes through preferLayers().
  */
 
 interface Watched {
@@ -109,6 +116,7 @@ async function react(g: Guard, r: BweReading): Promise<void> {
       rates: await ratesOf(w.producer),
       current: w.consumer.currentLayers?.spatialLayer,
       wish: w.wish.spatialLayer,
+      held: w.held,
     })),
   );
   const hold = holdLayers(views, r, g.state, sharpDrop);
@@ -141,7 +149,7 @@ export function guardDownlink(transport: WebRtcTransport, log: Logger): void {
     log,
     watched: new Map(),
     peak: new EstimatePeak(),
-    state: { congested: false, recovering: false, previous: 0 },
+    state: FREE_DOWNLINK,
     busy: false,
   };
   guards.set(transport, g);

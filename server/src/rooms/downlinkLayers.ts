@@ -37,6 +37,11 @@ function wishedRate(rates: LayerRates, wish: number): number {
   return 0;
 }
 
+/** While congested, a held layer rises by one spatial layer at most this often. */
+export const RISE_EVERY_MS = 2000;
+/** Let go only once the layers asked for have fitted the estimate for this long. */
+export const RELEASE_AFTER_MS = 4000;
+
 /** One consumer of a downlink as the choice sees it. */
 export interface ConsumerView {
   rates: LayerRates;
@@ -44,14 +49,21 @@ export interface ConsumerView {
   current: number | undefined;
   /** The spatial layer the client asks for. */
   wish: number;
+  /** The spatial layer it is held to now (undefined: not held). */
+  held?: number | undefined;
 }
 
 export interface HoldState {
   congested: boolean;
-  /** Congested, but the last reading already fitted (one more lets go). */
-  recovering: boolean;
+  /**
+   * Congested, and every reading since this moment (ms) found the layers asked for fitting
+   * the estimate; undefined: the last one did not.
+   */
+  fitsSince: number | undefined;
   /** The estimate of the last reading while congested (the hold rises only on two). */
   previous: number;
+  /** When the hold was taken or last rose (it rises one layer per RISE_EVERY_MS). */
+  roseAt: number;
 }
 
 export interface Hold extends HoldState {
@@ -59,42 +71,68 @@ export interface Hold extends HoldState {
   held: (number | undefined)[];
 }
 
+export const FREE_DOWNLINK: HoldState = {
+  congested: false,
+  fitsSince: undefined,
+  previous: 0,
+  roseAt: 0,
+};
+
 /**
- * `sharpDrop`: the estimate just fell (see EstimatePeak). Not congested: it becomes so on a
- * sharp drop to under what is forwarded. Congested: each consumer is held to its fitting
- * layer, until two readings in a row find the layers asked for within RELEASE of the
- * estimate (or the estimate covering `desired`, all the consumers would take): a single
- * high reading (a probe) would let the top layer in and out again.
+ * `sharpDrop`: the estimate just fell (see EstimatePeak); `at`: the reading's time (ms).
+ * Not congested: it becomes so on a sharp drop to under what is forwarded, each consumer
+ * held to its fitting layer at once. Congested: a hold falls at once when the estimate
+ * does, but rises one spatial layer at a time, at most every RISE_EVERY_MS and only on two
+ * readings that allow it; once the layers asked for fit the estimate (within RELEASE, or
+ * the estimate covering `desired`), they climb toward the wish the same way, and the hold
+ * lets go when every consumer is there and they have fitted for RELEASE_AFTER_MS. A probe
+ * reads high for a moment: letting go on it put the top layer back into a capped link.
  */
 export function holdLayers(
   views: readonly ConsumerView[],
-  estimate: { available: number; desired: number },
+  estimate: { available: number; desired: number; at: number },
   state: HoldState,
   sharpDrop: boolean,
 ): Hold {
-  const none: Hold = {
-    congested: false,
-    recovering: false,
-    previous: 0,
-    held: views.map(() => undefined),
-  };
-  const { available, desired } = estimate;
-  let recovering = false;
+  const { available, desired, at } = estimate;
+  const share = (budget: number) => budget / Math.max(1, views.length);
   if (!state.congested) {
     const forwarded = views.reduce(
       (n, v) => n + (v.current === undefined ? 0 : (v.rates[v.current] ?? 0)),
       0,
     );
-    if (!sharpDrop || forwarded <= available) return none;
-  } else {
-    const wished = views.reduce((n, v) => n + wishedRate(v.rates, v.wish), 0);
-    recovering = (desired > 0 && available >= desired) || wished <= RELEASE * available;
-    if (recovering && state.recovering) return none;
+    if (!sharpDrop || forwarded <= available)
+      return { ...FREE_DOWNLINK, held: views.map(() => undefined) };
+    const held = views.map((v) => fittingLayer(v.rates, HEADROOM * share(available), v.wish));
+    return { congested: true, fitsSince: undefined, previous: available, roseAt: at, held };
   }
-  const lowest = state.congested ? Math.min(available, state.previous) : available;
-  const share = lowest / Math.max(1, views.length);
-  const held = views.map((v) => fittingLayer(v.rates, HEADROOM * share, v.wish));
-  return { congested: true, recovering, previous: available, held };
+  const wished = views.reduce((n, v) => n + wishedRate(v.rates, v.wish), 0);
+  const fitsNow = (desired > 0 && available >= desired) || wished <= RELEASE * available;
+  const fitsSince = fitsNow ? (state.fitsSince ?? at) : undefined;
+  const budget = HEADROOM * share(Math.min(available, state.previous));
+  const mayRise = at - state.roseAt >= RISE_EVERY_MS;
+  const climbing = fitsSince !== undefined && at - fitsSince >= RISE_EVERY_MS;
+  let rose = false;
+  const held = views.map((v) => {
+    const target = climbing
+      ? fittingLayer(v.rates, Infinity, v.wish)
+      : fittingLayer(v.rates, budget, v.wish);
+    const now = v.held ?? target;
+    if (target <= now) return target;
+    if (!mayRise) return now;
+    rose = true;
+    return now + 1;
+  });
+  const atWish = views.every((v, i) => (held[i] ?? 0) >= fittingLayer(v.rates, Infinity, v.wish));
+  if (fitsSince !== undefined && at - fitsSince >= RELEASE_AFTER_MS && atWish)
+    return { ...FREE_DOWNLINK, held: views.map(() => undefined) };
+  return {
+    congested: true,
+    fitsSince,
+    previous: available,
+    roseAt: rose ? at : state.roseAt,
+    held,
+  };
 }
 
 /** The recent peak of a downlink's estimate, to tell a sharp drop. */
