@@ -10,7 +10,7 @@ import type { E2ee } from '../e2ee/E2ee.ts';
 import type { Signaling } from '../signaling.ts';
 import { Consumers } from './consumers.ts';
 import { e2eeCodecsOnly, loadDevice } from './device.ts';
-import { untilConnected } from './ice.ts';
+import { untilChecking, untilConnected } from './ice.ts';
 import { canSimulcast, Producers } from './producers.ts';
 import { buildTransport, openTransport } from './transports.ts';
 import type { Consumer, LocalSource, MediaEvents, Producer, Transport } from './types.ts';
@@ -160,13 +160,15 @@ export class MediaClient {
     // way), unless bench:join asks for the other order (docs/benchmarks.md measures both).
     if (renderFirst) onDispatched?.();
     await this.#consumers.consumeAll(media.consumers ?? []);
-    // The send transport's PeerConnection (tens of ms of main thread on a busy machine) is
-    // built after the recv side's SDP is set, not in front of it: nothing is produced
-    // before start() returns.
+    // The room view's first render is its stage only (views/Room.svelte): it goes now; the
+    // send transport's PeerConnection (tens of ms of main thread, and a gathering of its
+    // own) once the recv side's ICE checks are under way — nothing is produced before the
+    // recv transport connects anyway (RoomSession, receive first).
+    if (!renderFirst) onDispatched?.();
+    await untilChecking(this.recvTransport, 150);
     const current = generation === this.#generation && !this.#closed;
     if (current && media.send && (device.canProduce('audio') || device.canProduce('video')))
       this.sendTransport = build('send', media.send);
-    if (!renderFirst) onDispatched?.();
     if (generation !== this.#generation) return;
     await this.#producers.reproduce();
   }

@@ -36,7 +36,25 @@ export function restartIceWhenStuck(
 
 /** Resolves once the transport is connected (or failed/closed), at most after timeoutMs. */
 export function untilConnected(transport: Transport | null, timeoutMs: number): Promise<void> {
-  if (!transport || transport.closed || transport.connectionState === 'connected')
+  return untilState(transport, timeoutMs, (state) => state === 'connected' || state === 'failed');
+}
+
+/**
+ * Resolves once the transport's ICE checks are under way (its state left 'new'), at most
+ * after timeoutMs. Chromium starts gathering a new RTCPeerConnection's candidates only after
+ * a few main-thread turns (its port allocator waits for the page's media-permission answer),
+ * so a long task right after the PC's answer — building another PC — holds ICE back.
+ */
+export function untilChecking(transport: Transport | null, timeoutMs: number): Promise<void> {
+  return untilState(transport, timeoutMs, (state) => state !== 'new');
+}
+
+function untilState(
+  transport: Transport | null,
+  timeoutMs: number,
+  reached: (state: string) => boolean,
+): Promise<void> {
+  if (!transport || transport.closed || reached(transport.connectionState))
     return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
@@ -45,7 +63,7 @@ export function untilConnected(transport: Transport | null, timeoutMs: number): 
       resolve();
     };
     const onState = (state: string): void => {
-      if (state === 'connected' || state === 'failed' || state === 'closed') done();
+      if (reached(state) || state === 'closed') done();
     };
     const timer = setTimeout(done, timeoutMs);
     transport.on('connectionstatechange', onState);

@@ -230,11 +230,16 @@ export class RoomSession {
     fromJoin?: Parameters<MediaClient['start']>[2],
   ): Promise<void> {
     this.#stores.local.status = 'starting';
-    const mic = acquire ? quiet(captureMic()) : null;
-    const camera = acquire ? quiet(captureCamera()) : null;
+    // A one-reply join into a room where others send captures once start() is through (the
+    // recv side's ICE checks under way): getUserMedia's answer and the capture start took
+    // the main thread in the window where the recv PeerConnection starts gathering.
+    const late = acquire && !!fromJoin?.media?.consumers?.length;
+    let mic = acquire && !late ? quiet(captureMic()) : null;
+    let camera = acquire && !late ? quiet(captureCamera()) : null;
     try {
       await this.#media.start(routerRtpCapabilities, onDispatched, fromJoin);
       this.#stores.local.status = 'ready';
+      if (late && !this.ended) [mic, camera] = [quiet(captureMic()), quiet(captureCamera())];
     } catch (err) {
       discard(mic);
       discard(camera);

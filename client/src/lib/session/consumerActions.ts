@@ -1,7 +1,13 @@
+import { FirstFrame } from '../media/firstFrame.ts';
 import type { MediaClient } from '../media/MediaClient.ts';
 
-/** What a remote tile asks of its consumer: pause while hidden, a layer that fits its size. */
+/**
+ * What a remote tile asks of its consumer: pause while hidden, a layer that fits its size;
+ * and what it tells: its first frame was shown.
+ */
 export class ConsumerActions {
+  readonly #firstFrame = new FirstFrame();
+
   constructor(private readonly media: MediaClient) {}
 
   setVisible(consumerId: string, visible: boolean): Promise<void> {
@@ -12,5 +18,15 @@ export class ConsumerActions {
   fitWidth(consumerId: string, px: number): Promise<void> {
     const layer = px <= 360 ? 0 : px <= 760 ? 1 : 2;
     return this.media.setPreferredLayers(consumerId, layer);
+  }
+
+  /** A remote tile showed its first frame. */
+  frameShown(): void {
+    this.#firstFrame.shown();
+  }
+
+  /** Resolves once a remote tile showed a frame, at most after timeoutMs. */
+  firstFrame(timeoutMs: number): Promise<void> {
+    return this.#firstFrame.wait(timeoutMs);
   }
 }
