@@ -10,7 +10,7 @@ import type { E2ee } from '../e2ee/E2ee.ts';
 import type { Signaling } from '../signaling.ts';
 import { Consumers } from './consumers.ts';
 import { e2eeCodecsOnly, loadDevice } from './device.ts';
-import { untilConnected } from './ice.ts';
+import { untilConnected, untilGathering } from './ice.ts';
 import { canSimulcast, Producers } from './producers.ts';
 import { buildTransport, openTransport } from './transports.ts';
 import type { Consumer, LocalSource, MediaEvents, Producer, Transport } from './types.ts';
@@ -160,6 +160,10 @@ export class MediaClient {
     // way), unless bench:join asks for the other order (docs/benchmarks.md measures both).
     if (renderFirst) onDispatched?.();
     await this.#consumers.consumeAll(media.consumers ?? []);
+    // Let the recv side's gathering get its main-thread task before the send side's
+    // PeerConnection and the room view's render (it waited behind them: ICE 80-110 ms after
+    // SLD on a link page, see docs/benchmarks.md); ≤ 20 ms, a task or two when idle.
+    if (media.consumers?.length) await untilGathering(this.recvTransport, 20);
     // The send transport's PeerConnection (tens of ms of main thread on a busy machine) is
     // built after the recv side's SDP is set, not in front of it: nothing is produced
     // before start() returns.
