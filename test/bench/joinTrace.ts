@@ -13,7 +13,8 @@ import { pageHook, phasesOf, type PageMarks } from './joinHook.ts';
  * warm-up and N traced link joins (fresh context each) into a room with 2 publisher bots.
  * Per join: the resource timings (request → response end, transfer and decoded size) and
  * the renderer main thread's busy time by trace event up to the first decoded frame
- * (Chromium `Tracing`, devtools.timeline). `--out file.json` keeps the last raw trace.
+ * (Chromium `Tracing`, devtools.timeline). `--out file.json` keeps each join's raw trace
+ * (`file.<n>.json`, with the page's marks and navigation's trace time).
  */
 
 const { values: args } = parseArgs({
@@ -24,6 +25,8 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     /** link (navigation of #/room/<id>) or click (on the room in an open lobby). */
     figure: { type: 'string', default: 'link' },
+    /** Trace categories (comma list); e.g. add `webrtc,toplevel` to see the ICE agent's steps. */
+    categories: { type: 'string', default: 'devtools.timeline,v8.execute,blink.user_timing,loading' },
   },
 });
 
@@ -136,7 +139,7 @@ try {
     await cdp.send('Profiler.start');
     await cdp.send('Tracing.start', {
       traceConfig: {
-        includedCategories: ['devtools.timeline', 'v8.execute', 'blink.user_timing', 'loading'],
+        includedCategories: args.categories.split(','),
       },
     });
     if (args.figure === 'click')
@@ -204,17 +207,21 @@ try {
     // Main thread of the page's renderer: the thread that parsed the server's page (not
     // about:blank's, which a cross-process navigation leaves in another renderer).
     const page0 = (e: TraceEvent) => {
-      const d = e.args?.data as { url?: string; beginData?: { url?: string } } | undefined;
-      return (d?.beginData?.url ?? d?.url ?? '').startsWith(server.url);
+      // ParseHTML carries its URL in args.beginData, navigationStart in args.data.
+      const a = e.args as { beginData?: { url?: string } } | undefined;
+      const d = e.args?.data as { url?: string; documentLoaderURL?: string } | undefined;
+      return (a?.beginData?.url ?? d?.documentLoaderURL ?? d?.url ?? '').startsWith(server.url);
     };
     const main =
       events.find((e) => e.name === 'ParseHTML' && page0(e)) ??
       events.findLast((e) => e.name === 'ParseHTML');
-    const nav = events.find(
-      (e) =>
-        (e.name === 'navigationStart' || e.name === 'NavigationStart') &&
-        (!main || e.pid === main.pid),
-    );
+    const nav =
+      events.find((e) => e.name === 'navigationStart' && page0(e)) ??
+      events.find(
+        (e) =>
+          (e.name === 'navigationStart' || e.name === 'NavigationStart') &&
+          (!main || e.pid === main.pid),
+      );
     if (!main) continue;
     // The timeline from the figure's start: navigation, or the click (page time, ms).
     const from = args.figure === 'click' ? (info.marks.click ?? 0) : 0;
@@ -247,7 +254,11 @@ try {
     const top = [...busy.entries()].sort((a, b) => b[1] - a[1]).slice(0, 18);
     console.log('  main-thread time by event up to the first frame (ms, nested events overlap):');
     for (const [k, v] of top) console.log(`    ${v.toFixed(1).padStart(7)}  ${k}`);
-    if (args.out) writeFileSync(args.out, JSON.stringify({ traceEvents: events }));
+    if (args.out)
+      writeFileSync(
+        args.out.replace(/(\.json)?$/, `.${i}.json`),
+        JSON.stringify({ traceEvents: events, marks: info.marks, navTs: t0 }),
+      );
   }
 } finally {
   await browser.close();

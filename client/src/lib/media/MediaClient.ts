@@ -10,7 +10,7 @@ import type { E2ee } from '../e2ee/E2ee.ts';
 import type { Signaling } from '../signaling.ts';
 import { Consumers } from './consumers.ts';
 import { e2eeCodecsOnly, loadDevice } from './device.ts';
-import { untilChecking, untilConnected } from './ice.ts';
+import { untilChecking, untilConnected, untilGathering } from './ice.ts';
 import { canSimulcast, Producers } from './producers.ts';
 import { buildTransport, openTransport } from './transports.ts';
 import type { Consumer, LocalSource, MediaEvents, Producer, Transport } from './types.ts';
@@ -160,10 +160,14 @@ export class MediaClient {
     // way), unless bench:join asks for the other order (docs/benchmarks.md measures both).
     if (renderFirst) onDispatched?.();
     await this.#consumers.consumeAll(media.consumers ?? []);
-    // The room view's first render is its stage only (views/Room.svelte): it goes now; the
-    // send transport's PeerConnection (tens of ms of main thread, and a gathering of its
-    // own) once the recv side's ICE checks are under way — nothing is produced before the
-    // recv transport connects anyway (RoomSession, receive first).
+    // The recv side's gathering gets its main-thread task first (Chromium's port allocator
+    // waits for one; behind the render it came 80-110 ms after SLD on a link page, see
+    // docs/benchmarks.md; ≤ 20 ms, a task or two when idle). Then the room view's first
+    // render, its stage only (views/Room.svelte), and the send transport's PeerConnection
+    // (tens of ms of main thread, and a gathering of its own) once the recv side's ICE
+    // checks are under way: nothing is produced before the recv transport connects anyway
+    // (RoomSession, receive first).
+    if (media.consumers?.length) await untilGathering(this.recvTransport, 20);
     if (!renderFirst) onDispatched?.();
     await untilChecking(this.recvTransport, 150);
     const current = generation === this.#generation && !this.#closed;

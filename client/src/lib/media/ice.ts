@@ -69,3 +69,28 @@ function untilState(
     transport.on('connectionstatechange', onState);
   });
 }
+
+/**
+ * Resolves once the transport's ICE gathering has left `new` (or after timeoutMs). Chromium
+ * starts a receive PeerConnection's gathering at its answer (SLD; the candidate pool is
+ * discarded then) and its port allocator needs one task on the page's main thread (its
+ * DevTools throttling token) before it opens a socket; the `gathering` state change is
+ * posted behind that task, so once it is seen, the allocator has what it needed and the
+ * main thread may be taken for tens of ms (send PeerConnection, the room view's render).
+ */
+export function untilGathering(transport: Transport | null, timeoutMs: number): Promise<void> {
+  if (!transport || transport.closed || transport.iceGatheringState !== 'new')
+    return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      transport.off('icegatheringstatechange', onState);
+      resolve();
+    };
+    const onState = (state: string): void => {
+      if (state !== 'new') done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    transport.on('icegatheringstatechange', onState);
+  });
+}
