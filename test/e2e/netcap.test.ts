@@ -129,7 +129,7 @@ function longestFreezeMs(samples: readonly FrameSample[]): number {
 
 /**
  * How often the frame count went back: the video element was re-attached (a new srcObject,
- * its decoder restarted, a key frame to wait for), which also makes fps() meaningless.
+ * so a new media player counting from 0), which also makes fps() meaningless.
  */
 function reattached(samples: readonly FrameSample[]): number {
   return samples.filter((s, i) => i > 0 && s.frames < samples[i - 1]!.frames).length;
