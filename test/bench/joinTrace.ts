@@ -26,7 +26,10 @@ const { values: args } = parseArgs({
     /** link (navigation of #/room/<id>) or click (on the room in an open lobby). */
     figure: { type: 'string', default: 'link' },
     /** Trace categories (comma list); e.g. add `webrtc,toplevel` to see the ICE agent's steps. */
-    categories: { type: 'string', default: 'devtools.timeline,v8.execute,blink.user_timing,loading' },
+    categories: {
+      type: 'string',
+      default: 'devtools.timeline,v8.execute,blink.user_timing,loading',
+    },
   },
 });
 
