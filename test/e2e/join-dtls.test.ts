@@ -9,9 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { startTestServer, type TestServer } from '../helpers/startServer.ts';
-import { launchBrowser, newParticipant, type Participant } from '../helpers/browser.ts';
+import type { Participant } from '../helpers/browser.ts';
+import { startBrowserPair, type BrowserPair } from '../helpers/browserPair.ts';
 
 const ROOM = 'Fingerprint ahead';
 const HOST = '127.0.16.3';
@@ -56,16 +55,13 @@ const signalingOf = (p: Participant): Promise<SignalingLog> =>
   p.page.evaluate(() => (window as unknown as { __signaling: SignalingLog }).__signaling);
 
 describe('the one-reply join with the DTLS fingerprint sent ahead', () => {
-  let server: TestServer;
-  let browser: Browser;
+  let pair: BrowserPair;
   let alice: Participant;
   let bob: Participant;
 
   before(async () => {
-    browser = await launchBrowser();
-    server = await startTestServer({ server: { host: HOST }, media: { listenIp: HOST } });
-    alice = await newParticipant(browser, server.url, 'Alice');
-    bob = await newParticipant(browser, server.url, 'Bob');
+    pair = await startBrowserPair(HOST);
+    ({ alice, bob } = pair);
     await alice.context.addInitScript(() => {
       try {
         localStorage.setItem('tutti.joinPath', 'classic');
@@ -81,8 +77,7 @@ describe('the one-reply join with the DTLS fingerprint sent ahead', () => {
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await pair?.close();
   });
 
   test('a short join sends no media.connectTransport and decodes remote frames both ways', async () => {

@@ -8,9 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { startTestServer, type TestServer } from '../helpers/startServer.ts';
-import { launchBrowser, newParticipant, waitFor, type Participant } from '../helpers/browser.ts';
+import type { TestServer } from '../helpers/startServer.ts';
+import { waitFor, type Participant } from '../helpers/browser.ts';
+import {
+  roomIdOf,
+  startBrowserPair,
+  storeNickname,
+  type BrowserPair,
+} from '../helpers/browserPair.ts';
 
 const ROOM = 'Early socket';
 const HOST = '127.0.14.3';
@@ -57,34 +62,23 @@ const socketsOf = (p: Participant): Promise<SocketLog[]> =>
   p.page.evaluate(() => (window as unknown as { __sockets: SocketLog[] }).__sockets);
 
 describe('the signaling socket opened before the app', () => {
+  let pair: BrowserPair;
   let server: TestServer;
-  let browser: Browser;
   let alice: Participant;
   let bob: Participant;
   let roomId = '';
 
   before(async () => {
-    browser = await launchBrowser();
-    server = await startTestServer({ server: { host: HOST }, media: { listenIp: HOST } });
-    alice = await newParticipant(browser, server.url, 'Alice');
-    bob = await newParticipant(browser, server.url, 'Bob');
-    await bob.context.addInitScript(() => {
-      try {
-        localStorage.setItem('tutti.nickname', 'Bob');
-      } catch {
-        // about:blank has no storage
-      }
-    });
+    pair = await startBrowserPair(HOST);
+    ({ server, alice, bob } = pair);
+    await storeNickname(bob, 'Bob');
     await bob.context.addInitScript(RECORD_SOCKETS);
     await alice.createRoom({ name: ROOM });
-    const m = /#\/room\/([^/?#]+)/.exec(alice.page.url());
-    assert.ok(m, `Alice's address names the room: ${alice.page.url()}`);
-    roomId = decodeURIComponent(m[1]!);
+    roomId = roomIdOf(alice);
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await pair?.close();
   });
 
   test('a shared link joins over the one socket boot.ts opened before the app was evaluated', async () => {

@@ -10,9 +10,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { startTestServer, type TestServer } from '../helpers/startServer.ts';
-import { launchBrowser, newParticipant, type Participant } from '../helpers/browser.ts';
+import type { TestServer } from '../helpers/startServer.ts';
+import type { Participant } from '../helpers/browser.ts';
+import {
+  roomIdOf,
+  startBrowserPair,
+  storeNickname,
+  type BrowserPair,
+} from '../helpers/browserPair.ts';
 
 const ROOM = 'Stage first';
 const HOST = process.env.TUTTI_TEST_HOST ?? '127.0.0.1';
@@ -101,39 +106,28 @@ const orderOf = (p: Participant): Promise<Order> =>
   p.page.evaluate(() => (window as unknown as { __order: Order }).__order);
 
 describe('the room view renders its stage first', () => {
+  let pair: BrowserPair;
   let server: TestServer;
-  let browser: Browser;
   let alice: Participant;
   let bob: Participant;
   let roomId = '';
 
   before(async () => {
-    browser = await launchBrowser();
-    server = await startTestServer({ server: { host: HOST }, media: { listenIp: HOST } });
-    alice = await newParticipant(browser, server.url, 'Alice');
-    bob = await newParticipant(browser, server.url, 'Bob');
+    pair = await startBrowserPair(HOST);
+    ({ server, alice, bob } = pair);
     await alice.context.addInitScript(RECORD_ORDER);
-    await bob.context.addInitScript(() => {
-      try {
-        localStorage.setItem('tutti.nickname', 'Bob');
-      } catch {
-        // about:blank has no storage
-      }
-    });
+    await storeNickname(bob, 'Bob');
     await bob.context.addInitScript(RECORD_ORDER);
     await bob.context.addInitScript(RECORD_PCS);
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
+    await pair?.close();
   });
 
   test('with no remote video the whole view comes in one render', async () => {
     await alice.createRoom({ name: ROOM });
-    const m = /#\/room\/([^/?#]+)/.exec(alice.page.url());
-    assert.ok(m, `Alice's address names the room: ${alice.page.url()}`);
-    roomId = decodeURIComponent(m[1]!);
+    roomId = roomIdOf(alice);
     const o = await orderOf(alice);
     assert.ok(o.tile !== null && o.leave !== null && o.list !== null, JSON.stringify(o));
     assert.equal(o.leave, o.tile, `controls with the tiles: ${JSON.stringify(o)}`);

@@ -36,7 +36,7 @@ export function restartIceWhenStuck(
 
 /** Resolves once the transport is connected (or failed/closed), at most after timeoutMs. */
 export function untilConnected(transport: Transport | null, timeoutMs: number): Promise<void> {
-  return untilState(transport, timeoutMs, (state) => state === 'connected' || state === 'failed');
+  return untilState(transport, CONNECTION, timeoutMs, (s) => s === 'connected' || s === 'failed');
 }
 
 /**
@@ -46,28 +46,7 @@ export function untilConnected(transport: Transport | null, timeoutMs: number): 
  * so a long task right after the PC's answer — building another PC — holds ICE back.
  */
 export function untilChecking(transport: Transport | null, timeoutMs: number): Promise<void> {
-  return untilState(transport, timeoutMs, (state) => state !== 'new');
-}
-
-function untilState(
-  transport: Transport | null,
-  timeoutMs: number,
-  reached: (state: string) => boolean,
-): Promise<void> {
-  if (!transport || transport.closed || reached(transport.connectionState))
-    return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      transport.off('connectionstatechange', onState);
-      resolve();
-    };
-    const onState = (state: string): void => {
-      if (reached(state) || state === 'closed') done();
-    };
-    const timer = setTimeout(done, timeoutMs);
-    transport.on('connectionstatechange', onState);
-  });
+  return untilState(transport, CONNECTION, timeoutMs, (state) => state !== 'new');
 }
 
 /**
@@ -79,18 +58,35 @@ function untilState(
  * main thread may be taken for tens of ms (send PeerConnection, the room view's render).
  */
 export function untilGathering(transport: Transport | null, timeoutMs: number): Promise<void> {
-  if (!transport || transport.closed || transport.iceGatheringState !== 'new')
-    return Promise.resolve();
+  return untilState(transport, GATHERING, timeoutMs, (state) => state !== 'new');
+}
+
+/** One of the transport's state machines: the event that tells its changes, and its value now. */
+interface StateOf {
+  readonly event: 'connectionstatechange' | 'icegatheringstatechange';
+  read(transport: Transport): string;
+}
+const CONNECTION: StateOf = { event: 'connectionstatechange', read: (t) => t.connectionState };
+const GATHERING: StateOf = { event: 'icegatheringstatechange', read: (t) => t.iceGatheringState };
+
+function untilState(
+  transport: Transport | null,
+  of: StateOf,
+  timeoutMs: number,
+  reached: (state: string) => boolean,
+): Promise<void> {
+  if (!transport || transport.closed || reached(of.read(transport))) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
-      transport.off('icegatheringstatechange', onState);
+      transport.off(of.event, onState);
       resolve();
     };
+    // 'closed' is only a connection state; a closed transport ends a gathering wait too.
     const onState = (state: string): void => {
-      if (state !== 'new') done();
+      if (reached(state) || state === 'closed' || transport.closed) done();
     };
     const timer = setTimeout(done, timeoutMs);
-    transport.on('icegatheringstatechange', onState);
+    transport.on(of.event, onState);
   });
 }
