@@ -10,7 +10,8 @@ import type { E2ee } from '../e2ee/E2ee.ts';
 import type { Signaling } from '../signaling.ts';
 import { Consumers } from './consumers.ts';
 import { e2eeCodecsOnly, loadDevice } from './device.ts';
-import { untilChecking, untilConnected, untilGathering } from './ice.ts';
+import { FirstFrame } from './firstFrame.ts';
+import { untilChecking, untilConnected } from './ice.ts';
 import { canSimulcast, Producers } from './producers.ts';
 import { buildTransport, openTransport } from './transports.ts';
 import type { Consumer, LocalSource, MediaEvents, Producer, Transport } from './types.ts';
@@ -24,6 +25,9 @@ export interface FromJoin {
   /** Render the room view before the consumers are set up (bench:join compares). */
   renderFirst?: boolean;
 }
+
+/** How long a one-reply join's send side waits for the first remote frame on screen. */
+const SEND_AFTER_FRAME_MS = 300;
 
 /**
  * Owns the mediasoup-client Device, both transports, every producer and consumer.
@@ -50,6 +54,8 @@ export class MediaClient {
   ice: IceSettings = { iceServers: [], iceTransportPolicy: 'all' };
   /** Set before start() in an end-to-end encrypted room (VP8 and Opus only, every frame sealed). */
   e2ee: E2ee | null = null;
+  /** A remote tile showed a frame (the tiles report it through ConsumerActions). */
+  readonly firstFrame = new FirstFrame();
 
   constructor(
     private readonly signaling: Signaling,
@@ -160,16 +166,20 @@ export class MediaClient {
     // way), unless bench:join asks for the other order (docs/benchmarks.md measures both).
     if (renderFirst) onDispatched?.();
     await this.#consumers.consumeAll(media.consumers ?? []);
-    // The recv side's gathering gets its main-thread task first (Chromium's port allocator
-    // waits for one; behind the render it came 80-110 ms after SLD on a link page, see
-    // docs/benchmarks.md; ≤ 20 ms, a task or two when idle). Then the room view's first
+    // The recv side's ICE start gets the main thread first: Chromium's port allocator
+    // needs two main-thread hops after SLD (the media-permission answer, then a DevTools
+    // throttling token) before it opens a socket, ~25 ms when idle; behind the render they
+    // came 60-110 ms after SLD (docs/benchmarks.md; ≤ 60 ms here). Then the room view's first
     // render, its stage only (views/Room.svelte), and the send transport's PeerConnection
     // (tens of ms of main thread, and a gathering of its own) once the recv side's ICE
     // checks are under way: nothing is produced before the recv transport connects anyway
     // (RoomSession, receive first).
-    if (media.consumers?.length) await untilGathering(this.recvTransport, 20);
+    if (media.consumers?.length) await untilChecking(this.recvTransport, 60);
     if (!renderFirst) onDispatched?.();
     await untilChecking(this.recvTransport, 150);
+    // ... and after the first remote frame's paint (≤ 300 ms): the send PeerConnection's
+    // tens of ms of main thread fell between the stage's render and that paint.
+    if (media.consumers?.length) await this.firstFrame.waitThenTask(SEND_AFTER_FRAME_MS);
     const current = generation === this.#generation && !this.#closed;
     if (current && media.send && (device.canProduce('audio') || device.canProduce('video')))
       this.sendTransport = build('send', media.send);

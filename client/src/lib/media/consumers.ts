@@ -2,6 +2,7 @@ import type { NewConsumer } from '@tutti/protocol';
 import type { E2ee } from '../e2ee/E2ee.ts';
 import type { Signaling } from '../signaling.ts';
 import type { Consumer, MediaEvents, Transport } from './types.ts';
+import { prepareVideo, releaseVideo } from './videoSinks.ts';
 import { fromServer } from './wire.ts';
 
 /** What the consumers need of the client's lifecycle. */
@@ -76,6 +77,8 @@ export class Consumers {
       throw new Error('media restarted');
     }
     this.byId.set(consumer.id, consumer);
+    // Its element starts loading now, while ICE and DTLS are under way (videoSinks.ts).
+    if (consumer.kind === 'video') prepareVideo(consumer.track);
     consumer.on('transportclose', () => this.drop(consumer.id));
     consumer.on('trackended', () => this.drop(consumer.id));
     this.events.consumerAdded({
@@ -113,6 +116,7 @@ export class Consumers {
     const consumer = this.byId.get(consumerId);
     if (!consumer) return;
     this.byId.delete(consumerId);
+    releaseVideo(consumer.track);
     this.#preferredLayers.delete(consumerId);
     this.side.e2ee()?.forget(consumerId);
     if (!consumer.closed) consumer.close();

@@ -27,4 +27,13 @@ export class FirstFrame {
       this.#waiters.push(done);
     });
   }
+
+  /**
+   * Like `wait`, then one task later: work started from a frame callback would run inside
+   * that frame's rendering update, ahead of the other callbacks for the same frame.
+   */
+  async waitThenTask(timeoutMs: number): Promise<void> {
+    await this.wait(timeoutMs);
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  }
 }

@@ -49,25 +49,12 @@ export function untilChecking(transport: Transport | null, timeoutMs: number): P
   return untilState(transport, CONNECTION, timeoutMs, (state) => state !== 'new');
 }
 
-/**
- * Resolves once the transport's ICE gathering has left `new` (or after timeoutMs). Chromium
- * starts a receive PeerConnection's gathering at its answer (SLD; the candidate pool is
- * discarded then) and its port allocator needs one task on the page's main thread (its
- * DevTools throttling token) before it opens a socket; the `gathering` state change is
- * posted behind that task, so once it is seen, the allocator has what it needed and the
- * main thread may be taken for tens of ms (send PeerConnection, the room view's render).
- */
-export function untilGathering(transport: Transport | null, timeoutMs: number): Promise<void> {
-  return untilState(transport, GATHERING, timeoutMs, (state) => state !== 'new');
-}
-
 /** One of the transport's state machines: the event that tells its changes, and its value now. */
 interface StateOf {
   readonly event: 'connectionstatechange' | 'icegatheringstatechange';
   read(transport: Transport): string;
 }
 const CONNECTION: StateOf = { event: 'connectionstatechange', read: (t) => t.connectionState };
-const GATHERING: StateOf = { event: 'icegatheringstatechange', read: (t) => t.iceGatheringState };
 
 function untilState(
   transport: Transport | null,

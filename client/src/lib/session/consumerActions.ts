@@ -1,4 +1,3 @@
-import { FirstFrame } from '../media/firstFrame.ts';
 import type { MediaClient } from '../media/MediaClient.ts';
 
 /**
@@ -6,8 +5,6 @@ import type { MediaClient } from '../media/MediaClient.ts';
  * and what it tells: its first frame was shown.
  */
 export class ConsumerActions {
-  readonly #firstFrame = new FirstFrame();
-
   constructor(private readonly media: MediaClient) {}
 
   setVisible(consumerId: string, visible: boolean): Promise<void> {
@@ -22,11 +19,11 @@ export class ConsumerActions {
 
   /** A remote tile showed its first frame. */
   frameShown(): void {
-    this.#firstFrame.shown();
+    this.media.firstFrame.shown();
   }
 
   /** Resolves once a remote tile showed a frame, at most after timeoutMs. */
   firstFrame(timeoutMs: number): Promise<void> {
-    return this.#firstFrame.wait(timeoutMs);
+    return this.media.firstFrame.wait(timeoutMs);
   }
 }
