@@ -6,7 +6,7 @@
  * after that. Made by the tile at its first render, that came 60–140 ms after the first key
  * frame was already decoded (a Chromium trace of a link join, docs/benchmarks.md). Made
  * here, detached, at consume time, the element loads while ICE and DTLS are under way and
- * holds the current frame; the tile adopts it (`take`), so the frame is on screen at the
+ * holds the current frame; the tile adopts it (`takeVideo`), so the frame is on screen at the
  * tile's first paint. An element nobody takes is released with its consumer, or after
  * `UNCLAIMED_MS`.
  */
