@@ -124,14 +124,12 @@ export function takeEarlySocket(url: string): EarlySocket | null {
  * A shared link (#/room/<id>) joins as soon as it can: its DTLS certificate (ECDSA P-256, what
  * lib/media/certificate.ts would make) is generated now, in the browser's background.
  */
-const roomLink =
+let certificate: Promise<RTCCertificate | null> | null =
   inPage &&
   /^#\/room\//.test(location.hash) &&
   !lateSocket() &&
-  typeof RTCPeerConnection !== 'undefined';
-
-let certificate: Promise<RTCCertificate | null> | null =
-  roomLink && typeof RTCPeerConnection.generateCertificate === 'function'
+  typeof RTCPeerConnection !== 'undefined' &&
+  typeof RTCPeerConnection.generateCertificate === 'function'
     ? RTCPeerConnection.generateCertificate({
         name: 'ECDSA',
         namedCurve: 'P-256',
@@ -142,53 +140,5 @@ let certificate: Promise<RTCCertificate | null> | null =
 export function takeEarlyCertificate(): Promise<RTCCertificate | null> | null {
   const taken = certificate;
   certificate = null;
-  return taken;
-}
-
-/** The directions Device.load probes the browser's native RTP capabilities for. */
-export type ProbeDirection = 'recvonly' | 'sendonly';
-
-/**
- * The offer SDP of one capability probe, made the way mediasoup-client's Chrome111 handler
- * makes it (its `getNativeRtpCapabilities`: the same configuration and transceivers, then
- * closed); lib/media/device.ts parses it with that handler. Null when the browser refused.
- */
-function probeOffer(direction: ProbeDirection): Promise<string | null> {
-  let pc: RTCPeerConnection;
-  try {
-    pc = new RTCPeerConnection({
-      iceServers: [],
-      iceTransportPolicy: 'all',
-      bundlePolicy: 'max-bundle',
-      rtcpMuxPolicy: 'require',
-    });
-    pc.addTransceiver('audio', { direction });
-    pc.addTransceiver('video', {
-      direction,
-      sendEncodings: [{ scalabilityMode: 'L3T3' } as RTCRtpEncodingParameters],
-    });
-  } catch {
-    return Promise.resolve(null);
-  }
-  return pc
-    .createOffer()
-    .then((offer) => offer.sdp ?? null)
-    .catch(() => null)
-    .finally(() => pc.close());
-}
-
-/**
- * A shared link's capability probes start here too: two offers the browser answers off the
- * main thread while the app's chunks arrive and are compiled (in the app they started only
- * once the room chunk ran, in front of room.join).
- */
-const probes = new Map<ProbeDirection, Promise<string | null>>(
-  roomLink ? (['recvonly', 'sendonly'] as const).map((d) => [d, probeOffer(d)]) : [],
-);
-
-/** The probe offer started at boot for `direction`, once (undefined: none was started). */
-export function takeEarlyProbe(direction: ProbeDirection): Promise<string | null> | undefined {
-  const taken = probes.get(direction);
-  probes.delete(direction);
   return taken;
 }

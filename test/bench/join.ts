@@ -136,16 +136,29 @@ async function oneJoin(
       await page.waitForTimeout(500); // the lobby settled (its socket open, list shown)
       await item.click();
     }
-    await page.waitForFunction(
-      (n) => {
-        const m = (window as unknown as { __benchMarks?: PageMarks }).__benchMarks;
-        if (m?.frame == null) return false;
-        // Every existing stream's first RTP, or give up on that 2 s after the first frame.
-        return Object.keys(m.firstRtp).length >= n || performance.now() - m.frame > 2000;
-      },
-      streams,
-      { timeout: 15_000, polling: 20 },
-    );
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+    await page
+      .waitForFunction(
+        (n) => {
+          const m = (window as unknown as { __benchMarks?: PageMarks }).__benchMarks;
+          if (m?.frame == null) return false;
+          // Every existing stream's first RTP, or give up on that 2 s after the first frame.
+          return Object.keys(m.firstRtp).length >= n || performance.now() - m.frame > 2000;
+        },
+        streams,
+        { timeout: 15_000, polling: 20 },
+      )
+      .catch(async (err: unknown) => {
+        // Say how far the page got: its marks so far, and what it reported.
+        const reached = await page
+          .evaluate(() => JSON.stringify((window as { __benchMarks?: unknown }).__benchMarks))
+          .catch(() => 'no marks');
+        throw new Error(
+          `${err instanceof Error ? err.message.split('\n')[0] : String(err)}; marks ${reached}; page errors ${JSON.stringify(pageErrors)}`,
+        );
+      });
     const marks = await page.evaluate(() => {
       const m = (window as unknown as { __benchMarks: PageMarks }).__benchMarks;
       const nav = performance.getEntriesByType('navigation')[0] as

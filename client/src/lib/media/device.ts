@@ -1,8 +1,5 @@
 import { Device, type types } from 'mediasoup-client';
-import { Chrome111 } from 'mediasoup-client/handlers/Chrome111';
-import { parse as parseSdp } from 'sdp-transform';
 import type { RtpCapabilities } from '@tutti/protocol';
-import { takeEarlyProbe } from '../../boot.ts';
 import { dtlsCertificate } from './certificate.ts';
 import { fromServer } from './wire.ts';
 
@@ -29,7 +26,7 @@ function handlerFactory(): HandlerFactory | undefined {
       getNativeRtpCapabilities: (options) => {
         let caps = native.get(options.direction);
         if (!caps) {
-          caps = fromBootProbe(inner, options.direction) ?? inner.getNativeRtpCapabilities(options);
+          caps = inner.getNativeRtpCapabilities(options);
           native.set(options.direction, caps);
           caps.catch(() => native.delete(options.direction));
         }
@@ -40,32 +37,6 @@ function handlerFactory(): HandlerFactory | undefined {
     // Unsupported browser: Device() throws again in loadDevice() with a readable error.
   }
   return cachedFactory ?? undefined;
-}
-
-type Direction = Parameters<HandlerFactory['getNativeRtpCapabilities']>[0]['direction'];
-
-type ReadLocalSdp = (sdp: ReturnType<typeof parseSdp>) => types.RtpCapabilities;
-
-/** The Chrome111 handler's own SDP reading (private in its typings, so looked up with care). */
-const readLocalSdp = (Chrome111 as unknown as { getLocalRtpCapabilities?: ReadLocalSdp })
-  .getLocalRtpCapabilities;
-
-/**
- * The native capabilities from the probe offer boot.ts made (a shared link's page), read
- * by the handler that would have made it; undefined: none, or another handler. A refused
- * boot probe falls back to the handler's own.
- */
-function fromBootProbe(
-  inner: HandlerFactory,
-  direction: Direction,
-): Promise<types.RtpCapabilities> | undefined {
-  if (inner.name !== 'Chrome111' || typeof readLocalSdp !== 'function') return;
-  const offer = takeEarlyProbe(direction);
-  if (!offer) return;
-  const own = () => inner.getNativeRtpCapabilities({ direction });
-  return offer
-    .then((sdp) => (sdp ? readLocalSdp.call(Chrome111, parseSdp(sdp)) : own()))
-    .catch(own);
 }
 
 /**
