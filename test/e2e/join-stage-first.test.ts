@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestServer } from '../helpers/startServer.ts';
-import type { Participant } from '../helpers/browser.ts';
+import { waitFor, type Participant } from '../helpers/browser.ts';
 import {
   roomIdOf,
   startBrowserPair,
@@ -135,7 +135,15 @@ describe('the room view renders its stage first', () => {
   });
 
   test('a shared link shows the remote video before the rest of the view, and the rest follows', async () => {
-    await alice.waitVideosDecoding(0);
+    // Alice's camera on the server before Bob joins: his join answer then carries its
+    // consumer. (Under load her capture can still be starting: Bob would find no video, get
+    // the whole view in one render, and the camera only after it.)
+    await waitFor(
+      async () =>
+        (await alice.page.evaluate(() => window.__tutti?.producerPaused('camera'))) === false,
+      20_000,
+      "Alice's camera produced",
+    );
     await bob.page.goto(`${server.url}/#/room/${encodeURIComponent(roomId)}`);
     await bob.waitInRoom();
     assert.equal((await bob.waitVideosDecoding(1, 10)).length, 1, "Bob decodes Alice's camera");
