@@ -110,7 +110,11 @@ describe('an end-to-end encrypted room: the prompt and key epochs', () => {
       async () => (await bob.inboundBytes('video')) > before + 2000,
       15_000,
       'ciphertext reaching Bob',
-    );
+    ).catch(async (err: unknown) => {
+      // Say where Bob's media stood (seen once in a loaded clean-clone run, not reproduced).
+      const where = await bob.page.evaluate(() => window.__tutti?.diagnostics()).catch(() => null);
+      throw new Error(`${String(err)}; Bob's media: ${JSON.stringify(where)}`);
+    });
     const frames = await bob.frameCounts();
     assert.ok(
       frames.every((f) => f === 0),
