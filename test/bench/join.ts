@@ -127,6 +127,10 @@ async function oneJoin(
         for (const [k, v] of Object.entries(kv)) localStorage.setItem(k, v);
       }, storage);
     const page = await context.newPage();
+    // Kept for a failed join's report (from the navigation on, so early errors count too).
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
     if (figure === 'link') {
       await page.goto(`${server.url}/${file}#/room/${roomId}`, { waitUntil: 'commit' });
     } else {
@@ -136,9 +140,6 @@ async function oneJoin(
       await page.waitForTimeout(500); // the lobby settled (its socket open, list shown)
       await item.click();
     }
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
     await page
       .waitForFunction(
         (n) => {

@@ -112,8 +112,9 @@ describe('an end-to-end encrypted room: the prompt and key epochs', () => {
       'ciphertext reaching Bob',
     ).catch(async (err: unknown) => {
       // Say where Bob's media stood (seen once in a loaded clean-clone run, not reproduced).
-      const where = await bob.page.evaluate(() => window.__tutti?.diagnostics()).catch(() => null);
-      throw new Error(`${String(err)}; Bob's media: ${JSON.stringify(where)}`);
+      throw new Error(
+        `${String(err)}; Bob's media: ${JSON.stringify(await bob.mediaDiagnostics())}`,
+      );
     });
     const frames = await bob.frameCounts();
     assert.ok(

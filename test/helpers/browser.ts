@@ -139,6 +139,8 @@ export interface Participant {
   /** Waits until n remote videos exist and each decodes at least minFrames new frames. */
   waitVideosDecoding(n: number, minFrames?: number, timeoutMs?: number): Promise<number[]>;
   inboundBytes(kind: 'audio' | 'video'): Promise<number>;
+  /** Where the page's media stands (transports, consumers), or why it could not be read. */
+  mediaDiagnostics(): Promise<unknown>;
   /** Waits until inbound audio bytes grow by at least minBytes. */
   waitAudioFlowing(minBytes?: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -244,12 +246,15 @@ export async function newParticipant(
         await sleep(500);
       }
       // What the page's media looked like, so an intermittent failure can be told apart.
-      const media = await page
-        .evaluate(() => window.__tutti?.diagnostics())
-        .catch((err: unknown) => String(err));
+      const media = await p.mediaDiagnostics();
       throw new Error(
         `${nickname}: remote videos not decoding: start=${JSON.stringify(start)} now=${JSON.stringify(last)} media=${JSON.stringify(media)}`,
       );
+    },
+    async mediaDiagnostics() {
+      return page
+        .evaluate(() => window.__tutti?.diagnostics())
+        .catch((err: unknown) => String(err));
     },
     async inboundBytes(kind) {
       return page.evaluate(async (k) => (await window.__tutti?.inboundBytes(k)) ?? 0, kind);
