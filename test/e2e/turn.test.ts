@@ -162,6 +162,14 @@ describe(
         }
         const selfId = await carol.page.evaluate(() => window.__tutti?.selfId() ?? '');
         assert.match(coturn.log(), new RegExp(`Cannot find credentials of user <\\d+:${selfId}>`));
+        // ICE never starts on any PeerConnection: the page's ICE-start watch rebuilds the
+        // media twice (2 s + 2 s each), then gives up and says so (client/src/lib/media/ice.ts).
+        await carol.page
+          .getByTestId('error')
+          .filter({ hasText: 'ICE never started' })
+          .waitFor({ timeout: 20_000 });
+        await sleep(5000);
+        assert.equal(await carol.page.evaluate(() => window.__tutti?.restarts()), 2, 'no more');
       } finally {
         await carol.close();
         await wrong.stop();

@@ -170,6 +170,11 @@ export async function newParticipant(
   );
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[${nickname}] page error:`, err.message));
+  // The client's own warnings (an ICE watch firing, client/src/lib/media/ice.ts).
+  page.on('console', (m) => {
+    if (m.type() === 'warning' && m.text().startsWith('tutti:'))
+      console.error(`[${nickname}] ${m.text()}`);
+  });
 
   const p: Participant = {
     context,
@@ -305,7 +310,7 @@ declare global {
       selfId(): string;
       producerPaused(source: string): boolean | null;
       restarts(): number;
-      diagnostics(): Record<string, unknown>;
+      diagnostics(): Promise<Record<string, unknown>>;
       tryMute(peerId: string): Promise<void>;
     };
   }

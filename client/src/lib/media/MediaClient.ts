@@ -11,7 +11,7 @@ import type { Signaling } from '../signaling.ts';
 import { Consumers } from './consumers.ts';
 import { e2eeCodecsOnly, loadDevice } from './device.ts';
 import { FirstFrame } from './firstFrame.ts';
-import { untilChecking, untilConnected } from './ice.ts';
+import { untilChecking, untilConnected, type IceWatchEvents } from './ice.ts';
 import { canSimulcast, Producers } from './producers.ts';
 import { buildTransport, openTransport } from './transports.ts';
 import type { Consumer, LocalSource, MediaEvents, Producer, Transport } from './types.ts';
@@ -25,6 +25,9 @@ export interface FromJoin {
   /** Render the room view before the consumers are set up (bench:join compares). */
   renderFirst?: boolean;
 }
+
+/** How often transports whose ICE never started are rebuilt before giving up. */
+const MAX_STALL_REBUILDS = 2;
 
 /** How long a one-reply join's send side waits for the first remote frame on screen. */
 const SEND_AFTER_FRAME_MS = 300;
@@ -49,6 +52,7 @@ export class MediaClient {
   #generation = 0;
   #closed = false;
   #recvWaiters: ((transport: Transport | null) => void)[] = [];
+  #stallRebuilds = 0;
   restarts = 0;
   /** ICE servers and policy for new transports: from the latest room.join answer. */
   ice: IceSettings = { iceServers: [], iceTransportPolicy: 'all' };
@@ -56,6 +60,8 @@ export class MediaClient {
   e2ee: E2ee | null = null;
   /** A remote tile showed a frame (the tiles report it through ConsumerActions). */
   readonly firstFrame = new FirstFrame();
+  /** The transports' ICE watch reports; a stalled one of this generation asks for a rebuild. */
+  readonly #iceEvents: IceWatchEvents;
 
   constructor(
     private readonly signaling: Signaling,
@@ -71,6 +77,16 @@ export class MediaClient {
     this.producers = this.#producers.bySource;
     this.consumers = this.#consumers.byId;
     this.local = this.#producers.local;
+    this.#iceEvents = {
+      error: (message) => events.error(message),
+      stalled: () => {
+        if (this.#closed) return;
+        // A few rebuilds at most: with relay-only ICE and a TURN server that refuses us,
+        // ICE never starts on any PeerConnection.
+        if (this.#stallRebuilds++ < MAX_STALL_REBUILDS) events.stalled();
+        else events.error('Media could not connect: ICE never started');
+      },
+    };
   }
 
   get canSimulcast(): boolean {
@@ -105,9 +121,7 @@ export class MediaClient {
     const send = device.canProduce('audio') || device.canProduce('video');
     const isCurrent = (): boolean => generation === this.#generation && !this.#closed;
     const open = (direction: 'send' | 'recv'): Promise<Transport> =>
-      openTransport(this.signaling, device, direction, this.ice, isCurrent, (message) =>
-        this.events.error(message),
-      );
+      openTransport(this.signaling, device, direction, this.ice, isCurrent, this.#iceEvents);
     const current = (transport: Transport): Transport => {
       if (isCurrent()) return transport;
       transport.close();
@@ -153,7 +167,7 @@ export class MediaClient {
         direction,
         options,
         this.ice,
-        (message) => this.events.error(message),
+        this.#iceEvents,
         dtls
           ? {
               certificate: dtls.certificate,

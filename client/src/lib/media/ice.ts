@@ -2,17 +2,31 @@ import type { Signaling } from '../signaling.ts';
 import { describe } from './errors.ts';
 import type { Transport } from './types.ts';
 
+/** What a transport's ICE watch reports to its owner. */
+export interface IceWatchEvents {
+  error(message: string): void;
+  /** ICE never started, not even after a restart: the transport must be built anew. */
+  stalled(): void;
+}
+
+/** How long ICE may stay 'new' once the transport has its first m-line (checks take < 0.3 s). */
+export const ICE_START_MS = 2000;
+
 /**
  * Restarts ICE (`media.restartIce`) when the transport fails, or stays disconnected for
- * 5 s; one restart at a time.
+ * 5 s; one restart at a time. Also when its checks never begin: a loaded Chromium once
+ * left a recv PeerConnection 'new' after its answer for good (its later send PC connected),
+ * so `started()` — called when the transport gets its first m-line — arms a watch: still
+ * 'new' ICE_START_MS later, ICE restarts; still 'new' as long after that, `stalled`.
  */
 export function restartIceWhenStuck(
   transport: Transport,
   signaling: Signaling,
-  onError: (message: string) => void,
-): void {
+  events: IceWatchEvents,
+): { started(): void } {
   let restarting = false;
   let disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
+  let startTimer: ReturnType<typeof setTimeout> | undefined;
   const restartIce = (): void => {
     if (restarting || transport.closed) return;
     restarting = true;
@@ -20,18 +34,40 @@ export function restartIceWhenStuck(
       .request('media.restartIce', { transportId: transport.id })
       .then(({ iceParameters }) => transport.restartIce({ iceParameters }))
       .catch((err: unknown) => {
-        if (!transport.closed) onError(`ICE restart failed: ${describe(err)}`);
+        if (!transport.closed) events.error(`ICE restart failed: ${describe(err)}`);
       })
       .finally(() => {
         restarting = false;
       });
   };
+  const stillNew = (): boolean => !transport.closed && transport.connectionState === 'new';
   transport.on('connectionstatechange', (state) => {
     clearTimeout(disconnectedTimer);
+    if (state !== 'new') clearTimeout(startTimer);
     if (state === 'failed') restartIce();
     // 'disconnected' often heals by itself; restart ICE if it lasts.
     else if (state === 'disconnected') disconnectedTimer = setTimeout(restartIce, 5000);
   });
+  // Why the watch fired, for whoever reads the console (and the e2e logs).
+  const warn = (doing: string): void =>
+    console.warn(
+      `tutti: ${transport.direction} ICE not started (gathering ${transport.iceGatheringState}), ${doing}`,
+    );
+  return {
+    started() {
+      if (startTimer !== undefined) return;
+      startTimer = setTimeout(() => {
+        if (!stillNew()) return;
+        warn('restarting ICE');
+        restartIce();
+        startTimer = setTimeout(() => {
+          if (!stillNew()) return;
+          warn('asking for a rebuild');
+          events.stalled();
+        }, ICE_START_MS);
+      }, ICE_START_MS);
+    },
+  };
 }
 
 /** Resolves once the transport is connected (or failed/closed), at most after timeoutMs. */

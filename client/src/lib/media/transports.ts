@@ -7,7 +7,7 @@ import type {
 } from '@tutti/protocol';
 import { sameDtls } from './certificate.ts';
 import type { Signaling } from '../signaling.ts';
-import { restartIceWhenStuck } from './ice.ts';
+import { restartIceWhenStuck, type IceWatchEvents } from './ice.ts';
 import type { Transport } from './types.ts';
 
 /**
@@ -22,13 +22,13 @@ export async function openTransport(
   direction: 'send' | 'recv',
   ice: IceSettings,
   isCurrent: () => boolean,
-  onError: (message: string) => void,
+  events: IceWatchEvents,
 ): Promise<Transport> {
   const options: TransportOptions = await signaling.request('media.createTransport', {
     direction,
   });
   if (!isCurrent()) throw new Error('media restarted');
-  return buildTransport(signaling, device, direction, options, ice, onError);
+  return buildTransport(signaling, device, direction, options, ice, events);
 }
 
 /** A one-reply join's DTLS set-up: the page's certificate, and what the server connected with. */
@@ -50,7 +50,7 @@ export function buildTransport(
   direction: 'send' | 'recv',
   options: TransportOptions,
   ice: IceSettings,
-  onError: (message: string) => void,
+  events: IceWatchEvents,
   ahead?: DtlsAhead,
 ): Transport {
   const params: types.TransportOptions = {
@@ -65,7 +65,10 @@ export function buildTransport(
   };
   const transport =
     direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
+  const watch = restartIceWhenStuck(transport, signaling, events);
+  // 'connect' comes with the transport's first m-line: from then on its ICE must start.
   transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    watch.started();
     if (ahead?.connected && sameDtls(dtlsParameters, ahead.connected)) {
       callback();
       return;
@@ -88,6 +91,5 @@ export function buildTransport(
         .then(({ producerId }) => callback({ id: producerId }), errback);
     });
   }
-  restartIceWhenStuck(transport, signaling, onError);
   return transport;
 }

@@ -20,6 +20,8 @@ export interface MediaEvents {
   /** A local producer appeared, changed pause state or went away (null). */
   producerChanged(source: MediaSource, state: { paused: boolean; id: string } | null): void;
   error(message: string): void;
+  /** A transport's ICE never started, even after a restart: rebuild the media. */
+  stalled(): void;
 }
 
 export interface LayerPreference {

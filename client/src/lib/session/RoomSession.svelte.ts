@@ -108,6 +108,7 @@ export class RoomSession {
       },
       producerChanged: (source, state) => this.#devices.producerChanged(source, state),
       error: (message) => notices.showError(message),
+      stalled: () => void this.#rebuilds.run('Media did not connect, retrying…'),
     });
     this.#media = media;
     this.#rebuilds = new MediaRebuilds({

@@ -12,7 +12,8 @@ export interface RebuildDeps {
 }
 
 /**
- * Media rebuilds (`media.restart`, a resume through another node): each one is owed until
+ * Media rebuilds (`media.restart`, a resume through another node, a transport whose ICE
+ * never started): each one is owed until
  * one completes. A socket lost while one is under way loses its requests (their answers
  * never come), and the resume on the next socket, on the node we are on now, says 'kept':
  * so `owed` tells the session to rebuild again then. A newer rebuild supersedes an older
@@ -27,13 +28,13 @@ export class MediaRebuilds {
     this.#deps = deps;
   }
 
-  async run(): Promise<void> {
+  async run(notice = 'Media connection moved, reconnecting…'): Promise<void> {
     const { local, notices } = this.#deps;
     if (this.#deps.ended()) return;
     const run = ++this.#run;
     this.owed = true;
     local.status = 'restarting';
-    notices.add('Media connection moved, reconnecting…');
+    notices.add(notice);
     try {
       await this.#deps.restart();
       if (run !== this.#run) return;

@@ -1,5 +1,6 @@
 import type { MediaSource } from '@tutti/protocol';
 import type { MediaClient } from '../media/MediaClient.ts';
+import type { Transport } from '../media/types.ts';
 import type { MembersStore } from '../state/members.svelte.ts';
 import type { RemoteTrack, TracksStore } from '../state/tracks.svelte.ts';
 import type { ModerationActions } from './moderation.ts';
@@ -14,8 +15,8 @@ declare global {
       selfId(): string;
       producerPaused(source: MediaSource): boolean | null;
       restarts(): number;
-      /** Transport and consumer states, for a browser test's failure message. */
-      diagnostics(): Record<string, unknown>;
+      /** Transport, ICE and consumer states, for a browser test's failure message. */
+      diagnostics(): Promise<Record<string, unknown>>;
       /** Sends a moderator's mute as this member (a participant's attempt shows the refusal). */
       tryMute(peerId: string): Promise<void>;
     };
@@ -44,9 +45,10 @@ export function exposeForTests(
     },
     restarts: () => media.restarts,
     tryMute: (peerId) => moderation.mute(peerId),
-    diagnostics: () => ({
+    diagnostics: async () => ({
       recv: media.recvTransport?.connectionState ?? null,
       send: media.sendTransport?.connectionState ?? null,
+      recvIce: await iceOf(media.recvTransport),
       restarts: media.restarts,
       consumers: [...media.consumers.values()].map((c) => ({
         kind: c.kind,
@@ -57,4 +59,25 @@ export function exposeForTests(
       tiles: tracks.all.length,
     }),
   };
+}
+
+/** A transport's ICE gathering and candidates as its PeerConnection's stats tell them. */
+async function iceOf(transport: Transport | null): Promise<Record<string, unknown> | null> {
+  if (!transport || transport.closed) return null;
+  const count: Record<string, number> = {};
+  try {
+    const report = await transport.getStats();
+    report.forEach((s: { type?: string; state?: string; candidateType?: string }) => {
+      const key =
+        s.type === 'candidate-pair'
+          ? `pair:${s.state}`
+          : s.type === 'local-candidate' || s.type === 'remote-candidate'
+            ? `${s.type}:${s.candidateType}`
+            : null;
+      if (key) count[key] = (count[key] ?? 0) + 1;
+    });
+  } catch {
+    count['statsError'] = 1;
+  }
+  return { gathering: transport.iceGatheringState, ...count };
 }
