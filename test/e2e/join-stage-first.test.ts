@@ -162,9 +162,18 @@ describe('the room view renders its stage first', () => {
     await alice.waitParticipantCount(2);
   });
 
-  test('the send PeerConnection and the capture wait for the recv side ICE start', async () => {
+  test('the send PeerConnection and the capture wait for the recv side ICE start', async (t) => {
     const pcs = await bob.page.evaluate(() => (window as unknown as { __pcs: Pcs }).__pcs);
     const { sld, checking, later, gum } = pcs;
+    // A loaded Chromium can leave a recv PeerConnection 'new' for good; the page's ICE-start
+    // watch then rebuilds the media on new PeerConnections (ice-stall.test.ts proves it), and
+    // this join's order is no more to be seen. Bob's media must still flow both ways.
+    if ((await bob.page.evaluate(() => window.__tutti?.restarts())) !== 0) {
+      t.diagnostic(`Bob's recv ICE never started; his media was rebuilt: ${JSON.stringify(pcs)}`);
+      assert.equal(checking, null, 'rebuilt only when the first recv PeerConnection never checked');
+      assert.equal((await alice.waitVideosDecoding(1, 10)).length, 1, "Alice decodes Bob's camera");
+      return;
+    }
     assert.ok(sld !== null && checking !== null, `recv SLD and ICE checks: ${JSON.stringify(pcs)}`);
     assert.ok(later.length >= 1 && gum !== null, `a send PC and a capture: ${JSON.stringify(pcs)}`);
     // Once the checks are under way, or when waiting for them gave up (150 ms after the render).
