@@ -1,5 +1,6 @@
 import type { Signaling } from '../signaling.ts';
 import { describe } from './errors.ts';
+import { iceSummary } from './iceStats.ts';
 import type { Transport } from './types.ts';
 
 /** What a transport's ICE watch reports to its owner. */
@@ -50,8 +51,10 @@ export function restartIceWhenStuck(
   });
   // Why the watch fired, for whoever reads the console (and the e2e logs).
   const warn = (doing: string): void =>
-    console.warn(
-      `tutti: ${transport.direction} ICE not started (gathering ${transport.iceGatheringState}), ${doing}`,
+    void iceSummary(transport).then((ice) =>
+      console.warn(
+        `tutti: ${transport.direction} ICE not started ${JSON.stringify(ice)}, ${doing}`,
+      ),
     );
   return {
     started() {

@@ -1,6 +1,6 @@
 import type { MediaSource } from '@tutti/protocol';
 import type { MediaClient } from '../media/MediaClient.ts';
-import type { Transport } from '../media/types.ts';
+import { iceSummary } from '../media/iceStats.ts';
 import type { MembersStore } from '../state/members.svelte.ts';
 import type { RemoteTrack, TracksStore } from '../state/tracks.svelte.ts';
 import type { ModerationActions } from './moderation.ts';
@@ -48,7 +48,7 @@ export function exposeForTests(
     diagnostics: async () => ({
       recv: media.recvTransport?.connectionState ?? null,
       send: media.sendTransport?.connectionState ?? null,
-      recvIce: await iceOf(media.recvTransport),
+      recvIce: media.recvTransport ? await iceSummary(media.recvTransport) : null,
       restarts: media.restarts,
       consumers: [...media.consumers.values()].map((c) => ({
         kind: c.kind,
@@ -59,25 +59,4 @@ export function exposeForTests(
       tiles: tracks.all.length,
     }),
   };
-}
-
-/** A transport's ICE gathering and candidates as its PeerConnection's stats tell them. */
-async function iceOf(transport: Transport | null): Promise<Record<string, unknown> | null> {
-  if (!transport || transport.closed) return null;
-  const count: Record<string, number> = {};
-  try {
-    const report = await transport.getStats();
-    report.forEach((s: { type?: string; state?: string; candidateType?: string }) => {
-      const key =
-        s.type === 'candidate-pair'
-          ? `pair:${s.state}`
-          : s.type === 'local-candidate' || s.type === 'remote-candidate'
-            ? `${s.type}:${s.candidateType}`
-            : null;
-      if (key) count[key] = (count[key] ?? 0) + 1;
-    });
-  } catch {
-    count['statsError'] = 1;
-  }
-  return { gathering: transport.iceGatheringState, ...count };
 }
