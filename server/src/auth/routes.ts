@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { TuttiError } from '@tutti/protocol';
+import { parseOrThrow } from '@tutti/protocol/schemas';
 import type { AccountService, SignedIn } from './AccountService.ts';
 import { clearCookie, FLOW_COOKIE, readCookie, SESSION_COOKIE, setCookie } from './cookies.ts';
 import { loginErrorPage } from './errorPage.ts';
@@ -30,11 +31,7 @@ const schemas = {
 };
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value ?? {});
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  throw new TuttiError('INVALID_REQUEST', `${where}${issue?.message ?? 'invalid data'}`);
+  return parseOrThrow(schema, value ?? {});
 }
 
 const FLOW_PATH = '/api/auth';

@@ -12,7 +12,14 @@ export function invalidRequest(err: z.ZodError): TuttiError {
 
 /** Parses a value with a schema, throwing INVALID_REQUEST (a TuttiError) when it does not fit. */
 export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
+  let result: z.ZodSafeParseResult<T>;
+  try {
+    result = schema.safeParse(value);
+  } catch {
+    // zod 4.6 runs a length check on any object with a `length`, even after the array
+    // check failed: `{ length: { toString: [] } }` throws there. Bad input, not our fault.
+    throw new TuttiError('INVALID_REQUEST', 'data of an unreadable shape');
+  }
   if (!result.success) throw invalidRequest(result.error);
   return result.data;
 }
