@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { TuttiError } from '@tutti/protocol';
-import { nicknameSchema } from '@tutti/protocol/schemas';
+import { nicknameSchema, safeParseInput } from '@tutti/protocol/schemas';
 import type { JoinPolicy, MemberChannel } from '../rooms/ports.ts';
 import type { ApiKeys } from './keys.ts';
 import { verifyJoinToken } from './joinToken.ts';
@@ -35,7 +35,7 @@ export function createJoinPolicy(opts: JoinPolicyOptions): JoinPolicy {
       }
       opts.identified?.(peer.id, grant.identity);
       // `name` was checked as a nickname; an identity is cleaned the same way.
-      const shown = nicknameSchema.safeParse(grant.name ?? grant.identity.slice(0, 32));
+      const shown = safeParseInput(nicknameSchema, grant.name ?? grant.identity.slice(0, 32));
       return { nickname: shown.success ? shown.data : nickname, role: grant.role };
     }
     if (!opts.guests && !(await opts.signedIn(peer.id))) {

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ROLES, TuttiError, type Role } from '@tutti/protocol';
-import { idSchema, nicknameSchema } from '@tutti/protocol/schemas';
+import { idSchema, nicknameSchema, safeParseInput } from '@tutti/protocol/schemas';
 import { signingKeyOf } from './keys.ts';
 
 /**
@@ -97,7 +97,7 @@ export async function verifyJoinToken(
   const parts = token.split('.');
   if (parts.length !== 3) throw invalid('malformed');
   const [h = '', p = '', s = ''] = parts;
-  const header = headerSchema.safeParse(decode(h));
+  const header = safeParseInput(headerSchema, decode(h));
   if (!header.success) throw invalid('malformed header');
   // Only HS256: "none" or an algorithm switch is refused outright.
   if (header.data.alg !== 'HS256') throw invalid(`algorithm ${header.data.alg} not accepted`);
@@ -109,7 +109,7 @@ export async function verifyJoinToken(
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw invalid('bad signature');
   }
-  const claims = claimsSchema.safeParse(decode(p));
+  const claims = safeParseInput(claimsSchema, decode(p));
   if (!claims.success) throw invalid('malformed claims');
   const c = claims.data;
   if (c.iss !== header.data.kid) throw invalid('iss and kid differ');

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ChatMessage } from '@tutti/protocol';
 import { deriveKey, parseJson, seal, unseal } from '../kernel/sealed.ts';
+import { safeParseInput } from '@tutti/protocol/schemas';
 
 const who = z.object({ peerId: z.string(), nickname: z.string() });
 
@@ -43,7 +44,7 @@ export function openBusMessage(payload: string, key: Buffer): ChatMessage | stri
   const opened = unseal(payload, key);
   if (opened === 'not signed') return 'not a signed bus message';
   if (typeof opened === 'string') return opened;
-  const parsed = busMessageSchema.safeParse(opened.body);
+  const parsed = safeParseInput(busMessageSchema, opened.body);
   return parsed.success ? parsed.data : 'not a chat message';
 }
 
@@ -51,6 +52,6 @@ export function openBusMessage(payload: string, key: Buffer): ChatMessage | stri
 export function parseBusMessage(payload: string): ChatMessage | string {
   const value = parseJson(payload);
   if (value === undefined) return 'invalid JSON';
-  const parsed = busMessageSchema.safeParse(value);
+  const parsed = safeParseInput(busMessageSchema, value);
   return parsed.success ? parsed.data : 'not a chat message';
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../kernel/log.ts';
 import { dropLogger } from './dropLog.ts';
 import { nodeInfoSchema, type NodeInfo, type NodeLoad } from './schemas.ts';
 import { StallWatch, stallLimitMs } from './stallWatch.ts';
+import { safeParseInput } from '@tutti/protocol/schemas';
 
 /** One entry as the store holds it: raw JSON (validated here) and its age by the store's clock. */
 export interface RegistryEntry {
@@ -255,7 +256,7 @@ export class NodeRegistry {
       this.#dropped('registry entry is not JSON', { nodeId: entry.nodeId });
       return undefined;
     }
-    const parsed = nodeInfoSchema.safeParse(json);
+    const parsed = safeParseInput(nodeInfoSchema, json);
     if (!parsed.success || parsed.data.nodeId !== entry.nodeId) {
       this.#dropped('registry entry has the wrong shape', { nodeId: entry.nodeId });
       return undefined;

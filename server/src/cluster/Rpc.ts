@@ -6,6 +6,7 @@ import { dropLogger } from './dropLog.ts';
 import { ClusterError, remoteError } from './errors.ts';
 import { RpcSeal } from './rpcSeal.ts';
 import type { RpcEnvelope } from './schemas.ts';
+import { safeParseInput } from '@tutti/protocol/schemas';
 
 /** How messages reach a node: an in-process hub, or one Redis channel per node. */
 export interface RpcTransport {
@@ -90,7 +91,7 @@ export class ClusterRpc<M extends RpcMethods> {
   ): Promise<z.output<M[K]['response']>> {
     const schemas = this.#methods[method];
     if (!schemas) return Promise.reject(new ClusterError('UNKNOWN_METHOD', `no method ${method}`));
-    const checked = schemas.request.safeParse(data);
+    const checked = safeParseInput(schemas.request, data);
     if (!checked.success)
       return Promise.reject(new ClusterError('INVALID_REQUEST', `bad ${method} request`));
     if (this.#closed) return Promise.reject(new ClusterError('UNAVAILABLE', 'rpc closed'));
@@ -170,7 +171,7 @@ export class ClusterRpc<M extends RpcMethods> {
       return this.#dropped('answer from the wrong node', { from: msg.from });
     if (msg.kind === 'err')
       return this.#settle(msg.id, remoteError(msg.error.code, msg.error.message));
-    const checked = this.#methods[pending.method]!.response.safeParse(msg.data);
+    const checked = safeParseInput(this.#methods[pending.method]!.response, msg.data);
     if (!checked.success)
       return this.#settle(
         msg.id,
@@ -208,7 +209,7 @@ export class ClusterRpc<M extends RpcMethods> {
         error: { code: 'UNKNOWN_METHOD', message: `no method ${msg.method}` },
       });
     }
-    const data = schemas.request.safeParse(msg.data);
+    const data = safeParseInput(schemas.request, msg.data);
     if (!data.success) {
       this.#dropped('request data has the wrong shape', { method: msg.method, from: msg.from });
       return reply({

@@ -1,5 +1,6 @@
 import { deriveKey, PROCESS_SECRET, seal, unseal } from '../kernel/sealed.ts';
 import { rpcEnvelopeSchema, type RpcEnvelope } from './schemas.ts';
+import { safeParseInput } from '@tutti/protocol/schemas';
 
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -59,7 +60,7 @@ export class RpcSeal {
     const opened = unseal(raw, this.#key);
     if (opened === 'not signed') return { dropped: 'unsigned' };
     if (typeof opened === 'string') return { dropped: opened };
-    const parsed = rpcEnvelopeSchema.safeParse(opened.body);
+    const parsed = safeParseInput(rpcEnvelopeSchema, opened.body);
     if (!parsed.success) return { dropped: 'not an rpc envelope' };
     const msg = parsed.data;
     const now = this.#now();

@@ -14,6 +14,7 @@ import { hashToken, type ResumeSessions } from '../transport/resume.ts';
 import type { handoverMethods } from './handoverMethods.ts';
 import type { MemberMoves } from './memberMoves.ts';
 import type { ClusterNode } from './node.ts';
+import { safeParseInput } from '@tutti/protocol/schemas';
 
 /** What a member carries to its new node besides its membership. */
 export interface CarriedState {
@@ -232,7 +233,7 @@ export function createHandover(deps: HandoverDeps): {
     } catch {
       return [];
     }
-    const frame = frameSchema.safeParse(json);
+    const frame = safeParseInput(frameSchema, json);
     if (!frame.success) return [];
     // A frame this cluster's own node serialized for the member: replayed as it is.
     const method = frame.data.method as NotificationMethod;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ROLES, type PeerInfo } from '@tutti/protocol';
-import { captionLineSchema, gameEventSchema } from '@tutti/protocol/schemas';
+import { captionLineSchema, gameEventSchema, safeParseInput } from '@tutti/protocol/schemas';
 import { nodeIdSchema } from '../cluster/index.ts';
 import { deriveKey, seal, unseal } from '../kernel/sealed.ts';
 import { recordingStateSchema } from './recordingMethods.ts';
@@ -86,6 +86,6 @@ export function openPresence(payload: string, key: Buffer): PresenceMessage | st
   if (opened === 'not signed') return 'not a signed presence message';
   if (typeof opened === 'string')
     return opened === 'invalid JSON' ? 'not a presence message' : opened;
-  const body = bodySchema.safeParse(opened.body);
+  const body = safeParseInput(bodySchema, opened.body);
   return body.success ? body.data : 'not a presence message';
 }

@@ -10,6 +10,7 @@ import {
   type SharedModerationState,
   type WaitingEntry,
 } from '../moderation/sharedState.ts';
+import { safeParseInput } from '@tutti/protocol/schemas';
 
 // Keys (prefix p = <cluster.redisPrefix>moderation:), per room:
 //   p<room>:settings  hash locked|waitingRoom|moderatorsUnmute|signedInOnly → "0"/"1"
@@ -131,7 +132,7 @@ export function redisModerationState(
       const raw = await redis.hvals(key(roomId, 'waiting'));
       const entries: WaitingEntry[] = [];
       for (const r of raw) {
-        const parsed = entrySchema.safeParse(parseJson(r));
+        const parsed = safeParseInput(entrySchema, parseJson(r));
         if (parsed.success) entries.push(parsed.data);
       }
       return entries.sort((a, b) => a.since - b.since || a.id.localeCompare(b.id));

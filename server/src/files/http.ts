@@ -8,6 +8,7 @@ import { parseRange, replyRange } from './range.ts';
 import { tooLarge } from './sniff.ts';
 import type { UploadSlot } from './UploadQuota.ts';
 import { TuttiError } from '@tutti/protocol';
+import { safeParseInput } from '@tutti/protocol/schemas';
 
 /** Multipart framing around one file: headers, boundary, a few small fields. */
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -64,8 +65,8 @@ export const filesHttpPlugin: FastifyPluginAsync<{ files: FilesService }> = asyn
   app.get(`${FILES_PATH}/:roomId/:fileId`, download);
 
   async function download(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const params = downloadParams.safeParse(req.params);
-    const query = downloadQuery.safeParse(req.query);
+    const params = safeParseInput(downloadParams, req.params);
+    const query = safeParseInput(downloadQuery, req.query);
     if (!params.success || !query.success) throw new TuttiError('NOT_FOUND', 'no such file');
     const { roomId, fileId } = params.data;
     const file = await files.authorizeDownload(roomId, fileId, query.data.t);

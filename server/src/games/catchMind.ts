@@ -5,6 +5,7 @@ import { syllableCount } from './hangul.ts';
 import { strokeSchema, type GamePlayer, type GameSnapshot, type Stroke } from './protocol.ts';
 import { accepted, refuse, type MoveResult } from './refusal.ts';
 import type { SavedCatchMind } from './saved.ts';
+import { safeParseInput } from '@tutti/protocol/schemas';
 
 /** Tells canvases apart across games and rounds (the saver appends to the one it wrote). */
 let canvases = 0;
@@ -72,7 +73,7 @@ export class CatchMindGame extends RoundGame {
   override draw(memberId: string, stroke: unknown): MoveResult {
     const gate = this.#drawerGate(memberId);
     if (gate) return gate;
-    const parsed = strokeSchema.safeParse(stroke);
+    const parsed = safeParseInput(strokeSchema, stroke);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { TuttiError } from '@tutti/protocol';
 import type { GuessOutcome } from './engine.ts';
 import { HandQueue } from './handQueue.ts';
@@ -17,6 +18,7 @@ import { ReactionGate } from './reactions.ts';
 import { refusalError, type MoveResult } from './refusal.ts';
 import type { SavedLife } from './saved.ts';
 import type { Stroke } from './protocol.ts';
+import { safeParseInput } from '@tutti/protocol/schemas';
 
 /**
  * Everything of room life for one room behind one door: games, reactions, raised hands.
@@ -117,7 +119,8 @@ export class RoomLife {
     data: unknown,
   ): Promise<GameResponseMap[M]> {
     if (!isGameRequestMethod(method)) throw new TuttiError('UNKNOWN_METHOD', `no method ${method}`);
-    const parsed = gameRequestSchemas[method].safeParse(data);
+    const schema: z.ZodType = gameRequestSchemas[method];
+    const parsed = safeParseInput(schema, data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { strokeSchema, type Stroke } from './protocol.ts';
+import { safeParseInput } from '@tutti/protocol/schemas';
 
 /**
  * A room's life as its authority keeps it in the shared store (federation/lifeClaims.ts) on
@@ -115,12 +116,12 @@ export interface LifeRecord {
 export function parseLifeRecord(
   record: LifeRecord,
 ): { life: SavedLife; strokes: Stroke[] } | { dropped: string } {
-  const life = savedLifeSchema.safeParse(parseJson(record.state));
+  const life = safeParseInput(savedLifeSchema, parseJson(record.state));
   if (!life.success) return { dropped: `state: ${life.error.issues[0]?.message ?? 'invalid'}` };
   const strokes: Stroke[] = [];
   if (life.data.game?.kind === 'catchmind' && life.data.game.word !== null) {
     for (const raw of record.strokes.slice(0, 10_000)) {
-      const stroke = savedStrokeSchema.safeParse(parseJson(raw));
+      const stroke = safeParseInput(savedStrokeSchema, parseJson(raw));
       if (!stroke.success) return { dropped: 'a stroke does not parse' };
       strokes.push(stroke.data);
     }

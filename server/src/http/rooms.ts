@@ -9,6 +9,7 @@ import {
   requestSchemas,
   roomNameSchema,
   roomPasswordSchema,
+  safeParseInput,
 } from '@tutti/protocol/schemas';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
 
@@ -21,7 +22,7 @@ const patchSchema = z
   .strict();
 
 function ownerSecret(headers: Record<string, unknown>): string {
-  const r = ownerSecretSchema.safeParse(headers['x-owner-secret']);
+  const r = safeParseInput(ownerSecretSchema, headers['x-owner-secret']);
   if (!r.success) throw new TuttiError('FORBIDDEN', 'x-owner-secret header required');
   return r.data;
 }

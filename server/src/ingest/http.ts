@@ -6,6 +6,7 @@ import {
   nicknameSchema,
   ownerSecretSchema,
   parseOrThrow as parse,
+  safeParseInput,
 } from '@tutti/protocol/schemas';
 import type { Logger } from '../kernel/log.ts';
 import type { RoomRegistry } from '../rooms/RoomRegistry.ts';
@@ -55,7 +56,7 @@ export const ingestHttpPlugin: FastifyPluginAsync<IngestHttpOptions> = async (ap
   const owned = async (req: FastifyRequest<{ Params: { id: string } }>) => {
     // find(): a room created on another node a moment ago is loaded from the shared store.
     const room = await rooms.find(parse(idSchema, req.params.id));
-    const secret = ownerSecretSchema.safeParse(req.headers['x-owner-secret']);
+    const secret = safeParseInput(ownerSecretSchema, req.headers['x-owner-secret']);
     if (!secret.success || !verifyOwnerSecret(secret.data, room.record.ownerSecretHash)) {
       log.warn({ roomId: room.id, ip: req.ip }, 'wrong owner secret (ingest tokens)');
       throw new TuttiError('FORBIDDEN', 'x-owner-secret header of the room owner required');

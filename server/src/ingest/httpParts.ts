@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { TuttiError } from '@tutti/protocol';
-import { idSchema, parseOrThrow as parse } from '@tutti/protocol/schemas';
+import { idSchema, parseOrThrow as parse, safeParseInput } from '@tutti/protocol/schemas';
 import type { WhipOffer } from './sdp.ts';
 
 const bearerSchema = z.string().regex(/^Bearer [A-Za-z0-9_-]{16,128}$/);
 
 /** The bearer token of a WHIP/WHEP request ('' when there is none: it verifies as nothing). */
 export function bearerToken(req: FastifyRequest): string {
-  const bearer = bearerSchema.safeParse(req.headers.authorization);
+  const bearer = safeParseInput(bearerSchema, req.headers.authorization);
   return bearer.success ? bearer.data.slice(7) : '';
 }
 

@@ -1,5 +1,6 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { safeParseInput } from '@tutti/protocol/schemas';
 
 // Signed payloads between the nodes of a cluster (chat bus, presence bus, cluster RPC).
 // Anyone who reaches Redis can publish; only a node that knows the cluster secret
@@ -38,7 +39,7 @@ export type UnsealFailure = 'not signed' | 'bad signature' | 'invalid JSON';
  * it was dropped. The signature is compared in constant time.
  */
 export function unseal(payload: string, key: Buffer): { body: unknown } | UnsealFailure {
-  const envelope = envelopeSchema.safeParse(parseJson(payload));
+  const envelope = safeParseInput(envelopeSchema, parseJson(payload));
   if (!envelope.success) return 'not signed';
   const { m, s } = envelope.data;
   if (!timingSafeEqual(mac(key, m), Buffer.from(s, 'hex'))) return 'bad signature';

@@ -9,7 +9,7 @@ import {
   type ValidRequestData,
   type WaitingPerson,
 } from '@tutti/protocol';
-import { nicknameSchema } from '@tutti/protocol/schemas';
+import { nicknameSchema, safeParseInput } from '@tutti/protocol/schemas';
 import type { Logger } from '../kernel/log.ts';
 import type { RoomStore } from '../store/RoomStore.ts';
 import type { MemberChannel } from '../rooms/ports.ts';
@@ -348,7 +348,7 @@ function heldMic(): TuttiError {
 /** The nickname asked for, else the account's name (guests must give one). */
 function nicknameFor(asked: string | undefined, identity: Identity | null): string {
   if (asked !== undefined) return asked;
-  const fromAccount = identity && nicknameSchema.safeParse(identity.name.slice(0, 32));
+  const fromAccount = identity && safeParseInput(nicknameSchema, identity.name.slice(0, 32));
   if (fromAccount?.success) return fromAccount.data;
   throw new TuttiError('INVALID_REQUEST', 'nickname: required when not signed in');
 }

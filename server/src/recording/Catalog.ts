@@ -3,6 +3,7 @@ import type { Logger } from '../kernel/log.ts';
 import { roomPrefix } from '../files/keys.ts';
 import type { Storage } from '../files/Storage.ts';
 import { MANIFEST, recordingKey, recordSchema, type RecordingRecord } from './record.ts';
+import { safeParseInput } from '@tutti/protocol/schemas';
 
 /**
  * The finished recordings of each room: their manifests live in the storage beside the
@@ -54,7 +55,10 @@ export class Catalog {
       try {
         const chunks: Buffer[] = [];
         for await (const chunk of await this.#storage.get(o.key)) chunks.push(chunk as Buffer);
-        const parsed = recordSchema.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        const parsed = safeParseInput(
+          recordSchema,
+          JSON.parse(Buffer.concat(chunks).toString('utf8')),
+        );
         if (parsed.success && parsed.data.roomId === roomId) records.push(parsed.data);
         else this.#log.warn({ key: o.key }, 'recording manifest ignored (invalid)');
       } catch (err) {

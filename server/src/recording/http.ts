@@ -7,6 +7,7 @@ import type { Storage } from '../files/Storage.ts';
 import type { RoomDirectory } from '../rooms/ports.ts';
 import type { Catalog } from './Catalog.ts';
 import { RECORDINGS_PATH, recordingKey } from './record.ts';
+import { safeParseInput } from '@tutti/protocol/schemas';
 
 export interface RecordingHttpOptions {
   rooms: RoomDirectory;
@@ -37,8 +38,8 @@ const TYPES: Record<string, string> = {
  */
 export const recordingHttpPlugin: FastifyPluginAsync<RecordingHttpOptions> = async (app, opts) => {
   app.get(`${RECORDINGS_PATH}/:roomId/:recordingId/:name`, async (req, reply) => {
-    const p = params.safeParse(req.params);
-    const q = query.safeParse(req.query);
+    const p = safeParseInput(params, req.params);
+    const q = safeParseInput(query, req.query);
     if (!p.success || !q.success) throw new TuttiError('NOT_FOUND', 'no such recording');
     const { roomId, recordingId, name } = p.data;
     const claims = q.data.t ? opts.tokens.verify(q.data.t, 'a') : undefined;

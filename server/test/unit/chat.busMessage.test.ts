@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChatMessage } from '@tutti/protocol';
-import { busKey, openBusMessage, sealBusMessage } from '../../src/chat/busMessage.ts';
+import {
+  busKey,
+  openBusMessage,
+  parseBusMessage,
+  sealBusMessage,
+} from '../../src/chat/busMessage.ts';
 
 const message: ChatMessage = {
   id: 'm1',
@@ -35,4 +40,10 @@ test('unsigned, malformed and wrongly shaped payloads are refused with a reason'
   // Even signed by a node, a payload that is not a chat message is dropped.
   const wrongShape = { id: 'x', text: 7 } as unknown as ChatMessage;
   assert.equal(openBusMessage(sealBusMessage(wrongShape, key), key), 'not a chat message');
+});
+
+test('a message whose text is an object with an unreadable length is refused, not thrown', () => {
+  // zod 4.6's length checks throw on `{ length: { toString: [] } }` (safeParseInput catches it).
+  const payload = JSON.stringify({ text: { length: { toString: [] } } });
+  assert.equal(parseBusMessage(payload), 'not a chat message');
 });

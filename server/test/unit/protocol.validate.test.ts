@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TuttiError } from '@tutti/protocol';
-import { validateRequest } from '@tutti/protocol/schemas';
+import { z } from 'zod';
+import { safeParseInput, validateRequest } from '@tutti/protocol/schemas';
 
 const invalid = (err: unknown): boolean =>
   err instanceof TuttiError && err.code === 'INVALID_REQUEST';
@@ -23,4 +24,16 @@ test('room.join whose media.transports is an object with an unreadable length: I
 test('a valid room.join still passes', () => {
   const v = validateRequest('room.join', { roomId: 'r1', media: { transports: ['recv'] } });
   assert.deepEqual(v.media?.transports, ['recv']);
+});
+
+test('safeParseInput answers a failure where zod itself would throw', () => {
+  const bad = JSON.parse('{"length":{"toString":[]}}') as unknown;
+  assert.throws(
+    () => z.string().max(3).safeParse(bad),
+    TypeError,
+    'zod still throws here (if not, safeParseInput may go)',
+  );
+  const r = safeParseInput(z.string().max(3), bad);
+  assert.equal(r.success, false);
+  assert.equal(safeParseInput(z.string().max(3), 'abc').success, true);
 });

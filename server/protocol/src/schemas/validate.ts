@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { TuttiError } from '../errors.ts';
 import type { RequestMethod, ValidRequestData } from '../requests.ts';
 import { requestSchemas } from './requests.ts';
@@ -10,16 +10,26 @@ export function invalidRequest(err: z.ZodError): TuttiError {
   return new TuttiError('INVALID_REQUEST', `${where}${issue?.message ?? 'invalid data'}`);
 }
 
+const UNREADABLE = 'data of an unreadable shape';
+
+/**
+ * `schema.safeParse(value)` that never throws. zod 4.6 runs its length checks on any object
+ * with a `length`, even after the type check failed, and `{ length: { toString: [] } }` (valid
+ * JSON) makes them throw: every schema with a `.max()`/`.min()` would turn such input into an
+ * exception. Use this for whatever comes from outside (requests, bodies, bus messages).
+ */
+export function safeParseInput<T>(schema: z.ZodType<T>, value: unknown): z.ZodSafeParseResult<T> {
+  try {
+    return schema.safeParse(value);
+  } catch {
+    const issue = { code: 'custom' as const, path: [], message: UNREADABLE, input: value };
+    return { success: false, error: new z.ZodError([issue]) as z.ZodError<T> };
+  }
+}
+
 /** Parses a value with a schema, throwing INVALID_REQUEST (a TuttiError) when it does not fit. */
 export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown): T {
-  let result: z.ZodSafeParseResult<T>;
-  try {
-    result = schema.safeParse(value);
-  } catch {
-    // zod 4.6 runs a length check on any object with a `length`, even after the array
-    // check failed: `{ length: { toString: [] } }` throws there. Bad input, not our fault.
-    throw new TuttiError('INVALID_REQUEST', 'data of an unreadable shape');
-  }
+  const result = safeParseInput(schema, value);
   if (!result.success) throw invalidRequest(result.error);
   return result.data;
 }
