@@ -10,11 +10,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { newParticipant, waitFor, type Participant } from '../helpers/browser.ts';
+import { newParticipant, type Participant } from '../helpers/browser.ts';
 import type { TestServer } from '../helpers/startServer.ts';
 import {
   roomIdOf,
   startBrowserPair,
+  waitCameraProduced,
   storeNickname,
   type BrowserPair,
 } from '../helpers/browserPair.ts';
@@ -75,12 +76,7 @@ describe('a transport whose ICE never starts', () => {
     await bob.context.addInitScript(withholdCandidates('restart-heals'));
     await alice.createRoom({ name: ROOM });
     roomId = roomIdOf(alice);
-    await waitFor(
-      async () =>
-        (await alice.page.evaluate(() => window.__tutti?.producerPaused('camera'))) === false,
-      20_000,
-      "Alice's camera produced",
-    );
+    await waitCameraProduced(alice);
   });
 
   after(async () => {

@@ -11,10 +11,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestServer } from '../helpers/startServer.ts';
-import { waitFor, type Participant } from '../helpers/browser.ts';
+import type { Participant } from '../helpers/browser.ts';
 import {
+  mediaRebuilt,
   roomIdOf,
   startBrowserPair,
+  waitCameraProduced,
   storeNickname,
   type BrowserPair,
 } from '../helpers/browserPair.ts';
@@ -138,19 +140,14 @@ describe('the room view renders its stage first', () => {
     // Alice's camera on the server before Bob joins: his join answer then carries its
     // consumer. (Under load her capture can still be starting: Bob would find no video, get
     // the whole view in one render, and the camera only after it.)
-    await waitFor(
-      async () =>
-        (await alice.page.evaluate(() => window.__tutti?.producerPaused('camera'))) === false,
-      20_000,
-      "Alice's camera produced",
-    );
+    await waitCameraProduced(alice);
     await bob.page.goto(`${server.url}/#/room/${encodeURIComponent(roomId)}`);
     await bob.waitInRoom();
     assert.equal((await bob.waitVideosDecoding(1, 10)).length, 1, "Bob decodes Alice's camera");
     const o = await orderOf(bob);
     // His first recv PeerConnection never gathered (a Chromium stall, ice-stall.test.ts): the
     // media was rebuilt, the first <video> was replaced, and this join's order is not seen.
-    if ((await bob.page.evaluate(() => window.__tutti?.restarts())) !== 0) {
+    if (await mediaRebuilt(bob)) {
       t.diagnostic(`Bob's media was rebuilt (recv ICE never started): ${JSON.stringify(o)}`);
       return;
     }
@@ -174,7 +171,7 @@ describe('the room view renders its stage first', () => {
     // A loaded Chromium can leave a recv PeerConnection 'new' for good; the page's ICE-start
     // watch then rebuilds the media on new PeerConnections (ice-stall.test.ts proves it), and
     // this join's order is no more to be seen. Bob's media must still flow both ways.
-    if ((await bob.page.evaluate(() => window.__tutti?.restarts())) !== 0) {
+    if (await mediaRebuilt(bob)) {
       t.diagnostic(`Bob's recv ICE never started; his media was rebuilt: ${JSON.stringify(pcs)}`);
       assert.equal(checking, null, 'rebuilt only when the first recv PeerConnection never checked');
       assert.equal((await alice.waitVideosDecoding(1, 10)).length, 1, "Alice decodes Bob's camera");

@@ -4,7 +4,7 @@
  * `storeNickname` has his name stored, so the link page joins without asking for it).
  */
 import type { Browser } from 'playwright-core';
-import { launchBrowser, newParticipant, type Participant } from './browser.ts';
+import { launchBrowser, newParticipant, waitFor, type Participant } from './browser.ts';
 import { startTestServer, type TestServer } from './startServer.ts';
 
 export interface BrowserPair {
@@ -49,4 +49,18 @@ export function roomIdOf(p: Participant): string {
   const m = /#\/room\/([^/?#]+)/.exec(p.page.url());
   if (!m) throw new Error(`the address names no room: ${p.page.url()}`);
   return decodeURIComponent(m[1]!);
+}
+
+/** Waits until the participant's camera producer is on the server and not paused. */
+export async function waitCameraProduced(p: Participant): Promise<void> {
+  await waitFor(
+    async () => (await p.page.evaluate(() => window.__tutti?.producerPaused('camera'))) === false,
+    20_000,
+    `${p.nickname}'s camera produced`,
+  );
+}
+
+/** Whether the page's media was rebuilt (media.restart, or the ICE-start watch). */
+export async function mediaRebuilt(p: Participant): Promise<boolean> {
+  return ((await p.page.evaluate(() => window.__tutti?.restarts())) ?? 0) !== 0;
 }
