@@ -19,11 +19,16 @@ export const ICE_START_MS = 2000;
  * left a recv PeerConnection 'new' after its answer for good (its later send PC connected),
  * so `started()` — called when the transport gets its first m-line — arms a watch: still
  * 'new' ICE_START_MS later, ICE restarts; still 'new' as long after that, `stalled`.
+ * Under the 'all' policy, a transport with no local candidate at all by then is `stalled`
+ * at once: host candidates come from the machine's own interfaces within milliseconds, so
+ * none means that PeerConnection's port allocator never started (the CI stall), and an ICE
+ * restart keeps the same allocator. Relay-only ICE waits on TURN, which may just be slow.
  */
 export function restartIceWhenStuck(
   transport: Transport,
   signaling: Signaling,
   events: IceWatchEvents,
+  policy: RTCIceTransportPolicy,
 ): { started(): void } {
   let restarting = false;
   let disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
@@ -50,28 +55,40 @@ export function restartIceWhenStuck(
     else if (state === 'disconnected') disconnectedTimer = setTimeout(restartIce, 5000);
   });
   // Why the watch fired, for whoever reads the console (and the e2e logs).
-  const warn = (doing: string): void =>
-    void iceSummary(transport).then((ice) =>
-      console.warn(
-        `tutti: ${transport.direction} ICE not started ${JSON.stringify(ice)}, ${doing}`,
-      ),
-    );
+  const warn = (ice: Record<string, string | number>, doing: string): void =>
+    console.warn(`tutti: ${transport.direction} ICE not started ${JSON.stringify(ice)}, ${doing}`);
+  const rebuildLater = (): void => {
+    startTimer = setTimeout(() => {
+      if (!stillNew()) return;
+      void iceSummary(transport).then((ice) => warn(ice, 'asking for a rebuild'));
+      events.stalled();
+    }, ICE_START_MS);
+  };
+  const firstLook = async (): Promise<void> => {
+    const ice = await iceSummary(transport);
+    if (!stillNew()) return;
+    if (policy === 'all' && noLocalCandidate(ice)) {
+      warn(ice, 'no local candidate: asking for a rebuild');
+      events.stalled();
+      return;
+    }
+    warn(ice, 'restarting ICE');
+    restartIce();
+    rebuildLater();
+  };
   return {
     started() {
       if (startTimer !== undefined) return;
       startTimer = setTimeout(() => {
-        if (!stillNew()) return;
-        warn('restarting ICE');
-        restartIce();
-        startTimer = setTimeout(() => {
-          if (!stillNew()) return;
-          warn('asking for a rebuild');
-          events.stalled();
-        }, ICE_START_MS);
+        if (stillNew()) void firstLook();
       }, ICE_START_MS);
     },
   };
 }
+
+/** Stats that could be read and list no local candidate (unreadable stats prove nothing). */
+const noLocalCandidate = (ice: Record<string, string | number>): boolean =>
+  ice['stats'] !== 'unavailable' && !Object.keys(ice).some((k) => k.startsWith('local-candidate:'));
 
 /** Resolves once the transport is connected (or failed/closed), at most after timeoutMs. */
 export function untilConnected(transport: Transport | null, timeoutMs: number): Promise<void> {

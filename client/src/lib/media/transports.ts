@@ -65,7 +65,7 @@ export function buildTransport(
   };
   const transport =
     direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
-  const watch = restartIceWhenStuck(transport, signaling, events);
+  const watch = restartIceWhenStuck(transport, signaling, events, ice.iceTransportPolicy);
   // 'connect' comes with the transport's first m-line: from then on its ICE must start.
   transport.on('connect', ({ dtlsParameters }, callback, errback) => {
     watch.started();
