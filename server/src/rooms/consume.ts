@@ -153,6 +153,7 @@ export async function offerConsumer(
       );
     }
     await consumer.resume();
+    tellScore(channel, consumer);
   } catch (err) {
     // Either the client refused it, or the producer went away while we were waiting
     // (resume then fails). In the latter case the client has it and must drop it.
@@ -162,4 +163,15 @@ export async function offerConsumer(
     gone(false);
     if (answered && wasOurs) tellClosed();
   }
+}
+
+/**
+ * The consumer's score as it stands once the client has it. mediasoup emits 'score' only on
+ * a change, and the client drops what came before its answer: a steady producer (a pipe
+ * producer whose score settled before this consumer existed) would never be told at all.
+ */
+function tellScore(channel: MemberChannel, consumer: Consumer<ConsumerAppData>): void {
+  const { score, producerScore } = consumer.score;
+  if (consumer.closed || (score === 0 && producerScore === 0)) return;
+  void channel.notify('media.consumerScore', { consumerId: consumer.id, score, producerScore });
 }
