@@ -305,6 +305,16 @@ export async function waitFor<T>(
 declare global {
   interface Window {
     __tutti?: {
+      /** The page's remote tracks (client/src/lib/session/testHooks.ts), as tests read them. */
+      session: {
+        readonly tracks: {
+          consumerId: string;
+          peerId: string;
+          kind: string;
+          source: string;
+          producerPaused: boolean;
+        }[];
+      };
       inboundBytes(kind: 'audio' | 'video'): Promise<number>;
       inboundBytesByPeer(kind: 'audio' | 'video'): Promise<Record<string, number>>;
       selfId(): string;

@@ -24,6 +24,13 @@ export interface ReceiveSide {
 export class Consumers {
   readonly byId = new Map<string, Consumer>();
   #preferredLayers = new Map<string, number>();
+  /**
+   * Ids being consumed now, and those of them the server closed meanwhile: a one-reply
+   * join's consumers are the server's from its answer on, so their `media.consumerClosed`
+   * may come before they are ours (a share stopped as we join) and must not be lost.
+   */
+  readonly #consuming = new Set<string>();
+  readonly #closedEarly = new Set<string>();
 
   constructor(
     private readonly signaling: Signaling,
@@ -55,6 +62,16 @@ export class Consumers {
   }
 
   async #consume(data: NewConsumer): Promise<void> {
+    this.#consuming.add(data.id);
+    try {
+      await this.#consumeOne(data);
+    } finally {
+      this.#consuming.delete(data.id);
+      this.#closedEarly.delete(data.id);
+    }
+  }
+
+  async #consumeOne(data: NewConsumer): Promise<void> {
     const generation = this.side.generation();
     // media.ready may be answered (and consumers sent) before our createTransport
     // response is handled: wait for the recv transport of this generation.
@@ -75,6 +92,10 @@ export class Consumers {
     if (generation !== this.side.generation() || this.side.closed()) {
       consumer.close();
       throw new Error('media restarted');
+    }
+    if (this.#closedEarly.has(consumer.id)) {
+      consumer.close(); // Its producer went while we made it: nothing to show.
+      return;
     }
     this.byId.set(consumer.id, consumer);
     // Its element starts loading now, while ICE and DTLS are under way (videoSinks.ts).
@@ -114,7 +135,10 @@ export class Consumers {
   /** Closes a consumer locally and tells the store it is gone. */
   drop(consumerId: string): void {
     const consumer = this.byId.get(consumerId);
-    if (!consumer) return;
+    if (!consumer) {
+      if (this.#consuming.has(consumerId)) this.#closedEarly.add(consumerId);
+      return;
+    }
     this.byId.delete(consumerId);
     releaseVideo(consumer.track);
     this.#preferredLayers.delete(consumerId);

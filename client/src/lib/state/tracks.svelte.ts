@@ -20,12 +20,21 @@ export type TrackPatch = Partial<
   Pick<RemoteTrack, 'producerPaused' | 'score' | 'spatialLayer' | 'temporalLayer'>
 >;
 
+/** How many patches for consumers not added yet are kept (the newest). */
+const EARLY_PATCHES = 64;
+
 /**
  * Remote tracks keyed by consumer id. Entries are replaced, never mutated, so a view that
  * reads one track re-renders only when that track changes. Shape: docs/client.md.
  */
 export class TracksStore {
   readonly byId = new SvelteMap<string, RemoteTrack>();
+  /**
+   * Patches for a consumer not added yet, applied when it is: a one-reply join's consumers
+   * are the server's from its answer on, so their pause, score and layer notifications may
+   * come while the page is still making them.
+   */
+  readonly #early = new Map<string, TrackPatch>();
 
   /** Every track, in the order they arrived. */
   readonly all = $derived([...this.byId.values()]);
@@ -36,22 +45,33 @@ export class TracksStore {
   }
 
   add(track: Omit<RemoteTrack, 'score' | 'spatialLayer' | 'temporalLayer'>): void {
+    const early = this.#early.get(track.consumerId);
+    this.#early.delete(track.consumerId);
     this.byId.delete(track.consumerId);
     this.byId.set(track.consumerId, {
       ...track,
       score: null,
       spatialLayer: null,
       temporalLayer: null,
+      ...early,
     });
   }
 
   patch(consumerId: string, patch: TrackPatch): void {
     const track = this.byId.get(consumerId);
-    if (track) this.byId.set(consumerId, { ...track, ...patch });
+    if (track) {
+      this.byId.set(consumerId, { ...track, ...patch });
+      return;
+    }
+    const merged = { ...this.#early.get(consumerId), ...patch };
+    this.#early.delete(consumerId);
+    this.#early.set(consumerId, merged);
+    if (this.#early.size > EARLY_PATCHES) this.#early.delete(this.#early.keys().next().value!);
   }
 
   remove(consumerId: string): void {
     this.byId.delete(consumerId);
+    this.#early.delete(consumerId);
   }
 
   removePeer(peerId: string): void {
@@ -60,5 +80,6 @@ export class TracksStore {
 
   clear(): void {
     this.byId.clear();
+    this.#early.clear();
   }
 }
