@@ -4,6 +4,7 @@ import { startTestServer, type TestServer } from '../../../test/helpers/startSer
 import { PublisherBot, SubscriberBot } from '../../../test/load/bots.ts';
 import { loadVp8Fixture } from '../../../test/load/rtp.ts';
 import { ensureRoom, TuttiSignaling } from '../../../test/load/signaling.ts';
+import { sleep, until } from '../../../test/helpers/waits.ts';
 
 // A consumer is told its score once the client has it. mediasoup emits a consumer's 'score'
 // only when it changes: a subscriber joining a producer whose score has settled (a steady
@@ -12,15 +13,6 @@ import { ensureRoom, TuttiSignaling } from '../../../test/load/signaling.ts';
 // subscriber sends no RTCP feedback, so its consumer's own score never changes either.
 
 const BIND = { bindAddress: '127.0.0.1' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 describe('consumer scores (real RTP)', () => {
   let s: TestServer;
