@@ -49,15 +49,9 @@ describe('tiles out of view pause their consumer', () => {
   /** The server-side consumer behind the viewer's tile of `peerId`'s camera. */
   async function serverConsumer(peerId: string) {
     const id = await viewer.page.evaluate((peer) => {
-      const session = (
-        window.__tutti as unknown as {
-          session: {
-            tracks: { consumerId: string; peerId: string; kind: string; source: string }[];
-          };
-        }
-      ).session;
+      const tracks = window.__tutti?.session.tracks ?? [];
       return (
-        session.tracks.find((t) => t.peerId === peer && t.kind === 'video' && t.source === 'camera')
+        tracks.find((t) => t.peerId === peer && t.kind === 'video' && t.source === 'camera')
           ?.consumerId ?? ''
       );
     }, peerId);

@@ -15,6 +15,7 @@ import {
   startBrowserPair,
   storeNickname,
   waitCameraProduced,
+  waitProducer,
   type BrowserPair,
 } from '../helpers/browserPair.ts';
 
@@ -75,18 +76,8 @@ describe("a one-reply join's consumers, told about before the page has made them
     await alice.createRoom({ name: 'Early notices' });
     await waitCameraProduced(alice);
     await alice.page.getByTestId('share-screen').click();
-    await waitFor(
-      async () =>
-        (await alice.page.evaluate(() => window.__tutti?.producerPaused('screen'))) === false,
-      20_000,
-      "Alice's screen produced",
-    );
-    await waitFor(
-      async () =>
-        (await alice.page.evaluate(() => window.__tutti?.producerPaused('mic'))) === false,
-      20_000,
-      "Alice's mic produced",
-    );
+    await waitProducer(alice, 'screen', false);
+    await waitProducer(alice, 'mic', false);
     const roomId = roomIdOf(alice);
     await bob.page.goto(`${pair.server.url}/#/room/${encodeURIComponent(roomId)}`);
     await waitFor(
@@ -97,13 +88,8 @@ describe("a one-reply join's consumers, told about before the page has made them
     );
     await alice.page.getByTestId('share-screen').click();
     await alice.page.getByTestId('toggle-mic').click();
-    await waitFor(
-      async () =>
-        (await alice.page.evaluate(() => window.__tutti?.producerPaused('screen'))) === null &&
-        (await alice.page.evaluate(() => window.__tutti?.producerPaused('mic'))) === true,
-      10_000,
-      "Alice's screen stopped and her mic muted",
-    );
+    await waitProducer(alice, 'screen', null, 10_000);
+    await waitProducer(alice, 'mic', true, 10_000);
     await bob.page.waitForTimeout(500); // The notifications reach Bob's page meanwhile.
     await bob.page.evaluate(() => (window as unknown as { __release(): void }).__release());
 

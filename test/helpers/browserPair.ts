@@ -51,13 +51,27 @@ export function roomIdOf(p: Participant): string {
   return decodeURIComponent(m[1]!);
 }
 
-/** Waits until the participant's camera producer is on the server and not paused. */
-export async function waitCameraProduced(p: Participant): Promise<void> {
+/**
+ * Waits until the participant's producer of `source` is in the state `want`: `false` on
+ * the server and sending, `true` paused, `null` closed (window.__tutti.producerPaused).
+ */
+export async function waitProducer(
+  p: Participant,
+  source: string,
+  want: boolean | null,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const what = want === null ? 'closed' : want ? 'paused' : 'produced';
   await waitFor(
-    async () => (await p.page.evaluate(() => window.__tutti?.producerPaused('camera'))) === false,
-    20_000,
-    `${p.nickname}'s camera produced`,
+    async () => (await p.page.evaluate((s) => window.__tutti?.producerPaused(s), source)) === want,
+    timeoutMs,
+    `${p.nickname}'s ${source} ${what}`,
   );
+}
+
+/** Waits until the participant's camera producer is on the server and not paused. */
+export function waitCameraProduced(p: Participant): Promise<void> {
+  return waitProducer(p, 'camera', false);
 }
 
 /** Whether the page's media was rebuilt (media.restart, or the ICE-start watch). */

@@ -1,4 +1,10 @@
-import type { Consumer, Producer, RtpCapabilities, WebRtcTransport } from 'mediasoup/types';
+import type {
+  Consumer,
+  ConsumerScore,
+  Producer,
+  RtpCapabilities,
+  WebRtcTransport,
+} from 'mediasoup/types';
 import type { NewConsumer } from '@tutti/protocol';
 import type { Logger } from '../kernel/log.ts';
 import { watchConsumer } from './downlinkGuard.ts';
@@ -109,15 +115,7 @@ export async function offerConsumer(
   consumer.on('producerresume', () => {
     if (answered) void channel.notify('media.consumerResumed', { consumerId: consumer.id });
   });
-  consumer.on(
-    'score',
-    (s) =>
-      void channel.notify('media.consumerScore', {
-        consumerId: consumer.id,
-        score: s.score,
-        producerScore: s.producerScore,
-      }),
-  );
+  consumer.on('score', (s) => tellScore(channel, consumer, s));
   consumer.on(
     'layerschange',
     (layers) =>
@@ -153,7 +151,10 @@ export async function offerConsumer(
       );
     }
     await consumer.resume();
-    tellScore(channel, consumer);
+    // mediasoup reports a score only when it changes: a steady producer (a pipe producer
+    // settled before this consumer existed) would never be scored, so tell it as it stands.
+    const now = consumer.score;
+    if (now.score > 0 || now.producerScore > 0) tellScore(channel, consumer, now);
   } catch (err) {
     // Either the client refused it, or the producer went away while we were waiting
     // (resume then fails). In the latter case the client has it and must drop it.
@@ -165,13 +166,12 @@ export async function offerConsumer(
   }
 }
 
-/**
- * The consumer's score as it stands once the client has it. mediasoup emits 'score' only on
- * a change, and the client drops what came before its answer: a steady producer (a pipe
- * producer whose score settled before this consumer existed) would never be told at all.
- */
-function tellScore(channel: MemberChannel, consumer: Consumer<ConsumerAppData>): void {
-  const { score, producerScore } = consumer.score;
-  if (consumer.closed || (score === 0 && producerScore === 0)) return;
+/** media.consumerScore: the consumer's own score and its producer's (0–10). */
+function tellScore(
+  channel: MemberChannel,
+  consumer: Consumer<ConsumerAppData>,
+  { score, producerScore }: ConsumerScore,
+): void {
+  if (consumer.closed) return;
   void channel.notify('media.consumerScore', { consumerId: consumer.id, score, producerScore });
 }
